@@ -1,0 +1,11 @@
+import { generateDataset } from './cli/sandbox/data.ts';
+let t = Date.now();
+const d = generateDataset();
+console.log('default', Date.now() - t, d.integrations.map((i) => [i.id, i.candidates.length, i.applications.length, i.interviews.length]));
+console.log(JSON.stringify(d.integrations[2]!.candidates[0], null, 1).slice(0, 3000));
+t = Date.now();
+const big = generateDataset({ integrations: [{ id: 'greenhouse:Bq7TfKx2LmW9pRz4VnY8cHs3', tool: 'greenhouse', candidates: 200000 }] });
+console.log('200k', Date.now() - t, big.integrations[0]!.applications.length, big.integrations[0]!.interviews.length, process.memoryUsage().heapUsed / 1e6);
+t = Date.now();
+const s = JSON.stringify(big.integrations[0]!.candidates.slice(0, 250));
+console.log('stringify 250', Date.now() - t, s.length);

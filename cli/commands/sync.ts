@@ -1,0 +1,75 @@
+/** `kombo-etl sync`: one run into a local warehouse, against Kombo or the built-in sandbox. */
+import type { SyncConfig } from '../../shared/config.ts';
+import { KomboClient } from '../../shared/kombo/client.ts';
+import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
+import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
+import { runLocal } from '../../shared/pipeline/local-run.ts';
+import type { RunReport } from '../../shared/pipeline/state.ts';
+import { newRunId } from '../../shared/warehouse/layout.ts';
+import { RunFatalError } from '../../shared/errors.ts';
+import { startSandbox } from '../sandbox/index.ts';
+import type { RunningSandbox } from '../sandbox/index.ts';
+import { createProgress, formatReport } from '../output.ts';
+
+/** Exit codes: 0 complete (or skipped as not available), 1 some stream failed, 2 bad usage or config. */
+export const EXIT = { ok: 0, streamsFailed: 1, usage: 2 } as const;
+
+export interface SyncOutcome {
+  readonly exitCode: number;
+  readonly report?: RunReport;
+}
+
+/** Run a sync and print its report. Never prints the API key. */
+export async function syncCommand(config: SyncConfig, out: NodeJS.WritableStream = process.stdout): Promise<SyncOutcome> {
+  let sandbox: RunningSandbox | undefined;
+  let apiUrl = config.apiUrl;
+  let apiKey = config.apiKey;
+  let integrationIds = config.integrationIds;
+  if (apiKey === undefined) {
+    sandbox = await startSandbox();
+    apiUrl = sandbox.url;
+    apiKey = sandbox.apiKey;
+    const known = sandbox.dataset.integrations.map((i) => i.id);
+    integrationIds ??= known;
+    out.write(`no API key: syncing the built-in Kombo sandbox at ${sandbox.url} (${known.length} integrations)\n`);
+  }
+  const progress = createProgress();
+  let planned = false;
+  try {
+    const store = new FolderStore(config.warehouse);
+    const report = await runLocal({
+      client: new KomboClient({ baseUrl: apiUrl, apiKey }),
+      store,
+      catalog: new LocalCatalog(store),
+      runId: newRunId(),
+      snapshotDate: config.snapshotDate,
+      integrationIds: integrationIds ?? [],
+      models: config.models,
+      concurrency: config.concurrency,
+      onPlan: (p) => {
+        planned = true;
+        progress.plan(p);
+      },
+      onPage: (m, n) => progress.page(m, n),
+      onChunk: (m, r) => progress.chunk(m, r),
+    });
+    progress.stop();
+    out.write(`${formatReport(report)}\nwarehouse: ${store.root}\n`);
+    return { exitCode: report.status === 'succeeded' ? EXIT.ok : EXIT.streamsFailed, report };
+  } catch (err) {
+    progress.stop();
+    if (err instanceof RunFatalError) {
+      process.stderr.write(`error: run stopped: ${err.code}: ${err.message}\n` + hintFor(err.code));
+      return { exitCode: planned ? EXIT.streamsFailed : EXIT.usage };
+    }
+    throw err;
+  } finally {
+    await sandbox?.close();
+  }
+}
+
+function hintFor(code: string): string {
+  if (code === 'PLATFORM.AUTHENTICATION_INVALID') return 'check the API key (--api-key / KOMBO_API_KEY); nothing was written\n';
+  if (code === 'PLATFORM.IP_NOT_WHITELISTED') return "allow this machine's IP address in Kombo's dashboard\n";
+  return '';
+}

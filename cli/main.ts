@@ -1,0 +1,104 @@
+/**
+ * `kombo-etl`: the local runner. Parses options once, maps errors to exit codes:
+ * 0 complete, 1 some stream failed (the others are fully written), 2 bad usage or config.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_CONCURRENCY, DEFAULT_WAREHOUSE, parseSyncConfig } from '../shared/config.ts';
+import { ConfigError, errorMessage } from '../shared/errors.ts';
+import { EXIT, syncCommand } from './commands/sync.ts';
+import { queryCommand } from './commands/query.ts';
+import type { QueryFormat } from './commands/query.ts';
+import { demoCommand } from './commands/demo.ts';
+import { sandboxCommand } from './commands/sandbox.ts';
+
+const rate = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`${name} must be a number from 0 to 1`);
+  return n;
+};
+const nonNegativeInt = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+};
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('kombo-etl')
+    .description('Kombo ATS snapshots into a partitioned Parquet warehouse')
+    .exitOverride()
+    .showHelpAfterError();
+
+  program
+    .command('sync')
+    .description('sync Kombo (or, with no API key, the built-in sandbox) into the warehouse')
+    .option('--api-url <url>', 'Kombo base URL (env KOMBO_API_URL; default the EU endpoint)')
+    .option('--api-key <key>', 'Kombo API key (env KOMBO_API_KEY); none: use the built-in sandbox')
+    .option('--integrations <ids>', 'comma-separated integration ids (env KOMBO_INTEGRATION_IDS)')
+    .option('--warehouse <dir>', 'warehouse folder', DEFAULT_WAREHOUSE)
+    .option('--snapshot-date <YYYY-MM-DD>', 'snapshot date (default: today, UTC)')
+    .option('--models <list>', 'comma-separated: candidates,applications,interviews')
+    .option('--concurrency <n>', 'streams fetched at once', String(DEFAULT_CONCURRENCY))
+    .action(async (opts: Record<string, string | undefined>) => {
+      const config = parseSyncConfig(opts);
+      const { exitCode } = await syncCommand(config);
+      setExit(exitCode);
+    });
+
+  program
+    .command('query')
+    .description('run SQL with DuckDB over the warehouse (one view per table)')
+    .argument('<sql>', 'any SQL DuckDB accepts, COPY … TO included')
+    .option('--warehouse <dir>', 'warehouse folder', DEFAULT_WAREHOUSE)
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
+    .action(async (sql: string, opts: { warehouse: string; format: QueryFormat }) => {
+      await queryCommand(sql, opts.warehouse, opts.format);
+    });
+
+  program
+    .command('sandbox')
+    .description('serve the built-in Kombo sandbox on 127.0.0.1')
+    .option('--port <n>', 'port (0: any free port)', nonNegativeInt, 0)
+    .option('--seed <n>', 'data seed', nonNegativeInt)
+    .option('--rate-429 <p>', 'share of requests answered 429', rate('--rate-429'))
+    .option('--retry-after <s>', 'Retry-After seconds on 429', nonNegativeInt)
+    .option('--rate-5xx <p>', 'share of requests answered 5xx', rate('--rate-5xx'))
+    .option('--rate-reset <p>', 'share of responses cut mid-body', rate('--rate-reset'))
+    .option('--latency-ms <n>', 'added latency per request', nonNegativeInt)
+    .action(async (opts: { port: number; seed?: number; rate429?: number; retryAfter?: number; rate5xx?: number; rateReset?: number; latencyMs?: number }) => {
+      await sandboxCommand(opts.port, opts.seed, {
+        ...(opts.rate429 !== undefined && { rate429: opts.rate429 }),
+        ...(opts.retryAfter !== undefined && { retryAfterSeconds: opts.retryAfter }),
+        ...(opts.rate5xx !== undefined && { rate5xx: opts.rate5xx }),
+        ...(opts.rateReset !== undefined && { rateReset: opts.rateReset }),
+        ...(opts.latencyMs !== undefined && { latencyMs: opts.latencyMs }),
+      });
+    });
+
+  program
+    .command('demo')
+    .description('what `npm start` runs: sync the sandbox, then print a first summary from DuckDB')
+    .option('--warehouse <dir>', 'warehouse folder', DEFAULT_WAREHOUSE)
+    .action(async (opts: { warehouse: string }) => {
+      setExit(await demoCommand(opts.warehouse));
+    });
+
+  return program;
+}
+
+/** Run the CLI with argv; resolves to the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram((c) => (exitCode = c));
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (err instanceof ConfigError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`error: ${errorMessage(err)}\n`);
+    return EXIT.streamsFailed;
+  }
+}

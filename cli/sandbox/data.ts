@@ -1,0 +1,1135 @@
+/**
+ * Seeded, realistic Kombo ATS data for the built-in sandbox.
+ *
+ * Pure and deterministic: the same seed and integration specs always give the same JSON, and
+ * nothing here reads the clock, the environment or global state (faker runs on private,
+ * per-call instances). Faker only fills small pools up front; per-record choices come from a fast
+ * seeded PRNG so that 200,000 candidates stay well within benchmark budgets.
+ *
+ * The edge cases the warehouse must survive (unicode, nulls next to empty strings, 10 kB texts,
+ * deleted rows, open enums, nested custom fields …) are forced onto the first records of every
+ * integration before the rest is drawn at random, so every non-empty integration has them.
+ * Records are returned sorted by id, the order the server pages in.
+ */
+import type { LocaleDefinition } from '@faker-js/faker';
+import {
+  Faker,
+  ar,
+  base,
+  de,
+  en,
+  en_GB,
+  en_US,
+  es,
+  fr,
+  ja,
+  ko,
+  pl,
+  pt_BR,
+  sv,
+  tr,
+  vi,
+  zh_CN,
+} from '@faker-js/faker';
+
+/** The three Kombo read models the pipeline syncs. */
+export type SandboxModel = 'candidates' | 'applications' | 'interviews';
+
+/** All sandbox models, in sync order. */
+export const SANDBOX_MODELS: readonly SandboxModel[] = ['candidates', 'applications', 'interviews'];
+
+/** What to generate for one integration. */
+export interface SandboxIntegrationSpec {
+  /** Kombo form `<tool>:<24 alphanumeric chars>`. */
+  id: string;
+  tool: string;
+  /** Number of candidates; applications and interviews follow from it (≈1.2 and ≈1 per candidate). */
+  candidates: number;
+}
+
+/** A stage of a job's pipeline, as Kombo nests it in applications. */
+export interface SandboxStage {
+  id: string;
+  remote_id: string;
+  name: string;
+  index: number;
+}
+
+/** A job and its ordered pipeline. Not served (the sandbox has no jobs endpoint); used by `POST /ats/candidates`. */
+export interface SandboxJob {
+  id: string;
+  remote_id: string;
+  name: string;
+  stages: SandboxStage[];
+}
+
+/** One integration's records, exactly as the list endpoints return them. */
+export interface SandboxIntegrationData {
+  id: string;
+  tool: string;
+  candidates: Record<string, unknown>[];
+  applications: Record<string, unknown>[];
+  interviews: Record<string, unknown>[];
+  /**
+   * The integration's jobs with their stages. Optional so that hand-built datasets stay short;
+   * without it the server derives jobs from the applications it serves.
+   */
+  jobs?: SandboxJob[];
+}
+
+/** Everything the sandbox serves. */
+export interface SandboxDataset {
+  integrations: SandboxIntegrationData[];
+}
+
+/** Seed used when none is given. */
+export const DEFAULT_SANDBOX_SEED = 42;
+
+/**
+ * The instant the generated data is "as of". Fixed so the data is reproducible; every generated
+ * timestamp is at or before it except upcoming interviews (up to 30 days later).
+ */
+export const SANDBOX_DATA_AS_OF = '2025-06-01T00:00:00.000Z';
+
+/**
+ * Four integrations of very different sizes, the last one empty: enough to exercise fan-out,
+ * chunking and the "nothing to sync" path.
+ */
+export const DEFAULT_SANDBOX_INTEGRATIONS: readonly SandboxIntegrationSpec[] = Object.freeze([
+  { id: 'greenhouse:Bq7TfKx2LmW9pRz4VnY8cHs3', tool: 'greenhouse', candidates: 1500 },
+  { id: 'lever:4hNwQe8ZkPa2XtJ6mDvR9bLy', tool: 'lever', candidates: 400 },
+  { id: 'workable:Ts5GxY3nKc8WqP2hRz7MfVdJ', tool: 'workable', candidates: 60 },
+  { id: 'teamtailor:Xm9KpL2vQw7RtN4sHd6YbF3c', tool: 'teamtailor', candidates: 0 },
+]);
+
+// ---------------------------------------------------------------------------------------------
+// Randomness
+
+/** 32-bit FNV-1a; used to derive independent seeds from strings. */
+export function fnv1a32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * Small seeded PRNG (sfc32, 128-bit state). A 32-bit-state generator is not enough here: streams
+ * seeded per integration could overlap and repeat whole id sequences.
+ */
+export class Rng {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+
+  constructor(seed: number) {
+    // splitmix32 spreads a small seed over the whole state.
+    let s = seed >>> 0;
+    const mix = (): number => {
+      s = (s + 0x9e3779b9) | 0;
+      let z = s;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.a = mix();
+    this.b = mix();
+    this.c = mix();
+    this.d = mix();
+    for (let i = 0; i < 12; i++) this.next();
+  }
+
+  /** Uniform in [0, 1). */
+  next(): number {
+    const t = (((this.a + this.b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.c = (this.c + t) | 0;
+    return (t >>> 0) / 4294967296;
+  }
+
+  /** Integer in [min, max], both included. */
+  int(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.next() * items.length)] as T;
+  }
+
+  /** Picks by weight; `table` pairs are `[value, weight]`. */
+  weighted<T>(table: readonly (readonly [T, number])[]): T {
+    let total = 0;
+    for (const [, w] of table) total += w;
+    let r = this.next() * total;
+    for (const [v, w] of table) {
+      r -= w;
+      if (r < 0) return v;
+    }
+    return (table[table.length - 1] as readonly [T, number])[0];
+  }
+}
+
+// Kombo ids look like base58 (no 0, O, I, l): "26vafvWSRmbhNcxJYqjCzuJg".
+const ID_ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
+
+/**
+ * Hands out Kombo-style ids that are unique across one dataset (all integrations, all models).
+ * The caller passes its own random stream so one integration's ids do not depend on how many
+ * ids another integration drew.
+ */
+export class IdFactory {
+  private readonly used: Set<string>;
+
+  constructor(used?: Iterable<string>) {
+    this.used = new Set(used);
+  }
+
+  next(rng: Rng): string {
+    for (;;) {
+      let id = '';
+      for (let i = 0; i < 24; i++) id += ID_ALPHABET[Math.floor(rng.next() * 58)];
+      if (!this.used.has(id)) {
+        this.used.add(id);
+        return id;
+      }
+    }
+  }
+
+  /** Marks an id as taken (e.g. one that came from a hand-built dataset). */
+  reserve(id: string): void {
+    this.used.add(id);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pools, built once per dataset with faker
+
+interface LocaleProfile {
+  readonly key: string;
+  readonly locale: LocaleDefinition;
+  readonly country: string;
+  readonly countryName: string;
+  readonly callingCode: string;
+  readonly weight: number;
+}
+
+const LOCALES: readonly LocaleProfile[] = [
+  { key: 'en_US', locale: en_US, country: 'US', countryName: 'United States', callingCode: '1', weight: 30 },
+  { key: 'en_GB', locale: en_GB, country: 'GB', countryName: 'United Kingdom', callingCode: '44', weight: 10 },
+  { key: 'de', locale: de, country: 'DE', countryName: 'Germany', callingCode: '49', weight: 14 },
+  { key: 'fr', locale: fr, country: 'FR', countryName: 'France', callingCode: '33', weight: 8 },
+  { key: 'es', locale: es, country: 'ES', countryName: 'Spain', callingCode: '34', weight: 6 },
+  { key: 'pt_BR', locale: pt_BR, country: 'BR', countryName: 'Brazil', callingCode: '55', weight: 5 },
+  { key: 'pl', locale: pl, country: 'PL', countryName: 'Poland', callingCode: '48', weight: 4 },
+  { key: 'sv', locale: sv, country: 'SE', countryName: 'Sweden', callingCode: '46', weight: 3 },
+  { key: 'tr', locale: tr, country: 'TR', countryName: 'Türkiye', callingCode: '90', weight: 3 },
+  { key: 'ja', locale: ja, country: 'JP', countryName: '日本', callingCode: '81', weight: 5 },
+  { key: 'zh_CN', locale: zh_CN, country: 'CN', countryName: '中国', callingCode: '86', weight: 5 },
+  { key: 'ko', locale: ko, country: 'KR', countryName: '대한민국', callingCode: '82', weight: 3 },
+  { key: 'vi', locale: vi, country: 'VN', countryName: 'Việt Nam', callingCode: '84', weight: 2 },
+  { key: 'ar', locale: ar, country: 'AE', countryName: 'الإمارات', callingCode: '971', weight: 2 },
+];
+
+interface Place {
+  city: string;
+  state: string;
+  zip: string;
+}
+
+interface LocalePool {
+  readonly profile: LocaleProfile;
+  readonly firstNames: string[];
+  readonly lastNames: string[];
+  readonly places: Place[];
+  readonly streets: string[];
+  readonly companies: string[];
+  readonly titles: string[];
+}
+
+interface Pools {
+  readonly locales: LocalePool[];
+  readonly localeTable: (readonly [LocalePool, number])[];
+  /** Latin-script names for interviewers and email local parts. */
+  readonly userFirstNames: string[];
+  readonly userLastNames: string[];
+  readonly jobTitles: string[];
+  /** Texts of 10,000+ characters. */
+  readonly longTexts: string[];
+  readonly sentences: string[];
+}
+
+const POOL = { names: 120, places: 40, streets: 60, companies: 40, titles: 40 } as const;
+
+function times<T>(n: number, f: () => T): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) out.push(f());
+  return out;
+}
+
+function buildPools(seed: number): Pools {
+  const locales = LOCALES.map((profile, i): LocalePool => {
+    const f = new Faker({ locale: [profile.locale, en, base] });
+    f.seed(seed * 101 + i);
+    return {
+      profile,
+      firstNames: times(POOL.names, () => f.person.firstName()),
+      lastNames: times(POOL.names, () => f.person.lastName()),
+      places: times(POOL.places, () => ({ city: f.location.city(), state: f.location.state(), zip: f.location.zipCode() })),
+      streets: times(POOL.streets, () => f.location.streetAddress()),
+      companies: times(POOL.companies, () => f.company.name()),
+      titles: times(POOL.titles, () => f.person.jobTitle()),
+    };
+  });
+  const f = new Faker({ locale: [en, base] });
+  f.seed(seed);
+  const sentences = times(200, () => f.lorem.sentence());
+  const longTexts = times(3, () => {
+    // Mixed scripts so byte length and character length differ, as in real recruiter notes.
+    let text = 'Recruiter notes — Überblick / 面接メモ 📝\n';
+    while (text.length < 10_500) text += f.lorem.paragraph(8) + (f.datatype.boolean() ? ' Ünïcödé ✓ 日本語. ' : '\n\n');
+    return text;
+  });
+  return {
+    locales,
+    localeTable: locales.map((l) => [l, l.profile.weight] as const),
+    userFirstNames: times(80, () => f.person.firstName()),
+    userLastNames: times(80, () => f.person.lastName()),
+    jobTitles: times(60, () => f.person.jobTitle()),
+    longTexts,
+    sentences,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixed vocabularies
+
+const STAGE_MIDDLE = [
+  'Recruiter Screen',
+  'Hiring Manager Interview',
+  'Technical Assessment',
+  'Take-Home Assignment',
+  'Onsite Interview',
+  'Team Fit',
+  'Reference Check',
+  'Offer',
+];
+const STAGE_MIDDLE_UNICODE = ['Entretien RH', '一次面接', 'Fachgespräch mit Teamleitung', 'Prueba técnica', 'Offer 📝'];
+
+const JOB_NAMES_FIXED = [
+  'Backend Engineer',
+  'Senior Product Designer',
+  'Account Executive (DACH)',
+  'Werkstudent:in Marketing (m/w/d)',
+  'データサイエンティスト',
+  'Head of Growth 🚀',
+  'Customer Success Manager',
+  'Staff Data Engineer',
+  'Ingénieur·e DevOps',
+  'Talent Acquisition Partner',
+];
+
+const TAG_NAMES = [
+  'High Potential',
+  'Referral',
+  'Silver Medalist',
+  'Relocation needed',
+  'Do not contact',
+  '⭐ Top Talent',
+  'Ｇｒｏｗｔｈ',
+  'Bilingüe',
+  '社内推薦',
+  'Sourced: LinkedIn',
+];
+
+const SOURCES: readonly (readonly [string | null, number])[] = [
+  ['LinkedIn', 30],
+  ['Company Website', 20],
+  ['Employee Referral', 12],
+  ['Indeed', 10],
+  ['StepStone', 5],
+  ['Agency', 5],
+  ['XING', 3],
+  ['Glassdoor', 3],
+  ['Wellfound', 2],
+  [null, 8],
+  ['', 2],
+];
+
+const REJECTION_REASONS = [
+  'Not enough experience',
+  'Position filled',
+  'Salary expectations too high',
+  'Candidate withdrew',
+  'No show',
+  'Culture fit',
+  'Überqualifiziert',
+  'Ne parle pas allemand',
+  'Failed technical assessment',
+  '',
+];
+
+const SOCIAL = ['LINKEDIN', 'GITHUB', 'XING', 'TWITTER', 'OTHER'] as const;
+const EMAIL_DOMAINS = ['gmail.com', 'outlook.com', 'yahoo.com', 'proton.me', 'web.de', 'gmx.de', 'icloud.com', 'hey.com'];
+const VIDEO_URLS = [
+  (r: Rng): string => `https://meet.google.com/${code(r, 3)}-${code(r, 4)}-${code(r, 3)}`,
+  (r: Rng): string => `https://zoom.us/j/${r.int(100000000, 999999999)}${r.int(10, 99)}`,
+  (r: Rng): string => `https://teams.microsoft.com/l/meetup-join/19%3ameeting_${code(r, 12)}%40thread.v2/0`,
+];
+
+const TOOL_LABELS: Record<string, string> = {
+  greenhouse: 'Greenhouse',
+  lever: 'Lever',
+  workable: 'Workable',
+  teamtailor: 'Teamtailor',
+  ashby: 'Ashby',
+  personio: 'Personio',
+  smartrecruiters: 'SmartRecruiters',
+  workday: 'Workday',
+};
+
+/** Human label of a tool id (`greenhouse` → `Greenhouse`). */
+export function toolLabel(tool: string): string {
+  return TOOL_LABELS[tool] ?? tool.charAt(0).toUpperCase() + tool.slice(1);
+}
+
+function code(r: Rng, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += 'abcdefghijklmnopqrstuvwxyz'[r.int(0, 25)];
+  return s;
+}
+
+function hex(r: Rng, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += '0123456789abcdef'[r.int(0, 15)];
+  return s;
+}
+
+function digits(r: Rng, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += String(r.int(0, 9));
+  return s;
+}
+
+/** ASCII slug of a name for emails and profile URLs; empty for scripts without a Latin form. */
+function asciiSlug(s: string | null): string {
+  if (!s) return '';
+  return s
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/ß/g, 'ss')
+    .replace(/ł/g, 'l')
+    .replace(/[^a-z0-9]/g, '');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const AS_OF_MS = Date.parse(SANDBOX_DATA_AS_OF);
+const HISTORY_MS = 3 * 365 * DAY;
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
+
+// ---------------------------------------------------------------------------------------------
+// Forced edge cases
+
+interface ForcedApplication {
+  outcome?: string | null;
+  stageNull?: boolean;
+  deleted?: boolean;
+  /** One entry per interview: number of interviewers. */
+  interviewUsers?: number[];
+  canceled?: (boolean | null)[];
+  interviewDeleted?: boolean[];
+}
+
+interface ForcedCandidate {
+  first?: string | null;
+  last?: string | null;
+  company?: string | null;
+  title?: string | null;
+  longTitle?: boolean;
+  confidential?: boolean | null;
+  deleted?: boolean;
+  /** All list fields empty and no applications. */
+  empty?: boolean;
+  longCustom?: boolean;
+  nestedCustom?: boolean;
+  phoneType?: string;
+  remoteData?: boolean;
+  socialNull?: boolean;
+  apps?: ForcedApplication[];
+}
+
+/**
+ * Applied to the first records of every integration, so even a 60-candidate integration holds
+ * every case the warehouse must survive. Ids are random, so these end up scattered in id order.
+ */
+const FORCED: readonly ForcedCandidate[] = [
+  {
+    first: 'Zoë',
+    last: 'Müller-Lüdenscheidt',
+    company: null,
+    title: '🚀 Growth Hacker',
+    confidential: null,
+    apps: [
+      { outcome: 'PENDING', interviewUsers: [2, 4], canceled: [false, null] },
+      { outcome: 'DECLINED', interviewUsers: [3] },
+      { outcome: 'HIRED', interviewUsers: [1, 2] },
+    ],
+  },
+  {
+    first: '太郎',
+    last: '山田',
+    company: '',
+    title: 'Ｇｒｏｗｔｈ Hacker',
+    apps: [{ outcome: 'WITHDRAWN' }, { outcome: null, stageNull: true }],
+  },
+  { first: 'Anna 🌻', last: 'Ｔａｎａｋａ', title: '🚀 Growth Hacker', confidential: true, empty: true },
+  {
+    // Decomposed "é" (e + combining acute): equal to "Renée" only after normalisation.
+    first: 'Rene\u0301e',
+    last: "O'Connor-Ní Bhriain",
+    title: 'Ｇｒｏｗｔｈ Hacker',
+    longCustom: true,
+    deleted: true,
+    apps: [{ interviewUsers: [2] }],
+  },
+  {
+    first: null,
+    last: '',
+    company: '',
+    longTitle: true,
+    phoneType: 'PAGER',
+    remoteData: true,
+    confidential: false,
+    apps: [{ outcome: 'PENDING', interviewUsers: [3, 1, 2], canceled: [true, false, null] }],
+  },
+  {
+    first: 'Łukasz',
+    last: 'Żółć-Więckowski',
+    longCustom: true,
+    nestedCustom: true,
+    apps: [{ deleted: true }, { interviewUsers: [2, 2], interviewDeleted: [true, false] }],
+  },
+  { first: '민준', last: '김', nestedCustom: true, socialNull: true, apps: [{ outcome: 'WITHDRAWN', stageNull: true }] },
+  { first: 'محمد', last: 'العتيبي', longCustom: true, remoteData: true },
+  { first: 'Jürgen', last: 'Weiß', deleted: true, apps: [{}, {}] },
+  { first: 'Nguyễn', last: 'Thị Minh Khai', company: null, apps: [{ interviewUsers: [4] }] },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Generation
+
+type Rec = Record<string, unknown>;
+
+interface User {
+  id: string;
+  remote_id: string;
+  first_name: string | null;
+  last_name: string | null;
+  email: string | null;
+}
+
+interface Tag {
+  id: string;
+  name: string;
+  remote_id: string;
+}
+
+interface Job {
+  summary: { id: string; name: string; remote_id: string };
+  stages: SandboxStage[];
+  questions: { id: string; remote_id: string; title: string; kind: 'bool' | 'text' | 'number' | 'multi' }[];
+  options: string[];
+}
+
+interface Office {
+  city: string;
+  country: string;
+  raw: string;
+  state: string;
+  street_1: string;
+  street_2: string | null;
+  zip_code: string;
+}
+
+class IntegrationGenerator {
+  private readonly rng: Rng;
+  private readonly idRng: Rng;
+  private readonly jobs: Job[] = [];
+  private readonly users: User[] = [];
+  private readonly tags: Tag[] = [];
+  private readonly offices: Office[] = [];
+  private readonly domain: string;
+  private remoteSeq = 0;
+
+  readonly candidates: Rec[] = [];
+  readonly applications: Rec[] = [];
+  readonly interviews: Rec[] = [];
+
+  constructor(
+    private readonly spec: SandboxIntegrationSpec,
+    private readonly pools: Pools,
+    private readonly ids: IdFactory,
+    seed: number,
+  ) {
+    this.rng = new Rng(fnv1a32(`${seed}:${spec.id}`));
+    this.idRng = new Rng(fnv1a32(`ids:${seed}:${spec.id}`));
+    this.domain = `${asciiSlug(spec.tool) || 'acme'}-customer.example.com`;
+  }
+
+  run(): SandboxIntegrationData {
+    this.setup();
+    for (let i = 0; i < this.spec.candidates; i++) this.candidate(i, FORCED[i]);
+    const byId = (a: Rec, b: Rec): number => ((a.id as string) < (b.id as string) ? -1 : 1);
+    this.candidates.sort(byId);
+    this.applications.sort(byId);
+    this.interviews.sort(byId);
+    return {
+      id: this.spec.id,
+      tool: this.spec.tool,
+      candidates: this.candidates,
+      applications: this.applications,
+      interviews: this.interviews,
+      jobs: this.jobs.map((j) => ({ ...j.summary, stages: j.stages.map((s) => ({ ...s })) })),
+    };
+  }
+
+  private newId(): string {
+    return this.ids.next(this.idRng);
+  }
+
+  // Tools spell remote ids differently; lever uses UUIDs, most others counters.
+  private remoteId(): string {
+    this.remoteSeq++;
+    switch (this.spec.tool) {
+      case 'lever':
+        return `${hex(this.rng, 8)}-${hex(this.rng, 4)}-4${hex(this.rng, 3)}-a${hex(this.rng, 3)}-${hex(this.rng, 12)}`;
+      case 'workable':
+        return hex(this.rng, 6);
+      case 'greenhouse':
+        return String(4_000_000_000 + this.remoteSeq * 7);
+      default:
+        return String(100_000 + this.remoteSeq);
+    }
+  }
+
+  private remoteUrl(kind: 'candidate' | 'application', remoteId: string): string {
+    const t = this.spec.tool;
+    if (t === 'greenhouse') return `https://app.greenhouse.io/people/${remoteId}${kind === 'application' ? '/applications' : ''}`;
+    if (t === 'lever') return `https://hire.lever.co/candidates/${remoteId}`;
+    return `https://${t}.example.com/${kind}s/${remoteId}`;
+  }
+
+  private setup(): void {
+    const r = this.rng;
+    const n = this.spec.candidates;
+    const jobCount = Math.max(4, Math.min(30, Math.round(Math.sqrt(n) / 3)));
+    for (let j = 0; j < jobCount; j++) {
+      const name = j < JOB_NAMES_FIXED.length && r.chance(0.7) ? (JOB_NAMES_FIXED[j] as string) : r.pick(this.pools.jobTitles);
+      const stageCount = r.int(4, 7);
+      const middle = j === 1 ? STAGE_MIDDLE_UNICODE : STAGE_MIDDLE;
+      // Keep pipeline order: choose which middle stages exist, never reorder them.
+      const chosen = new Set<number>();
+      while (chosen.size < Math.min(stageCount - 2, middle.length)) chosen.add(r.int(0, middle.length - 1));
+      const names = ['Application Review', ...[...chosen].sort((a, b) => a - b).map((k) => middle[k] as string), 'Hired'];
+      const stages = names.map((sname, index) => ({ id: this.newId(), remote_id: this.remoteId(), name: sname, index }));
+      const options = times(4, () => this.newId());
+      this.jobs.push({
+        summary: { id: this.newId(), name, remote_id: this.remoteId() },
+        stages,
+        options,
+        questions: [
+          { id: this.newId(), remote_id: this.remoteId(), title: 'Do you require visa sponsorship?', kind: 'bool' },
+          { id: this.newId(), remote_id: this.remoteId(), title: 'Why do you want to join us?', kind: 'text' },
+          { id: this.newId(), remote_id: this.remoteId(), title: 'Years of experience', kind: 'number' },
+          { id: this.newId(), remote_id: this.remoteId(), title: 'Which languages do you speak?', kind: 'multi' },
+        ],
+      });
+    }
+    const userCount = Math.max(5, Math.min(25, Math.round(n / 60)));
+    for (let u = 0; u < userCount; u++) {
+      const first = r.pick(this.pools.userFirstNames);
+      const last = r.pick(this.pools.userLastNames);
+      // Kombo nulls invalid interviewer emails; keep one such user.
+      const email = u === 0 ? null : `${asciiSlug(first)}.${asciiSlug(last)}${u}@${this.domain}`;
+      this.users.push({ id: this.newId(), remote_id: this.remoteId(), first_name: first, last_name: last, email });
+    }
+    for (const name of TAG_NAMES) this.tags.push({ id: this.newId(), name, remote_id: this.remoteId() });
+    for (let o = 0; o < 3; o++) {
+      const lp = r.weighted(this.pools.localeTable);
+      const place = r.pick(lp.places);
+      const street = r.pick(lp.streets);
+      this.offices.push({
+        city: place.city,
+        country: lp.profile.country,
+        raw: `${street}, ${place.zip} ${place.city}, ${lp.profile.countryName}`,
+        state: place.state,
+        street_1: street,
+        street_2: o === 2 ? '3. OG / 3rd floor' : null,
+        zip_code: place.zip,
+      });
+    }
+  }
+
+  private candidate(i: number, forced: ForcedCandidate | undefined): void {
+    const r = this.rng;
+    const p = this.pools;
+    const lp = r.weighted(p.localeTable);
+    const id = this.newId();
+    const remoteId = this.remoteId();
+
+    let first: string | null = r.chance(0.005) ? null : r.pick(lp.firstNames);
+    let last: string | null = r.chance(0.003) ? '' : r.pick(lp.lastNames);
+    if (forced && 'first' in forced) first = forced.first ?? null;
+    if (forced && 'last' in forced) last = forced.last ?? null;
+
+    let company: string | null = r.weighted<string | null>([
+      [r.pick(lp.companies), 87],
+      [null, 10],
+      ['', 3],
+    ]);
+    if (forced && 'company' in forced) company = forced.company ?? null;
+
+    let title: string | null = r.weighted<string | null>([
+      [r.pick(lp.titles), 93],
+      [null, 5],
+      ['', 2],
+    ]);
+    // Same column, two visually similar unicode values: exercises Parquet min/max statistics.
+    if (r.chance(0.002)) title = '🚀 Growth Hacker';
+    else if (r.chance(0.002)) title = 'Ｇｒｏｗｔｈ Hacker';
+    if (forced && 'title' in forced) title = forced.title ?? null;
+    if (forced?.longTitle) title = `Senior Principal Staff Engineer — ${p.longTexts[0]}`;
+
+    let confidential: boolean | null = r.weighted<boolean | null>([
+      [false, 85],
+      [true, 5],
+      [null, 10],
+    ]);
+    if (forced && 'confidential' in forced) confidential = forced.confidential ?? null;
+
+    const slug = asciiSlug(first) || asciiSlug(last) || `candidate${remoteId.slice(-4)}`;
+    const slugFull = [asciiSlug(first), asciiSlug(last)].filter(Boolean).join('.') || slug;
+
+    const phoneCount = r.weighted([
+      [1, 75],
+      [0, 10],
+      [2, 15],
+    ]);
+    const phones: Rec[] = [];
+    for (let k = 0; k < phoneCount; k++) {
+      let type: string | null = r.weighted<string | null>([
+        ['MOBILE', 55],
+        ['HOME', 15],
+        ['WORK', 20],
+        ['OTHER', 5],
+        [null, 5],
+      ]);
+      if (r.chance(0.001)) type = 'PAGER';
+      phones.push({ phone_number: `+${lp.profile.callingCode} ${digits(r, 3)} ${digits(r, 7)}`, type });
+    }
+    if (forced?.phoneType) phones.push({ phone_number: `+49 171 ${digits(r, 7)}`, type: forced.phoneType });
+
+    const emailCount = r.weighted([
+      [1, 80],
+      [0, 4],
+      [2, 16],
+    ]);
+    const emails: Rec[] = [];
+    for (let k = 0; k < emailCount; k++) {
+      const type = r.weighted<string | null>([
+        ['PRIVATE', 60],
+        ['WORK', 30],
+        ['OTHER', 5],
+        [null, 5],
+      ]);
+      const domain = type === 'WORK' ? `${asciiSlug(company) || 'work'}.example.com` : r.pick(EMAIL_DOMAINS);
+      const local = r.chance(0.05) ? `${slugFull}+jobs` : `${slugFull}${r.int(1, 999)}`;
+      emails.push({ email_address: `${local}@${domain}`, type });
+    }
+
+    let social: Rec[] | null = [];
+    const socialCount = r.weighted([
+      [0, 50],
+      [1, 35],
+      [2, 15],
+    ]);
+    for (let k = 0; k < socialCount; k++) {
+      const type = k === 0 ? 'LINKEDIN' : r.pick(SOCIAL);
+      const handle = `${slug}-${hex(r, 6)}`;
+      const link =
+        type === 'LINKEDIN'
+          ? `https://www.linkedin.com/in/${handle}`
+          : type === 'GITHUB'
+            ? `https://github.com/${handle}`
+            : type === 'XING'
+              ? `https://www.xing.com/profile/${handle}`
+              : type === 'TWITTER'
+                ? `https://twitter.com/${handle}`
+                : `https://${handle}.example.dev`;
+      social.push({ link, type, username: r.chance(0.4) ? handle : null });
+    }
+    if (forced?.socialNull) social = null;
+
+    let location: Rec | null = null;
+    if (!r.chance(0.05)) {
+      const place = r.pick(lp.places);
+      const hasStreet = r.chance(0.6);
+      location = {
+        city: place.city,
+        country: lp.profile.country,
+        raw: `${place.city}, ${lp.profile.countryName}`,
+        state: r.chance(0.8) ? place.state : null,
+        street_1: hasStreet ? r.pick(lp.streets) : null,
+        street_2: hasStreet && r.chance(0.05) ? `Apt ${r.int(1, 40)}${r.pick(['A', 'B', 'C'])}` : null,
+        zip_code: r.chance(0.85) ? place.zip : '',
+      };
+    }
+
+    const customFields = this.customFields(forced?.nestedCustom === true);
+    if (forced?.longCustom || r.chance(0.0005)) customFields.recruiter_notes = r.pick(p.longTexts);
+
+    const integrationFields: Rec[] = r.chance(0.1)
+      ? [
+          { id: this.newId(), key: 'customTshirtSize', type: 'CUSTOM', value: r.pick(['S', 'M', 'L', 'XL']), label: 'T-Shirt Size' },
+          { id: this.newId(), key: 'gender', type: 'DEFAULT', value: null, label: null },
+        ]
+      : [];
+
+    const tags: Tag[] = [];
+    const tagCount = r.weighted([
+      [0, 55],
+      [1, 30],
+      [2, 10],
+      [3, 5],
+    ]);
+    while (tags.length < tagCount) {
+      const t = r.pick(this.tags);
+      if (!tags.includes(t)) tags.push(t);
+    }
+
+    const createdMs = AS_OF_MS - r.int(DAY, HISTORY_MS);
+    const updatedMs = Math.min(AS_OF_MS, createdMs + r.int(0, 120 * DAY));
+    const changedMs = Math.min(AS_OF_MS, updatedMs + r.int(0, 6 * HOUR));
+    const deleted = forced?.deleted ?? r.chance(0.02);
+    const deletedMs = deleted ? Math.min(AS_OF_MS, changedMs + r.int(HOUR, 30 * DAY)) : null;
+    const remoteData = forced?.remoteData || r.chance(0.05) ? this.remoteData('candidates', remoteId, createdMs) : null;
+
+    const candidate: Rec = {
+      id,
+      remote_id: remoteId,
+      first_name: first,
+      last_name: last,
+      company,
+      title,
+      confidential,
+      source: r.weighted(SOURCES),
+      phone_numbers: forced?.empty ? [] : phones,
+      email_addresses: forced?.empty ? [] : emails,
+      social_media: forced?.empty ? [] : social,
+      location,
+      custom_fields: forced?.empty ? {} : customFields,
+      integration_fields: integrationFields,
+      remote_url: this.remoteUrl('candidate', remoteId),
+      remote_created_at: r.chance(0.005) ? null : iso(createdMs),
+      remote_updated_at: r.chance(0.01) ? null : iso(updatedMs),
+      remote_data: remoteData,
+      changed_at: iso(changedMs),
+      remote_deleted_at: isoOrNull(deletedMs),
+      applications: [],
+      tags: forced?.empty ? [] : tags,
+    };
+    this.candidates.push(candidate);
+
+    const appSpecs: ForcedApplication[] =
+      forced?.apps ??
+      (forced?.empty
+        ? []
+        : times(
+            r.weighted([
+              [1, 80],
+              [0, 3],
+              [2, 12],
+              [3, 5],
+            ]),
+            () => ({}),
+          ));
+    const usedJobs = new Set<Job>();
+    const summaries: Rec[] = [];
+    for (const spec of appSpecs) {
+      let job = r.pick(this.jobs);
+      while (usedJobs.has(job) && usedJobs.size < this.jobs.length) job = r.pick(this.jobs);
+      usedJobs.add(job);
+      summaries.push(this.application(candidate, job, createdMs, deletedMs, spec));
+    }
+    candidate.applications = summaries;
+  }
+
+  private customFields(nested: boolean): Rec {
+    const r = this.rng;
+    if (!nested && r.chance(0.3)) return {};
+    const out: Rec = {};
+    if (nested || r.chance(0.5))
+      out.desired_salary = { amount: r.int(35, 180) * 1000, currency: r.pick(['EUR', 'USD', 'GBP', 'JPY']), period: 'YEAR' };
+    if (nested || r.chance(0.4)) out.notice_period_weeks = r.int(0, 12);
+    if (nested || r.chance(0.4)) out.willing_to_relocate = r.chance(0.5);
+    if (nested || r.chance(0.3)) out.languages = r.chance(0.5) ? ['en', 'de'] : ['en', 'fr', 'ja'];
+    if (nested || r.chance(0.2)) out.referral = r.chance(0.5) && !nested ? null : { employee_id: hex(r, 8), bonus_eligible: true, paid_at: null };
+    if (nested || r.chance(0.15))
+      out.scores = { technical: r.int(1, 10) / 2, culture: { rating: r.int(1, 5), notes: null, tags: ['async', 'remote'] } };
+    if (nested) out.visa = { required: false, type: null, history: [{ country: 'DE', valid_until: '2026-12-31' }] };
+    return out;
+  }
+
+  private remoteData(model: SandboxModel, remoteId: string, createdMs: number): Rec {
+    // Kombo keys remote_data by the remote endpoint path it read the record from.
+    return {
+      [`/v1/${model}/${remoteId}`]: {
+        id: remoteId,
+        created_at: iso(createdMs),
+        is_private: false,
+        labels: ['imported'],
+        custom: { score: 4.5, nested: { deep: [1, 2, 3] } },
+      },
+    };
+  }
+
+  private application(candidate: Rec, job: Job, candCreatedMs: number, candDeletedMs: number | null, spec: ForcedApplication): Rec {
+    const r = this.rng;
+    const id = this.newId();
+    const remoteId = this.remoteId();
+    const last = job.stages.length - 1;
+
+    let outcome: string | null =
+      spec.outcome !== undefined
+        ? spec.outcome
+        : r.weighted<string | null>([
+            ['PENDING', 45],
+            ['DECLINED', 42],
+            ['HIRED', 8],
+            [null, 3],
+            ['WITHDRAWN', 0.3],
+          ]);
+    let stageIdx: number | null = outcome === 'HIRED' ? last : r.int(0, last - 1);
+    if (outcome === null) stageIdx = r.int(0, last);
+    if (spec.stageNull || (spec.stageNull === undefined && r.chance(0.01))) stageIdx = null;
+    if (outcome === 'HIRED' && stageIdx === null) outcome = 'PENDING';
+    const stage = stageIdx === null ? null : (job.stages[stageIdx] as SandboxStage);
+
+    const createdMs = Math.min(AS_OF_MS, candCreatedMs + r.int(0, 60 * DAY));
+    const updatedMs = Math.min(AS_OF_MS, createdMs + r.int(0, 90 * DAY));
+    const changedMs = Math.min(AS_OF_MS, updatedMs + r.int(0, 6 * HOUR));
+    const rejectedMs = outcome === 'DECLINED' && !r.chance(0.1) ? updatedMs : null;
+    const deleted = candDeletedMs !== null || (spec.deleted ?? r.chance(0.012));
+    const deletedMs = deleted ? (candDeletedMs ?? Math.min(AS_OF_MS, changedMs + r.int(HOUR, 20 * DAY))) : null;
+
+    const screening: Rec[] = [];
+    if (r.chance(0.5)) {
+      for (const q of job.questions) {
+        if (!r.chance(0.6)) continue;
+        const answer =
+          q.kind === 'bool'
+            ? r.chance(0.5)
+            : q.kind === 'number'
+              ? r.int(0, 25)
+              : q.kind === 'multi'
+                ? job.options.slice(0, r.int(1, 3))
+                : r.pick(this.pools.sentences);
+        screening.push({ question: { id: q.id, remote_id: q.remote_id, title: q.title }, answer });
+      }
+    }
+
+    const candidateSummary = {
+      id: candidate.id,
+      remote_id: candidate.remote_id,
+      first_name: candidate.first_name,
+      last_name: candidate.last_name,
+      email_addresses: candidate.email_addresses,
+      tags: candidate.tags,
+    };
+    const app: Rec = {
+      id,
+      remote_id: remoteId,
+      outcome,
+      rejection_reason_name: outcome === 'DECLINED' ? r.pick(REJECTION_REASONS) : null,
+      rejected_at: isoOrNull(rejectedMs),
+      current_stage_id: stage?.id ?? null,
+      job_id: job.summary.id,
+      candidate_id: candidate.id,
+      screening_question_answers: screening,
+      custom_fields: r.chance(0.7) ? {} : { priority: r.pick(['low', 'normal', 'high']), sla: { days: r.int(3, 30), breached: r.chance(0.2) } },
+      integration_fields: [],
+      remote_url: this.remoteUrl('application', remoteId),
+      changed_at: iso(changedMs),
+      remote_deleted_at: isoOrNull(deletedMs),
+      remote_created_at: r.chance(0.005) ? null : iso(createdMs),
+      remote_updated_at: r.chance(0.01) ? null : iso(updatedMs),
+      remote_data: r.chance(0.04) ? this.remoteData('applications', remoteId, createdMs) : null,
+      candidate: candidateSummary,
+      current_stage: stage,
+      job: job.summary,
+      interviews: [],
+      offers: outcome === 'HIRED' ? [{ id: this.newId(), remote_id: this.remoteId(), status: 'ACCEPTED' }] : [],
+    };
+    this.applications.push(app);
+
+    // Interviews happen at stages the application has reached (past the first review).
+    const reached = stageIdx ?? r.int(0, last);
+    const interviewUsers =
+      spec.interviewUsers ??
+      (reached === 0 || r.chance(0.35)
+        ? []
+        : times(r.int(1, Math.min(3, reached)), () =>
+            r.weighted([
+              [1, 55],
+              [2, 25],
+              [3, 13],
+              [4, 7],
+            ]),
+          ));
+    const interviewSummaries: Rec[] = [];
+    interviewUsers.forEach((userCount, k) => {
+      const interview = this.interview(app, candidate, job, createdMs, deletedMs, reached, userCount, {
+        canceled: spec.canceled?.[k],
+        deleted: spec.interviewDeleted?.[k],
+      });
+      interviewSummaries.push({
+        id: interview.id,
+        remote_id: interview.remote_id,
+        title: interview.title,
+        starting_at: interview.starting_at,
+        ending_at: interview.ending_at,
+        location: interview.location,
+      });
+    });
+    app.interviews = interviewSummaries;
+
+    return {
+      id,
+      remote_id: remoteId,
+      outcome,
+      rejection_reason_name: app.rejection_reason_name,
+      rejected_at: app.rejected_at,
+      remote_url: app.remote_url,
+      changed_at: app.changed_at,
+      remote_created_at: app.remote_created_at,
+      remote_updated_at: app.remote_updated_at,
+      current_stage: stage,
+      job: job.summary,
+    };
+  }
+
+  private interview(
+    app: Rec,
+    candidate: Rec,
+    job: Job,
+    appCreatedMs: number,
+    appDeletedMs: number | null,
+    reached: number,
+    userCount: number,
+    forced: { canceled: boolean | null | undefined; deleted: boolean | undefined },
+  ): Rec {
+    const r = this.rng;
+    const id = this.newId();
+    const remoteId = this.remoteId();
+    // Nobody interviews in the final "Hired" stage.
+    const top = Math.min(reached, job.stages.length - 2);
+    const stage = job.stages[r.int(Math.min(1, top), top)] as SandboxStage;
+    const startMs = Math.floor((appCreatedMs + r.int(DAY, 45 * DAY)) / (15 * 60_000)) * 15 * 60_000;
+    const endMs = startMs + r.pick([30, 45, 60, 90]) * 60_000;
+    const createdMs = Math.min(AS_OF_MS, startMs - r.int(HOUR, 7 * DAY));
+    const updatedMs = Math.min(AS_OF_MS, Math.max(createdMs, startMs + r.int(-DAY, DAY)));
+    const changedMs = Math.min(AS_OF_MS, updatedMs + r.int(0, 6 * HOUR));
+    const deleted = appDeletedMs !== null || (forced.deleted ?? r.chance(0.01));
+    const deletedMs = deleted ? (appDeletedMs ?? Math.min(AS_OF_MS, changedMs + r.int(HOUR, 10 * DAY))) : null;
+    const onsite = r.chance(0.4);
+    const name = [candidate.first_name, candidate.last_name].filter((s) => typeof s === 'string' && s !== '').join(' ');
+
+    const users: User[] = [];
+    while (users.length < Math.min(userCount, this.users.length)) {
+      const u = r.pick(this.users);
+      if (!users.includes(u)) users.push(u);
+    }
+    const canceled =
+      forced.canceled !== undefined
+        ? forced.canceled
+        : r.weighted<boolean | null>([
+            [false, 85],
+            [true, 7],
+            [null, 8],
+          ]);
+
+    const interview: Rec = {
+      id,
+      remote_id: remoteId,
+      title: r.chance(0.02) ? null : `${stage.name}${name ? ` with ${name}` : ''}`,
+      starting_at: iso(startMs),
+      ending_at: iso(endMs),
+      location: onsite ? r.pick(this.offices) : null,
+      video_conferencing_url: onsite ? null : r.chance(0.9) ? r.pick(VIDEO_URLS)(r) : null,
+      application_id: app.id,
+      stage_id: r.chance(0.03) ? null : stage.id,
+      canceled,
+      remote_created_at: iso(createdMs),
+      remote_updated_at: r.chance(0.01) ? null : iso(updatedMs),
+      remote_data: r.chance(0.03) ? this.remoteData('interviews', remoteId, createdMs) : null,
+      changed_at: iso(changedMs),
+      remote_deleted_at: isoOrNull(deletedMs),
+      users,
+      application: {
+        id: app.id,
+        remote_id: app.remote_id,
+        outcome: app.outcome,
+        rejection_reason_name: app.rejection_reason_name,
+        candidate: {
+          id: candidate.id,
+          remote_id: candidate.remote_id,
+          first_name: candidate.first_name,
+          last_name: candidate.last_name,
+          email_addresses: candidate.email_addresses,
+        },
+        job: job.summary,
+      },
+    };
+    this.interviews.push(interview);
+    return interview;
+  }
+}
+
+/**
+ * Generates the sandbox dataset.
+ *
+ * Deterministic for a given seed and spec list; each integration draws from its own stream
+ * (seed × integration id), so adding an integration does not change the others' records except
+ * for the rare id that would collide. Nested objects (jobs, stages, tags, users, offices, email
+ * lists) are shared between records: treat the result as read-only, or clone before mutating.
+ */
+export function generateDataset(opts: { seed?: number; integrations?: readonly SandboxIntegrationSpec[] } = {}): SandboxDataset {
+  const seed = opts.seed ?? DEFAULT_SANDBOX_SEED;
+  const specs = opts.integrations ?? DEFAULT_SANDBOX_INTEGRATIONS;
+  const seen = new Set<string>();
+  for (const s of specs) {
+    if (!/^[a-z0-9_-]+:[A-Za-z0-9]{24}$/.test(s.id)) throw new Error(`Sandbox integration id "${s.id}" is not of the form <tool>:<24 alphanumeric chars>`);
+    if (seen.has(s.id)) throw new Error(`Sandbox integration id "${s.id}" is listed twice`);
+    if (!Number.isInteger(s.candidates) || s.candidates < 0) throw new Error(`Sandbox integration "${s.id}": candidates must be a non-negative integer`);
+    seen.add(s.id);
+  }
+  const pools = buildPools(seed);
+  const ids = new IdFactory();
+  return { integrations: specs.map((spec) => new IntegrationGenerator(spec, pools, ids, seed).run()) };
+}

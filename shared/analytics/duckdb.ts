@@ -1,0 +1,84 @@
+/**
+ * DuckDB over a local warehouse: one view per table of the contract, reading exactly the run
+ * folders the catalog registered, with the partition columns decoded from the Hive-style paths.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { ColumnType, TableDef } from '../tables.ts';
+import { PARTITION_COLUMNS, TABLES } from '../tables.ts';
+import { FolderStore } from '../adapters/local/folder-store.ts';
+import { LocalCatalog } from '../adapters/local/local-catalog.ts';
+
+/** DuckDB's type for each logical column type. */
+export const DUCKDB_TYPES: Record<ColumnType | 'date', string> = {
+  string: 'VARCHAR',
+  json: 'VARCHAR',
+  timestamp: 'TIMESTAMPTZ',
+  boolean: 'BOOLEAN',
+  int32: 'INTEGER',
+  date: 'DATE',
+};
+
+/** Extensions stay inside the project: DuckDB must never reach out to download one. */
+const EXTENSION_DIR = resolve(fileURLToPath(new URL('../../.duckdb/extensions', import.meta.url)));
+
+const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
+export const quoteLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/** A typed, empty relation with the table's columns, for tables with no partition yet. */
+function emptySelect(table: TableDef): string {
+  const cols = [...table.columns.map((c) => [c.name, DUCKDB_TYPES[c.type]] as const), ...PARTITION_COLUMNS.map((p) => [p.name, DUCKDB_TYPES[p.type]] as const)];
+  return `SELECT ${cols.map(([n, t]) => `CAST(NULL AS ${t}) AS ${quoteIdent(n)}`).join(', ')} WHERE false`;
+}
+
+/** The SQL of one table's view over the given Parquet files. */
+export function tableViewSql(table: TableDef, files: readonly string[]): string {
+  if (files.length === 0) return `CREATE OR REPLACE VIEW ${quoteIdent(table.name)} AS ${emptySelect(table)}`;
+  const list = files.map(quoteLiteral).join(', ');
+  const columns = table.columns.map((c) => quoteIdent(c.name)).join(', ');
+  return (
+    `CREATE OR REPLACE VIEW ${quoteIdent(table.name)} AS SELECT ${columns}, snapshot_date, integration_id ` +
+    `FROM read_parquet([${list}], hive_partitioning = true, hive_types = {'snapshot_date': DATE, 'integration_id': VARCHAR})`
+  );
+}
+
+export interface WarehouseDb {
+  readonly connection: DuckDBConnection;
+  /** Run SQL and return column names and JSON-safe rows. */
+  query(sql: string): Promise<{ columns: string[]; rows: unknown[][] }>;
+  close(): void;
+}
+
+/** Open DuckDB in memory with a view per table over the local warehouse at `dir`. */
+export async function openWarehouse(dir: string): Promise<WarehouseDb> {
+  mkdirSync(EXTENSION_DIR, { recursive: true });
+  const instance = await DuckDBInstance.create(':memory:', {
+    extension_directory: EXTENSION_DIR,
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+  });
+  const connection = await instance.connect();
+  const store = new FolderStore(dir);
+  const catalog = new LocalCatalog(store);
+  for (const table of TABLES) {
+    const files: string[] = [];
+    for (const p of await catalog.partitions(table.name)) {
+      for (const key of await store.list(p.location)) if (key.endsWith('.parquet')) files.push(store.locate(key));
+    }
+    await connection.run(tableViewSql(table, files));
+  }
+  return {
+    connection,
+    async query(sql: string) {
+      const reader = await connection.runAndReadAll(sql);
+      return { columns: reader.columnNames(), rows: reader.getRowsJson() };
+    },
+    close() {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}

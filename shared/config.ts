@@ -1,0 +1,108 @@
+/**
+ * Configuration, read once at start-up from CLI options with environment fallbacks, validated with a
+ * schema. Errors name the option or variable at fault. Defaults are named constants shared with the
+ * docs and tests.
+ */
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+import { KOMBO_EU_URL } from './kombo/client.ts';
+import type { ModelName } from './tables.ts';
+import { MODELS, isModelName } from './tables.ts';
+import { assertIntegrationId, assertSnapshotDate, todayUtc } from './warehouse/layout.ts';
+
+export const DEFAULT_WAREHOUSE = './warehouse';
+export const DEFAULT_CONCURRENCY = 4;
+export const MAX_CONCURRENCY = 64;
+
+/** Raw inputs: CLI flags (already parsed by the CLI library) and the environment. */
+export interface SyncInput {
+  readonly apiUrl?: string;
+  readonly apiKey?: string;
+  readonly integrations?: string;
+  readonly warehouse?: string;
+  readonly snapshotDate?: string;
+  readonly models?: string;
+  readonly concurrency?: string;
+}
+
+export interface SyncConfig {
+  readonly apiUrl: string;
+  /** Undefined means: start the built-in sandbox. */
+  readonly apiKey: string | undefined;
+  /** Undefined means: every integration the sandbox has (sandbox only). */
+  readonly integrationIds: readonly string[] | undefined;
+  readonly warehouse: string;
+  readonly snapshotDate: string;
+  readonly models: readonly ModelName[];
+  readonly concurrency: number;
+  /** True when the API URL came from a flag or the environment rather than the default. */
+  readonly apiUrlGiven: boolean;
+}
+
+const splitList = (s: string) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
+
+/** Build the sync config from flags, falling back to `KOMBO_API_URL`, `KOMBO_API_KEY`, `KOMBO_INTEGRATION_IDS`. */
+export function parseSyncConfig(input: SyncInput, env: NodeJS.ProcessEnv = process.env, now: Date = new Date()): SyncConfig {
+  const pick = (flag: string | undefined, envName: string) => {
+    const fromFlag = flag?.trim();
+    if (fromFlag) return fromFlag;
+    const fromEnv = env[envName]?.trim();
+    return fromEnv ? fromEnv : undefined;
+  };
+  const apiUrlRaw = pick(input.apiUrl, 'KOMBO_API_URL');
+  const apiUrl = apiUrlRaw ?? KOMBO_EU_URL;
+  const url = z.url({ protocol: /^https?$/ }).safeParse(apiUrl);
+  if (!url.success) throw new ConfigError(`--api-url / KOMBO_API_URL: ${JSON.stringify(apiUrl)} is not an http(s) URL`);
+
+  const apiKey = pick(input.apiKey, 'KOMBO_API_KEY');
+  const idsRaw = pick(input.integrations, 'KOMBO_INTEGRATION_IDS');
+  const integrationIds = idsRaw === undefined ? undefined : [...new Set(splitList(idsRaw))];
+  if (integrationIds !== undefined) {
+    if (integrationIds.length === 0) throw new ConfigError('--integrations / KOMBO_INTEGRATION_IDS: the list is empty');
+    for (const id of integrationIds) {
+      try {
+        assertIntegrationId(id);
+      } catch (err) {
+        throw new ConfigError(`--integrations / KOMBO_INTEGRATION_IDS: ${(err as Error).message}`);
+      }
+    }
+  }
+  if (apiKey !== undefined && integrationIds === undefined) {
+    throw new ConfigError(
+      '--integrations / KOMBO_INTEGRATION_IDS is required with an API key: Kombo has no endpoint that lists integrations',
+    );
+  }
+
+  const snapshotDate = input.snapshotDate ?? todayUtc(now);
+  try {
+    assertSnapshotDate(snapshotDate);
+  } catch (err) {
+    throw new ConfigError(`--snapshot-date: ${(err as Error).message}`);
+  }
+
+  const models = input.models === undefined ? [...MODELS] : [...new Set(splitList(input.models))];
+  if (models.length === 0) throw new ConfigError('--models: the list is empty');
+  for (const m of models) {
+    if (!isModelName(m)) throw new ConfigError(`--models: unknown model ${JSON.stringify(m)} (expected ${MODELS.join(', ')})`);
+  }
+
+  const concurrency = input.concurrency === undefined ? DEFAULT_CONCURRENCY : Number(input.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+    throw new ConfigError(`--concurrency: expected an integer from 1 to ${MAX_CONCURRENCY}, got ${JSON.stringify(input.concurrency)}`);
+  }
+
+  return {
+    apiUrl,
+    apiKey,
+    integrationIds,
+    warehouse: input.warehouse ?? DEFAULT_WAREHOUSE,
+    snapshotDate,
+    models: models as ModelName[],
+    concurrency,
+    apiUrlGiven: apiUrlRaw !== undefined,
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * Flattening: validated Kombo records into column buffers, one per table of the contract.
+ * Columnar from the start, because that is what the Parquet writer takes and it avoids building
+ * one object per row.
+ */
+import type { ColumnDef, ModelName, TableDef } from './tables.ts';
+import { tablesForModel } from './tables.ts';
+
+/** A cell value after flattening. Timestamps are epoch milliseconds. */
+export type Cell = string | number | boolean | null;
+
+/** Rows of one table, held column by column. Meta columns are filled when the file is written. */
+export interface TableBuffer {
+  readonly table: TableDef;
+  /** One array per non-meta column, in `table.columns` order. */
+  readonly columns: Cell[][];
+  rowCount: number;
+}
+
+type KomboRecord = Record<string, unknown>;
+
+const dataColumns = (t: TableDef): readonly ColumnDef[] => t.columns.filter((c) => c.source.kind !== 'meta');
+
+/** Fresh, empty buffers for every table a model flattens into. */
+export function createBuffers(model: ModelName): TableBuffer[] {
+  return tablesForModel(model).map((table) => ({
+    table,
+    columns: dataColumns(table).map(() => []),
+    rowCount: 0,
+  }));
+}
+
+function getPath(obj: unknown, path: readonly string[]): unknown {
+  let cur = obj;
+  for (const key of path) {
+    if (cur === null || cur === undefined || typeof cur !== 'object') return null;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+/** Convert one source value to its cell. Input has passed the page schema, so types are known good. */
+function toCell(value: unknown, col: ColumnDef): Cell {
+  if (value === undefined || value === null) return null;
+  switch (col.type) {
+    case 'json':
+      return JSON.stringify(value);
+    case 'timestamp':
+      return Date.parse(value as string);
+    case 'string':
+    case 'boolean':
+    case 'int32':
+      return value as Cell;
+  }
+}
+
+/** Append records (already validated) to the buffers of their model. */
+export function flattenInto(buffers: readonly TableBuffer[], records: readonly KomboRecord[]): void {
+  for (const buf of buffers) {
+    const cols = dataColumns(buf.table);
+    const arrayField = buf.table.arrayField;
+    if (arrayField === undefined) {
+      for (const record of records) {
+        for (let c = 0; c < cols.length; c++) {
+          const col = cols[c]!;
+          const src = col.source;
+          buf.columns[c]!.push(src.kind === 'field' ? toCell(getPath(record, src.path), col) : null);
+        }
+        buf.rowCount++;
+      }
+      continue;
+    }
+    for (const record of records) {
+      const elements = record[arrayField];
+      if (!Array.isArray(elements)) continue;
+      const parentId = record['id'] as string;
+      for (let i = 0; i < elements.length; i++) {
+        const element: unknown = elements[i];
+        for (let c = 0; c < cols.length; c++) {
+          const col = cols[c]!;
+          const src = col.source;
+          let cell: Cell;
+          if (src.kind === 'parent-id') cell = parentId;
+          else if (src.kind === 'position') cell = i;
+          else if (src.kind === 'field') cell = toCell(getPath(element, src.path), col);
+          else cell = null;
+          buf.columns[c]!.push(cell);
+        }
+        buf.rowCount++;
+      }
+    }
+  }
+}
+
+/** Empty the buffers in place, after their rows have been written. */
+export function resetBuffers(buffers: readonly TableBuffer[]): void {
+  for (const buf of buffers) {
+    for (const col of buf.columns) col.length = 0;
+    buf.rowCount = 0;
+  }
+}

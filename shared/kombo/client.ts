@@ -1,0 +1,252 @@
+/**
+ * Kombo ATS API client: cursor pagination, bearer auth, `X-Integration-Id`, retries with
+ * exponential backoff and full jitter, `Retry-After` honoured, every page validated.
+ * The API key is held here and never written into an error, a log line or a stat.
+ */
+import type { ModelName } from '../tables.ts';
+import type { FailureLocation } from '../errors.ts';
+import {
+  DataError,
+  IntegrationFatalError,
+  KomboEtlError,
+  ModelNotAvailableError,
+  RetriesExhaustedError,
+  RunFatalError,
+  TransientError,
+  errorMessage,
+} from '../errors.ts';
+import { THROTTLE_CODES, classify, parseRetryAfter } from './classify.ts';
+import type { IntegrationInfo } from './schemas.ts';
+import { ERROR_ENVELOPE, INTEGRATION_ENVELOPE, PAGE_ENVELOPE, RECORD_SCHEMAS, formatIssues } from './schemas.ts';
+
+/** Kombo's EU endpoint, the default. */
+export const KOMBO_EU_URL = 'https://api.kombo.dev/v1';
+/** Kombo's US endpoint. */
+export const KOMBO_US_URL = 'https://api.us.kombo.dev/v1';
+/** Largest page Kombo serves. */
+export const MAX_PAGE_SIZE = 250;
+
+export interface RetryPolicy {
+  /** Attempts per request, the first included. */
+  readonly maxAttempts: number;
+  /** First backoff step; doubles each attempt. */
+  readonly baseDelayMs: number;
+  /** No single wait is longer than this, `Retry-After` included. */
+  readonly maxDelayMs: number;
+  /** Per-attempt timeout, headers and body together. */
+  readonly timeoutMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 8,
+  baseDelayMs: 250,
+  maxDelayMs: 30_000,
+  timeoutMs: 60_000,
+};
+
+/** What happened while fetching, for the run report and metrics. */
+export interface RequestStats {
+  requests: number;
+  retries: number;
+  throttles: number;
+}
+
+export interface KomboClientOptions {
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  readonly retry?: Partial<RetryPolicy>;
+  /** Injected for tests: how to wait. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Injected for tests: a number in [0, 1). */
+  readonly random?: () => number;
+  readonly fetch?: typeof fetch;
+}
+
+export interface Page {
+  readonly records: Record<string, unknown>[];
+  readonly next: string | null;
+}
+
+export interface ListOptions {
+  readonly cursor?: string | null;
+  readonly updatedAfter?: string;
+  readonly pageSize?: number;
+}
+
+const MODEL_PATHS: Record<ModelName, string> = {
+  candidates: '/ats/candidates',
+  applications: '/ats/applications',
+  interviews: '/ats/interviews',
+};
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Build the error class that matches a classified failure. */
+function errorFor(
+  kind: ReturnType<typeof classify>,
+  message: string,
+  code: string,
+  loc: FailureLocation,
+  retryAfterMs: number | undefined,
+): KomboEtlError {
+  switch (kind) {
+    case 'transient':
+      return new TransientError(message, code, loc, retryAfterMs);
+    case 'skippable':
+      return new ModelNotAvailableError(message, code, loc);
+    case 'integration-fatal':
+      return new IntegrationFatalError(message, code, loc);
+    case 'run-fatal':
+      return new RunFatalError(message, code, loc);
+  }
+}
+
+/** Network-level failures (reset, refused, timeout) are transient by nature. */
+function networkError(err: unknown, loc: FailureLocation, timeoutMs: number): TransientError {
+  const name = err instanceof Error ? err.name : '';
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return new TransientError(`request timed out after ${timeoutMs} ms`, 'NETWORK.TIMEOUT', loc, undefined, { cause: err });
+  }
+  const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+  return new TransientError(`network error: ${errorMessage(err)}${cause}`, 'NETWORK.ERROR', loc, undefined, { cause: err });
+}
+
+/** A client for one Kombo API key. Stateless apart from its stats. */
+export class KomboClient {
+  readonly stats: RequestStats = { requests: 0, retries: 0, throttles: 0 };
+  private readonly baseUrl: string;
+  private readonly apiKey: string;
+  private readonly policy: RetryPolicy;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private readonly fetchFn: typeof fetch;
+
+  constructor(opts: KomboClientOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.apiKey = opts.apiKey;
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...opts.retry };
+    this.sleep = opts.sleep ?? defaultSleep;
+    this.random = opts.random ?? Math.random;
+    this.fetchFn = opts.fetch ?? fetch;
+  }
+
+  /** Fetch one page of a model, validated. Retries transient failures within the policy. */
+  async listPage(integrationId: string, model: ModelName, opts: ListOptions = {}): Promise<Page> {
+    const cursor = opts.cursor ?? null;
+    const loc: FailureLocation = { integrationId, model, cursor };
+    const params = new URLSearchParams({
+      page_size: String(opts.pageSize ?? MAX_PAGE_SIZE),
+      include_deleted: 'true',
+    });
+    // Kombo wants every filter repeated on every page, the cursor alongside.
+    if (opts.updatedAfter !== undefined) params.set('updated_after', opts.updatedAfter);
+    if (cursor !== null) params.set('cursor', cursor);
+    const body = await this.request(`${MODEL_PATHS[model]}?${params.toString()}`, integrationId, loc);
+    return parsePage(body, model, loc);
+  }
+
+  /** `GET /integrations/{id}`: status and read models of one integration. */
+  async getIntegration(integrationId: string): Promise<IntegrationInfo> {
+    const loc: FailureLocation = { integrationId };
+    const body = await this.request(`/integrations/${encodeURIComponent(integrationId)}`, integrationId, loc);
+    const parsed = INTEGRATION_ENVELOPE.safeParse(body);
+    if (!parsed.success) {
+      throw new DataError(`unexpected integration response: ${formatIssues(parsed.error)}`, 'DATA.INVALID_ENVELOPE', loc);
+    }
+    return parsed.data.data;
+  }
+
+  /** One request with retries. Returns the parsed JSON body of a 2xx answer. */
+  private async request(pathAndQuery: string, integrationId: string, loc: FailureLocation): Promise<unknown> {
+    let attempt = 0;
+    for (;;) {
+      attempt++;
+      try {
+        return await this.attempt(pathAndQuery, integrationId, loc);
+      } catch (err) {
+        if (!(err instanceof TransientError)) throw err;
+        if (THROTTLE_CODES.has(err.code)) this.stats.throttles++;
+        if (attempt >= this.policy.maxAttempts) throw new RetriesExhaustedError(err, attempt);
+        this.stats.retries++;
+        await this.sleep(this.backoff(attempt, err.retryAfterMs));
+      }
+    }
+  }
+
+  /** Exponential backoff with full jitter; the server's `Retry-After` wins when given. */
+  private backoff(attempt: number, retryAfterMs: number | undefined): number {
+    if (retryAfterMs !== undefined) return Math.min(retryAfterMs, this.policy.maxDelayMs);
+    const ceiling = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (attempt - 1));
+    return Math.round(this.random() * ceiling);
+  }
+
+  private async attempt(pathAndQuery: string, integrationId: string, loc: FailureLocation): Promise<unknown> {
+    this.stats.requests++;
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.fetchFn(`${this.baseUrl}${pathAndQuery}`, {
+        headers: {
+          authorization: `Bearer ${this.apiKey}`,
+          'x-integration-id': integrationId,
+          accept: 'application/json',
+        },
+        signal: AbortSignal.timeout(this.policy.timeoutMs),
+      });
+      // Read the body inside the same try: a reset mid-body surfaces here.
+      text = await res.text();
+    } catch (err) {
+      throw networkError(err, loc, this.policy.timeoutMs);
+    }
+
+    let body: unknown;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+
+    if (res.ok) {
+      if (body === undefined) {
+        const what = text === '' ? 'an empty body' : `a body that is not JSON (${JSON.stringify(text.slice(0, 60))}…)`;
+        throw new DataError(`HTTP ${res.status} with ${what}`, 'DATA.MALFORMED_JSON', loc);
+      }
+      return body;
+    }
+
+    const envelope = ERROR_ENVELOPE.safeParse(body);
+    const code = envelope.success ? (envelope.data.error.code ?? null) : null;
+    const kind = classify(code, res.status);
+    const detail = envelope.success
+      ? (envelope.data.error.message ?? envelope.data.error.title ?? 'no message')
+      : `${text.slice(0, 120)}`.trim() || 'no body';
+    const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
+    throw errorFor(kind, `HTTP ${res.status} ${code ?? ''}: ${detail}`.replace(/ +/g, ' '), code ?? `HTTP.${res.status}`, loc, retryAfterMs);
+  }
+}
+
+/** Validate a list page: the envelope first, then every record, so errors can name the record. */
+export function parsePage(body: unknown, model: ModelName, loc: FailureLocation): Page {
+  const envelope = PAGE_ENVELOPE.safeParse(body);
+  if (!envelope.success) {
+    throw new DataError(`not a Kombo page: ${formatIssues(envelope.error)}`, 'DATA.INVALID_ENVELOPE', loc);
+  }
+  const schema = RECORD_SCHEMAS[model];
+  const records: Record<string, unknown>[] = [];
+  const results = envelope.data.data.results;
+  for (let i = 0; i < results.length; i++) {
+    const parsed = schema.safeParse(results[i]);
+    if (!parsed.success) {
+      const raw = results[i];
+      const id = raw !== null && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : undefined;
+      const recordLoc: FailureLocation = id === undefined ? loc : { ...loc, recordId: id };
+      throw new DataError(
+        `invalid ${model} record at index ${i}${id === undefined ? '' : ` (id ${id})`}: ${formatIssues(parsed.error)}`,
+        'DATA.INVALID_RECORD',
+        recordLoc,
+      );
+    }
+    records.push(results[i] as Record<string, unknown>);
+  }
+  return { records, next: envelope.data.data.next };
+}

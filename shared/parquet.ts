@@ -1,0 +1,72 @@
+/**
+ * Parquet encoding with hyparquet-writer: pure JavaScript (a small Lambda bundle, no native
+ * binary), byte-order string statistics, and proper logical types. The schema comes from the table
+ * definition, so the same column always has the same type, even in a file where it is all null.
+ */
+import { ByteWriter, parquetWrite } from 'hyparquet-writer';
+import type { ColumnType, TableDef } from './tables.ts';
+import type { Cell, TableBuffer } from './flatten.ts';
+
+/** Rows per row group: large groups keep Athena's per-group overhead low. */
+export const ROW_GROUP_SIZE = 100_000;
+
+type SchemaElement = NonNullable<Parameters<typeof parquetWrite>[0]['schema']>[number];
+
+function schemaElement(name: string, type: ColumnType): SchemaElement {
+  const base = { name, repetition_type: 'OPTIONAL' as const };
+  switch (type) {
+    case 'string':
+    case 'json':
+      return { ...base, type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } };
+    case 'timestamp':
+      return {
+        ...base,
+        type: 'INT64',
+        converted_type: 'TIMESTAMP_MILLIS',
+        logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' },
+      };
+    case 'boolean':
+      return { ...base, type: 'BOOLEAN' };
+    case 'int32':
+      return { ...base, type: 'INT32' };
+  }
+}
+
+/** The Parquet schema of a table (partition columns excluded: they live in the path). */
+export function parquetSchema(table: TableDef): SchemaElement[] {
+  return [
+    { name: 'schema', num_children: table.columns.length },
+    ...table.columns.map((c) => schemaElement(c.name, c.type)),
+  ];
+}
+
+export interface FileMeta {
+  readonly runId: string;
+  /** Epoch milliseconds. */
+  readonly syncedAt: number;
+}
+
+/** Encode one table's buffered rows as a Parquet file. */
+export function encodeParquet(buffer: TableBuffer, meta: FileMeta): Uint8Array {
+  const { table } = buffer;
+  const n = buffer.rowCount;
+  let dataIndex = 0;
+  const columnData = table.columns.map((col) => {
+    let data: Cell[];
+    if (col.name === '_run_id') data = new Array<Cell>(n).fill(meta.runId);
+    else if (col.name === '_synced_at') data = new Array<Cell>(n).fill(meta.syncedAt);
+    else data = buffer.columns[dataIndex++]!;
+    return { name: col.name, data };
+  });
+  const writer = new ByteWriter();
+  parquetWrite({
+    writer,
+    columnData,
+    schema: parquetSchema(table),
+    rowGroupSize: ROW_GROUP_SIZE,
+    // Whole values in statistics, so equality filters can prune exactly.
+    statisticsTruncateLength: 64,
+    createdBy: 'kombo-etl',
+  });
+  return new Uint8Array(writer.getBuffer());
+}

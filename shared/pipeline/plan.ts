@@ -1,0 +1,106 @@
+/**
+ * Step 1: plan a run. Check each integration with `GET /integrations/{id}`, record what cannot be
+ * synced and why, write the plan, and send one message per stream (integration × model).
+ */
+import type { KomboClient } from '../kombo/client.ts';
+import type { ModelName } from '../tables.ts';
+import type { ObjectStore, Queue } from '../ports.ts';
+import { EMPTY_TOTALS } from '../ports.ts';
+import { KomboEtlError, RunFatalError } from '../errors.ts';
+import { assertIntegrationId, assertRunId, assertSnapshotDate, runKeys } from '../warehouse/layout.ts';
+import type { PlannedStream, RunPlan, StreamMarker } from './state.ts';
+import { encodeJson } from './state.ts';
+import { completeRunIfLast } from './finish.ts';
+
+export interface PlanDeps {
+  readonly client: Pick<KomboClient, 'getIntegration'>;
+  readonly store: ObjectStore;
+  readonly queue: Queue;
+  readonly now?: () => Date;
+}
+
+export interface PlanRequest {
+  readonly runId: string;
+  readonly snapshotDate: string;
+  readonly integrationIds: readonly string[];
+  readonly models: readonly ModelName[];
+}
+
+const READ_MODEL_IDS: Record<ModelName, string> = {
+  candidates: 'ats_candidates',
+  applications: 'ats_applications',
+  interviews: 'ats_interviews',
+};
+
+/** Decide the streams of one integration from its status and read models. */
+async function planIntegration(deps: PlanDeps, integrationId: string, models: readonly ModelName[]): Promise<PlannedStream[]> {
+  const all = (status: PlannedStream['status'], code: string, reason: string) =>
+    models.map((model) => ({ integrationId, model, status, code, reason }));
+  let info;
+  try {
+    info = await deps.client.getIntegration(integrationId);
+  } catch (err) {
+    if (err instanceof RunFatalError) throw err;
+    if (err instanceof KomboEtlError) return all('failed', err.code, err.message);
+    throw err;
+  }
+  if (info.status !== 'ACTIVE') {
+    const code = info.status === 'INACTIVE' ? 'INTEGRATION.INACTIVE' : 'INTEGRATION.AUTHENTICATION_INVALID';
+    return all('failed', code, `integration status is ${info.status}: reconnect it in Kombo`);
+  }
+  return models.map((model): PlannedStream => {
+    const rm = info.read_models.find((m) => m.id === READ_MODEL_IDS[model]);
+    if (rm && (!rm.is_available || rm.opted_out_by_customer === true)) {
+      const why = rm.opted_out_by_customer === true ? 'opted out by the customer' : 'not available for this integration';
+      return { integrationId, model, status: 'skipped', code: 'INTEGRATION.MODEL_NOT_AVAILABLE', reason: `${READ_MODEL_IDS[model]} is ${why}` };
+    }
+    return { integrationId, model, status: 'pending' };
+  });
+}
+
+/**
+ * Plan a run. Throws {@link RunFatalError} (bad API key…) before anything is written; per-integration
+ * problems are recorded in the plan and do not stop the others.
+ */
+export async function planRun(deps: PlanDeps, req: PlanRequest): Promise<RunPlan> {
+  const now = deps.now ?? (() => new Date());
+  assertRunId(req.runId);
+  assertSnapshotDate(req.snapshotDate);
+  req.integrationIds.forEach(assertIntegrationId);
+
+  const streams: PlannedStream[] = [];
+  for (const id of req.integrationIds) streams.push(...(await planIntegration(deps, id, req.models)));
+
+  const plan: RunPlan = { runId: req.runId, snapshotDate: req.snapshotDate, createdAt: now().toISOString(), streams };
+  await deps.store.put(runKeys.plan(req.runId), encodeJson(plan));
+
+  for (const s of streams) {
+    if (s.status === 'pending') continue;
+    const marker: StreamMarker = {
+      runId: req.runId,
+      integrationId: s.integrationId,
+      model: s.model,
+      status: s.status,
+      ...(s.code !== undefined && { code: s.code }),
+      ...(s.reason !== undefined && { reason: s.reason }),
+      totals: EMPTY_TOTALS,
+      finishedAt: now().toISOString(),
+    };
+    await deps.store.put(runKeys.stream(req.runId, s.integrationId, s.model), encodeJson(marker));
+  }
+  for (const s of streams) {
+    if (s.status !== 'pending') continue;
+    await deps.queue.send({
+      runId: req.runId,
+      snapshotDate: req.snapshotDate,
+      integrationId: s.integrationId,
+      model: s.model,
+      cursor: null,
+      chunk: 0,
+      totals: EMPTY_TOTALS,
+    });
+  }
+  // A run with nothing to fetch is complete at once.
+  if (!streams.some((s) => s.status === 'pending')) await completeRunIfLast(deps.store, req.runId, now);
+  return plan;
+}

@@ -1,0 +1,61 @@
+/**
+ * The small ports the pipeline steps are written against. AWS adapters (S3, SQS, Glue) and local
+ * adapters (a folder, an in-process queue, DuckDB) implement them and pass the same contract tests.
+ */
+import type { ModelName, TableDef } from './tables.ts';
+
+/** Object storage rooted at the warehouse: keys are relative (`candidates/snapshot_date=…/…`). */
+export interface ObjectStore {
+  /** Write (or overwrite) an object. */
+  put(key: string, body: Uint8Array | string): Promise<void>;
+  /** Write only if the key does not exist yet. Returns false when it already did (someone else won). */
+  putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean>;
+  /** Read an object, or undefined when it does not exist. */
+  get(key: string): Promise<Uint8Array | undefined>;
+  /** All keys under a prefix, in lexical order. */
+  list(prefix: string): Promise<string[]>;
+  /** Delete keys; missing keys are not an error. */
+  delete(keys: readonly string[]): Promise<void>;
+  /** Where a key lives, for catalogs and humans: a local path or an `s3://` URI. */
+  locate(key: string): string;
+}
+
+/** One bounded chunk of one stream's chain. */
+export interface StreamMessage {
+  readonly runId: string;
+  readonly snapshotDate: string;
+  readonly integrationId: string;
+  readonly model: ModelName;
+  /** Kombo's opaque cursor; null for the first page. */
+  readonly cursor: string | null;
+  /** 0-based; names the chunk's files, so a redelivery rewrites the same objects. */
+  readonly chunk: number;
+  /** Totals of the chunks before this one. */
+  readonly totals: StreamTotals;
+}
+
+export interface StreamTotals {
+  readonly pages: number;
+  readonly requests: number;
+  readonly retries: number;
+  readonly throttles: number;
+  /** Rows written per table. */
+  readonly rows: Readonly<Record<string, number>>;
+  readonly files: number;
+}
+
+export const EMPTY_TOTALS: StreamTotals = { pages: 0, requests: 0, retries: 0, throttles: 0, rows: {}, files: 0 };
+
+/** The fetch queue. */
+export interface Queue {
+  send(message: StreamMessage): Promise<void>;
+}
+
+/** The table catalog (Glue in AWS, a manifest read by DuckDB locally). */
+export interface Catalog {
+  /**
+   * Register the partition `(snapshotDate, integrationId)` of a table, or repoint it, at a run's
+   * folder. After this call, readers see exactly that run's files for the partition.
+   */
+  registerPartition(table: TableDef, snapshotDate: string, integrationId: string, runPrefixKey: string): Promise<void>;
+}
