@@ -43,7 +43,7 @@ function leafSchema(type: ColumnType): z.ZodType {
     case 'timestamp':
       return z.iso.datetime({ offset: true, local: false }).nullish();
     case 'json':
-      return z.unknown();
+      return z.unknown().optional();
   }
 }
 
