@@ -283,9 +283,9 @@ interface Pools {
 
 const POOL = { names: 120, places: 40, streets: 60, companies: 40, titles: 40 } as const;
 
-function times<T>(n: number, f: () => T): T[] {
+function times<T>(n: number, f: (i: number) => T): T[] {
   const out: T[] = [];
-  for (let i = 0; i < n; i++) out.push(f());
+  for (let i = 0; i < n; i++) out.push(f(i));
   return out;
 }
 
@@ -364,7 +364,7 @@ const TAG_NAMES = [
   'Sourced: LinkedIn',
 ];
 
-const SOURCES: readonly (readonly [string | null, number])[] = [
+const SOURCES: Weights<string | null> = [
   ['LinkedIn', 30],
   ['Company Website', 20],
   ['Employee Referral', 12],
@@ -389,6 +389,72 @@ const REJECTION_REASONS = [
   'Ne parle pas allemand',
   'Failed technical assessment',
   '',
+];
+
+type Weights<T> = readonly (readonly [T, number])[];
+const W_CONFIDENTIAL: Weights<boolean | null> = [
+  [false, 85],
+  [true, 5],
+  [null, 10],
+];
+const W_PHONE_COUNT: Weights<number> = [
+  [1, 75],
+  [0, 10],
+  [2, 15],
+];
+const W_PHONE_TYPE: Weights<string | null> = [
+  ['MOBILE', 55],
+  ['HOME', 15],
+  ['WORK', 20],
+  ['OTHER', 5],
+  [null, 5],
+];
+const W_EMAIL_COUNT: Weights<number> = [
+  [1, 80],
+  [0, 4],
+  [2, 16],
+];
+const W_EMAIL_TYPE: Weights<string | null> = [
+  ['PRIVATE', 60],
+  ['WORK', 30],
+  ['OTHER', 5],
+  [null, 5],
+];
+const W_SOCIAL_COUNT: Weights<number> = [
+  [0, 50],
+  [1, 35],
+  [2, 15],
+];
+const W_TAG_COUNT: Weights<number> = [
+  [0, 55],
+  [1, 30],
+  [2, 10],
+  [3, 5],
+];
+const W_APP_COUNT: Weights<number> = [
+  [1, 80],
+  [0, 3],
+  [2, 12],
+  [3, 5],
+];
+// Kombo documents PENDING | HIRED | DECLINED, but enums are open in practice.
+const W_OUTCOME: Weights<string | null> = [
+  ['PENDING', 45],
+  ['DECLINED', 42],
+  ['HIRED', 8],
+  [null, 3],
+  ['WITHDRAWN', 0.3],
+];
+const W_INTERVIEWERS: Weights<number> = [
+  [1, 55],
+  [2, 25],
+  [3, 13],
+  [4, 7],
+];
+const W_CANCELED: Weights<boolean | null> = [
+  [false, 85],
+  [true, 7],
+  [null, 8],
 ];
 
 const SOCIAL = ['LINKEDIN', 'GITHUB', 'XING', 'TWITTER', 'OTHER'] as const;
@@ -419,9 +485,20 @@ const code = (r: Rng, n: number): string => randomString(r, LOWER, n);
 const hex = (r: Rng, n: number): string => randomString(r, HEX, n);
 const digits = (r: Rng, n: number): string => randomString(r, DIGITS, n);
 
+const slugCache = new Map<string, string>();
+
 /** ASCII slug of a name for emails and profile URLs; empty for scripts without a Latin form. */
 function asciiSlug(s: string | null): string {
   if (!s) return '';
+  let slug = slugCache.get(s);
+  if (slug === undefined) {
+    slug = computeSlug(s);
+    slugCache.set(s, slug);
+  }
+  return slug;
+}
+
+function computeSlug(s: string): string {
   return s
     .normalize('NFD')
     .replace(/[\u0300-\u036f]/g, '')
@@ -439,47 +516,25 @@ const HOUR = 3_600_000;
 const AS_OF_MS = Date.parse(SANDBOX_DATA_AS_OF);
 const HISTORY_MS = 3 * 365 * DAY;
 
-const dayCache = new Map<number, number[]>();
-const isoBuf: number[] = [];
+const hourCache = new Map<number, string>();
+const MINUTES = times(60, (m) => `${String(m).padStart(2, '0')}:`);
+const SECONDS = times(60_000, (k) => `${String(Math.floor(k / 1000)).padStart(2, '0')}.${String(k % 1000).padStart(3, '0')}Z`);
 
 /**
- * `Date#toISOString` without the Date, which dominated generation time. The `YYYY-MM-DDT` prefix
- * is cached per day and the string is built in one go (flat, unlike concatenation).
+ * `Date#toISOString` from cached pieces (`YYYY-MM-DDTHH:` per hour, `mm:`, `ss.sssZ`): formatting
+ * dates dominated generation time, and the pieces are shared so each timestamp costs two small
+ * string nodes.
  */
 function iso(ms: number): string {
-  const day = Math.floor(ms / DAY);
-  let prefix = dayCache.get(day);
+  const hour = Math.floor(ms / HOUR);
+  let prefix = hourCache.get(hour);
   if (prefix === undefined) {
-    const text = new Date(day * DAY).toISOString();
-    prefix = [];
-    for (let i = 0; i < 11; i++) prefix.push(text.charCodeAt(i));
-    dayCache.set(day, prefix);
+    prefix = new Date(hour * HOUR).toISOString().slice(0, 14);
+    hourCache.set(hour, prefix);
   }
-  let rest = ms - day * DAY;
-  const parts = [Math.floor(rest / HOUR), 0, 0, 0];
-  rest -= (parts[0] as number) * HOUR;
-  parts[1] = Math.floor(rest / 60_000);
-  rest -= parts[1] * 60_000;
-  parts[2] = Math.floor(rest / 1000);
-  parts[3] = rest - parts[2] * 1000;
-  isoBuf.length = 24;
-  for (let i = 0; i < 11; i++) isoBuf[i] = prefix[i] as number;
-  const put2 = (at: number, v: number): void => {
-    isoBuf[at] = 48 + Math.floor(v / 10);
-    isoBuf[at + 1] = 48 + (v % 10);
-  };
-  put2(11, parts[0] as number);
-  isoBuf[13] = 58; // ':'
-  put2(14, parts[1]);
-  isoBuf[16] = 58;
-  put2(17, parts[2]);
-  isoBuf[19] = 46; // '.'
-  const milli = parts[3];
-  isoBuf[20] = 48 + Math.floor(milli / 100);
-  isoBuf[21] = 48 + (Math.floor(milli / 10) % 10);
-  isoBuf[22] = 48 + (milli % 10);
-  isoBuf[23] = 90; // 'Z'
-  return String.fromCharCode.apply(null, isoBuf);
+  const rest = ms - hour * HOUR;
+  const minute = Math.floor(rest / 60_000);
+  return prefix + (MINUTES[minute] as string) + (SECONDS[rest - minute * 60_000] as string);
 }
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 
@@ -738,77 +793,44 @@ class IntegrationGenerator {
     if (forced && 'first' in forced) first = forced.first ?? null;
     if (forced && 'last' in forced) last = forced.last ?? null;
 
-    let company: string | null = r.weighted<string | null>([
-      [r.pick(lp.companies), 87],
-      [null, 10],
-      ['', 3],
-    ]);
+    const companyRoll = r.next();
+    let company: string | null = companyRoll < 0.1 ? null : companyRoll < 0.13 ? '' : r.pick(lp.companies);
     if (forced && 'company' in forced) company = forced.company ?? null;
 
-    let title: string | null = r.weighted<string | null>([
-      [r.pick(lp.titles), 93],
-      [null, 5],
-      ['', 2],
-    ]);
+    const titleRoll = r.next();
+    let title: string | null = titleRoll < 0.05 ? null : titleRoll < 0.07 ? '' : r.pick(lp.titles);
     // Same column, two visually similar unicode values: exercises Parquet min/max statistics.
     if (r.chance(0.002)) title = '🚀 Growth Hacker';
     else if (r.chance(0.002)) title = 'Ｇｒｏｗｔｈ Hacker';
     if (forced && 'title' in forced) title = forced.title ?? null;
     if (forced?.longTitle) title = `Senior Principal Staff Engineer — ${p.longTexts[0]}`;
 
-    let confidential: boolean | null = r.weighted<boolean | null>([
-      [false, 85],
-      [true, 5],
-      [null, 10],
-    ]);
+    let confidential = r.weighted(W_CONFIDENTIAL);
     if (forced && 'confidential' in forced) confidential = forced.confidential ?? null;
 
     const slug = asciiSlug(first) || asciiSlug(last) || `candidate${remoteId.slice(-4)}`;
     const slugFull = [asciiSlug(first), asciiSlug(last)].filter(Boolean).join('.') || slug;
 
-    const phoneCount = r.weighted([
-      [1, 75],
-      [0, 10],
-      [2, 15],
-    ]);
+    const phoneCount = r.weighted(W_PHONE_COUNT);
     const phones: Rec[] = [];
     for (let k = 0; k < phoneCount; k++) {
-      let type: string | null = r.weighted<string | null>([
-        ['MOBILE', 55],
-        ['HOME', 15],
-        ['WORK', 20],
-        ['OTHER', 5],
-        [null, 5],
-      ]);
+      let type = r.weighted(W_PHONE_TYPE);
       if (r.chance(0.001)) type = 'PAGER';
       phones.push({ phone_number: `+${lp.profile.callingCode} ${digits(r, 3)} ${digits(r, 7)}`, type });
     }
     if (forced?.phoneType) phones.push({ phone_number: `+49 171 ${digits(r, 7)}`, type: forced.phoneType });
 
-    const emailCount = r.weighted([
-      [1, 80],
-      [0, 4],
-      [2, 16],
-    ]);
+    const emailCount = r.weighted(W_EMAIL_COUNT);
     const emails: Rec[] = [];
     for (let k = 0; k < emailCount; k++) {
-      const type = r.weighted<string | null>([
-        ['PRIVATE', 60],
-        ['WORK', 30],
-        ['OTHER', 5],
-        [null, 5],
-      ]);
+      const type = r.weighted(W_EMAIL_TYPE);
       const domain = type === 'WORK' ? `${asciiSlug(company) || 'work'}.example.com` : r.pick(EMAIL_DOMAINS);
       const local = r.chance(0.05) ? `${slugFull}+jobs` : `${slugFull}${r.int(1, 999)}`;
       emails.push({ email_address: `${local}@${domain}`, type });
     }
 
     let social: Rec[] | null = [];
-    const socialCount = r.weighted([
-      [0, 50],
-      [1, 35],
-      [2, 15],
-    ]);
+    const socialCount = r.weighted(W_SOCIAL_COUNT);
     for (let k = 0; k < socialCount; k++) {
       const type = k === 0 ? 'LINKEDIN' : r.pick(SOCIAL);
       const handle = `${slug}-${hex(r, 6)}`;
@@ -852,12 +874,7 @@ class IntegrationGenerator {
       : [];
 
     const tags: Tag[] = [];
-    const tagCount = r.weighted([
-      [0, 55],
-      [1, 30],
-      [2, 10],
-      [3, 5],
-    ]);
+    const tagCount = r.weighted(W_TAG_COUNT);
     while (tags.length < tagCount) {
       const t = r.pick(this.tags);
       if (!tags.includes(t)) tags.push(t);
@@ -901,12 +918,7 @@ class IntegrationGenerator {
       (forced?.empty
         ? []
         : times(
-            r.weighted([
-              [1, 80],
-              [0, 3],
-              [2, 12],
-              [3, 5],
-            ]),
+            r.weighted(W_APP_COUNT),
             () => ({}),
           ));
     const usedJobs = new Set<Job>();
@@ -958,13 +970,7 @@ class IntegrationGenerator {
     let outcome: string | null =
       spec.outcome !== undefined
         ? spec.outcome
-        : r.weighted<string | null>([
-            ['PENDING', 45],
-            ['DECLINED', 42],
-            ['HIRED', 8],
-            [null, 3],
-            ['WITHDRAWN', 0.3],
-          ]);
+        : r.weighted(W_OUTCOME);
     let stageIdx: number | null = outcome === 'HIRED' ? last : r.int(0, last - 1);
     if (outcome === null) stageIdx = r.int(0, last);
     if (spec.stageNull || (spec.stageNull === undefined && r.chance(0.01))) stageIdx = null;
@@ -1035,12 +1041,7 @@ class IntegrationGenerator {
       (reached === 0 || r.chance(0.35)
         ? []
         : times(r.int(1, Math.min(3, reached)), () =>
-            r.weighted([
-              [1, 55],
-              [2, 25],
-              [3, 13],
-              [4, 7],
-            ]),
+            r.weighted(W_INTERVIEWERS),
           ));
     const interviewSummaries: Rec[] = [];
     interviewUsers.forEach((userCount, k) => {
@@ -1108,11 +1109,7 @@ class IntegrationGenerator {
     const canceled =
       forced.canceled !== undefined
         ? forced.canceled
-        : r.weighted<boolean | null>([
-            [false, 85],
-            [true, 7],
-            [null, 8],
-          ]);
+        : r.weighted(W_CANCELED);
 
     const interview: Rec = {
       id,

@@ -1,0 +1,217 @@
+/**
+ * The CLI end to end: a real child process syncing the sandbox over real HTTP, with every fault
+ * switched on, into a real warehouse that DuckDB reads back and compares, field by field, with the
+ * sandbox's ground truth.
+ */
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningSandbox, SandboxIntegrationData } from '../../cli/sandbox/index.ts';
+import { startSandbox } from '../../cli/sandbox/index.ts';
+import { hiveEscape } from '../../shared/warehouse/layout.ts';
+import type { Reader } from '../helpers/duckdb.ts';
+import { duck } from '../helpers/duckdb.ts';
+import { runCli } from '../helpers/cli.ts';
+import type { CliResult } from '../helpers/cli.ts';
+import { EXPECTED, JSON_COLUMNS, rowKey } from '../helpers/truth.ts';
+
+const DATE = '2026-11-20';
+const tmp = () => mkdtempSync(join(tmpdir(), 'kombo-wh-'));
+
+let sandbox: RunningSandbox;
+let db: Reader;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({ port: 0 });
+  db = await duck();
+});
+afterAll(async () => {
+  db.close();
+  await sandbox.close();
+});
+
+const ids = () => sandbox.dataset.integrations.map((i) => i.id);
+const sync = (warehouse: string, extra: string[] = [], integrations = ids()) =>
+  runCli(['sync', '--api-url', sandbox.url, '--api-key', sandbox.apiKey, '--integrations', integrations.join(','), '--warehouse', warehouse, '--snapshot-date', DATE, '--concurrency', '4', ...extra]);
+
+/** Every row of a table for one integration, as DuckDB reads it, timestamps as epoch ms. */
+async function warehouseRows(warehouse: string, table: string, integrationId: string): Promise<Record<string, unknown>[]> {
+  const glob = `${warehouse}/${table}/**/*.parquet`;
+  const files = existsSync(join(warehouse, table)) ? readdirSync(join(warehouse, table), { recursive: true }).filter((f) => String(f).endsWith('.parquet')) : [];
+  if (files.length === 0) return [];
+  const src = `read_parquet('${glob}', hive_partitioning = true)`;
+  const cols = await db.all(`DESCRIBE SELECT * FROM ${src}`);
+  const select = cols
+    .map((c) => String(c['column_name']))
+    .filter((c) => !['_run_id', '_synced_at', 'snapshot_date', 'integration_id'].includes(c))
+    .map((c) => {
+      const type = String(cols.find((x) => x['column_name'] === c)!['column_type']);
+      return type.startsWith('TIMESTAMP') ? `epoch_ms("${c}")::DOUBLE AS "${c}"` : `"${c}"`;
+    })
+    .join(', ');
+  return db.all(`SELECT ${select} FROM ${src} WHERE integration_id = '${integrationId}' AND snapshot_date = DATE '${DATE}'`);
+}
+
+function expectedRows(data: SandboxIntegrationData, table: string) {
+  const spec = EXPECTED[table]!;
+  return data[spec.model].flatMap((r) => spec.rows(r));
+}
+
+const normalise = (rows: Record<string, unknown>[], key: string[]) =>
+  rows
+    .map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, JSON_COLUMNS.has(k) && typeof v === 'string' ? JSON.parse(v) : v])))
+    .sort((a, b) => rowKey(a, key).localeCompare(rowKey(b, key)));
+
+async function expectMatchesTruth(warehouse: string, data: SandboxIntegrationData) {
+  for (const table of Object.keys(EXPECTED)) {
+    const key = EXPECTED[table]!.key;
+    const actual = normalise(await warehouseRows(warehouse, table, data.id), key);
+    const expected = normalise(expectedRows(data, table), key);
+    expect(actual.length, `${data.id} ${table} row count`).toBe(expected.length);
+    expect(actual, `${data.id} ${table} values`).toEqual(expected);
+  }
+}
+
+describe('kombo-etl sync with every fault switched on', () => {
+  const warehouse = tmp();
+  let result: CliResult;
+  let revoked: string;
+  let partial: string;
+
+  beforeAll(async () => {
+    const [big, mid, small] = ids();
+    revoked = small!;
+    partial = mid!;
+    sandbox.setFaults({
+      seed: 11,
+      rate429: 0.08,
+      retryAfterSeconds: 0,
+      rate5xx: 0.08,
+      rateReset: 0.05,
+      latencyMs: 2,
+      latencyJitterMs: 5,
+      modelNotAvailable: [{ integrationId: partial, model: 'interviews' }],
+      revokedIntegrations: [revoked],
+    });
+    expect(big).toBeDefined();
+    result = await sync(warehouse);
+    sandbox.setFaults({});
+  }, 240_000);
+
+  it('exits 1 because one integration is revoked, and says which', () => {
+    expect(result.code, result.stderr + result.stdout).toBe(1);
+    expect(result.stdout).toMatch(new RegExp(`${revoked}.*failed.*INTEGRATION\\.AUTHENTICATION_INVALID`));
+    expect(result.stdout).toMatch(new RegExp(`${partial}\\s+interviews\\s+skipped`));
+  });
+
+  it('actually met faults on the way, and retried through them', () => {
+    expect(sandbox.stats.faults['429']).toBeGreaterThan(0);
+    expect(sandbox.stats.faults['5xx']).toBeGreaterThan(0);
+    expect(sandbox.stats.faults.reset).toBeGreaterThan(0);
+  });
+
+  it('writes every other integration exactly as the source has it, field by field', async () => {
+    for (const data of sandbox.dataset.integrations) {
+      if (data.id === revoked) continue;
+      if (data.id === partial) {
+        await expectMatchesTruth(warehouse, { ...data, interviews: [] });
+        continue;
+      }
+      await expectMatchesTruth(warehouse, data);
+    }
+  });
+
+  it('leaves nothing of the revoked integration visible', async () => {
+    for (const table of Object.keys(EXPECTED)) expect(await warehouseRows(warehouse, table, revoked)).toEqual([]);
+    const path = join(warehouse, 'candidates', `snapshot_date=${DATE}`, `integration_id=${hiveEscape(revoked)}`);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('keeps unicode, nulls, empty strings, long text, JSON and deleted rows', async () => {
+    const src = `read_parquet('${warehouse}/candidates/**/*.parquet', hive_partitioning = true)`;
+    const [facts] = await db.all(`SELECT
+        count(*) FILTER (WHERE regexp_matches(first_name || last_name, '[^\\x00-\\x7F]'))::INT AS unicode,
+        count(*) FILTER (WHERE company IS NULL)::INT AS null_company,
+        count(*) FILTER (WHERE company = '')::INT AS empty_company,
+        max(length(coalesce(title, '')) + length(custom_fields))::INT AS longest,
+        count(*) FILTER (WHERE remote_deleted_at IS NOT NULL)::INT AS deleted,
+        count(*) FILTER (WHERE json_valid(custom_fields))::INT AS valid_json,
+        count(*)::INT AS total
+      FROM ${src}`);
+    expect(facts!['unicode']).toBeGreaterThan(0);
+    expect(facts!['null_company']).toBeGreaterThan(0);
+    expect(facts!['empty_company']).toBeGreaterThan(0);
+    expect(facts!['longest']).toBeGreaterThanOrEqual(10_000);
+    expect(facts!['deleted']).toBeGreaterThan(0);
+    expect(facts!['valid_json']).toBe(facts!['total']);
+    const types = await db.all(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM ${src})`);
+    const typeOf = Object.fromEntries(types.map((t) => [t['column_name'], t['column_type']]));
+    expect(typeOf).toMatchObject({ remote_created_at: 'TIMESTAMP WITH TIME ZONE', remote_deleted_at: 'TIMESTAMP WITH TIME ZONE', confidential: 'BOOLEAN', _synced_at: 'TIMESTAMP WITH TIME ZONE' });
+  });
+
+  it('answers kombo-etl query from the same warehouse', async () => {
+    const q = await runCli(['query', 'select count(*) as n from candidates where remote_deleted_at is not null', '--warehouse', warehouse, '--format', 'json']);
+    expect(q.code, q.stderr).toBe(0);
+    const truth = sandbox.dataset.integrations.filter((i) => i.id !== revoked).flatMap((i) => i.candidates).filter((c) => c['remote_deleted_at'] != null).length;
+    expect(JSON.parse(q.stdout)).toEqual([{ n: String(truth) }]);
+  });
+});
+
+describe('kombo-etl sync behaviour', () => {
+  it('re-running the same snapshot date leaves the same row counts and one run per partition', async () => {
+    const warehouse = tmp();
+    const first = await sync(warehouse);
+    expect(first.code, first.stderr).toBe(0);
+    const count = async () => (await db.all(`SELECT count(*)::INT AS n FROM read_parquet('${warehouse}/applications/**/*.parquet')`))[0]!['n'];
+    const before = await count();
+    const second = await sync(warehouse);
+    expect(second.code, second.stderr).toBe(0);
+    expect(await count()).toBe(before);
+    expect(before).toBe(sandbox.dataset.integrations.reduce((n, i) => n + i.applications.length, 0));
+    const runs = await db.all(`SELECT integration_id, count(DISTINCT _run_id)::INT AS runs FROM read_parquet('${warehouse}/*/**/*.parquet', hive_partitioning = true, union_by_name = true) GROUP BY ALL`);
+    for (const r of runs) expect(r['runs']).toBe(1);
+  }, 120_000);
+
+  it('skips a model that is not available and still exits 0', async () => {
+    const warehouse = tmp();
+    const [big] = ids();
+    sandbox.setFaults({ modelNotAvailable: [{ integrationId: big!, model: 'applications' }] });
+    const r = await sync(warehouse, ['--models', 'candidates,applications'], [big!]);
+    sandbox.setFaults({});
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/applications\s+skipped.*INTEGRATION\.MODEL_NOT_AVAILABLE/);
+    expect(existsSync(join(warehouse, 'candidates'))).toBe(true);
+    expect(existsSync(join(warehouse, 'applications'))).toBe(false);
+  }, 120_000);
+
+  it('stops at once with a clear message on a bad API key, writing nothing', async () => {
+    const warehouse = tmp();
+    const r = await runCli(['sync', '--api-url', sandbox.url, '--api-key', 'wrong-key-4242', '--integrations', ids().join(','), '--warehouse', warehouse]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/PLATFORM\.AUTHENTICATION_INVALID/);
+    expect(r.stderr).toMatch(/API key/);
+    expect(r.stdout + r.stderr).not.toContain('wrong-key-4242');
+    expect(readdirSync(warehouse)).toEqual([]);
+  });
+
+  it.each([
+    [['--snapshot-date', '2026-02-30'], /--snapshot-date/],
+    [['--integrations', '../../etc'], /invalid integration id/],
+    [['--models', 'offers'], /unknown model "offers"/],
+    [['--concurrency', 'many'], /--concurrency/],
+  ])('rejects bad usage %j with exit 2 and writes nothing', async (args, message) => {
+    const warehouse = join(tmp(), 'wh');
+    const r = await runCli(['sync', '--api-url', sandbox.url, '--api-key', sandbox.apiKey, '--integrations', ids()[0]!, '--warehouse', warehouse, ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(existsSync(warehouse)).toBe(false);
+  });
+
+  it('never prints the API key', async () => {
+    const warehouse = tmp();
+    const r = await sync(warehouse, ['--models', 'candidates'], [ids()[2]!]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain(sandbox.apiKey);
+  });
+});
