@@ -196,6 +196,21 @@ function randomString(rng: Rng, alphabet: string, n: number): string {
   return String.fromCharCode.apply(null, charBuf);
 }
 
+const B58_5 = 58 ** 5;
+
+/** 24 base58 chars, 5 per random draw (58^5 < 2^32): ids are the most drawn values of all. */
+function randomId(rng: Rng): string {
+  charBuf.length = 24;
+  for (let i = 0; i < 24; i += 5) {
+    let v = Math.floor(rng.next() * B58_5);
+    for (let j = i; j < i + 5 && j < 24; j++) {
+      charBuf[j] = ID_ALPHABET.charCodeAt(v % 58);
+      v = Math.floor(v / 58);
+    }
+  }
+  return String.fromCharCode.apply(null, charBuf);
+}
+
 /**
  * Hands out Kombo-style ids that are unique across one dataset (all integrations, all models).
  * The caller passes its own random stream so one integration's ids do not depend on how many
@@ -210,7 +225,7 @@ export class IdFactory {
 
   next(rng: Rng): string {
     for (;;) {
-      const id = randomString(rng, ID_ALPHABET, 24);
+      const id = randomId(rng);
       if (!this.used.has(id)) {
         this.used.add(id);
         return id;
@@ -222,6 +237,51 @@ export class IdFactory {
   reserve(id: string): void {
     this.used.add(id);
   }
+}
+
+const compareIds = (a: Record<string, unknown>, b: Record<string, unknown>): number => {
+  const x = a.id as string;
+  const y = b.id as string;
+  return x < y ? -1 : x > y ? 1 : 0;
+};
+
+/**
+ * Records ordered by `id` (UTF-16 code unit order, i.e. byte order for ASCII ids), as a new array.
+ *
+ * A comparator sort over hundreds of thousands of heap-scattered records was the slowest step of
+ * generation, so ASCII ids are sorted by a numeric key (first 4 chars, then the position) in a
+ * typed array, and only runs that share the 4-char prefix fall back to string comparison.
+ */
+export function sortById<T extends Record<string, unknown>>(records: readonly T[]): T[] {
+  const n = records.length;
+  if (n >= 1 << 24) return [...records].sort(compareIds);
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const id = String((records[i] as T).id);
+    let k = 0;
+    for (let c = 0; c < 4; c++) {
+      const code = c < id.length ? id.charCodeAt(c) + 1 : 0;
+      if (code > 128) return [...records].sort(compareIds);
+      k = k * 129 + code;
+    }
+    keys[i] = k * 16_777_216 + i;
+  }
+  keys.sort();
+  const out = new Array<T>(n);
+  let runStart = 0;
+  for (let i = 0; i < n; i++) {
+    out[i] = records[(keys[i] as number) % 16_777_216] as T;
+    const prefix = Math.floor((keys[i] as number) / 16_777_216);
+    const next = i + 1 < n ? Math.floor((keys[i + 1] as number) / 16_777_216) : -1;
+    if (next !== prefix) {
+      if (i > runStart) {
+        const run = out.slice(runStart, i + 1).sort(compareIds);
+        for (let j = 0; j < run.length; j++) out[runStart + j] = run[j] as T;
+      }
+      runStart = i + 1;
+    }
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -282,6 +342,24 @@ interface Pools {
 }
 
 const POOL = { names: 120, places: 40, streets: 60, companies: 40, titles: 40 } as const;
+
+/**
+ * Flattens a concatenated string. V8 keeps `a + b` as a rope node pointing at both parts; with
+ * millions of timestamps, URLs and emails those nodes cost a quarter of the heap. Reading a char
+ * flattens the rope in place and the GC then drops the node.
+ */
+function flat(s: string): string {
+  s.charCodeAt(0);
+  return s;
+}
+
+/**
+ * A copy with exactly `length` slots: arrays grown by `push` reserve 17 slots, which for
+ * millions of one-element lists wastes a fifth of the heap.
+ */
+function tight<T>(items: T[]): T[] {
+  return items.length === 0 ? [] : items.slice();
+}
 
 function times<T>(n: number, f: (i: number) => T): T[] {
   const out: T[] = [];
@@ -390,6 +468,11 @@ const REJECTION_REASONS = [
   'Failed technical assessment',
   '',
 ];
+
+// Shared by many records (memory): the dataset is read-only by contract.
+const LANGUAGE_SETS: readonly string[][] = [['en', 'de'], ['en', 'fr', 'ja'], ['es']];
+const CULTURE_TAGS = ['async', 'remote'];
+const REMOTE_CUSTOM = { score: 4.5, nested: { deep: [1, 2, 3] } };
 
 type Weights<T> = readonly (readonly [T, number])[];
 const W_CONFIDENTIAL: Weights<boolean | null> = [
@@ -534,7 +617,7 @@ function iso(ms: number): string {
   }
   const rest = ms - hour * HOUR;
   const minute = Math.floor(rest / 60_000);
-  return prefix + (MINUTES[minute] as string) + (SECONDS[rest - minute * 60_000] as string);
+  return flat(prefix + (MINUTES[minute] as string) + (SECONDS[rest - minute * 60_000] as string));
 }
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 
@@ -648,8 +731,9 @@ interface Tag {
 interface Job {
   summary: { id: string; name: string; remote_id: string };
   stages: SandboxStage[];
-  questions: { id: string; remote_id: string; title: string; kind: 'bool' | 'text' | 'number' | 'multi' }[];
-  options: string[];
+  questions: { ref: { id: string; remote_id: string; title: string }; kind: 'bool' | 'text' | 'number' | 'multi' }[];
+  /** Answers to the multi-select question: 1, 2 or 3 of the options. */
+  optionSets: string[][];
 }
 
 interface Office {
@@ -690,16 +774,12 @@ class IntegrationGenerator {
   run(): SandboxIntegrationData {
     this.setup();
     for (let i = 0; i < this.spec.candidates; i++) this.candidate(i, FORCED[i]);
-    const byId = (a: Rec, b: Rec): number => ((a.id as string) < (b.id as string) ? -1 : 1);
-    this.candidates.sort(byId);
-    this.applications.sort(byId);
-    this.interviews.sort(byId);
     return {
       id: this.spec.id,
       tool: this.spec.tool,
-      candidates: this.candidates,
-      applications: this.applications,
-      interviews: this.interviews,
+      candidates: sortById(this.candidates),
+      applications: sortById(this.applications),
+      interviews: sortById(this.interviews),
       jobs: this.jobs.map((j) => ({ ...j.summary, stages: j.stages.map((s) => ({ ...s })) })),
     };
   }
@@ -725,9 +805,9 @@ class IntegrationGenerator {
 
   private remoteUrl(kind: 'candidate' | 'application', remoteId: string): string {
     const t = this.spec.tool;
-    if (t === 'greenhouse') return `https://app.greenhouse.io/people/${remoteId}${kind === 'application' ? '/applications' : ''}`;
-    if (t === 'lever') return `https://hire.lever.co/candidates/${remoteId}`;
-    return `https://${t}.example.com/${kind}s/${remoteId}`;
+    if (t === 'greenhouse') return flat(`https://app.greenhouse.io/people/${remoteId}${kind === 'application' ? '/applications' : ''}`);
+    if (t === 'lever') return flat(`https://hire.lever.co/candidates/${remoteId}`);
+    return flat(`https://${t}.example.com/${kind}s/${remoteId}`);
   }
 
   private setup(): void {
@@ -743,17 +823,19 @@ class IntegrationGenerator {
       while (chosen.size < Math.min(stageCount - 2, middle.length)) chosen.add(r.int(0, middle.length - 1));
       const names = ['Application Review', ...[...chosen].sort((a, b) => a - b).map((k) => middle[k] as string), 'Hired'];
       const stages = names.map((sname, index) => ({ id: this.newId(), remote_id: this.remoteId(), name: sname, index }));
-      const options = times(4, () => this.newId());
+      const options = times(3, () => this.newId());
       this.jobs.push({
         summary: { id: this.newId(), name, remote_id: this.remoteId() },
         stages,
-        options,
-        questions: [
-          { id: this.newId(), remote_id: this.remoteId(), title: 'Do you require visa sponsorship?', kind: 'bool' },
-          { id: this.newId(), remote_id: this.remoteId(), title: 'Why do you want to join us?', kind: 'text' },
-          { id: this.newId(), remote_id: this.remoteId(), title: 'Years of experience', kind: 'number' },
-          { id: this.newId(), remote_id: this.remoteId(), title: 'Which languages do you speak?', kind: 'multi' },
-        ],
+        optionSets: [options.slice(0, 1), options.slice(0, 2), options],
+        questions: (
+          [
+            ['Do you require visa sponsorship?', 'bool'],
+            ['Why do you want to join us?', 'text'],
+            ['Years of experience', 'number'],
+            ['Which languages do you speak?', 'multi'],
+          ] as const
+        ).map(([title, kind]) => ({ ref: { id: this.newId(), remote_id: this.remoteId(), title }, kind })),
       });
     }
     const userCount = Math.max(5, Math.min(25, Math.round(n / 60)));
@@ -816,7 +898,7 @@ class IntegrationGenerator {
     for (let k = 0; k < phoneCount; k++) {
       let type = r.weighted(W_PHONE_TYPE);
       if (r.chance(0.001)) type = 'PAGER';
-      phones.push({ phone_number: `+${lp.profile.callingCode} ${digits(r, 3)} ${digits(r, 7)}`, type });
+      phones.push({ phone_number: flat(`+${lp.profile.callingCode} ${digits(r, 3)} ${digits(r, 7)}`), type });
     }
     if (forced?.phoneType) phones.push({ phone_number: `+49 171 ${digits(r, 7)}`, type: forced.phoneType });
 
@@ -826,7 +908,7 @@ class IntegrationGenerator {
       const type = r.weighted(W_EMAIL_TYPE);
       const domain = type === 'WORK' ? `${asciiSlug(company) || 'work'}.example.com` : r.pick(EMAIL_DOMAINS);
       const local = r.chance(0.05) ? `${slugFull}+jobs` : `${slugFull}${r.int(1, 999)}`;
-      emails.push({ email_address: `${local}@${domain}`, type });
+      emails.push({ email_address: flat(`${local}@${domain}`), type });
     }
 
     let social: Rec[] | null = [];
@@ -844,7 +926,7 @@ class IntegrationGenerator {
               : type === 'TWITTER'
                 ? `https://twitter.com/${handle}`
                 : `https://${handle}.example.dev`;
-      social.push({ link, type, username: r.chance(0.4) ? handle : null });
+      social.push({ link: flat(link), type, username: r.chance(0.4) ? handle : null });
     }
     if (forced?.socialNull) social = null;
 
@@ -855,7 +937,7 @@ class IntegrationGenerator {
       location = {
         city: place.city,
         country: lp.profile.country,
-        raw: `${place.city}, ${lp.profile.countryName}`,
+        raw: flat(`${place.city}, ${lp.profile.countryName}`),
         state: r.chance(0.8) ? place.state : null,
         street_1: hasStreet ? r.pick(lp.streets) : null,
         street_2: hasStreet && r.chance(0.05) ? `Apt ${r.int(1, 40)}${r.pick(['A', 'B', 'C'])}` : null,
@@ -896,9 +978,9 @@ class IntegrationGenerator {
       title,
       confidential,
       source: r.weighted(SOURCES),
-      phone_numbers: forced?.empty ? [] : phones,
-      email_addresses: forced?.empty ? [] : emails,
-      social_media: forced?.empty ? [] : social,
+      phone_numbers: forced?.empty ? [] : tight(phones),
+      email_addresses: forced?.empty ? [] : tight(emails),
+      social_media: forced?.empty ? [] : social && tight(social),
       location,
       custom_fields: forced?.empty ? {} : customFields,
       integration_fields: integrationFields,
@@ -909,7 +991,7 @@ class IntegrationGenerator {
       changed_at: iso(changedMs),
       remote_deleted_at: isoOrNull(deletedMs),
       applications: [],
-      tags: forced?.empty ? [] : tags,
+      tags: forced?.empty ? [] : tight(tags),
     };
     this.candidates.push(candidate);
 
@@ -929,7 +1011,7 @@ class IntegrationGenerator {
       usedJobs.add(job);
       summaries.push(this.application(candidate, job, createdMs, deletedMs, spec));
     }
-    candidate.applications = summaries;
+    candidate.applications = tight(summaries);
   }
 
   private customFields(nested: boolean): Rec {
@@ -940,10 +1022,10 @@ class IntegrationGenerator {
       out.desired_salary = { amount: r.int(35, 180) * 1000, currency: r.pick(['EUR', 'USD', 'GBP', 'JPY']), period: 'YEAR' };
     if (nested || r.chance(0.4)) out.notice_period_weeks = r.int(0, 12);
     if (nested || r.chance(0.4)) out.willing_to_relocate = r.chance(0.5);
-    if (nested || r.chance(0.3)) out.languages = r.chance(0.5) ? ['en', 'de'] : ['en', 'fr', 'ja'];
+    if (nested || r.chance(0.3)) out.languages = r.pick(LANGUAGE_SETS);
     if (nested || r.chance(0.2)) out.referral = r.chance(0.5) && !nested ? null : { employee_id: hex(r, 8), bonus_eligible: true, paid_at: null };
     if (nested || r.chance(0.15))
-      out.scores = { technical: r.int(1, 10) / 2, culture: { rating: r.int(1, 5), notes: null, tags: ['async', 'remote'] } };
+      out.scores = { technical: r.int(1, 10) / 2, culture: { rating: r.int(1, 5), notes: null, tags: CULTURE_TAGS } };
     if (nested) out.visa = { required: false, type: null, history: [{ country: 'DE', valid_until: '2026-12-31' }] };
     return out;
   }
@@ -956,7 +1038,7 @@ class IntegrationGenerator {
         created_at: iso(createdMs),
         is_private: false,
         labels: ['imported'],
-        custom: { score: 4.5, nested: { deep: [1, 2, 3] } },
+        custom: REMOTE_CUSTOM,
       },
     };
   }
@@ -994,9 +1076,9 @@ class IntegrationGenerator {
             : q.kind === 'number'
               ? r.int(0, 25)
               : q.kind === 'multi'
-                ? job.options.slice(0, r.int(1, 3))
+                ? r.pick(job.optionSets)
                 : r.pick(this.pools.sentences);
-        screening.push({ question: { id: q.id, remote_id: q.remote_id, title: q.title }, answer });
+        screening.push({ question: q.ref, answer });
       }
     }
 
@@ -1017,7 +1099,7 @@ class IntegrationGenerator {
       current_stage_id: stage?.id ?? null,
       job_id: job.summary.id,
       candidate_id: candidate.id,
-      screening_question_answers: screening,
+      screening_question_answers: tight(screening),
       custom_fields: r.chance(0.7) ? {} : { priority: r.pick(['low', 'normal', 'high']), sla: { days: r.int(3, 30), breached: r.chance(0.2) } },
       integration_fields: [],
       remote_url: this.remoteUrl('application', remoteId),
@@ -1058,7 +1140,7 @@ class IntegrationGenerator {
         location: interview.location,
       });
     });
-    app.interviews = interviewSummaries;
+    app.interviews = tight(interviewSummaries);
 
     return {
       id,
@@ -1114,7 +1196,7 @@ class IntegrationGenerator {
     const interview: Rec = {
       id,
       remote_id: remoteId,
-      title: r.chance(0.02) ? null : `${stage.name}${name ? ` with ${name}` : ''}`,
+      title: r.chance(0.02) ? null : flat(`${stage.name}${name ? ` with ${name}` : ''}`),
       starting_at: iso(startMs),
       ending_at: iso(endMs),
       location: onsite ? r.pick(this.offices) : null,
@@ -1127,7 +1209,7 @@ class IntegrationGenerator {
       remote_data: r.chance(0.03) ? this.remoteData('interviews', remoteId, createdMs) : null,
       changed_at: iso(changedMs),
       remote_deleted_at: isoOrNull(deletedMs),
-      users,
+      users: tight(users),
       application: {
         id: app.id,
         remote_id: app.remote_id,

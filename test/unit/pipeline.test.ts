@@ -78,7 +78,7 @@ describe('processChunk', () => {
     expect(await env.store.list('candidates/')).toEqual(once);
   });
 
-  it('a newer run replaces the older run's files and catalog entry in the partition', async () => {
+  it("a newer run replaces the older run's files and catalog entry in the partition", async () => {
     const env = setup();
     for (const runId of ['old', 'new']) {
       await plan(env, runId);
