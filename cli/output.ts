@@ -62,13 +62,14 @@ export function formatReport(report: RunReport): string {
       s.integrationId,
       s.model,
       s.status,
+      s.totals.rows[s.model] ?? 0,
       Object.values(s.totals.rows).reduce((a, b) => a + b, 0),
       s.totals.pages,
       s.totals.retries,
       s.code ?? '',
     ]);
   const failed = report.streams.filter((s) => s.status === 'failed');
-  const lines = [formatTable(['integration', 'model', 'status', 'rows', 'pages', 'retries', 'error code'], rows)];
+  const lines = [formatTable(['integration', 'model', 'status', 'records', 'rows (all tables)', 'pages', 'retries', 'error code'], rows)];
   for (const s of report.streams.filter((x) => x.status !== 'done')) lines.push(`${s.status}: ${s.integrationId} ${s.model}: ${s.reason ?? ''}`);
   lines.push(`run ${report.runId} ${report.status} (${report.streams.length - failed.length}/${report.streams.length} streams complete)`);
   return lines.join('\n');

@@ -1,8 +1,8 @@
 /** `kombo-etl sandbox`: serve the built-in Kombo sandbox on 127.0.0.1 until interrupted. */
 import type { SandboxFaults } from '../sandbox/index.ts';
-import { startSandbox } from '../sandbox/index.ts';
 
 export async function sandboxCommand(port: number, seed: number | undefined, faults: SandboxFaults, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  const { startSandbox } = await import('../sandbox/index.ts');
   const sandbox = await startSandbox({ port, ...(seed !== undefined && { seed }), faults });
   out.write(`Kombo sandbox listening at ${sandbox.url}\n`);
   out.write(`API key: ${sandbox.apiKey} (the sandbox's public test key)\n`);

@@ -7,7 +7,6 @@ import { runLocal } from '../../shared/pipeline/local-run.ts';
 import type { RunReport } from '../../shared/pipeline/state.ts';
 import { newRunId } from '../../shared/warehouse/layout.ts';
 import { RunFatalError } from '../../shared/errors.ts';
-import { startSandbox } from '../sandbox/index.ts';
 import type { RunningSandbox } from '../sandbox/index.ts';
 import { createProgress, formatReport } from '../output.ts';
 
@@ -26,6 +25,8 @@ export async function syncCommand(config: SyncConfig, out: NodeJS.WritableStream
   let apiKey = config.apiKey;
   let integrationIds = config.integrationIds;
   if (apiKey === undefined) {
+    // Loaded on demand: the sandbox's data generator is not needed for real syncs.
+    const { startSandbox } = await import('../sandbox/index.ts');
     sandbox = await startSandbox();
     apiUrl = sandbox.url;
     apiKey = sandbox.apiKey;

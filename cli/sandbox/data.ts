@@ -472,6 +472,8 @@ const REJECTION_REASONS = [
 // Shared by many records (memory): the dataset is read-only by contract.
 const LANGUAGE_SETS: readonly string[][] = [['en', 'de'], ['en', 'fr', 'ja'], ['es']];
 const CULTURE_TAGS = ['async', 'remote'];
+const PRIORITIES = ['low', 'normal', 'high'];
+const DURATIONS_MIN = [30, 45, 60, 90];
 const REMOTE_CUSTOM = { score: 4.5, nested: { deep: [1, 2, 3] } };
 
 type Weights<T> = readonly (readonly [T, number])[];
@@ -619,6 +621,18 @@ function iso(ms: number): string {
   const minute = Math.floor(rest / 60_000);
   return flat(prefix + (MINUTES[minute] as string) + (SECONDS[rest - minute * 60_000] as string));
 }
+const slotCache = new Map<number, string>();
+
+/** Interviews start and end on a 15-minute grid, so their timestamps repeat: share the strings. */
+function slotIso(ms: number): string {
+  let text = slotCache.get(ms);
+  if (text === undefined) {
+    text = iso(ms);
+    slotCache.set(ms, text);
+  }
+  return text;
+}
+
 const isoOrNull = (ms: number | null): string | null => (ms === null ? null : iso(ms));
 
 // ---------------------------------------------------------------------------------------------
@@ -705,7 +719,7 @@ const FORCED: readonly ForcedCandidate[] = [
   },
   { first: '민준', last: '김', nestedCustom: true, socialNull: true, apps: [{ outcome: 'WITHDRAWN', stageNull: true }] },
   { first: 'محمد', last: 'العتيبي', longCustom: true, remoteData: true },
-  { first: 'Jürgen', last: 'Weiß', deleted: true, apps: [{}, {}] },
+  { first: 'Jürgen', last: 'Weiß', apps: [{}, {}] },
   { first: 'Nguyễn', last: 'Thị Minh Khai', company: null, apps: [{ interviewUsers: [4] }] },
 ];
 
@@ -773,7 +787,7 @@ class IntegrationGenerator {
 
   run(): SandboxIntegrationData {
     this.setup();
-    for (let i = 0; i < this.spec.candidates; i++) this.candidate(i, FORCED[i]);
+    for (let i = 0; i < this.spec.candidates; i++) this.candidate(FORCED[i]);
     return {
       id: this.spec.id,
       tool: this.spec.tool,
@@ -863,7 +877,7 @@ class IntegrationGenerator {
     }
   }
 
-  private candidate(i: number, forced: ForcedCandidate | undefined): void {
+  private candidate(forced: ForcedCandidate | undefined): void {
     const r = this.rng;
     const p = this.pools;
     const lp = r.weighted(p.localeTable);
@@ -882,8 +896,9 @@ class IntegrationGenerator {
     const titleRoll = r.next();
     let title: string | null = titleRoll < 0.05 ? null : titleRoll < 0.07 ? '' : r.pick(lp.titles);
     // Same column, two visually similar unicode values: exercises Parquet min/max statistics.
-    if (r.chance(0.002)) title = '🚀 Growth Hacker';
-    else if (r.chance(0.002)) title = 'Ｇｒｏｗｔｈ Hacker';
+    const growthRoll = r.next();
+    if (growthRoll < 0.002) title = '🚀 Growth Hacker';
+    else if (growthRoll < 0.004) title = 'Ｇｒｏｗｔｈ Hacker';
     if (forced && 'title' in forced) title = forced.title ?? null;
     if (forced?.longTitle) title = `Senior Principal Staff Engineer — ${p.longTexts[0]}`;
 
@@ -963,11 +978,13 @@ class IntegrationGenerator {
     }
 
     const createdMs = AS_OF_MS - r.int(DAY, HISTORY_MS);
-    const updatedMs = Math.min(AS_OF_MS, createdMs + r.int(0, 120 * DAY));
+    // About a third of records are never edited after creation.
+    const updatedMs = r.chance(0.3) ? createdMs : Math.min(AS_OF_MS, createdMs + r.int(0, 120 * DAY));
     const changedMs = Math.min(AS_OF_MS, updatedMs + r.int(0, 6 * HOUR));
-    const deleted = forced?.deleted ?? r.chance(0.02);
+    const deleted = forced?.deleted ?? r.chance(0.025);
     const deletedMs = deleted ? Math.min(AS_OF_MS, changedMs + r.int(HOUR, 30 * DAY)) : null;
     const remoteData = forced?.remoteData || r.chance(0.05) ? this.remoteData('candidates', remoteId, createdMs) : null;
+    const createdIso = iso(createdMs);
 
     const candidate: Rec = {
       id,
@@ -985,8 +1002,8 @@ class IntegrationGenerator {
       custom_fields: forced?.empty ? {} : customFields,
       integration_fields: integrationFields,
       remote_url: this.remoteUrl('candidate', remoteId),
-      remote_created_at: r.chance(0.005) ? null : iso(createdMs),
-      remote_updated_at: r.chance(0.01) ? null : iso(updatedMs),
+      remote_created_at: r.chance(0.005) ? null : createdIso,
+      remote_updated_at: r.chance(0.01) ? null : updatedMs === createdMs ? createdIso : iso(updatedMs),
       remote_data: remoteData,
       changed_at: iso(changedMs),
       remote_deleted_at: isoOrNull(deletedMs),
@@ -1060,10 +1077,11 @@ class IntegrationGenerator {
     const stage = stageIdx === null ? null : (job.stages[stageIdx] as SandboxStage);
 
     const createdMs = Math.min(AS_OF_MS, candCreatedMs + r.int(0, 60 * DAY));
-    const updatedMs = Math.min(AS_OF_MS, createdMs + r.int(0, 90 * DAY));
+    const updatedMs = r.chance(0.3) ? createdMs : Math.min(AS_OF_MS, createdMs + r.int(0, 90 * DAY));
+    const createdIso = iso(createdMs);
     const changedMs = Math.min(AS_OF_MS, updatedMs + r.int(0, 6 * HOUR));
     const rejectedMs = outcome === 'DECLINED' && !r.chance(0.1) ? updatedMs : null;
-    const deleted = candDeletedMs !== null || (spec.deleted ?? r.chance(0.012));
+    const deleted = candDeletedMs !== null || (spec.deleted ?? r.chance(0.008));
     const deletedMs = deleted ? (candDeletedMs ?? Math.min(AS_OF_MS, changedMs + r.int(HOUR, 20 * DAY))) : null;
 
     const screening: Rec[] = [];
@@ -1100,13 +1118,13 @@ class IntegrationGenerator {
       job_id: job.summary.id,
       candidate_id: candidate.id,
       screening_question_answers: tight(screening),
-      custom_fields: r.chance(0.7) ? {} : { priority: r.pick(['low', 'normal', 'high']), sla: { days: r.int(3, 30), breached: r.chance(0.2) } },
+      custom_fields: r.chance(0.7) ? {} : { priority: r.pick(PRIORITIES), sla: { days: r.int(3, 30), breached: r.chance(0.2) } },
       integration_fields: [],
       remote_url: this.remoteUrl('application', remoteId),
       changed_at: iso(changedMs),
       remote_deleted_at: isoOrNull(deletedMs),
-      remote_created_at: r.chance(0.005) ? null : iso(createdMs),
-      remote_updated_at: r.chance(0.01) ? null : iso(updatedMs),
+      remote_created_at: r.chance(0.005) ? null : createdIso,
+      remote_updated_at: r.chance(0.01) ? null : updatedMs === createdMs ? createdIso : iso(updatedMs),
       remote_data: r.chance(0.04) ? this.remoteData('applications', remoteId, createdMs) : null,
       candidate: candidateSummary,
       current_stage: stage,
@@ -1126,8 +1144,26 @@ class IntegrationGenerator {
             r.weighted(W_INTERVIEWERS),
           ));
     const interviewSummaries: Rec[] = [];
+    // Every interview of this application nests the same summary: build it once.
+    const appSummary: Rec | null =
+      interviewUsers.length === 0
+        ? null
+        : {
+            id: app.id,
+            remote_id: app.remote_id,
+            outcome: app.outcome,
+            rejection_reason_name: app.rejection_reason_name,
+            candidate: {
+              id: candidate.id,
+              remote_id: candidate.remote_id,
+              first_name: candidate.first_name,
+              last_name: candidate.last_name,
+              email_addresses: candidate.email_addresses,
+            },
+            job: job.summary,
+          };
     interviewUsers.forEach((userCount, k) => {
-      const interview = this.interview(app, candidate, job, createdMs, deletedMs, reached, userCount, {
+      const interview = this.interview(app, appSummary as Rec, candidate, job, createdMs, deletedMs, reached, k, interviewUsers.length, userCount, {
         canceled: spec.canceled?.[k],
         deleted: spec.interviewDeleted?.[k],
       });
@@ -1159,26 +1195,33 @@ class IntegrationGenerator {
 
   private interview(
     app: Rec,
+    appSummary: Rec,
     candidate: Rec,
     job: Job,
     appCreatedMs: number,
     appDeletedMs: number | null,
     reached: number,
+    k: number,
+    count: number,
     userCount: number,
     forced: { canceled: boolean | null | undefined; deleted: boolean | undefined },
   ): Rec {
     const r = this.rng;
     const id = this.newId();
     const remoteId = this.remoteId();
-    // Nobody interviews in the final "Hired" stage.
+    // The k-th of `count` interviews walks up the pipeline towards the stage reached, never into
+    // the final "Hired" stage, and later interviews happen later.
     const top = Math.min(reached, job.stages.length - 2);
-    const stage = job.stages[r.int(Math.min(1, top), top)] as SandboxStage;
-    const startMs = Math.floor((appCreatedMs + r.int(DAY, 45 * DAY)) / (15 * 60_000)) * 15 * 60_000;
-    const endMs = startMs + r.pick([30, 45, 60, 90]) * 60_000;
+    const first = Math.max(Math.min(1, top), top - count + 1);
+    const stage = job.stages[Math.min(top, first + k)] as SandboxStage;
+    // Office hours (UTC), on the quarter hour.
+    const day = Math.floor((appCreatedMs + (k + 1) * r.int(2 * DAY, 14 * DAY)) / DAY) * DAY;
+    const startMs = day + r.int(7, 17) * HOUR + r.int(0, 3) * 15 * 60_000;
+    const endMs = startMs + r.pick(DURATIONS_MIN) * 60_000;
     const createdMs = Math.min(AS_OF_MS, startMs - r.int(HOUR, 7 * DAY));
     const updatedMs = Math.min(AS_OF_MS, Math.max(createdMs, startMs + r.int(-DAY, DAY)));
     const changedMs = Math.min(AS_OF_MS, updatedMs + r.int(0, 6 * HOUR));
-    const deleted = appDeletedMs !== null || (forced.deleted ?? r.chance(0.01));
+    const deleted = appDeletedMs !== null || (forced.deleted ?? r.chance(0.005));
     const deletedMs = deleted ? (appDeletedMs ?? Math.min(AS_OF_MS, changedMs + r.int(HOUR, 10 * DAY))) : null;
     const onsite = r.chance(0.4);
     const name = [candidate.first_name, candidate.last_name].filter((s) => typeof s === 'string' && s !== '').join(' ');
@@ -1197,8 +1240,8 @@ class IntegrationGenerator {
       id,
       remote_id: remoteId,
       title: r.chance(0.02) ? null : flat(`${stage.name}${name ? ` with ${name}` : ''}`),
-      starting_at: iso(startMs),
-      ending_at: iso(endMs),
+      starting_at: slotIso(startMs),
+      ending_at: slotIso(endMs),
       location: onsite ? r.pick(this.offices) : null,
       video_conferencing_url: onsite ? null : r.chance(0.9) ? r.pick(VIDEO_URLS)(r) : null,
       application_id: app.id,
@@ -1210,20 +1253,7 @@ class IntegrationGenerator {
       changed_at: iso(changedMs),
       remote_deleted_at: isoOrNull(deletedMs),
       users: tight(users),
-      application: {
-        id: app.id,
-        remote_id: app.remote_id,
-        outcome: app.outcome,
-        rejection_reason_name: app.rejection_reason_name,
-        candidate: {
-          id: candidate.id,
-          remote_id: candidate.remote_id,
-          first_name: candidate.first_name,
-          last_name: candidate.last_name,
-          email_addresses: candidate.email_addresses,
-        },
-        job: job.summary,
-      },
+      application: appSummary,
     };
     this.interviews.push(interview);
     return interview;

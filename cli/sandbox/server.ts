@@ -1,0 +1,840 @@
+/**
+ * The built-in Kombo sandbox: a node:http server on 127.0.0.1 that speaks the part of Kombo's API
+ * the pipeline uses (bearer auth, `X-Integration-Id`, cursor paging, `page_size` ≤ 250,
+ * `updated_after`, `include_deleted`, `ids`, `remote_ids`, Kombo error bodies) over a seeded
+ * dataset, with injectable faults. `POST /ats/candidates` writes into the same dataset object the
+ * caller holds, so tests can use it as ground truth.
+ *
+ * Choices worth knowing:
+ * - Cursors are keyset cursors (last id + a hash of the filters), not offsets, so a candidate
+ *   created between two pages neither repeats nor hides a record.
+ * - Faults (429, 5xx, resets) are decided before authentication, as a rate limiter or load
+ *   balancer in front of Kombo would; they apply to every GET, `GET /integrations/{id}` included,
+ *   and never to POST, so writes stay deterministic. Latency applies to every request.
+ * - Documented filters the sandbox does not implement (`email`, `job_ids`, …) and unknown query
+ *   parameters answer 400 `PLATFORM.INPUT_INVALID` instead of silently returning unfiltered data.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import type { SandboxDataset, SandboxIntegrationData, SandboxJob, SandboxModel, SandboxStage } from './data.ts';
+import { DEFAULT_SANDBOX_SEED, IdFactory, Rng, SANDBOX_DATA_AS_OF, SANDBOX_MODELS, fnv1a32, generateDataset, sortById, toolLabel } from './data.ts';
+import type { FaultDecider, FaultDecision, SandboxFaults, ServerErrorKind } from './faults.ts';
+import { createFaultDecider, isModelUnavailable, isRevoked, parseSandboxFaults } from './faults.ts';
+
+/** The API key the sandbox accepts unless told otherwise. */
+export const SANDBOX_API_KEY = 'sandbox-key';
+/** Page size when `page_size` is absent (Kombo's default). */
+export const SANDBOX_DEFAULT_PAGE_SIZE = 100;
+/** Largest `page_size` accepted (Kombo's limit). */
+export const SANDBOX_MAX_PAGE_SIZE = 250;
+/** Value of the `ratelimit-limit` header on 429 answers. */
+export const SANDBOX_RATE_LIMIT = 300;
+
+/** How to start the sandbox. */
+export interface SandboxOptions {
+  /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
+  port?: number;
+  /** Accepted bearer key (default {@link SANDBOX_API_KEY}). */
+  apiKey?: string;
+  /** Data to serve, used live (POST appends to it). Default: `generateDataset({ seed })`. */
+  dataset?: SandboxDataset;
+  /** Seed for the generated dataset, the fault PRNG (unless `faults.seed`) and ids of created records. */
+  seed?: number;
+  faults?: SandboxFaults;
+}
+
+/** Request counters, for asserting what a client did. */
+export interface SandboxStats {
+  /** Every request received, faulted or not. */
+  requests: number;
+  faults: { '429': number; '5xx': number; reset: number };
+  /** Requests per URL path (no query string). */
+  byPath: Record<string, number>;
+}
+
+/** A started sandbox. */
+export interface RunningSandbox {
+  /** Base URL, like `https://api.kombo.dev/v1`: `http://127.0.0.1:<port>/v1`. */
+  url: string;
+  apiKey: string;
+  /** The served data, live: `POST /ats/candidates` appends to it. */
+  dataset: SandboxDataset;
+  stats: SandboxStats;
+  /** Replaces the fault settings (validated) and restarts the fault PRNG from its seed. */
+  setFaults(f: SandboxFaults): void;
+  /**
+   * Re-reads the dataset after records were edited in place (e.g. a test sets
+   * `remote_deleted_at`). Arrays that grew or were replaced are picked up without it.
+   */
+  reindex(): void;
+  /** Stops listening and destroys open (keep-alive) connections. */
+  close(): Promise<void>;
+}
+
+type Rec = Record<string, unknown>;
+
+interface Reply {
+  status: number;
+  body: string;
+  contentType: string;
+  headers?: Record<string, string>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string | null,
+    readonly title: string | null,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+const TITLES: Record<string, string> = {
+  'PLATFORM.AUTHENTICATION_INVALID': 'The provided API key is invalid.',
+  'PLATFORM.INPUT_INVALID': 'The input is invalid.',
+  'PLATFORM.INTEGRATION_NOT_FOUND': 'The integration could not be found.',
+  'PLATFORM.RATE_LIMIT_EXCEEDED': 'You have exceeded the rate limit.',
+  'PLATFORM.UNKNOWN_ERROR': 'An unknown error occurred.',
+  'REMOTE.SERVICE_UNAVAILABLE': 'The remote system is currently unavailable.',
+  'INTEGRATION.MODEL_NOT_AVAILABLE': "This data model isn't supported for the selected integration.",
+  'INTEGRATION.AUTHENTICATION_INVALID': 'The credentials of this integration are no longer valid.',
+};
+
+function fail(status: number, code: string | null, message: string): HttpError {
+  return new HttpError(status, code, code === null ? null : (TITLES[code] ?? null), message);
+}
+
+function errorReply(err: HttpError, headers?: Record<string, string>): Reply {
+  const body = JSON.stringify({ status: 'error', error: { code: err.code, title: err.title, message: err.message, log_url: null } });
+  return { status: err.status, body, contentType: JSON_TYPE, ...(headers ? { headers } : {}) };
+}
+
+const okReply = (data: unknown, extra: Rec = {}): Reply => ({
+  status: 200,
+  body: JSON.stringify({ status: 'success', data, ...extra }),
+  contentType: JSON_TYPE,
+});
+
+// ---------------------------------------------------------------------------------------------
+// Indexes over the live dataset
+
+interface ModelView {
+  source: Rec[];
+  indexedLength: number;
+  /** Sorted by id. */
+  all: Rec[];
+  /** `all` without deleted records: the default listing, kept so unfiltered pages never scan. */
+  live: Rec[];
+  byId: Map<string, Rec>;
+  /** Filtered results by filter key; small, cleared on any change. */
+  cache: Map<string, Rec[]>;
+}
+
+const FILTER_CACHE_SIZE = 16;
+
+interface IntegrationState {
+  data: SandboxIntegrationData;
+  views: Map<SandboxModel, ModelView>;
+}
+
+const isDeleted = (r: Rec): boolean => r.remote_deleted_at !== null && r.remote_deleted_at !== undefined;
+
+function buildView(source: Rec[]): ModelView {
+  const all = sortById(source);
+  const byId = new Map<string, Rec>();
+  for (const r of all) byId.set(String(r.id), r);
+  return { source, indexedLength: source.length, all, live: all.filter((r) => !isDeleted(r)), byId, cache: new Map() };
+}
+
+/** Index of the first record whose id is greater than `id`. */
+function upperBound(records: readonly Rec[], id: string): number {
+  let lo = 0;
+  let hi = records.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (String((records[mid] as Rec).id) <= id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function insertSorted(records: Rec[], record: Rec): void {
+  records.splice(upperBound(records, String(record.id)), 0, record);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query parsing
+
+interface ListQuery {
+  pageSize: number;
+  cursor: string | null;
+  includeDeleted: boolean;
+  updatedAfterMs: number | null;
+  ids: string[] | null;
+  remoteIds: string[] | null;
+}
+
+const COMMON_PARAMS = new Set(['cursor', 'page_size', 'updated_after', 'include_deleted', 'ids', 'remote_ids', 'ignore_unsupported_filters']);
+const UNSUPPORTED_PARAMS: Record<SandboxModel, readonly string[]> = {
+  candidates: ['email', 'job_ids', 'first_name', 'last_name'],
+  applications: ['outcome', 'outcomes', 'job_ids', 'created_after', 'candidate_ids', 'current_stage_ids'],
+  interviews: ['application_ids', 'stage_ids'],
+};
+
+const UPDATED_AFTER = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?)?Z?$/;
+
+function parseListQuery(model: SandboxModel, params: URLSearchParams): ListQuery {
+  const seen = new Set<string>();
+  for (const key of params.keys()) {
+    if (seen.has(key)) throw fail(400, 'PLATFORM.INPUT_INVALID', `Query parameter "${key}" was given more than once.`);
+    seen.add(key);
+    if (UNSUPPORTED_PARAMS[model].includes(key)) {
+      throw fail(400, 'PLATFORM.INPUT_INVALID', `Query parameter "${key}" is documented by Kombo but not supported by the Kombo sandbox.`);
+    }
+    if (!COMMON_PARAMS.has(key)) throw fail(400, 'PLATFORM.INPUT_INVALID', `Unknown query parameter "${key}".`);
+  }
+
+  let pageSize = SANDBOX_DEFAULT_PAGE_SIZE;
+  const rawSize = params.get('page_size');
+  if (rawSize !== null) {
+    pageSize = /^\d{1,6}$/.test(rawSize) ? Number(rawSize) : Number.NaN;
+    if (!(pageSize >= 1 && pageSize <= SANDBOX_MAX_PAGE_SIZE)) {
+      throw fail(400, 'PLATFORM.INPUT_INVALID', `page_size must be an integer between 1 and ${SANDBOX_MAX_PAGE_SIZE}, got "${rawSize}".`);
+    }
+  }
+
+  const rawDeleted = params.get('include_deleted');
+  if (rawDeleted !== null && rawDeleted !== 'true' && rawDeleted !== 'false') {
+    throw fail(400, 'PLATFORM.INPUT_INVALID', `include_deleted must be "true" or "false", got "${rawDeleted}".`);
+  }
+  const rawIgnore = params.get('ignore_unsupported_filters');
+  if (rawIgnore !== null && rawIgnore !== 'true' && rawIgnore !== 'false') {
+    throw fail(400, 'PLATFORM.INPUT_INVALID', `ignore_unsupported_filters must be "true" or "false", got "${rawIgnore}".`);
+  }
+
+  let updatedAfterMs: number | null = null;
+  const rawUpdated = params.get('updated_after');
+  if (rawUpdated !== null) {
+    // Without a zone Kombo reads UTC; Date.parse would read local time.
+    const normalised = rawUpdated.includes('T') && !rawUpdated.endsWith('Z') ? `${rawUpdated}Z` : rawUpdated;
+    updatedAfterMs = UPDATED_AFTER.test(rawUpdated) ? Date.parse(normalised) : Number.NaN;
+    if (Number.isNaN(updatedAfterMs)) {
+      throw fail(400, 'PLATFORM.INPUT_INVALID', `updated_after must be a date-time like 2024-01-31T12:00:00.000Z, got "${rawUpdated}".`);
+    }
+  }
+
+  const list = (name: string): string[] | null => {
+    const raw = params.get(name);
+    if (raw === null) return null;
+    const items = raw.split(',').map((s) => s.trim());
+    if (items.some((s) => s === '')) throw fail(400, 'PLATFORM.INPUT_INVALID', `${name} must be a comma-separated list without empty entries.`);
+    return [...new Set(items)].sort();
+  };
+  const ids = list('ids');
+  const bad = ids?.find((id) => id.length !== 24);
+  if (bad !== undefined) throw fail(400, 'PLATFORM.INPUT_INVALID', `ids must be 24 characters long, got "${bad}".`);
+
+  return {
+    pageSize,
+    cursor: params.get('cursor'),
+    includeDeleted: rawDeleted === 'true',
+    updatedAfterMs,
+    ids,
+    remoteIds: list('remote_ids'),
+  };
+}
+
+const cursorSchema = z.strictObject({ v: z.literal(1), after: z.string(), filters: z.string() });
+
+function encodeCursor(after: string, filters: string): string {
+  return Buffer.from(JSON.stringify({ v: 1, after, filters }), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string, filters: string): string {
+  const invalid = (): HttpError =>
+    fail(400, 'PLATFORM.INPUT_INVALID', 'The cursor is invalid: pass the `next` value of the previous page unchanged, with the same filters.');
+  if (!/^[A-Za-z0-9_-]+={0,2}$/.test(cursor)) throw invalid();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  const result = cursorSchema.safeParse(parsed);
+  if (!result.success || result.data.filters !== filters) throw invalid();
+  return result.data.after;
+}
+
+function timeMs(value: unknown): number {
+  return typeof value === 'string' ? Date.parse(value) : Number.NaN;
+}
+
+/**
+ * Kombo's `updated_after` also matches when nested data changed. The sandbox approximates that
+ * with the record's own `changed_at` / `remote_updated_at` and, for candidates, those of the
+ * application summaries they nest (the documented "applications" dependency).
+ */
+function updatedSince(model: SandboxModel, record: Rec, sinceMs: number): boolean {
+  if (timeMs(record.changed_at) >= sinceMs || timeMs(record.remote_updated_at) >= sinceMs) return true;
+  if (model === 'candidates' && Array.isArray(record.applications)) {
+    for (const app of record.applications as Rec[]) {
+      if (timeMs(app.changed_at) >= sinceMs || timeMs(app.remote_updated_at) >= sinceMs) return true;
+    }
+  }
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server
+
+const POST_CANDIDATE_BODY = z.looseObject({
+  candidate: z.looseObject({
+    first_name: z.string().min(1),
+    last_name: z.string().min(1),
+    email_address: z.email(),
+    company: z.string().nullish(),
+    title: z.string().nullish(),
+    phone_number: z.string().nullish(),
+    location: z
+      .looseObject({
+        city: z.string().nullish(),
+        country: z.string().nullish(),
+        state: z.string().nullish(),
+        zip_code: z.string().nullish(),
+        street_1: z.string().nullish(),
+        street_2: z.string().nullish(),
+      })
+      .nullish(),
+    social_links: z.array(z.looseObject({ url: z.string().min(1) })).nullish(),
+  }),
+  application: z.looseObject({ job_id: z.string().min(1), stage_id: z.string().min(1).nullish() }),
+  attachments: z.array(z.unknown()).nullish(),
+  screening_question_answers: z.array(z.looseObject({ question_id: z.string(), answer: z.unknown() })).nullish(),
+  remote_fields: z.record(z.string(), z.unknown()).nullish(),
+  source: z.looseObject({ name: z.string().nullish() }).nullish(),
+});
+
+const MAX_BODY_BYTES = 25 * 1024 * 1024;
+
+const READ_MODELS: readonly { id: string; model: SandboxModel; label: string }[] = [
+  { id: 'ats_candidates', model: 'candidates', label: 'Candidates' },
+  { id: 'ats_applications', model: 'applications', label: 'Applications' },
+  { id: 'ats_interviews', model: 'interviews', label: 'Interviews' },
+];
+
+function socialType(url: string): string | null {
+  const host = (() => {
+    try {
+      return new URL(url).hostname;
+    } catch {
+      return '';
+    }
+  })();
+  if (host.endsWith('linkedin.com')) return 'LINKEDIN';
+  if (host.endsWith('github.com')) return 'GITHUB';
+  if (host.endsWith('xing.com')) return 'XING';
+  if (host.endsWith('twitter.com') || host.endsWith('x.com')) return 'TWITTER';
+  return host === '' ? null : 'OTHER';
+}
+
+class Sandbox {
+  readonly stats: SandboxStats = { requests: 0, faults: { '429': 0, '5xx': 0, reset: 0 }, byPath: {} };
+  private faults: SandboxFaults = {};
+  private decider: FaultDecider;
+  private readonly states = new Map<string, IntegrationState>();
+  private ids: IdFactory | null = null;
+  private readonly idRng: Rng;
+  private created = 0;
+  private readonly sleepers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  closed = false;
+
+  constructor(
+    readonly dataset: SandboxDataset,
+    private readonly apiKey: string,
+    private readonly seed: number,
+    faults: SandboxFaults,
+  ) {
+    this.faults = faults;
+    this.decider = createFaultDecider(faults, seed);
+    this.idRng = new Rng(fnv1a32(`sandbox-writes:${seed}`));
+    this.syncStates();
+  }
+
+  setFaults(f: SandboxFaults): void {
+    this.faults = parseSandboxFaults(f);
+    this.decider = createFaultDecider(this.faults, this.seed);
+  }
+
+  reindex(): void {
+    this.states.clear();
+    this.syncStates();
+  }
+
+  /** Wakes pending latency sleeps so `close()` does not wait for them. */
+  wakeAll(): void {
+    for (const s of this.sleepers) {
+      clearTimeout(s.timer);
+      s.resolve();
+    }
+    this.sleepers.clear();
+  }
+
+  private syncStates(): void {
+    for (const data of this.dataset.integrations) {
+      const state = this.states.get(data.id);
+      if (!state || state.data !== data) this.states.set(data.id, { data, views: new Map() });
+    }
+  }
+
+  private state(integrationId: string): IntegrationState | undefined {
+    if (!this.states.has(integrationId)) this.syncStates();
+    return this.states.get(integrationId);
+  }
+
+  private view(state: IntegrationState, model: SandboxModel): ModelView {
+    const source = state.data[model];
+    let view = state.views.get(model);
+    if (!view || view.source !== source || view.indexedLength !== source.length) {
+      view = buildView(source);
+      state.views.set(model, view);
+    }
+    return view;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const entry = {
+        timer: setTimeout(() => {
+          this.sleepers.delete(entry);
+          resolve();
+        }, ms),
+        resolve,
+      };
+      this.sleepers.add(entry);
+    });
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const method = req.method ?? 'GET';
+    this.stats.requests++;
+    this.stats.byPath[url.pathname] = (this.stats.byPath[url.pathname] ?? 0) + 1;
+
+    const decision: FaultDecision = method === 'POST' ? { kind: 'none', delayMs: this.faults.latencyMs ?? 0 } : this.decider.next();
+    if (decision.delayMs > 0) await this.sleep(decision.delayMs);
+    if (this.closed) return;
+
+    let reply: Reply;
+    if (decision.kind === 'rate-limit') {
+      this.stats.faults['429']++;
+      const seconds = String(decision.retryAfterSeconds);
+      reply = errorReply(fail(429, 'PLATFORM.RATE_LIMIT_EXCEEDED', `Too many requests. Retry in ${seconds} seconds.`), {
+        'retry-after': seconds,
+        'ratelimit-limit': String(SANDBOX_RATE_LIMIT),
+        'ratelimit-remaining': '0',
+        'ratelimit-reset': seconds,
+      });
+    } else if (decision.kind === 'server-error') {
+      this.stats.faults['5xx']++;
+      reply = serverError(decision.error);
+    } else {
+      try {
+        reply = await this.route(method, url, req);
+      } catch (err) {
+        if (err instanceof HttpError) reply = errorReply(err);
+        else reply = errorReply(fail(500, 'PLATFORM.UNKNOWN_ERROR', `Sandbox failure: ${err instanceof Error ? err.message : String(err)}`));
+      }
+    }
+    if (this.closed) return;
+    this.write(res, reply, decision.kind === 'reset');
+  }
+
+  private write(res: ServerResponse, reply: Reply, reset: boolean): void {
+    const body = Buffer.from(reply.body, 'utf8');
+    res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': String(body.length), ...reply.headers });
+    if (!reset) {
+      res.end(body);
+      return;
+    }
+    this.stats.faults.reset++;
+    // Content-Length promises the whole body; the client sees the connection die mid-body.
+    res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
+  }
+
+  private authenticate(req: IncomingMessage): void {
+    const match = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+    if (!match || match[1] !== this.apiKey) {
+      throw fail(401, 'PLATFORM.AUTHENTICATION_INVALID', 'The API key is missing or invalid. Send it as "Authorization: Bearer <API key>".');
+    }
+  }
+
+  private integration(req: IncomingMessage): IntegrationState {
+    const header = req.headers['x-integration-id'];
+    const id = Array.isArray(header) ? header[0] : header;
+    if (id === undefined || id.trim() === '') throw fail(400, 'PLATFORM.INPUT_INVALID', 'The X-Integration-Id header is required.');
+    const state = this.state(id);
+    if (!state) throw fail(404, 'PLATFORM.INTEGRATION_NOT_FOUND', `No integration with the ID "${id}" exists.`);
+    if (isRevoked(this.faults, id)) {
+      throw fail(401, 'INTEGRATION.AUTHENTICATION_INVALID', `The credentials of integration "${id}" were revoked in the source system.`);
+    }
+    return state;
+  }
+
+  private async route(method: string, url: URL, req: IncomingMessage): Promise<Reply> {
+    const path = url.pathname;
+    const notFound = (): HttpError => fail(404, null, `Route ${method}:${path} not found`);
+    if (!path.startsWith('/v1/')) throw notFound();
+    const rest = path.slice(4);
+
+    if (rest.startsWith('integrations/') && method === 'GET') {
+      this.authenticate(req);
+      return this.getIntegration(decodeURIComponent(rest.slice('integrations/'.length)));
+    }
+    const model = SANDBOX_MODELS.find((m) => rest === `ats/${m}`);
+    if (model === undefined || (method !== 'GET' && !(method === 'POST' && model === 'candidates'))) throw notFound();
+
+    this.authenticate(req);
+    const state = this.integration(req);
+    if (isModelUnavailable(this.faults, state.data.id, model)) {
+      throw fail(404, 'INTEGRATION.MODEL_NOT_AVAILABLE', `The "${model}" model is not available for ${toolLabel(state.data.tool)} (${state.data.id}).`);
+    }
+    if (method === 'POST') return this.createCandidate(state, await readJson(req));
+    return this.list(state, model, url.searchParams);
+  }
+
+  private getIntegration(id: string): Reply {
+    const state = this.state(id);
+    if (!state) throw fail(404, 'PLATFORM.INTEGRATION_NOT_FOUND', `No integration with the ID "${id}" exists.`);
+    const { tool } = state.data;
+    const assets = `https://storage.googleapis.com/kombo-assets/integrations/${encodeURIComponent(tool)}`;
+    // A stable, plausible creation date: up to a year before the data's as-of date.
+    const createdAt = new Date(Date.parse(SANDBOX_DATA_AS_OF) - (fnv1a32(id) % 365) * 86_400_000 - 86_400_000).toISOString();
+    return okReply({
+      id,
+      tool: { id: tool, label: toolLabel(tool), internal_label: null, logo_url: `${assets}/logo.svg`, icon_url: `${assets}/icon.svg` },
+      category: 'ATS',
+      status: isRevoked(this.faults, id) ? 'INVALID' : 'ACTIVE',
+      setup_status: 'COMPLETED',
+      data_expired_at: null,
+      created_at: createdAt,
+      end_user: { organization_name: `${toolLabel(tool)} sandbox customer`, creator_email: null, origin_id: null },
+      read_models: READ_MODELS.map((m) => {
+        const available = !isModelUnavailable(this.faults, id, m.model);
+        return {
+          id: m.id,
+          label: m.label,
+          is_available: available,
+          coverage_status: available ? 'SUPPORTED' : 'NOT_SUPPORTED',
+          scope_config_setting: 'ENABLED',
+          opted_out_by_customer: false,
+        };
+      }),
+      write_actions: [
+        {
+          id: 'ats_create_candidate',
+          label: 'Create candidate',
+          is_available: true,
+          coverage_status: 'SUPPORTED',
+          scope_config_setting: 'ENABLED',
+          opted_out_by_customer: false,
+        },
+      ],
+    });
+  }
+
+  private list(state: IntegrationState, model: SandboxModel, params: URLSearchParams): Reply {
+    const q = parseListQuery(model, params);
+    const view = this.view(state, model);
+    const filterKey = JSON.stringify([state.data.id, model, q.includeDeleted, q.updatedAfterMs, q.ids, q.remoteIds]);
+    const filters = fnv1a32(filterKey).toString(36);
+
+    let results: Rec[];
+    if (q.ids === null && q.updatedAfterMs === null && q.remoteIds === null) {
+      results = q.includeDeleted ? view.all : view.live;
+    } else {
+      const cached = view.cache.get(filterKey);
+      if (cached) results = cached;
+      else {
+        results = this.filter(view, model, q);
+        if (view.cache.size >= FILTER_CACHE_SIZE) view.cache.delete(view.cache.keys().next().value as string);
+        view.cache.set(filterKey, results);
+      }
+    }
+
+    const start = q.cursor === null ? 0 : upperBound(results, decodeCursor(q.cursor, filters));
+    const page = results.slice(start, start + q.pageSize);
+    const last = page[page.length - 1];
+    const next = start + q.pageSize < results.length && last ? encodeCursor(String(last.id), filters) : null;
+    return okReply({ next, results: page });
+  }
+
+  private filter(view: ModelView, model: SandboxModel, q: ListQuery): Rec[] {
+    let candidates: Rec[];
+    if (q.ids !== null) {
+      const missing = q.ids.filter((id) => !view.byId.has(id));
+      if (missing.length > 0) throw fail(404, 'PLATFORM.INPUT_INVALID', `No ${model} found for these IDs in this integration: ${missing.join(', ')}.`);
+      candidates = q.ids.map((id) => view.byId.get(id) as Rec);
+      if (!q.includeDeleted) candidates = candidates.filter((r) => !isDeleted(r));
+    } else {
+      candidates = q.includeDeleted ? view.all : view.live;
+    }
+    const remoteIds = q.remoteIds === null ? null : new Set(q.remoteIds);
+    const since = q.updatedAfterMs;
+    // `ids` were sorted and deduplicated while parsing, so the result stays in id order.
+    return candidates.filter(
+      (r) => (remoteIds === null || remoteIds.has(String(r.remote_id))) && (since === null || updatedSince(model, r, since)),
+    );
+  }
+
+  private jobs(state: IntegrationState): SandboxJob[] {
+    if (state.data.jobs) return state.data.jobs;
+    // Hand-built datasets may omit jobs: rebuild them from what applications reveal.
+    const jobs = new Map<string, SandboxJob>();
+    for (const app of state.data.applications) {
+      const job = app.job as { id: string; remote_id: string; name: string } | null | undefined;
+      if (!job) continue;
+      let entry = jobs.get(job.id);
+      if (!entry) {
+        entry = { id: job.id, remote_id: job.remote_id, name: job.name, stages: [] };
+        jobs.set(job.id, entry);
+      }
+      const stage = app.current_stage as SandboxStage | null | undefined;
+      if (stage && !entry.stages.some((s) => s.id === stage.id)) entry.stages.push(stage);
+    }
+    for (const job of jobs.values()) job.stages.sort((a, b) => a.index - b.index);
+    return [...jobs.values()];
+  }
+
+  private newId(): string {
+    if (this.ids === null) {
+      this.ids = new IdFactory();
+      for (const integration of this.dataset.integrations) {
+        for (const model of SANDBOX_MODELS) for (const r of integration[model]) this.ids.reserve(String(r.id));
+        for (const job of integration.jobs ?? []) {
+          this.ids.reserve(job.id);
+          for (const s of job.stages) this.ids.reserve(s.id);
+        }
+      }
+    }
+    return this.ids.next(this.idRng);
+  }
+
+  private createCandidate(state: IntegrationState, raw: unknown): Reply {
+    const parsed = POST_CANDIDATE_BODY.safeParse(raw);
+    if (!parsed.success) {
+      const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+      throw fail(400, 'PLATFORM.INPUT_INVALID', `Invalid request body: ${detail}`);
+    }
+    const body = parsed.data;
+    const job = this.jobs(state).find((j) => j.id === body.application.job_id);
+    if (!job) throw fail(400, 'PLATFORM.INPUT_INVALID', `No job with the ID "${body.application.job_id}" exists in this integration.`);
+    let stage: SandboxStage | null = job.stages[0] ?? null;
+    if (body.application.stage_id) {
+      stage = job.stages.find((s) => s.id === body.application.stage_id) ?? null;
+      if (!stage) throw fail(400, 'PLATFORM.INPUT_INVALID', `Stage "${body.application.stage_id}" does not belong to job "${job.id}".`);
+    }
+
+    const now = new Date().toISOString();
+    this.created++;
+    const c = body.candidate;
+    const candidateId = this.newId();
+    const candidateRemoteId = String(900_000_000 + this.created * 2);
+    const applicationId = this.newId();
+    const applicationRemoteId = String(900_000_001 + this.created * 2);
+    const emails = [{ email_address: c.email_address, type: null }];
+    const jobSummary = { id: job.id, name: job.name, remote_id: job.remote_id };
+    const stageSummary = stage && { id: stage.id, remote_id: stage.remote_id, name: stage.name, index: stage.index };
+    const location = c.location
+      ? {
+          city: c.location.city ?? null,
+          country: c.location.country ?? null,
+          raw: [c.location.street_1, c.location.zip_code, c.location.city, c.location.country].filter(Boolean).join(', ') || null,
+          state: c.location.state ?? null,
+          street_1: c.location.street_1 ?? null,
+          street_2: c.location.street_2 ?? null,
+          zip_code: c.location.zip_code ?? null,
+        }
+      : null;
+
+    const application: Rec = {
+      id: applicationId,
+      remote_id: applicationRemoteId,
+      outcome: 'PENDING',
+      rejection_reason_name: null,
+      rejected_at: null,
+      current_stage_id: stage?.id ?? null,
+      job_id: job.id,
+      candidate_id: candidateId,
+      screening_question_answers: (body.screening_question_answers ?? []).map((a) => ({
+        question: { id: a.question_id, remote_id: null, title: null },
+        answer: a.answer,
+      })),
+      custom_fields: {},
+      integration_fields: [],
+      remote_url: null,
+      changed_at: now,
+      remote_deleted_at: null,
+      remote_created_at: now,
+      remote_updated_at: now,
+      remote_data: null,
+      candidate: { id: candidateId, remote_id: candidateRemoteId, first_name: c.first_name, last_name: c.last_name, email_addresses: emails, tags: [] },
+      current_stage: stageSummary,
+      job: jobSummary,
+      interviews: [],
+      offers: [],
+    };
+    const candidate: Rec = {
+      id: candidateId,
+      remote_id: candidateRemoteId,
+      first_name: c.first_name,
+      last_name: c.last_name,
+      company: c.company ?? null,
+      title: c.title ?? null,
+      confidential: false,
+      source: body.source?.name ?? null,
+      phone_numbers: c.phone_number ? [{ phone_number: c.phone_number, type: null }] : [],
+      email_addresses: emails,
+      social_media: (c.social_links ?? []).map((l) => ({ link: l.url, type: socialType(l.url), username: null })),
+      location,
+      custom_fields: {},
+      integration_fields: [],
+      remote_url: null,
+      remote_created_at: now,
+      remote_updated_at: now,
+      remote_data: null,
+      changed_at: now,
+      remote_deleted_at: null,
+      applications: [
+        {
+          id: applicationId,
+          remote_id: applicationRemoteId,
+          outcome: 'PENDING',
+          rejection_reason_name: null,
+          rejected_at: null,
+          remote_url: null,
+          changed_at: now,
+          remote_created_at: now,
+          remote_updated_at: now,
+          current_stage: stageSummary,
+          job: jobSummary,
+        },
+      ],
+      tags: [],
+    };
+
+    this.append(state, 'candidates', candidate);
+    this.append(state, 'applications', application);
+    const warnings = (body.attachments ?? []).length > 0 ? [{ message: 'The Kombo sandbox does not store attachments.' }] : [];
+    return okReply(candidate, { warnings });
+  }
+
+  /** Appends to the caller-visible dataset and keeps the indexes in step without a rebuild. */
+  private append(state: IntegrationState, model: SandboxModel, record: Rec): void {
+    const view = this.view(state, model);
+    state.data[model].push(record);
+    view.indexedLength++;
+    insertSorted(view.all, record);
+    insertSorted(view.live, record);
+    view.byId.set(String(record.id), record);
+    view.cache.clear();
+  }
+}
+
+function serverError(kind: ServerErrorKind): Reply {
+  switch (kind) {
+    case 'unknown-error-500':
+      return errorReply(fail(500, 'PLATFORM.UNKNOWN_ERROR', 'An unexpected error occurred. Please try again.'));
+    case 'service-unavailable-503':
+      return errorReply(fail(503, 'REMOTE.SERVICE_UNAVAILABLE', 'The remote system did not respond in time. Please try again later.'));
+    case 'load-balancer-502':
+      return {
+        status: 502,
+        contentType: 'text/html',
+        body: '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n',
+      };
+    case 'load-balancer-503':
+      return { status: 503, contentType: 'text/plain', body: 'upstream connect error or disconnect/reset before headers. reset reason: overflow' };
+  }
+}
+
+function readJson(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(fail(413, 'PLATFORM.INPUT_INVALID', `The request body is larger than ${MAX_BODY_BYTES} bytes.`));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', reject);
+    req.on('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch {
+        reject(fail(400, 'PLATFORM.INPUT_INVALID', 'The request body is not valid JSON.'));
+      }
+    });
+  });
+}
+
+/**
+ * Starts the sandbox on 127.0.0.1 (never another interface).
+ * @throws Error when the fault settings are invalid or the port is taken.
+ */
+export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSandbox> {
+  const seed = opts.seed ?? DEFAULT_SANDBOX_SEED;
+  const apiKey = opts.apiKey ?? SANDBOX_API_KEY;
+  const faults = parseSandboxFaults(opts.faults ?? {});
+  const dataset = opts.dataset ?? generateDataset({ seed });
+  const ids = new Set<string>();
+  for (const i of dataset.integrations) {
+    if (ids.has(i.id)) throw new Error(`Sandbox dataset lists integration "${i.id}" twice`);
+    ids.add(i.id);
+  }
+  const sandbox = new Sandbox(dataset, apiKey, seed, faults);
+
+  const server = createServer((req, res) => {
+    sandbox.handle(req, res).catch((err: unknown) => {
+      // Only reachable if writing the reply itself failed; the client sees a dropped connection.
+      res.destroy(err instanceof Error ? err : new Error(String(err)));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    apiKey,
+    dataset,
+    stats: sandbox.stats,
+    setFaults: (f) => sandbox.setFaults(f),
+    reindex: () => sandbox.reindex(),
+    close: () => {
+      closing ??= new Promise<void>((resolve, reject) => {
+        sandbox.closed = true;
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+        sandbox.wakeAll();
+      });
+      return closing;
+    },
+  };
+}

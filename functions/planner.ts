@@ -1,0 +1,92 @@
+/**
+ * planner Lambda: invoked nightly by the schedule, at the deadline by the deadline schedule, or by
+ * hand with `{snapshot_date?, integrations?, models?}`. Plans a run (checks every integration,
+ * writes the plan, sends one message per stream), or checks that a run finished in time.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { RunFatalError } from '../shared/errors.ts';
+import type { DeadlineCheckEvent, PlanRequestEvent } from '../shared/adapters/aws/index.ts';
+import { CachedSecret, S3Store, SqsQueue, komboClientFromSecret, parsePlannerEnv, parsePlannerEvent, readIntegrationRegistry } from '../shared/adapters/aws/index.ts';
+import { planRun } from '../shared/pipeline/plan.ts';
+import type { StreamStatus } from '../shared/pipeline/state.ts';
+import type { DeadlineVerdict } from '../shared/pipeline/watch.ts';
+import { checkRunDeadline } from '../shared/pipeline/watch.ts';
+import { MODELS } from '../shared/tables.ts';
+import { newRunId, runKeys, todayUtc } from '../shared/warehouse/layout.ts';
+
+const env = parsePlannerEnv();
+const logger = new Logger();
+const metrics = new Metrics();
+
+// Clients live as long as the container: connections and the cached API key are reused.
+const store = new S3Store({ client: new S3Client({}), bucket: env.warehouse.bucket, prefix: env.warehouse.prefix });
+const queue = new SqsQueue({ client: new SQSClient({}), queueUrl: env.fetchQueueUrl });
+const ssm = new SSMClient({});
+const apiKey = new CachedSecret(new SecretsManagerClient({}), env.apiKeySecretArn);
+const kombo = komboClientFromSecret(apiKey, env.komboApiUrl);
+
+/** What a planning invocation returns: enough to follow the run. */
+export interface PlanResult {
+  readonly kind: 'plan';
+  readonly runId: string;
+  readonly snapshotDate: string;
+  readonly streams: Partial<Record<StreamStatus, number>>;
+  /** Where the run's state is written. */
+  readonly runState: string;
+}
+
+async function plan(req: PlanRequestEvent): Promise<PlanResult> {
+  const integrationIds = req.integrations ?? (await readIntegrationRegistry(ssm, env.integrationsParameter));
+  if (integrationIds.length === 0) logger.warn('the integration registry is empty: nothing to sync', { parameter: env.integrationsParameter });
+  const runId = newRunId();
+  const snapshotDate = req.snapshotDate ?? todayUtc(req.at);
+  let runPlan;
+  try {
+    runPlan = await planRun(
+      { client: await kombo(), store, queue },
+      { runId, snapshotDate, integrationIds, models: req.models ?? MODELS },
+    );
+  } catch (err) {
+    // A rejected key may have been fixed in the secret by the time the invocation is retried.
+    if (err instanceof RunFatalError) apiKey.invalidate();
+    throw err;
+  }
+  const streams: Partial<Record<StreamStatus, number>> = {};
+  for (const s of runPlan.streams) streams[s.status] = (streams[s.status] ?? 0) + 1;
+  for (const s of runPlan.streams.filter((x) => x.status !== 'pending')) {
+    logger.warn('stream not fetched', { runId, integrationId: s.integrationId, model: s.model, status: s.status, code: s.code, reason: s.reason });
+  }
+  metrics.addMetric('RunsStarted', MetricUnit.Count, 1);
+  metrics.addMetric('StreamsPlanned', MetricUnit.Count, streams.pending ?? 0);
+  metrics.addMetric('StreamsFailed', MetricUnit.Count, streams.failed ?? 0);
+  metrics.addMetric('StreamsSkipped', MetricUnit.Count, streams.skipped ?? 0);
+  logger.info('run planned', { runId, snapshotDate, integrations: integrationIds.length, streams });
+  return { kind: 'plan', runId, snapshotDate, streams, runState: store.locate(runKeys.prefix(runId)) };
+}
+
+async function checkDeadline(req: DeadlineCheckEvent): Promise<{ kind: 'deadline' } & DeadlineVerdict> {
+  const verdict = await checkRunDeadline(store, req.at);
+  metrics.addMetric('RunsOverdue', MetricUnit.Count, verdict.status === 'missed' ? 1 : 0);
+  const details = { deadline: req.at.toISOString(), reason: verdict.reason, runs: verdict.runs };
+  if (verdict.status === 'missed') logger.error('no run finished by the deadline', details);
+  else logger.info('deadline met', details);
+  return { kind: 'deadline', ...verdict };
+}
+
+async function lambdaHandler(event: unknown, _context: Context): Promise<PlanResult | ({ kind: 'deadline' } & DeadlineVerdict)> {
+  const req = parsePlannerEvent(event, new Date());
+  return req.kind === 'deadline' ? checkDeadline(req) : plan(req);
+}
+
+export const handler = middy(lambdaHandler)
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

@@ -1,0 +1,170 @@
+/**
+ * Deployment configuration, read once from CDK context (`cdk.json` or `-c key=value`) and validated
+ * with a schema. Every default is a named constant, shared with the docs and the tests. Errors name
+ * the context key at fault.
+ */
+import { z } from 'zod';
+import { DEFAULT_CONCURRENCY } from '../shared/config.ts';
+import { ConfigError, errorMessage } from '../shared/errors.ts';
+import { KOMBO_EU_URL, KOMBO_US_URL } from '../shared/kombo/client.ts';
+import { DEFAULT_WAREHOUSE_PREFIX } from '../shared/adapters/aws/env.ts';
+import { assertIntegrationId } from '../shared/warehouse/layout.ts';
+
+/** Kombo's two data regions and their API endpoints. */
+export const KOMBO_ENDPOINTS = { eu: KOMBO_EU_URL, us: KOMBO_US_URL } as const;
+export type KomboRegion = keyof typeof KOMBO_ENDPOINTS;
+
+export const DEFAULT_STACK_NAME = 'KomboEtl';
+/** Nightly at 02:00 in {@link DEFAULT_TIMEZONE}. EventBridge Scheduler cron: minutes hours day-of-month month day-of-week year. */
+export const DEFAULT_SCHEDULE = 'cron(0 2 * * ? *)';
+export const DEFAULT_TIMEZONE = 'UTC';
+/** When the run must have finished (same timezone): six hours after the default start. */
+export const DEFAULT_RUN_DEADLINE = 'cron(0 8 * * ? *)';
+/** Streams fetched at once, to stay inside Kombo's rate limits (the same default as the CLI's `--concurrency`). */
+export const DEFAULT_FETCHER_MAX_CONCURRENCY = DEFAULT_CONCURRENCY;
+/** Lambda's SQS event source accepts a maximum concurrency from 2 to 1000. */
+export const FETCHER_MAX_CONCURRENCY_RANGE = [2, 1000] as const;
+/** Snapshots older than this many days expire (two years of nightly history); 0 keeps them forever. */
+export const DEFAULT_RETENTION_DAYS = 730;
+export const DEFAULT_KOMBO_REGION: KomboRegion = 'eu';
+/** Athena cancels a query that would scan more than this (GB = 10^9 bytes). */
+export const DEFAULT_ATHENA_BYTES_SCANNED_CUTOFF_GB = 100;
+/** Athena's smallest allowed cutoff is 10 MB. */
+const MIN_CUTOFF_GB = 0.01;
+/** CloudWatch Logs retention of the functions' logs. */
+export const DEFAULT_LOG_RETENTION_DAYS = 90;
+/** Values CloudWatch Logs accepts as a retention period. */
+export const LOG_RETENTION_VALUES = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+export interface EtlConfig {
+  readonly stackName: string;
+  /** Seeds the integration registry (an SSM parameter that can be edited later without a redeploy). */
+  readonly integrations: readonly string[];
+  readonly schedule: string;
+  readonly timezone: string;
+  readonly runDeadline: string;
+  readonly fetcherMaxConcurrency: number;
+  readonly retentionDays: number;
+  readonly komboRegion: KomboRegion;
+  readonly komboApiUrl: string;
+  readonly alarmEmail: string | undefined;
+  /** False (default): bucket, secret and parameter are retained when the stack is deleted. */
+  readonly destroyData: boolean;
+  readonly athenaBytesScannedCutoffGb: number;
+  readonly warehousePrefix: string;
+  readonly logRetentionDays: (typeof LOG_RETENTION_VALUES)[number];
+}
+
+/** The context keys, as typed on the command line: `npx cdk deploy -c fetcherMaxConcurrency=8`. */
+export const CONTEXT_KEYS = [
+  'stackName',
+  'integrations',
+  'schedule',
+  'timezone',
+  'runDeadline',
+  'fetcherMaxConcurrency',
+  'retentionDays',
+  'komboRegion',
+  'alarmEmail',
+  'destroyData',
+  'athenaBytesScannedCutoffGb',
+  'warehousePrefix',
+  'logRetentionDays',
+] as const;
+export type ContextKey = (typeof CONTEXT_KEYS)[number];
+
+/** `-c key=value` gives strings; cdk.json gives JSON values. Accept both. */
+const int = (min: number, max: number) =>
+  z.preprocess((v) => (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v), z.number().int().min(min).max(max));
+const num = (min: number, max: number) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : v), z.number().min(min).max(max));
+const bool = z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+
+/** A list as a JSON array, a JSON array in a string, or a comma-separated string. */
+const list = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  const s = v.trim();
+  if (s.startsWith('[')) {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      return v;
+    }
+  }
+  return s === '' ? [] : s.split(',').map((x) => x.trim());
+}, z.array(z.string().trim()));
+
+/** EventBridge Scheduler cron: six fields, one of day-of-month and day-of-week is `?`. */
+const cron = z
+  .string()
+  .trim()
+  .regex(/^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/, 'expected an EventBridge cron expression with six fields, e.g. "cron(0 2 * * ? *)"')
+  .refine((c) => {
+    const f = c.slice(5, -1).split(' ');
+    return f[2] === '?' || f[4] === '?';
+  }, 'day-of-month or day-of-week must be "?"');
+
+const timezone = z
+  .string()
+  .trim()
+  .refine((tz) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'expected an IANA time zone such as "UTC" or "Europe/Berlin"');
+
+const SCHEMA = z.object({
+  stackName: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'letters, digits and "-", starting with a letter')
+    .default(DEFAULT_STACK_NAME),
+  integrations: list
+    .superRefine((ids, ctx) => {
+      for (const id of ids) {
+        try {
+          assertIntegrationId(id);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: errorMessage(err) });
+        }
+      }
+    })
+    .default([]),
+  schedule: cron.default(DEFAULT_SCHEDULE),
+  timezone: timezone.default(DEFAULT_TIMEZONE),
+  runDeadline: cron.default(DEFAULT_RUN_DEADLINE),
+  fetcherMaxConcurrency: int(...FETCHER_MAX_CONCURRENCY_RANGE).default(DEFAULT_FETCHER_MAX_CONCURRENCY),
+  retentionDays: int(0, 36_500).default(DEFAULT_RETENTION_DAYS),
+  komboRegion: z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(['eu', 'us'])).default(DEFAULT_KOMBO_REGION),
+  alarmEmail: z.preprocess((v) => (v === '' ? undefined : v), z.email().optional()),
+  destroyData: bool.default(false),
+  athenaBytesScannedCutoffGb: num(MIN_CUTOFF_GB, 1_000_000).default(DEFAULT_ATHENA_BYTES_SCANNED_CUTOFF_GB),
+  warehousePrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, 'a key prefix such as "warehouse", without leading or trailing "/"')
+    .default(DEFAULT_WAREHOUSE_PREFIX),
+  logRetentionDays: int(1, 3653)
+    .refine((d) => (LOG_RETENTION_VALUES as readonly number[]).includes(d), `one of ${LOG_RETENTION_VALUES.join(', ')}`)
+    .default(DEFAULT_LOG_RETENTION_DAYS),
+});
+
+/** Read and validate the configuration; `get` is `(key) => app.node.tryGetContext(key)`. */
+export function parseConfig(get: (key: ContextKey) => unknown): EtlConfig {
+  const raw = Object.fromEntries(CONTEXT_KEYS.map((k) => [k, get(k)]).filter(([, v]) => v !== undefined && v !== null));
+  const parsed = SCHEMA.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = String(issue?.path[0] ?? '?');
+    throw new ConfigError(`CDK context "${key}": ${issue?.message ?? 'invalid'} (got ${JSON.stringify(raw[key])})`);
+  }
+  const c = parsed.data;
+  return {
+    ...c,
+    integrations: [...new Set(c.integrations)],
+    komboApiUrl: KOMBO_ENDPOINTS[c.komboRegion],
+    alarmEmail: c.alarmEmail,
+    logRetentionDays: c.logRetentionDays as EtlConfig['logRetentionDays'],
+  };
+}

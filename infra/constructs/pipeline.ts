@@ -1,0 +1,178 @@
+/**
+ * Pipeline: the nightly and deadline schedules, the planner and fetcher Lambdas, the FIFO fetch
+ * queue with its DLQ, the Kombo API key secret and the integration registry parameter.
+ */
+import { Duration, RemovalPolicy, SecretValue, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import { RUN_DEADLINE, SCHEDULED_RUN, scheduleEventInput } from '../../shared/adapters/aws/events.ts';
+import { API_KEY_PLACEHOLDER } from '../../shared/adapters/aws/secret.ts';
+import { DEFAULT_CHUNK_MILLIS } from '../../shared/pipeline/chunk.ts';
+import { KomboFunction } from './function.ts';
+
+/** The planner checks every integration (with retries) and sends one message per stream. */
+export const PLANNER_TIMEOUT = Duration.minutes(5);
+/** One chunk per invocation: the chunk budget plus room for the last page, the Parquet encoding and the upload. */
+export const FETCHER_TIMEOUT = Duration.minutes(12);
+/** How long one chunk may keep fetching before it hands over to a continuation message. */
+export const CHUNK_BUDGET_MILLIS = DEFAULT_CHUNK_MILLIS;
+/** Time left after the chunk budget for the last page (retries included), encoding and upload. */
+const CHUNK_HEADROOM_MILLIS = 4 * 60_000;
+/** Lambda's guidance for SQS event sources: visibility timeout at least six times the function timeout. */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+/** Attempts of a chunk before its message moves to the DLQ. */
+export const MAX_RECEIVE_COUNT = 5;
+/** One message per invocation: a chunk can use most of the function timeout. */
+export const FETCHER_BATCH_SIZE = 1;
+export const FETCHER_MEMORY_MB = 2048;
+export const PLANNER_MEMORY_MB = 512;
+
+export interface PipelineProps {
+  readonly warehouse: IBucket;
+  readonly warehousePrefix: string;
+  readonly databaseName: string;
+  readonly tableNames: readonly string[];
+  /** Seeds the registry parameter. */
+  readonly integrations: readonly string[];
+  readonly komboApiUrl: string;
+  /** EventBridge Scheduler cron of the nightly run, in `timezone`. */
+  readonly schedule: string;
+  /** Cron of the deadline check, in `timezone`. */
+  readonly runDeadline: string;
+  readonly timezone: string;
+  readonly fetcherMaxConcurrency: number;
+  readonly logRetention: logs.RetentionDays;
+  readonly serviceName: string;
+  /** Delete the secret and the registry with the stack. @default false */
+  readonly destroyData?: boolean;
+}
+
+export class Pipeline extends Construct {
+  readonly planner: KomboFunction;
+  readonly fetcher: KomboFunction;
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly apiKey: secretsmanager.Secret;
+  readonly registry: ssm.StringParameter;
+  readonly nightly: scheduler.Schedule;
+  readonly deadline: scheduler.Schedule;
+
+  constructor(scope: Construct, id: string, props: PipelineProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const removalPolicy = props.destroyData === true ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    if (CHUNK_BUDGET_MILLIS + CHUNK_HEADROOM_MILLIS > FETCHER_TIMEOUT.toMilliseconds()) {
+      throw new Error(`the chunk budget (${CHUNK_BUDGET_MILLIS} ms) leaves too little of the fetcher timeout (${FETCHER_TIMEOUT.toHumanString()})`);
+    }
+
+    this.apiKey = new secretsmanager.Secret(this, 'KomboApiKey', {
+      description: `Kombo API key used by ${stack.stackName}. Replace the placeholder: aws secretsmanager put-secret-value --secret-id <arn> --secret-string <key>`,
+      // A placeholder, not a secret: the real key is put in by hand and survives redeploys (the template value never changes).
+      secretStringValue: SecretValue.unsafePlainText(API_KEY_PLACEHOLDER),
+      removalPolicy,
+    });
+    Validations.of(this.apiKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: "Kombo API keys are issued in Kombo's dashboard; there is no API a rotation Lambda could call to mint a new one.",
+    });
+
+    this.registry = new ssm.StringParameter(this, 'IntegrationRegistry', {
+      description: 'JSON list of the Kombo integration ids synced nightly. Edit it to add or remove an integration; no redeploy needed.',
+      stringValue: JSON.stringify(props.integrations),
+      tier: ssm.ParameterTier.STANDARD,
+    });
+    this.registry.applyRemovalPolicy(removalPolicy);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'FetchDlq', {
+      fifo: true,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new sqs.Queue(this, 'FetchQueue', {
+      fifo: true,
+      // Deduplication ids are explicit (run/stream/chunk); content-based ones would drop a legitimate resend.
+      contentBasedDeduplication: false,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(FETCHER_TIMEOUT.toSeconds() * VISIBILITY_TIMEOUT_FACTOR),
+      retentionPeriod: Duration.days(4),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+
+    const common = { logRetention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY, serviceName: props.serviceName };
+    this.planner = new KomboFunction(this, 'Planner', {
+      ...common,
+      name: 'planner',
+      description: 'Plans a kombo-etl run (or checks the run deadline): checks integrations, writes the plan, sends one message per stream.',
+      timeout: PLANNER_TIMEOUT,
+      memorySize: PLANNER_MEMORY_MB,
+    })
+      .bindWarehouse(props.warehouse, props.warehousePrefix)
+      .bindFetchQueue(this.queue)
+      .bindKombo(this.apiKey, props.komboApiUrl)
+      .bindRegistry(this.registry);
+
+    this.fetcher = new KomboFunction(this, 'Fetcher', {
+      ...common,
+      name: 'fetcher',
+      description: 'Fetches one chunk of one kombo-etl stream into Parquet, then continues or finishes the stream.',
+      timeout: FETCHER_TIMEOUT,
+      memorySize: FETCHER_MEMORY_MB,
+    })
+      .bindWarehouse(props.warehouse, props.warehousePrefix)
+      .bindFetchQueue(this.queue)
+      .bindKombo(this.apiKey, props.komboApiUrl)
+      .bindCatalog(props.databaseName, props.tableNames)
+      .bindChunkBudget(CHUNK_BUDGET_MILLIS);
+    this.fetcher.function.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: FETCHER_BATCH_SIZE,
+        reportBatchItemFailures: true,
+        maxConcurrency: props.fetcherMaxConcurrency,
+      }),
+    );
+
+    // One role for both schedules, allowed to invoke the planner and nothing else.
+    const scheduleRole = new iam.Role(this, 'ScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+      description: `EventBridge Scheduler: invokes the ${stack.stackName} planner`,
+    });
+    const plannerId = stack.resolve(stack.getLogicalId(this.planner.function.node.defaultChild as lambda.CfnFunction)) as string;
+    Validations.of(scheduleRole).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${plannerId}.Arn>:*]`,
+      reason: "CDK's grantInvoke also covers the planner's versions and aliases (`<arn>:*`); it is still this one function only.",
+    });
+
+    const timeZone = TimeZone.of(props.timezone);
+    const input = (detailType: typeof SCHEDULED_RUN | typeof RUN_DEADLINE) =>
+      scheduler.ScheduleTargetInput.fromObject(
+        scheduleEventInput(detailType, {
+          scheduledTime: scheduler.ContextAttribute.scheduledTime,
+          executionId: scheduler.ContextAttribute.executionId,
+          scheduleArn: scheduler.ContextAttribute.scheduleArn,
+          account: stack.account,
+          region: stack.region,
+        }),
+      );
+    this.nightly = new scheduler.Schedule(this, 'NightlyRun', {
+      description: 'Starts the nightly kombo-etl run.',
+      schedule: scheduler.ScheduleExpression.expression(props.schedule, timeZone),
+      target: new LambdaInvoke(this.planner.function, { role: scheduleRole, input: input(SCHEDULED_RUN), retryAttempts: 2, maxEventAge: Duration.hours(1) }),
+    });
+    this.deadline = new scheduler.Schedule(this, 'RunDeadline', {
+      description: 'Checks that the nightly kombo-etl run finished; the RunOverdue alarm fires if not.',
+      schedule: scheduler.ScheduleExpression.expression(props.runDeadline, timeZone),
+      target: new LambdaInvoke(this.planner.function, { role: scheduleRole, input: input(RUN_DEADLINE), retryAttempts: 2, maxEventAge: Duration.hours(1) }),
+    });
+  }
+}

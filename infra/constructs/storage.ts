@@ -1,0 +1,76 @@
+/**
+ * Storage: the warehouse bucket, the Athena results bucket and the access-log bucket they both log
+ * to. All three: S3-managed encryption, public access blocked, TLS required, incomplete multipart
+ * uploads aborted after a day. Snapshots expire after a configurable retention. Data is retained
+ * when the stack is deleted unless `destroyData` is set.
+ */
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+/** Days Athena query results are kept: they are re-creatable, and may hold copies of data. */
+export const ATHENA_RESULTS_EXPIRY_DAYS = 30;
+/** Days S3 server access logs are kept. */
+export const ACCESS_LOG_EXPIRY_DAYS = 365;
+/** Key prefix of query results in the results bucket. */
+export const ATHENA_RESULTS_PREFIX = 'athena-results/';
+
+export interface StorageProps {
+  /** Key prefix of the warehouse in its bucket. */
+  readonly warehousePrefix: string;
+  /** Days after which snapshot files (and run state) expire; 0 keeps them forever. */
+  readonly retentionDays: number;
+  /** Delete the buckets and their objects with the stack. @default false: retain them. */
+  readonly destroyData?: boolean;
+}
+
+export class Storage extends Construct {
+  readonly warehouse: s3.Bucket;
+  readonly athenaResults: s3.Bucket;
+  readonly accessLogs: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: StorageProps) {
+    super(scope, id);
+    const destroy = props.destroyData ?? false;
+    const lifetime = {
+      removalPolicy: destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      autoDeleteObjects: destroy,
+    };
+    const secure = {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    };
+    const abortMultipart: s3.LifecycleRule = { id: 'AbortIncompleteMultipartUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) };
+
+    this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      ...secure,
+      ...lifetime,
+      lifecycleRules: [abortMultipart, { id: 'ExpireAccessLogs', expiration: Duration.days(ACCESS_LOG_EXPIRY_DAYS) }],
+    });
+    Validations.of(this.accessLogs).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'This is the server access log bucket of the other buckets; logging it into itself would log its own log deliveries without end.',
+    });
+
+    const snapshotExpiry: s3.LifecycleRule[] =
+      props.retentionDays > 0 ? [{ id: 'ExpireSnapshots', prefix: `${props.warehousePrefix}/`, expiration: Duration.days(props.retentionDays) }] : [];
+    this.warehouse = new s3.Bucket(this, 'Warehouse', {
+      ...secure,
+      ...lifetime,
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'warehouse/',
+      lifecycleRules: [abortMultipart, ...snapshotExpiry],
+    });
+
+    this.athenaResults = new s3.Bucket(this, 'AthenaResults', {
+      ...secure,
+      ...lifetime,
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'athena-results/',
+      lifecycleRules: [abortMultipart, { id: 'ExpireQueryResults', expiration: Duration.days(ATHENA_RESULTS_EXPIRY_DAYS) }],
+    });
+  }
+}

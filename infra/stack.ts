@@ -1,0 +1,104 @@
+/**
+ * The kombo-etl stack: storage, catalog and analytics, pipeline, monitoring, and the outputs a user
+ * needs after `cdk deploy` (where the data is, where the key goes, how to start a run).
+ */
+import type { StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Stack } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { s3Uri } from '../shared/adapters/aws/glue-schema.ts';
+import type { EtlConfig } from './config.ts';
+import { Catalog } from './constructs/catalog.ts';
+import { Monitoring } from './constructs/monitoring.ts';
+import { Pipeline } from './constructs/pipeline.ts';
+import { ATHENA_RESULTS_PREFIX, Storage } from './constructs/storage.ts';
+
+export interface KomboEtlStackProps extends StackProps {
+  readonly config: EtlConfig;
+}
+
+/** `KomboEtl` → `kombo_etl` (Glue database names are lower case, no `-`). */
+export function glueDatabaseName(stackName: string): string {
+  return stackName
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/-/g, '_')
+    .toLowerCase();
+}
+
+export class KomboEtlStack extends Stack {
+  readonly storage: Storage;
+  readonly catalog: Catalog;
+  readonly pipeline: Pipeline;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: KomboEtlStackProps) {
+    super(scope, id, {
+      description: 'kombo-etl: nightly Kombo ATS snapshots into Parquet on S3, catalogued in Glue, queried with Athena',
+      ...props,
+    });
+    const c = props.config;
+    const serviceName = this.stackName;
+    const databaseName = glueDatabaseName(this.stackName);
+
+    this.storage = new Storage(this, 'Storage', { warehousePrefix: c.warehousePrefix, retentionDays: c.retentionDays, destroyData: c.destroyData });
+
+    this.catalog = new Catalog(this, 'Catalog', {
+      databaseName,
+      workGroupName: databaseName.replace(/_/g, '-'),
+      warehouse: this.storage.warehouse,
+      warehousePrefix: c.warehousePrefix,
+      athenaResults: this.storage.athenaResults,
+      athenaResultsPrefix: ATHENA_RESULTS_PREFIX,
+      bytesScannedCutoffGb: c.athenaBytesScannedCutoffGb,
+    });
+
+    this.pipeline = new Pipeline(this, 'Pipeline', {
+      warehouse: this.storage.warehouse,
+      warehousePrefix: c.warehousePrefix,
+      databaseName,
+      tableNames: this.catalog.tableNames,
+      integrations: c.integrations,
+      komboApiUrl: c.komboApiUrl,
+      schedule: c.schedule,
+      runDeadline: c.runDeadline,
+      timezone: c.timezone,
+      fetcherMaxConcurrency: c.fetcherMaxConcurrency,
+      logRetention: c.logRetentionDays,
+      serviceName,
+      destroyData: c.destroyData,
+    });
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      planner: this.pipeline.planner.function,
+      fetcher: this.pipeline.fetcher.function,
+      queue: this.pipeline.queue,
+      deadLetterQueue: this.pipeline.deadLetterQueue,
+      serviceName,
+      ...(c.alarmEmail !== undefined && { alarmEmail: c.alarmEmail }),
+      dashboardName: this.stackName,
+    });
+
+    this.outputs(c, databaseName);
+  }
+
+  private outputs(c: EtlConfig, databaseName: string): void {
+    const p = this.pipeline;
+    const region = `--region ${Aws.REGION}`;
+    const out = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    out('WarehouseBucket', this.storage.warehouse.bucketName, 'Bucket holding the Parquet warehouse');
+    out('WarehouseUri', s3Uri(this.storage.warehouse.bucketName, c.warehousePrefix), 'Root of the warehouse (tables and _runs/)');
+    out('AthenaResultsBucket', this.storage.athenaResults.bucketName, 'Bucket of Athena query results');
+    out('ApiKeySecretArn', p.apiKey.secretArn, 'Secrets Manager secret holding the Kombo API key');
+    out('SetApiKeyCommand', `aws secretsmanager put-secret-value ${region} --secret-id ${p.apiKey.secretArn} --secret-string "$KOMBO_API_KEY"`, 'Put the Kombo API key into the secret');
+    out('IntegrationRegistryParameter', p.registry.parameterName, 'SSM parameter: JSON list of the integration ids synced nightly');
+    out('SetIntegrationsCommand', `aws ssm put-parameter ${region} --overwrite --name ${p.registry.parameterName} --value '["greenhouse:AbC123","lever:XyZ789"]'`, 'Replace the list of integrations (no redeploy needed)');
+    out('GlueDatabase', databaseName, 'Glue database with one table per warehouse table');
+    out('AthenaWorkGroup', this.catalog.workGroup.name, 'Athena workgroup to query the warehouse with');
+    out('PlannerFunction', p.planner.function.functionName, 'Planner Lambda (invoke it to start a run)');
+    out('StartRunCommand', `aws lambda invoke ${region} --function-name ${p.planner.function.functionName} --cli-binary-format raw-in-base64-out --payload '{}' /dev/stdout`, 'Start a run now; the payload may set snapshot_date, integrations and models');
+    out('FetcherLogGroup', p.fetcher.logGroup.logGroupName, 'Logs of the fetcher (one line per chunk and per stream end)');
+    out('FetchQueueUrl', p.queue.queueUrl, 'FIFO queue of stream chunks');
+    out('DeadLetterQueueUrl', p.deadLetterQueue.queueUrl, 'Chunks that failed every attempt');
+    out('DashboardUrl', `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards/dashboard/${this.stackName}`, 'CloudWatch dashboard');
+    if (this.monitoring.topic) out('AlarmTopicArn', this.monitoring.topic.topicArn, 'SNS topic of the alarms (confirm the e-mail subscription)');
+  }
+}

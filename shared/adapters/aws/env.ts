@@ -1,0 +1,122 @@
+/**
+ * The Lambda environment, parsed once per container with a schema. The variable names are
+ * constants shared with the CDK function construct, whose `bind…` helpers set them, so the names
+ * in the template and in the handlers cannot drift apart. A missing or malformed variable fails the
+ * cold start with the variable's name.
+ */
+import { z } from 'zod';
+import { ConfigError } from '../../errors.ts';
+import { MAX_PAGE_SIZE } from '../../kombo/client.ts';
+
+/** Environment variable names, set by `infra/constructs/function.ts`. */
+export const ENV = {
+  warehouseBucket: 'WAREHOUSE_BUCKET',
+  warehousePrefix: 'WAREHOUSE_PREFIX',
+  fetchQueueUrl: 'FETCH_QUEUE_URL',
+  apiKeySecretArn: 'KOMBO_API_KEY_SECRET_ARN',
+  komboApiUrl: 'KOMBO_API_URL',
+  integrationsParameter: 'INTEGRATIONS_PARAMETER',
+  glueDatabase: 'GLUE_DATABASE',
+  chunkMaxRows: 'CHUNK_MAX_ROWS',
+  chunkMaxMillis: 'CHUNK_MAX_MILLIS',
+  pageSize: 'KOMBO_PAGE_SIZE',
+} as const;
+
+/** Key prefix of the warehouse inside the bucket (no leading or trailing slash). */
+export const DEFAULT_WAREHOUSE_PREFIX = 'warehouse';
+
+/** Where the warehouse lives. */
+export interface WarehouseEnv {
+  readonly bucket: string;
+  /** Key prefix inside the bucket, without slashes at either end; may be empty. */
+  readonly prefix: string;
+}
+
+export interface PlannerEnv {
+  readonly warehouse: WarehouseEnv;
+  readonly fetchQueueUrl: string;
+  readonly apiKeySecretArn: string;
+  readonly komboApiUrl: string;
+  readonly integrationsParameter: string;
+}
+
+export interface FetcherEnv {
+  readonly warehouse: WarehouseEnv;
+  readonly fetchQueueUrl: string;
+  readonly apiKeySecretArn: string;
+  readonly komboApiUrl: string;
+  readonly glueDatabase: string;
+  /** Overrides of the chunk budget; the pipeline's defaults apply when unset. */
+  readonly chunk: { readonly maxRows?: number; readonly maxMillis?: number; readonly pageSize?: number };
+}
+
+const required = z.string({ error: 'is required (the CDK stack sets it)' }).trim().min(1, 'is empty');
+const prefix = z
+  .string()
+  .trim()
+  .regex(/^([A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*)?$/, 'must be a key prefix such as "warehouse" or "data/kombo", without leading or trailing "/"')
+  .default(DEFAULT_WAREHOUSE_PREFIX);
+const httpUrl = required.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }));
+const optionalInt = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+    .optional();
+
+const COMMON = {
+  [ENV.warehouseBucket]: required,
+  [ENV.warehousePrefix]: prefix,
+  [ENV.fetchQueueUrl]: httpUrl,
+  [ENV.apiKeySecretArn]: required,
+  [ENV.komboApiUrl]: httpUrl,
+};
+
+const PLANNER = z.object({ ...COMMON, [ENV.integrationsParameter]: required });
+const FETCHER = z.object({
+  ...COMMON,
+  [ENV.glueDatabase]: required,
+  [ENV.chunkMaxRows]: optionalInt(1, 10_000_000),
+  [ENV.chunkMaxMillis]: optionalInt(1_000, 15 * 60_000),
+  [ENV.pageSize]: optionalInt(1, MAX_PAGE_SIZE),
+});
+
+/** Parse with a schema whose keys are variable names; the first problem names its variable. */
+function parse<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.output<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const name = String(issue?.path[0] ?? '(unknown)');
+  throw new ConfigError(`environment variable ${name} ${issue?.message ?? 'is invalid'}`);
+}
+
+/** The planner's environment. Throws a ConfigError naming the first bad variable. */
+export function parsePlannerEnv(env: NodeJS.ProcessEnv = process.env): PlannerEnv {
+  const e = parse(PLANNER, env);
+  return {
+    warehouse: { bucket: e[ENV.warehouseBucket], prefix: e[ENV.warehousePrefix] },
+    fetchQueueUrl: e[ENV.fetchQueueUrl],
+    apiKeySecretArn: e[ENV.apiKeySecretArn],
+    komboApiUrl: e[ENV.komboApiUrl],
+    integrationsParameter: e[ENV.integrationsParameter],
+  };
+}
+
+/** The fetcher's environment. Throws a ConfigError naming the first bad variable. */
+export function parseFetcherEnv(env: NodeJS.ProcessEnv = process.env): FetcherEnv {
+  const e = parse(FETCHER, env);
+  return {
+    warehouse: { bucket: e[ENV.warehouseBucket], prefix: e[ENV.warehousePrefix] },
+    fetchQueueUrl: e[ENV.fetchQueueUrl],
+    apiKeySecretArn: e[ENV.apiKeySecretArn],
+    komboApiUrl: e[ENV.komboApiUrl],
+    glueDatabase: e[ENV.glueDatabase],
+    chunk: {
+      ...(e[ENV.chunkMaxRows] !== undefined && { maxRows: e[ENV.chunkMaxRows] }),
+      ...(e[ENV.chunkMaxMillis] !== undefined && { maxMillis: e[ENV.chunkMaxMillis] }),
+      ...(e[ENV.pageSize] !== undefined && { pageSize: e[ENV.pageSize] }),
+    },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * What the planner Lambda is invoked with, defined once for the handler and the CDK schedules:
+ * - the nightly schedule: an EventBridge event envelope, `detail-type` {@link SCHEDULED_RUN}, whose
+ *   `time` is the scheduled time (the snapshot date defaults to its UTC date);
+ * - the deadline schedule: the same envelope with `detail-type` {@link RUN_DEADLINE}: check that a
+ *   run finished;
+ * - a manual invocation: `{snapshot_date?, integrations?, models?}` (also accepted as the `detail`
+ *   of an EventBridge event, e.g. from `aws events put-events`).
+ */
+import { z } from 'zod';
+import { ConfigError, errorMessage } from '../../errors.ts';
+import type { ModelName } from '../../tables.ts';
+import { MODELS } from '../../tables.ts';
+import { assertIntegrationId, assertSnapshotDate } from '../../warehouse/layout.ts';
+
+/** `detail-type` of the nightly schedule's event (EventBridge's own name for scheduled events). */
+export const SCHEDULED_RUN = 'Scheduled Event';
+/** `detail-type` of the deadline check's event. */
+export const RUN_DEADLINE = 'Run Deadline';
+/** `source` of the events our schedules send. */
+export const SCHEDULE_SOURCE = 'kombo-etl.scheduler';
+
+/** The values EventBridge Scheduler fills into a schedule's input (its context attributes). */
+export interface ScheduleContext {
+  readonly scheduledTime: string;
+  readonly executionId: string;
+  readonly scheduleArn: string;
+  readonly account: string;
+  readonly region: string;
+}
+
+/**
+ * The input of a schedule: an EventBridge event envelope, so the planner reads schedule invocations
+ * and EventBridge rule invocations alike.
+ */
+export function scheduleEventInput(detailType: typeof SCHEDULED_RUN | typeof RUN_DEADLINE, ctx: ScheduleContext): Record<string, unknown> {
+  return {
+    version: '0',
+    id: ctx.executionId,
+    'detail-type': detailType,
+    source: SCHEDULE_SOURCE,
+    account: ctx.account,
+    time: ctx.scheduledTime,
+    region: ctx.region,
+    resources: [ctx.scheduleArn],
+    detail: {},
+  };
+}
+
+/** A run to plan; unset fields take their defaults (the registry, every model, the event's UTC date). */
+export interface PlanRequestEvent {
+  readonly kind: 'plan';
+  /** The scheduled time, or now for a manual run. */
+  readonly at: Date;
+  readonly snapshotDate?: string;
+  readonly integrations?: readonly string[];
+  readonly models?: readonly ModelName[];
+}
+
+/** A deadline check at `at`: did a run started in the day before finish? */
+export interface DeadlineCheckEvent {
+  readonly kind: 'deadline';
+  readonly at: Date;
+}
+
+export type PlannerEvent = PlanRequestEvent | DeadlineCheckEvent;
+
+const check = (assert: (v: string) => unknown) => (v: string, ctx: z.RefinementCtx) => {
+  try {
+    assert(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: errorMessage(err) });
+  }
+};
+
+const OVERRIDE = z.strictObject({
+  snapshot_date: z.string().superRefine(check(assertSnapshotDate)).optional(),
+  integrations: z.array(z.string().superRefine(check(assertIntegrationId))).min(1, 'must not be empty').optional(),
+  models: z.array(z.enum(MODELS)).min(1, 'must not be empty').optional(),
+});
+
+const ENVELOPE = z.looseObject({
+  'detail-type': z.string(),
+  time: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date-time'),
+  detail: z.unknown().optional(),
+});
+
+function parseOverride(value: unknown, where: string): z.output<typeof OVERRIDE> {
+  const parsed = OVERRIDE.safeParse(value ?? {});
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = issue?.path.join('.') ?? '';
+  const keys = issue?.code === 'unrecognized_keys' ? ` ${issue.keys.join(', ')}` : '';
+  throw new ConfigError(
+    `invalid planner ${where}: ${field === '' ? '' : `${field}: `}${issue?.message ?? 'invalid'}${keys} (accepted: {"snapshot_date": "YYYY-MM-DD", "integrations": ["tool:id", …], "models": [${MODELS.map((m) => `"${m}"`).join(', ')}]})`,
+  );
+}
+
+/** Parse any planner invocation. Throws a ConfigError that says what is accepted. */
+export function parsePlannerEvent(event: unknown, now: Date): PlannerEvent {
+  const isEnvelope = event !== null && typeof event === 'object' && 'detail-type' in event;
+  if (isEnvelope) {
+    const env = ENVELOPE.safeParse(event);
+    if (!env.success) throw new ConfigError(`invalid EventBridge event: ${env.error.issues[0]?.path.join('.')} ${env.error.issues[0]?.message}`);
+    const at = new Date(env.data.time);
+    if (env.data['detail-type'] === RUN_DEADLINE) return { kind: 'deadline', at };
+    return toPlan(at, parseOverride(env.data.detail, 'event detail'));
+  }
+  return toPlan(now, parseOverride(event, 'input'));
+}
+
+function toPlan(at: Date, o: z.output<typeof OVERRIDE>): PlanRequestEvent {
+  return {
+    kind: 'plan',
+    at,
+    ...(o.snapshot_date !== undefined && { snapshotDate: o.snapshot_date }),
+    ...(o.integrations !== undefined && { integrations: [...new Set(o.integrations)] }),
+    ...(o.models !== undefined && { models: [...new Set(o.models)] }),
+  };
+}

@@ -1,0 +1,78 @@
+/** CDK context parsing: defaults, values as `-c key=value` strings or JSON, and errors naming the key. */
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_ATHENA_BYTES_SCANNED_CUTOFF_GB,
+  DEFAULT_FETCHER_MAX_CONCURRENCY,
+  DEFAULT_LOG_RETENTION_DAYS,
+  DEFAULT_RETENTION_DAYS,
+  DEFAULT_RUN_DEADLINE,
+  DEFAULT_SCHEDULE,
+  DEFAULT_STACK_NAME,
+  DEFAULT_TIMEZONE,
+  parseConfig,
+} from '../../infra/config.ts';
+import { glueDatabaseName } from '../../infra/stack.ts';
+import { KOMBO_EU_URL, KOMBO_US_URL } from '../../shared/kombo/client.ts';
+
+const from = (ctx: Record<string, unknown>) => parseConfig((k) => ctx[k]);
+
+describe('parseConfig', () => {
+  it('uses the named defaults when no context is given: nightly 02:00 UTC, EU endpoint, data retained', () => {
+    expect(from({})).toEqual({
+      stackName: DEFAULT_STACK_NAME,
+      integrations: [],
+      schedule: DEFAULT_SCHEDULE,
+      timezone: DEFAULT_TIMEZONE,
+      runDeadline: DEFAULT_RUN_DEADLINE,
+      fetcherMaxConcurrency: DEFAULT_FETCHER_MAX_CONCURRENCY,
+      retentionDays: DEFAULT_RETENTION_DAYS,
+      komboRegion: 'eu',
+      komboApiUrl: KOMBO_EU_URL,
+      alarmEmail: undefined,
+      destroyData: false,
+      athenaBytesScannedCutoffGb: DEFAULT_ATHENA_BYTES_SCANNED_CUTOFF_GB,
+      warehousePrefix: 'warehouse',
+      logRetentionDays: DEFAULT_LOG_RETENTION_DAYS,
+    });
+    expect(DEFAULT_SCHEDULE).toBe('cron(0 2 * * ? *)');
+    expect(DEFAULT_TIMEZONE).toBe('UTC');
+  });
+
+  it('reads command-line strings: -c integrations=a,b -c fetcherMaxConcurrency=8 -c destroyData=true -c komboRegion=US', () => {
+    const c = from({ integrations: 'greenhouse:AbC123, lever:XyZ789,greenhouse:AbC123', fetcherMaxConcurrency: '8', destroyData: 'true', komboRegion: 'US', retentionDays: '0' });
+    expect(c.integrations).toEqual(['greenhouse:AbC123', 'lever:XyZ789']);
+    expect(c.fetcherMaxConcurrency).toBe(8);
+    expect(c.destroyData).toBe(true);
+    expect(c.komboApiUrl).toBe(KOMBO_US_URL);
+    expect(c.retentionDays).toBe(0);
+  });
+
+  it('reads JSON values from cdk.json, including a JSON list in a string', () => {
+    expect(from({ integrations: '["workday:HWUTwvyx2wLoSUHphiWVrp28"]' }).integrations).toEqual(['workday:HWUTwvyx2wLoSUHphiWVrp28']);
+    expect(from({ integrations: ['workday:HWUTwvyx2wLoSUHphiWVrp28'], destroyData: false, timezone: 'Europe/Berlin' })).toMatchObject({ timezone: 'Europe/Berlin', destroyData: false });
+  });
+
+  it.each([
+    [{ fetcherMaxConcurrency: '1' }, /"fetcherMaxConcurrency"/],
+    [{ fetcherMaxConcurrency: 'lots' }, /"fetcherMaxConcurrency"/],
+    [{ schedule: '0 2 * * *' }, /"schedule": expected an EventBridge cron expression/],
+    [{ schedule: 'cron(0 2 * * * *)' }, /"schedule": day-of-month or day-of-week must be "\?"/],
+    [{ timezone: 'Mars/Olympus' }, /"timezone": expected an IANA time zone/],
+    [{ integrations: 'greenhouse:ok1,../../etc' }, /"integrations": invalid integration id/],
+    [{ komboRegion: 'apac' }, /"komboRegion"/],
+    [{ alarmEmail: 'not-an-email' }, /"alarmEmail"/],
+    [{ destroyData: 'yes' }, /"destroyData"/],
+    [{ logRetentionDays: 42 }, /"logRetentionDays": one of 1, 3, 5/],
+    [{ warehousePrefix: '/data/' }, /"warehousePrefix"/],
+  ])('rejects %o, naming the context key', (ctx, message) => {
+    expect(() => from(ctx)).toThrow(message);
+  });
+});
+
+describe('glueDatabaseName', () => {
+  it.each([
+    ['KomboEtl', 'kombo_etl'],
+    ['KomboEtl-Staging', 'kombo_etl_staging'],
+    ['acme2Kombo', 'acme2_kombo'],
+  ])('%s → %s', (stack, db) => expect(glueDatabaseName(stack)).toBe(db));
+});

@@ -1,0 +1,362 @@
+/**
+ * The CDK app, synthesized once with cdk-nag's AwsSolutions checks and non-default context, then
+ * asserted on the CloudFormation template: what a deployment would actually create.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ENV } from '../../shared/adapters/aws/env.ts';
+import { RUN_DEADLINE, SCHEDULED_RUN, parsePlannerEvent } from '../../shared/adapters/aws/events.ts';
+import { KOMBO_US_URL } from '../../shared/kombo/client.ts';
+import { PARTITION_COLUMNS, TABLES } from '../../shared/tables.ts';
+import { createApp } from '../../infra/app.ts';
+
+type Json = Record<string, unknown>;
+type Resource = { Type: string; Properties: Json; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+
+/** Every knob away from its default, so each assertion proves the context reached the template. */
+const CONTEXT = {
+  integrations: ['greenhouse:AbC123', 'lever:XyZ789'],
+  schedule: 'cron(30 3 ? * MON-FRI *)',
+  timezone: 'Europe/Berlin',
+  runDeadline: 'cron(0 9 ? * MON-FRI *)',
+  fetcherMaxConcurrency: '7',
+  retentionDays: 400,
+  komboRegion: 'us',
+  alarmEmail: 'data-team@example.com',
+  athenaBytesScannedCutoffGb: 25,
+  logRetentionDays: 30,
+};
+
+/** The Glue types the contract promises, written out independently of the code under test. */
+const EXPECTED_GLUE_TYPE = { string: 'string', json: 'string', timestamp: 'timestamp', boolean: 'boolean', int32: 'int' } as const;
+
+let template: Template;
+let resources: Record<string, Resource>;
+let outdir: string;
+
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const one = (type: string, pick: (r: Resource) => boolean = () => true): [string, Resource] => {
+  const found = ofType(type).filter(([, r]) => pick(r));
+  expect(found, `exactly one ${type}`).toHaveLength(1);
+  return found[0]!;
+};
+const fn = (name: 'Planner' | 'Fetcher') => one('AWS::Lambda::Function', (r) => JSON.stringify(r.Properties['Description']).includes(name === 'Planner' ? 'Plans' : 'Fetches'));
+const getAtt = (id: string, attr = 'Arn') => ({ 'Fn::GetAtt': [id, attr] });
+
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'kombo-cdk-'));
+  const { app, stack } = createApp({ outdir, context: CONTEXT });
+  // Throws if any AwsSolutions finding is not acknowledged.
+  const assembly = app.synth();
+  template = Template.fromJSON(assembly.getStackByName(stack.stackName).template as Json);
+  resources = template.toJSON()['Resources'] as Record<string, Resource>;
+}, 120_000);
+
+describe('cdk-nag AwsSolutions', () => {
+  it('passes, and every acknowledged finding carries a written reason', () => {
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { pluginName: string; conclusion: string; violations: unknown[]; suppressedViolations?: { ruleName: string; reason?: string }[] }[];
+    };
+    const nag = report.pluginReports.find((p) => p.pluginName === 'AwsSolutions');
+    expect(nag?.conclusion).toBe('success');
+    expect(nag?.violations).toEqual([]);
+    const acknowledged = nag?.suppressedViolations ?? [];
+    expect(acknowledged.length).toBeGreaterThan(0);
+    // A sentence, not a placeholder: at least eight words.
+    for (const a of acknowledged) expect((a.reason ?? '').trim().split(/\s+/).length, `${a.ruleName}: ${a.reason}`).toBeGreaterThanOrEqual(8);
+  });
+
+  it('is really wired in: an insecure bucket fails synth, and destroyData=true adds no finding of its own', () => {
+    // Bundling skipped: this synth only checks rules.
+    const dir = mkdtempSync(join(tmpdir(), 'kombo-cdk-bad-'));
+    const { app, stack } = createApp({ outdir: dir, context: { destroyData: 'true', 'aws:cdk:bundling-stacks': [] } });
+    new s3.Bucket(stack, 'Insecure');
+    expect(() => app.synth()).toThrow(/AwsSolutions-S10/);
+    const report = JSON.parse(readFileSync(join(dir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { violations: { ruleName: string; violatingConstructs: { constructPath: string }[] }[] }[];
+    };
+    const paths = report.pluginReports.flatMap((p) => p.violations.flatMap((v) => v.violatingConstructs.map((c) => `${v.ruleName} ${c.constructPath}`)));
+    expect(paths).toContain('AwsSolutions-S10 KomboEtl/Insecure/Resource');
+    expect(paths.filter((p) => !p.includes('/Insecure/'))).toEqual([]);
+  }, 60_000);
+});
+
+describe('storage', () => {
+  const buckets = () => ofType('AWS::S3::Bucket');
+  const warehouse = () => one('AWS::S3::Bucket', (r) => JSON.stringify(r.Properties['LifecycleConfiguration']).includes('ExpireSnapshots'));
+
+  it('encrypts every bucket, blocks public access, and retains it on stack deletion by default', () => {
+    expect(buckets()).toHaveLength(3);
+    for (const [id, b] of buckets()) {
+      expect(b.Properties['BucketEncryption'], id).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
+      expect(b.Properties['PublicAccessBlockConfiguration'], id).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+      expect(b.DeletionPolicy, id).toBe('Retain');
+      expect(b.UpdateReplacePolicy, id).toBe('Retain');
+    }
+  });
+
+  it('denies plain-HTTP access to every bucket', () => {
+    for (const [id] of buckets()) {
+      template.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: id },
+        PolicyDocument: {
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+        },
+      });
+    }
+  });
+
+  it('logs warehouse and results access to the access-log bucket', () => {
+    const logged = buckets().filter(([, b]) => b.Properties['LoggingConfiguration'] !== undefined);
+    expect(logged).toHaveLength(2);
+    const targets = new Set(logged.map(([, b]) => JSON.stringify((b.Properties['LoggingConfiguration'] as Json)['DestinationBucketName'])));
+    expect(targets.size).toBe(1);
+    const [logBucketId] = buckets().find(([, b]) => b.Properties['LoggingConfiguration'] === undefined)!;
+    expect([...targets][0]).toBe(JSON.stringify({ Ref: logBucketId }));
+  });
+
+  it('aborts incomplete multipart uploads after a day, everywhere, and expires snapshots after the configured retention', () => {
+    for (const [id, b] of buckets()) {
+      const rules = (b.Properties['LifecycleConfiguration'] as { Rules: Json[] }).Rules;
+      expect(rules, id).toContainEqual(expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }));
+    }
+    const rules = (warehouse()[1].Properties['LifecycleConfiguration'] as { Rules: Json[] }).Rules;
+    expect(rules).toContainEqual(expect.objectContaining({ Id: 'ExpireSnapshots', Prefix: 'warehouse/', ExpirationInDays: CONTEXT.retentionDays, Status: 'Enabled' }));
+  });
+});
+
+describe('pipeline', () => {
+  it('runs both functions on NODEJS_22_X, arm64, bundled ESM with source maps, logging to a log group with the configured retention', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    expect(functions).toHaveLength(2);
+    for (const [id, f] of functions) {
+      expect(f.Properties['Runtime'], id).toBe('nodejs22.x');
+      expect(f.Properties['Architectures'], id).toEqual(['arm64']);
+      expect(f.Properties['Handler'], id).toBe('index.handler');
+      expect((f.Properties['Environment'] as { Variables: Json }).Variables['NODE_OPTIONS'], id).toBe('--enable-source-maps');
+      const logGroup = ((f.Properties['LoggingConfig'] as Json)['LogGroup'] as { Ref: string }).Ref;
+      expect(resources[logGroup]?.Properties['RetentionInDays'], id).toBe(CONTEXT.logRetentionDays);
+    }
+  });
+
+  it('bundles each handler into one ESM file with a source map (from cdk.out)', () => {
+    const manifest = JSON.parse(readFileSync(join(outdir, 'KomboEtl.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string; packaging: string } }> };
+    const bundles = Object.values(manifest.files).filter((f) => f.source.packaging === 'zip');
+    expect(bundles).toHaveLength(2);
+    for (const b of bundles) {
+      const code = readFileSync(join(outdir, b.source.path, 'index.mjs'), 'utf8');
+      expect(code.startsWith('import')).toBe(true);
+      expect(code).toContain('sourceMappingURL=index.mjs.map');
+      expect(readFileSync(join(outdir, b.source.path, 'index.mjs.map'), 'utf8').length).toBeGreaterThan(0);
+    }
+  });
+
+  it('wires each function to its resources through environment variables', () => {
+    const env = (name: 'Planner' | 'Fetcher') => (fn(name)[1].Properties['Environment'] as { Variables: Json }).Variables;
+    const [queueId] = one('AWS::SQS::Queue', (r) => r.Properties['RedrivePolicy'] !== undefined);
+    const [secretId] = one('AWS::SecretsManager::Secret');
+    const [paramId] = one('AWS::SSM::Parameter');
+    for (const name of ['Planner', 'Fetcher'] as const) {
+      expect(env(name)).toMatchObject({
+        [ENV.warehousePrefix]: 'warehouse',
+        [ENV.fetchQueueUrl]: { Ref: queueId },
+        [ENV.apiKeySecretArn]: { Ref: secretId },
+        [ENV.komboApiUrl]: KOMBO_US_URL,
+        [ENV.warehouseBucket]: { Ref: expect.stringMatching(/Warehouse/) },
+      });
+    }
+    expect(env('Planner')[ENV.integrationsParameter]).toEqual({ Ref: paramId });
+    expect(env('Fetcher')[ENV.glueDatabase]).toBe('kombo_etl');
+    expect(env('Fetcher')[ENV.chunkMaxMillis]).toMatch(/^\d+$/);
+  });
+
+  it('feeds the fetcher from a FIFO queue with a FIFO DLQ, a visibility timeout of at least 6x its timeout, and explicit deduplication ids', () => {
+    const [dlqId, dlq] = one('AWS::SQS::Queue', (r) => r.Properties['RedrivePolicy'] === undefined);
+    const [, queue] = one('AWS::SQS::Queue', (r) => r.Properties['RedrivePolicy'] !== undefined);
+    expect(queue.Properties).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: false, SqsManagedSseEnabled: true });
+    expect(dlq.Properties).toMatchObject({ FifoQueue: true, SqsManagedSseEnabled: true });
+    expect(queue.Properties['RedrivePolicy']).toEqual({ deadLetterTargetArn: getAtt(dlqId), maxReceiveCount: expect.any(Number) });
+    const timeout = fn('Fetcher')[1].Properties['Timeout'] as number;
+    expect(queue.Properties['VisibilityTimeout'] as number).toBeGreaterThanOrEqual(6 * timeout);
+    expect(timeout).toBeLessThanOrEqual(900);
+  });
+
+  it('delivers one message per invocation with partial batch responses, at the configured maximum concurrency', () => {
+    const [queueId] = one('AWS::SQS::Queue', (r) => r.Properties['RedrivePolicy'] !== undefined);
+    const [fetcherId] = fn('Fetcher');
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: getAtt(queueId),
+      FunctionName: { Ref: fetcherId },
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: Number(CONTEXT.fetcherMaxConcurrency) },
+    });
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+  });
+
+  /** Fill the Scheduler placeholders the way EventBridge Scheduler does, and parse as the planner would. */
+  const scheduleEvent = (r: Resource) => {
+    const input = ((r.Properties['Target'] as Json)['Input'] as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1]
+      .map((p) => (typeof p === 'string' ? p : '123456789012'))
+      .join('')
+      .replace('<aws.scheduler.scheduled-time>', '2026-11-24T02:30:00Z')
+      .replace('<aws.scheduler.execution-id>', 'exec-1')
+      .replace('<aws.scheduler.schedule-arn>', 'arn:aws:scheduler:eu-west-1:123456789012:schedule/default/x');
+    return parsePlannerEvent(JSON.parse(input), new Date(0));
+  };
+
+  it('invokes the planner on the configured cron and timezone, with an event the planner reads as a scheduled run', () => {
+    const [plannerId] = fn('Planner');
+    const [, nightly] = one('AWS::Scheduler::Schedule', (r) => JSON.stringify(r.Properties).includes(SCHEDULED_RUN));
+    expect(nightly.Properties).toMatchObject({ ScheduleExpression: CONTEXT.schedule, ScheduleExpressionTimezone: CONTEXT.timezone, State: 'ENABLED', Target: { Arn: getAtt(plannerId) } });
+    expect(scheduleEvent(nightly)).toEqual({ kind: 'plan', at: new Date('2026-11-24T02:30:00Z') });
+  });
+
+  it('checks the run deadline on its own cron, with an event the planner reads as a deadline check', () => {
+    const [, deadline] = one('AWS::Scheduler::Schedule', (r) => JSON.stringify(r.Properties).includes(RUN_DEADLINE));
+    expect(deadline.Properties).toMatchObject({ ScheduleExpression: CONTEXT.runDeadline, ScheduleExpressionTimezone: CONTEXT.timezone });
+    expect(scheduleEvent(deadline)).toEqual({ kind: 'deadline', at: new Date('2026-11-24T02:30:00Z') });
+  });
+
+  it('seeds the integration registry from context, and keeps the secret and the registry on stack deletion', () => {
+    const [, param] = one('AWS::SSM::Parameter');
+    expect(JSON.parse(param.Properties['Value'] as string)).toEqual(CONTEXT.integrations);
+    expect(param.DeletionPolicy).toBe('Retain');
+    expect(one('AWS::SecretsManager::Secret')[1].DeletionPolicy).toBe('Retain');
+  });
+});
+
+describe('least-privilege IAM', () => {
+  type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: Json };
+  const statements = (roleLogicalIdPart: string): Statement[] =>
+    ofType('AWS::IAM::Policy')
+      .filter(([, p]) => JSON.stringify(p.Properties['Roles']).includes(roleLogicalIdPart))
+      .flatMap(([, p]) => (p.Properties['PolicyDocument'] as { Statement: Statement[] }).Statement);
+  const actions = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+  const resourcesOf = (s: Statement) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
+
+  it('grants no wildcard action and no "*" resource in any of our policies, and attaches no managed policy', () => {
+    const all = ofType('AWS::IAM::Policy').flatMap(([, p]) => (p.Properties['PolicyDocument'] as { Statement: Statement[] }).Statement);
+    expect(all.length).toBeGreaterThan(0);
+    for (const s of all) {
+      for (const a of actions(s)) expect(a, JSON.stringify(s)).not.toMatch(/\*/);
+      for (const r of resourcesOf(s)) expect(r, JSON.stringify(s)).not.toBe('*');
+    }
+    for (const [id, role] of ofType('AWS::IAM::Role')) expect(role.Properties['ManagedPolicyArns'], id).toBeUndefined();
+  });
+
+  it.each(['Planner', 'Fetcher'])('scopes the %s to objects under the warehouse prefix and to listing that prefix only', (name) => {
+    const s = statements(`Pipeline${name}Role`);
+    const objects = s.find((x) => actions(x).includes('s3:PutObject'))!;
+    expect(actions(objects).sort()).toEqual(['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject']);
+    expect(JSON.stringify(objects.Resource)).toMatch(/"\/warehouse\/\*"/);
+    const list = s.find((x) => actions(x).includes('s3:ListBucket'))!;
+    expect(list.Condition).toEqual({ StringLike: { 's3:prefix': ['warehouse/*'] } });
+    const s3Actions = s.flatMap(actions).filter((a) => a.startsWith('s3:'));
+    expect(new Set(s3Actions)).toEqual(new Set(['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListBucket']));
+  });
+
+  it('lets only the fetcher touch Glue: create/update partitions of exactly the catalog, the database and its tables', () => {
+    expect(statements('PipelinePlannerRole').flatMap(actions).filter((a) => a.startsWith('glue:'))).toEqual([]);
+    const glue = statements('PipelineFetcherRole').filter((x) => actions(x).some((a) => a.startsWith('glue:')));
+    expect(glue).toHaveLength(1);
+    expect(actions(glue[0]!).sort()).toEqual(['glue:CreatePartition', 'glue:UpdatePartition']);
+    const arns = resourcesOf(glue[0]!).map((r) => ((r as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].at(-1) as string));
+    expect(arns.sort()).toEqual([':catalog', ':database/kombo_etl', ...TABLES.map((t) => `:table/kombo_etl/${t.name}`)].sort());
+  });
+
+  it('gives the secret and the registry parameter to the functions that need them, by their own ARN', () => {
+    const [secretId] = one('AWS::SecretsManager::Secret');
+    for (const name of ['Planner', 'Fetcher']) {
+      const s = statements(`Pipeline${name}Role`).find((x) => actions(x).includes('secretsmanager:GetSecretValue'))!;
+      expect(s.Resource).toEqual({ Ref: secretId });
+    }
+    const [paramId] = one('AWS::SSM::Parameter');
+    const ssm = statements('PipelinePlannerRole').find((x) => actions(x).includes('ssm:GetParameter'))!;
+    expect(JSON.stringify(ssm.Resource)).toContain(JSON.stringify({ Ref: paramId }));
+    expect(statements('PipelineFetcherRole').flatMap(actions).filter((a) => a.startsWith('ssm:'))).toEqual([]);
+  });
+});
+
+describe('catalog and analytics', () => {
+  const tables = () => ofType('AWS::Glue::Table').map(([, t]) => t.Properties['TableInput'] as Json);
+
+  it('has one Glue table per table of the contract, in the Glue database', () => {
+    template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'kombo_etl' } });
+    expect(tables().map((t) => t['Name']).sort()).toEqual(TABLES.map((t) => t.name).sort());
+    template.allResourcesProperties('AWS::Glue::Table', { DatabaseName: 'kombo_etl' });
+  });
+
+  it.each(TABLES.map((t) => [t.name, t] as const))('%s: columns and types equal shared/tables.ts, partitioned by snapshot_date and integration_id, stored as Parquet', (name, def) => {
+    const t = tables().find((x) => x['Name'] === name)!;
+    const sd = t['StorageDescriptor'] as Json;
+    expect((sd['Columns'] as { Name: string; Type: string }[]).map((c) => [c.Name, c.Type])).toEqual(def.columns.map((c) => [c.name, EXPECTED_GLUE_TYPE[c.type]]));
+    expect(t['PartitionKeys']).toEqual(PARTITION_COLUMNS.map((p) => ({ Name: p.name, Type: p.type })));
+    expect(t['PartitionKeys']).toEqual([
+      { Name: 'snapshot_date', Type: 'date' },
+      { Name: 'integration_id', Type: 'string' },
+    ]);
+    expect(t['TableType']).toBe('EXTERNAL_TABLE');
+    expect(sd).toMatchObject({
+      InputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
+      OutputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
+      SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+    });
+    expect(JSON.stringify(sd['Location'])).toContain(`/warehouse/${name}/`);
+  });
+
+  it('has an Athena workgroup that enforces an encrypted result location and the configured bytes-scanned cutoff', () => {
+    const [, wg] = one('AWS::Athena::WorkGroup');
+    const [resultsId] = one('AWS::S3::Bucket', (r) => JSON.stringify(r.Properties['LifecycleConfiguration']).includes('ExpireQueryResults'));
+    expect(wg.Properties['WorkGroupConfiguration']).toMatchObject({
+      EnforceWorkGroupConfiguration: true,
+      BytesScannedCutoffPerQuery: CONTEXT.athenaBytesScannedCutoffGb * 1_000_000_000,
+      EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+      ResultConfiguration: { EncryptionConfiguration: { EncryptionOption: 'SSE_S3' } },
+    });
+    const output = JSON.stringify((wg.Properties['WorkGroupConfiguration'] as { ResultConfiguration: Json }).ResultConfiguration['OutputLocation']);
+    expect(output).toContain(JSON.stringify({ Ref: resultsId }));
+    expect(output).toContain('athena-results/');
+  });
+});
+
+describe('monitoring', () => {
+  const alarms = () => ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+
+  it('alarms on a non-empty DLQ, fetcher and planner errors, failed streams and an overdue run', () => {
+    const [dlqId] = one('AWS::SQS::Queue', (r) => r.Properties['RedrivePolicy'] === undefined);
+    const byMetric = (name: string) => alarms().filter((a) => a['MetricName'] === name);
+    expect(byMetric('ApproximateNumberOfMessagesVisible')).toEqual([
+      expect.objectContaining({ Namespace: 'AWS/SQS', Dimensions: [{ Name: 'QueueName', Value: getAtt(dlqId, 'QueueName') }], Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' }),
+    ]);
+    const errorTargets = byMetric('Errors').map((a) => JSON.stringify(a['Dimensions']));
+    expect(errorTargets.sort()).toEqual([fn('Fetcher')[0], fn('Planner')[0]].map((id) => JSON.stringify([{ Name: 'FunctionName', Value: { Ref: id } }])).sort());
+    for (const name of ['StreamsFailed', 'RunsOverdue']) {
+      expect(byMetric(name), name).toEqual([expect.objectContaining({ Namespace: 'KomboEtl', Dimensions: [{ Name: 'service', Value: 'KomboEtl' }], Threshold: 1 })]);
+    }
+  });
+
+  it('e-mails every alarm through an SNS topic when an alarm e-mail is configured, and has a dashboard', () => {
+    const [topicId] = one('AWS::SNS::Topic');
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: CONTEXT.alarmEmail, TopicArn: { Ref: topicId } });
+    for (const a of alarms()) expect(a['AlarmActions']).toEqual([{ Ref: topicId }]);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});
+
+describe('outputs', () => {
+  it('names the bucket, secret, parameter, database and workgroup, and gives the command that starts a run', () => {
+    const outputs = template.toJSON()['Outputs'] as Record<string, { Value: unknown }>;
+    for (const key of ['WarehouseBucket', 'ApiKeySecretArn', 'IntegrationRegistryParameter', 'GlueDatabase', 'AthenaWorkGroup', 'StartRunCommand', 'SetApiKeyCommand', 'AlarmTopicArn']) {
+      expect(outputs[key], key).toBeDefined();
+    }
+    expect(outputs['GlueDatabase']!.Value).toBe('kombo_etl');
+    const start = JSON.stringify(outputs['StartRunCommand']!.Value);
+    expect(start).toContain('aws lambda invoke');
+    expect(start).toContain(JSON.stringify({ Ref: fn('Planner')[0] }));
+  });
+});

@@ -1,0 +1,732 @@
+/**
+ * The AWS adapters and Lambda handlers, on 127.0.0.1 only:
+ * - the S3 object store and the local FolderStore pass the same behaviour tests, the S3 one
+ *   against fauxqs (an in-process S3 + SQS emulator);
+ * - the SQS FIFO queue against fauxqs; S3 conditional writes, Glue, Secrets Manager and SSM at the
+ *   SDK level with aws-sdk-client-mock (fauxqs does not enforce `If-None-Match`);
+ * - end to end: a genuine scheduled EventBridge event into the planner handler, then genuine SQS
+ *   events into the fetcher handler until the queue is empty, against the Kombo sandbox with faults
+ *   switched on; DuckDB reads back every Parquet object and must find exactly the sandbox's rows.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { AlreadyExistsException, CreatePartitionCommand, EntityNotFoundException, GlueClient, UpdatePartitionCommand } from '@aws-sdk/client-glue';
+import type { CreatePartitionCommandInput } from '@aws-sdk/client-glue';
+import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Message } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { RunningSandbox, SandboxIntegrationData } from '../../cli/sandbox/index.ts';
+import { generateDataset, startSandbox } from '../../cli/sandbox/index.ts';
+import { ConfigError } from '../../shared/errors.ts';
+import { ENV, parseFetcherEnv, parsePlannerEnv } from '../../shared/adapters/aws/env.ts';
+import { SCHEDULED_RUN, SCHEDULE_SOURCE, RUN_DEADLINE } from '../../shared/adapters/aws/events.ts';
+import { GlueCatalog } from '../../shared/adapters/aws/glue-catalog.ts';
+import { API_KEY_PLACEHOLDER, CachedSecret } from '../../shared/adapters/aws/secret.ts';
+import { S3Store } from '../../shared/adapters/aws/s3-store.ts';
+import { SqsQueue, deduplicationId, messageGroupId, parseStreamMessage } from '../../shared/adapters/aws/sqs-queue.ts';
+import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
+import type { ObjectStore, StreamMessage } from '../../shared/ports.ts';
+import { EMPTY_TOTALS } from '../../shared/ports.ts';
+import type { RunReport } from '../../shared/pipeline/state.ts';
+import { decodeJson } from '../../shared/pipeline/state.ts';
+import { TABLES, tableByName } from '../../shared/tables.ts';
+import { runKeys, runPrefix } from '../../shared/warehouse/layout.ts';
+import type { Reader } from '../helpers/duckdb.ts';
+import { duck } from '../helpers/duckdb.ts';
+import { EXPECTED, JSON_COLUMNS, rowKey } from '../helpers/truth.ts';
+
+const REGION = 'eu-west-1';
+const BUCKET = 'kombo-warehouse';
+const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
+const MiB = 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// fauxqs, in process, on 127.0.0.1 only
+
+interface Emulator {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * `startFauxqs` listens on every interface; build the app ourselves to bind 127.0.0.1, with the SQS
+ * store's host cleared so queue URLs are plain `http://127.0.0.1:<port>/<account>/<queue>`.
+ */
+async function startEmulator(): Promise<Emulator> {
+  const dist = resolve(import.meta.dirname, '../../node_modules/fauxqs/dist');
+  const load = async <T>(file: string): Promise<T> => (await import(pathToFileURL(join(dist, file)).href)) as T;
+  type Ctor = new () => object;
+  const { buildApp } = await load<{ buildApp: (o: object) => { listen(o: { port: number; host: string }): Promise<string>; close(): Promise<void> } }>('app.js');
+  const { SqsStore } = await load<{ SqsStore: Ctor }>('sqs/sqsStore.js');
+  const { SnsStore } = await load<{ SnsStore: Ctor }>('sns/snsStore.js');
+  const { S3Store: FauxS3Store } = await load<{ S3Store: Ctor }>('s3/s3Store.js');
+  const sqsStore = Object.assign(new SqsStore(), { host: '' });
+  const app = buildApp({ logger: false, defaultRegion: REGION, stores: { sqsStore, snsStore: new SnsStore(), s3Store: new FauxS3Store() } });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  expect(new URL(url).hostname).toBe('127.0.0.1');
+  return { url, close: () => app.close() };
+}
+
+let emulator: Emulator;
+let s3: S3Client;
+let sqs: SQSClient;
+
+beforeAll(async () => {
+  emulator = await startEmulator();
+  s3 = new S3Client({ endpoint: emulator.url, region: REGION, credentials: CREDENTIALS, forcePathStyle: true });
+  sqs = new SQSClient({ endpoint: emulator.url, region: REGION, credentials: CREDENTIALS });
+  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+});
+afterAll(async () => {
+  s3?.destroy();
+  sqs?.destroy();
+  await emulator?.close();
+});
+
+// ---------------------------------------------------------------------------------------------
+// ObjectStore: the same behaviour, on S3 and on a local folder
+
+const dec = (b: Uint8Array | undefined) => (b === undefined ? undefined : new TextDecoder().decode(b));
+
+describe.each([
+  ['S3Store on fauxqs', () => new S3Store({ client: s3, bucket: BUCKET, prefix: `contract-${randomUUID()}`, multipartThresholdBytes: 5 * MiB, partSizeBytes: 5 * MiB })],
+  ['FolderStore', () => new FolderStore(mkdtempSync(join(tmpdir(), 'kombo-store-')))],
+] as const)('ObjectStore contract: %s', (_name, makeStore) => {
+  let store: ObjectStore;
+  beforeAll(() => {
+    store = makeStore();
+  });
+
+  it('reads back what it wrote, bytes and text, and overwrites', async () => {
+    const bytes = Uint8Array.from([0, 1, 2, 250, 255]);
+    await store.put('t/bytes.bin', bytes);
+    await store.put('t/text.json', '{"a":"ü 🚀"}');
+    expect(await store.get('t/bytes.bin')).toEqual(bytes);
+    expect(dec(await store.get('t/text.json'))).toBe('{"a":"ü 🚀"}');
+    await store.put('t/text.json', 'second');
+    expect(dec(await store.get('t/text.json'))).toBe('second');
+  });
+
+  it('answers undefined for a missing key', async () => {
+    expect(await store.get('t/missing.json')).toBeUndefined();
+  });
+
+  it('lists keys under a prefix, relative and sorted, including a partial last segment and Hive-escaped folders', async () => {
+    const keys = [
+      'l/candidates/snapshot_date=2026-11-20/integration_id=greenhouse%3AAbC/run-r1/part-00001.parquet',
+      'l/candidates/snapshot_date=2026-11-20/integration_id=greenhouse%3AAbC/run-r1/part-00000.parquet',
+      'l/candidates/snapshot_date=2026-11-21/integration_id=lever%3AXy/run-r2/part-00000.parquet',
+      'l/_runs/20261120T020000Z-aaaaaa/plan.json',
+      'l/_runs/20261121T020000Z-bbbbbb/plan.json',
+      'l2/other.json',
+    ];
+    for (const k of keys) await store.put(k, k);
+    expect(await store.list('l/candidates/snapshot_date=2026-11-20/')).toEqual([keys[1], keys[0]]);
+    expect(await store.list('l/_runs/20261121')).toEqual([keys[4]]);
+    expect(await store.list('l/')).toEqual([...keys.slice(0, 5)].sort());
+    expect(await store.list('nothing-here/')).toEqual([]);
+  });
+
+  it('deletes keys in batches (more than one DeleteObjects request), ignoring missing ones', async () => {
+    const keys = Array.from({ length: 1_005 }, (_, i) => `d/${String(i).padStart(4, '0')}.json`);
+    await Promise.all(keys.map((k) => store.put(k, '1')));
+    expect(await store.list('d/')).toHaveLength(1_005);
+    await store.delete([...keys, 'd/never-written.json']);
+    expect(await store.list('d/')).toEqual([]);
+    await store.delete([]);
+  });
+
+  it('round-trips a body larger than the multipart threshold', async () => {
+    const big = new Uint8Array(11 * MiB);
+    for (let i = 0; i < big.length; i += 4096) big[i] = i % 251;
+    await store.put('big/file.parquet', big);
+    const back = await store.get('big/file.parquet');
+    expect(back?.length).toBe(big.length);
+    expect(Buffer.from(back!).equals(Buffer.from(big))).toBe(true);
+  });
+
+  it('writes a new key with putIfAbsent', async () => {
+    expect(await store.putIfAbsent('p/_SUCCESS.json', '{"n":1}')).toBe(true);
+    expect(dec(await store.get('p/_SUCCESS.json'))).toBe('{"n":1}');
+  });
+
+  it('refuses keys that would leave the warehouse', async () => {
+    await expect(store.put('../outside.json', 'x')).rejects.toThrow(/escapes the warehouse/);
+  });
+});
+
+describe('S3Store specifics', () => {
+  it('sends large bodies as a multipart upload (multipart ETag) and small ones as one PUT', async () => {
+    const store = new S3Store({ client: s3, bucket: BUCKET, prefix: 'mp', multipartThresholdBytes: 5 * MiB, partSizeBytes: 5 * MiB });
+    await store.put('big.parquet', new Uint8Array(11 * MiB));
+    await store.put('small.json', '{}');
+    const etag = async (key: string) => (await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: `mp/${key}` }))).ETag ?? '';
+    expect(await etag('big.parquet')).toMatch(/-3"?$/);
+    expect(await etag('small.json')).not.toMatch(/-\d+"?$/);
+    const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'mp/big.parquet' }));
+    expect(head.ContentType).toBe('application/vnd.apache.parquet');
+  });
+
+  it('locates keys as s3:// URIs under its prefix, with or without a prefix', () => {
+    expect(new S3Store({ client: s3, bucket: 'b', prefix: '/warehouse/' }).locate('_runs/r/plan.json')).toBe('s3://b/warehouse/_runs/r/plan.json');
+    expect(new S3Store({ client: s3, bucket: 'b' }).locate('x.json')).toBe('s3://b/x.json');
+  });
+
+  describe('putIfAbsent as an S3 conditional write (SDK-level mock)', () => {
+    const client = new S3Client({ region: REGION, credentials: CREDENTIALS, endpoint: 'http://127.0.0.1:9' });
+    const mock = mockClient(client);
+    const store = new S3Store({ client, bucket: 'b', prefix: 'w' });
+    const s3Error = (status: number, name: string) => new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message: name });
+    afterAll(() => mock.restore());
+
+    it("sends If-None-Match: * and answers true when S3 accepts", async () => {
+      mock.reset().on(PutObjectCommand).resolves({});
+      expect(await store.putIfAbsent('_runs/r/_SUCCESS.json', '{}')).toBe(true);
+      expect(mock.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({ Bucket: 'b', Key: 'w/_runs/r/_SUCCESS.json', IfNoneMatch: '*' });
+    });
+
+    it('answers false on 412 Precondition Failed: another writer won', async () => {
+      mock.reset().on(PutObjectCommand).rejects(s3Error(412, 'PreconditionFailed'));
+      expect(await store.putIfAbsent('_runs/r/_SUCCESS.json', '{}')).toBe(false);
+    });
+
+    it('retries a 409 ConditionalRequestConflict, then reports the outcome', async () => {
+      mock.reset().on(PutObjectCommand).rejectsOnce(s3Error(409, 'ConditionalRequestConflict')).rejectsOnce(s3Error(412, 'PreconditionFailed'));
+      expect(await store.putIfAbsent('_runs/r/_SUCCESS.json', '{}')).toBe(false);
+      expect(mock.commandCalls(PutObjectCommand)).toHaveLength(2);
+    });
+
+    it('rethrows anything else', async () => {
+      mock.reset().on(PutObjectCommand).rejects(s3Error(403, 'AccessDenied'));
+      await expect(store.putIfAbsent('_runs/r/_SUCCESS.json', '{}')).rejects.toThrow(/AccessDenied/);
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// SQS FIFO queue
+
+const message = (over: Partial<StreamMessage> = {}): StreamMessage => ({
+  runId: '20261120T020000Z-abc123',
+  snapshotDate: '2026-11-20',
+  integrationId: 'greenhouse:AbC123',
+  model: 'candidates',
+  cursor: 'opaque==',
+  chunk: 3,
+  totals: { ...EMPTY_TOTALS, pages: 6, rows: { candidates: 500 } },
+  ...over,
+});
+
+describe('SqsQueue on a fauxqs FIFO queue', () => {
+  let queueUrl: string;
+  let queue: SqsQueue;
+  beforeAll(async () => {
+    queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'adapter-test.fifo', Attributes: { FifoQueue: 'true' } }))).QueueUrl!;
+    expect(queueUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
+    queue = new SqsQueue({ client: sqs, queueUrl });
+  });
+  const receiveAll = async () => (await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['All'] }))).Messages ?? [];
+
+  it('sends the message as JSON, grouped by stream and deduplicated by run/stream/chunk; a second send of the same chunk is dropped', async () => {
+    const m = message();
+    await queue.send(m);
+    await queue.send(m);
+    const got = await receiveAll();
+    expect(got).toHaveLength(1);
+    expect(parseStreamMessage(got[0]!.Body!)).toEqual(m);
+    expect(got[0]!.Attributes).toMatchObject({ MessageGroupId: 'greenhouse:AbC123/candidates', MessageDeduplicationId: '20261120T020000Z-abc123/greenhouse:AbC123/candidates/3' });
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: got[0]!.ReceiptHandle! }));
+  });
+
+  it('hashes ids SQS would refuse (over 128 characters), stably', () => {
+    const long = message({ runId: `r${'x'.repeat(127)}`, integrationId: `tool:${'A'.repeat(120)}` });
+    expect(deduplicationId(long)).toMatch(/^sha256-[0-9a-f]{64}$/);
+    expect(deduplicationId(long)).toBe(deduplicationId({ ...long }));
+    expect(deduplicationId(long)).not.toBe(deduplicationId({ ...long, chunk: 4 }));
+    expect(messageGroupId(long)).toMatch(/^sha256-/);
+    expect(messageGroupId(message())).toBe('greenhouse:AbC123/candidates');
+  });
+
+  it.each([
+    ['not JSON', '{', /not JSON/],
+    ['an unknown model', JSON.stringify({ ...message(), model: 'jobs' }), /model/],
+    ['an unsafe integration id', JSON.stringify({ ...message(), integrationId: '../etc' }), /integrationId/],
+    ['a negative chunk', JSON.stringify({ ...message(), chunk: -1 }), /chunk/],
+  ])('rejects a message body with %s, naming the field', (_what, body, error) => {
+    expect(() => parseStreamMessage(body)).toThrow(error);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Glue catalog, secret, environment (SDK-level mocks, no network)
+
+describe('GlueCatalog', () => {
+  const client = new GlueClient({ region: REGION, credentials: CREDENTIALS, endpoint: 'http://127.0.0.1:9' });
+  const mock = mockClient(client);
+  const catalog = new GlueCatalog({ client, database: 'kombo_etl', bucket: 'wh', prefix: 'warehouse' });
+  const candidates = tableByName('candidates')!;
+  const prefix = runPrefix('candidates', '2026-11-20', 'greenhouse:AbC123', '20261120T020000Z-abc123');
+  afterAll(() => mock.restore());
+
+  it("creates the partition at the run's folder, with the table's Parquet storage", async () => {
+    mock.reset().on(CreatePartitionCommand).resolves({});
+    await catalog.registerPartition(candidates, '2026-11-20', 'greenhouse:AbC123', prefix);
+    const input = mock.commandCalls(CreatePartitionCommand)[0]!.args[0].input;
+    expect(input).toMatchObject({
+      DatabaseName: 'kombo_etl',
+      TableName: 'candidates',
+      PartitionInput: {
+        Values: ['2026-11-20', 'greenhouse:AbC123'],
+        StorageDescriptor: {
+          Location: 's3://wh/warehouse/candidates/snapshot_date=2026-11-20/integration_id=greenhouse%3AAbC123/run-20261120T020000Z-abc123/',
+          SerdeInfo: { SerializationLibrary: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' },
+        },
+      },
+    });
+    expect(input.PartitionInput?.StorageDescriptor?.Columns?.map((c) => c.Name)).toEqual(candidates.columns.map((c) => c.name));
+    expect(mock.commandCalls(UpdatePartitionCommand)).toHaveLength(0);
+  });
+
+  it('repoints an existing partition (a re-run of the day) with UpdatePartition', async () => {
+    mock.reset().on(CreatePartitionCommand).rejects(new AlreadyExistsException({ message: 'exists', $metadata: {} })).on(UpdatePartitionCommand).resolves({});
+    await catalog.registerPartition(candidates, '2026-11-20', 'greenhouse:AbC123', prefix);
+    const update = mock.commandCalls(UpdatePartitionCommand)[0]!.args[0].input;
+    expect(update.PartitionValueList).toEqual(['2026-11-20', 'greenhouse:AbC123']);
+    expect(update.PartitionInput).toEqual(mock.commandCalls(CreatePartitionCommand)[0]!.args[0].input.PartitionInput);
+  });
+
+  it('lets other errors through (e.g. a missing table), so the message is retried', async () => {
+    mock.reset().on(CreatePartitionCommand).rejects(new EntityNotFoundException({ message: 'no table', $metadata: {} }));
+    await expect(catalog.registerPartition(candidates, '2026-11-20', 'greenhouse:AbC123', prefix)).rejects.toThrow(/no table/);
+  });
+});
+
+describe('CachedSecret', () => {
+  const client = new SecretsManagerClient({ region: REGION, credentials: CREDENTIALS, endpoint: 'http://127.0.0.1:9' });
+  const mock = mockClient(client);
+  afterAll(() => mock.restore());
+
+  it('reads the secret once per container and reuses it; reads again after invalidate()', async () => {
+    mock.reset().on(GetSecretValueCommand).resolves({ SecretString: 'key-1' });
+    const secret = new CachedSecret(client, 'arn:secret');
+    expect(await secret.value()).toBe('key-1');
+    expect(await secret.value()).toBe('key-1');
+    expect(mock.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    secret.invalidate();
+    expect(await secret.value()).toBe('key-1');
+    expect(mock.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+
+  it('accepts {"apiKey": …} JSON and hides the key from inspection', async () => {
+    mock.reset().on(GetSecretValueCommand).resolves({ SecretString: '{"apiKey":" key-json "}' });
+    const secret = new CachedSecret(client, 'arn:secret');
+    expect(await secret.value()).toBe('key-json');
+    expect(JSON.stringify(secret)).not.toContain('key-json');
+    const { inspect } = await import('node:util');
+    expect(inspect(secret, { depth: 5, showHidden: true })).not.toContain('key-json');
+  });
+
+  it('says how to set the key while the secret still holds the placeholder, and retries the read next time', async () => {
+    mock.reset().on(GetSecretValueCommand).resolvesOnce({ SecretString: API_KEY_PLACEHOLDER }).resolves({ SecretString: 'real-key' });
+    const secret = new CachedSecret(client, 'arn:aws:secretsmanager:eu-west-1:1:secret:kombo');
+    const err = await secret.value().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(/aws secretsmanager put-secret-value --secret-id arn:aws:secretsmanager:eu-west-1:1:secret:kombo/);
+    expect(await secret.value()).toBe('real-key');
+  });
+});
+
+describe('Lambda environment', () => {
+  const full = { WAREHOUSE_BUCKET: 'b', FETCH_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/q.fifo', KOMBO_API_KEY_SECRET_ARN: 'arn', KOMBO_API_URL: 'https://api.kombo.dev/v1', GLUE_DATABASE: 'db', INTEGRATIONS_PARAMETER: '/p' };
+
+  it('parses what the stack sets, with the warehouse prefix defaulting to "warehouse"', () => {
+    expect(parseFetcherEnv({ ...full, CHUNK_MAX_MILLIS: '480000' })).toMatchObject({ warehouse: { bucket: 'b', prefix: 'warehouse' }, glueDatabase: 'db', chunk: { maxMillis: 480_000 } });
+    expect(parsePlannerEnv(full).integrationsParameter).toBe('/p');
+  });
+
+  it.each([
+    [{ ...full, GLUE_DATABASE: undefined }, /environment variable GLUE_DATABASE is required/],
+    [{ ...full, KOMBO_API_URL: 'ftp://x' }, /environment variable KOMBO_API_URL must be an http\(s\) URL/],
+    [{ ...full, KOMBO_PAGE_SIZE: '500' }, /environment variable KOMBO_PAGE_SIZE must be at most 250/],
+    [{ ...full, WAREHOUSE_PREFIX: '/w/' }, /environment variable WAREHOUSE_PREFIX must be a key prefix/],
+  ])('fails naming the variable: %#', (env, error) => {
+    expect(() => parseFetcherEnv(env)).toThrow(error);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// End to end: planner → SQS FIFO → fetcher chain → finish, against the sandbox with faults on
+
+describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS on fauxqs, Glue mocked)', () => {
+  const DATE = '2026-11-20';
+  const API_KEY = `kombo-e2e-${randomUUID()}`;
+  const [BIG, MID, REVOKED, EMPTY] = ['greenhouse:E2eBig0000000000000000001', 'lever:E2eMid00000000000000000002', 'workable:E2eRevoked000000000000003', 'teamtailor:E2eEmpty00000000000000004'];
+  const QUEUE = 'fetch.fifo';
+  const queueArn = `arn:aws:sqs:${REGION}:000000000000:${QUEUE}`;
+
+  let sandbox: RunningSandbox;
+  let queueUrl: string;
+  let db: Reader;
+  let planner: (event: unknown, context: Context) => Promise<unknown>;
+  let fetcher: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+  const glue = mockClient(GlueClient);
+  const ssm = mockClient(SSMClient);
+  const secrets = mockClient(SecretsManagerClient);
+  const stdout: string[] = [];
+  let runId: string;
+  let warehouse: S3Store;
+  let localCopy: string;
+  /** Per chunk (`stream/chunk`), how many times the fetcher processed it successfully. */
+  const processed = new Map<string, number>();
+  /** Per chunk, the body of the message that carried it. */
+  const bodies = new Map<string, string>();
+  /** Per partition, the data keys of the run folder at the moment it was first registered. */
+  const atRegistration = new Map<string, string[]>();
+  const registrations: CreatePartitionCommandInput[] = [];
+  let report: RunReport;
+
+  const context = (name: string): Context => ({
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${REGION}:123456789012:function:${name}`,
+    memoryLimitInMB: '2048',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${name}`,
+    logStreamName: 'test',
+    getRemainingTimeInMillis: () => 600_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  });
+
+  /** The record Lambda's SQS event source builds from a received message. */
+  const sqsRecord = (m: Message): SQSRecord => {
+    const a = m.Attributes ?? {};
+    return {
+      messageId: m.MessageId!,
+      receiptHandle: m.ReceiptHandle!,
+      body: m.Body!,
+      attributes: {
+        ApproximateReceiveCount: a.ApproximateReceiveCount ?? '1',
+        SentTimestamp: a.SentTimestamp ?? '0',
+        SenderId: a.SenderId ?? '000000000000',
+        ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? '0',
+        SequenceNumber: a.SequenceNumber,
+        MessageGroupId: a.MessageGroupId,
+        MessageDeduplicationId: a.MessageDeduplicationId,
+      },
+      messageAttributes: {},
+      md5OfBody: m.MD5OfBody!,
+      eventSource: 'aws:sqs',
+      eventSourceARN: queueArn,
+      awsRegion: REGION,
+    };
+  };
+
+  type Hook = (m: StreamMessage, raw: Message) => Promise<'keep' | 'delete'>;
+
+  /**
+   * What Lambda's event source does, one message per invocation: receive, invoke, delete what
+   * succeeded. A failed message is made visible at once instead of after its back-off.
+   */
+  async function drain(hook?: Hook): Promise<void> {
+    for (let idle = 0; idle < 3; ) {
+      const got = (await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['All'], VisibilityTimeout: 120 }))).Messages ?? [];
+      if (got.length === 0) {
+        idle++;
+        await new Promise((r) => setTimeout(r, 20));
+        continue;
+      }
+      idle = 0;
+      await Promise.all(
+        got.map(async (m) => {
+          let failed: boolean;
+          try {
+            const res = await fetcher({ Records: [sqsRecord(m)] }, context('fetcher'));
+            failed = res.batchItemFailures.some((f) => f.itemIdentifier === m.MessageId);
+          } catch {
+            failed = true;
+          }
+          if (failed) {
+            await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 }));
+            return;
+          }
+          const msg = parseStreamMessage(m.Body!);
+          const id = `${msg.integrationId}/${msg.model}/${msg.chunk}`;
+          processed.set(id, (processed.get(id) ?? 0) + 1);
+          bodies.set(id, m.Body!);
+          const next = hook ? await hook(msg, m) : 'delete';
+          if (next === 'keep') await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 }));
+          else await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }));
+        }),
+      );
+    }
+  }
+
+  beforeAll(async () => {
+    // Everything the handlers resolve goes to 127.0.0.1: S3 and SQS to fauxqs, anything else to a
+    // closed port (Glue, SSM and Secrets Manager are mocked at the SDK level before they send).
+    vi.stubEnv('AWS_REGION', REGION);
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
+    vi.stubEnv('AWS_SESSION_TOKEN', '');
+    vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
+    vi.stubEnv('AWS_ENDPOINT_URL', 'http://127.0.0.1:9');
+    vi.stubEnv('AWS_ENDPOINT_URL_S3', emulator.url);
+    vi.stubEnv('AWS_ENDPOINT_URL_SQS', emulator.url);
+
+    sandbox = await startSandbox({
+      port: 0,
+      apiKey: API_KEY,
+      dataset: generateDataset({
+        seed: 7,
+        integrations: [
+          { id: BIG, tool: 'greenhouse', candidates: 260 },
+          { id: MID, tool: 'lever', candidates: 70 },
+          { id: REVOKED, tool: 'workable', candidates: 20 },
+          { id: EMPTY, tool: 'teamtailor', candidates: 0 },
+        ],
+      }),
+      faults: {
+        seed: 3,
+        rate429: 0.08,
+        retryAfterSeconds: 0,
+        rate5xx: 0.06,
+        rateReset: 0.04,
+        modelNotAvailable: [{ integrationId: MID, model: 'interviews' }],
+        revokedIntegrations: [REVOKED],
+      },
+    });
+    queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: QUEUE, Attributes: { FifoQueue: 'true', VisibilityTimeout: '120' } }))).QueueUrl!;
+
+    const env: Record<string, string> = {
+      [ENV.warehouseBucket]: BUCKET,
+      [ENV.warehousePrefix]: 'warehouse',
+      [ENV.fetchQueueUrl]: queueUrl,
+      [ENV.apiKeySecretArn]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kombo-api-key',
+      [ENV.komboApiUrl]: sandbox.url,
+      [ENV.integrationsParameter]: '/kombo-etl/integrations',
+      [ENV.glueDatabase]: 'kombo_etl',
+      // Small chunks of small pages: every stream becomes a chain of several chunks.
+      [ENV.chunkMaxRows]: '100',
+      [ENV.pageSize]: '50',
+      POWERTOOLS_SERVICE_NAME: 'kombo-etl-test',
+      POWERTOOLS_METRICS_NAMESPACE: 'KomboEtlTest',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    };
+    for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
+
+    ssm.on(GetParameterCommand, { Name: '/kombo-etl/integrations' }).resolves({ Parameter: { Value: JSON.stringify([BIG, MID, REVOKED, EMPTY]) } });
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: API_KEY });
+    warehouse = new S3Store({ client: s3, bucket: BUCKET, prefix: 'warehouse' });
+    const seen = new Set<string>();
+    glue.on(CreatePartitionCommand).callsFake(async (input: CreatePartitionCommandInput) => {
+      const [date, integrationId] = input.PartitionInput!.Values!;
+      const key = `${input.TableName}|${date}|${integrationId}`;
+      if (seen.has(key)) throw new AlreadyExistsException({ message: 'Partition already exists.', $metadata: {} });
+      seen.add(key);
+      registrations.push(input);
+      const folder = runPrefix(input.TableName!, date!, integrationId!, runId);
+      atRegistration.set(key, await warehouse.list(folder));
+      return {};
+    });
+    glue.on(UpdatePartitionCommand).resolves({});
+
+    // Capture the handlers' structured logs and metrics (and keep the test output quiet).
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stdout.push(typeof chunk === 'string' ? chunk : new TextDecoder().decode(chunk));
+      return true;
+    });
+
+    try {
+      ({ handler: planner } = (await import('../../functions/planner.ts')) as unknown as { handler: typeof planner });
+      ({ handler: fetcher } = (await import('../../functions/fetcher.ts')) as unknown as { handler: typeof fetcher });
+
+      const scheduled: EventBridgeEvent<typeof SCHEDULED_RUN, Record<string, never>> = {
+        version: '0',
+        id: randomUUID(),
+        'detail-type': SCHEDULED_RUN,
+        source: SCHEDULE_SOURCE,
+        account: '123456789012',
+        time: `${DATE}T02:00:00Z`,
+        region: REGION,
+        resources: [`arn:aws:scheduler:${REGION}:123456789012:schedule/default/KomboEtl-NightlyRun`],
+        detail: {},
+      };
+      const planned = (await planner(scheduled, context('planner'))) as { runId: string; snapshotDate: string; streams: Record<string, number> };
+      runId = planned.runId;
+      expect(planned.snapshotDate).toBe(DATE);
+      expect(planned.streams).toEqual({ pending: 8, failed: 3, skipped: 1 });
+
+      let duplicatedMidChain = false;
+      await drain(async (msg, raw) => {
+        const stream = `${msg.integrationId}/${msg.model}`;
+        // A lost delete: the same message is received and processed a second time.
+        if (stream === `${BIG}/candidates` && msg.chunk === 1 && processed.get(`${stream}/1`) === 1) return 'keep';
+        // A continuation sent again after SQS's deduplication window: same body, new dedup id.
+        if (stream === `${BIG}/applications` && msg.chunk === 1 && !duplicatedMidChain) {
+          duplicatedMidChain = true;
+          await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: raw.Body!, MessageGroupId: raw.Attributes!.MessageGroupId!, MessageDeduplicationId: `${raw.Attributes!.MessageDeduplicationId!}#late` }));
+        }
+        return 'delete';
+      });
+      expect(duplicatedMidChain).toBe(true);
+
+      // The last chunk of a stream, delivered once more after the whole run finished (and after
+      // the deduplication window): it finishes the stream a second time.
+      const lastInterviews = Math.max(...[...processed.keys()].filter((k) => k.startsWith(`${BIG}/interviews/`)).map((k) => Number(k.split('/').pop())));
+      const late = parseStreamMessage(bodies.get(`${BIG}/interviews/${lastInterviews}`)!);
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(late), MessageGroupId: messageGroupId(late), MessageDeduplicationId: `${deduplicationId(late)}#after-run` }));
+      await drain();
+
+      report = decodeJson<RunReport>((await warehouse.get(runKeys.report(runId)))!);
+      localCopy = mkdtempSync(join(tmpdir(), 'kombo-s3-copy-'));
+      for (const key of await warehouse.list('')) {
+        const target = join(localCopy, key);
+        mkdirSync(dirname(target), { recursive: true });
+        writeFileSync(target, (await warehouse.get(key))!);
+      }
+    } finally {
+      vi.mocked(process.stdout.write).mockRestore();
+    }
+    db = await duck();
+  }, 180_000);
+
+  afterAll(async () => {
+    db?.close();
+    await sandbox?.close();
+    glue.restore();
+    ssm.restore();
+    secrets.restore();
+    vi.unstubAllEnvs();
+  });
+
+  const integration = (id: string) => sandbox.dataset.integrations.find((i) => i.id === id)!;
+  const parquet = (table: string) => `read_parquet('${localCopy}/warehouse/${table}/**/*.parquet', hive_partitioning = true, hive_types = {'snapshot_date': DATE, 'integration_id': VARCHAR})`;
+
+  async function warehouseRows(table: string, integrationId: string): Promise<Record<string, unknown>[]> {
+    const cols = await db.all(`DESCRIBE SELECT * FROM ${parquet(table)}`);
+    const select = cols
+      .map((c) => String(c['column_name']))
+      .filter((c) => !['_run_id', '_synced_at', 'snapshot_date', 'integration_id'].includes(c))
+      .map((c) => (String(cols.find((x) => x['column_name'] === c)!['column_type']).startsWith('TIMESTAMP') ? `epoch_ms("${c}")::DOUBLE AS "${c}"` : `"${c}"`))
+      .join(', ');
+    return db.all(`SELECT ${select} FROM ${parquet(table)} WHERE integration_id = '${integrationId}' AND snapshot_date = DATE '${DATE}'`);
+  }
+
+  const normalise = (rows: Record<string, unknown>[], key: string[]) =>
+    rows
+      .map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, JSON_COLUMNS.has(k) && typeof v === 'string' ? JSON.parse(v) : v])))
+      .sort((a, b) => rowKey(a, key).localeCompare(rowKey(b, key)));
+
+  const expectedRows = (data: SandboxIntegrationData, table: string) => data[EXPECTED[table]!.model].flatMap((r) => EXPECTED[table]!.rows(r));
+
+  it('met faults on the way and retried through them', () => {
+    expect(sandbox.stats.faults['429']).toBeGreaterThan(0);
+    expect(sandbox.stats.faults['5xx'] + sandbox.stats.faults.reset).toBeGreaterThan(0);
+  });
+
+  it('ran every stream as a chain of several chunks', () => {
+    const chunks = (stream: string) => [...processed.keys()].filter((k) => k.startsWith(`${stream}/`)).length;
+    expect(chunks(`${BIG}/candidates`)).toBeGreaterThanOrEqual(3);
+    expect(chunks(`${BIG}/applications`)).toBeGreaterThanOrEqual(3);
+    expect(chunks(`${MID}/candidates`)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('DuckDB reads every Parquet object and finds exactly the sandbox rows, field by field', async () => {
+    for (const id of [BIG, MID]) {
+      const data = id === MID ? { ...integration(id), interviews: [] } : integration(id);
+      for (const table of Object.keys(EXPECTED)) {
+        const key = EXPECTED[table]!.key;
+        const actual = normalise(await warehouseRows(table, id), key);
+        const expected = normalise(expectedRows(data, table), key);
+        expect(actual.length, `${id} ${table} row count`).toBe(expected.length);
+        expect(actual, `${id} ${table} values`).toEqual(expected);
+      }
+    }
+    const [total] = await db.all(`SELECT count(*)::INT AS n FROM ${parquet('candidates')}`);
+    expect(total!['n']).toBe(integration(BIG).candidates.length + integration(MID).candidates.length);
+  });
+
+  it('a redelivered message and duplicated continuations add no rows: the same chunk rewrote the same object', async () => {
+    expect(processed.get(`${BIG}/candidates/1`)).toBe(2);
+    expect(processed.get(`${BIG}/applications/1`)).toBe(2);
+    const redone = [...processed.entries()].filter(([k, n]) => k.startsWith(`${BIG}/interviews/`) && n === 2);
+    expect(redone).toHaveLength(1);
+    for (const table of ['candidates', 'applications', 'interviews']) {
+      const [r] = await db.all(`SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS ids, count(DISTINCT _run_id)::INT AS runs FROM ${parquet(table)}`);
+      expect(r!['n'], table).toBe(r!['ids']);
+      expect(r!['runs'], table).toBe(1);
+    }
+  });
+
+  it('registers Glue partitions only for streams that finished, at the run folder, once all their chunks were written', () => {
+    const expected = [BIG, MID, EMPTY].flatMap((id) =>
+      TABLES.filter((t) => !(id === MID && t.model === 'interviews')).map((t) => `${t.name}|${DATE}|${id}`),
+    );
+    const got = registrations.map((r) => `${r.TableName}|${r.PartitionInput!.Values![0]}|${r.PartitionInput!.Values![1]}`);
+    expect(got.sort()).toEqual(expected.sort());
+    for (const r of registrations) {
+      const [date, id] = r.PartitionInput!.Values!;
+      expect(r.DatabaseName).toBe('kombo_etl');
+      expect(r.PartitionInput!.StorageDescriptor!.Location).toBe(`s3://${BUCKET}/warehouse/${runPrefix(r.TableName!, date!, id!, runId)}`);
+    }
+  });
+
+  it('no part file of a stream appeared after its partition was registered', async () => {
+    for (const [key, keysThen] of atRegistration) {
+      const [table, date, id] = key.split('|') as [string, string, string];
+      const now = await warehouse.list(runPrefix(table, date, id, runId));
+      expect(now, key).toEqual(keysThen);
+    }
+    expect(atRegistration.get(`candidates|${DATE}|${BIG}`)!.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("writes the run's report: the revoked integration failed, the unavailable model was skipped, the rest done", () => {
+    expect(report.runId).toBe(runId);
+    expect(report.status).toBe('failed');
+    const by = (id: string) => report.streams.filter((s) => s.integrationId === id).map((s) => `${s.model}:${s.status}`).sort();
+    expect(by(REVOKED)).toEqual(['applications:failed', 'candidates:failed', 'interviews:failed']);
+    expect(by(MID)).toEqual(['applications:done', 'candidates:done', 'interviews:skipped']);
+    expect(by(BIG)).toEqual(['applications:done', 'candidates:done', 'interviews:done']);
+    expect(report.streams.find((s) => s.integrationId === BIG && s.model === 'candidates')!.totals.rows['candidates']).toBe(integration(BIG).candidates.length);
+  });
+
+  it('read the API key once per container, and never wrote it to a log line', () => {
+    expect(secrets.commandCalls(GetSecretValueCommand).length).toBeLessThanOrEqual(2);
+    const logs = stdout.join('');
+    expect(logs).toContain('run planned');
+    expect(logs).not.toContain(API_KEY);
+  });
+
+  it('emitted metrics for pages, rows, retries and throttles', () => {
+    const emf = stdout.filter((l) => l.includes('"_aws"') && l.includes('KomboEtlTest')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const sum = (name: string) => emf.reduce((n, m) => n + [m[name]].flat().reduce((a: number, v) => a + (typeof v === 'number' ? v : 0), 0), 0);
+    expect(sum('Pages')).toBeGreaterThan(0);
+    expect(sum('Rows')).toBeGreaterThan(integration(BIG).candidates.length);
+    expect(sum('Retries')).toBeGreaterThan(0);
+    expect(sum('Throttles')).toBeGreaterThan(0);
+  });
+
+  it('the deadline check finds the finished run, and reports a missed deadline a day later', async () => {
+    const deadline = (time: string) => ({ version: '0', id: randomUUID(), 'detail-type': RUN_DEADLINE, source: SCHEDULE_SOURCE, account: '123456789012', time, region: REGION, resources: [], detail: {} });
+    const now = new Date(Date.now() + 60_000).toISOString();
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      expect(await planner(deadline(now), context('planner'))).toMatchObject({ kind: 'deadline', status: 'met' });
+      const later = new Date(Date.now() + 2 * 86_400_000).toISOString();
+      expect(await planner(deadline(later), context('planner'))).toMatchObject({ kind: 'deadline', status: 'missed' });
+    } finally {
+      vi.mocked(process.stdout.write).mockRestore();
+    }
+  });
+});
