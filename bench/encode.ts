@@ -3,9 +3,18 @@
  * against the floor (JSON parse + flatten only), and peak RSS of one 50,000-row chunk measured in a
  * fresh process.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateDataset } from '../cli/sandbox/index.ts';
+import { promisify } from 'node:util';
+import { generateDataset, startSandbox } from '../cli/sandbox/index.ts';
+import { FolderStore } from '../shared/adapters/local/folder-store.ts';
+import { LocalCatalog } from '../shared/adapters/local/local-catalog.ts';
+import { KomboClient } from '../shared/kombo/client.ts';
+import { EMPTY_TOTALS } from '../shared/ports.ts';
+import { processChunk } from '../shared/pipeline/chunk.ts';
 import { createBuffers, flattenInto, resetBuffers } from '../shared/flatten.ts';
 import { parsePage } from '../shared/kombo/client.ts';
 import { encodeParquet } from '../shared/parquet.ts';
@@ -66,13 +75,26 @@ export interface EncodeFigures {
   chunkPeakRssMB: number;
 }
 
-/** Peak RSS of one process that generates, validates, flattens and encodes a 50,000-row chunk. */
-function chunkPeakRss(): number {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--chunk-rss'], { encoding: 'utf8' });
-  return Number(out.trim().split('\n').pop());
+const BENCH_INTEGRATION = 'greenhouse:BenchBenchBenchBench0001';
+
+/**
+ * Peak RSS of a fresh process that runs one real 50,000-row chunk, as a fetcher does: pages over
+ * HTTP from the sandbox (served by this process), validated, flattened, encoded and written.
+ */
+async function chunkPeakRss(): Promise<number> {
+  const dataset = generateDataset({ seed: 7, integrations: [{ id: BENCH_INTEGRATION, tool: 'greenhouse', candidates: DEFAULT_CHUNK_ROWS }] });
+  const sandbox = await startSandbox({ port: 0, dataset });
+  const dir = mkdtempSync(join(tmpdir(), 'kombo-bench-'));
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--chunk-rss', sandbox.url, sandbox.apiKey, dir]);
+    return Number(stdout.trim().split('\n').pop());
+  } finally {
+    await sandbox.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-export function runEncodeBench(rows = 200_000, repeats = 3): EncodeFigures {
+export async function runEncodeBench(rows = 200_000, repeats = 3): Promise<EncodeFigures> {
   const pages = candidatePages(rows);
   const floors: number[] = [];
   const e2es: number[] = [];
@@ -91,14 +113,20 @@ export function runEncodeBench(rows = 200_000, repeats = 3): EncodeFigures {
     e2eRowsPerSec: Math.round(e2eRate),
     ratio: e2eRate / floorRate,
     parquetMB: bytes / 1e6,
-    chunkPeakRssMB: chunkPeakRss(),
+    chunkPeakRssMB: await chunkPeakRss(),
   };
 }
 
-if (process.argv.includes('--chunk-rss')) {
-  // Child mode: one chunk, then print peak RSS in MB. Pages are built before the baseline is taken
-  // so that the figure is the chunk's working set plus the runtime, as in a fetcher.
-  const pages = candidatePages(DEFAULT_CHUNK_ROWS);
-  endToEnd(pages);
+const childArgs = process.argv.indexOf('--chunk-rss');
+if (childArgs >= 0) {
+  // Child mode: one chunk through the real chunk step, then print peak RSS in MB.
+  const [url, apiKey, dir] = process.argv.slice(childArgs + 1) as [string, string, string];
+  const store = new FolderStore(dir);
+  const sent: unknown[] = [];
+  const result = await processChunk(
+    { client: new KomboClient({ baseUrl: url, apiKey }), store, catalog: new LocalCatalog(store), queue: { send: async (m) => void sent.push(m) } },
+    { runId: 'bench', snapshotDate: '2026-01-01', integrationId: BENCH_INTEGRATION, model: 'candidates', cursor: null, chunk: 0, totals: EMPTY_TOTALS },
+  );
+  if (result.totals.rows['candidates'] !== DEFAULT_CHUNK_ROWS) throw new Error(`chunk wrote ${result.totals.rows['candidates']} rows`);
   process.stdout.write(`${(process.resourceUsage().maxRSS / 1024).toFixed(0)}\n`);
 }

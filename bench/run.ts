@@ -6,8 +6,8 @@ import { runEncodeBench } from './encode.ts';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
-function encodeSection(): void {
-  const f = runEncodeBench();
+async function encodeSection(): Promise<void> {
+  const f = await runEncodeBench();
   console.log('## Encode throughput (200,000 sandbox candidates, median of 3)\n');
   console.log('| measure | value |');
   console.log('|---|---|');
@@ -20,4 +20,4 @@ function encodeSection(): void {
 }
 
 console.log(`# kombo-etl benchmark — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${process.platform}/${process.arch}\n`);
-encodeSection();
+await encodeSection();

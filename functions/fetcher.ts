@@ -96,4 +96,4 @@ async function lambdaHandler(event: SQSEvent, context: Context): Promise<SQSBatc
 
 export const handler = middy(lambdaHandler)
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics, { captureColdStartMetric: true }));
+  .use(logMetrics(metrics));

@@ -89,4 +89,4 @@ async function lambdaHandler(event: unknown, _context: Context): Promise<PlanRes
 
 export const handler = middy(lambdaHandler)
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .use(logMetrics(metrics, { captureColdStartMetric: true }));
+  .use(logMetrics(metrics));

@@ -15,19 +15,21 @@ import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AlreadyExistsException, CreatePartitionCommand, EntityNotFoundException, GlueClient, UpdatePartitionCommand } from '@aws-sdk/client-glue';
 import type { CreatePartitionCommandInput } from '@aws-sdk/client-glue';
-import { CreateBucketCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectsCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Message } from '@aws-sdk/client-sqs';
 import { ChangeMessageVisibilityCommand, CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunningSandbox, SandboxIntegrationData } from '../../cli/sandbox/index.ts';
 import { generateDataset, startSandbox } from '../../cli/sandbox/index.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import { ENV, parseFetcherEnv, parsePlannerEnv } from '../../shared/adapters/aws/env.ts';
-import { SCHEDULED_RUN, SCHEDULE_SOURCE, RUN_DEADLINE } from '../../shared/adapters/aws/events.ts';
+import { RUN_DEADLINE, SCHEDULED_RUN, SCHEDULE_SOURCE, parsePlannerEvent } from '../../shared/adapters/aws/events.ts';
+import { parseRegistry } from '../../shared/adapters/aws/registry.ts';
 import { GlueCatalog } from '../../shared/adapters/aws/glue-catalog.ts';
 import { API_KEY_PLACEHOLDER, CachedSecret } from '../../shared/adapters/aws/secret.ts';
 import { S3Store } from '../../shared/adapters/aws/s3-store.ts';
@@ -36,6 +38,7 @@ import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import type { ObjectStore, StreamMessage } from '../../shared/ports.ts';
 import { EMPTY_TOTALS } from '../../shared/ports.ts';
 import type { RunReport } from '../../shared/pipeline/state.ts';
+import { checkRunDeadline } from '../../shared/pipeline/watch.ts';
 import { decodeJson } from '../../shared/pipeline/state.ts';
 import { TABLES, tableByName } from '../../shared/tables.ts';
 import { runKeys, runPrefix } from '../../shared/warehouse/layout.ts';
@@ -109,7 +112,7 @@ describe.each([
     const bytes = Uint8Array.from([0, 1, 2, 250, 255]);
     await store.put('t/bytes.bin', bytes);
     await store.put('t/text.json', '{"a":"ü 🚀"}');
-    expect(await store.get('t/bytes.bin')).toEqual(bytes);
+    expect(new Uint8Array((await store.get('t/bytes.bin'))!)).toEqual(bytes);
     expect(dec(await store.get('t/text.json'))).toBe('{"a":"ü 🚀"}');
     await store.put('t/text.json', 'second');
     expect(dec(await store.get('t/text.json'))).toBe('second');
@@ -135,10 +138,10 @@ describe.each([
     expect(await store.list('nothing-here/')).toEqual([]);
   });
 
-  it('deletes keys in batches (more than one DeleteObjects request), ignoring missing ones', async () => {
-    const keys = Array.from({ length: 1_005 }, (_, i) => `d/${String(i).padStart(4, '0')}.json`);
+  it('deletes many keys at once (more than one S3 batch), ignoring missing ones', async () => {
+    const keys = Array.from({ length: 1_001 }, (_, i) => `d/${String(i).padStart(4, '0')}.json`);
     await Promise.all(keys.map((k) => store.put(k, '1')));
-    expect(await store.list('d/')).toHaveLength(1_005);
+    expect(await store.list('d/')).toHaveLength(1_001);
     await store.delete([...keys, 'd/never-written.json']);
     expect(await store.list('d/')).toEqual([]);
     await store.delete([]);
@@ -182,7 +185,10 @@ describe('S3Store specifics', () => {
 
   describe('putIfAbsent as an S3 conditional write (SDK-level mock)', () => {
     const client = new S3Client({ region: REGION, credentials: CREDENTIALS, endpoint: 'http://127.0.0.1:9' });
-    const mock = mockClient(client);
+    let mock: AwsClientStub<S3Client>;
+    beforeAll(() => {
+      mock = mockClient(client);
+    });
     const store = new S3Store({ client, bucket: 'b', prefix: 'w' });
     const s3Error = (status: number, name: string) => new S3ServiceException({ name, $fault: 'client', $metadata: { httpStatusCode: status }, message: name });
     afterAll(() => mock.restore());
@@ -202,6 +208,16 @@ describe('S3Store specifics', () => {
       mock.reset().on(PutObjectCommand).rejectsOnce(s3Error(409, 'ConditionalRequestConflict')).rejectsOnce(s3Error(412, 'PreconditionFailed'));
       expect(await store.putIfAbsent('_runs/r/_SUCCESS.json', '{}')).toBe(false);
       expect(mock.commandCalls(PutObjectCommand)).toHaveLength(2);
+    });
+
+    it('deletes in DeleteObjects batches of at most 1000 keys, and fails loudly on a per-key error', async () => {
+      mock.reset().on(DeleteObjectsCommand).resolves({});
+      await store.delete(Array.from({ length: 2_500 }, (_, i) => `k/${i}`));
+      const sizes = mock.commandCalls(DeleteObjectsCommand).map((c) => c.args[0].input.Delete!.Objects!.length);
+      expect(sizes).toEqual([1000, 1000, 500]);
+      expect(mock.commandCalls(DeleteObjectsCommand)[0]!.args[0].input.Delete!.Objects![0]).toEqual({ Key: 'w/k/0' });
+      mock.reset().on(DeleteObjectsCommand).resolves({ Errors: [{ Key: 'w/k/1', Code: 'AccessDenied', Message: 'denied' }] });
+      await expect(store.delete(['k/1'])).rejects.toThrow(/could not delete 1 of 1 objects, e\.g\. w\/k\/1: AccessDenied/);
     });
 
     it('rethrows anything else', async () => {
@@ -270,7 +286,10 @@ describe('SqsQueue on a fauxqs FIFO queue', () => {
 
 describe('GlueCatalog', () => {
   const client = new GlueClient({ region: REGION, credentials: CREDENTIALS, endpoint: 'http://127.0.0.1:9' });
-  const mock = mockClient(client);
+  let mock: AwsClientStub<GlueClient>;
+  beforeAll(() => {
+    mock = mockClient(client);
+  });
   const catalog = new GlueCatalog({ client, database: 'kombo_etl', bucket: 'wh', prefix: 'warehouse' });
   const candidates = tableByName('candidates')!;
   const prefix = runPrefix('candidates', '2026-11-20', 'greenhouse:AbC123', '20261120T020000Z-abc123');
@@ -311,7 +330,10 @@ describe('GlueCatalog', () => {
 
 describe('CachedSecret', () => {
   const client = new SecretsManagerClient({ region: REGION, credentials: CREDENTIALS, endpoint: 'http://127.0.0.1:9' });
-  const mock = mockClient(client);
+  let mock: AwsClientStub<SecretsManagerClient>;
+  beforeAll(() => {
+    mock = mockClient(client);
+  });
   afterAll(() => mock.restore());
 
   it('reads the secret once per container and reuses it; reads again after invalidate()', async () => {
@@ -329,9 +351,9 @@ describe('CachedSecret', () => {
     mock.reset().on(GetSecretValueCommand).resolves({ SecretString: '{"apiKey":" key-json "}' });
     const secret = new CachedSecret(client, 'arn:secret');
     expect(await secret.value()).toBe('key-json');
-    expect(JSON.stringify(secret)).not.toContain('key-json');
+    // Its own fields (the client aside) never show the key, e.g. when a logger prints the object.
     const { inspect } = await import('node:util');
-    expect(inspect(secret, { depth: 5, showHidden: true })).not.toContain('key-json');
+    expect(inspect(secret, { depth: 0 })).not.toContain('key-json');
   });
 
   it('says how to set the key while the secret still holds the placeholder, and retries the read next time', async () => {
@@ -362,13 +384,81 @@ describe('Lambda environment', () => {
   });
 });
 
+describe('planner input', () => {
+  const now = new Date('2026-11-23T10:00:00Z');
+
+  it('plans with every default for an empty manual invocation (aws lambda invoke --payload {})', () => {
+    expect(parsePlannerEvent({}, now)).toEqual({ kind: 'plan', at: now });
+  });
+
+  it('takes snapshot_date, integrations and models from a manual invocation, or from an EventBridge event detail', () => {
+    const override = { snapshot_date: '2026-11-01', integrations: ['greenhouse:AbC123', 'greenhouse:AbC123'], models: ['candidates'] };
+    expect(parsePlannerEvent(override, now)).toEqual({ kind: 'plan', at: now, snapshotDate: '2026-11-01', integrations: ['greenhouse:AbC123'], models: ['candidates'] });
+    const event = { 'detail-type': 'Manual Run', source: 'me', time: '2026-11-22T05:00:00Z', detail: { models: ['interviews'] } };
+    expect(parsePlannerEvent(event, now)).toEqual({ kind: 'plan', at: new Date('2026-11-22T05:00:00Z'), models: ['interviews'] });
+  });
+
+  it.each([
+    [{ snapshot_date: '2026-02-30' }, /snapshot_date: invalid snapshot date/],
+    [{ integrations: ['../../etc'] }, /integrations\.0: invalid integration id/],
+    [{ integrations: [] }, /integrations: must not be empty/],
+    [{ models: ['jobs'] }, /models\.0/],
+    [{ snapshotDate: '2026-11-01' }, /snapshotDate.*accepted: \{"snapshot_date"/],
+  ])('rejects %o with a message that says what is accepted', (input, error) => {
+    expect(() => parsePlannerEvent(input, now)).toThrow(error);
+  });
+});
+
+describe('integration registry parameter', () => {
+  it('reads a JSON list of integration ids, dropping repeats', () => {
+    expect(parseRegistry('/p', '["greenhouse:AbC123", "lever:XyZ789", "greenhouse:AbC123"]')).toEqual(['greenhouse:AbC123', 'lever:XyZ789']);
+    expect(parseRegistry('/p', '[]')).toEqual([]);
+  });
+
+  it.each([
+    ['greenhouse:AbC123', /SSM parameter \/p must hold a JSON list/],
+    ['{"ids": []}', /SSM parameter \/p must hold a JSON list of strings/],
+    ['["greenhouse:AbC123", "bad id"]', /SSM parameter \/p: invalid integration id "bad id"/],
+  ])('names the parameter when its value %s is wrong', (value, error) => {
+    expect(() => parseRegistry('/p', value)).toThrow(error);
+  });
+});
+
+describe('run deadline', () => {
+  const deadline = new Date('2026-11-21T08:00:00Z');
+  let store: FolderStore;
+  beforeAll(async () => {
+    store = new FolderStore(mkdtempSync(join(tmpdir(), 'kombo-watch-')));
+    await store.put('_runs/20261120T020000Z-aaaaaa/plan.json', '{}');
+    await store.put('_runs/20261120T020000Z-aaaaaa/_SUCCESS.json', '{}');
+    await store.put('_runs/20261121T020000Z-bbbbbb/plan.json', '{}');
+  });
+
+  it('is missed when the only run started in the last 24 hours has not finished, even if an older one has', async () => {
+    const v = await checkRunDeadline(store, deadline);
+    expect(v.status).toBe('missed');
+    expect(v.runs).toEqual([{ runId: '20261121T020000Z-bbbbbb', startedAt: new Date('2026-11-21T02:00:00Z'), progress: 'running' }]);
+  });
+
+  it('is met once that run has a completion marker, failed or not', async () => {
+    await store.put('_runs/20261121T020000Z-bbbbbb/_FAILED.json', '{}');
+    expect(await checkRunDeadline(store, deadline)).toMatchObject({ status: 'met', reason: 'run 20261121T020000Z-bbbbbb finished' });
+  });
+
+  it('is missed when no run started at all', async () => {
+    expect(await checkRunDeadline(store, new Date('2026-11-25T08:00:00Z'))).toMatchObject({ status: 'missed', reason: expect.stringMatching(/^no run started/) });
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // End to end: planner → SQS FIFO → fetcher chain → finish, against the sandbox with faults on
 
 describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS on fauxqs, Glue mocked)', () => {
   const DATE = '2026-11-20';
   const API_KEY = `kombo-e2e-${randomUUID()}`;
-  const [BIG, MID, REVOKED, EMPTY] = ['greenhouse:E2eBig0000000000000000001', 'lever:E2eMid00000000000000000002', 'workable:E2eRevoked000000000000003', 'teamtailor:E2eEmpty00000000000000004'];
+  // The sandbox wants Kombo's `<tool>:<24 alphanumerics>` ids.
+  const id24 = (tool: string, name: string) => `${tool}:${name.padEnd(24, '0')}`;
+  const [BIG, MID, REVOKED, EMPTY] = [id24('greenhouse', 'E2eBig'), id24('lever', 'E2eMid'), id24('workable', 'E2eRevoked'), id24('teamtailor', 'E2eEmpty')];
   const QUEUE = 'fetch.fifo';
   const queueArn = `arn:aws:sqs:${REGION}:000000000000:${QUEUE}`;
 
@@ -377,9 +467,10 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
   let db: Reader;
   let planner: (event: unknown, context: Context) => Promise<unknown>;
   let fetcher: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
-  const glue = mockClient(GlueClient);
-  const ssm = mockClient(SSMClient);
-  const secrets = mockClient(SecretsManagerClient);
+  // Every GlueClient, SSMClient and SecretsManagerClient the handlers create, mocked in beforeAll.
+  let glue: AwsClientStub<GlueClient>;
+  let ssm: AwsClientStub<SSMClient>;
+  let secrets: AwsClientStub<SecretsManagerClient>;
   const stdout: string[] = [];
   let runId: string;
   let warehouse: S3Store;
@@ -525,6 +616,9 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
     };
     for (const [k, v] of Object.entries(env)) vi.stubEnv(k, v);
 
+    glue = mockClient(GlueClient);
+    ssm = mockClient(SSMClient);
+    secrets = mockClient(SecretsManagerClient);
     ssm.on(GetParameterCommand, { Name: '/kombo-etl/integrations' }).resolves({ Parameter: { Value: JSON.stringify([BIG, MID, REVOKED, EMPTY]) } });
     secrets.on(GetSecretValueCommand).resolves({ SecretString: API_KEY });
     warehouse = new S3Store({ client: s3, bucket: BUCKET, prefix: 'warehouse' });
@@ -604,14 +698,14 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
   afterAll(async () => {
     db?.close();
     await sandbox?.close();
-    glue.restore();
-    ssm.restore();
-    secrets.restore();
+    glue?.restore();
+    ssm?.restore();
+    secrets?.restore();
     vi.unstubAllEnvs();
   });
 
   const integration = (id: string) => sandbox.dataset.integrations.find((i) => i.id === id)!;
-  const parquet = (table: string) => `read_parquet('${localCopy}/warehouse/${table}/**/*.parquet', hive_partitioning = true, hive_types = {'snapshot_date': DATE, 'integration_id': VARCHAR})`;
+  const parquet = (table: string) => `read_parquet('${localCopy}/${table}/**/*.parquet', hive_partitioning = true, hive_types = {'snapshot_date': DATE, 'integration_id': VARCHAR})`;
 
   async function warehouseRows(table: string, integrationId: string): Promise<Record<string, unknown>[]> {
     const cols = await db.all(`DESCRIBE SELECT * FROM ${parquet(table)}`);
@@ -680,6 +774,11 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
       expect(r.DatabaseName).toBe('kombo_etl');
       expect(r.PartitionInput!.StorageDescriptor!.Location).toBe(`s3://${BUCKET}/warehouse/${runPrefix(r.TableName!, date!, id!, runId)}`);
     }
+    // The late copy of the last interviews chunk finished its stream again: the partitions were
+    // repointed (UpdatePartition after AlreadyExists) at the same folder.
+    const updates = glue.commandCalls(UpdatePartitionCommand).map((c) => c.args[0].input);
+    expect(updates.map((u) => u.TableName).sort()).toEqual(['interview_users', 'interviews']);
+    for (const u of updates) expect(u.PartitionInput!.StorageDescriptor!.Location).toBe(`s3://${BUCKET}/warehouse/${runPrefix(u.TableName!, DATE, BIG, runId)}`);
   });
 
   it('no part file of a stream appeared after its partition was registered', async () => {
@@ -702,7 +801,8 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
   });
 
   it('read the API key once per container, and never wrote it to a log line', () => {
-    expect(secrets.commandCalls(GetSecretValueCommand).length).toBeLessThanOrEqual(2);
+    // Two containers here (the planner module and the fetcher module), one read each.
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
     const logs = stdout.join('');
     expect(logs).toContain('run planned');
     expect(logs).not.toContain(API_KEY);

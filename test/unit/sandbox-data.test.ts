@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SandboxIntegrationData, SandboxIntegrationSpec } from '../../cli/sandbox/index.ts';
+import { sortById } from '../../cli/sandbox/data.ts';
 import { DEFAULT_SANDBOX_INTEGRATIONS, DEFAULT_SANDBOX_SEED, generateDataset } from '../../cli/sandbox/index.ts';
 
 type Rec = Record<string, unknown>;
@@ -315,6 +316,18 @@ describe('generateDataset: the largest integration', () => {
       expect(share).toBeGreaterThan(0.01);
       expect(share).toBeLessThan(0.07);
     }
+  });
+});
+
+describe('sortById', () => {
+  it.each([
+    ['shared prefixes and different lengths', ['abcdZ', 'abcd', 'b', 'abcdA', '', 'ABCD', 'abc', '0abcd']],
+    ['non-ASCII ids (fallback path)', ['é', 'e', 'z', 'Ｇ', 'a']],
+  ])('orders by UTF-16 code units with %s', (_label, list) => {
+    const records = list.map((id, position) => ({ id, position }));
+    expect(sortById(records).map((r) => r.id)).toEqual([...list].sort());
+    // The input is left alone.
+    expect(records.map((r) => r.id)).toEqual(list);
   });
 });
 
