@@ -59,7 +59,7 @@ export function encodeParquet(buffer: TableBuffer, meta: FileMeta): Uint8Array {
     return { name: col.name, data };
   });
   const writer = new ByteWriter();
-  parquetWrite({
+  const pending = parquetWrite({
     writer,
     columnData,
     schema: parquetSchema(table),
@@ -68,5 +68,7 @@ export function encodeParquet(buffer: TableBuffer, meta: FileMeta): Uint8Array {
     // so pruning stays exact while footers stay small.
     createdBy: 'kombo-etl',
   });
+  // The writer only goes asynchronous with async compressors, which we never pass.
+  if (pending) throw new Error('hyparquet-writer returned a promise: an asynchronous compressor is configured');
   return new Uint8Array(writer.getBuffer());
 }
