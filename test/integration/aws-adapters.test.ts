@@ -756,6 +756,9 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
     expect(processed.get(`${BIG}/applications/1`)).toBe(2);
     const redone = [...processed.entries()].filter(([k, n]) => k.startsWith(`${BIG}/interviews/`) && n === 2);
     expect(redone).toHaveLength(1);
+    // Each duplicate re-sent its continuation with the same deduplication id, which the FIFO queue
+    // dropped: apart from the three duplicated chunks, every chunk ran exactly once.
+    expect([...processed.values()].filter((n) => n !== 1)).toEqual([2, 2, 2]);
     for (const table of ['candidates', 'applications', 'interviews']) {
       const [r] = await db.all(`SELECT count(*)::INT AS n, count(DISTINCT id)::INT AS ids, count(DISTINCT _run_id)::INT AS runs FROM ${parquet(table)}`);
       expect(r!['n'], table).toBe(r!['ids']);

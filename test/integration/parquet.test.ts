@@ -44,9 +44,14 @@ describe('Parquet files, read back by DuckDB', () => {
     expect(rows[0]!['n']).toBe(N / 4);
   });
 
-  it('string statistics are in byte order', async () => {
+  it('string statistics are in byte order (the emoji is the maximum, not the fullwidth letters)', async () => {
     const rows = await db.all(`SELECT stats_min_value AS lo, stats_max_value AS hi FROM parquet_metadata('${file}') WHERE path_in_schema = 'title'`);
-    for (const r of rows) expect(r['hi']).toBe(ROCKET);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) {
+      // Max may be truncated (and rounded up), so compare its start.
+      expect(String(r['hi']).startsWith('🚀')).toBe(true);
+      expect(r['lo']).toBe('Engineer');
+    }
   });
 
   it('writes contract types: INT64 TIMESTAMP(MILLIS, UTC), BOOLEAN, INT32, UTF-8; never INT96', async () => {
