@@ -10,11 +10,19 @@ import { queryCommand } from './commands/query.ts';
 import type { QueryFormat } from './commands/query.ts';
 import { demoCommand } from './commands/demo.ts';
 import { sandboxCommand } from './commands/sandbox.ts';
+import { retryCommand } from './commands/retry.ts';
+import { reportCommand } from './commands/report.ts';
 
 const rate = (name: string) => (v: string) => {
   const n = Number(v);
   if (!(n >= 0 && n <= 1)) throw new InvalidArgumentError(`${name} must be a number from 0 to 1`);
   return n;
+};
+const asOfDate = (v: string) => {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`)) || new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) !== v) {
+    throw new InvalidArgumentError('expected a date like 2025-06-01');
+  }
+  return v;
 };
 const nonNegativeInt = (v: string) => {
   const n = Number(v);
@@ -35,9 +43,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--api-key <key>', 'Kombo API key (env KOMBO_API_KEY); none: use the built-in sandbox')
     .option('--integrations <ids>', 'comma-separated integration ids (env KOMBO_INTEGRATION_IDS)')
     .option('--warehouse <dir>', 'warehouse folder', DEFAULT_WAREHOUSE)
-    .option('--snapshot-date <YYYY-MM-DD>', 'snapshot date (default: today, UTC)')
+    .option('--snapshot-date <YYYY-MM-DD>', 'snapshot date (default: today, UTC; with --as-of: that date)')
     .option('--models <list>', 'comma-separated: candidates,applications,interviews')
     .option('--concurrency <n>', 'streams fetched at once', String(DEFAULT_CONCURRENCY))
+    .option('--pii-mode <mode>', 'names, emails, phone numbers: keep, hash or drop (env KOMBO_PII_MODE; default keep)')
+    .option('--pii-salt <salt>', 'secret salt for --pii-mode hash (env KOMBO_PII_SALT)')
+    .option('--as-of <YYYY-MM-DD>', 'built-in sandbox only: serve its simulated company as of the end of that day')
     .action(async (opts: Record<string, string | undefined>) => {
       const config = parseSyncConfig(opts);
       const { exitCode } = await syncCommand(config);
@@ -45,8 +56,25 @@ export function buildProgram(setExit: (code: number) => void): Command {
     });
 
   program
+    .command('retry')
+    .description("re-run only a finished run's failed streams, into the same run and snapshot")
+    .requiredOption('--run-id <id>', 'the run to retry (see `_runs/` in the warehouse)')
+    .option('--api-url <url>', 'Kombo base URL (env KOMBO_API_URL; default the EU endpoint)')
+    .option('--api-key <key>', 'Kombo API key (env KOMBO_API_KEY); none: use the built-in sandbox')
+    .option('--warehouse <dir>', 'warehouse folder', DEFAULT_WAREHOUSE)
+    .option('--concurrency <n>', 'streams fetched at once', String(DEFAULT_CONCURRENCY))
+    .option('--pii-mode <mode>', 'as for sync: use the run\'s mode (env KOMBO_PII_MODE; default keep)')
+    .option('--pii-salt <salt>', 'secret salt for --pii-mode hash (env KOMBO_PII_SALT)')
+    .action(async (opts: Record<string, string | undefined> & { runId: string }) => {
+      // The same parsing as sync (API key, URL, warehouse, PII); integrations come from the run's plan.
+      const config = parseSyncConfig({ ...opts, integrations: undefined });
+      const { exitCode } = await retryCommand(opts.runId, config);
+      setExit(exitCode);
+    });
+
+  program
     .command('query')
-    .description('run SQL with DuckDB over the warehouse (one view per table)')
+    .description('run SQL with DuckDB over the warehouse (one view per table, and the analytics views)')
     .argument('<sql>', 'any SQL DuckDB accepts, COPY … TO included')
     .option('--warehouse <dir>', 'warehouse folder', DEFAULT_WAREHOUSE)
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'csv', 'json']).default('table'))
@@ -64,19 +92,35 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--rate-5xx <p>', 'share of requests answered 5xx', rate('--rate-5xx'))
     .option('--rate-reset <p>', 'share of responses cut mid-body', rate('--rate-reset'))
     .option('--latency-ms <n>', 'added latency per request', nonNegativeInt)
-    .action(async (opts: { port: number; seed?: number; rate429?: number; retryAfter?: number; rate5xx?: number; rateReset?: number; latencyMs?: number }) => {
-      await sandboxCommand(opts.port, opts.seed, {
-        ...(opts.rate429 !== undefined && { rate429: opts.rate429 }),
-        ...(opts.retryAfter !== undefined && { retryAfterSeconds: opts.retryAfter }),
-        ...(opts.rate5xx !== undefined && { rate5xx: opts.rate5xx }),
-        ...(opts.rateReset !== undefined && { rateReset: opts.rateReset }),
-        ...(opts.latencyMs !== undefined && { latencyMs: opts.latencyMs }),
-      });
+    .option('--as-of <YYYY-MM-DD>', 'serve the simulated company as of the end of that day instead of the static dataset', asOfDate)
+    .action(async (opts: { port: number; seed?: number; rate429?: number; retryAfter?: number; rate5xx?: number; rateReset?: number; latencyMs?: number; asOf?: string }) => {
+      await sandboxCommand(
+        opts.port,
+        opts.seed,
+        {
+          ...(opts.rate429 !== undefined && { rate429: opts.rate429 }),
+          ...(opts.retryAfter !== undefined && { retryAfterSeconds: opts.retryAfter }),
+          ...(opts.rate5xx !== undefined && { rate5xx: opts.rate5xx }),
+          ...(opts.rateReset !== undefined && { rateReset: opts.rateReset }),
+          ...(opts.latencyMs !== undefined && { latencyMs: opts.latencyMs }),
+        },
+        process.stdout,
+        { ...(opts.asOf !== undefined && { asOf: opts.asOf }) },
+      );
+    });
+
+  program
+    .command('report')
+    .description('write the hiring report: one self-contained HTML file (funnels, days in stage, time to hire, interviewer load)')
+    .option('--warehouse <dir>', 'warehouse folder', DEFAULT_WAREHOUSE)
+    .option('--out <file>', 'where to write it (default: <warehouse>/report.html)')
+    .action(async (opts: { warehouse: string; out?: string }) => {
+      await reportCommand(opts.warehouse, opts.out);
     });
 
   program
     .command('demo')
-    .description('what `npm start` runs: sync the sandbox, then print a first summary from DuckDB')
+    .description('what `npm start` runs: 14 simulated days of the sandbox, one snapshot each, then the funnel and the report')
     .option('--warehouse <dir>', 'warehouse folder', DEFAULT_WAREHOUSE)
     .action(async (opts: { warehouse: string }) => {
       setExit(await demoCommand(opts.warehouse));

@@ -73,7 +73,9 @@ async function recordHandler(record: SQSRecord): Promise<void> {
   let msg: StreamMessage | undefined;
   try {
     msg = parseStreamMessage(record.body);
-    const result = await processChunk({ client: await kombo(), store, queue, catalog, limits: env.chunk }, msg);
+    // From the cached secret read; a missing salt for "hash" fails the chunk with how to set it.
+    const pii = await apiKey.piiOptions(env.piiMode);
+    const result = await processChunk({ client: await kombo(), store, queue, catalog, limits: env.chunk, pii }, msg);
     recordResult(msg, result);
   } catch (err) {
     // A rejected key may be corrected in the secret before the retry.

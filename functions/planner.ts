@@ -1,7 +1,8 @@
 /**
  * planner Lambda: invoked nightly by the schedule, at the deadline by the deadline schedule, or by
- * hand with `{snapshot_date?, integrations?, models?}`. Plans a run (checks every integration,
- * writes the plan, sends one message per stream), or checks that a run finished in time.
+ * hand with `{snapshot_date?, integrations?, models?}` or `{retry_run_id}`. Plans a run (checks every
+ * integration, writes the plan, sends one message per stream), checks that a run finished in time,
+ * or sends the failed streams of a finished run again.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -14,9 +15,11 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { RunFatalError } from '../shared/errors.ts';
-import type { DeadlineCheckEvent, PlanRequestEvent } from '../shared/adapters/aws/index.ts';
+import type { DeadlineCheckEvent, PlanRequestEvent, RetryRunEvent } from '../shared/adapters/aws/index.ts';
 import { CachedSecret, S3Store, SqsQueue, komboClientFromSecret, parsePlannerEnv, parsePlannerEvent, readIntegrationRegistry } from '../shared/adapters/aws/index.ts';
 import { planRun } from '../shared/pipeline/plan.ts';
+import type { RetryPlan } from '../shared/pipeline/retry.ts';
+import { retryFailedStreams } from '../shared/pipeline/retry.ts';
 import type { StreamStatus } from '../shared/pipeline/state.ts';
 import type { DeadlineVerdict } from '../shared/pipeline/watch.ts';
 import { checkRunDeadline } from '../shared/pipeline/watch.ts';
@@ -73,6 +76,22 @@ async function plan(req: PlanRequestEvent): Promise<PlanResult> {
   return { kind: 'plan', runId, snapshotDate, streams, runState: store.locate(runKeys.prefix(runId)) };
 }
 
+/** What a retry invocation returns: the streams sent again (none when the run had no failed stream). */
+export interface RetryResult extends RetryPlan {
+  readonly kind: 'retry';
+  /** Where the run's state is written. */
+  readonly runState: string;
+}
+
+async function retry(req: RetryRunEvent): Promise<RetryResult> {
+  const result = await retryFailedStreams({ store, queue }, req.runId);
+  metrics.addMetric('StreamsRetried', MetricUnit.Count, result.streams.length);
+  const details = { runId: result.runId, snapshotDate: result.snapshotDate, streams: result.streams.map((s) => ({ integrationId: s.integrationId, model: s.model, code: s.code })) };
+  if (result.streams.length === 0) logger.info('retry: the run has no failed stream, nothing sent', details);
+  else logger.info('retry: failed streams sent again', details);
+  return { kind: 'retry', ...result, runState: store.locate(runKeys.prefix(result.runId)) };
+}
+
 async function checkDeadline(req: DeadlineCheckEvent): Promise<{ kind: 'deadline' } & DeadlineVerdict> {
   const verdict = await checkRunDeadline(store, req.at);
   metrics.addMetric('RunsOverdue', MetricUnit.Count, verdict.status === 'missed' ? 1 : 0);
@@ -82,9 +101,11 @@ async function checkDeadline(req: DeadlineCheckEvent): Promise<{ kind: 'deadline
   return { kind: 'deadline', ...verdict };
 }
 
-async function lambdaHandler(event: unknown, _context: Context): Promise<PlanResult | ({ kind: 'deadline' } & DeadlineVerdict)> {
+async function lambdaHandler(event: unknown, _context: Context): Promise<PlanResult | RetryResult | ({ kind: 'deadline' } & DeadlineVerdict)> {
   const req = parsePlannerEvent(event, new Date());
-  return req.kind === 'deadline' ? checkDeadline(req) : plan(req);
+  if (req.kind === 'deadline') return checkDeadline(req);
+  if (req.kind === 'retry') return retry(req);
+  return plan(req);
 }
 
 export const handler = middy(lambdaHandler)

@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { DEFAULT_CONCURRENCY } from '../shared/config.ts';
 import { ConfigError, errorMessage } from '../shared/errors.ts';
+import type { PiiMode } from '../shared/flatten.ts';
+import { DEFAULT_PII_MODE, PII_MODES } from '../shared/flatten.ts';
 import { KOMBO_EU_URL, KOMBO_US_URL } from '../shared/kombo/client.ts';
 import { DEFAULT_WAREHOUSE_PREFIX } from '../shared/adapters/aws/env.ts';
 import { assertIntegrationId } from '../shared/warehouse/layout.ts';
@@ -53,6 +55,8 @@ export interface EtlConfig {
   readonly athenaBytesScannedCutoffGb: number;
   readonly warehousePrefix: string;
   readonly logRetentionDays: (typeof LOG_RETENTION_VALUES)[number];
+  /** Personal-data columns: keep (default), hash (salt in the API key secret) or drop. */
+  readonly piiMode: PiiMode;
 }
 
 /** The context keys, as typed on the command line: `npx cdk deploy -c fetcherMaxConcurrency=8`. */
@@ -70,6 +74,7 @@ export const CONTEXT_KEYS = [
   'athenaBytesScannedCutoffGb',
   'warehousePrefix',
   'logRetentionDays',
+  'piiMode',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -148,6 +153,12 @@ const SCHEMA = z.object({
   logRetentionDays: int(1, 3653)
     .refine((d) => (LOG_RETENTION_VALUES as readonly number[]).includes(d), `one of ${LOG_RETENTION_VALUES.join(', ')}`)
     .default(DEFAULT_LOG_RETENTION_DAYS),
+  piiMode: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((m) => (PII_MODES as readonly string[]).includes(m), `expected one of ${PII_MODES.join(', ')}`)
+    .default(DEFAULT_PII_MODE),
 });
 
 /** Read and validate the configuration; `get` is `(key) => app.node.tryGetContext(key)`. */
@@ -166,5 +177,6 @@ export function parseConfig(get: (key: ContextKey) => unknown): EtlConfig {
     komboApiUrl: KOMBO_ENDPOINTS[c.komboRegion],
     alarmEmail: c.alarmEmail,
     logRetentionDays: c.logRetentionDays as EtlConfig['logRetentionDays'],
+    piiMode: c.piiMode as PiiMode,
   };
 }

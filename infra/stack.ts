@@ -62,6 +62,7 @@ export class KomboEtlStack extends Stack {
       runDeadline: c.runDeadline,
       timezone: c.timezone,
       fetcherMaxConcurrency: c.fetcherMaxConcurrency,
+      piiMode: c.piiMode,
       logRetention: c.logRetentionDays,
       serviceName,
       destroyData: c.destroyData,
@@ -88,13 +89,17 @@ export class KomboEtlStack extends Stack {
     out('WarehouseUri', s3Uri(this.storage.warehouse.bucketName, c.warehousePrefix), 'Root of the warehouse (tables and _runs/)');
     out('AthenaResultsBucket', this.storage.athenaResults.bucketName, 'Bucket of Athena query results');
     out('ApiKeySecretArn', p.apiKey.secretArn, 'Secrets Manager secret holding the Kombo API key');
-    out('SetApiKeyCommand', `aws secretsmanager put-secret-value ${region} --secret-id ${p.apiKey.secretArn} --secret-string "$KOMBO_API_KEY"`, 'Put the Kombo API key into the secret');
+    // With piiMode hash the secret also carries the salt: JSON {"apiKey", "piiSalt"}.
+    const secretString = c.piiMode === 'hash' ? `"{\\"apiKey\\":\\"$KOMBO_API_KEY\\",\\"piiSalt\\":\\"$KOMBO_PII_SALT\\"}"` : '"$KOMBO_API_KEY"';
+    const secretWhat = c.piiMode === 'hash' ? 'the Kombo API key and the PII salt (16+ characters)' : 'the Kombo API key';
+    out('SetApiKeyCommand', `aws secretsmanager put-secret-value ${region} --secret-id ${p.apiKey.secretArn} --secret-string ${secretString}`, `Put ${secretWhat} into the secret`);
     out('IntegrationRegistryParameter', p.registry.parameterName, 'SSM parameter: JSON list of the integration ids synced nightly');
     out('SetIntegrationsCommand', `aws ssm put-parameter ${region} --overwrite --name ${p.registry.parameterName} --value '["greenhouse:AbC123","lever:XyZ789"]'`, 'Replace the list of integrations (no redeploy needed)');
     out('GlueDatabase', databaseName, 'Glue database with one table per warehouse table');
     out('AthenaWorkGroup', this.catalog.workGroup.name, 'Athena workgroup to query the warehouse with');
     out('PlannerFunction', p.planner.function.functionName, 'Planner Lambda (invoke it to start a run)');
     out('StartRunCommand', `aws lambda invoke ${region} --function-name ${p.planner.function.functionName} --cli-binary-format raw-in-base64-out --payload '{}' /dev/stdout`, 'Start a run now; the payload may set snapshot_date, integrations and models');
+    out('RetryRunCommand', `aws lambda invoke ${region} --function-name ${p.planner.function.functionName} --cli-binary-format raw-in-base64-out --payload '{"retry_run_id":"<run_id>"}' /dev/stdout`, 'Send the failed streams of a finished run (id from _runs/) again, into the same run');
     out('FetcherLogGroup', p.fetcher.logGroup.logGroupName, 'Logs of the fetcher (one line per chunk and per stream end)');
     out('FetchQueueUrl', p.queue.queueUrl, 'FIFO queue of stream chunks');
     out('DeadLetterQueueUrl', p.deadLetterQueue.queueUrl, 'Chunks that failed every attempt');

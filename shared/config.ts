@@ -7,6 +7,8 @@ import { z } from 'zod';
 import { ConfigError } from './errors.ts';
 import { KOMBO_EU_URL } from './kombo/client.ts';
 import type { ModelName } from './tables.ts';
+import type { PiiMode, PiiOptions } from './flatten.ts';
+import { DEFAULT_PII_MODE, PII_MODES } from './flatten.ts';
 import { MODELS, isModelName } from './tables.ts';
 import { assertIntegrationId, assertSnapshotDate, todayUtc } from './warehouse/layout.ts';
 
@@ -23,6 +25,9 @@ export interface SyncInput {
   readonly snapshotDate?: string;
   readonly models?: string;
   readonly concurrency?: string;
+  readonly asOf?: string;
+  readonly piiMode?: string;
+  readonly piiSalt?: string;
 }
 
 export interface SyncConfig {
@@ -37,7 +42,29 @@ export interface SyncConfig {
   readonly concurrency: number;
   /** True when the API URL came from a flag or the environment rather than the default. */
   readonly apiUrlGiven: boolean;
+  /** Personal-data columns: kept (default), hashed with a salt, or dropped. */
+  readonly pii: PiiOptions;
+  /** Built-in sandbox only: serve its simulated company as of the end of this day (`YYYY-MM-DD`). */
+  readonly asOf?: string;
 }
+
+/** `--pii-mode` / `KOMBO_PII_MODE` and `--pii-salt` / `KOMBO_PII_SALT`: hash needs a salt of 16+ characters. */
+export function parsePiiOptions(input: Pick<SyncInput, 'piiMode' | 'piiSalt'>, env: NodeJS.ProcessEnv = process.env): PiiOptions {
+  const mode = input.piiMode?.trim() || env['KOMBO_PII_MODE']?.trim() || DEFAULT_PII_MODE;
+  if (!(PII_MODES as readonly string[]).includes(mode)) {
+    throw new ConfigError(`--pii-mode / KOMBO_PII_MODE: expected ${PII_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
+  }
+  if (mode !== 'hash') return { mode: mode as PiiMode };
+  const salt = input.piiSalt?.trim() || env['KOMBO_PII_SALT']?.trim();
+  // The salt is a secret: never echo it back.
+  if (salt === undefined || salt.length < MIN_PII_SALT_LENGTH) {
+    throw new ConfigError(`--pii-salt / KOMBO_PII_SALT: piiMode "hash" needs a secret salt of at least ${MIN_PII_SALT_LENGTH} characters`);
+  }
+  return { mode: 'hash', salt };
+}
+
+/** Shortest salt accepted: a short salt makes hashed emails guessable. */
+export const MIN_PII_SALT_LENGTH = 16;
 
 const splitList = (s: string) =>
   s
@@ -77,7 +104,17 @@ export function parseSyncConfig(input: SyncInput, env: NodeJS.ProcessEnv = proce
     );
   }
 
-  const snapshotDate = input.snapshotDate ?? todayUtc(now);
+  const asOf = input.asOf?.trim() || undefined;
+  if (asOf !== undefined) {
+    if (apiKey !== undefined) throw new ConfigError('--as-of: only for the built-in sandbox (no API key); Kombo serves today\'s data');
+    try {
+      assertSnapshotDate(asOf);
+    } catch (err) {
+      throw new ConfigError(`--as-of: ${(err as Error).message}`);
+    }
+  }
+  // Syncing the simulated sandbox day by day: the snapshot is the simulated day unless told otherwise.
+  const snapshotDate = input.snapshotDate ?? asOf ?? todayUtc(now);
   try {
     assertSnapshotDate(snapshotDate);
   } catch (err) {
@@ -104,5 +141,7 @@ export function parseSyncConfig(input: SyncInput, env: NodeJS.ProcessEnv = proce
     models: models as ModelName[],
     concurrency,
     apiUrlGiven: apiUrlRaw !== undefined,
+    pii: parsePiiOptions(input, env),
+    ...(asOf !== undefined && { asOf }),
   };
 }

@@ -44,8 +44,12 @@ export class TransientError extends KomboEtlError {
 export class RetriesExhaustedError extends KomboEtlError {
   readonly kind = 'integration-fatal' as const;
   readonly attempts: number;
-  constructor(last: TransientError, attempts: number) {
-    super(`gave up after ${attempts} attempts: ${last.message}`, last.code, last.location, { cause: last });
+  /** Whose budget ran out: the request's (default) or the whole stream's. */
+  readonly budget: 'request' | 'stream';
+  constructor(last: TransientError, attempts: number, budget: 'the request' | 'the stream' = 'the request') {
+    const what = budget === 'the stream' ? `the stream's retry budget is spent (last request: ${attempts} attempts)` : `gave up after ${attempts} attempts`;
+    super(`${what}: ${last.message}`, last.code, last.location, { cause: last });
+    this.budget = budget === 'the stream' ? 'stream' : 'request';
     this.attempts = attempts;
   }
 }

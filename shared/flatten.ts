@@ -3,7 +3,8 @@
  * Columnar from the start, because that is what the Parquet writer takes and it avoids building
  * one object per row.
  */
-import type { ColumnDef, ModelName, TableDef } from './tables.ts';
+import { createHash } from 'node:crypto';
+import type { ColumnDef, ModelName, PiiKind, TableDef } from './tables.ts';
 import { tablesForModel } from './tables.ts';
 
 /** A cell value after flattening. Timestamps are epoch milliseconds. */
@@ -39,8 +40,42 @@ function getPath(obj: unknown, path: readonly string[]): unknown {
   return cur;
 }
 
+/** What to store in the columns marked as personal data ({@link ColumnDef.pii}). */
+export type PiiMode = 'keep' | 'hash' | 'drop';
+export const PII_MODES: readonly PiiMode[] = ['keep', 'hash', 'drop'];
+export const DEFAULT_PII_MODE: PiiMode = 'keep';
+
+export interface PiiOptions {
+  readonly mode: PiiMode;
+  /** Required for `hash`: without a secret salt, a hash of an email address is as good as the address. */
+  readonly salt?: string;
+}
+
+/** The form hashed, so that the same person hashes alike across integrations and runs. */
+function normalisePii(kind: PiiKind, value: string): string {
+  if (kind === 'email') return value.trim().toLowerCase();
+  if (kind === 'phone') return value.replace(/[^\d+]/g, '');
+  return value.trim();
+}
+
+/** Salted SHA-256 as lowercase hex: `sha256(salt || 0x00 || normalised value)`. */
+export function hashPii(kind: PiiKind, value: string, salt: string): string {
+  return createHash('sha256').update(salt, 'utf8').update('\0').update(normalisePii(kind, value), 'utf8').digest('hex');
+}
+
+function protect(cell: Cell, col: ColumnDef, pii: PiiOptions | undefined): Cell {
+  if (col.pii === undefined || pii === undefined || pii.mode === 'keep' || cell === null) return cell;
+  // Raw ATS payloads repeat every personal field in unknown shapes: they can only be dropped.
+  if (pii.mode === 'drop' || col.pii === 'raw') return null;
+  return hashPii(col.pii, String(cell), pii.salt ?? '');
+}
+
 /** Convert one source value to its cell. Input has passed the page schema, so types are known good. */
-function toCell(value: unknown, col: ColumnDef): Cell {
+function toCell(value: unknown, col: ColumnDef, pii?: PiiOptions): Cell {
+  return protect(rawCell(value, col), col, pii);
+}
+
+function rawCell(value: unknown, col: ColumnDef): Cell {
   if (value === undefined || value === null) return null;
   switch (col.type) {
     case 'json':
@@ -55,7 +90,8 @@ function toCell(value: unknown, col: ColumnDef): Cell {
 }
 
 /** Append records (already validated) to the buffers of their model. */
-export function flattenInto(buffers: readonly TableBuffer[], records: readonly KomboRecord[]): void {
+export function flattenInto(buffers: readonly TableBuffer[], records: readonly KomboRecord[], pii?: PiiOptions): void {
+  if (pii?.mode === 'hash' && !pii.salt) throw new Error('piiMode "hash" needs a salt');
   for (const buf of buffers) {
     const cols = dataColumns(buf.table);
     const arrayField = buf.table.arrayField;
@@ -64,7 +100,7 @@ export function flattenInto(buffers: readonly TableBuffer[], records: readonly K
         for (let c = 0; c < cols.length; c++) {
           const col = cols[c]!;
           const src = col.source;
-          buf.columns[c]!.push(src.kind === 'field' ? toCell(getPath(record, src.path), col) : null);
+          buf.columns[c]!.push(src.kind === 'field' ? toCell(getPath(record, src.path), col, pii) : null);
         }
         buf.rowCount++;
       }
@@ -82,7 +118,7 @@ export function flattenInto(buffers: readonly TableBuffer[], records: readonly K
           let cell: Cell;
           if (src.kind === 'parent-id') cell = parentId;
           else if (src.kind === 'position') cell = i;
-          else if (src.kind === 'field') cell = toCell(getPath(element, src.path), col);
+          else if (src.kind === 'field') cell = toCell(getPath(element, src.path), col, pii);
           else cell = null;
           buf.columns[c]!.push(cell);
         }

@@ -32,6 +32,11 @@ export interface StreamMessage {
   readonly chunk: number;
   /** Totals of the chunks before this one. */
   readonly totals: StreamTotals;
+  /**
+   * How often the stream restarted from its first page because Kombo rejected its cursor (absent:
+   * never). A restarted chain keeps counting chunks up, so its files and deduplication ids are new.
+   */
+  readonly restarts?: number;
 }
 
 export interface StreamTotals {
@@ -42,6 +47,8 @@ export interface StreamTotals {
   /** Rows written per table. */
   readonly rows: Readonly<Record<string, number>>;
   readonly files: number;
+  /** Records dropped because an earlier page of the stream had already returned them. */
+  readonly duplicates?: number;
 }
 
 export const EMPTY_TOTALS: StreamTotals = { pages: 0, requests: 0, retries: 0, throttles: 0, rows: {}, files: 0 };

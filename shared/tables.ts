@@ -21,10 +21,19 @@ export type ColumnSource =
   /** Added by the pipeline: `_run_id`, `_synced_at`. */
   | { readonly kind: 'meta' };
 
+/**
+ * Personal data a column holds, for `piiMode`: names, email addresses, phone numbers and social
+ * handles are hashed or dropped; `raw` columns (the ATS's own payload, which repeats all of them)
+ * can only be dropped.
+ */
+export type PiiKind = 'name' | 'email' | 'phone' | 'handle' | 'raw';
+
 export interface ColumnDef {
   readonly name: string;
   readonly type: ColumnType;
   readonly source: ColumnSource;
+  /** Set on columns holding personal data (see {@link PiiKind}). */
+  readonly pii?: PiiKind;
 }
 
 export interface TableDef {
@@ -47,6 +56,9 @@ const field = (name: string, type: ColumnType = 'string', path: readonly string[
 /** A nested object's fields, joined with `_`: `location.city` → `location_city`. */
 const nested = (object: string, fields: readonly string[], type: ColumnType = 'string'): ColumnDef[] =>
   fields.map((f) => field(`${object}_${f}`, type, [object, f]));
+
+/** Mark a column as personal data. */
+const pii = (col: ColumnDef, kind: PiiKind): ColumnDef => ({ ...col, pii: kind });
 
 const parentId = (name: string): ColumnDef => ({ name, type: 'string', source: { kind: 'parent-id' } });
 const position: ColumnDef = { name: 'position', type: 'int32', source: { kind: 'position' } };
@@ -71,8 +83,8 @@ export const TABLES: readonly TableDef[] = (
     columns: [
       field('id'),
       field('remote_id'),
-      field('first_name'),
-      field('last_name'),
+      pii(field('first_name'), 'name'),
+      pii(field('last_name'), 'name'),
       field('company'),
       field('title'),
       field('confidential', 'boolean'),
@@ -82,7 +94,7 @@ export const TABLES: readonly TableDef[] = (
       field('integration_fields', 'json'),
       field('remote_created_at', 'timestamp'),
       field('remote_updated_at', 'timestamp'),
-      field('remote_data', 'json'),
+      pii(field('remote_data', 'json'), 'raw'),
       field('changed_at', 'timestamp'),
       field('remote_deleted_at', 'timestamp'),
     ],
@@ -92,21 +104,21 @@ export const TABLES: readonly TableDef[] = (
     model: 'candidates',
     grain: "one row per email address of a candidate (candidates[].email_addresses)",
     arrayField: 'email_addresses',
-    columns: [parentId('candidate_id'), position, field('email_address'), field('type')],
+    columns: [parentId('candidate_id'), position, pii(field('email_address'), 'email'), field('type')],
   },
   {
     name: 'candidate_phone_numbers',
     model: 'candidates',
     grain: 'one row per phone number of a candidate (candidates[].phone_numbers)',
     arrayField: 'phone_numbers',
-    columns: [parentId('candidate_id'), position, field('phone_number'), field('type')],
+    columns: [parentId('candidate_id'), position, pii(field('phone_number'), 'phone'), field('type')],
   },
   {
     name: 'candidate_social_media',
     model: 'candidates',
     grain: 'one row per social media link of a candidate (candidates[].social_media)',
     arrayField: 'social_media',
-    columns: [parentId('candidate_id'), position, field('link'), field('type'), field('username')],
+    columns: [parentId('candidate_id'), position, pii(field('link'), 'handle'), field('type'), pii(field('username'), 'handle')],
   },
   {
     name: 'candidate_tags',
@@ -139,7 +151,7 @@ export const TABLES: readonly TableDef[] = (
       field('remote_url'),
       field('remote_created_at', 'timestamp'),
       field('remote_updated_at', 'timestamp'),
-      field('remote_data', 'json'),
+      pii(field('remote_data', 'json'), 'raw'),
       field('changed_at', 'timestamp'),
       field('remote_deleted_at', 'timestamp'),
     ],
@@ -161,7 +173,7 @@ export const TABLES: readonly TableDef[] = (
       field('canceled', 'boolean'),
       field('remote_created_at', 'timestamp'),
       field('remote_updated_at', 'timestamp'),
-      field('remote_data', 'json'),
+      pii(field('remote_data', 'json'), 'raw'),
       field('changed_at', 'timestamp'),
       field('remote_deleted_at', 'timestamp'),
     ],
@@ -176,9 +188,9 @@ export const TABLES: readonly TableDef[] = (
       position,
       field('user_id', 'string', ['id']),
       field('remote_id'),
-      field('first_name'),
-      field('last_name'),
-      field('email'),
+      pii(field('first_name'), 'name'),
+      pii(field('last_name'), 'name'),
+      pii(field('email'), 'email'),
     ],
   },
   ] satisfies TableDef[]

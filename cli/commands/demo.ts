@@ -1,36 +1,85 @@
-/** `npm start`: sync the sandbox into ./warehouse, then show what landed, from DuckDB. */
-import { parseSyncConfig } from '../../shared/config.ts';
+/**
+ * `npm start`: two simulated weeks of a hiring team in a few seconds. The built-in sandbox's clock
+ * moves one day at a time; each day is synced by the real local pipeline into its own snapshot
+ * (`--snapshot-date` = the sandbox's date), then the funnel of the largest job is printed from the
+ * analytics views and the HTML report is written next to the data.
+ */
 import { openWarehouse } from '../../shared/analytics/duckdb.ts';
-import { TABLES } from '../../shared/tables.ts';
+import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
+import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
+import { KomboClient } from '../../shared/kombo/client.ts';
+import { runLocal } from '../../shared/pipeline/local-run.ts';
+import type { RunReport } from '../../shared/pipeline/state.ts';
+import { MODELS } from '../../shared/tables.ts';
+import { newRunId } from '../../shared/warehouse/layout.ts';
+import { DEFAULT_CONCURRENCY } from '../../shared/config.ts';
 import { formatTable } from '../output.ts';
-import { syncCommand } from './sync.ts';
+import { EXIT } from './sync.ts';
+import { writeReport } from './report.ts';
 
-/** SQL of the first summary: row counts per table and integration, in the latest snapshot. */
-export function rowCountsSql(snapshotDate: string): string {
-  return TABLES.map(
-    (t) => `SELECT '${t.name}' AS "table", integration_id, count(*) AS "rows" FROM "${t.name}" WHERE snapshot_date = DATE '${snapshotDate}' GROUP BY ALL`,
-  ).join(' UNION ALL ') + ' ORDER BY 1, 2';
-}
+/** Simulated days `npm start` syncs, one snapshot each. */
+export const DEMO_DAYS = 14;
 
-/** SQL: applications per current stage, in the latest snapshot, deleted ones left out. */
-export function stageCountsSql(snapshotDate: string): string {
-  return `SELECT current_stage_index AS stage_index, coalesce(current_stage_name, '(none)') AS current_stage, count(*) AS applications
-FROM applications WHERE snapshot_date = DATE '${snapshotDate}' AND remote_deleted_at IS NULL
-GROUP BY ALL ORDER BY stage_index NULLS LAST, current_stage`;
-}
+/** SQL: the funnel of the job with the most applications (ties: by id), stages in order. */
+export const LARGEST_JOB_FUNNEL_SQL = `WITH largest AS (
+  SELECT integration_id, job_id FROM hiring_funnel
+  ORDER BY reached DESC, stage_index, integration_id, job_id LIMIT 1
+)
+SELECT f.job_name, f.stage_index AS "#", f.stage_name AS stage, f.reached, f.currently_in AS "in it now",
+  CASE WHEN f.conversion_to_next IS NULL THEN '' ELSE CAST(round(100 * f.conversion_to_next) AS INTEGER) || '%' END AS "to next stage",
+  f.hired, coalesce(CAST(round(f.median_days_in_stage, 1) AS VARCHAR), '') AS "median days"
+FROM hiring_funnel f JOIN largest l USING (integration_id, job_id)
+ORDER BY f.stage_index, f.stage_id`;
 
+const records = (report: RunReport): number => report.streams.reduce((n, s) => n + (s.totals.rows[s.model] ?? 0), 0);
+
+/** Runs the demo into `warehouse`; resolves to the exit code (1 when a day's sync was incomplete). */
 export async function demoCommand(warehouse: string, out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const config = parseSyncConfig({ warehouse }, {});
-  const { exitCode } = await syncCommand(config, out);
-  const db = await openWarehouse(config.warehouse);
+  // Loaded on demand, as in `sync`: the data generator is not needed elsewhere.
+  const { SANDBOX_DEMO_FIRST_DAY, consecutiveDays, startSandbox } = await import('../sandbox/index.ts');
+  const dates = consecutiveDays(SANDBOX_DEMO_FIRST_DAY, DEMO_DAYS);
+  const sandbox = await startSandbox({ asOf: dates[0] as string });
+  const store = new FolderStore(warehouse);
+  let exitCode: number = EXIT.ok;
+  out.write(`Simulating ${DEMO_DAYS} days of hiring (${dates[0]} → ${dates[dates.length - 1]}) in the built-in Kombo sandbox at ${sandbox.url}\n`);
+  out.write(`one snapshot per day into ${store.root}\n\n`);
   try {
-    const counts = await db.query(rowCountsSql(config.snapshotDate));
-    out.write(`\nRows per table and integration (snapshot ${config.snapshotDate}, read back by DuckDB):\n${formatTable(counts.columns, counts.rows)}\n`);
-    const stages = await db.query(stageCountsSql(config.snapshotDate));
-    out.write(`\nApplications per current stage:\n${formatTable(stages.columns, stages.rows)}\n`);
-    out.write(`\nTry: npx kombo-etl query "select * from applications limit 5"\n`);
+    const client = new KomboClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey });
+    const integrationIds = sandbox.dataset.integrations.map((i) => i.id);
+    for (const date of dates) {
+      sandbox.setAsOf(date);
+      const started = performance.now();
+      const report = await runLocal({
+        client,
+        store,
+        catalog: new LocalCatalog(store),
+        runId: newRunId(),
+        snapshotDate: date,
+        integrationIds,
+        models: MODELS,
+        concurrency: DEFAULT_CONCURRENCY,
+      });
+      if (report.status !== 'succeeded') exitCode = EXIT.streamsFailed;
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      out.write(`  ${date}  ${report.status}  ${records(report).toLocaleString('en-US')} records from ${integrationIds.length} integrations  (${seconds} s)\n`);
+    }
+  } finally {
+    await sandbox.close();
+  }
+
+  const db = await openWarehouse(warehouse);
+  try {
+    const funnel = await db.query(LARGEST_JOB_FUNNEL_SQL);
+    const jobName = funnel.rows[0]?.[0];
+    if (jobName !== undefined) {
+      out.write(`\nHiring funnel of the largest job, "${String(jobName)}" (view hiring_funnel):\n`);
+      out.write(`${formatTable(funnel.columns.slice(1), funnel.rows.map((r) => r.slice(1)))}\n`);
+    }
   } finally {
     db.close();
   }
+  const path = await writeReport(warehouse);
+  out.write(`\nReport: ${path}\n`);
+  out.write('\nTry: npx kombo-etl query "select * from application_stage_history limit 10"\n');
   return exitCode;
 }

@@ -27,12 +27,12 @@ export async function syncCommand(config: SyncConfig, out: NodeJS.WritableStream
   if (apiKey === undefined) {
     // Loaded on demand: the sandbox's data generator is not needed for real syncs.
     const { startSandbox } = await import('../sandbox/index.ts');
-    sandbox = await startSandbox();
+    sandbox = await startSandbox(config.asOf === undefined ? {} : { asOf: config.asOf });
     apiUrl = sandbox.url;
     apiKey = sandbox.apiKey;
     const known = sandbox.dataset.integrations.map((i) => i.id);
     integrationIds ??= known;
-    out.write(`no API key: syncing the built-in Kombo sandbox at ${sandbox.url} (${known.length} integrations)\n`);
+    out.write(`no API key: syncing the built-in Kombo sandbox at ${sandbox.url} (${known.length} integrations${config.asOf === undefined ? '' : `, simulated date ${config.asOf}`})\n`);
   }
   const progress = createProgress();
   let planned = false;
@@ -47,6 +47,7 @@ export async function syncCommand(config: SyncConfig, out: NodeJS.WritableStream
       integrationIds: integrationIds ?? [],
       models: config.models,
       concurrency: config.concurrency,
+      pii: config.pii,
       onPlan: (p) => {
         planned = true;
         progress.plan(p);

@@ -31,6 +31,12 @@ import {
   vi,
   zh_CN,
 } from '@faker-js/faker';
+import { DIGITS, HEX, IdFactory, LOWER, Rng, fnv1a32, randomString, sortById } from './random.ts';
+import type { TimelineBase } from './timeline.ts';
+import { SandboxTimeline } from './timeline.ts';
+
+// Moved to random.ts (shared with the timeline); re-exported so existing imports keep working.
+export { IdFactory, Rng, fnv1a32, sortById } from './random.ts';
 
 /** The three Kombo read models the pipeline syncs. */
 export type SandboxModel = 'candidates' | 'applications' | 'interviews';
@@ -101,188 +107,6 @@ export const DEFAULT_SANDBOX_INTEGRATIONS: readonly SandboxIntegrationSpec[] = O
   { id: 'workable:Ts5GxY3nKc8WqP2hRz7MfVdJ', tool: 'workable', candidates: 60 },
   { id: 'teamtailor:Xm9KpL2vQw7RtN4sHd6YbF3c', tool: 'teamtailor', candidates: 0 },
 ]);
-
-// ---------------------------------------------------------------------------------------------
-// Randomness
-
-/** 32-bit FNV-1a; used to derive independent seeds from strings. */
-export function fnv1a32(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-/**
- * Small seeded PRNG (sfc32, 128-bit state). A 32-bit-state generator is not enough here: streams
- * seeded per integration could overlap and repeat whole id sequences.
- */
-export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-
-  constructor(seed: number) {
-    // splitmix32 spreads a small seed over the whole state.
-    let s = seed >>> 0;
-    const mix = (): number => {
-      s = (s + 0x9e3779b9) | 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = mix();
-    this.b = mix();
-    this.c = mix();
-    this.d = mix();
-    for (let i = 0; i < 12; i++) this.next();
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return (t >>> 0) / 4294967296;
-  }
-
-  /** Integer in [min, max], both included. */
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)] as T;
-  }
-
-  /** Picks by weight; `table` pairs are `[value, weight]`. */
-  weighted<T>(table: readonly (readonly [T, number])[]): T {
-    let total = 0;
-    for (const [, w] of table) total += w;
-    let r = this.next() * total;
-    for (const [v, w] of table) {
-      r -= w;
-      if (r < 0) return v;
-    }
-    return (table[table.length - 1] as readonly [T, number])[0];
-  }
-}
-
-// Kombo ids look like base58 (no 0, O, I, l): "26vafvWSRmbhNcxJYqjCzuJg".
-const ID_ALPHABET = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-const LOWER = 'abcdefghijklmnopqrstuvwxyz';
-const HEX = '0123456789abcdef';
-const DIGITS = '0123456789';
-const charBuf: number[] = [];
-
-/**
- * A random string over `alphabet`. Built in one go: appending char by char leaves V8 rope strings
- * that cost ~30 bytes per character and make every later comparison flatten them.
- */
-function randomString(rng: Rng, alphabet: string, n: number): string {
-  charBuf.length = n;
-  for (let i = 0; i < n; i++) charBuf[i] = alphabet.charCodeAt(Math.floor(rng.next() * alphabet.length));
-  return String.fromCharCode.apply(null, charBuf);
-}
-
-const B58_5 = 58 ** 5;
-
-/** 24 base58 chars, 5 per random draw (58^5 < 2^32): ids are the most drawn values of all. */
-function randomId(rng: Rng): string {
-  charBuf.length = 24;
-  for (let i = 0; i < 24; i += 5) {
-    let v = Math.floor(rng.next() * B58_5);
-    for (let j = i; j < i + 5 && j < 24; j++) {
-      charBuf[j] = ID_ALPHABET.charCodeAt(v % 58);
-      v = Math.floor(v / 58);
-    }
-  }
-  return String.fromCharCode.apply(null, charBuf);
-}
-
-/**
- * Hands out Kombo-style ids that are unique across one dataset (all integrations, all models).
- * The caller passes its own random stream so one integration's ids do not depend on how many
- * ids another integration drew.
- */
-export class IdFactory {
-  private readonly used: Set<string>;
-
-  constructor(used?: Iterable<string>) {
-    this.used = new Set(used);
-  }
-
-  next(rng: Rng): string {
-    for (;;) {
-      const id = randomId(rng);
-      if (!this.used.has(id)) {
-        this.used.add(id);
-        return id;
-      }
-    }
-  }
-
-  /** Marks an id as taken (e.g. one that came from a hand-built dataset). */
-  reserve(id: string): void {
-    this.used.add(id);
-  }
-}
-
-const compareIds = (a: Record<string, unknown>, b: Record<string, unknown>): number => {
-  const x = a.id as string;
-  const y = b.id as string;
-  return x < y ? -1 : x > y ? 1 : 0;
-};
-
-/**
- * Records ordered by `id` (UTF-16 code unit order, i.e. byte order for ASCII ids), as a new array.
- *
- * A comparator sort over hundreds of thousands of heap-scattered records was the slowest step of
- * generation, so ASCII ids are sorted by a numeric key (first 4 chars, then the position) in a
- * typed array, and only runs that share the 4-char prefix fall back to string comparison.
- */
-export function sortById<T extends Record<string, unknown>>(records: readonly T[]): T[] {
-  const n = records.length;
-  if (n >= 1 << 24) return [...records].sort(compareIds);
-  const keys = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const id = String((records[i] as T).id);
-    let k = 0;
-    for (let c = 0; c < 4; c++) {
-      const code = c < id.length ? id.charCodeAt(c) + 1 : 0;
-      if (code > 128) return [...records].sort(compareIds);
-      k = k * 129 + code;
-    }
-    keys[i] = k * 16_777_216 + i;
-  }
-  keys.sort();
-  const out = new Array<T>(n);
-  let runStart = 0;
-  for (let i = 0; i < n; i++) {
-    out[i] = records[(keys[i] as number) % 16_777_216] as T;
-    const prefix = Math.floor((keys[i] as number) / 16_777_216);
-    const next = i + 1 < n ? Math.floor((keys[i + 1] as number) / 16_777_216) : -1;
-    if (next !== prefix) {
-      if (i > runStart) {
-        const run = out.slice(runStart, i + 1).sort(compareIds);
-        for (let j = 0; j < run.length; j++) out[runStart + j] = run[j] as T;
-      }
-      runStart = i + 1;
-    }
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Pools, built once per dataset with faker
@@ -765,9 +589,11 @@ class IntegrationGenerator {
   private readonly rng: Rng;
   private readonly idRng: Rng;
   private readonly jobs: Job[] = [];
-  private readonly users: User[] = [];
+  /** Interviewers (read by the timeline, which schedules its own interviews). */
+  readonly users: User[] = [];
   private readonly tags: Tag[] = [];
-  private readonly offices: Office[] = [];
+  /** Office locations for onsite interviews (read by the timeline). */
+  readonly offices: Office[] = [];
   private readonly domain: string;
   private remoteSeq = 0;
 
@@ -1261,15 +1087,14 @@ class IntegrationGenerator {
   }
 }
 
-/**
- * Generates the sandbox dataset.
- *
- * Deterministic for a given seed and spec list; each integration draws from its own stream
- * (seed × integration id), so adding an integration does not change the others' records except
- * for the rare id that would collide. Nested objects (jobs, stages, tags, users, offices, email
- * lists) are shared between records: treat the result as read-only, or clone before mutating.
- */
-export function generateDataset(opts: { seed?: number; integrations?: readonly SandboxIntegrationSpec[] } = {}): SandboxDataset {
+/** Options of {@link generateDataset} and {@link createSandboxTimeline}. */
+export interface GenerateOptions {
+  seed?: number;
+  integrations?: readonly SandboxIntegrationSpec[];
+}
+
+/** Validates the specs and runs one generator per integration (static data, as of {@link SANDBOX_DATA_AS_OF}). */
+function generateBase(opts: GenerateOptions): { seed: number; ids: IdFactory; integrations: TimelineBase[] } {
   const seed = opts.seed ?? DEFAULT_SANDBOX_SEED;
   const specs = opts.integrations ?? DEFAULT_SANDBOX_INTEGRATIONS;
   const seen = new Set<string>();
@@ -1281,5 +1106,38 @@ export function generateDataset(opts: { seed?: number; integrations?: readonly S
   }
   const pools = buildPools(seed);
   const ids = new IdFactory();
-  return { integrations: specs.map((spec) => new IntegrationGenerator(spec, pools, ids, seed).run()) };
+  const integrations = specs.map((spec) => {
+    const generator = new IntegrationGenerator(spec, pools, ids, seed);
+    const data = generator.run();
+    return { data, generated: generator.candidates, users: generator.users, offices: generator.offices };
+  });
+  return { seed, ids, integrations };
+}
+
+/**
+ * Generates the sandbox dataset.
+ *
+ * Deterministic for a given seed and spec list; each integration draws from its own stream
+ * (seed × integration id), so adding an integration does not change the others' records except
+ * for the rare id that would collide. Nested objects (jobs, stages, tags, users, offices, email
+ * lists) are shared between records: treat the result as read-only, or clone before mutating.
+ *
+ * Without `asOf` the data is a static picture as of {@link SANDBOX_DATA_AS_OF}, with every edge
+ * case forced in. With `asOf` (`YYYY-MM-DD`) it is the simulated company of
+ * {@link createSandboxTimeline} at the end of that day: the same people and jobs, but applications
+ * created over time, moving through their job's stages, closed, hired or deleted day by day.
+ */
+export function generateDataset(opts: GenerateOptions & { asOf?: string } = {}): SandboxDataset {
+  if (opts.asOf !== undefined) return createSandboxTimeline(opts).datasetAsOf(opts.asOf);
+  return { integrations: generateBase(opts).integrations.map((b) => b.data) };
+}
+
+/**
+ * The simulated clock: a seeded event log over the generated people and jobs, from which the
+ * dataset as of any day is derived ({@link SandboxTimeline.datasetAsOf}) and against which tests
+ * check the warehouse ({@link SandboxTimeline.stageEvents} and friends).
+ */
+export function createSandboxTimeline(opts: GenerateOptions = {}): SandboxTimeline {
+  const base = generateBase(opts);
+  return new SandboxTimeline(base.seed, base.integrations, base.ids);
 }

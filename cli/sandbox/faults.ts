@@ -4,7 +4,28 @@
  */
 import { z } from 'zod';
 import type { SandboxModel } from './data.ts';
-import { Rng } from './data.ts';
+import { Rng, fnv1a32 } from './data.ts';
+import type { SandboxRateLimit } from './rate-limit.ts';
+
+/** How a 429 says when to come back: delay-seconds (default), an HTTP date, or not at all. */
+export type RetryAfterForm = 'seconds' | 'http-date' | 'none';
+
+/**
+ * A page that is not what the client can store: a broken body, or one record broken in a way the
+ * client must refuse (no id, a number where a string is due, a timestamp it cannot parse).
+ */
+export type PageBadDataKind = 'malformed-json' | 'not-envelope' | 'empty-body' | 'missing-id' | 'wrong-type' | 'bad-timestamp';
+
+/** Odd but valid records the client must store as they come (applied to the dataset, see {@link makeOdd}). */
+export type RecordOddity = 'unknown-enum' | 'huge-string' | 'many-custom-fields';
+
+/** One bad page, served in place of page `page` (0-based, default 1) of one stream. */
+export interface BadDataFault {
+  integrationId: string;
+  model: SandboxModel;
+  kind: PageBadDataKind;
+  page?: number;
+}
 
 /** Faults the sandbox injects. Rates are per request, in [0, 1]; everything defaults to "never". */
 export interface SandboxFaults {
@@ -29,7 +50,31 @@ export interface SandboxFaults {
   revokedIntegrations?: string[];
   /** Seed of the fault PRNG (defaults to the sandbox seed). */
   seed?: number;
+  /**
+   * A request budget per API key, as Kombo enforces one: past `requests` in a fixed window of
+   * `windowSeconds`, a GET answers 429 `PLATFORM.RATE_LIMIT_EXCEEDED` with `Retry-After` = seconds to
+   * the next window. When set, every answer carries `ratelimit-limit`, `ratelimit-remaining` and
+   * `ratelimit-reset`. Not a random fault: it depends on how fast the client asks, not on the seed.
+   */
+  rateLimit?: SandboxRateLimit;
+  /** Form of `Retry-After` on 429 answers (default `seconds`). */
+  retryAfterForm?: RetryAfterForm;
+  /** Delays the answer by {@link SandboxFaults.slowMs} (meant to exceed the client's timeout). */
+  rateSlow?: number;
+  /** Extra delay of a slow answer (default {@link DEFAULT_SLOW_MS}). */
+  slowMs?: number;
+  /** Rejects a request's cursor with 400 `PLATFORM.INPUT_INVALID`, as for an expired cursor. */
+  rateInvalidCursor?: number;
+  /** A page after the first also carries a record already served on an earlier page. */
+  rateRepeatRecord?: number;
+  /** When set, rate-based faults hit only requests for these integrations. */
+  onlyIntegrations?: string[];
+  /** Bad pages served for given streams. */
+  badData?: BadDataFault[];
 }
+
+/** Extra delay of a slow answer when {@link SandboxFaults.slowMs} is not set. */
+export const DEFAULT_SLOW_MS = 2_000;
 
 /** `Retry-After` used when {@link SandboxFaults.retryAfterSeconds} is not set. */
 export const DEFAULT_RETRY_AFTER_SECONDS = 1;
@@ -49,6 +94,23 @@ export const sandboxFaultsSchema = z.strictObject({
     .optional(),
   revokedIntegrations: z.array(z.string().min(1)).optional(),
   seed: z.number().int().optional(),
+  rateLimit: z.strictObject({ requests: z.number().int().min(1), windowSeconds: z.number().positive() }).optional(),
+  retryAfterForm: z.enum(['seconds', 'http-date', 'none']).optional(),
+  rateSlow: rate.optional(),
+  slowMs: z.number().int().min(0).optional(),
+  rateInvalidCursor: rate.optional(),
+  rateRepeatRecord: rate.optional(),
+  onlyIntegrations: z.array(z.string().min(1)).optional(),
+  badData: z
+    .array(
+      z.strictObject({
+        integrationId: z.string().min(1),
+        model: z.enum(['candidates', 'applications', 'interviews']),
+        kind: z.enum(['malformed-json', 'not-envelope', 'empty-body', 'missing-id', 'wrong-type', 'bad-timestamp']),
+        page: z.number().int().min(0).optional(),
+      }),
+    )
+    .optional(),
 });
 
 // Compile-time guard: the schema and the hand-written interface must not drift apart.
@@ -127,4 +189,72 @@ export function isModelUnavailable(faults: SandboxFaults, integrationId: string,
 /** Whether the integration's credentials are revoked. */
 export function isRevoked(faults: SandboxFaults, integrationId: string): boolean {
   return (faults.revokedIntegrations ?? []).includes(integrationId);
+}
+
+/** The faults of the second PRNG, drawn per request (kept apart so older seeds replay unchanged). */
+export interface ExtraFaultDecision {
+  slow: boolean;
+  invalidCursor: boolean;
+  repeatRecord: boolean;
+  /** A number in [0, 1) to pick which earlier record repeats. */
+  pick: number;
+}
+
+/**
+ * A decider for the faults added after the first set. It has its own PRNG so that the decisions
+ * of {@link createFaultDecider} for a given seed stay what they were.
+ */
+export function createExtraFaultDecider(faults: SandboxFaults, fallbackSeed: number): { next(): ExtraFaultDecision } {
+  const rng = new Rng(fnv1a32(`extra-faults:${faults.seed ?? fallbackSeed}`));
+  return {
+    next(): ExtraFaultDecision {
+      const uSlow = rng.next();
+      const uCursor = rng.next();
+      const uRepeat = rng.next();
+      const pick = rng.next();
+      return {
+        slow: uSlow < (faults.rateSlow ?? 0),
+        invalidCursor: uCursor < (faults.rateInvalidCursor ?? 0),
+        repeatRecord: uRepeat < (faults.rateRepeatRecord ?? 0),
+        pick,
+      };
+    },
+  };
+}
+
+/** Whether rate-based faults apply to a request for `integrationId` (undefined: not known). */
+export function isTargeted(faults: SandboxFaults, integrationId: string | undefined): boolean {
+  if (faults.onlyIntegrations === undefined) return true;
+  return integrationId !== undefined && faults.onlyIntegrations.includes(integrationId);
+}
+
+/** The bad page configured for this page of this stream, if any. */
+export function badDataFor(faults: SandboxFaults, integrationId: string, model: SandboxModel, page: number): PageBadDataKind | undefined {
+  return (faults.badData ?? []).find((b) => b.integrationId === integrationId && b.model === model && (b.page ?? 1) === page)?.kind;
+}
+
+/** Size of the string {@link makeOdd} puts in a `huge-string` record. */
+export const HUGE_STRING_BYTES = 2 * 1024 * 1024;
+/** Number of custom fields {@link makeOdd} puts in a `many-custom-fields` record. */
+export const MANY_CUSTOM_FIELDS = 10_000;
+
+/**
+ * Make a dataset record odd but valid, in place, so that the dataset stays the ground truth:
+ * an enum value Kombo never documented, a 2 MB string, or 10,000 custom fields.
+ */
+export function makeOdd(record: Record<string, unknown>, oddity: RecordOddity): void {
+  switch (oddity) {
+    case 'unknown-enum':
+      // `outcome` on applications, `type` of contact details on candidates; both open in practice.
+      if ('outcome' in record) record['outcome'] = 'WITHDRAWN_BY_ROBOT';
+      for (const e of (record['email_addresses'] as Record<string, unknown>[] | undefined) ?? []) e['type'] = 'CARRIER_PIGEON';
+      if ('canceled' in record && !('outcome' in record)) record['title'] = `${String(record['title'] ?? '')} (format: HOLOGRAM)`;
+      return;
+    case 'huge-string':
+      record['remote_id'] = `huge-${'x'.repeat(HUGE_STRING_BYTES)}`;
+      return;
+    case 'many-custom-fields':
+      record['custom_fields'] = Object.fromEntries(Array.from({ length: MANY_CUSTOM_FIELDS }, (_, i) => [`field_${i}`, `value ${i}`]));
+      return;
+  }
 }

@@ -15,10 +15,24 @@ export {
   DEFAULT_SANDBOX_SEED,
   SANDBOX_DATA_AS_OF,
   SANDBOX_MODELS,
+  createSandboxTimeline,
   generateDataset,
 } from './data.ts';
-export type { FaultDecider, FaultDecision, SandboxFaults, ServerErrorKind } from './faults.ts';
-export { DEFAULT_RETRY_AFTER_SECONDS, createFaultDecider, parseSandboxFaults, sandboxFaultsSchema } from './faults.ts';
+export type { GenerateOptions } from './data.ts';
+export type {
+  SandboxApplicationHistory,
+  SandboxCandidateHistory,
+  SandboxInterviewHistory,
+  SandboxStageStretch,
+  SandboxTimeline,
+  SandboxUser,
+  StretchOutcome,
+} from './timeline.ts';
+export { SANDBOX_DEMO_FIRST_DAY, SANDBOX_TIMELINE_ARRIVAL_DAYS, SANDBOX_TIMELINE_START, asOfInstant, consecutiveDays } from './timeline.ts';
+export type { BadDataFault, FaultDecider, FaultDecision, PageBadDataKind, RecordOddity, RetryAfterForm, SandboxFaults, ServerErrorKind } from './faults.ts';
+export { DEFAULT_RETRY_AFTER_SECONDS, DEFAULT_SLOW_MS, HUGE_STRING_BYTES, MANY_CUSTOM_FIELDS, createFaultDecider, makeOdd, parseSandboxFaults, sandboxFaultsSchema } from './faults.ts';
+export type { RateLimitVerdict, SandboxRateLimit } from './rate-limit.ts';
+export { RateLimiter } from './rate-limit.ts';
 export type { RunningSandbox, SandboxOptions, SandboxStats } from './server.ts';
 export {
   SANDBOX_API_KEY,

@@ -11,6 +11,9 @@
  * - Faults (429, 5xx, resets) are decided before authentication, as a rate limiter or load
  *   balancer in front of Kombo would; they apply to every GET, `GET /integrations/{id}` included,
  *   and never to POST, so writes stay deterministic. Latency applies to every request.
+ * - A request budget (`faults.rateLimit`, see `rate-limit.ts`) counts GETs per API key in fixed
+ *   windows and answers 429 with `Retry-After` once a window is spent; with a budget, every answer
+ *   carries `ratelimit-*` headers, so clients can pace themselves as they would against Kombo.
  * - Documented filters the sandbox does not implement (`email`, `job_ids`, …) and unknown query
  *   parameters answer 400 `PLATFORM.INPUT_INVALID` instead of silently returning unfiltered data.
  */
@@ -20,8 +23,11 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import type { SandboxDataset, SandboxIntegrationData, SandboxJob, SandboxModel, SandboxStage } from './data.ts';
 import { DEFAULT_SANDBOX_SEED, IdFactory, Rng, SANDBOX_DATA_AS_OF, SANDBOX_MODELS, fnv1a32, generateDataset, sortById, toolLabel } from './data.ts';
-import type { FaultDecider, FaultDecision, SandboxFaults, ServerErrorKind } from './faults.ts';
-import { createFaultDecider, isModelUnavailable, isRevoked, parseSandboxFaults } from './faults.ts';
+import { createSandboxTimeline } from './data.ts';
+import type { SandboxTimeline } from './timeline.ts';
+import type { ExtraFaultDecision, FaultDecider, FaultDecision, PageBadDataKind, SandboxFaults, ServerErrorKind } from './faults.ts';
+import { RateLimiter } from './rate-limit.ts';
+import { DEFAULT_SLOW_MS, badDataFor, createExtraFaultDecider, createFaultDecider, isModelUnavailable, isRevoked, isTargeted, parseSandboxFaults } from './faults.ts';
 
 /** The API key the sandbox accepts unless told otherwise. */
 export const SANDBOX_API_KEY = 'sandbox-key';
@@ -43,15 +49,24 @@ export interface SandboxOptions {
   /** Seed for the generated dataset, the fault PRNG (unless `faults.seed`) and ids of created records. */
   seed?: number;
   faults?: SandboxFaults;
+  /**
+   * Serve the simulated company as of the end of this day (`YYYY-MM-DD`) instead of the static
+   * dataset; move the date later with {@link RunningSandbox.setAsOf}. Ignored when `dataset` is given.
+   */
+  asOf?: string;
+  /** The simulated history to serve with `asOf` (default: `createSandboxTimeline({ seed })`). */
+  timeline?: SandboxTimeline;
 }
 
 /** Request counters, for asserting what a client did. */
 export interface SandboxStats {
   /** Every request received, faulted or not. */
   requests: number;
-  faults: { '429': number; '5xx': number; reset: number };
+  faults: { '429': number; '5xx': number; reset: number; slow: number; invalidCursor: number; repeatRecord: number; badData: number };
   /** Requests per URL path (no query string). */
   byPath: Record<string, number>;
+  /** Requests answered 429 because the key's budget ({@link SandboxFaults.rateLimit}) was spent. */
+  rateLimited: number;
 }
 
 /** A started sandbox. */
@@ -69,6 +84,17 @@ export interface RunningSandbox {
    * `remote_deleted_at`). Arrays that grew or were replaced are picked up without it.
    */
   reindex(): void;
+  /** The simulated date served (`YYYY-MM-DD`), or null for the static dataset. */
+  readonly asOf: string | null;
+  /** The simulated history served, or null for the static dataset. */
+  readonly timeline: SandboxTimeline | null;
+  /**
+   * Moves the simulated clock to the end of `date` (`YYYY-MM-DD`): every integration's records are
+   * replaced, in the same `dataset` object, by the ones as of that day. Records created with
+   * `POST /ats/candidates` are dropped. Only for a sandbox started with `asOf`.
+   * @throws Error when the sandbox serves a static dataset or the date is malformed.
+   */
+  setAsOf(date: string): void;
   /** Stops listening and destroys open (keep-alive) connections. */
   close(): Promise<void>;
 }
@@ -345,9 +371,16 @@ function socialType(url: string): string | null {
 }
 
 class Sandbox {
-  readonly stats: SandboxStats = { requests: 0, faults: { '429': 0, '5xx': 0, reset: 0 }, byPath: {} };
+  readonly stats: SandboxStats = {
+    requests: 0,
+    faults: { '429': 0, '5xx': 0, reset: 0, slow: 0, invalidCursor: 0, repeatRecord: 0, badData: 0 },
+    byPath: {},
+    rateLimited: 0,
+  };
   private faults: SandboxFaults = {};
+  private budget: RateLimiter | undefined;
   private decider: FaultDecider;
+  private extraDecider: { next(): ExtraFaultDecision };
   private readonly states = new Map<string, IntegrationState>();
   private ids: IdFactory | null = null;
   private readonly idRng: Rng;
@@ -363,6 +396,8 @@ class Sandbox {
   ) {
     this.faults = faults;
     this.decider = createFaultDecider(faults, seed);
+    this.extraDecider = createExtraFaultDecider(faults, seed);
+    this.budget = faults.rateLimit && new RateLimiter(faults.rateLimit);
     this.idRng = new Rng(fnv1a32(`sandbox-writes:${seed}`));
     this.syncStates();
   }
@@ -370,6 +405,11 @@ class Sandbox {
   setFaults(f: SandboxFaults): void {
     this.faults = parseSandboxFaults(f);
     this.decider = createFaultDecider(this.faults, this.seed);
+    this.extraDecider = createExtraFaultDecider(this.faults, this.seed);
+    // A budget keeps counting across fault changes unless the budget itself changed.
+    const limit = this.faults.rateLimit;
+    if (limit === undefined) this.budget = undefined;
+    else if (this.budget?.limit.requests !== limit.requests || this.budget.limit.windowSeconds !== limit.windowSeconds) this.budget = new RateLimiter(limit);
   }
 
   reindex(): void {
@@ -426,17 +466,40 @@ class Sandbox {
     const method = req.method ?? 'GET';
     this.stats.requests++;
     this.stats.byPath[url.pathname] = (this.stats.byPath[url.pathname] ?? 0) + 1;
+    // The budget counts a GET when it arrives (before latency), as a gateway in front of Kombo would;
+    // writes are not counted, like every other fault, so that they stay deterministic.
+    const budget = method === 'POST' ? this.budget?.peek(bearerToken(req), Date.now()) : this.budget?.take(bearerToken(req), Date.now());
 
-    const decision: FaultDecision = method === 'POST' ? { kind: 'none', delayMs: this.faults.latencyMs ?? 0 } : this.decider.next();
+    let decision: FaultDecision = method === 'POST' ? { kind: 'none', delayMs: this.faults.latencyMs ?? 0 } : this.decider.next();
+    const noExtra: ExtraFaultDecision = { slow: false, invalidCursor: false, repeatRecord: false, pick: 0 };
+    let extra = method === 'POST' ? noExtra : this.extraDecider.next();
+    if (!isTargeted(this.faults, requestIntegration(url, req))) {
+      decision = { kind: 'none', delayMs: decision.delayMs };
+      extra = noExtra;
+    }
     if (decision.delayMs > 0) await this.sleep(decision.delayMs);
+    if (extra.slow) {
+      this.stats.faults.slow++;
+      await this.sleep(this.faults.slowMs ?? DEFAULT_SLOW_MS);
+    }
     if (this.closed) return;
 
     let reply: Reply;
-    if (decision.kind === 'rate-limit') {
+    if (budget?.allowed === false) {
+      this.stats.rateLimited++;
+      const seconds = budget.resetSeconds;
+      const form = this.faults.retryAfterForm ?? 'seconds';
+      const retryAfter: Record<string, string> =
+        form === 'none' ? {} : { 'retry-after': form === 'seconds' ? String(seconds) : new Date(Date.now() + seconds * 1000).toUTCString() };
+      reply = errorReply(fail(429, 'PLATFORM.RATE_LIMIT_EXCEEDED', `Rate limit of ${budget.headers['ratelimit-limit']} requests exceeded. Retry in ${seconds} seconds.`), retryAfter);
+    } else if (decision.kind === 'rate-limit') {
       this.stats.faults['429']++;
       const seconds = String(decision.retryAfterSeconds);
+      const form = this.faults.retryAfterForm ?? 'seconds';
+      const retryAfter: Record<string, string> =
+        form === 'none' ? {} : { 'retry-after': form === 'seconds' ? seconds : new Date(Date.now() + decision.retryAfterSeconds * 1000).toUTCString() };
       reply = errorReply(fail(429, 'PLATFORM.RATE_LIMIT_EXCEEDED', `Too many requests. Retry in ${seconds} seconds.`), {
-        'retry-after': seconds,
+        ...retryAfter,
         'ratelimit-limit': String(SANDBOX_RATE_LIMIT),
         'ratelimit-remaining': '0',
         'ratelimit-reset': seconds,
@@ -446,14 +509,15 @@ class Sandbox {
       reply = serverError(decision.error);
     } else {
       try {
-        reply = await this.route(method, url, req);
+        reply = await this.route(method, url, req, extra);
       } catch (err) {
         if (err instanceof HttpError) reply = errorReply(err);
         else reply = errorReply(fail(500, 'PLATFORM.UNKNOWN_ERROR', `Sandbox failure: ${err instanceof Error ? err.message : String(err)}`));
       }
     }
     if (this.closed) return;
-    this.write(res, reply, decision.kind === 'reset');
+    if (budget) reply = { ...reply, headers: { ...reply.headers, ...budget.headers } };
+    this.write(res, reply, decision.kind === 'reset' && budget?.allowed !== false);
   }
 
   private write(res: ServerResponse, reply: Reply, reset: boolean): void {
@@ -487,7 +551,7 @@ class Sandbox {
     return state;
   }
 
-  private async route(method: string, url: URL, req: IncomingMessage): Promise<Reply> {
+  private async route(method: string, url: URL, req: IncomingMessage, extra?: ExtraFaultDecision): Promise<Reply> {
     const path = url.pathname;
     const notFound = (): HttpError => fail(404, null, `Route ${method}:${path} not found`);
     if (!path.startsWith('/v1/')) throw notFound();
@@ -506,7 +570,7 @@ class Sandbox {
       throw fail(404, 'INTEGRATION.MODEL_NOT_AVAILABLE', `The "${model}" model is not available for ${toolLabel(state.data.tool)} (${state.data.id}).`);
     }
     if (method === 'POST') return this.createCandidate(state, await readJson(req));
-    return this.list(state, model, url.searchParams);
+    return this.list(state, model, url.searchParams, extra);
   }
 
   private getIntegration(id: string): Reply {
@@ -549,7 +613,7 @@ class Sandbox {
     });
   }
 
-  private list(state: IntegrationState, model: SandboxModel, params: URLSearchParams): Reply {
+  private list(state: IntegrationState, model: SandboxModel, params: URLSearchParams, extra?: ExtraFaultDecision): Reply {
     const q = parseListQuery(model, params);
     const view = this.view(state, model);
     const filterKey = JSON.stringify([state.data.id, model, q.includeDeleted, q.updatedAfterMs, q.ids, q.remoteIds]);
@@ -568,10 +632,25 @@ class Sandbox {
       }
     }
 
+    if (extra?.invalidCursor === true && q.cursor !== null) {
+      this.stats.faults.invalidCursor++;
+      throw fail(400, 'PLATFORM.INPUT_INVALID', 'The cursor is invalid or has expired: start again from the first page.');
+    }
     const start = q.cursor === null ? 0 : upperBound(results, decodeCursor(q.cursor, filters));
     const page = results.slice(start, start + q.pageSize);
     const last = page[page.length - 1];
     const next = start + q.pageSize < results.length && last ? encodeCursor(String(last.id), filters) : null;
+    const bad = badDataFor(this.faults, state.data.id, model, Math.floor(start / q.pageSize));
+    if (bad !== undefined && page.length > 0) {
+      this.stats.faults.badData++;
+      return badPage(bad, model, next, page);
+    }
+    if (extra?.repeatRecord === true && start > 0) {
+      // A record of an earlier page shows up again, as offset paging does when rows shift.
+      this.stats.faults.repeatRecord++;
+      const earlier = results[Math.floor(extra.pick * start)];
+      if (earlier) return okReply({ next, results: [...page.slice(0, 1), earlier, ...page.slice(1)] });
+    }
     return okReply({ next, results: page });
   }
 
@@ -747,6 +826,45 @@ class Sandbox {
   }
 }
 
+/** The bearer token a request presents ('' without one): the key its budget is counted under. */
+function bearerToken(req: IncomingMessage): string {
+  return /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+}
+
+/** The integration a request is for: `X-Integration-Id`, or the id in `GET /integrations/{id}`. */
+function requestIntegration(url: URL, req: IncomingMessage): string | undefined {
+  const header = req.headers['x-integration-id'];
+  const id = Array.isArray(header) ? header[0] : header;
+  if (id !== undefined) return id;
+  const m = /^\/v1\/integrations\/(.+)$/.exec(url.pathname);
+  return m?.[1] === undefined ? undefined : decodeURIComponent(m[1]);
+}
+
+/** A page the client must refuse, with the page's real records otherwise. */
+function badPage(kind: PageBadDataKind, model: SandboxModel, next: string | null, page: readonly Rec[]): Reply {
+  const at = Math.min(1, page.length - 1);
+  const records = page.map((r) => ({ ...r }));
+  const target = records[at] as Rec;
+  switch (kind) {
+    case 'malformed-json':
+      return { status: 200, contentType: JSON_TYPE, body: JSON.stringify({ status: 'success', data: { next, results: records } }).slice(0, 200) };
+    case 'not-envelope':
+      return { status: 200, contentType: JSON_TYPE, body: JSON.stringify({ results: records, cursor: next }) };
+    case 'empty-body':
+      return { status: 200, contentType: JSON_TYPE, body: '' };
+    case 'missing-id':
+      delete target['id'];
+      break;
+    case 'wrong-type':
+      target['remote_id'] = 47_110_815;
+      break;
+    case 'bad-timestamp':
+      target[model === 'interviews' ? 'starting_at' : 'remote_created_at'] = 'last Tuesday, around noon';
+      break;
+  }
+  return okReply({ next, results: records });
+}
+
 function serverError(kind: ServerErrorKind): Reply {
   switch (kind) {
     case 'unknown-error-500':
@@ -796,7 +914,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
   const seed = opts.seed ?? DEFAULT_SANDBOX_SEED;
   const apiKey = opts.apiKey ?? SANDBOX_API_KEY;
   const faults = parseSandboxFaults(opts.faults ?? {});
-  const dataset = opts.dataset ?? generateDataset({ seed });
+  const timeline = opts.dataset === undefined && opts.asOf !== undefined ? (opts.timeline ?? createSandboxTimeline({ seed })) : null;
+  let asOf = timeline === null ? null : (opts.asOf as string);
+  const dataset = opts.dataset ?? (timeline === null ? generateDataset({ seed }) : timeline.datasetAsOf(asOf as string));
   const ids = new Set<string>();
   for (const i of dataset.integrations) {
     if (ids.has(i.id)) throw new Error(`Sandbox dataset lists integration "${i.id}" twice`);
@@ -827,6 +947,24 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     stats: sandbox.stats,
     setFaults: (f) => sandbox.setFaults(f),
     reindex: () => sandbox.reindex(),
+    get asOf() {
+      return asOf;
+    },
+    timeline,
+    setAsOf: (date) => {
+      if (timeline === null) throw new Error('setAsOf needs a sandbox started with asOf (a simulated clock), not a static dataset');
+      const next = timeline.datasetAsOf(date);
+      // Same integration objects, new arrays: the server re-indexes a model when its array changes.
+      for (const data of next.integrations) {
+        const live = dataset.integrations.find((i) => i.id === data.id);
+        if (!live) continue;
+        live.candidates = data.candidates;
+        live.applications = data.applications;
+        live.interviews = data.interviews;
+        live.jobs = data.jobs;
+      }
+      asOf = date;
+    },
     close: () => {
       closing ??= new Promise<void>((resolve, reject) => {
         sandbox.closed = true;

@@ -19,6 +19,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ENV } from '../../shared/adapters/aws/env.ts';
+import type { PiiMode } from '../../shared/flatten.ts';
 
 /** The repository root: esbuild resolves packages from here. */
 export const PROJECT_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -176,6 +177,12 @@ export class KomboFunction extends Construct {
   /** The chunk budget: how long one message may fetch before it hands over to a continuation. */
   bindChunkBudget(maxMillis: number): this {
     this.env(ENV.chunkMaxMillis, String(maxMillis));
+    return this;
+  }
+
+  /** What to store in personal-data columns. The `hash` salt is read from the Kombo secret (see {@link bindKombo}). */
+  bindPiiMode(mode: PiiMode): this {
+    this.env(ENV.piiMode, mode);
     return this;
   }
 }

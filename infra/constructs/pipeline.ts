@@ -16,6 +16,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { RUN_DEADLINE, SCHEDULED_RUN, scheduleEventInput } from '../../shared/adapters/aws/events.ts';
 import { API_KEY_PLACEHOLDER } from '../../shared/adapters/aws/secret.ts';
+import type { PiiMode } from '../../shared/flatten.ts';
 import { DEFAULT_CHUNK_MILLIS } from '../../shared/pipeline/chunk.ts';
 import { KomboFunction } from './function.ts';
 
@@ -50,6 +51,8 @@ export interface PipelineProps {
   readonly runDeadline: string;
   readonly timezone: string;
   readonly fetcherMaxConcurrency: number;
+  /** Personal-data columns, set on the fetcher; `hash` reads its salt from the API key secret. */
+  readonly piiMode: PiiMode;
   readonly logRetention: logs.RetentionDays;
   readonly serviceName: string;
   /** Delete the secret and the registry with the stack. @default false */
@@ -133,7 +136,8 @@ export class Pipeline extends Construct {
       .bindFetchQueue(this.queue)
       .bindKombo(this.apiKey, props.komboApiUrl)
       .bindCatalog(props.databaseName, props.tableNames)
-      .bindChunkBudget(CHUNK_BUDGET_MILLIS);
+      .bindChunkBudget(CHUNK_BUDGET_MILLIS)
+      .bindPiiMode(props.piiMode);
     this.fetcher.function.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: FETCHER_BATCH_SIZE,

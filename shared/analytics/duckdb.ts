@@ -11,6 +11,7 @@ import type { ColumnType, TableDef } from '../tables.ts';
 import { PARTITION_COLUMNS, TABLES } from '../tables.ts';
 import { FolderStore } from '../adapters/local/folder-store.ts';
 import { LocalCatalog } from '../adapters/local/local-catalog.ts';
+import { VIEWS } from './views.ts';
 
 /** DuckDB's type for each logical column type. */
 export const DUCKDB_TYPES: Record<ColumnType | 'date', string> = {
@@ -52,7 +53,16 @@ export interface WarehouseDb {
   close(): void;
 }
 
-/** Open DuckDB in memory with a view per table over the local warehouse at `dir`. */
+/** `CREATE OR REPLACE VIEW` statements of the analytics views, in dependency order. */
+export function analyticsViewStatements(): string[] {
+  return VIEWS.map((v) => `CREATE OR REPLACE VIEW ${quoteIdent(v.name)} AS\n${v.sql}`);
+}
+
+/**
+ * Open DuckDB in memory with a view per table over the local warehouse at `dir`, then the
+ * analytics views of `views.ts` over those. The session time zone is UTC, as in Athena, so
+ * `CAST(timestamp AS DATE)` gives the same day in both.
+ */
 export async function openWarehouse(dir: string): Promise<WarehouseDb> {
   mkdirSync(EXTENSION_DIR, { recursive: true });
   const instance = await DuckDBInstance.create(':memory:', {
@@ -61,6 +71,7 @@ export async function openWarehouse(dir: string): Promise<WarehouseDb> {
     autoload_known_extensions: 'false',
   });
   const connection = await instance.connect();
+  await connection.run("SET TimeZone = 'UTC'");
   const store = new FolderStore(dir);
   const catalog = new LocalCatalog(store);
   for (const table of TABLES) {
@@ -70,6 +81,7 @@ export async function openWarehouse(dir: string): Promise<WarehouseDb> {
     }
     await connection.run(tableViewSql(table, files));
   }
+  for (const statement of analyticsViewStatements()) await connection.run(statement);
   return {
     connection,
     async query(sql: string) {

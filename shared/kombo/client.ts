@@ -16,6 +16,8 @@ import {
   errorMessage,
 } from '../errors.ts';
 import { THROTTLE_CODES, classify, parseRetryAfter } from './classify.ts';
+import type { PacingOptions } from './pacing.ts';
+import { BUDGET_THROTTLE_CODES, RequestGate, parseRateLimitHeaders } from './pacing.ts';
 import type { IntegrationInfo } from './schemas.ts';
 import { ERROR_ENVELOPE, INTEGRATION_ENVELOPE, PAGE_ENVELOPE, RECORD_SCHEMAS, formatIssues } from './schemas.ts';
 
@@ -59,18 +61,36 @@ export interface KomboClientOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Injected for tests: a number in [0, 1). */
   readonly random?: () => number;
+  /** Injected for tests: the clock (epoch ms) the pacing gate reads. */
+  readonly now?: () => number;
   readonly fetch?: typeof fetch;
+  /** How this client paces itself against Kombo's rate limit (default: from the `ratelimit-*` headers). */
+  readonly pacing?: PacingOptions;
 }
 
 export interface Page {
   readonly records: Record<string, unknown>[];
   readonly next: string | null;
+  /** Length of the answer's body in characters: what the page costs in memory, for chunk budgets. */
+  readonly bytes?: number;
 }
 
 export interface ListOptions {
   readonly cursor?: string | null;
   readonly updatedAfter?: string;
   readonly pageSize?: number;
+  /** Per-caller accounting and retry budget (one per stream), on top of the client's own stats. */
+  readonly tracker?: RequestTracker;
+}
+
+/**
+ * What one caller (a stream's chunk) spent, and how many retries it may still spend. When
+ * `retriesLeft` reaches 0 the next transient failure ends the request at once with
+ * {@link RetriesExhaustedError}, whatever the per-request budget says.
+ */
+export interface RequestTracker {
+  readonly stats: RequestStats;
+  retriesLeft?: number;
 }
 
 const MODEL_PATHS: Record<ModelName, string> = {
@@ -78,6 +98,12 @@ const MODEL_PATHS: Record<ModelName, string> = {
   applications: '/ats/applications',
   interviews: '/ats/interviews',
 };
+
+/** A 2xx answer: its parsed body and the length of its text. */
+interface Answer {
+  readonly body: unknown;
+  readonly bytes: number;
+}
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -120,6 +146,8 @@ export class KomboClient {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly fetchFn: typeof fetch;
+  /** Shared by every caller of this client: when each request may start. */
+  readonly pacing: RequestGate;
 
   constructor(opts: KomboClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -128,6 +156,7 @@ export class KomboClient {
     this.sleep = opts.sleep ?? defaultSleep;
     this.random = opts.random ?? Math.random;
     this.fetchFn = opts.fetch ?? fetch;
+    this.pacing = new RequestGate({ ...opts.pacing, sleep: this.sleep, ...(opts.now && { now: opts.now }) });
   }
 
   /** Fetch one page of a model, validated. Retries transient failures within the policy. */
@@ -141,14 +170,14 @@ export class KomboClient {
     // Kombo wants every filter repeated on every page, the cursor alongside.
     if (opts.updatedAfter !== undefined) params.set('updated_after', opts.updatedAfter);
     if (cursor !== null) params.set('cursor', cursor);
-    const body = await this.request(`${MODEL_PATHS[model]}?${params.toString()}`, integrationId, loc);
-    return parsePage(body, model, loc);
+    const { body, bytes } = await this.request(`${MODEL_PATHS[model]}?${params.toString()}`, integrationId, loc, opts.tracker);
+    return { ...parsePage(body, model, loc), bytes };
   }
 
   /** `GET /integrations/{id}`: status and read models of one integration. */
   async getIntegration(integrationId: string): Promise<IntegrationInfo> {
     const loc: FailureLocation = { integrationId };
-    const body = await this.request(`/integrations/${encodeURIComponent(integrationId)}`, integrationId, loc);
+    const { body } = await this.request(`/integrations/${encodeURIComponent(integrationId)}`, integrationId, loc);
     const parsed = INTEGRATION_ENVELOPE.safeParse(body);
     if (!parsed.success) {
       throw new DataError(`unexpected integration response: ${formatIssues(parsed.error)}`, 'DATA.INVALID_ENVELOPE', loc);
@@ -156,19 +185,32 @@ export class KomboClient {
     return parsed.data.data;
   }
 
-  /** One request with retries. Returns the parsed JSON body of a 2xx answer. */
-  private async request(pathAndQuery: string, integrationId: string, loc: FailureLocation): Promise<unknown> {
+  /** One request with retries. Returns the parsed JSON body of a 2xx answer and its length. */
+  private async request(pathAndQuery: string, integrationId: string, loc: FailureLocation, tracker?: RequestTracker): Promise<Answer> {
     let attempt = 0;
+    let satOutUntil = Number.NEGATIVE_INFINITY;
     for (;;) {
       attempt++;
+      if (tracker) tracker.stats.requests++;
       try {
-        return await this.attempt(pathAndQuery, integrationId, loc);
+        return await this.attempt(pathAndQuery, integrationId, loc, satOutUntil);
       } catch (err) {
         if (!(err instanceof TransientError)) throw err;
-        if (THROTTLE_CODES.has(err.code)) this.stats.throttles++;
+        if (THROTTLE_CODES.has(err.code)) {
+          this.stats.throttles++;
+          if (tracker) tracker.stats.throttles++;
+        }
         if (attempt >= this.policy.maxAttempts) throw new RetriesExhaustedError(err, attempt);
+        if (tracker?.retriesLeft !== undefined) {
+          if (tracker.retriesLeft <= 0) throw new RetriesExhaustedError(err, attempt, 'the stream');
+          tracker.retriesLeft--;
+        }
+        if (tracker) tracker.stats.retries++;
         this.stats.retries++;
-        await this.sleep(this.backoff(attempt, err.retryAfterMs));
+        const delay = this.backoff(attempt, err.retryAfterMs);
+        // Kombo's own budget is spent: every request of this client waits, not just this one.
+        if (BUDGET_THROTTLE_CODES.has(err.code)) satOutUntil = this.pacing.throttled(delay);
+        await this.sleep(delay);
       }
     }
   }
@@ -180,7 +222,8 @@ export class KomboClient {
     return Math.round(this.random() * ceiling);
   }
 
-  private async attempt(pathAndQuery: string, integrationId: string, loc: FailureLocation): Promise<unknown> {
+  private async attempt(pathAndQuery: string, integrationId: string, loc: FailureLocation, satOutUntil: number): Promise<Answer> {
+    await this.pacing.acquire(satOutUntil);
     this.stats.requests++;
     let res: Response;
     let text: string;
@@ -196,8 +239,11 @@ export class KomboClient {
       // Read the body inside the same try: a reset mid-body surfaces here.
       text = await res.text();
     } catch (err) {
+      this.pacing.settle(undefined, false);
       throw networkError(err, loc, this.policy.timeoutMs);
     }
+    this.pacing.settle(parseRateLimitHeaders(res.headers), true);
+    if (res.status !== 429) this.pacing.succeeded();
 
     let body: unknown;
     try {
@@ -211,7 +257,7 @@ export class KomboClient {
         const what = text === '' ? 'an empty body' : `a body that is not JSON (${JSON.stringify(text.slice(0, 60))}…)`;
         throw new DataError(`HTTP ${res.status} with ${what}`, 'DATA.MALFORMED_JSON', loc);
       }
-      return body;
+      return { body, bytes: text.length };
     }
 
     const envelope = ERROR_ENVELOPE.safeParse(body);

@@ -2,24 +2,62 @@
  * Step 2: process one chunk of a stream. Fetch pages from the message's cursor until the chunk's
  * row or time budget, flatten, write one Parquet file per table under deterministic keys, then send
  * the continuation or finish the stream.
+ *
+ * What makes it safe under at-least-once delivery and a misbehaving API:
+ * - a message for a stream that already ended does nothing (but completing the run);
+ * - records already returned earlier in the stream (a repeated record, on this page or across a
+ *   chunk boundary) are dropped by id: each chunk writes the ids it kept next to the run state, and
+ *   the next chunks read them;
+ * - a cursor Kombo rejects restarts the stream from its first page, a bounded number of times;
+ * - retries are bounded per request (the client) and per stream (here), so a 429 loop ends.
  */
-import type { KomboClient } from '../kombo/client.ts';
+import type { KomboClient, RequestTracker } from '../kombo/client.ts';
 import type { Catalog, ObjectStore, Queue, StreamMessage, StreamTotals } from '../ports.ts';
-import { KomboEtlError, RunFatalError, errorMessage } from '../errors.ts';
+import { KomboEtlError, RunFatalError, describeLocation, errorMessage } from '../errors.ts';
+import type { PiiOptions, TableBuffer } from '../flatten.ts';
 import { createBuffers, flattenInto } from '../flatten.ts';
 import { encodeParquet } from '../parquet.ts';
-import { dataFileKey } from '../warehouse/layout.ts';
-import { endStream, finishStream } from './finish.ts';
+import { tablesForModel } from '../tables.ts';
+import { assertIntegrationId, dataFileKey, hiveEscape, runKeys, runPrefix } from '../warehouse/layout.ts';
+import { completeRunIfLast, endStream, finishStream, readMarker } from './finish.ts';
+import type { FaultHook } from './state.ts';
 
-/** Root records per chunk: files of tens of thousands of rows, well inside Lambda's memory. */
+/**
+ * Rows per file a chunk aims at. A chunk keeps fetching until every table it has rows for holds
+ * this many (so child tables sparser than their parent still get big files), or the stream ends,
+ * but never past the two caps below, which bound its memory: buffered rows take about three times
+ * the size of the JSON they came from, so 160 MB of answers peak near 600 MB.
+ */
 export const DEFAULT_CHUNK_ROWS = 50_000;
+/** Characters of API answers per chunk at most: the memory cap. */
+export const DEFAULT_CHUNK_MAX_BYTES = 160 * 1024 * 1024;
+/** Root records per chunk at most, whatever their size. */
+export const DEFAULT_CHUNK_MAX_RECORDS = 200_000;
 /** Wall-clock budget per chunk: far from a Lambda timeout. */
 export const DEFAULT_CHUNK_MILLIS = 8 * 60_000;
+/**
+ * Retries one stream may spend over all its chunks. With the client's per-request budget (8
+ * attempts) this ends a 429 loop after minutes, not hours, with the stream failed under its code.
+ */
+export const DEFAULT_STREAM_RETRIES = 200;
+/** How often a stream may restart from its first page after Kombo rejected its cursor. */
+export const DEFAULT_CURSOR_RESTARTS = 3;
+/** Kombo's answer to a cursor it no longer accepts (the same filters were accepted on page one). */
+export const INVALID_CURSOR_CODE = 'PLATFORM.INPUT_INVALID';
 
 export interface ChunkLimits {
+  /** Root records per chunk at most (default {@link DEFAULT_CHUNK_MAX_RECORDS}). */
   readonly maxRows: number;
+  /** Rows every table of the chunk should reach before it ends (default {@link DEFAULT_CHUNK_ROWS}). */
+  readonly minFileRows: number;
+  /** Characters of API answers per chunk at most (default {@link DEFAULT_CHUNK_MAX_BYTES}). */
+  readonly maxBytes: number;
   readonly maxMillis: number;
   readonly pageSize?: number;
+  /** Retries per stream, all chunks together (default {@link DEFAULT_STREAM_RETRIES}). */
+  readonly maxStreamRetries: number;
+  /** Restarts from the first page per stream (default {@link DEFAULT_CURSOR_RESTARTS}). */
+  readonly maxCursorRestarts: number;
 }
 
 export interface ChunkDeps {
@@ -31,6 +69,10 @@ export interface ChunkDeps {
   readonly now?: () => Date;
   /** Told after every page, for progress bars and metrics. */
   readonly onPage?: (msg: StreamMessage, records: number) => void;
+  /** What to store in personal-data columns (default: keep). */
+  readonly pii?: PiiOptions;
+  /** Crash (or race) injection for tests, at each step boundary. */
+  readonly faultPoint?: FaultHook;
 }
 
 /** What a chunk ended in. */
@@ -41,6 +83,10 @@ export interface ChunkResult {
   readonly totals: StreamTotals;
   readonly code?: string;
   readonly reason?: string;
+  /** Set when the chunk found the stream already ended (a redelivery) and did nothing. */
+  readonly alreadyEnded?: boolean;
+  /** Set when the chunk restarted the stream from its first page (cursor rejected). */
+  readonly restarted?: boolean;
 }
 
 function addTotals(a: StreamTotals, b: StreamTotals): StreamTotals {
@@ -53,7 +99,52 @@ function addTotals(a: StreamTotals, b: StreamTotals): StreamTotals {
     throttles: a.throttles + b.throttles,
     files: a.files + b.files,
     rows,
+    duplicates: (a.duplicates ?? 0) + (b.duplicates ?? 0),
   };
+}
+
+/** `_runs/<run>/ids/<integration>/<model>/`: the ids each chunk of a stream kept. */
+export function streamIdsPrefix(msg: Pick<StreamMessage, 'runId' | 'integrationId' | 'model'>): string {
+  return `${runKeys.prefix(msg.runId)}ids/${hiveEscape(assertIntegrationId(msg.integrationId))}/${msg.model}/`;
+}
+
+const idsKey = (msg: StreamMessage, chunk: number) => `${streamIdsPrefix(msg)}part-${String(chunk).padStart(5, '0')}.txt`;
+const chunkOfKey = (key: string): number => Number(/part-(\d{5})\.[a-z]+$/.exec(key)?.[1] ?? Number.NaN);
+
+/** Ids kept by the chunks before `chunk`, read from what they wrote. */
+async function idsBefore(store: ObjectStore, msg: StreamMessage): Promise<Set<string>> {
+  const seen = new Set<string>();
+  for (const key of await store.list(streamIdsPrefix(msg))) {
+    if (!(chunkOfKey(key) < msg.chunk)) continue;
+    const body = await store.get(key);
+    if (!body) continue;
+    for (const id of new TextDecoder().decode(body).split('\n')) if (id !== '') seen.add(id);
+  }
+  return seen;
+}
+
+/** This run's data files and id lists of the stream, optionally only those of chunks before `beforeChunk`. */
+async function ownStreamKeys(store: ObjectStore, msg: StreamMessage, beforeChunk = Number.POSITIVE_INFINITY): Promise<string[]> {
+  const keys: string[] = [];
+  for (const table of tablesForModel(msg.model)) keys.push(...(await store.list(runPrefix(table.name, msg.snapshotDate, msg.integrationId, msg.runId))));
+  keys.push(...(await store.list(streamIdsPrefix(msg))));
+  return keys.filter((k) => chunkOfKey(k) < beforeChunk);
+}
+
+/** Whether every table the chunk has rows for holds at least `minRows` of them. */
+function filesFull(buffers: readonly TableBuffer[], minRows: number): boolean {
+  let any = false;
+  for (const b of buffers) {
+    if (b.rowCount === 0) continue;
+    if (b.rowCount < minRows) return false;
+    any = true;
+  }
+  return any;
+}
+
+/** Kombo rejected the cursor of a later page: the filters were fine on page one, so the cursor is at fault. */
+function isInvalidCursor(err: unknown, cursor: string | null): err is KomboEtlError {
+  return cursor !== null && err instanceof KomboEtlError && err.code === INVALID_CURSOR_CODE;
 }
 
 /**
@@ -63,60 +154,119 @@ function addTotals(a: StreamTotals, b: StreamTotals): StreamTotals {
  */
 export async function processChunk(deps: ChunkDeps, msg: StreamMessage): Promise<ChunkResult> {
   const now = deps.now ?? (() => new Date());
-  const maxRows = deps.limits?.maxRows ?? DEFAULT_CHUNK_ROWS;
+  const maxRows = deps.limits?.maxRows ?? DEFAULT_CHUNK_MAX_RECORDS;
+  const minFileRows = deps.limits?.minFileRows ?? DEFAULT_CHUNK_ROWS;
+  const maxBytes = deps.limits?.maxBytes ?? DEFAULT_CHUNK_MAX_BYTES;
   const maxMillis = deps.limits?.maxMillis ?? DEFAULT_CHUNK_MILLIS;
+  const maxStreamRetries = deps.limits?.maxStreamRetries ?? DEFAULT_STREAM_RETRIES;
+  const maxRestarts = deps.limits?.maxCursorRestarts ?? DEFAULT_CURSOR_RESTARTS;
+
+  // A redelivery after the stream ended (or a late duplicate): nothing to fetch, nothing to write.
+  // The run may still lack its completion marker if the first delivery died just before it.
+  const ended = await readMarker(deps.store, msg);
+  if (ended) {
+    await completeRunIfLast(deps.store, msg.runId, now);
+    return { outcome: ended.status, totals: ended.totals, alreadyEnded: true, ...(ended.code !== undefined && { code: ended.code }), ...(ended.reason !== undefined && { reason: ended.reason }) };
+  }
+  // The first chunk of a restarted chain: whatever the abandoned chain wrote must go, even files a
+  // late redelivery of it may have added after the restart was sent.
+  if (msg.cursor === null && msg.chunk > 0) await deps.store.delete(await ownStreamKeys(deps.store, msg, msg.chunk));
+
   const started = Date.now();
-  const statsBefore = { ...deps.client.stats };
+  const tracker: RequestTracker = { stats: { requests: 0, retries: 0, throttles: 0 }, retriesLeft: Math.max(0, maxStreamRetries - msg.totals.retries) };
   const buffers = createBuffers(msg.model);
+  const seen = await idsBefore(deps.store, msg);
+  const kept: string[] = [];
   let cursor = msg.cursor;
   let pages = 0;
   let records = 0;
+  let bytes = 0;
+  let duplicates = 0;
 
   const chunkTotals = (files: number): StreamTotals => ({
     pages,
-    requests: deps.client.stats.requests - statsBefore.requests,
-    retries: deps.client.stats.retries - statsBefore.retries,
-    throttles: deps.client.stats.throttles - statsBefore.throttles,
+    requests: tracker.stats.requests,
+    retries: tracker.stats.retries,
+    throttles: tracker.stats.throttles,
     files,
     rows: Object.fromEntries(buffers.map((b) => [b.table.name, b.rowCount])),
+    duplicates,
   });
 
   try {
     do {
       const page = await deps.client.listPage(msg.integrationId, msg.model, {
         cursor,
+        tracker,
         ...(deps.limits?.pageSize !== undefined && { pageSize: deps.limits.pageSize }),
       });
-      flattenInto(buffers, page.records);
+      // The first copy of a record wins: an earlier chunk's file cannot be rewritten.
+      const fresh = page.records.filter((r) => {
+        const id = r['id'] as string;
+        if (seen.has(id)) return false;
+        seen.add(id);
+        kept.push(id);
+        return true;
+      });
+      duplicates += page.records.length - fresh.length;
+      flattenInto(buffers, fresh, deps.pii);
       pages++;
-      records += page.records.length;
+      records += fresh.length;
+      bytes += page.bytes ?? 0;
       cursor = page.next;
       deps.onPage?.(msg, page.records.length);
-    } while (cursor !== null && records < maxRows && Date.now() - started < maxMillis);
+    } while (cursor !== null && records < maxRows && bytes < maxBytes && !filesFull(buffers, minFileRows) && Date.now() - started < maxMillis);
   } catch (err) {
+    if (isInvalidCursor(err, cursor)) return restartStream(deps, msg, err, addTotals(msg.totals, { ...chunkTotals(0), rows: {} }), maxRestarts);
     if (err instanceof RunFatalError || !(err instanceof KomboEtlError)) throw err;
     const status = err.kind === 'skippable' ? 'skipped' : 'failed';
     const totals = addTotals(msg.totals, { ...chunkTotals(0), rows: {} });
-    await endStream(deps, msg, status, err.code, err.message, totals);
-    return { outcome: status, totals, code: err.code, reason: err.message };
+    const where = describeLocation(err.location);
+    const reason = where === '' ? err.message : `${err.message} (${where})`;
+    await endStream(deps, msg, status, err.code, reason, totals, err.location);
+    return { outcome: status, totals, code: err.code, reason };
   }
+  await deps.faultPoint?.('after-fetch', msg);
 
   const syncedAt = now().getTime();
+  await deps.store.put(idsKey(msg, msg.chunk), kept.join('\n'));
   let files = 0;
-  for (const buf of buffers) {
-    if (buf.rowCount === 0) continue;
+  const toWrite = buffers.filter((b) => b.rowCount > 0);
+  for (const buf of toWrite) {
     const key = dataFileKey(buf.table.name, msg.snapshotDate, msg.integrationId, msg.runId, msg.chunk);
     await deps.store.put(key, encodeParquet(buf, { runId: msg.runId, syncedAt }));
     files++;
+    if (files === 1 && toWrite.length > 1) await deps.faultPoint?.('after-some-tables', msg);
   }
+  await deps.faultPoint?.('after-all-tables', msg);
   const totals = addTotals(msg.totals, chunkTotals(files));
 
   if (cursor !== null) {
     await deps.queue.send({ ...msg, cursor, chunk: msg.chunk + 1, totals });
+    await deps.faultPoint?.('after-continuation', msg);
     return { outcome: 'continued', totals };
   }
   await finishStream(deps, msg, totals);
+  await deps.faultPoint?.('after-finish', msg);
   return { outcome: 'done', totals };
+}
+
+/**
+ * Kombo rejected the cursor: drop everything this run wrote for the stream and start again from the
+ * first page, as a new chain (chunk numbers keep counting up, so no key or deduplication id is
+ * reused). After `maxRestarts` restarts the stream fails with Kombo's code.
+ */
+async function restartStream(deps: ChunkDeps, msg: StreamMessage, err: KomboEtlError, totals: StreamTotals, maxRestarts: number): Promise<ChunkResult> {
+  const restarts = msg.restarts ?? 0;
+  if (restarts >= maxRestarts) {
+    const reason = `Kombo rejected the stream's cursor ${restarts + 1} times (restarted from the first page ${restarts} times): ${err.message}`;
+    await endStream(deps, msg, 'failed', err.code, reason, totals, err.location);
+    return { outcome: 'failed', totals, code: err.code, reason };
+  }
+  await deps.store.delete(await ownStreamKeys(deps.store, msg));
+  const fresh: StreamTotals = { ...totals, rows: {}, files: 0, duplicates: 0 };
+  await deps.queue.send({ ...msg, cursor: null, chunk: msg.chunk + 1, restarts: restarts + 1, totals: fresh });
+  return { outcome: 'continued', totals: fresh, restarted: true, code: err.code, reason: 'cursor rejected: the stream restarts from its first page' };
 }
 
 /** For callers that must describe an unexpected error without leaking anything sensitive. */

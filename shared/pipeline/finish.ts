@@ -6,28 +6,34 @@
 import type { Catalog, ObjectStore, StreamMessage, StreamTotals } from '../ports.ts';
 import { tablesForModel } from '../tables.ts';
 import { partitionPrefix, runKeys, runPrefix } from '../warehouse/layout.ts';
-import type { RunPlan, RunReport, StreamMarker } from './state.ts';
+import type { FailureLocation } from '../errors.ts';
+import type { FaultHook, RunPlan, RunReport, StreamMarker } from './state.ts';
 import { decodeJson, encodeJson } from './state.ts';
 
 export interface FinishDeps {
   readonly store: ObjectStore;
   readonly catalog: Catalog;
   readonly now?: () => Date;
+  /** Crash (or race) injection for tests, at each step boundary. */
+  readonly faultPoint?: FaultHook;
 }
 
-type StreamRef = Pick<StreamMessage, 'runId' | 'snapshotDate' | 'integrationId' | 'model'>;
+type StreamRef = Pick<StreamMessage, 'runId' | 'snapshotDate' | 'integrationId' | 'model'> & { readonly chunk?: number };
 
 /** Make a completed stream visible, atomically per partition, and clean older runs out of it. */
 export async function finishStream(deps: FinishDeps, msg: StreamRef, totals: StreamTotals): Promise<void> {
   const now = deps.now ?? (() => new Date());
+  let registered = 0;
   for (const table of tablesForModel(msg.model)) {
     const ownPrefix = runPrefix(table.name, msg.snapshotDate, msg.integrationId, msg.runId);
     await deps.catalog.registerPartition(table, msg.snapshotDate, msg.integrationId, ownPrefix);
     // Only after the partition points at this run may older runs' files go.
     const keys = await deps.store.list(partitionPrefix(table.name, msg.snapshotDate, msg.integrationId));
     await deps.store.delete(keys.filter((k) => !k.startsWith(ownPrefix)));
+    if (++registered === 1) await deps.faultPoint?.('after-some-partitions', msg);
   }
-  await writeMarker(deps.store, { ...msg, status: 'done', totals, finishedAt: now().toISOString() });
+  await writeMarker(deps.store, markerOf(msg, { status: 'done', totals, finishedAt: now().toISOString() }));
+  await deps.faultPoint?.('after-stream-marker', msg);
   await completeRunIfLast(deps.store, msg.runId, now);
 }
 
@@ -39,6 +45,7 @@ export async function endStream(
   code: string,
   reason: string,
   totals: StreamTotals,
+  location?: FailureLocation,
 ): Promise<void> {
   const now = deps.now ?? (() => new Date());
   // This run's partial files for the stream are never registered; remove them so that every
@@ -47,13 +54,29 @@ export async function endStream(
     const own = await deps.store.list(runPrefix(table.name, msg.snapshotDate, msg.integrationId, msg.runId));
     await deps.store.delete(own);
   }
-  await writeMarker(deps.store, { ...msg, status, code, reason, totals, finishedAt: now().toISOString() });
+  await writeMarker(deps.store, markerOf(msg, { status, code, reason, totals, finishedAt: now().toISOString(), ...(location && { location }) }));
   await completeRunIfLast(deps.store, msg.runId, now);
 }
 
-async function writeMarker(store: ObjectStore, m: StreamMarker & { snapshotDate?: string }): Promise<void> {
-  const { snapshotDate: _drop, ...marker } = m;
+/** A marker holds the stream's identity and outcome, never the message's cursor or other fields. */
+function markerOf(msg: StreamRef, outcome: Omit<StreamMarker, 'runId' | 'integrationId' | 'model' | 'chunk'>): StreamMarker {
+  return {
+    runId: msg.runId,
+    integrationId: msg.integrationId,
+    model: msg.model,
+    ...outcome,
+    ...(msg.chunk !== undefined && { chunk: msg.chunk }),
+  };
+}
+
+async function writeMarker(store: ObjectStore, marker: StreamMarker): Promise<void> {
   await store.put(runKeys.stream(marker.runId, marker.integrationId, marker.model), encodeJson(marker));
+}
+
+/** The stream's marker, or undefined while the stream has not ended. */
+export async function readMarker(store: ObjectStore, msg: Pick<StreamMessage, 'runId' | 'integrationId' | 'model'>): Promise<StreamMarker | undefined> {
+  const body = await store.get(runKeys.stream(msg.runId, msg.integrationId, msg.model));
+  return body ? decodeJson<StreamMarker>(body) : undefined;
 }
 
 /** Read every stream marker of a run. */

@@ -7,9 +7,12 @@ import type { Catalog, ObjectStore, StreamMessage } from '../ports.ts';
 import type { ModelName } from '../tables.ts';
 import { LocalQueue } from '../adapters/local/local-queue.ts';
 import { runKeys } from '../warehouse/layout.ts';
-import type { ChunkLimits, ChunkResult } from './chunk.ts';
+import type { PiiOptions } from '../flatten.ts';
+import type { ChunkDeps, ChunkLimits, ChunkResult } from './chunk.ts';
 import { processChunk } from './chunk.ts';
 import { planRun } from './plan.ts';
+import type { RetryPlan } from './retry.ts';
+import { retryFailedStreams } from './retry.ts';
 import type { RunPlan, RunReport } from './state.ts';
 import { decodeJson } from './state.ts';
 
@@ -26,6 +29,8 @@ export interface LocalRunOptions {
   readonly onPlan?: (plan: RunPlan) => void;
   readonly onPage?: (msg: StreamMessage, records: number) => void;
   readonly onChunk?: (msg: StreamMessage, result: ChunkResult) => void;
+  /** What to store in personal-data columns (default: keep). */
+  readonly pii?: PiiOptions;
 }
 
 /** Plan and run to completion. Throws a RunFatalError (bad API key…) as soon as one occurs. */
@@ -36,19 +41,41 @@ export async function runLocal(opts: LocalRunOptions): Promise<RunReport> {
     { runId: opts.runId, snapshotDate: opts.snapshotDate, integrationIds: opts.integrationIds, models: opts.models },
   );
   opts.onPlan?.(plan);
-  const deps = {
+  await drainLocal(opts, queue);
+  return readReport(opts.store, opts.runId);
+}
+
+async function drainLocal(opts: Omit<LocalRunOptions, 'runId' | 'snapshotDate' | 'integrationIds' | 'models'>, queue: LocalQueue): Promise<void> {
+  const deps: ChunkDeps = {
     client: opts.client,
     store: opts.store,
     queue,
     catalog: opts.catalog,
     ...(opts.limits && { limits: opts.limits }),
     ...(opts.onPage && { onPage: opts.onPage }),
+    ...(opts.pii && { pii: opts.pii }),
   };
   await queue.drain(async (msg) => {
     const result = await processChunk(deps, msg);
     opts.onChunk?.(msg, result);
   }, opts.concurrency);
-  const report = (await opts.store.get(runKeys.report(opts.runId))) ?? (await opts.store.get(runKeys.success(opts.runId)));
-  if (!report) throw new Error(`run ${opts.runId} drained but wrote no report`);
+}
+
+async function readReport(store: ObjectStore, runId: string): Promise<RunReport> {
+  const report = (await store.get(runKeys.report(runId))) ?? (await store.get(runKeys.success(runId)));
+  if (!report) throw new Error(`run ${runId} drained but wrote no report`);
   return decodeJson<RunReport>(report);
+}
+
+export type LocalRetryOptions = Omit<LocalRunOptions, 'snapshotDate' | 'integrationIds' | 'models' | 'onPlan'> & {
+  readonly onRetryPlan?: (plan: RetryPlan) => void;
+};
+
+/** Re-run a finished run's failed streams into the same run and snapshot, then report the run again. */
+export async function retryLocal(opts: LocalRetryOptions): Promise<{ readonly retried: RetryPlan; readonly report: RunReport }> {
+  const queue = new LocalQueue();
+  const retried = await retryFailedStreams({ store: opts.store, queue }, opts.runId);
+  opts.onRetryPlan?.(retried);
+  await drainLocal(opts, queue);
+  return { retried, report: await readReport(opts.store, opts.runId) };
 }

@@ -4,6 +4,7 @@
  */
 import type { ModelName } from '../tables.ts';
 import type { StreamTotals } from '../ports.ts';
+import type { FailureLocation } from '../errors.ts';
 
 /** A stream's state. `pending` only appears in the plan; markers hold the final states. */
 export type StreamStatus = 'pending' | 'done' | 'skipped' | 'failed';
@@ -35,6 +36,10 @@ export interface StreamMarker {
   readonly reason?: string;
   readonly totals: StreamTotals;
   readonly finishedAt: string;
+  /** Last chunk of the chain that ended the stream; a retry continues numbering after it. */
+  readonly chunk?: number;
+  /** Where a failure happened, as far as known (integration, model, record id). */
+  readonly location?: FailureLocation;
 }
 
 export interface RunReport {
@@ -47,3 +52,30 @@ export interface RunReport {
 
 export const encodeJson = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 export const decodeJson = <T>(bytes: Uint8Array): T => JSON.parse(new TextDecoder().decode(bytes)) as T;
+
+/**
+ * The step boundaries of a chunk, in order, where a Lambda can die: after fetching, after writing
+ * some tables, after all of them, after sending the continuation; in finishing, after registering
+ * some partitions, after the stream's marker, and after the whole finish.
+ */
+export const FAULT_POINTS = [
+  'after-fetch',
+  'after-some-tables',
+  'after-all-tables',
+  'after-continuation',
+  'after-some-partitions',
+  'after-stream-marker',
+  'after-finish',
+] as const;
+export type FaultPoint = (typeof FAULT_POINTS)[number];
+
+/** Called at every {@link FaultPoint}; tests make it throw (a crash) or wait (a race). */
+export type FaultHook = (point: FaultPoint, msg: StreamMessageRef) => void | Promise<void>;
+
+/** The part of a stream message a fault hook sees. */
+export interface StreamMessageRef {
+  readonly runId: string;
+  readonly integrationId: string;
+  readonly model: ModelName;
+  readonly chunk?: number;
+}

@@ -49,9 +49,18 @@ export function hiveUnescape(value: string): string {
   return value.replace(/%([0-9A-Fa-f]{2})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
+/** Table and model names are ours, but they become path segments too: lowercase words only. */
+const NAME_SEGMENT = /^[a-z][a-z_]{0,63}$/;
+
+/** Throws a ConfigError unless a table or model name is a safe path segment. */
+export function assertNameSegment(name: string): string {
+  if (!NAME_SEGMENT.test(name)) throw new ConfigError(`invalid table or model name ${JSON.stringify(name)}: lowercase letters and "_" only`);
+  return name;
+}
+
 /** `<table>/snapshot_date=…/integration_id=…/`: one partition. */
 export function partitionPrefix(table: string, snapshotDate: string, integrationId: string): string {
-  return `${table}/snapshot_date=${assertSnapshotDate(snapshotDate)}/integration_id=${hiveEscape(assertIntegrationId(integrationId))}/`;
+  return `${assertNameSegment(table)}/snapshot_date=${assertSnapshotDate(snapshotDate)}/integration_id=${hiveEscape(assertIntegrationId(integrationId))}/`;
 }
 
 /** `<partition>/run-<run_id>/`: one run's files within a partition. */
@@ -71,7 +80,7 @@ export const runKeys = {
   plan: (runId: string) => `_runs/${assertRunId(runId)}/plan.json`,
   /** The stream's marker; written once the stream finished (done, skipped or failed). */
   stream: (runId: string, integrationId: string, model: string) =>
-    `_runs/${assertRunId(runId)}/streams/${hiveEscape(assertIntegrationId(integrationId))}/${model}.json`,
+    `_runs/${assertRunId(runId)}/streams/${hiveEscape(assertIntegrationId(integrationId))}/${assertNameSegment(model)}.json`,
   streamsPrefix: (runId: string) => `_runs/${assertRunId(runId)}/streams/`,
   success: (runId: string) => `_runs/${assertRunId(runId)}/_SUCCESS.json`,
   failed: (runId: string) => `_runs/${assertRunId(runId)}/_FAILED.json`,

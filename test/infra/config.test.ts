@@ -33,6 +33,7 @@ describe('parseConfig', () => {
       athenaBytesScannedCutoffGb: DEFAULT_ATHENA_BYTES_SCANNED_CUTOFF_GB,
       warehousePrefix: 'warehouse',
       logRetentionDays: DEFAULT_LOG_RETENTION_DAYS,
+      piiMode: 'keep',
     });
     expect(DEFAULT_SCHEDULE).toBe('cron(0 2 * * ? *)');
     expect(DEFAULT_TIMEZONE).toBe('UTC');
@@ -45,6 +46,11 @@ describe('parseConfig', () => {
     expect(c.destroyData).toBe(true);
     expect(c.komboApiUrl).toBe(KOMBO_US_URL);
     expect(c.retentionDays).toBe(0);
+  });
+
+  it('reads piiMode: keep, hash or drop, from -c piiMode=Hash or cdk.json', () => {
+    expect(from({ piiMode: 'Hash' }).piiMode).toBe('hash');
+    expect(from({ piiMode: 'drop' }).piiMode).toBe('drop');
   });
 
   it('reads JSON values from cdk.json, including a JSON list in a string', () => {
@@ -64,6 +70,8 @@ describe('parseConfig', () => {
     [{ destroyData: 'yes' }, /"destroyData"/],
     [{ logRetentionDays: 42 }, /"logRetentionDays": one of 1, 3, 5/],
     [{ warehousePrefix: '/data/' }, /"warehousePrefix"/],
+    [{ piiMode: 'mask' }, /CDK context "piiMode": expected one of keep, hash, drop \(got "mask"\)/],
+    [{ piiMode: true }, /CDK context "piiMode"/],
   ])('rejects %o, naming the context key', (ctx, message) => {
     expect(() => from(ctx)).toThrow(message);
   });

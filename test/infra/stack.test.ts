@@ -29,6 +29,7 @@ const CONTEXT = {
   alarmEmail: 'data-team@example.com',
   athenaBytesScannedCutoffGb: 25,
   logRetentionDays: 30,
+  piiMode: 'hash',
 };
 
 /** The Glue types the contract promises, written out independently of the code under test. */
@@ -172,6 +173,10 @@ describe('pipeline', () => {
     expect(env('Planner')[ENV.integrationsParameter]).toEqual({ Ref: paramId });
     expect(env('Fetcher')[ENV.glueDatabase]).toBe('kombo_etl');
     expect(env('Fetcher')[ENV.chunkMaxMillis]).toMatch(/^\d+$/);
+    // From context; the salt is not in the template (it lives in the secret).
+    expect(env('Fetcher')[ENV.piiMode]).toBe(CONTEXT.piiMode);
+    expect(env('Planner')[ENV.piiMode]).toBeUndefined();
+    expect(JSON.stringify(env('Fetcher'))).not.toMatch(/salt/i);
   });
 
   it('feeds the fetcher from a FIFO queue with a FIFO DLQ, a visibility timeout of at least 6x its timeout, and explicit deduplication ids', () => {
@@ -358,5 +363,16 @@ describe('outputs', () => {
     const start = JSON.stringify(outputs['StartRunCommand']!.Value);
     expect(start).toContain('aws lambda invoke');
     expect(start).toContain(JSON.stringify({ Ref: fn('Planner')[0] }));
+    // piiMode hash: the key command writes the JSON form with the salt.
+    expect(JSON.stringify(outputs['SetApiKeyCommand']!.Value)).toContain('piiSalt');
+  });
+
+  it('gives the retry command, whose payload the planner reads as a retry', () => {
+    const outputs = template.toJSON()['Outputs'] as Record<string, { Value: { 'Fn::Join': [string, unknown[]] } }>;
+    const parts = outputs['RetryRunCommand']!.Value['Fn::Join'][1];
+    expect(parts).toContainEqual({ Ref: fn('Planner')[0] });
+    const payload = /--payload '([^']*)'/.exec(parts.filter((p) => typeof p === 'string').join(''))![1]!;
+    const runId = '20261123T020000Z-a1b2c3';
+    expect(parsePlannerEvent(JSON.parse(payload.replace('<run_id>', runId)), new Date())).toEqual({ kind: 'retry', runId });
   });
 });

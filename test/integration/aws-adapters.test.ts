@@ -364,6 +364,54 @@ describe('CachedSecret', () => {
     expect((err as Error).message).toMatch(/aws secretsmanager put-secret-value --secret-id arn:aws:secretsmanager:eu-west-1:1:secret:kombo/);
     expect(await secret.value()).toBe('real-key');
   });
+
+  describe('PII salt (piiMode hash)', () => {
+    const SALT = 'pepper-0123456789abcdef';
+
+    it('reads the key and the salt from one JSON secret in one read, and hides the salt from inspection', async () => {
+      mock.reset().on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ apiKey: 'key-json', piiSalt: ` ${SALT} ` }) });
+      const secret = new CachedSecret(client, 'arn:secret');
+      expect(await secret.value()).toBe('key-json');
+      expect(await secret.piiOptions('hash')).toEqual({ mode: 'hash', salt: SALT });
+      expect(await secret.piiOptions('drop')).toEqual({ mode: 'drop' });
+      expect(mock.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+      const { inspect } = await import('node:util');
+      expect(inspect(secret, { depth: 0 })).not.toContain(SALT);
+    });
+
+    it('needs no salt for keep and drop: a plain-text key still works', async () => {
+      mock.reset().on(GetSecretValueCommand).resolves({ SecretString: 'plain-key' });
+      const secret = new CachedSecret(client, 'arn:secret');
+      expect(await secret.piiOptions('keep')).toEqual({ mode: 'keep' });
+      expect(await secret.value()).toBe('plain-key');
+    });
+
+    it.each([
+      ['a plain-text key', 'plain-key', /has no "piiSalt"/],
+      ['JSON without piiSalt', '{"apiKey":"k"}', /has no "piiSalt"/],
+      ['a salt shorter than 16', '{"apiKey":"k","piiSalt":"short-salt-15ch"}', /"piiSalt" shorter than 16 characters/],
+    ])('fails hash with %s, saying how to set it (never echoing the salt), then reads the corrected secret', async (_what, stored, problem) => {
+      mock.reset().on(GetSecretValueCommand).resolvesOnce({ SecretString: stored }).resolves({ SecretString: JSON.stringify({ apiKey: 'k', piiSalt: SALT }) });
+      const secret = new CachedSecret(client, 'arn:aws:secretsmanager:eu-west-1:1:secret:kombo');
+      const err = await secret.piiOptions('hash').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      const message = (err as Error).message;
+      expect(message).toMatch(problem);
+      expect(message).toContain(`aws secretsmanager put-secret-value --secret-id arn:aws:secretsmanager:eu-west-1:1:secret:kombo --secret-string '{"apiKey":"`);
+      expect(message).toContain('"piiSalt":"');
+      expect(message).not.toContain('short-salt-15ch');
+      expect(await secret.piiOptions('hash')).toEqual({ mode: 'hash', salt: SALT });
+      expect(mock.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    });
+
+    it('treats a JSON secret with a salt but no apiKey as a key not set yet', async () => {
+      mock.reset().on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ piiSalt: SALT }) });
+      const err = await new CachedSecret(client, 'arn:secret').value().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as Error).message).toMatch(/is not set yet/);
+      expect((err as Error).message).not.toContain(SALT);
+    });
+  });
 });
 
 describe('Lambda environment', () => {
@@ -374,11 +422,19 @@ describe('Lambda environment', () => {
     expect(parsePlannerEnv(full).integrationsParameter).toBe('/p');
   });
 
+  it('reads the PII mode from KOMBO_PII_MODE, "keep" when unset', () => {
+    expect(ENV.piiMode).toBe('KOMBO_PII_MODE');
+    expect(parseFetcherEnv(full).piiMode).toBe('keep');
+    expect(parseFetcherEnv({ ...full, [ENV.piiMode]: 'hash' }).piiMode).toBe('hash');
+    expect(parseFetcherEnv({ ...full, [ENV.piiMode]: ' drop ' }).piiMode).toBe('drop');
+  });
+
   it.each([
     [{ ...full, GLUE_DATABASE: undefined }, /environment variable GLUE_DATABASE is required/],
     [{ ...full, KOMBO_API_URL: 'ftp://x' }, /environment variable KOMBO_API_URL must be an http\(s\) URL/],
     [{ ...full, KOMBO_PAGE_SIZE: '500' }, /environment variable KOMBO_PAGE_SIZE must be at most 250/],
     [{ ...full, WAREHOUSE_PREFIX: '/w/' }, /environment variable WAREHOUSE_PREFIX must be a key prefix/],
+    [{ ...full, KOMBO_PII_MODE: 'mask' }, /environment variable KOMBO_PII_MODE must be one of keep, hash, drop/],
   ])('fails naming the variable: %#', (env, error) => {
     expect(() => parseFetcherEnv(env)).toThrow(error);
   });
@@ -406,6 +462,29 @@ describe('planner input', () => {
     [{ snapshotDate: '2026-11-01' }, /snapshotDate.*accepted: \{"snapshot_date"/],
   ])('rejects %o with a message that says what is accepted', (input, error) => {
     expect(() => parsePlannerEvent(input, now)).toThrow(error);
+  });
+
+  it('reads {"retry_run_id"} as a retry of that run, from a manual invocation or an EventBridge event detail', () => {
+    const runId = '20261123T020000Z-a1b2c3';
+    expect(parsePlannerEvent({ retry_run_id: runId }, now)).toEqual({ kind: 'retry', runId });
+    const event = { 'detail-type': 'Retry Run', source: 'me', time: '2026-11-22T05:00:00Z', detail: { retry_run_id: runId } };
+    expect(parsePlannerEvent(event, now)).toEqual({ kind: 'retry', runId });
+  });
+
+  it.each([
+    [{ retry_run_id: '../20261123T020000Z' }, /input: retry_run_id: invalid run id/],
+    [{ retry_run_id: '' }, /retry_run_id: invalid run id/],
+    [{ retry_run_id: 42 }, /retry_run_id/],
+    [{ retry_run_id: '20261123T020000Z-a1b2c3', snapshot_date: '2026-11-01' }, /retry_run_id cannot be combined with snapshot_date/],
+    [{ retry_run_id: '20261123T020000Z-a1b2c3', models: ['candidates'], integrations: ['greenhouse:AbC123'] }, /retry_run_id cannot be combined with integrations, models|retry_run_id cannot be combined with models, integrations/],
+    [{ 'detail-type': 'Retry Run', time: '2026-11-22T05:00:00Z', detail: { retry_run_id: 'x y' } }, /event detail: retry_run_id: invalid run id/],
+    [{ 'detail-type': 'Retry Run', time: '2026-11-22T05:00:00Z', detail: { retry_run_id: '20261123T020000Z-a1b2c3', models: ['jobs'] } }, /models\.0/],
+  ])('rejects the retry %o, combined with overrides or with a bad run id', (input, error) => {
+    expect(() => parsePlannerEvent(input, now)).toThrow(error);
+  });
+
+  it('says in every rejection that retry_run_id is accepted alone', () => {
+    expect(() => parsePlannerEvent({ snapshotDate: '2026-11-01' }, now)).toThrow(/or \{"retry_run_id": "<run id>"\} alone/);
   });
 });
 
@@ -777,11 +856,10 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
       expect(r.DatabaseName).toBe('kombo_etl');
       expect(r.PartitionInput!.StorageDescriptor!.Location).toBe(`s3://${BUCKET}/warehouse/${runPrefix(r.TableName!, date!, id!, runId)}`);
     }
-    // The late copy of the last interviews chunk finished its stream again: the partitions were
-    // repointed (UpdatePartition after AlreadyExists) at the same folder.
+    // The late copy of the last interviews chunk arrived after its stream had ended: it does
+    // nothing, so no partition is touched a second time.
     const updates = glue.commandCalls(UpdatePartitionCommand).map((c) => c.args[0].input);
-    expect(updates.map((u) => u.TableName).sort()).toEqual(['interview_users', 'interviews']);
-    for (const u of updates) expect(u.PartitionInput!.StorageDescriptor!.Location).toBe(`s3://${BUCKET}/warehouse/${runPrefix(u.TableName!, DATE, BIG, runId)}`);
+    expect(updates).toEqual([]);
   });
 
   it('no part file of a stream appeared after its partition was registered', async () => {
@@ -831,5 +909,30 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
     } finally {
       vi.mocked(process.stdout.write).mockRestore();
     }
+  });
+
+  it('a {"retry_run_id"} invocation sends the failed streams of the finished run again, and the run completes again', async () => {
+    const out: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out.push(typeof chunk === 'string' ? chunk : new TextDecoder().decode(chunk));
+      return true;
+    });
+    try {
+      const retried = (await planner({ retry_run_id: runId }, context('planner'))) as { kind: string; runId: string; snapshotDate: string; streams: { integrationId: string; model: string }[] };
+      expect(retried).toMatchObject({ kind: 'retry', runId, snapshotDate: DATE });
+      expect(retried.streams.map((s) => `${s.integrationId}/${s.model}`).sort()).toEqual([`${REVOKED}/applications`, `${REVOKED}/candidates`, `${REVOKED}/interviews`]);
+      // The run's verdict is gone until the retried streams end.
+      expect(await warehouse.get(runKeys.failed(runId))).toBeUndefined();
+      await drain();
+    } finally {
+      vi.mocked(process.stdout.write).mockRestore();
+    }
+    const again = decodeJson<RunReport>((await warehouse.get(runKeys.report(runId)))!);
+    expect(again.status).toBe('failed');
+    expect(again.streams.filter((s) => s.integrationId === REVOKED).map((s) => s.status)).toEqual(['failed', 'failed', 'failed']);
+    const logs = out.join('');
+    expect(logs).toContain('retry: failed streams sent again');
+    const emf = out.filter((l) => l.includes('"_aws"') && l.includes('StreamsRetried')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(emf.map((m) => m['StreamsRetried'])).toEqual([3]);
   });
 });

@@ -6,6 +6,8 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../../errors.ts';
+import type { PiiMode } from '../../flatten.ts';
+import { DEFAULT_PII_MODE, PII_MODES } from '../../flatten.ts';
 import { MAX_PAGE_SIZE } from '../../kombo/client.ts';
 
 /** Environment variable names, set by `infra/constructs/function.ts`. */
@@ -20,6 +22,8 @@ export const ENV = {
   chunkMaxRows: 'CHUNK_MAX_ROWS',
   chunkMaxMillis: 'CHUNK_MAX_MILLIS',
   pageSize: 'KOMBO_PAGE_SIZE',
+  /** The CLI reads the same name; the salt is not an environment variable here but lives in the API key secret. */
+  piiMode: 'KOMBO_PII_MODE',
 } as const;
 
 /** Key prefix of the warehouse inside the bucket (no leading or trailing slash). */
@@ -48,6 +52,8 @@ export interface FetcherEnv {
   readonly glueDatabase: string;
   /** Overrides of the chunk budget; the pipeline's defaults apply when unset. */
   readonly chunk: { readonly maxRows?: number; readonly maxMillis?: number; readonly pageSize?: number };
+  /** What to store in personal-data columns; `hash` takes its salt from the API key secret. */
+  readonly piiMode: PiiMode;
 }
 
 const required = z.string({ error: 'is required (the CDK stack sets it)' }).trim().min(1, 'is empty');
@@ -81,6 +87,12 @@ const FETCHER = z.object({
   [ENV.chunkMaxRows]: optionalInt(1, 10_000_000),
   [ENV.chunkMaxMillis]: optionalInt(1_000, 15 * 60_000),
   [ENV.pageSize]: optionalInt(1, MAX_PAGE_SIZE),
+  [ENV.piiMode]: z
+    .string()
+    .trim()
+    .refine((v): v is PiiMode => (PII_MODES as readonly string[]).includes(v), `must be one of ${PII_MODES.join(', ')}`)
+    .transform((v) => v as PiiMode)
+    .default(DEFAULT_PII_MODE),
 });
 
 /** Parse with a schema whose keys are variable names; the first problem names its variable. */
@@ -118,5 +130,6 @@ export function parseFetcherEnv(env: NodeJS.ProcessEnv = process.env): FetcherEn
       ...(e[ENV.chunkMaxMillis] !== undefined && { maxMillis: e[ENV.chunkMaxMillis] }),
       ...(e[ENV.pageSize] !== undefined && { pageSize: e[ENV.pageSize] }),
     },
+    piiMode: e[ENV.piiMode],
   };
 }

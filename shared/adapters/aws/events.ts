@@ -5,13 +5,14 @@
  * - the deadline schedule: the same envelope with `detail-type` {@link RUN_DEADLINE}: check that a
  *   run finished;
  * - a manual invocation: `{snapshot_date?, integrations?, models?}` (also accepted as the `detail`
- *   of an EventBridge event, e.g. from `aws events put-events`).
+ *   of an EventBridge event, e.g. from `aws events put-events`);
+ * - a retry, the same ways: `{retry_run_id}` sends the failed streams of that finished run again.
  */
 import { z } from 'zod';
 import { ConfigError, errorMessage } from '../../errors.ts';
 import type { ModelName } from '../../tables.ts';
 import { MODELS } from '../../tables.ts';
-import { assertIntegrationId, assertSnapshotDate } from '../../warehouse/layout.ts';
+import { assertIntegrationId, assertRunId, assertSnapshotDate } from '../../warehouse/layout.ts';
 
 /** `detail-type` of the nightly schedule's event (EventBridge's own name for scheduled events). */
 export const SCHEDULED_RUN = 'Scheduled Event';
@@ -63,7 +64,13 @@ export interface DeadlineCheckEvent {
   readonly at: Date;
 }
 
-export type PlannerEvent = PlanRequestEvent | DeadlineCheckEvent;
+/** Send the failed streams of a finished run again, into the same run (`{"retry_run_id": …}`). */
+export interface RetryRunEvent {
+  readonly kind: 'retry';
+  readonly runId: string;
+}
+
+export type PlannerEvent = PlanRequestEvent | DeadlineCheckEvent | RetryRunEvent;
 
 const check = (assert: (v: string) => unknown) => (v: string, ctx: z.RefinementCtx) => {
   try {
@@ -77,7 +84,10 @@ const OVERRIDE = z.strictObject({
   snapshot_date: z.string().superRefine(check(assertSnapshotDate)).optional(),
   integrations: z.array(z.string().superRefine(check(assertIntegrationId))).min(1, 'must not be empty').optional(),
   models: z.array(z.enum(MODELS)).min(1, 'must not be empty').optional(),
+  retry_run_id: z.string().superRefine(check(assertRunId)).optional(),
 });
+
+const ACCEPTED = `{"snapshot_date": "YYYY-MM-DD", "integrations": ["tool:id", …], "models": [${MODELS.map((m) => `"${m}"`).join(', ')}]}, or {"retry_run_id": "<run id>"} alone`;
 
 const ENVELOPE = z.looseObject({
   'detail-type': z.string(),
@@ -92,8 +102,20 @@ function parseOverride(value: unknown, where: string): z.output<typeof OVERRIDE>
   const field = issue?.path.join('.') ?? '';
   const keys = issue?.code === 'unrecognized_keys' ? ` ${issue.keys.join(', ')}` : '';
   throw new ConfigError(
-    `invalid planner ${where}: ${field === '' ? '' : `${field}: `}${issue?.message ?? 'invalid'}${keys} (accepted: {"snapshot_date": "YYYY-MM-DD", "integrations": ["tool:id", …], "models": [${MODELS.map((m) => `"${m}"`).join(', ')}]})`,
+    `invalid planner ${where}: ${field === '' ? '' : `${field}: `}${issue?.message ?? 'invalid'}${keys} (accepted: ${ACCEPTED})`,
   );
+}
+
+/** A retry re-runs the failed streams of its run as planned: no override can go with it. */
+function toRequest(at: Date, o: z.output<typeof OVERRIDE>, where: string): PlanRequestEvent | RetryRunEvent {
+  if (o.retry_run_id === undefined) return toPlan(at, o);
+  const others = Object.keys(o).filter((k) => k !== 'retry_run_id');
+  if (others.length > 0) {
+    throw new ConfigError(
+      `invalid planner ${where}: retry_run_id cannot be combined with ${others.join(', ')}: a retry re-runs the run's failed streams with its own snapshot date, integrations and models (accepted: ${ACCEPTED})`,
+    );
+  }
+  return { kind: 'retry', runId: o.retry_run_id };
 }
 
 /** Parse any planner invocation. Throws a ConfigError that says what is accepted. */
@@ -104,9 +126,9 @@ export function parsePlannerEvent(event: unknown, now: Date): PlannerEvent {
     if (!env.success) throw new ConfigError(`invalid EventBridge event: ${env.error.issues[0]?.path.join('.')} ${env.error.issues[0]?.message}`);
     const at = new Date(env.data.time);
     if (env.data['detail-type'] === RUN_DEADLINE) return { kind: 'deadline', at };
-    return toPlan(at, parseOverride(env.data.detail, 'event detail'));
+    return toRequest(at, parseOverride(env.data.detail, 'event detail'), 'event detail');
   }
-  return toPlan(now, parseOverride(event, 'input'));
+  return toRequest(now, parseOverride(event, 'input'), 'input');
 }
 
 function toPlan(at: Date, o: z.output<typeof OVERRIDE>): PlanRequestEvent {

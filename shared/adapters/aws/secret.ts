@@ -1,32 +1,50 @@
 /**
- * The Kombo API key, read from Secrets Manager once per Lambda container and cached. The value is
- * held in a private field and appears in no error, log line or return value.
+ * The Kombo API key (and, for `piiMode` hash, the PII salt), read from Secrets Manager once per
+ * Lambda container and cached. The values are held in a private field and appear in no error or
+ * log line; the salt is returned only inside the {@link PiiOptions} handed to the pipeline.
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { MIN_PII_SALT_LENGTH } from '../../config.ts';
 import { ConfigError } from '../../errors.ts';
+import type { PiiMode, PiiOptions } from '../../flatten.ts';
 import { KomboClient } from '../../kombo/client.ts';
 
 /** What the stack puts in the secret until the user sets the real key. */
 export const API_KEY_PLACEHOLDER = 'REPLACE_ME_WITH_THE_KOMBO_API_KEY';
 
-/** The secret holds the key as plain text, or as JSON `{"apiKey": "…"}`. */
-function extractKey(secretString: string): string {
+interface SecretContents {
+  readonly apiKey: string;
+  readonly piiSalt?: string;
+}
+
+/**
+ * The secret holds the key as plain text, or as JSON `{"apiKey": "…", "piiSalt": "…"}` (`piiSalt`
+ * optional). A JSON object without a string `apiKey` counts as a key not set yet.
+ */
+function parseContents(secretString: string): SecretContents {
   const text = secretString.trim();
   if (text.startsWith('{')) {
+    let parsed: unknown;
     try {
-      const parsed: unknown = JSON.parse(text);
-      const key = parsed !== null && typeof parsed === 'object' ? (parsed as { apiKey?: unknown }).apiKey : undefined;
-      if (typeof key === 'string') return key.trim();
+      parsed = JSON.parse(text);
     } catch {
       // Not JSON after all: a key that starts with "{" is taken as it is.
+      return { apiKey: text };
+    }
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+      const { apiKey, piiSalt } = parsed as { apiKey?: unknown; piiSalt?: unknown };
+      return {
+        apiKey: typeof apiKey === 'string' ? apiKey.trim() : '',
+        ...(typeof piiSalt === 'string' && piiSalt.trim() !== '' && { piiSalt: piiSalt.trim() }),
+      };
     }
   }
-  return text;
+  return { apiKey: text };
 }
 
 export class CachedSecret {
-  #value: Promise<string> | undefined;
+  #value: Promise<SecretContents> | undefined;
 
   constructor(
     private readonly client: SecretsManagerClient,
@@ -34,12 +52,26 @@ export class CachedSecret {
   ) {}
 
   /** The API key; the first call reads the secret, later calls reuse it. A failed read is retried next time. */
-  value(): Promise<string> {
-    this.#value ??= this.read().catch((err: unknown) => {
-      this.#value = undefined;
-      throw err;
-    });
-    return this.#value;
+  async value(): Promise<string> {
+    return (await this.contents()).apiKey;
+  }
+
+  /**
+   * The personal-data options of `mode`, for `hash` with the salt from the same (cached) read of the
+   * secret. A missing or short salt throws a ConfigError that says how to set it, and drops the
+   * cache so the next call reads the corrected secret.
+   */
+  async piiOptions(mode: PiiMode): Promise<PiiOptions> {
+    if (mode !== 'hash') return { mode };
+    const { piiSalt } = await this.contents();
+    if (piiSalt !== undefined && piiSalt.length >= MIN_PII_SALT_LENGTH) return { mode, salt: piiSalt };
+    this.invalidate();
+    // The salt itself is never echoed, only whether it is missing or too short.
+    const problem = piiSalt === undefined ? 'has no "piiSalt"' : `has a "piiSalt" shorter than ${MIN_PII_SALT_LENGTH} characters`;
+    throw new ConfigError(
+      `piiMode "hash" needs a secret salt of at least ${MIN_PII_SALT_LENGTH} characters, but the secret ${this.secretId} ${problem}: ` +
+        `aws secretsmanager put-secret-value --secret-id ${this.secretId} --secret-string '{"apiKey":"<your Kombo API key>","piiSalt":"<random secret, e.g. from openssl rand -hex 32>"}'`,
+    );
   }
 
   /** Forget the cached key, e.g. after Kombo rejected it, so the next call reads a corrected secret. */
@@ -47,12 +79,22 @@ export class CachedSecret {
     this.#value = undefined;
   }
 
-  private async read(): Promise<string> {
+  private contents(): Promise<SecretContents> {
+    this.#value ??= this.read().catch((err: unknown) => {
+      this.#value = undefined;
+      throw err;
+    });
+    return this.#value;
+  }
+
+  private async read(): Promise<SecretContents> {
     const res = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }));
-    const key = res.SecretString === undefined ? '' : extractKey(res.SecretString);
+    const contents = res.SecretString === undefined ? { apiKey: '' } : parseContents(res.SecretString);
     const howToSet = `aws secretsmanager put-secret-value --secret-id ${this.secretId} --secret-string '<your Kombo API key>'`;
-    if (key === '' || key === API_KEY_PLACEHOLDER) throw new ConfigError(`the Kombo API key secret ${this.secretId} is not set yet: ${howToSet}`);
-    return key;
+    if (contents.apiKey === '' || contents.apiKey === API_KEY_PLACEHOLDER) {
+      throw new ConfigError(`the Kombo API key secret ${this.secretId} is not set yet: ${howToSet} (or '{"apiKey":"…","piiSalt":"…"}' with piiMode hash)`);
+    }
+    return contents;
   }
 }
 

@@ -44,7 +44,10 @@ export const STREAM_MESSAGE = z.object({
     throttles: count,
     rows: z.record(z.string(), count),
     files: count,
+    duplicates: count.optional(),
   }),
+  // Cursor restarts so far: without it a restarted stream could restart forever.
+  restarts: count.optional(),
 });
 
 function safe(assert: (v: string) => unknown): (v: string) => boolean {

@@ -1,0 +1,117 @@
+/** `kombo-etl report`: the hiring report, one self-contained HTML file, from the analytics views. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { WarehouseDb } from '../../shared/analytics/duckdb.ts';
+import { openWarehouse } from '../../shared/analytics/duckdb.ts';
+import type { ReportData } from '../../shared/analytics/report-html.ts';
+import { renderReport } from '../../shared/analytics/report-html.ts';
+
+/** Weeks of interviewer load shown: the latest snapshot's week, the weeks before it, and the next one. */
+export const REPORT_LOAD_WEEKS_BEFORE = 5;
+/** Interviewers shown in the load chart, busiest first. */
+export const REPORT_LOAD_PEOPLE = 15;
+/** File name of the report inside the warehouse when no `--out` is given. */
+export const REPORT_FILE = 'report.html';
+
+type Row = Record<string, unknown>;
+
+async function rows(db: WarehouseDb, sql: string): Promise<Row[]> {
+  const r = await db.query(sql);
+  return r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c, row[i]])));
+}
+
+const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
+const str = (v: unknown): string => String(v);
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+/** Reads what the report shows from the views (DuckDB over a local warehouse). */
+export async function loadReportData(db: WarehouseDb, now: Date = new Date()): Promise<ReportData> {
+  const snapshots = await rows(
+    db,
+    `SELECT integration_id, CAST(min(snapshot_date) AS VARCHAR) AS first_date, CAST(max(snapshot_date) AS VARCHAR) AS latest_date, count(DISTINCT snapshot_date) AS n
+     FROM applications GROUP BY integration_id ORDER BY integration_id`,
+  );
+  const funnel = await rows(db, 'SELECT * FROM hiring_funnel ORDER BY integration_id, job_id, stage_index, stage_id');
+  const hires = await rows(db, 'SELECT * FROM time_to_hire ORDER BY integration_id, hired_on, application_id');
+  // The weeks around each integration's latest snapshot, and its busiest interviewers in them.
+  const load = await rows(
+    db,
+    `WITH latest AS (SELECT integration_id, CAST(date_trunc('week', max(snapshot_date)) AS DATE) AS week FROM interviews GROUP BY integration_id),
+     recent AS (
+       SELECT l.* FROM interviewer_load l JOIN latest w ON w.integration_id = l.integration_id
+       WHERE l.week_start BETWEEN w.week - INTERVAL ${REPORT_LOAD_WEEKS_BEFORE} WEEK AND w.week + INTERVAL 1 WEEK
+     ),
+     busiest AS (
+       SELECT integration_id, user_id FROM recent GROUP BY integration_id, user_id
+       ORDER BY sum(hours) DESC, integration_id, user_id LIMIT ${REPORT_LOAD_PEOPLE}
+     )
+     SELECT r.* FROM recent r JOIN busiest b USING (integration_id, user_id) ORDER BY r.week_start, r.user_id`,
+  );
+  const sources = await rows(db, 'SELECT * FROM source_effectiveness ORDER BY integration_id, source');
+  return {
+    generatedAt: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    snapshots: snapshots.map((s) => ({ integrationId: str(s.integration_id), first: str(s.first_date), latest: str(s.latest_date), snapshots: num(s.n) })),
+    funnel: funnel.map((f) => ({
+      integrationId: str(f.integration_id),
+      jobId: str(f.job_id),
+      jobName: strOrNull(f.job_name),
+      stageId: str(f.stage_id),
+      stageName: strOrNull(f.stage_name),
+      stageIndex: num(f.stage_index),
+      reached: num(f.reached),
+      currentlyIn: num(f.currently_in),
+      conversionToNext: numOrNull(f.conversion_to_next),
+      hired: num(f.hired),
+      medianDaysInStage: numOrNull(f.median_days_in_stage),
+    })),
+    hires: hires.map((h) => ({
+      integrationId: str(h.integration_id),
+      applicationId: str(h.application_id),
+      jobName: strOrNull(h.job_name),
+      source: strOrNull(h.source),
+      appliedOn: strOrNull(h.applied_on),
+      hiredOn: str(h.hired_on),
+      daysToHire: numOrNull(h.days_to_hire),
+    })),
+    load: load.map((l) => ({
+      integrationId: str(l.integration_id),
+      userId: str(l.user_id),
+      name: [l.first_name, l.last_name].filter((s) => typeof s === 'string' && s !== '').join(' ') || str(l.user_id),
+      weekStart: str(l.week_start),
+      isoWeek: str(l.iso_week),
+      interviews: num(l.interviews),
+      hours: num(l.hours),
+      candidates: num(l.candidates),
+    })),
+    sources: sources.map((s) => ({
+      integrationId: str(s.integration_id),
+      source: str(s.source),
+      candidates: num(s.candidates),
+      applications: num(s.applications),
+      interviews: num(s.interviews),
+      hires: num(s.hires),
+      hireRate: numOrNull(s.hire_rate),
+    })),
+  };
+}
+
+/** Writes the report of the warehouse at `warehouse` to `out` (default `<warehouse>/report.html`); returns its absolute path. */
+export async function writeReport(warehouse: string, out?: string): Promise<string> {
+  const path = resolve(out ?? join(warehouse, REPORT_FILE));
+  const db = await openWarehouse(warehouse);
+  try {
+    const html = renderReport(await loadReportData(db));
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, html, 'utf8');
+  } finally {
+    db.close();
+  }
+  return path;
+}
+
+/** The `report` command: write the file and say where it is. */
+export async function reportCommand(warehouse: string, out: string | undefined, stdout: NodeJS.WritableStream = process.stdout): Promise<void> {
+  const path = await writeReport(warehouse, out);
+  stdout.write(`report: ${path}\n`);
+}

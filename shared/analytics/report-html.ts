@@ -1,0 +1,438 @@
+/**
+ * The hiring report: one self-contained HTML page (inline CSS and SVG, no script, no font, no image
+ * and no link to fetch) for a recruiter. Pure: rows in, text out; `cli/commands/report.ts` reads
+ * the rows from the analytics views.
+ *
+ * Every chart is an `<svg data-chart="…">` with a `<title>`, and every number it draws also sits in
+ * the table under it, so the page reads without the charts and tests can compare both with the views.
+ */
+
+/** One row of `hiring_funnel`. */
+export interface FunnelStageRow {
+  integrationId: string;
+  jobId: string;
+  jobName: string | null;
+  stageId: string;
+  stageName: string | null;
+  stageIndex: number;
+  reached: number;
+  currentlyIn: number;
+  conversionToNext: number | null;
+  hired: number;
+  medianDaysInStage: number | null;
+}
+
+/** One row of `time_to_hire`. */
+export interface HireRow {
+  integrationId: string;
+  applicationId: string;
+  jobName: string | null;
+  source: string | null;
+  appliedOn: string | null;
+  hiredOn: string;
+  daysToHire: number | null;
+}
+
+/** One row of `interviewer_load`. */
+export interface LoadRow {
+  integrationId: string;
+  userId: string;
+  name: string;
+  weekStart: string;
+  isoWeek: string;
+  interviews: number;
+  hours: number;
+  candidates: number;
+}
+
+/** One row of `source_effectiveness`. */
+export interface SourceRow {
+  integrationId: string;
+  source: string;
+  candidates: number;
+  applications: number;
+  interviews: number;
+  hires: number;
+  hireRate: number | null;
+}
+
+/** The snapshots an integration has in the warehouse. */
+export interface SnapshotSpan {
+  integrationId: string;
+  first: string;
+  latest: string;
+  snapshots: number;
+}
+
+export interface ReportData {
+  generatedAt: string;
+  snapshots: SnapshotSpan[];
+  funnel: FunnelStageRow[];
+  hires: HireRow[];
+  /** Interviewer load, already limited to the weeks and people worth showing. */
+  load: LoadRow[];
+  sources: SourceRow[];
+}
+
+/** Width of a time-to-hire histogram bin, in days. */
+export const HIRE_BIN_DAYS = 7;
+
+const esc = (s: unknown): string =>
+  String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+const pct = (r: number | null): string => (r === null ? '–' : `${(r * 100).toFixed(0)}%`);
+const days = (d: number | null): string => (d === null ? '–' : d.toFixed(1).replace(/\.0$/, ''));
+const hours = (h: number): string => h.toFixed(1).replace(/\.0$/, '');
+/** `greenhouse:Bq7T…` → `greenhouse`: integrations are named after their tool on the page. */
+const tool = (integrationId: string): string => integrationId.split(':')[0] ?? integrationId;
+
+const CSS = `
+:root { --ink:#1d2433; --muted:#5b6475; --line:#e3e6ee; --bar:#3f63d8; --bar2:#14a37f; --bar3:#e08a1e; --bg:#f6f7fb; }
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--bg); color: var(--ink); font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK JP", sans-serif; }
+header { background: #1d2433; color: #fff; padding: 24px 32px; }
+header h1 { margin: 0 0 4px; font-size: 24px; }
+header p { margin: 0; color: #c9cfdb; }
+nav { background: #fff; border-bottom: 1px solid var(--line); padding: 10px 32px; font-size: 14px; }
+nav a { color: var(--bar); text-decoration: none; }
+main { max-width: 1180px; margin: 0 auto; padding: 16px 24px 48px; }
+section { margin-top: 28px; }
+h2 { font-size: 20px; margin: 0 0 4px; }
+h3 { font-size: 16px; margin: 0 0 2px; }
+p.lead { margin: 0 0 14px; color: var(--muted); max-width: 860px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(540px, 1fr)); gap: 16px; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 16px 18px; }
+.card .sub { color: var(--muted); font-size: 13px; margin-bottom: 8px; }
+.pair { display: grid; grid-template-columns: 1fr; gap: 6px; }
+svg { display: block; max-width: 100%; height: auto; }
+svg text { font: 12px system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Noto Sans CJK JP", sans-serif; fill: var(--ink); }
+svg text.muted { fill: var(--muted); }
+svg text.in { fill: #fff; font-weight: 600; }
+details { margin-top: 8px; }
+summary { cursor: pointer; color: var(--bar); font-size: 13px; }
+table { border-collapse: collapse; width: 100%; margin-top: 6px; font-size: 13px; }
+th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { color: var(--muted); font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+.kpis { display: flex; flex-wrap: wrap; gap: 12px; margin: 8px 0 4px; }
+.kpi { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 10px 16px; min-width: 150px; }
+.kpi b { display: block; font-size: 22px; }
+.kpi span { color: var(--muted); font-size: 13px; }
+.empty { color: var(--muted); font-style: italic; }
+`;
+
+function table(headers: readonly (readonly [string, boolean])[], rows: readonly (readonly string[])[], attrs = ''): string {
+  const head = headers.map(([h, num]) => `<th${num ? ' class="num"' : ''}>${esc(h)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r.map((cell, i) => `<td${headers[i]?.[1] ? ' class="num"' : ''}>${cell}</td>`).join('')}</tr>`).join('\n');
+  return `<table${attrs}><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+/** Horizontal bars: one row per item, label on the left, value after the bar. */
+function hbars(opts: {
+  chart: string;
+  title: string;
+  items: readonly { label: string; value: number | null; text: string; note?: string; attrs?: string }[];
+  color: string;
+  attrs?: string;
+  /** Value of a full-width bar (default: the largest value). */
+  max?: number;
+}): string {
+  const labelW = 230;
+  const barW = 250;
+  const rowH = 26;
+  const width = labelW + barW + 110;
+  const height = opts.items.length * rowH + 8;
+  const max = opts.max ?? Math.max(1, ...opts.items.map((i) => i.value ?? 0));
+  const rows = opts.items.map((item, k) => {
+    const y = 4 + k * rowH;
+    const w = item.value === null ? 0 : Math.max(item.value > 0 ? 2 : 0, (item.value / max) * barW);
+    const label = [...item.label].length > 32 ? `${[...item.label].slice(0, 31).join('')}…` : item.label;
+    return (
+      `<g data-row="${k}"${item.attrs ?? ''}>` +
+      `<text x="${labelW - 8}" y="${y + 17}" text-anchor="end">${esc(label)}</text>` +
+      `<rect x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 8}" rx="3" fill="${opts.color}"></rect>` +
+      `<text x="${labelW + w + 6}" y="${y + 17}" data-value>${esc(item.text)}</text>` +
+      (item.note ? `<text x="${labelW + barW + 48}" y="${y + 17}" class="muted">${esc(item.note)}</text>` : '') +
+      `</g>`
+    );
+  });
+  return (
+    `<svg data-chart="${opts.chart}"${opts.attrs ?? ''} viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" xmlns="http://www.w3.org/2000/svg">` +
+    `<title>${esc(opts.title)}</title>${rows.join('')}</svg>`
+  );
+}
+
+function funnelSection(funnel: readonly FunnelStageRow[]): string {
+  const jobs = new Map<string, FunnelStageRow[]>();
+  for (const row of funnel) {
+    const key = `${row.integrationId}\u0000${row.jobId}`;
+    const list = jobs.get(key) ?? [];
+    list.push(row);
+    jobs.set(key, list);
+  }
+  const ordered = [...jobs.values()]
+    .map((stages) => [...stages].sort((a, b) => a.stageIndex - b.stageIndex || a.stageId.localeCompare(b.stageId)))
+    .sort((a, b) => (b[0]?.reached ?? 0) - (a[0]?.reached ?? 0) || (a[0]?.jobId ?? '').localeCompare(b[0]?.jobId ?? ''));
+  const cards = ordered.map((stages) => {
+    const first = stages[0] as FunnelStageRow;
+    const jobAttrs = ` data-job-id="${esc(first.jobId)}" data-integration-id="${esc(first.integrationId)}"`;
+    const name = first.jobName ?? first.jobId;
+    const hired = first.hired;
+    const funnelChart = hbars({
+      chart: 'funnel',
+      attrs: jobAttrs,
+      title: `Hiring funnel of ${name}: applications that reached each stage`,
+      color: 'var(--bar)',
+      items: stages.map((s) => ({
+        label: s.stageName ?? s.stageId,
+        value: s.reached,
+        text: int(s.reached),
+        note: s.conversionToNext === null ? '' : `→ ${pct(s.conversionToNext)}`,
+        attrs: ` data-stage-id="${esc(s.stageId)}" data-reached="${s.reached}"`,
+      })),
+    });
+    const daysChart = hbars({
+      chart: 'days-in-stage',
+      attrs: jobAttrs,
+      title: `Median days in each stage of ${name}`,
+      color: 'var(--bar2)',
+      items: stages.map((s) => ({
+        label: s.stageName ?? s.stageId,
+        value: s.medianDaysInStage,
+        text: s.medianDaysInStage === null ? '–' : `${days(s.medianDaysInStage)} d`,
+        attrs: ` data-stage-id="${esc(s.stageId)}"`,
+      })),
+    });
+    const rows = stages.map((s) => [
+      esc(s.stageName ?? s.stageId),
+      int(s.reached),
+      int(s.currentlyIn),
+      pct(s.conversionToNext),
+      int(s.hired),
+      days(s.medianDaysInStage),
+    ]);
+    return `<article class="card"${jobAttrs} data-card="job">
+<h3>${esc(name)}</h3>
+<div class="sub">${esc(tool(first.integrationId))} · ${int(first.reached)} applications · ${int(hired)} hired</div>
+<div class="pair">${funnelChart}<div class="sub">Median days in stage (completed stretches)</div>${daysChart}</div>
+<details><summary>Table</summary>${table(
+      [
+        ['Stage', false],
+        ['Reached', true],
+        ['In it now', true],
+        ['To next stage', true],
+        ['Hired', true],
+        ['Median days', true],
+      ],
+      rows,
+      ` data-table="funnel"${jobAttrs}`,
+    )}</details>
+</article>`;
+  });
+  return `<section id="funnel">
+<h2>Hiring funnel per job</h2>
+<p class="lead">How many applications reached each stage (jumping over a stage counts as passing it), the share that went on to the next stage, and how long applications sit in each stage. Largest jobs first.</p>
+${cards.length === 0 ? '<p class="empty">No applications yet.</p>' : `<div class="cards">${cards.join('\n')}</div>`}
+</section>`;
+}
+
+/** Time-to-hire histogram bins: `[from, to)` in days. */
+export function hireBins(hires: readonly HireRow[]): { from: number; to: number; count: number }[] {
+  const known = hires.map((h) => h.daysToHire).filter((d): d is number => d !== null);
+  if (known.length === 0) return [];
+  const top = Math.max(...known);
+  const bins = Array.from({ length: Math.floor(Math.max(0, top) / HIRE_BIN_DAYS) + 1 }, (_, k) => ({ from: k * HIRE_BIN_DAYS, to: (k + 1) * HIRE_BIN_DAYS, count: 0 }));
+  for (const d of known) (bins[Math.floor(Math.max(0, d) / HIRE_BIN_DAYS)] as { count: number }).count++;
+  return bins;
+}
+
+function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+function timeToHireSection(hires: readonly HireRow[]): string {
+  const bins = hireBins(hires);
+  const known = hires.map((h) => h.daysToHire).filter((d): d is number => d !== null);
+  const width = 640;
+  const height = 220;
+  const left = 40;
+  const bottom = 34;
+  const max = Math.max(1, ...bins.map((b) => b.count));
+  const bw = bins.length === 0 ? 0 : (width - left - 10) / bins.length;
+  const bars = bins
+    .map((b, k) => {
+      const h = (b.count / max) * (height - bottom - 24);
+      const x = left + k * bw;
+      const y = height - bottom - h;
+      return (
+        `<g data-bin="${b.from}-${b.to}" data-count="${b.count}">` +
+        `<rect x="${(x + 3).toFixed(1)}" y="${y.toFixed(1)}" width="${Math.max(1, bw - 6).toFixed(1)}" height="${h.toFixed(1)}" rx="3" fill="var(--bar3)"></rect>` +
+        `<text x="${(x + bw / 2).toFixed(1)}" y="${(y - 5).toFixed(1)}" text-anchor="middle">${b.count}</text>` +
+        `<text x="${(x + bw / 2).toFixed(1)}" y="${height - bottom + 16}" text-anchor="middle" class="muted">${b.from}–${b.to - 1}</text>` +
+        `</g>`
+      );
+    })
+    .join('');
+  const chart =
+    bins.length === 0
+      ? '<p class="empty">No hire observed yet: a hire shows once a snapshot sees the outcome change to HIRED.</p>'
+      : `<svg data-chart="time-to-hire" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" xmlns="http://www.w3.org/2000/svg">` +
+        `<title>Time to hire: hires per ${HIRE_BIN_DAYS}-day bin of days from application to hire</title>` +
+        `<line x1="${left}" y1="${height - bottom}" x2="${width - 10}" y2="${height - bottom}" stroke="#c5cad6"></line>${bars}` +
+        `<text x="${(width + left) / 2}" y="${height - 4}" text-anchor="middle" class="muted">days from application to hire</text></svg>`;
+  const rows = [...hires]
+    .sort((a, b) => b.hiredOn.localeCompare(a.hiredOn) || a.applicationId.localeCompare(b.applicationId))
+    .map((h) => [esc(h.jobName ?? ''), esc(tool(h.integrationId)), esc(h.source ?? '(unknown)'), esc(h.appliedOn ?? '–'), esc(h.hiredOn), h.daysToHire === null ? '–' : int(h.daysToHire)]);
+  return `<section id="time-to-hire">
+<h2>Time to hire</h2>
+<p class="lead">Days from application to the first snapshot that shows the hire. Hires made before the first snapshot are not counted: their date is unknown.</p>
+<div class="kpis"><div class="kpi"><b data-kpi="hires">${int(hires.length)}</b><span>hires observed</span></div><div class="kpi"><b data-kpi="median-days-to-hire">${days(median(known))}</b><span>median days to hire</span></div></div>
+<div class="card">${chart}
+<details><summary>Table</summary>${table(
+    [
+      ['Job', false],
+      ['Integration', false],
+      ['Source', false],
+      ['Applied', false],
+      ['Hired', false],
+      ['Days', true],
+    ],
+    rows,
+    ' data-table="time-to-hire"',
+  )}</details></div>
+</section>`;
+}
+
+function loadSection(load: readonly LoadRow[]): string {
+  const weeks = [...new Map(load.map((l) => [l.weekStart, l.isoWeek])).entries()].sort((a, b) => a[0].localeCompare(b[0]));
+  const people = new Map<string, { key: string; name: string; integrationId: string; total: number }>();
+  for (const l of load) {
+    const key = `${l.integrationId}\u0000${l.userId}`;
+    const p = people.get(key) ?? { key, name: l.name, integrationId: l.integrationId, total: 0 };
+    p.total += l.hours;
+    people.set(key, p);
+  }
+  const rowsOrder = [...people.values()].sort((a, b) => b.total - a.total || a.key.localeCompare(b.key));
+  const cell = new Map(load.map((l) => [`${l.integrationId}\u0000${l.userId}\u0000${l.weekStart}`, l]));
+  const maxHours = Math.max(1, ...load.map((l) => l.hours));
+  const labelW = 220;
+  const cw = 74;
+  const ch = 26;
+  const top = 24;
+  const width = labelW + weeks.length * cw + 10;
+  const height = top + rowsOrder.length * ch + 6;
+  const header = weeks.map(([, iso], k) => `<text x="${labelW + k * cw + cw / 2}" y="16" text-anchor="middle" class="muted">${esc(iso)}</text>`).join('');
+  const grid = rowsOrder
+    .map((p, r) => {
+      const y = top + r * ch;
+      const label = `${p.name} (${tool(p.integrationId)})`;
+      const cells = weeks
+        .map(([week], k) => {
+          const l = cell.get(`${p.key}\u0000${week}`);
+          const h = l?.hours ?? 0;
+          const opacity = h === 0 ? 0.06 : 0.2 + 0.8 * (h / maxHours);
+          const x = labelW + k * cw;
+          return (
+            `<g data-week="${esc(week)}" data-hours="${h}">` +
+            `<rect x="${x + 2}" y="${y + 2}" width="${cw - 4}" height="${ch - 4}" rx="3" fill="var(--bar)" fill-opacity="${opacity.toFixed(2)}"></rect>` +
+            `<text x="${x + cw / 2}" y="${y + 17}" text-anchor="middle"${opacity > 0.55 ? ' class="in"' : ''}>${h === 0 ? '' : `${hours(h)} h`}</text></g>`
+          );
+        })
+        .join('');
+      return `<g data-user="${esc(p.key.split('\u0000')[1])}"><text x="${labelW - 8}" y="${y + 17}" text-anchor="end">${esc(label.length > 32 ? `${label.slice(0, 31)}…` : label)}</text>${cells}</g>`;
+    })
+    .join('');
+  const chart =
+    load.length === 0
+      ? '<p class="empty">No interviews in these weeks.</p>'
+      : `<svg data-chart="interviewer-load" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" xmlns="http://www.w3.org/2000/svg"><title>Interview hours per interviewer and ISO week</title>${header}${grid}</svg>`;
+  const rows = [...load]
+    .sort((a, b) => a.weekStart.localeCompare(b.weekStart) || b.hours - a.hours || a.userId.localeCompare(b.userId))
+    .map((l) => [esc(l.isoWeek), esc(l.name), esc(tool(l.integrationId)), int(l.interviews), hours(l.hours), int(l.candidates)]);
+  return `<section id="interviewer-load">
+<h2>Interviewer load by week</h2>
+<p class="lead">Hours of interviews per interviewer and ISO week (UTC), canceled interviews left out, scheduled ones included. The busiest interviewers of the latest weeks.</p>
+<div class="card">${chart}
+<details><summary>Table</summary>${table(
+    [
+      ['Week', false],
+      ['Interviewer', false],
+      ['Integration', false],
+      ['Interviews', true],
+      ['Hours', true],
+      ['Candidates', true],
+    ],
+    rows,
+    ' data-table="interviewer-load"',
+  )}</details></div>
+</section>`;
+}
+
+function sourceSection(sources: readonly SourceRow[]): string {
+  const ordered = [...sources].sort((a, b) => b.candidates - a.candidates || a.source.localeCompare(b.source) || a.integrationId.localeCompare(b.integrationId));
+  const chart =
+    ordered.length === 0
+      ? '<p class="empty">No candidates yet.</p>'
+      : hbars({
+          chart: 'sources',
+          title: 'Hire rate per candidate source',
+          color: 'var(--bar2)',
+          max: Math.max(0.01, ...ordered.slice(0, 15).map((s) => s.hireRate ?? 0)),
+          items: ordered.slice(0, 15).map((s) => ({
+            label: `${s.source} (${tool(s.integrationId)})`,
+            value: s.hireRate,
+            text: pct(s.hireRate),
+            note: `${int(s.hires)}/${int(s.applications)}`,
+          })),
+        });
+  const rows = ordered.map((s) => [esc(s.source), esc(tool(s.integrationId)), int(s.candidates), int(s.applications), int(s.interviews), int(s.hires), pct(s.hireRate)]);
+  return `<section id="sources">
+<h2>Sources</h2>
+<p class="lead">Candidates per source, their applications, interviews and hires; hire rate is hires per application.</p>
+<div class="card">${chart}
+<details><summary>Table</summary>${table(
+    [
+      ['Source', false],
+      ['Integration', false],
+      ['Candidates', true],
+      ['Applications', true],
+      ['Interviews', true],
+      ['Hires', true],
+      ['Hire rate', true],
+    ],
+    rows,
+    ' data-table="sources"',
+  )}</details></div>
+</section>`;
+}
+
+/** The whole page. */
+export function renderReport(data: ReportData): string {
+  const spans = data.snapshots
+    .map((s) => `${esc(tool(s.integrationId))}: ${s.snapshots} snapshot${s.snapshots === 1 ? '' : 's'}, ${esc(s.first)} → ${esc(s.latest)}`)
+    .join(' · ');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<title>Hiring report</title>
+<style>${CSS}</style>
+</head>
+<body>
+<header><h1>Hiring report</h1><p>${spans === '' ? 'No snapshot in the warehouse yet.' : spans} · generated ${esc(data.generatedAt)}</p></header>
+<nav><a href="#funnel">Funnel per job</a> · <a href="#time-to-hire">Time to hire</a> · <a href="#interviewer-load">Interviewer load</a> · <a href="#sources">Sources</a></nav>
+<main>
+${funnelSection(data.funnel)}
+${timeToHireSection(data.hires)}
+${loadSection(data.load)}
+${sourceSection(data.sources)}
+</main>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,464 @@
+/**
+ * The analytics views, written once in SQL that both Athena (Trino, engine version 3) and DuckDB
+ * accept. DuckDB creates them over a local warehouse (`openWarehouse`), the CDK stack registers
+ * them in Glue (`glue-views.ts`), and `docs/ANALYTICS.md` documents them from these definitions.
+ *
+ * Dialect rules (checked by `test/analytics/portability.test.ts`, listed in `docs/ANALYTICS.md`):
+ * standard `CAST(x AS T)` only; no DuckDB shorthands (`::`, `QUALIFY`, `GROUP BY ALL`, `FILTER`,
+ * `ILIKE`, `strftime`, `epoch_ms`, `list_`/`struct_` functions); no `max_by`/`min_by` (DuckDB skips
+ * NULL values, Trino returns them); `date_diff` only with a quoted unit, and on DATE values or
+ * millisecond-precise timestamps (DuckDB counts boundaries, Trino whole units); every division has
+ * a `CAST(… AS DOUBLE)` numerator (Trino divides integers as integers); single quotes for strings,
+ * double quotes for identifiers only; every output column of the aggregate views is CAST to its
+ * declared type, so the types Glue records are the types Trino infers.
+ */
+import type { ColumnType, TableDef } from '../tables.ts';
+import { PARTITION_COLUMNS, TABLES } from '../tables.ts';
+
+/** Column types of the views, as Athena (Trino) names them. */
+export type ViewColumnType = 'varchar' | 'bigint' | 'integer' | 'double' | 'date' | 'timestamp' | 'boolean';
+
+export interface ViewColumn {
+  readonly name: string;
+  readonly type: ViewColumnType;
+  readonly description: string;
+}
+
+export interface ViewDef {
+  readonly name: string;
+  /** What one row is. */
+  readonly grain: string;
+  /** A paragraph for the docs: how the view is built and what to know before using it. */
+  readonly notes: string;
+  readonly columns: readonly ViewColumn[];
+  /** The SELECT statement, without `CREATE VIEW`; references tables and earlier views unqualified. */
+  readonly sql: string;
+}
+
+/** Hive type of each view column type, for the Glue storage descriptor. */
+export const HIVE_VIEW_TYPES: Record<ViewColumnType, string> = {
+  varchar: 'string',
+  bigint: 'bigint',
+  integer: 'int',
+  double: 'double',
+  date: 'date',
+  timestamp: 'timestamp',
+  boolean: 'boolean',
+};
+
+/** DuckDB's name for each view column type (what `DESCRIBE` reports). */
+export const DUCKDB_VIEW_TYPES: Record<ViewColumnType, string> = {
+  varchar: 'VARCHAR',
+  bigint: 'BIGINT',
+  integer: 'INTEGER',
+  double: 'DOUBLE',
+  date: 'DATE',
+  timestamp: 'TIMESTAMP WITH TIME ZONE',
+  boolean: 'BOOLEAN',
+};
+
+const TABLE_TYPES: Record<ColumnType | 'date', ViewColumnType> = {
+  string: 'varchar',
+  json: 'varchar',
+  timestamp: 'timestamp',
+  boolean: 'boolean',
+  int32: 'integer',
+  date: 'date',
+};
+
+const col = (name: string, type: ViewColumnType, description: string): ViewColumn => ({ name, type, description });
+
+function tableDef(name: string): TableDef {
+  const t = TABLES.find((x) => x.name === name);
+  if (!t) throw new Error(`no table ${name}`);
+  return t;
+}
+
+/** `<table>_latest`: the latest snapshot of each integration, deleted rows left out. */
+function latestView(table: string, what: string): ViewDef {
+  const def = tableDef(table);
+  const columns: ViewColumn[] = [
+    ...def.columns.map((c) => col(c.name, TABLE_TYPES[c.type], `as in \`${table}\``)),
+    ...PARTITION_COLUMNS.map((p) => col(p.name, TABLE_TYPES[p.type], p.name === 'snapshot_date' ? "the integration's latest snapshot" : 'Kombo integration id')),
+  ];
+  const select = columns.map((c) => `t."${c.name}"`).join(', ');
+  return {
+    name: `${table}_latest`,
+    grain: `one row per ${what} in the latest \`${table}\` snapshot of its integration, deleted ones (\`remote_deleted_at\` set) left out`,
+    notes: '"Latest" is per integration (and per table): an integration whose last sync failed keeps showing its last complete snapshot.',
+    columns,
+    sql: `SELECT ${select}
+FROM ${table} t
+JOIN (SELECT integration_id, max(snapshot_date) AS latest_date FROM ${table} GROUP BY integration_id) l
+  ON l.integration_id = t.integration_id AND l.latest_date = t.snapshot_date
+WHERE t.remote_deleted_at IS NULL`,
+  };
+}
+
+const APPLICATION_STAGE_HISTORY: ViewDef = {
+  name: 'application_stage_history',
+  grain: 'one row per application per stretch it spent, open, in one stage',
+  notes:
+    'Built from consecutive `applications` snapshots with gaps-and-islands. Consecutive means consecutive among the ' +
+    "integration's own snapshot dates, so a day without a snapshot does not split a stretch (its changes show on the " +
+    'next snapshot). A stretch covers the snapshots in which the application sat in the stage with outcome `PENDING` ' +
+    '(or no outcome); it ends on the first snapshot showing anything else: another stage, a final outcome, a deletion, ' +
+    "or the application's absence. A stretch already under way in the integration's first snapshot starts on that " +
+    'date: earlier entries are unknown. Closed applications (hired, declined) spend no time in a stage: a hire ends the ' +
+    "stretch before it with `outcome_after = 'HIRED'`.",
+  columns: [
+    col('integration_id', 'varchar', 'Kombo integration id'),
+    col('application_id', 'varchar', 'the application'),
+    col('job_id', 'varchar', 'its job'),
+    col('job_name', 'varchar', 'job name, as of the last snapshot of the stretch'),
+    col('stage_id', 'varchar', 'the stage'),
+    col('stage_name', 'varchar', 'stage name, as of the last snapshot of the stretch'),
+    col('stage_index', 'integer', 'position of the stage in the job, from 0'),
+    col('entered_on', 'date', 'first snapshot date showing the application in the stage'),
+    col('left_on', 'date', 'first snapshot date showing it elsewhere, closed, deleted or gone; null while current'),
+    col('days_in_stage', 'bigint', '`left_on` − `entered_on`, or latest snapshot − `entered_on` while current'),
+    col('is_current', 'boolean', 'the application is still in this stage, open, in the latest snapshot'),
+    col(
+      'outcome_after',
+      'varchar',
+      "what ended the stretch: `ADVANCED` (a later stage), `MOVED_BACK` (an earlier one), `MOVED` (a stage of unknown order), the final outcome (`HIRED`, `DECLINED`, any other value the ATS sends), `DELETED` (deleted or no longer returned); null while current",
+    ),
+  ],
+  sql: `WITH snaps AS (
+  SELECT integration_id, snapshot_date,
+    row_number() OVER (PARTITION BY integration_id ORDER BY snapshot_date) AS snap_no,
+    max(snapshot_date) OVER (PARTITION BY integration_id) AS latest_date
+  FROM (SELECT DISTINCT integration_id, snapshot_date FROM applications) d
+),
+obs AS (
+  SELECT a.integration_id, a.id AS application_id, a.job_id, a.job_name,
+    a.current_stage_id AS stage_id, a.current_stage_name AS stage_name, a.current_stage_index AS stage_index,
+    a.outcome, a.snapshot_date, s.snap_no, s.latest_date,
+    CASE WHEN a.remote_deleted_at IS NOT NULL THEN 'DELETED'
+      WHEN a.outcome IS NULL OR a.outcome = 'PENDING' THEN 'OPEN'
+      ELSE 'CLOSED' END AS state
+  FROM applications a
+  JOIN snaps s ON s.integration_id = a.integration_id AND s.snapshot_date = a.snapshot_date
+),
+steps AS (
+  SELECT integration_id, application_id, job_id, job_name, stage_id, stage_name, stage_index, snapshot_date, snap_no, latest_date, state,
+    lead(snap_no) OVER (PARTITION BY integration_id, application_id ORDER BY snap_no) AS next_snap_no,
+    lead(state) OVER (PARTITION BY integration_id, application_id ORDER BY snap_no) AS next_state,
+    lead(stage_index) OVER (PARTITION BY integration_id, application_id ORDER BY snap_no) AS next_stage_index,
+    lead(outcome) OVER (PARTITION BY integration_id, application_id ORDER BY snap_no) AS next_outcome,
+    snap_no - row_number() OVER (PARTITION BY integration_id, application_id, state, stage_id ORDER BY snap_no) AS island
+  FROM obs
+),
+islands AS (
+  SELECT integration_id, application_id, stage_id, island, min(snapshot_date) AS entered_on, max(snap_no) AS last_snap_no
+  FROM steps
+  WHERE state = 'OPEN' AND stage_id IS NOT NULL
+  GROUP BY integration_id, application_id, stage_id, island
+)
+SELECT
+  CAST(i.integration_id AS VARCHAR) AS integration_id,
+  CAST(i.application_id AS VARCHAR) AS application_id,
+  CAST(e.job_id AS VARCHAR) AS job_id,
+  CAST(e.job_name AS VARCHAR) AS job_name,
+  CAST(i.stage_id AS VARCHAR) AS stage_id,
+  CAST(e.stage_name AS VARCHAR) AS stage_name,
+  CAST(e.stage_index AS INTEGER) AS stage_index,
+  CAST(i.entered_on AS DATE) AS entered_on,
+  CAST(n.snapshot_date AS DATE) AS left_on,
+  CAST(date_diff('day', i.entered_on, coalesce(n.snapshot_date, e.latest_date)) AS BIGINT) AS days_in_stage,
+  CAST(n.snapshot_date IS NULL AS BOOLEAN) AS is_current,
+  CAST(CASE
+    WHEN n.snapshot_date IS NULL THEN NULL
+    WHEN e.next_snap_no IS NULL OR e.next_snap_no <> e.snap_no + 1 OR e.next_state = 'DELETED' THEN 'DELETED'
+    WHEN e.next_state = 'CLOSED' THEN e.next_outcome
+    WHEN e.next_stage_index > e.stage_index THEN 'ADVANCED'
+    WHEN e.next_stage_index < e.stage_index THEN 'MOVED_BACK'
+    ELSE 'MOVED'
+  END AS VARCHAR) AS outcome_after
+FROM islands i
+JOIN steps e ON e.integration_id = i.integration_id AND e.application_id = i.application_id AND e.snap_no = i.last_snap_no
+LEFT JOIN snaps n ON n.integration_id = i.integration_id AND n.snap_no = i.last_snap_no + 1`,
+};
+
+/** Applications not deleted in their latest snapshot, with that snapshot's job and outcome (a CTE body). */
+const LIVE_APPLICATIONS = `SELECT a.integration_id, a.id AS application_id, a.job_id, a.outcome
+  FROM applications a
+  JOIN (SELECT integration_id, id, max(snapshot_date) AS snapshot_date FROM applications GROUP BY integration_id, id) l
+    ON l.integration_id = a.integration_id AND l.id = a.id AND l.snapshot_date = a.snapshot_date
+  WHERE a.remote_deleted_at IS NULL`;
+
+const HIRING_FUNNEL: ViewDef = {
+  name: 'hiring_funnel',
+  grain: 'one row per integration, job and stage (order rows by `stage_index`)',
+  notes:
+    'An application **reached** a stage when any of its snapshots showed it in that stage or a later one of the same ' +
+    'job: an application that jumps over a stage still counts as having passed it, so the funnel never widens. ' +
+    'Applications deleted in their latest snapshot are left out. Stages are the ones ever seen in a snapshot ' +
+    '(Kombo has no jobs endpoint in this pipeline), with their latest name and index. The median counts stretches ' +
+    "with both ends observed: entered after the integration's first snapshot and left again (not by deletion).",
+  columns: [
+    col('integration_id', 'varchar', 'Kombo integration id'),
+    col('job_id', 'varchar', 'the job'),
+    col('job_name', 'varchar', 'latest job name'),
+    col('stage_id', 'varchar', 'the stage'),
+    col('stage_name', 'varchar', 'latest stage name'),
+    col('stage_index', 'integer', 'position of the stage in the job, from 0'),
+    col('reached', 'bigint', 'applications that ever reached the stage (or a later one)'),
+    col('currently_in', 'bigint', 'applications open in the stage in the latest snapshot'),
+    col('conversion_to_next', 'double', '`reached` of the next stage ÷ `reached` of this one; null for the last stage'),
+    col('hired', 'bigint', 'applications among `reached` whose latest outcome is `HIRED`'),
+    col('median_days_in_stage', 'double', 'median `days_in_stage` of completed stretches in the stage; null when none'),
+  ],
+  sql: `WITH first_snap AS (
+  SELECT integration_id, min(snapshot_date) AS first_date FROM applications GROUP BY integration_id
+),
+live AS (
+  ${LIVE_APPLICATIONS}
+),
+reach AS (
+  SELECT v.integration_id, v.application_id, v.job_id, v.outcome, max(a.current_stage_index) AS max_index
+  FROM live v
+  JOIN applications a ON a.integration_id = v.integration_id AND a.id = v.application_id AND a.job_id = v.job_id
+  WHERE a.remote_deleted_at IS NULL
+  GROUP BY v.integration_id, v.application_id, v.job_id, v.outcome
+),
+stage_seen AS (
+  SELECT integration_id, job_id, current_stage_id AS stage_id, max(snapshot_date) AS snapshot_date
+  FROM applications
+  WHERE current_stage_id IS NOT NULL AND current_stage_index IS NOT NULL
+  GROUP BY integration_id, job_id, current_stage_id
+),
+stages AS (
+  SELECT s.integration_id, s.job_id, s.stage_id, min(a.current_stage_name) AS stage_name, min(a.current_stage_index) AS stage_index
+  FROM stage_seen s
+  JOIN applications a ON a.integration_id = s.integration_id AND a.job_id = s.job_id AND a.current_stage_id = s.stage_id AND a.snapshot_date = s.snapshot_date
+  GROUP BY s.integration_id, s.job_id, s.stage_id
+),
+job_seen AS (
+  SELECT integration_id, job_id, max(snapshot_date) AS snapshot_date FROM applications GROUP BY integration_id, job_id
+),
+job_names AS (
+  SELECT j.integration_id, j.job_id, min(a.job_name) AS job_name
+  FROM job_seen j
+  JOIN applications a ON a.integration_id = j.integration_id AND a.job_id = j.job_id AND a.snapshot_date = j.snapshot_date
+  GROUP BY j.integration_id, j.job_id
+),
+reached AS (
+  SELECT s.integration_id, s.job_id, s.stage_id,
+    count(r.application_id) AS reached,
+    sum(CASE WHEN r.outcome = 'HIRED' THEN 1 ELSE 0 END) AS hired
+  FROM stages s
+  LEFT JOIN reach r ON r.integration_id = s.integration_id AND r.job_id = s.job_id AND r.max_index >= s.stage_index
+  GROUP BY s.integration_id, s.job_id, s.stage_id
+),
+now_in AS (
+  SELECT integration_id, job_id, stage_id, count(*) AS currently_in
+  FROM application_stage_history
+  WHERE is_current
+  GROUP BY integration_id, job_id, stage_id
+),
+durations AS (
+  SELECT h.integration_id, h.job_id, h.stage_id, h.days_in_stage,
+    row_number() OVER (PARTITION BY h.integration_id, h.job_id, h.stage_id ORDER BY h.days_in_stage) AS rn,
+    count(*) OVER (PARTITION BY h.integration_id, h.job_id, h.stage_id) AS n
+  FROM application_stage_history h
+  JOIN first_snap f ON f.integration_id = h.integration_id
+  JOIN live v ON v.integration_id = h.integration_id AND v.application_id = h.application_id
+  WHERE h.left_on IS NOT NULL AND h.entered_on > f.first_date AND h.outcome_after <> 'DELETED'
+),
+medians AS (
+  SELECT integration_id, job_id, stage_id, avg(CAST(days_in_stage AS DOUBLE)) AS median_days
+  FROM durations
+  WHERE 2 * rn BETWEEN n AND n + 2
+  GROUP BY integration_id, job_id, stage_id
+)
+SELECT
+  CAST(s.integration_id AS VARCHAR) AS integration_id,
+  CAST(s.job_id AS VARCHAR) AS job_id,
+  CAST(j.job_name AS VARCHAR) AS job_name,
+  CAST(s.stage_id AS VARCHAR) AS stage_id,
+  CAST(s.stage_name AS VARCHAR) AS stage_name,
+  CAST(s.stage_index AS INTEGER) AS stage_index,
+  CAST(r.reached AS BIGINT) AS reached,
+  CAST(coalesce(c.currently_in, 0) AS BIGINT) AS currently_in,
+  CAST(CASE WHEN r.reached > 0
+    THEN CAST(lead(r.reached) OVER (PARTITION BY s.integration_id, s.job_id ORDER BY s.stage_index, s.stage_id) AS DOUBLE) / r.reached
+  END AS DOUBLE) AS conversion_to_next,
+  CAST(r.hired AS BIGINT) AS hired,
+  CAST(m.median_days AS DOUBLE) AS median_days_in_stage
+FROM stages s
+JOIN reached r ON r.integration_id = s.integration_id AND r.job_id = s.job_id AND r.stage_id = s.stage_id
+LEFT JOIN job_names j ON j.integration_id = s.integration_id AND j.job_id = s.job_id
+LEFT JOIN now_in c ON c.integration_id = s.integration_id AND c.job_id = s.job_id AND c.stage_id = s.stage_id
+LEFT JOIN medians m ON m.integration_id = s.integration_id AND m.job_id = s.job_id AND m.stage_id = s.stage_id`,
+};
+
+const TIME_TO_HIRE: ViewDef = {
+  name: 'time_to_hire',
+  grain: 'one row per application hired (outcome `HIRED` in `applications_latest`)',
+  notes:
+    "The hire date is the first snapshot with outcome `HIRED`. Applications already hired in the integration's first " +
+    'snapshot are left out: when they were hired is unknown. With a day missing, a hire shows on the next snapshot.',
+  columns: [
+    col('integration_id', 'varchar', 'Kombo integration id'),
+    col('application_id', 'varchar', 'the hired application'),
+    col('candidate_id', 'varchar', 'the candidate'),
+    col('job_id', 'varchar', 'the job'),
+    col('job_name', 'varchar', 'job name in the latest snapshot'),
+    col('source', 'varchar', "the candidate's `source` in the latest snapshot (null when unknown)"),
+    col('applied_on', 'date', 'UTC date of `remote_created_at` (null when the ATS does not say)'),
+    col('hired_on', 'date', 'first snapshot date with outcome `HIRED`'),
+    col('days_to_hire', 'bigint', '`hired_on` − `applied_on`'),
+  ],
+  sql: `WITH first_snap AS (
+  SELECT integration_id, min(snapshot_date) AS first_date FROM applications GROUP BY integration_id
+),
+first_hired AS (
+  SELECT integration_id, id, min(snapshot_date) AS hired_on
+  FROM applications
+  WHERE outcome = 'HIRED' AND remote_deleted_at IS NULL
+  GROUP BY integration_id, id
+)
+SELECT
+  CAST(a.integration_id AS VARCHAR) AS integration_id,
+  CAST(a.id AS VARCHAR) AS application_id,
+  CAST(a.candidate_id AS VARCHAR) AS candidate_id,
+  CAST(a.job_id AS VARCHAR) AS job_id,
+  CAST(a.job_name AS VARCHAR) AS job_name,
+  CAST(c.source AS VARCHAR) AS source,
+  CAST(a.remote_created_at AS DATE) AS applied_on,
+  CAST(h.hired_on AS DATE) AS hired_on,
+  CAST(date_diff('day', CAST(a.remote_created_at AS DATE), h.hired_on) AS BIGINT) AS days_to_hire
+FROM applications_latest a
+JOIN first_hired h ON h.integration_id = a.integration_id AND h.id = a.id
+JOIN first_snap f ON f.integration_id = a.integration_id
+LEFT JOIN candidates_latest c ON c.integration_id = a.integration_id AND c.id = a.candidate_id
+WHERE a.outcome = 'HIRED' AND h.hired_on > f.first_date`,
+};
+
+const INTERVIEWER_LOAD: ViewDef = {
+  name: 'interviewer_load',
+  grain: 'one row per integration, interviewer and ISO week (Monday to Sunday, UTC) with at least one interview',
+  notes:
+    'From `interviews_latest` (deleted interviews left out) and its `interview_users`; canceled interviews ' +
+    '(`canceled = true`) are left out, upcoming ones count. Each interviewer of an interview gets its full duration.',
+  columns: [
+    col('integration_id', 'varchar', 'Kombo integration id'),
+    col('user_id', 'varchar', "the interviewer's Kombo user id"),
+    col('first_name', 'varchar', "the interviewer's first name"),
+    col('last_name', 'varchar', "the interviewer's last name"),
+    col('email', 'varchar', "the interviewer's email (null when the ATS has none)"),
+    col('week_start', 'date', 'Monday of the ISO week of `starting_at` (UTC)'),
+    col('iso_week', 'varchar', 'the ISO week, like `2025-W23`'),
+    col('interviews', 'bigint', 'interviews that week'),
+    col('hours', 'double', 'hours of interviews that week (`ending_at` − `starting_at`)'),
+    col('candidates', 'bigint', 'distinct candidates interviewed that week'),
+  ],
+  sql: `WITH iv AS (
+  SELECT i.integration_id, i.id AS interview_id, i.application_id, i.snapshot_date, i.starting_at, i.ending_at,
+    CAST(date_trunc('week', CAST(i.starting_at AS DATE)) AS DATE) AS week_start
+  FROM interviews_latest i
+  WHERE coalesce(i.canceled, false) = false AND i.starting_at IS NOT NULL
+),
+seats AS (
+  SELECT iv.integration_id, u.user_id, u.first_name, u.last_name, u.email, iv.interview_id, iv.week_start, a.candidate_id,
+    CASE WHEN iv.ending_at > iv.starting_at
+      THEN CAST(date_diff('millisecond', iv.starting_at, iv.ending_at) AS DOUBLE) / 3600000
+      ELSE CAST(0 AS DOUBLE) END AS hours
+  FROM iv
+  JOIN interview_users u ON u.integration_id = iv.integration_id AND u.snapshot_date = iv.snapshot_date AND u.interview_id = iv.interview_id
+  LEFT JOIN applications_latest a ON a.integration_id = iv.integration_id AND a.id = iv.application_id
+  WHERE u.user_id IS NOT NULL
+)
+SELECT
+  CAST(integration_id AS VARCHAR) AS integration_id,
+  CAST(user_id AS VARCHAR) AS user_id,
+  CAST(min(first_name) AS VARCHAR) AS first_name,
+  CAST(min(last_name) AS VARCHAR) AS last_name,
+  CAST(min(email) AS VARCHAR) AS email,
+  CAST(week_start AS DATE) AS week_start,
+  CAST(CAST(year(week_start + INTERVAL '3' DAY) AS VARCHAR) || '-W' || lpad(CAST(week(week_start) AS VARCHAR), 2, '0') AS VARCHAR) AS iso_week,
+  CAST(count(DISTINCT interview_id) AS BIGINT) AS interviews,
+  CAST(sum(hours) AS DOUBLE) AS hours,
+  CAST(count(DISTINCT candidate_id) AS BIGINT) AS candidates
+FROM seats
+GROUP BY integration_id, user_id, week_start`,
+};
+
+const SOURCE_EFFECTIVENESS: ViewDef = {
+  name: 'source_effectiveness',
+  grain: "one row per integration and candidate source (`source`; null or blank is `'(unknown)'`)",
+  notes:
+    'From the `_latest` views: deleted candidates, applications and interviews are left out, canceled interviews too.',
+  columns: [
+    col('integration_id', 'varchar', 'Kombo integration id'),
+    col('source', 'varchar', "the candidates' source, `(unknown)` when null or blank"),
+    col('candidates', 'bigint', 'candidates from that source'),
+    col('applications', 'bigint', 'their applications'),
+    col('interviews', 'bigint', 'interviews of those applications, canceled ones left out'),
+    col('hires', 'bigint', 'applications with outcome `HIRED`'),
+    col('hire_rate', 'double', '`hires` ÷ `applications`; null without applications'),
+  ],
+  sql: `WITH c AS (
+  SELECT integration_id, id, coalesce(nullif(trim(source), ''), '(unknown)') AS source FROM candidates_latest
+),
+iv AS (
+  SELECT integration_id, application_id, count(*) AS n
+  FROM interviews_latest
+  WHERE coalesce(canceled, false) = false
+  GROUP BY integration_id, application_id
+),
+agg AS (
+  SELECT c.integration_id, c.source,
+    count(DISTINCT c.id) AS candidates,
+    count(DISTINCT a.id) AS applications,
+    sum(coalesce(iv.n, 0)) AS interviews,
+    count(DISTINCT CASE WHEN a.outcome = 'HIRED' THEN a.id END) AS hires
+  FROM c
+  LEFT JOIN applications_latest a ON a.integration_id = c.integration_id AND a.candidate_id = c.id
+  LEFT JOIN iv ON iv.integration_id = a.integration_id AND iv.application_id = a.id
+  GROUP BY c.integration_id, c.source
+)
+SELECT
+  CAST(integration_id AS VARCHAR) AS integration_id,
+  CAST(source AS VARCHAR) AS source,
+  CAST(candidates AS BIGINT) AS candidates,
+  CAST(applications AS BIGINT) AS applications,
+  CAST(interviews AS BIGINT) AS interviews,
+  CAST(hires AS BIGINT) AS hires,
+  CAST(CASE WHEN applications > 0 THEN CAST(hires AS DOUBLE) / applications END AS DOUBLE) AS hire_rate
+FROM agg`,
+};
+
+/** Every analytics view, in dependency order (a view only references tables and views before it). */
+export const VIEWS: readonly ViewDef[] = [
+  latestView('candidates', 'candidate'),
+  latestView('applications', 'application'),
+  latestView('interviews', 'interview'),
+  APPLICATION_STAGE_HISTORY,
+  HIRING_FUNNEL,
+  TIME_TO_HIRE,
+  INTERVIEWER_LOAD,
+  SOURCE_EFFECTIVENESS,
+];
+
+/** Look a view up by name. */
+export function viewByName(name: string): ViewDef | undefined {
+  return VIEWS.find((v) => v.name === name);
+}
+
+/** Markdown for `docs/ANALYTICS.md`: one section per view with its grain, notes and columns. */
+export function viewReference(): string {
+  const parts: string[] = [];
+  for (const v of VIEWS) {
+    parts.push(`### \`${v.name}\``, '', `Grain: ${v.grain}.`, '', v.notes, '');
+    if (v.name.endsWith('_latest')) {
+      parts.push(`Columns: every column of \`${v.name.replace(/_latest$/, '')}\`, then \`snapshot_date\` (date) and \`integration_id\` (varchar).`, '');
+      continue;
+    }
+    parts.push('| column | type | meaning |', '|---|---|---|');
+    for (const c of v.columns) parts.push(`| \`${c.name}\` | ${c.type} | ${c.description} |`);
+    parts.push('');
+  }
+  return parts.join('\n');
+}

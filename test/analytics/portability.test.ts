@@ -1,0 +1,135 @@
+/**
+ * The views are written once for Athena (Trino, engine v3) and DuckDB. Nothing here can run Trino,
+ * so each view's SQL is checked against a list of constructs that Trino lacks or that behave
+ * differently in the two engines (kept below, with the reason for each), and DuckDB's view of the
+ * output columns is checked against the declared columns that Glue records.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WarehouseDb } from '../../shared/analytics/duckdb.ts';
+import { openWarehouse } from '../../shared/analytics/duckdb.ts';
+import { DUCKDB_VIEW_TYPES, VIEWS, viewReference } from '../../shared/analytics/views.ts';
+import { PARTITION_COLUMNS, TABLES } from '../../shared/tables.ts';
+
+/** Constructs Trino lacks, or that give different results in DuckDB and Trino. */
+const FORBIDDEN: readonly (readonly [RegExp, string])[] = [
+  [/::/, '`::` casts are DuckDB/PostgreSQL shorthand: use CAST(x AS T)'],
+  [/\bQUALIFY\b/i, 'QUALIFY is DuckDB-only: filter a window in an outer query'],
+  [/\b(GROUP|ORDER)\s+BY\s+ALL\b/i, 'GROUP BY ALL / ORDER BY ALL are DuckDB-only: list the expressions'],
+  [/\bILIKE\b/i, 'ILIKE is DuckDB/PostgreSQL-only: lower(x) LIKE …'],
+  [/\bstrf?time\s*\(|\bstrptime\s*\(/i, 'strftime/strptime are DuckDB-only: Trino has date_format/date_parse'],
+  [/\bepoch(_ms|_us|_ns)?\s*\(/i, 'epoch()/epoch_ms() are DuckDB-only: Trino has to_unixtime/from_unixtime'],
+  [/\blist_\w+\s*\(|\blist\s*\(|\[\s*\d+\s*:\s*\d*\s*\]/i, 'list functions and slices are DuckDB-only'],
+  [/\bstruct_\w+\s*\(|\{\s*'/i, 'struct_pack/struct literals are DuckDB-only: Trino has ROW'],
+  [/\b(max_by|min_by|arg_max|arg_min)\s*\(/i, 'max_by/min_by: DuckDB skips NULL values, Trino returns them'],
+  [/\bdatediff\s*\(|\bdate_sub\s*\(|\bdate_add\s*\(|\bdate_part\s*\(/i, 'datediff/date_add/date_sub/date_part differ or are missing: use date_diff with a quoted unit'],
+  [/\bmedian\s*\(|\bquantile\w*\s*\(|\bapprox_quantile\s*\(|\bpercentile_(cont|disc)\s*\(/i, 'median/quantile are missing in Trino (approx_percentile is missing in DuckDB): rank with row_number'],
+  [/\*\s*(EXCLUDE|REPLACE)\b|\bCOLUMNS\s*\(/i, 'star modifiers are DuckDB-only: list the columns'],
+  [/\/\//, '`//` integer division is DuckDB-only'],
+  [/\bregexp_matches\s*\(|\bstring_agg\s*\(|\bgroup_concat\s*\(|\bifnull\s*\(|\bnvl\s*\(|\blen\s*\(/i, 'DuckDB-only function: Trino has regexp_like, listagg/array_join, coalesce, length'],
+  [/\b(PIVOT|UNPIVOT|ASOF|POSITIONAL|ANTI\s+JOIN|SEMI\s+JOIN|USING\s+SAMPLE)\b/i, 'DuckDB-only syntax'],
+  [/\bWINDOW\b/i, 'named WINDOW clauses: repeat the OVER (…) instead'],
+  [/\bINTERVAL\s+\d/i, "INTERVAL needs a quoted value in Trino: INTERVAL '3' DAY"],
+  [/\bIS\s+(NOT\s+)?(TRUE|FALSE)\b/i, 'IS [NOT] TRUE: write coalesce(x, false) = …'],
+  [/#\d/, 'positional column references (#1) are DuckDB-only'],
+  [/;/, 'a view is one statement'],
+];
+
+/** Findings of the checks on one SQL text: forbidden constructs, division, date_diff, double quotes. */
+function portabilityFindings(sql: string, identifiers: ReadonlySet<string>): string[] {
+  const code = sql.replace(/--[^\n]*/g, ' ').replace(/'(?:[^']|'')*'/g, "''");
+  const findings: string[] = [];
+  for (const [pattern, reason] of FORBIDDEN) if (pattern.test(code)) findings.push(reason);
+  // Trino divides integers as integers, DuckDB as doubles: the numerator must be a DOUBLE.
+  const divisions = (code.match(/\//g) ?? []).length;
+  const doubleDivisions = (code.match(/AS DOUBLE\)\s*\//g) ?? []).length;
+  if (divisions !== doubleDivisions) findings.push('a division whose numerator is not CAST(… AS DOUBLE)');
+  // DuckDB's date_diff counts unit boundaries, Trino's whole units: only quoted day/millisecond units.
+  for (const m of sql.matchAll(/date_diff\s*\(\s*([^,]*),/gi)) {
+    if (!/^'(day|millisecond)'$/.test((m[1] as string).trim())) findings.push(`date_diff with unit ${m[1]}: use 'day' on DATE values or 'millisecond'`);
+  }
+  // DuckDB reads "x" as a string when no column x exists; Trino never does.
+  for (const m of code.matchAll(/"([^"]*)"/g)) if (!identifiers.has(m[1] as string)) findings.push(`"${m[1]}" is not a known identifier: strings take single quotes`);
+  return findings;
+}
+
+const IDENTIFIERS = new Set([
+  ...TABLES.flatMap((t) => [t.name, ...t.columns.map((c) => c.name)]),
+  ...PARTITION_COLUMNS.map((p) => p.name),
+  ...VIEWS.flatMap((v) => [v.name, ...v.columns.map((c) => c.name)]),
+]);
+
+describe.each(VIEWS.map((v) => [v.name, v] as const))('view %s', (name, view) => {
+  it('uses no construct Trino lacks or runs differently', () => {
+    expect(portabilityFindings(view.sql, IDENTIFIERS)).toEqual([]);
+  });
+
+  it('reads only tables and views defined before it', () => {
+    const earlier = VIEWS.slice(0, VIEWS.indexOf(view)).map((v) => v.name);
+    const later = VIEWS.slice(VIEWS.indexOf(view)).map((v) => v.name);
+    for (const v of later) expect(new RegExp(`\\b${v}\\b`).test(view.sql.replace(/ AS \w+/g, '')), `${name} reads ${v}`).toBe(false);
+    const read = [...view.sql.matchAll(/\b(?:FROM|JOIN)\s+([a-z_]+)/gi)].map((m) => m[1] as string);
+    const known = new Set([...TABLES.map((t) => t.name), ...earlier]);
+    const ctes = new Set([...view.sql.matchAll(/(?:WITH|,)\s*([a-z_]+)\s+AS\s*\(/gi)].map((m) => m[1] as string));
+    for (const r of read) expect(known.has(r) || ctes.has(r), `${name} reads ${r}`).toBe(true);
+  });
+});
+
+describe('the portability check itself', () => {
+  it.each([
+    ['SELECT x::INT FROM t', '`::`'],
+    ['SELECT * FROM t QUALIFY row_number() OVER () = 1', 'QUALIFY'],
+    ['SELECT a, count(*) FROM t GROUP BY ALL', 'GROUP BY ALL'],
+    ['SELECT strftime(ts, \'%Y\') FROM t', 'strftime'],
+    ["SELECT struct_pack(a := 1)", 'struct_pack'],
+    ['SELECT list_value(1, 2)', 'list functions'],
+    ['SELECT epoch_ms(ts) FROM t', 'epoch'],
+    ["SELECT a FROM t WHERE b ILIKE 'x%'", 'ILIKE'],
+    ['SELECT max_by(a, b) FROM t', 'max_by'],
+    ['SELECT count(*) / 2 FROM t', 'division'],
+    ['SELECT date_diff(unit, a, b) FROM t', 'date_diff'],
+    ["SELECT date_diff('hour', a, b) FROM t", 'date_diff'],
+    ['SELECT "not a column" FROM t', 'identifier'],
+    ['SELECT median(a) FROM t', 'median'],
+  ])('flags %s', (sql, what) => {
+    const findings = portabilityFindings(sql, new Set(['t', 'a', 'b']));
+    expect(findings.join(' | ')).toContain(what === 'division' ? 'division' : what === 'identifier' ? 'not a known identifier' : what);
+  });
+
+  it('accepts the portable forms', () => {
+    const sql = `SELECT CAST(a AS DOUBLE) / b, date_diff('day', CAST(a AS DATE), CAST(b AS DATE)), "a", 'it''s' FROM t WHERE coalesce(b, false) = false AND a > DATE '2025-01-01' + INTERVAL '3' DAY`;
+    expect(portabilityFindings(sql, new Set(['t', 'a', 'b']))).toEqual([]);
+  });
+});
+
+describe('declared columns', () => {
+  let db: WarehouseDb;
+  beforeAll(async () => {
+    // An empty warehouse: the table views are typed empty relations, enough to type every view.
+    db = await openWarehouse(mkdtempSync(join(tmpdir(), 'kombo-empty-')));
+  });
+  afterAll(() => db?.close());
+
+  it.each(VIEWS.map((v) => [v.name, v] as const))('of %s are the names and types DuckDB infers', async (_name, view) => {
+    const described = await db.query(`DESCRIBE SELECT * FROM ${view.name}`);
+    const actual = described.rows.map((r) => [r[0], r[1]]);
+    expect(actual).toEqual(view.columns.map((c) => [c.name, DUCKDB_VIEW_TYPES[c.type]]));
+  });
+
+  it('are unique, lower-case identifiers in every view', () => {
+    for (const v of VIEWS) {
+      const names = v.columns.map((c) => c.name);
+      expect(new Set(names).size, v.name).toBe(names.length);
+      for (const n of names) expect(n).toMatch(/^[a-z_][a-z0-9_]*$/);
+    }
+  });
+});
+
+describe('docs/ANALYTICS.md', () => {
+  it('holds the view reference generated from shared/analytics/views.ts (run `npm run docs` after changing a view)', () => {
+    const doc = readFileSync(new URL('../../docs/ANALYTICS.md', import.meta.url), 'utf8');
+    expect(doc).toContain(viewReference().trim());
+  });
+});
