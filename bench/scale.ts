@@ -146,7 +146,10 @@ function filesOf(root: string): { tables: TableFiles[]; rows: number[] } {
 
 /** Spawn this file in a child mode; lines of its stdout come back one at a time. */
 function child(args: readonly string[]): { proc: ChildProcess; lines: AsyncIterator<string> } {
-  const proc = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // KOMBO_BENCH_PROFILE_DIR=<dir>: CPU profiles of both processes, to find where a scenario's time goes.
+  const profile = process.env.KOMBO_BENCH_PROFILE_DIR;
+  const nodeArgs = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', fileURLToPath(import.meta.url), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
   return { proc, lines };
 }

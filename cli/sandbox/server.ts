@@ -477,11 +477,18 @@ class Sandbox {
       decision = { kind: 'none', delayMs: decision.delayMs };
       extra = noExtra;
     }
-    if (decision.delayMs > 0) await this.sleep(decision.delayMs);
-    if (extra.slow) {
-      this.stats.faults.slow++;
-      await this.sleep(this.faults.slowMs ?? DEFAULT_SLOW_MS);
-    }
+    // A GET's latency is the time from its arrival to its answer, the sandbox's own work included (as
+    // Kombo's is): the answer is computed first and waits for the rest. A write waits first, then acts.
+    const answerAt = performance.now() + decision.delayMs;
+    const untilAnswer = async (): Promise<void> => {
+      const left = answerAt - performance.now();
+      if (left > 0) await this.sleep(left);
+      if (extra.slow) {
+        this.stats.faults.slow++;
+        await this.sleep(this.faults.slowMs ?? DEFAULT_SLOW_MS);
+      }
+    };
+    if (method === 'POST') await untilAnswer();
     if (this.closed) return;
 
     let reply: Reply;
@@ -515,6 +522,7 @@ class Sandbox {
         else reply = errorReply(fail(500, 'PLATFORM.UNKNOWN_ERROR', `Sandbox failure: ${err instanceof Error ? err.message : String(err)}`));
       }
     }
+    if (method !== 'POST') await untilAnswer();
     if (this.closed) return;
     if (budget) reply = { ...reply, headers: { ...reply.headers, ...budget.headers } };
     this.write(res, reply, decision.kind === 'reset' && budget?.allowed !== false);

@@ -11,7 +11,7 @@
  * - a cursor Kombo rejects restarts the stream from its first page, a bounded number of times;
  * - retries are bounded per request (the client) and per stream (here), so a 429 loop ends.
  */
-import type { KomboClient, RequestTracker } from '../kombo/client.ts';
+import type { KomboClient, Page, RequestTracker } from '../kombo/client.ts';
 import type { Catalog, ObjectStore, Queue, StreamMessage, StreamTotals } from '../ports.ts';
 import { KomboEtlError, RunFatalError, describeLocation, errorMessage } from '../errors.ts';
 import type { PiiOptions, TableBuffer } from '../flatten.ts';
@@ -193,13 +193,20 @@ export async function processChunk(deps: ChunkDeps, msg: StreamMessage): Promise
     duplicates,
   });
 
+  const fetchPage = (from: string | null): Promise<Page> =>
+    deps.client.listPage(msg.integrationId, msg.model, {
+      cursor: from,
+      tracker,
+      ...(deps.limits?.pageSize !== undefined && { pageSize: deps.limits.pageSize }),
+    });
+  // One request ahead: the next page is asked for before this one is flattened, so that the API's
+  // latency hides our own work on the page. It is asked for only when the chunk will take it, so
+  // no request is wasted; `cursor` is always the cursor of the request awaited next.
+  let inFlight: Promise<Page> | undefined = fetchPage(cursor);
   try {
-    do {
-      const page = await deps.client.listPage(msg.integrationId, msg.model, {
-        cursor,
-        tracker,
-        ...(deps.limits?.pageSize !== undefined && { pageSize: deps.limits.pageSize }),
-      });
+    while (inFlight) {
+      const page = await inFlight;
+      inFlight = undefined;
       // The first copy of a record wins: an earlier chunk's file cannot be rewritten.
       const fresh = page.records.filter((r) => {
         const id = r['id'] as string;
@@ -209,14 +216,20 @@ export async function processChunk(deps: ChunkDeps, msg: StreamMessage): Promise
         return true;
       });
       duplicates += page.records.length - fresh.length;
-      flattenInto(buffers, fresh, deps.pii);
       pages++;
       records += fresh.length;
       bytes += page.bytes ?? 0;
       cursor = page.next;
+      // Row targets are judged before this page is flattened: the page that fills the files may
+      // bring one more page along, which is cheaper than waiting for it in the next chunk.
+      const more = cursor !== null && records < maxRows && bytes < maxBytes && !filesFull(buffers, minFileRows) && Date.now() - started < maxMillis;
+      if (more) inFlight = fetchPage(cursor);
+      flattenInto(buffers, fresh, deps.pii);
       deps.onPage?.(msg, page.records.length);
-    } while (cursor !== null && records < maxRows && bytes < maxBytes && !filesFull(buffers, minFileRows) && Date.now() - started < maxMillis);
+    }
   } catch (err) {
+    // A page asked for ahead must not end as an unhandled rejection.
+    void inFlight?.catch(() => undefined);
     if (isInvalidCursor(err, cursor)) return restartStream(deps, msg, err, addTotals(msg.totals, { ...chunkTotals(0), rows: {} }), maxRestarts);
     if (err instanceof RunFatalError || !(err instanceof KomboEtlError)) throw err;
     const status = err.kind === 'skippable' ? 'skipped' : 'failed';

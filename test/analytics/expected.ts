@@ -34,7 +34,7 @@ export function observe(app: SandboxApplicationHistory, date: string): Observati
   return { kind: 'open', stageIndex: stage.index, stageId: stage.id, stageName: stage.name };
 }
 
-export interface ExpectedStretch {
+export type ExpectedStretch = {
   integration_id: string;
   application_id: string;
   job_id: string;
@@ -45,7 +45,7 @@ export interface ExpectedStretch {
   days_in_stage: number;
   is_current: boolean;
   outcome_after: string | null;
-}
+};
 
 /** `application_stage_history` of one application over the snapshot dates. */
 export function expectedStretches(app: SandboxApplicationHistory, dates: readonly string[]): ExpectedStretch[] {
@@ -119,7 +119,7 @@ export function latestInterviews(timeline: SandboxTimeline, integrationId: strin
     .map((i) => ({ ...i, canceledNow: (ms(i.canceledAt) ?? Infinity) <= at ? true : i.canceled === null ? null : false }));
 }
 
-export interface ExpectedFunnelRow {
+export type ExpectedFunnelRow = {
   integration_id: string;
   job_id: string;
   stage_id: string;
@@ -129,7 +129,7 @@ export interface ExpectedFunnelRow {
   conversion_to_next: number | null;
   hired: number;
   median_days_in_stage: number | null;
-}
+};
 
 function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;
@@ -195,7 +195,7 @@ export function expectedFunnel(timeline: SandboxTimeline, integrationId: string,
   return out;
 }
 
-export interface ExpectedHire {
+export type ExpectedHire = {
   integration_id: string;
   application_id: string;
   candidate_id: string;
@@ -204,7 +204,7 @@ export interface ExpectedHire {
   applied_on: string | null;
   hired_on: string;
   days_to_hire: number | null;
-}
+};
 
 /** `time_to_hire` of one integration. */
 export function expectedHires(timeline: SandboxTimeline, integrationId: string, dates: readonly string[]): ExpectedHire[] {
@@ -237,14 +237,14 @@ export function weekStart(iso: string): string {
   return new Date(d.getTime() - back * DAY).toISOString().slice(0, 10);
 }
 
-export interface ExpectedLoad {
+export type ExpectedLoad = {
   integration_id: string;
   user_id: string;
   week_start: string;
   interviews: number;
   hours: number;
   candidates: number;
-}
+};
 
 /** `interviewer_load` of one integration. */
 export function expectedLoad(timeline: SandboxTimeline, integrationId: string, dates: readonly string[]): ExpectedLoad[] {
@@ -273,7 +273,7 @@ export function expectedLoad(timeline: SandboxTimeline, integrationId: string, d
   }));
 }
 
-export interface ExpectedSource {
+export type ExpectedSource = {
   integration_id: string;
   source: string;
   candidates: number;
@@ -281,7 +281,7 @@ export interface ExpectedSource {
   interviews: number;
   hires: number;
   hire_rate: number | null;
-}
+};
 
 /** `source_effectiveness` of one integration. */
 export function expectedSources(timeline: SandboxTimeline, integrationId: string, dates: readonly string[]): ExpectedSource[] {

@@ -15,6 +15,16 @@ import { runCli } from '../helpers/cli.ts';
 import type { CliResult } from '../helpers/cli.ts';
 import { objects } from '../helpers/history.ts';
 
+/** The page's DOM as the callbacks given to `page.evaluate` use it (the project compiles without the DOM lib). */
+interface DomNode {
+  getAttribute(name: string): string | null;
+  querySelector(selector: string): DomNode | null;
+  querySelectorAll(selector: string): Iterable<DomNode> & ArrayLike<DomNode>;
+  readonly textContent: string | null;
+  readonly children: ArrayLike<DomNode>;
+}
+declare const document: { querySelectorAll(selector: string): Iterable<DomNode> & ArrayLike<DomNode> };
+
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = [
   '--headless',
