@@ -7,6 +7,7 @@ import { Aws, CfnOutput, Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { s3Uri } from '../shared/adapters/aws/glue-schema.ts';
 import type { EtlConfig } from './config.ts';
+import { AnalyticsViews } from './constructs/analytics-views.ts';
 import { Catalog } from './constructs/catalog.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { Pipeline } from './constructs/pipeline.ts';
@@ -27,6 +28,7 @@ export function glueDatabaseName(stackName: string): string {
 export class KomboEtlStack extends Stack {
   readonly storage: Storage;
   readonly catalog: Catalog;
+  readonly views: AnalyticsViews;
   readonly pipeline: Pipeline;
   readonly monitoring: Monitoring;
 
@@ -50,6 +52,10 @@ export class KomboEtlStack extends Stack {
       athenaResultsPrefix: ATHENA_RESULTS_PREFIX,
       bytesScannedCutoffGb: c.athenaBytesScannedCutoffGb,
     });
+
+    // The funnel views exist right after `cdk deploy`, created after the tables they read.
+    this.views = new AnalyticsViews(this, 'AnalyticsViews', { databaseName });
+    this.views.node.addDependency(this.catalog);
 
     this.pipeline = new Pipeline(this, 'Pipeline', {
       warehouse: this.storage.warehouse,

@@ -40,7 +40,7 @@ export interface SandboxFaults {
   rate5xx?: number;
   /** Sends status, headers and about half the body, then destroys the socket. */
   rateReset?: number;
-  /** Added to every request. */
+  /** Time to answer each request (a GET: from its arrival, the sandbox's own work included). */
   latencyMs?: number;
   /** Uniform extra latency in [0, latencyJitterMs]. */
   latencyJitterMs?: number;

@@ -10,7 +10,8 @@
  *   created between two pages neither repeats nor hides a record.
  * - Faults (429, 5xx, resets) are decided before authentication, as a rate limiter or load
  *   balancer in front of Kombo would; they apply to every GET, `GET /integrations/{id}` included,
- *   and never to POST, so writes stay deterministic. Latency applies to every request.
+ *   and never to POST, so writes stay deterministic. Latency applies to every request; a GET is
+ *   answered that long after it arrived, the sandbox's own work included, as Kombo's latency is.
  * - A request budget (`faults.rateLimit`, see `rate-limit.ts`) counts GETs per API key in fixed
  *   windows and answers 429 with `Retry-After` once a window is spent; with a budget, every answer
  *   carries `ratelimit-*` headers, so clients can pace themselves as they would against Kombo.

@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV } from '../../shared/adapters/aws/env.ts';
 import { RUN_DEADLINE, SCHEDULED_RUN, parsePlannerEvent } from '../../shared/adapters/aws/events.ts';
 import { KOMBO_US_URL } from '../../shared/kombo/client.ts';
+import { VIEWS } from '../../shared/analytics/views.ts';
 import { PARTITION_COLUMNS, TABLES } from '../../shared/tables.ts';
 import { createApp } from '../../infra/app.ts';
 
@@ -288,12 +289,26 @@ describe('least-privilege IAM', () => {
 });
 
 describe('catalog and analytics', () => {
-  const tables = () => ofType('AWS::Glue::Table').map(([, t]) => t.Properties['TableInput'] as Json);
+  const glueTables = () => ofType('AWS::Glue::Table').map(([, t]) => t.Properties['TableInput'] as Json);
+  const tables = () => glueTables().filter((t) => t['TableType'] !== 'VIRTUAL_VIEW');
 
   it('has one Glue table per table of the contract, in the Glue database', () => {
     template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'kombo_etl' } });
     expect(tables().map((t) => t['Name']).sort()).toEqual(TABLES.map((t) => t.name).sort());
     template.allResourcesProperties('AWS::Glue::Table', { DatabaseName: 'kombo_etl' });
+  });
+
+  it('creates every analytics view as an Athena (Presto) view, after the tables it reads', () => {
+    const views = glueTables().filter((t) => t['TableType'] === 'VIRTUAL_VIEW');
+    expect(views.map((v) => v['Name'])).toEqual(VIEWS.map((v) => v.name));
+    for (const v of views) {
+      expect(String(v['ViewOriginalText'])).toMatch(/^\/\* Presto View: [A-Za-z0-9+/=]+ \*\/$/);
+      expect(v['Parameters']).toMatchObject({ presto_view: 'true' });
+    }
+    const viewResources = ofType('AWS::Glue::Table').filter(([, t]) => (t.Properties['TableInput'] as Json)['TableType'] === 'VIRTUAL_VIEW');
+    const tableIds = ofType('AWS::Glue::Table').filter(([, t]) => (t.Properties['TableInput'] as Json)['TableType'] !== 'VIRTUAL_VIEW').map(([id]) => id);
+    const [, first] = viewResources[0]!;
+    for (const id of tableIds) expect(first.DependsOn ?? []).toContain(id);
   });
 
   it.each(TABLES.map((t) => [t.name, t] as const))('%s: columns and types equal shared/tables.ts, partitioned by snapshot_date and integration_id, stored as Parquet', (name, def) => {
