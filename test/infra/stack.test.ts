@@ -16,7 +16,7 @@ import { PARTITION_COLUMNS, TABLES } from '../../shared/tables.ts';
 import { createApp } from '../../infra/app.ts';
 
 type Json = Record<string, unknown>;
-type Resource = { Type: string; Properties: Json; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+type Resource = { Type: string; Properties: Json; DeletionPolicy?: string; UpdateReplacePolicy?: string; DependsOn?: string[] };
 
 /** Every knob away from its default, so each assertion proves the context reached the template. */
 const CONTEXT = {
