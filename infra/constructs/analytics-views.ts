@@ -52,7 +52,7 @@ export class AnalyticsViews extends Construct {
       });
       // A view is only valid once the views it reads exist: create them in order.
       const previous = tables[tables.length - 1];
-      if (previous) table.addDependency(previous);
+      if (previous) table.addResourceDependency(previous);
       tables.push(table);
     }
     this.tables = tables;
