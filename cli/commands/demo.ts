@@ -10,7 +10,7 @@ import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
 import { runLocal } from '../../shared/pipeline/local-run.ts';
 import type { RunReport } from '../../shared/pipeline/state.ts';
-import { MODELS } from '../../shared/tables.ts';
+import { MODELS, TABLES } from '../../shared/tables.ts';
 import { newRunId } from '../../shared/warehouse/layout.ts';
 import { DEFAULT_CONCURRENCY } from '../../shared/config.ts';
 import { formatTable } from '../output.ts';
@@ -30,6 +30,20 @@ SELECT f.job_name, f.stage_index AS "#", f.stage_name AS stage, f.reached, f.cur
   f.hired, coalesce(CAST(round(f.median_days_in_stage, 1) AS VARCHAR), '') AS "median days"
 FROM hiring_funnel f JOIN largest l USING (integration_id, job_id)
 ORDER BY f.stage_index, f.stage_id`;
+
+/** SQL: rows per table and integration in one snapshot, read back from the Parquet files. */
+export function rowCountsSql(snapshotDate: string): string {
+  return `${TABLES.map(
+    (t) => `SELECT '${t.name}' AS "table", integration_id, count(*) AS "rows" FROM "${t.name}" WHERE snapshot_date = DATE '${snapshotDate}' GROUP BY integration_id`,
+  ).join(' UNION ALL ')} ORDER BY 1, 2`;
+}
+
+/** SQL: applications per current stage in one snapshot, deleted ones left out. */
+export function stageCountsSql(snapshotDate: string): string {
+  return `SELECT current_stage_name AS current_stage, count(*) AS applications FROM applications
+WHERE snapshot_date = DATE '${snapshotDate}' AND remote_deleted_at IS NULL
+GROUP BY current_stage_name ORDER BY applications DESC, current_stage NULLS LAST`;
+}
 
 const records = (report: RunReport): number => report.streams.reduce((n, s) => n + (s.totals.rows[s.model] ?? 0), 0);
 
@@ -69,6 +83,11 @@ export async function demoCommand(warehouse: string, out: NodeJS.WritableStream 
 
   const db = await openWarehouse(warehouse);
   try {
+    const last = dates[dates.length - 1] as string;
+    const counts = await db.query(rowCountsSql(last));
+    out.write(`\nRows per table and integration on ${last}, read back by DuckDB:\n${formatTable(counts.columns, counts.rows)}\n`);
+    const stages = await db.query(stageCountsSql(last));
+    out.write(`\nApplications per current stage on ${last}:\n${formatTable(stages.columns, stages.rows)}\n`);
     const funnel = await db.query(LARGEST_JOB_FUNNEL_SQL);
     const jobName = funnel.rows[0]?.[0];
     if (jobName !== undefined) {
