@@ -11,8 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
 import { AlreadyExistsException, CreatePartitionCommand, EntityNotFoundException, GlueClient, UpdatePartitionCommand } from '@aws-sdk/client-glue';
 import type { CreatePartitionCommandInput } from '@aws-sdk/client-glue';
 import { CreateBucketCommand, DeleteObjectsCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
@@ -23,6 +22,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { mockClient } from 'aws-sdk-client-mock';
+import { startFauxqs } from '../helpers/fauxqs.ts';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunningSandbox, SandboxIntegrationData } from '../../cli/sandbox/index.ts';
 import { generateDataset, startSandbox } from '../../cli/sandbox/index.ts';
@@ -59,23 +59,10 @@ interface Emulator {
   close(): Promise<void>;
 }
 
-/**
- * `startFauxqs` listens on every interface; build the app ourselves to bind 127.0.0.1, with the SQS
- * store's host cleared so queue URLs are plain `http://127.0.0.1:<port>/<account>/<queue>`.
- */
 async function startEmulator(): Promise<Emulator> {
-  const dist = resolve(import.meta.dirname, '../../node_modules/fauxqs/dist');
-  const load = async <T>(file: string): Promise<T> => (await import(pathToFileURL(join(dist, file)).href)) as T;
-  type Ctor = new () => object;
-  const { buildApp } = await load<{ buildApp: (o: object) => { listen(o: { port: number; host: string }): Promise<string>; close(): Promise<void> } }>('app.js');
-  const { SqsStore } = await load<{ SqsStore: Ctor }>('sqs/sqsStore.js');
-  const { SnsStore } = await load<{ SnsStore: Ctor }>('sns/snsStore.js');
-  const { S3Store: FauxS3Store } = await load<{ S3Store: Ctor }>('s3/s3Store.js');
-  const sqsStore = Object.assign(new SqsStore(), { host: '' });
-  const app = buildApp({ logger: false, defaultRegion: REGION, stores: { sqsStore, snsStore: new SnsStore(), s3Store: new FauxS3Store() } });
-  const url = await app.listen({ port: 0, host: '127.0.0.1' });
-  expect(new URL(url).hostname).toBe('127.0.0.1');
-  return { url, close: () => app.close() };
+  const server = await startFauxqs(REGION);
+  expect(new URL(server.url).hostname).toBe('127.0.0.1');
+  return server;
 }
 
 let emulator: Emulator;

@@ -4,10 +4,10 @@
  * fauxqs FIFO queue, S3Store on fauxqs, GlueCatalog on a mocked Glue client), inject crashes at
  * step boundaries, then let DuckDB compare what is visible with the sandbox's ground truth.
  */
+import { startFauxqs } from '../helpers/fauxqs.ts';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
 import { CreatePartitionCommand, GlueClient, UpdatePartitionCommand } from '@aws-sdk/client-glue';
 import type { CreatePartitionCommandInput, UpdatePartitionCommandInput } from '@aws-sdk/client-glue';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -143,17 +143,8 @@ export interface Emulator {
 
 /** fauxqs in process, bound to 127.0.0.1 (as test/integration/aws-adapters.test.ts starts it). */
 export async function startEmulator(): Promise<Emulator> {
-  const dist = resolve(import.meta.dirname, '../../node_modules/fauxqs/dist');
-  const load = async <T>(file: string): Promise<T> => (await import(pathToFileURL(join(dist, file)).href)) as T;
-  type Ctor = new () => object;
-  const { buildApp } = await load<{ buildApp: (o: object) => { listen(o: { port: number; host: string }): Promise<string>; close(): Promise<void> } }>('app.js');
-  const { SqsStore } = await load<{ SqsStore: Ctor }>('sqs/sqsStore.js');
-  const { SnsStore } = await load<{ SnsStore: Ctor }>('sns/snsStore.js');
-  const { S3Store: FauxS3Store } = await load<{ S3Store: Ctor }>('s3/s3Store.js');
-  const sqsStore = Object.assign(new SqsStore(), { host: '' });
-  const app = buildApp({ logger: false, defaultRegion: REGION, stores: { sqsStore, snsStore: new SnsStore(), s3Store: new FauxS3Store() } });
-  const url = await app.listen({ port: 0, host: '127.0.0.1' });
-  if (new URL(url).hostname !== '127.0.0.1') throw new Error(`emulator not on 127.0.0.1: ${url}`);
+  const app = await startFauxqs(REGION);
+  const url = app.url;
   const s3 = new S3Client({ endpoint: url, region: REGION, credentials: CREDENTIALS, forcePathStyle: true });
   const sqs = new SQSClient({ endpoint: url, region: REGION, credentials: CREDENTIALS });
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
