@@ -1,10 +1,19 @@
 /**
- * `npm run bench`: prints figures, never asserts timings. Sections:
+ * `npm run bench`: prints figures as Markdown, never asserts timings. Sections (all by default, or
+ * name some: `npm run bench -- scale lambda`):
  * - encode: parse + validate + flatten + encode vs the floor, and a 50,000-row chunk's peak RSS.
+ * - scale: whole runs against the rate-limited, slow sandbox, compared with their bound.
+ * - lambda: bundle sizes and cold import time of each handler.
  */
+import { cpus } from 'node:os';
 import { runEncodeBench } from './encode.ts';
+import { runLambdaBench } from './lambda.ts';
+import type { ScenarioResult } from './scale.ts';
+import { SCENARIOS, fileTargetMet, runScenario } from './scale.ts';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
+const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MB`;
 
 async function encodeSection(): Promise<void> {
   const f = await runEncodeBench();
@@ -19,5 +28,81 @@ async function encodeSection(): Promise<void> {
   console.log();
 }
 
-console.log(`# kombo-etl benchmark — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${process.platform}/${process.arch}\n`);
-await encodeSection();
+const ratio = (r: ScenarioResult) => r.wallMs / r.boundMs;
+const rate429 = (r: ScenarioResult) => (r.requests === 0 ? 0 : r.throttles / r.requests);
+
+async function scaleSection(): Promise<void> {
+  const results: ScenarioResult[] = [];
+  for (const s of SCENARIOS) results.push(await runScenario(s));
+
+  console.log('## Scale: whole runs against the sandbox (runLocal, real client, HTTP on 127.0.0.1)\n');
+  console.log('bound = max(longest stream’s pages × latency, total pages / rate limit, total pages × latency / concurrency)\n');
+  console.log('| scenario | integrations × candidates | latency | rate limit | concurrency | wall | bound | ratio | requests | 429s | 429 rate | files | median rows/file | peak RSS |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    const s = r.scenario;
+    const models = s.models === undefined ? '' : ` (${s.models.join(', ')})`;
+    const limit = s.rateLimit ? `${s.rateLimit.requests} per ${s.rateLimit.windowSeconds} s` : 'none';
+    console.log(
+      `| ${s.name} | ${s.integrations} × ${fmt(s.candidates)}${models} | ${s.latencyMs} ms ± ${s.jitterMs / 2} | ${limit} | ${s.concurrency} | ${sec(r.wallMs)} | ${sec(r.boundMs)} (${r.boundTerm}) | ${ratio(r).toFixed(2)}× | ${fmt(r.requests)} | ${fmt(r.throttles)} | ${(rate429(r) * 100).toFixed(2)}% | ${fmt(r.files)} | ${fmt(r.medianRowsPerFile)} | ${Math.round(r.peakRssMB)} MB |`,
+    );
+  }
+  console.log();
+  for (const r of results) {
+    const notes = [
+      `${fmt(r.pages)} pages + ${fmt(r.requests - r.pages - r.throttles)} integration checks`,
+      `the last stream to end (${r.lastStream.stream}, ${fmt(r.lastStream.pages)} pages) ended at ${sec(r.lastStream.ms)}`,
+      `requests waited ${sec(r.pacedMs)} in all for their turn (pacing)`,
+      `the sandbox answered ${fmt(r.served429)} × 429`,
+      `RSS at start ${Math.round(r.startRssMB)} MB (Node + tsx)`,
+      r.status === 'succeeded' ? '' : `run status: ${r.status}`,
+    ].filter((n) => n !== '');
+    console.log(`- ${r.scenario.name}: ${notes.join('; ')}.`);
+  }
+  console.log('\n### Files per table\n');
+  console.log('| scenario | table | streams | files | median rows | smallest | target: median ≥ 50,000 or whole stream |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const r of results) {
+    for (const t of r.tables) {
+      console.log(`| ${r.scenario.name} | ${t.table} | ${t.streams} | ${t.files} | ${fmt(t.medianRows)} | ${fmt(t.minRows)} | ${fileTargetMet(t) ? 'met' : 'missed'} |`);
+    }
+  }
+  const [s1, s2] = results;
+  const verdict = (ok: boolean) => (ok ? 'met' : 'missed');
+  console.log('\n### Targets\n');
+  if (s1) console.log(`- Scenario 1 within 1.25× of its bound with < 2% 429s: ${ratio(s1).toFixed(2)}×, ${(rate429(s1) * 100).toFixed(2)}% — ${verdict(ratio(s1) <= 1.25 && rate429(s1) < 0.02)}.`);
+  if (s2) console.log(`- Scenario 2 within 1.1× of its bound: ${ratio(s2).toFixed(2)}× — ${verdict(ratio(s2) <= 1.1)}.`);
+  const tables = [s1, s2].flatMap((r) => r?.tables ?? []);
+  console.log(`- Median rows per file ≥ 50,000 or the whole stream, every table of scenarios 1–2: ${verdict(tables.length > 0 && tables.every(fileTargetMet))}.`);
+  console.log();
+}
+
+async function lambdaSection(): Promise<void> {
+  const figures = await runLambdaBench();
+  console.log('## Lambda handlers: bundle and cold import\n');
+  console.log('esbuild with the options of `infra/constructs/function.ts`; import timed in a fresh `node --enable-source-maps` process, median of 5.\n');
+  console.log('| handler | AWS SDK | code | source map | zip (code + map) | cold import (median, min–max) |');
+  console.log('|---|---|---|---|---|---|');
+  for (const f of figures) {
+    const sdk = f.sdk === 'bundled' ? 'bundled (as deployed)' : 'left to the runtime';
+    console.log(`| ${f.handler} | ${sdk} | ${mb(f.codeBytes)} | ${mb(f.mapBytes)} | ${mb(f.zipBytes)} | ${Math.round(f.importMs.median)} ms (${Math.round(f.importMs.min)}–${Math.round(f.importMs.max)}) |`);
+  }
+  const fetcher = figures.find((f) => f.handler === 'fetcher' && f.sdk === 'bundled');
+  if (fetcher) {
+    const ok = fetcher.zipBytes < 3 * 2 ** 20 && fetcher.importMs.median < 400;
+    console.log(`\nTarget, fetcher as deployed: zip < 3 MB and cold import < 400 ms — ${ok ? 'met' : 'missed'}.`);
+  }
+  console.log();
+}
+
+const SECTIONS = { encode: encodeSection, scale: scaleSection, lambda: lambdaSection } as const;
+type Section = keyof typeof SECTIONS;
+const asked = process.argv.slice(2);
+const unknown = asked.filter((a) => !(a in SECTIONS));
+if (unknown.length > 0) throw new Error(`unknown bench section(s) ${unknown.join(', ')}: choose from ${Object.keys(SECTIONS).join(', ')}`);
+const chosen = (asked.length > 0 ? asked : Object.keys(SECTIONS)) as Section[];
+
+const started = performance.now();
+console.log(`# kombo-etl benchmark — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}\n`);
+for (const name of chosen) await SECTIONS[name]();
+console.log(`_Bench time: ${sec(performance.now() - started)}._`);

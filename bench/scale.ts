@@ -34,6 +34,8 @@ export interface Scenario {
   readonly jitterMs: number;
   readonly rateLimit?: SandboxRateLimit;
   readonly concurrency: number;
+  /** Models synced (default all three). */
+  readonly models?: readonly ModelName[];
 }
 
 /** The issue's three scenarios. Scenario 2's budget is there but cannot bind: it is latency-bound. */
@@ -64,17 +66,26 @@ export interface ScenarioResult {
   readonly peakRssMB: number;
   readonly startRssMB: number;
   readonly pacedMs: number;
+  /** When each stream ended, ms after the run started. */
+  readonly streamMs: Record<string, number>;
+  /** The stream that ended last: its pages, and when it ended. */
+  readonly lastStream: { readonly stream: string; readonly pages: number; readonly ms: number };
 }
 
 /** Files of one table in one scenario. */
 export interface TableFiles {
   readonly table: string;
+  /** Streams (integrations) that wrote this table. */
+  readonly streams: number;
   readonly files: number;
   readonly medianRows: number;
   readonly minRows: number;
-  /** Files below {@link DEFAULT_CHUNK_ROWS} rows that are not their stream's only file. */
+  /** Files below {@link DEFAULT_CHUNK_ROWS} rows that are not their stream's only file (a stream's last chunk is one). */
   readonly shortFiles: number;
 }
+
+/** The issue's file-size target for a table: median ≥ {@link DEFAULT_CHUNK_ROWS} rows, or every stream in one file. */
+export const fileTargetMet = (t: TableFiles): boolean => t.medianRows >= DEFAULT_CHUNK_ROWS || t.files === t.streams;
 
 const INTEGRATION_ID_CHARS = 24;
 const TOOLS = ['greenhouse', 'lever', 'workable', 'personio', 'teamtailor'] as const;
@@ -139,7 +150,7 @@ function filesOf(root: string): { tables: TableFiles[]; rows: number[] } {
   const tables = [...byTable].sort(([a], [b]) => a.localeCompare(b)).map(([table, streams]) => {
     const all = [...streams.values()].flat();
     const short = [...streams.values()].reduce((n, files) => n + (files.length === 1 ? 0 : files.filter((r) => r < DEFAULT_CHUNK_ROWS).length), 0);
-    return { table, files: all.length, medianRows: median(all), minRows: Math.min(...all), shortFiles: short };
+    return { table, streams: streams.size, files: all.length, medianRows: median(all), minRows: Math.min(...all), shortFiles: short };
   });
   return { tables, rows: [...byTable.values()].flatMap((streams) => [...streams.values()].flat()) };
 }
@@ -182,6 +193,8 @@ interface PipelineDone {
   pacedMs: number;
   startRssMB: number;
   peakRssMB: number;
+  /** When each stream ended, ms after the run started. */
+  streamMs: Record<string, number>;
 }
 
 /** Run one scenario: sandbox process, pipeline process, read the files back, clean up. */
@@ -190,14 +203,18 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
   const sandbox = child(['--sandbox', JSON.stringify(s)]);
   try {
     const ready = await nextJson<SandboxReady>(sandbox.lines, 'the sandbox process');
-    const pipeline = child(['--pipeline', JSON.stringify({ url: ready.url, apiKey: ready.apiKey, dir, concurrency: s.concurrency, integrationIds: Object.keys(ready.counts) })]);
+    const models = s.models ?? MODELS;
+    const pipeline = child(['--pipeline', JSON.stringify({ url: ready.url, apiKey: ready.apiKey, dir, concurrency: s.concurrency, integrationIds: Object.keys(ready.counts), models })]);
     const done = await nextJson<PipelineDone>(pipeline.lines, 'the pipeline process');
     await exited(pipeline.proc);
     sandbox.proc.stdin!.end('stats\n');
     const served = await nextJson<SandboxDone>(sandbox.lines, 'the sandbox process');
-    const streamPages = Object.values(ready.counts).flatMap((c) => MODELS.map((m) => pagesOf(c[m])));
+    const streamPages = Object.values(ready.counts).flatMap((c) => models.map((m) => pagesOf(c[m])));
     const bound = boundOf(s, streamPages);
     const { tables, rows: fileRows } = filesOf(dir);
+    const [lastName, lastMs] = Object.entries(done.streamMs).reduce((a, b) => (b[1] > a[1] ? b : a), ['', 0]);
+    const [lastIntegration = '', lastModel = 'candidates'] = lastName.split('/') as [string, ModelName];
+    const lastStream = { stream: lastName, pages: pagesOf(ready.counts[lastIntegration]?.[lastModel] ?? 0), ms: lastMs };
     return {
       scenario: s,
       status: done.status,
@@ -214,6 +231,8 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
       peakRssMB: done.peakRssMB,
       startRssMB: done.startRssMB,
       pacedMs: done.pacedMs,
+      streamMs: done.streamMs,
+      lastStream,
     };
   } finally {
     if (sandbox.proc.exitCode === null) sandbox.proc.kill();
@@ -243,7 +262,7 @@ async function sandboxMode(s: Scenario): Promise<void> {
   await sandbox.close();
 }
 
-async function pipelineMode(args: { url: string; apiKey: string; dir: string; concurrency: number; integrationIds: string[] }): Promise<void> {
+async function pipelineMode(args: { url: string; apiKey: string; dir: string; concurrency: number; integrationIds: string[]; models: ModelName[] }): Promise<void> {
   const { KomboClient } = await import('../shared/kombo/client.ts');
   const { FolderStore } = await import('../shared/adapters/local/folder-store.ts');
   const { LocalCatalog } = await import('../shared/adapters/local/local-catalog.ts');
@@ -252,6 +271,7 @@ async function pipelineMode(args: { url: string; apiKey: string; dir: string; co
   const client = new KomboClient({ baseUrl: args.url, apiKey: args.apiKey });
   const store = new FolderStore(args.dir);
   const t0 = performance.now();
+  const streamMs: Record<string, number> = {};
   const report = await runLocal({
     client,
     store,
@@ -259,8 +279,11 @@ async function pipelineMode(args: { url: string; apiKey: string; dir: string; co
     runId: 'bench-scale',
     snapshotDate: '2026-01-01',
     integrationIds: args.integrationIds,
-    models: MODELS,
+    models: args.models,
     concurrency: args.concurrency,
+    onChunk: (msg, result) => {
+      if (result.outcome !== 'continued') streamMs[`${msg.integrationId}/${msg.model}`] = Math.round(performance.now() - t0);
+    },
   });
   const wallMs = performance.now() - t0;
   const done: PipelineDone = {
@@ -271,6 +294,7 @@ async function pipelineMode(args: { url: string; apiKey: string; dir: string; co
     pacedMs: client.pacing.stats.waitedMs,
     startRssMB,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
+    streamMs,
   };
   process.stdout.write(`${JSON.stringify(done)}\n`);
 }

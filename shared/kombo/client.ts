@@ -81,6 +81,32 @@ export interface ListOptions {
   readonly pageSize?: number;
   /** Per-caller accounting and retry budget (one per stream), on top of the client's own stats. */
   readonly tracker?: RequestTracker;
+  /**
+   * Told the next page's cursor as soon as the answer's body is in, before it is parsed and
+   * validated, so that the caller can ask for that page in the meantime (see {@link peekNext}). A
+   * guess read from the body's first bytes: the returned page's `next` is the truth. Not called
+   * when the body does not start the way Kombo's pages do.
+   */
+  readonly onNext?: (next: string | null, bytes: number) => void;
+}
+
+const PAGE_HEAD = /^\s*\{\s*"status"\s*:\s*"success"\s*,\s*"data"\s*:\s*\{\s*"next"\s*:\s*(null|"(?:[^"\\]|\\.)*")/;
+/** How far into a body its `next` may be looked for: the envelope's head, whatever the cursor's length. */
+const PAGE_HEAD_CHARS = 8_192;
+
+/**
+ * `next` read from the head of a page's body without parsing the page: Kombo (and the sandbox)
+ * write `{"status":"success","data":{"next":…,"results":[…]}}` in that order. Undefined when the
+ * body starts any other way.
+ */
+export function peekNext(text: string): string | null | undefined {
+  const m = PAGE_HEAD.exec(text.slice(0, PAGE_HEAD_CHARS));
+  if (!m) return undefined;
+  try {
+    return JSON.parse(m[1]!) as string | null;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -170,7 +196,7 @@ export class KomboClient {
     // Kombo wants every filter repeated on every page, the cursor alongside.
     if (opts.updatedAfter !== undefined) params.set('updated_after', opts.updatedAfter);
     if (cursor !== null) params.set('cursor', cursor);
-    const { body, bytes } = await this.request(`${MODEL_PATHS[model]}?${params.toString()}`, integrationId, loc, opts.tracker);
+    const { body, bytes } = await this.request(`${MODEL_PATHS[model]}?${params.toString()}`, integrationId, loc, opts.tracker, opts.onNext);
     return { ...parsePage(body, model, loc), bytes };
   }
 
@@ -186,14 +212,20 @@ export class KomboClient {
   }
 
   /** One request with retries. Returns the parsed JSON body of a 2xx answer and its length. */
-  private async request(pathAndQuery: string, integrationId: string, loc: FailureLocation, tracker?: RequestTracker): Promise<Answer> {
+  private async request(
+    pathAndQuery: string,
+    integrationId: string,
+    loc: FailureLocation,
+    tracker?: RequestTracker,
+    onNext?: ListOptions['onNext'],
+  ): Promise<Answer> {
     let attempt = 0;
     let satOutUntil = Number.NEGATIVE_INFINITY;
     for (;;) {
       attempt++;
       if (tracker) tracker.stats.requests++;
       try {
-        return await this.attempt(pathAndQuery, integrationId, loc, satOutUntil);
+        return await this.attempt(pathAndQuery, integrationId, loc, satOutUntil, onNext);
       } catch (err) {
         if (!(err instanceof TransientError)) throw err;
         if (THROTTLE_CODES.has(err.code)) {
@@ -222,7 +254,7 @@ export class KomboClient {
     return Math.round(this.random() * ceiling);
   }
 
-  private async attempt(pathAndQuery: string, integrationId: string, loc: FailureLocation, satOutUntil: number): Promise<Answer> {
+  private async attempt(pathAndQuery: string, integrationId: string, loc: FailureLocation, satOutUntil: number, onNext?: ListOptions['onNext']): Promise<Answer> {
     await this.pacing.acquire(satOutUntil);
     this.stats.requests++;
     let res: Response;
@@ -244,6 +276,10 @@ export class KomboClient {
     }
     this.pacing.settle(parseRateLimitHeaders(res.headers), true);
     if (res.status !== 429) this.pacing.succeeded();
+    if (res.ok && onNext) {
+      const next = peekNext(text);
+      if (next !== undefined) onNext(next, text.length);
+    }
 
     let body: unknown;
     try {

@@ -57,11 +57,6 @@ export const THROTTLE_RATE_FACTOR = 0.7;
 export const RATE_RECOVERY_STEP = 0.02;
 /** The rate never drops below this fraction of the full rate. */
 export const MIN_RATE_FRACTION = 0.1;
-/**
- * A request released a little late (timer resolution) does not push the schedule back; one
- * released much later (a busy event loop) restarts it from now, so that no burst follows.
- */
-const CATCH_UP_MS = 2;
 
 /** What the gate did, for the run report and the benchmark. */
 export interface PacingStats {
@@ -119,6 +114,8 @@ export class RequestGate {
   private factor = 1;
   private nextAt = Number.NEGATIVE_INFINITY;
   private pausedUntil = Number.NEGATIVE_INFINITY;
+  /** End of the latest 429 pause: 429s before it belong to the same storm. */
+  private throttledUntil = Number.NEGATIVE_INFINITY;
   private answered = false;
   private inFlight = 0;
   private readonly queue: Waiter[] = [];
@@ -175,12 +172,13 @@ export class RequestGate {
    */
   throttled(ms: number): number {
     const now = this.now();
-    // Answers to requests that were in flight together arrive together: one slow-down per pause.
-    if (now >= this.pausedUntil) {
+    // Answers to requests that were in flight together arrive together: one slow-down per storm.
+    if (now >= this.throttledUntil) {
       this.factor = Math.max(MIN_RATE_FRACTION, this.factor * THROTTLE_RATE_FACTOR);
       this.stats.pauses++;
       this.stats.rate = this.rate() ?? null;
     }
+    this.throttledUntil = Math.max(this.throttledUntil, now + ms);
     this.pausedUntil = Math.max(this.pausedUntil, now + ms);
     return now + ms;
   }
@@ -208,6 +206,10 @@ export class RequestGate {
         if (!this.answered && this.inFlight > 0) return;
         const rate = this.rate();
         const interval = rate === undefined ? 0 : 1000 / rate;
+        // A request released late (timers, a busy event loop) may let the next one follow a little
+        // sooner, but never sooner than the full budget allows: the utilisation's slack is the
+        // most the schedule catches up, so no burst follows a stall.
+        const catchUp = interval * (1 - this.utilisation);
         const now = this.now();
         const paused = this.pausedUntil > head.satOutUntil ? this.pausedUntil : Number.NEGATIVE_INFINITY;
         const at = Math.max(this.nextAt, paused);
@@ -217,7 +219,7 @@ export class RequestGate {
         }
         this.queue.shift();
         this.inFlight++;
-        this.nextAt = interval === 0 ? now : Math.max(this.nextAt, now - CATCH_UP_MS) + interval;
+        this.nextAt = interval === 0 ? now : Math.max(this.nextAt, now - catchUp) + interval;
         if (now > head.since) {
           this.stats.waited++;
           this.stats.waitedMs += now - head.since;

@@ -12,11 +12,12 @@
  * - retries are bounded per request (the client) and per stream (here), so a 429 loop ends.
  */
 import type { KomboClient, Page, RequestTracker } from '../kombo/client.ts';
+import { MAX_PAGE_SIZE } from '../kombo/client.ts';
 import type { Catalog, ObjectStore, Queue, StreamMessage, StreamTotals } from '../ports.ts';
 import { KomboEtlError, RunFatalError, describeLocation, errorMessage } from '../errors.ts';
-import type { PiiOptions, TableBuffer } from '../flatten.ts';
+import type { PiiOptions } from '../flatten.ts';
 import { createBuffers, flattenInto } from '../flatten.ts';
-import { encodeParquet } from '../parquet.ts';
+import { ParquetFileBuilder, STREAM_ROW_GROUP_ROWS } from '../parquet-stream.ts';
 import { tablesForModel } from '../tables.ts';
 import { assertIntegrationId, dataFileKey, hiveEscape, runKeys, runPrefix } from '../warehouse/layout.ts';
 import { completeRunIfLast, endStream, finishStream, readMarker } from './finish.ts';
@@ -52,6 +53,8 @@ export interface ChunkLimits {
   readonly minFileRows: number;
   /** Characters of API answers per chunk at most (default {@link DEFAULT_CHUNK_MAX_BYTES}). */
   readonly maxBytes: number;
+  /** Rows per row group of the files (default {@link STREAM_ROW_GROUP_ROWS}). */
+  readonly rowGroupRows: number;
   readonly maxMillis: number;
   readonly pageSize?: number;
   /** Retries per stream, all chunks together (default {@link DEFAULT_STREAM_RETRIES}). */
@@ -131,12 +134,29 @@ async function ownStreamKeys(store: ObjectStore, msg: StreamMessage, beforeChunk
   return keys.filter((k) => chunkOfKey(k) < beforeChunk);
 }
 
+/** A page asked for, and the page its answer's head led the chunk to ask for next. */
+interface PageRequest {
+  readonly cursor: string | null;
+  page: Promise<Page>;
+  next?: PageRequest;
+  /** Set when the chunk will not take the page: it then asks for nothing more. */
+  dropped: boolean;
+}
+
+/** Give up a request and those it led to: none is awaited, none may end as an unhandled rejection. */
+function drop(req: PageRequest | undefined): void {
+  for (let r = req; r; r = r.next) {
+    r.dropped = true;
+    r.page.catch(() => undefined);
+  }
+}
+
 /** Whether every table the chunk has rows for holds at least `minRows` of them. */
-function filesFull(buffers: readonly TableBuffer[], minRows: number): boolean {
+function filesFull(rows: readonly number[], minRows: number): boolean {
   let any = false;
-  for (const b of buffers) {
-    if (b.rowCount === 0) continue;
-    if (b.rowCount < minRows) return false;
+  for (const n of rows) {
+    if (n === 0) continue;
+    if (n < minRows) return false;
     any = true;
   }
   return any;
@@ -177,6 +197,11 @@ export async function processChunk(deps: ChunkDeps, msg: StreamMessage): Promise
   const buffers = createBuffers(msg.model);
   const seen = await idsBefore(deps.store, msg);
   const kept: string[] = [];
+  // Files are encoded a row group at a time while pages arrive (see parquet-stream.ts).
+  const syncedAt = now().getTime();
+  const files = buffers.map((b) => new ParquetFileBuilder(b.table, { runId: msg.runId, syncedAt }));
+  const rowGroupRows = deps.limits?.rowGroupRows ?? STREAM_ROW_GROUP_ROWS;
+  const tableRows = (): number[] => buffers.map((b, i) => files[i]!.rows + b.rowCount);
   let cursor = msg.cursor;
   let pages = 0;
   let records = 0;
@@ -189,24 +214,43 @@ export async function processChunk(deps: ChunkDeps, msg: StreamMessage): Promise
     retries: tracker.stats.retries,
     throttles: tracker.stats.throttles,
     files,
-    rows: Object.fromEntries(buffers.map((b) => [b.table.name, b.rowCount])),
+    rows: Object.fromEntries(tableRows().map((n, i) => [buffers[i]!.table.name, n])),
     duplicates,
   });
 
-  const fetchPage = (from: string | null): Promise<Page> =>
-    deps.client.listPage(msg.integrationId, msg.model, {
+  // One request ahead: the next page is asked for as soon as its cursor is known, so that the
+  // API's latency hides our own work on this page. The client tells the cursor before it parses
+  // and validates the page (`onNext`); when it cannot, the page's `next` is used. A page is asked
+  // for only when the chunk will take it, so no request is wasted on a guess that holds; `cursor`
+  // is always the cursor of the request awaited next.
+  const pageSize = deps.limits?.pageSize ?? MAX_PAGE_SIZE;
+  let current: PageRequest | undefined;
+  const ask = (from: string | null): PageRequest => {
+    const req: PageRequest = { cursor: from, dropped: false } as PageRequest;
+    req.page = deps.client.listPage(msg.integrationId, msg.model, {
       cursor: from,
       tracker,
       ...(deps.limits?.pageSize !== undefined && { pageSize: deps.limits.pageSize }),
+      onNext: (next, size) => {
+        // Judged as if this page and those asked for before it were full and new: the chunk then
+        // still takes the next page under the exact rule below, so reading ahead wastes nothing.
+        let pending = 0;
+        for (let r = current; r; r = r.next) {
+          pending++;
+          if (r === req) break;
+        }
+        const within = records + pending * pageSize < maxRows && bytes + pending * size < maxBytes && !filesFull(tableRows(), minFileRows) && Date.now() - started < maxMillis;
+        if (next !== null && within && !req.dropped) req.next = ask(next);
+      },
     });
-  // One request ahead: the next page is asked for before this one is flattened, so that the API's
-  // latency hides our own work on the page. It is asked for only when the chunk will take it, so
-  // no request is wasted; `cursor` is always the cursor of the request awaited next.
-  let inFlight: Promise<Page> | undefined = fetchPage(cursor);
+    return req;
+  };
+  current = ask(cursor);
   try {
-    while (inFlight) {
-      const page = await inFlight;
-      inFlight = undefined;
+    while (current) {
+      const page: Page = await current.page;
+      const guess: PageRequest | undefined = current.next;
+      if (guess && guess.cursor !== page.next) drop(guess);
       // The first copy of a record wins: an earlier chunk's file cannot be rewritten.
       const fresh = page.records.filter((r) => {
         const id = r['id'] as string;
@@ -222,14 +266,18 @@ export async function processChunk(deps: ChunkDeps, msg: StreamMessage): Promise
       cursor = page.next;
       // Row targets are judged before this page is flattened: the page that fills the files may
       // bring one more page along, which is cheaper than waiting for it in the next chunk.
-      const more = cursor !== null && records < maxRows && bytes < maxBytes && !filesFull(buffers, minFileRows) && Date.now() - started < maxMillis;
-      if (more) inFlight = fetchPage(cursor);
+      const more: boolean = cursor !== null && records < maxRows && bytes < maxBytes && !filesFull(tableRows(), minFileRows) && Date.now() - started < maxMillis;
+      // A page asked for on a guess that held is taken even if this page filled the chunk.
+      current = guess && guess.cursor === cursor ? guess : more ? ask(cursor) : undefined;
       flattenInto(buffers, fresh, deps.pii);
+      buffers.forEach((b, i) => {
+        if (b.rowCount >= rowGroupRows) files[i]!.append(b);
+      });
       deps.onPage?.(msg, page.records.length);
     }
   } catch (err) {
     // A page asked for ahead must not end as an unhandled rejection.
-    void inFlight?.catch(() => undefined);
+    drop(current);
     if (isInvalidCursor(err, cursor)) return restartStream(deps, msg, err, addTotals(msg.totals, { ...chunkTotals(0), rows: {} }), maxRestarts);
     if (err instanceof RunFatalError || !(err instanceof KomboEtlError)) throw err;
     const status = err.kind === 'skippable' ? 'skipped' : 'failed';
@@ -241,18 +289,18 @@ export async function processChunk(deps: ChunkDeps, msg: StreamMessage): Promise
   }
   await deps.faultPoint?.('after-fetch', msg);
 
-  const syncedAt = now().getTime();
   await deps.store.put(idsKey(msg, msg.chunk), kept.join('\n'));
-  let files = 0;
-  const toWrite = buffers.filter((b) => b.rowCount > 0);
-  for (const buf of toWrite) {
+  const rowsPerTable = tableRows();
+  let written = 0;
+  const toWrite = buffers.flatMap((buf, i) => (rowsPerTable[i]! > 0 ? [{ buf, file: files[i]! }] : []));
+  for (const { buf, file } of toWrite) {
     const key = dataFileKey(buf.table.name, msg.snapshotDate, msg.integrationId, msg.runId, msg.chunk);
-    await deps.store.put(key, encodeParquet(buf, { runId: msg.runId, syncedAt }));
-    files++;
-    if (files === 1 && toWrite.length > 1) await deps.faultPoint?.('after-some-tables', msg);
+    await deps.store.put(key, file.finish(buf));
+    written++;
+    if (written === 1 && toWrite.length > 1) await deps.faultPoint?.('after-some-tables', msg);
   }
   await deps.faultPoint?.('after-all-tables', msg);
-  const totals = addTotals(msg.totals, chunkTotals(files));
+  const totals = addTotals(msg.totals, chunkTotals(written));
 
   if (cursor !== null) {
     await deps.queue.send({ ...msg, cursor, chunk: msg.chunk + 1, totals });
