@@ -4,6 +4,7 @@
  * - encode: parse + validate + flatten + encode vs the floor, and a 50,000-row chunk's peak RSS.
  * - scale: whole runs against the rate-limited, slow sandbox, compared with their bound.
  * - lambda: bundle sizes and cold import time of each handler.
+ * - chain (only when named): scenario 2 with the candidates stream alone, a single chain.
  */
 import { cpus } from 'node:os';
 import { runEncodeBench } from './encode.ts';
@@ -28,12 +29,22 @@ async function encodeSection(): Promise<void> {
   console.log();
 }
 
+/** `KOMBO_BENCH_SCENARIOS=2` (or `1,3`) runs only those scenarios; all by default. */
+function chosenScenarios(): typeof SCENARIOS {
+  const asked = process.env['KOMBO_BENCH_SCENARIOS'];
+  if (asked === undefined || asked.trim() === '') return SCENARIOS;
+  const numbers = asked.split(',').map((n) => Number(n.trim()));
+  const bad = numbers.filter((n) => !Number.isInteger(n) || n < 1 || n > SCENARIOS.length);
+  if (bad.length > 0) throw new Error(`KOMBO_BENCH_SCENARIOS=${asked}: choose numbers from 1 to ${SCENARIOS.length}, separated by commas`);
+  return numbers.map((n) => SCENARIOS[n - 1]!);
+}
+
 const ratio = (r: ScenarioResult) => r.wallMs / r.boundMs;
 const rate429 = (r: ScenarioResult) => (r.requests === 0 ? 0 : r.throttles / r.requests);
 
 async function scaleSection(): Promise<void> {
   const results: ScenarioResult[] = [];
-  for (const s of SCENARIOS) results.push(await runScenario(s));
+  for (const s of chosenScenarios()) results.push(await runScenario(s));
 
   console.log('## Scale: whole runs against the sandbox (runLocal, real client, HTTP on 127.0.0.1)\n');
   console.log('bound = max(longest stream’s pages × latency, total pages / rate limit, total pages × latency / concurrency)\n');
@@ -60,20 +71,44 @@ async function scaleSection(): Promise<void> {
     console.log(`- ${r.scenario.name}: ${notes.join('; ')}.`);
   }
   console.log('\n### Files per table\n');
-  console.log('| scenario | table | streams | files | median rows | smallest | target: median ≥ 50,000 or whole stream |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('| scenario | table | streams | files | rows | Parquet | bytes/row | median rows/file | smallest file | target: median ≥ 50,000 or whole stream |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     for (const t of r.tables) {
-      console.log(`| ${r.scenario.name} | ${t.table} | ${t.streams} | ${t.files} | ${fmt(t.medianRows)} | ${fmt(t.minRows)} | ${fileTargetMet(t) ? 'met' : 'missed'} |`);
+      console.log(
+        `| ${r.scenario.name} | ${t.table} | ${t.streams} | ${t.files} | ${fmt(t.rows)} | ${mb(t.bytes)} | ${(t.bytes / t.rows).toFixed(0)} | ${fmt(t.medianRows)} | ${fmt(t.minRows)} | ${fileTargetMet(t) ? 'met' : 'missed'} |`,
+      );
     }
   }
-  const [s1, s2] = results;
+  const byScenario = (i: number) => results.find((r) => r.scenario === SCENARIOS[i]);
+  const longChain = byScenario(1);
+  const applications = longChain?.tables.find((t) => t.table === 'applications');
+  if (longChain && applications) {
+    // What a query scans per row for each column: the input of docs/SCALE.md's Athena estimate.
+    console.log(`\n### Column sizes: applications, ${longChain.scenario.name} (compressed bytes per row)\n`);
+    const cols = Object.entries(applications.columnBytes).sort((a, b) => b[1] - a[1]);
+    console.log('| column | bytes/row |');
+    console.log('|---|---|');
+    for (const [c, b] of cols) console.log(`| ${c} | ${(b / applications.rows).toFixed(2)} |`);
+  }
+  const [s1, s2] = [byScenario(0), byScenario(1)];
   const verdict = (ok: boolean) => (ok ? 'met' : 'missed');
   console.log('\n### Targets\n');
   if (s1) console.log(`- Scenario 1 within 1.25× of its bound with < 2% 429s: ${ratio(s1).toFixed(2)}×, ${(rate429(s1) * 100).toFixed(2)}% — ${verdict(ratio(s1) <= 1.25 && rate429(s1) < 0.02)}.`);
   if (s2) console.log(`- Scenario 2 within 1.1× of its bound: ${ratio(s2).toFixed(2)}× — ${verdict(ratio(s2) <= 1.1)}.`);
   const tables = [s1, s2].flatMap((r) => r?.tables ?? []);
   console.log(`- Median rows per file ≥ 50,000 or the whole stream, every table of scenarios 1–2: ${verdict(tables.length > 0 && tables.every(fileTargetMet))}.`);
+  console.log();
+}
+
+/** Scenario 2 as one chain in the strict sense: the candidates stream alone, nothing beside it. */
+async function chainSection(): Promise<void> {
+  const base = SCENARIOS[1]!;
+  const r = await runScenario({ ...base, name: `${base.name}, candidates only`, models: ['candidates'] });
+  console.log('## One chain alone: scenario 2, candidates stream only\n');
+  console.log('| scenario | pages | wall | bound | ratio | files | median rows/file | peak RSS |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  console.log(`| ${r.scenario.name} | ${fmt(r.pages)} | ${sec(r.wallMs)} | ${sec(r.boundMs)} (${r.boundTerm}) | ${ratio(r).toFixed(2)}× | ${fmt(r.files)} | ${fmt(r.medianRowsPerFile)} | ${Math.round(r.peakRssMB)} MB |`);
   console.log();
 }
 
@@ -95,12 +130,13 @@ async function lambdaSection(): Promise<void> {
   console.log();
 }
 
-const SECTIONS = { encode: encodeSection, scale: scaleSection, lambda: lambdaSection } as const;
+const SECTIONS = { encode: encodeSection, scale: scaleSection, lambda: lambdaSection, chain: chainSection } as const;
 type Section = keyof typeof SECTIONS;
+const DEFAULT_SECTIONS: readonly Section[] = ['encode', 'scale', 'lambda'];
 const asked = process.argv.slice(2);
 const unknown = asked.filter((a) => !(a in SECTIONS));
 if (unknown.length > 0) throw new Error(`unknown bench section(s) ${unknown.join(', ')}: choose from ${Object.keys(SECTIONS).join(', ')}`);
-const chosen = (asked.length > 0 ? asked : Object.keys(SECTIONS)) as Section[];
+const chosen = asked.length > 0 ? (asked as Section[]) : DEFAULT_SECTIONS;
 
 const started = performance.now();
 console.log(`# kombo-etl benchmark — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${process.platform}/${process.arch}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}\n`);

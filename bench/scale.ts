@@ -80,6 +80,11 @@ export interface TableFiles {
   readonly files: number;
   readonly medianRows: number;
   readonly minRows: number;
+  readonly rows: number;
+  /** Parquet bytes of all its files. */
+  readonly bytes: number;
+  /** Compressed bytes of each column, all files together (what a query reading that column scans). */
+  readonly columnBytes: Readonly<Record<string, number>>;
   /** Files below {@link DEFAULT_CHUNK_ROWS} rows that are not their stream's only file (a stream's last chunk is one). */
   readonly shortFiles: number;
 }
@@ -137,12 +142,24 @@ function* walk(dir: string): Generator<string> {
 /** Rows of every data file, per table and stream, from the Parquet footers. */
 function filesOf(root: string): { tables: TableFiles[]; rows: number[] } {
   const byTable = new Map<string, Map<string, number[]>>();
+  const bytesOf = new Map<string, number>();
+  const columnsOf = new Map<string, Record<string, number>>();
   for (const path of walk(root)) {
     if (!path.endsWith('.parquet')) continue;
     const [table, , integration] = relative(root, path).split(sep);
     if (table === undefined || table.startsWith('_') || integration === undefined) continue;
     const bytes = readFileSync(path);
-    const rows = Number(parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)).num_rows);
+    bytesOf.set(table, (bytesOf.get(table) ?? 0) + bytes.byteLength);
+    const metadata = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const rows = Number(metadata.num_rows);
+    const columns = columnsOf.get(table) ?? {};
+    columnsOf.set(table, columns);
+    for (const group of metadata.row_groups) {
+      for (const chunk of group.columns) {
+        const name = chunk.meta_data?.path_in_schema.join('.') ?? '?';
+        columns[name] = (columns[name] ?? 0) + Number(chunk.meta_data?.total_compressed_size ?? 0);
+      }
+    }
     const streams = byTable.get(table) ?? new Map<string, number[]>();
     byTable.set(table, streams);
     streams.set(integration, [...(streams.get(integration) ?? []), rows]);
@@ -150,7 +167,17 @@ function filesOf(root: string): { tables: TableFiles[]; rows: number[] } {
   const tables = [...byTable].sort(([a], [b]) => a.localeCompare(b)).map(([table, streams]) => {
     const all = [...streams.values()].flat();
     const short = [...streams.values()].reduce((n, files) => n + (files.length === 1 ? 0 : files.filter((r) => r < DEFAULT_CHUNK_ROWS).length), 0);
-    return { table, streams: streams.size, files: all.length, medianRows: median(all), minRows: Math.min(...all), shortFiles: short };
+    return {
+      table,
+      streams: streams.size,
+      files: all.length,
+      medianRows: median(all),
+      minRows: Math.min(...all),
+      rows: all.reduce((a, b) => a + b, 0),
+      bytes: bytesOf.get(table) ?? 0,
+      columnBytes: columnsOf.get(table) ?? {},
+      shortFiles: short,
+    };
   });
   return { tables, rows: [...byTable.values()].flatMap((streams) => [...streams.values()].flat()) };
 }
@@ -158,8 +185,9 @@ function filesOf(root: string): { tables: TableFiles[]; rows: number[] } {
 /** Spawn this file in a child mode; lines of its stdout come back one at a time. */
 function child(args: readonly string[]): { proc: ChildProcess; lines: AsyncIterator<string> } {
   // KOMBO_BENCH_PROFILE_DIR=<dir>: CPU profiles of both processes, to find where a scenario's time goes.
+  // KOMBO_BENCH_NODE_ARGS="--flag …": Node options for both (to try V8 settings).
   const profile = process.env.KOMBO_BENCH_PROFILE_DIR;
-  const nodeArgs = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`];
+  const nodeArgs = [...(process.env.KOMBO_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`])];
   const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', fileURLToPath(import.meta.url), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: proc.stdout! })[Symbol.asyncIterator]();
   return { proc, lines };
@@ -267,6 +295,7 @@ async function pipelineMode(args: { url: string; apiKey: string; dir: string; co
   const { FolderStore } = await import('../shared/adapters/local/folder-store.ts');
   const { LocalCatalog } = await import('../shared/adapters/local/local-catalog.ts');
   const { runLocal } = await import('../shared/pipeline/local-run.ts');
+  const { defaultThreadCount } = await import('../shared/config.ts');
   const startRssMB = process.memoryUsage().rss / 2 ** 20;
   const client = new KomboClient({ baseUrl: args.url, apiKey: args.apiKey });
   const store = new FolderStore(args.dir);
@@ -281,6 +310,8 @@ async function pipelineMode(args: { url: string; apiKey: string; dir: string; co
     integrationIds: args.integrationIds,
     models: args.models,
     concurrency: args.concurrency,
+    // KOMBO_BENCH_THREADS=0 does the pages' work on the main thread, for comparison.
+    threads: process.env['KOMBO_BENCH_THREADS'] === undefined ? defaultThreadCount(args.concurrency) : Number(process.env['KOMBO_BENCH_THREADS']),
     onChunk: (msg, result) => {
       if (result.outcome !== 'continued') streamMs[`${msg.integrationId}/${msg.model}`] = Math.round(performance.now() - t0);
     },

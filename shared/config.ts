@@ -11,6 +11,7 @@ import type { PiiMode, PiiOptions } from './flatten.ts';
 import { DEFAULT_PII_MODE, PII_MODES } from './flatten.ts';
 import { MODELS, isModelName } from './tables.ts';
 import { assertIntegrationId, assertSnapshotDate, todayUtc } from './warehouse/layout.ts';
+import { availableParallelism } from 'node:os';
 
 export const DEFAULT_WAREHOUSE = './warehouse';
 export const DEFAULT_CONCURRENCY = 4;
@@ -25,6 +26,7 @@ export interface SyncInput {
   readonly snapshotDate?: string;
   readonly models?: string;
   readonly concurrency?: string;
+  readonly threads?: string;
   readonly asOf?: string;
   readonly piiMode?: string;
   readonly piiSalt?: string;
@@ -40,12 +42,25 @@ export interface SyncConfig {
   readonly snapshotDate: string;
   readonly models: readonly ModelName[];
   readonly concurrency: number;
+  /**
+   * Worker threads that parse, validate and encode pages (0: on the main thread). Default: one per
+   * core but one, at most one per stream at once (`defaultThreadCount`).
+   */
+  readonly threads: number;
   /** True when the API URL came from a flag or the environment rather than the default. */
   readonly apiUrlGiven: boolean;
   /** Personal-data columns: kept (default), hashed with a salt, or dropped. */
   readonly pii: PiiOptions;
   /** Built-in sandbox only: serve its simulated company as of the end of this day (`YYYY-MM-DD`). */
   readonly asOf?: string;
+}
+
+/**
+ * Chunk worker threads worth starting for `kombo-etl sync`: one per core but one (that core stays
+ * with the thread waiting on Kombo), and no more than the streams fetched at once.
+ */
+export function defaultThreadCount(concurrency: number, cores = availableParallelism()): number {
+  return Math.max(1, Math.min(concurrency, cores - 1));
 }
 
 /** `--pii-mode` / `KOMBO_PII_MODE` and `--pii-salt` / `KOMBO_PII_SALT`: hash needs a salt of 16+ characters. */
@@ -132,6 +147,11 @@ export function parseSyncConfig(input: SyncInput, env: NodeJS.ProcessEnv = proce
     throw new ConfigError(`--concurrency: expected an integer from 1 to ${MAX_CONCURRENCY}, got ${JSON.stringify(input.concurrency)}`);
   }
 
+  const threads = input.threads === undefined ? defaultThreadCount(concurrency) : Number(input.threads);
+  if (!Number.isInteger(threads) || threads < 0 || threads > MAX_CONCURRENCY) {
+    throw new ConfigError(`--threads: expected an integer from 0 to ${MAX_CONCURRENCY}, got ${JSON.stringify(input.threads)}`);
+  }
+
   return {
     apiUrl,
     apiKey,
@@ -140,6 +160,7 @@ export function parseSyncConfig(input: SyncInput, env: NodeJS.ProcessEnv = proce
     snapshotDate,
     models: models as ModelName[],
     concurrency,
+    threads,
     apiUrlGiven: apiUrlRaw !== undefined,
     pii: parsePiiOptions(input, env),
     ...(asOf !== undefined && { asOf }),

@@ -32,6 +32,7 @@ export async function retryCommand(runId: string, config: SyncConfig, out: NodeJ
       catalog: new LocalCatalog(store),
       runId,
       concurrency: config.concurrency,
+      threads: config.threads,
       pii: config.pii,
     });
     if (retried.streams.length === 0) out.write(`run ${runId} has no failed stream: nothing to retry\n`);

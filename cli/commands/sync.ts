@@ -47,6 +47,7 @@ export async function syncCommand(config: SyncConfig, out: NodeJS.WritableStream
       integrationIds: integrationIds ?? [],
       models: config.models,
       concurrency: config.concurrency,
+      threads: config.threads,
       pii: config.pii,
       onPlan: (p) => {
         planned = true;

@@ -1,6 +1,7 @@
 /**
  * Kombo ATS API client: cursor pagination, bearer auth, `X-Integration-Id`, retries with
- * exponential backoff and full jitter, `Retry-After` honoured, every page validated.
+ * exponential backoff and full jitter, `Retry-After` honoured, every page validated. Every request
+ * of a client passes one gate that paces them all against Kombo's rate limit (`pacing.ts`).
  * The API key is held here and never written into an error, a log line or a stat.
  */
 import type { ModelName } from '../tables.ts';
@@ -82,12 +83,13 @@ export interface ListOptions {
   /** Per-caller accounting and retry budget (one per stream), on top of the client's own stats. */
   readonly tracker?: RequestTracker;
   /**
-   * Told the next page's cursor as soon as the answer's body is in, before it is parsed and
-   * validated, so that the caller can ask for that page in the meantime (see {@link peekNext}). A
-   * guess read from the body's first bytes: the returned page's `next` is the truth. Not called
-   * when the body does not start the way Kombo's pages do.
+   * Told the next page's cursor as soon as the first bytes of the answer's body name it, while the
+   * rest of the body is still on its way and before the page is parsed and validated, so that the
+   * caller can ask for that page in the meantime (see {@link peekNext}). A guess read from the
+   * body's head: the returned page's `next` is the truth. Not called when the body does not start
+   * the way Kombo's pages do, or when the answer is not a 2xx.
    */
-  readonly onNext?: (next: string | null, bytes: number) => void;
+  readonly onNext?: (next: string | null) => void;
 }
 
 const PAGE_HEAD = /^\s*\{\s*"status"\s*:\s*"success"\s*,\s*"data"\s*:\s*\{\s*"next"\s*:\s*(null|"(?:[^"\\]|\\.)*")/;
@@ -110,6 +112,31 @@ export function peekNext(text: string): string | null | undefined {
 }
 
 /**
+ * A response's body as text, read as it arrives. `onNext` is told the page's `next` as soon as the
+ * body's head names it, so that a 430 kB page's transfer and decoding happen while the next
+ * request is already on its way.
+ */
+async function readBody(res: Response, onNext: ((next: string | null) => void) | undefined): Promise<string> {
+  if (!res.body) return '';
+  const decoder = new TextDecoder();
+  const parts: string[] = [];
+  let head = onNext === undefined ? undefined : '';
+  for await (const bytes of res.body as AsyncIterable<Uint8Array>) {
+    const part = decoder.decode(bytes, { stream: true });
+    parts.push(part);
+    if (head === undefined) continue;
+    head += part;
+    const next = peekNext(head);
+    if (next !== undefined) {
+      head = undefined;
+      onNext!(next);
+    } else if (head.length >= PAGE_HEAD_CHARS) head = undefined;
+  }
+  parts.push(decoder.decode());
+  return parts.join('');
+}
+
+/**
  * What one caller (a stream's chunk) spent, and how many retries it may still spend. When
  * `retriesLeft` reaches 0 the next transient failure ends the request at once with
  * {@link RetriesExhaustedError}, whatever the per-request budget says.
@@ -125,10 +152,33 @@ const MODEL_PATHS: Record<ModelName, string> = {
   interviews: '/ats/interviews',
 };
 
-/** A 2xx answer: its parsed body and the length of its text. */
-interface Answer {
-  readonly body: unknown;
+/**
+ * A 2xx answer as it came: its status and text, not yet parsed. A chunk can hand it to another
+ * thread to parse, validate and encode (see `readPage`), so that the thread waiting on Kombo stays free.
+ */
+export interface RawPage {
+  readonly status: number;
+  readonly text: string;
+  /** Length of the text in characters: what the page costs in memory, for chunk budgets. */
   readonly bytes: number;
+}
+
+/** The JSON of a 2xx answer; a clear {@link DataError} when the body is empty or not JSON. */
+function parseBody(raw: RawPage, loc: FailureLocation): unknown {
+  if (raw.text !== '') {
+    try {
+      return JSON.parse(raw.text);
+    } catch {
+      // reported below
+    }
+  }
+  const what = raw.text === '' ? 'an empty body' : `a body that is not JSON (${JSON.stringify(raw.text.slice(0, 60))}…)`;
+  throw new DataError(`HTTP ${raw.status} with ${what}`, 'DATA.MALFORMED_JSON', loc);
+}
+
+/** A page answer parsed and validated: the work {@link KomboClient.listPage} adds to {@link KomboClient.fetchPage}. */
+export function readPage(raw: RawPage, model: ModelName, loc: FailureLocation): Page {
+  return { ...parsePage(parseBody(raw, loc), model, loc), bytes: raw.bytes };
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -187,6 +237,15 @@ export class KomboClient {
 
   /** Fetch one page of a model, validated. Retries transient failures within the policy. */
   async listPage(integrationId: string, model: ModelName, opts: ListOptions = {}): Promise<Page> {
+    const raw = await this.fetchPage(integrationId, model, opts);
+    return readPage(raw, model, { integrationId, model, cursor: opts.cursor ?? null });
+  }
+
+  /**
+   * Fetch one page of a model and return its text unparsed (see {@link readPage}). Retries
+   * transient failures within the policy, exactly as {@link listPage}.
+   */
+  async fetchPage(integrationId: string, model: ModelName, opts: ListOptions = {}): Promise<RawPage> {
     const cursor = opts.cursor ?? null;
     const loc: FailureLocation = { integrationId, model, cursor };
     const params = new URLSearchParams({
@@ -196,29 +255,28 @@ export class KomboClient {
     // Kombo wants every filter repeated on every page, the cursor alongside.
     if (opts.updatedAfter !== undefined) params.set('updated_after', opts.updatedAfter);
     if (cursor !== null) params.set('cursor', cursor);
-    const { body, bytes } = await this.request(`${MODEL_PATHS[model]}?${params.toString()}`, integrationId, loc, opts.tracker, opts.onNext);
-    return { ...parsePage(body, model, loc), bytes };
+    return this.request(`${MODEL_PATHS[model]}?${params.toString()}`, integrationId, loc, opts.tracker, opts.onNext);
   }
 
   /** `GET /integrations/{id}`: status and read models of one integration. */
   async getIntegration(integrationId: string): Promise<IntegrationInfo> {
     const loc: FailureLocation = { integrationId };
-    const { body } = await this.request(`/integrations/${encodeURIComponent(integrationId)}`, integrationId, loc);
-    const parsed = INTEGRATION_ENVELOPE.safeParse(body);
+    const raw = await this.request(`/integrations/${encodeURIComponent(integrationId)}`, integrationId, loc);
+    const parsed = INTEGRATION_ENVELOPE.safeParse(parseBody(raw, loc));
     if (!parsed.success) {
       throw new DataError(`unexpected integration response: ${formatIssues(parsed.error)}`, 'DATA.INVALID_ENVELOPE', loc);
     }
     return parsed.data.data;
   }
 
-  /** One request with retries. Returns the parsed JSON body of a 2xx answer and its length. */
+  /** One request with retries. Returns a 2xx answer's text. */
   private async request(
     pathAndQuery: string,
     integrationId: string,
     loc: FailureLocation,
     tracker?: RequestTracker,
     onNext?: ListOptions['onNext'],
-  ): Promise<Answer> {
+  ): Promise<RawPage> {
     let attempt = 0;
     let satOutUntil = Number.NEGATIVE_INFINITY;
     for (;;) {
@@ -254,7 +312,7 @@ export class KomboClient {
     return Math.round(this.random() * ceiling);
   }
 
-  private async attempt(pathAndQuery: string, integrationId: string, loc: FailureLocation, satOutUntil: number, onNext?: ListOptions['onNext']): Promise<Answer> {
+  private async attempt(pathAndQuery: string, integrationId: string, loc: FailureLocation, satOutUntil: number, onNext?: ListOptions['onNext']): Promise<RawPage> {
     await this.pacing.acquire(satOutUntil);
     this.stats.requests++;
     let res: Response;
@@ -269,31 +327,21 @@ export class KomboClient {
         signal: AbortSignal.timeout(this.policy.timeoutMs),
       });
       // Read the body inside the same try: a reset mid-body surfaces here.
-      text = await res.text();
+      text = await readBody(res, res.ok ? onNext : undefined);
     } catch (err) {
       this.pacing.settle(undefined, false);
       throw networkError(err, loc, this.policy.timeoutMs);
     }
     this.pacing.settle(parseRateLimitHeaders(res.headers), true);
     if (res.status !== 429) this.pacing.succeeded();
-    if (res.ok && onNext) {
-      const next = peekNext(text);
-      if (next !== undefined) onNext(next, text.length);
-    }
+
+    if (res.ok) return { status: res.status, text, bytes: text.length };
 
     let body: unknown;
     try {
       body = text === '' ? undefined : JSON.parse(text);
     } catch {
       body = undefined;
-    }
-
-    if (res.ok) {
-      if (body === undefined) {
-        const what = text === '' ? 'an empty body' : `a body that is not JSON (${JSON.stringify(text.slice(0, 60))}…)`;
-        throw new DataError(`HTTP ${res.status} with ${what}`, 'DATA.MALFORMED_JSON', loc);
-      }
-      return { body, bytes: text.length };
     }
 
     const envelope = ERROR_ENVELOPE.safeParse(body);

@@ -11,27 +11,42 @@
  * - a cursor Kombo rejects restarts the stream from its first page, a bounded number of times;
  * - retries are bounded per request (the client) and per stream (here), so a 429 loop ends.
  */
-import type { KomboClient, Page, RequestTracker } from '../kombo/client.ts';
+import type { KomboClient, Page, RawPage, RequestTracker } from '../kombo/client.ts';
 import { MAX_PAGE_SIZE } from '../kombo/client.ts';
 import type { Catalog, ObjectStore, Queue, StreamMessage, StreamTotals } from '../ports.ts';
 import { KomboEtlError, RunFatalError, describeLocation, errorMessage } from '../errors.ts';
 import type { PiiOptions } from '../flatten.ts';
-import { createBuffers, flattenInto } from '../flatten.ts';
-import { ParquetFileBuilder, STREAM_ROW_GROUP_ROWS } from '../parquet-stream.ts';
+import { STREAM_ROW_GROUP_ROWS } from '../parquet-stream.ts';
 import { tablesForModel } from '../tables.ts';
 import { assertIntegrationId, dataFileKey, hiveEscape, runKeys, runPrefix } from '../warehouse/layout.ts';
 import { completeRunIfLast, endStream, finishStream, readMarker } from './finish.ts';
 import type { FaultHook } from './state.ts';
+import type { ChunkWork, ChunkWorkFactory } from './chunk-work.ts';
+import { inlineChunkWork } from './chunk-work.ts';
 
 /**
- * Rows per file a chunk aims at. A chunk keeps fetching until every table it has rows for holds
- * this many (so child tables sparser than their parent still get big files), or the stream ends,
- * but never past the two caps below, which bound its memory: buffered rows take about three times
- * the size of the JSON they came from, so 160 MB of answers peak near 600 MB.
+ * Chunk sizing. A chunk keeps fetching until the model's own table holds
+ * {@link DEFAULT_CHUNK_TARGET_ROWS} rows and every other table it has rows for holds
+ * {@link DEFAULT_CHUNK_ROWS} (so a child table sparser than its parent still gets a big file), or
+ * until the stream ends, but never past the caps below. Rows are encoded a row group at a time
+ * while the chunk fetches (`parquet-stream.ts`): a chunk holds one row group of buffered rows per
+ * table (about three times the JSON they came from) plus its encoded files (about an eighth of
+ * that JSON), however many rows it takes.
+ *
+ * Rows a file should hold at least, unless it holds its whole stream.
  */
 export const DEFAULT_CHUNK_ROWS = 50_000;
-/** Characters of API answers per chunk at most: the memory cap. */
-export const DEFAULT_CHUNK_MAX_BYTES = 160 * 1024 * 1024;
+/**
+ * Rows of the model's own table a chunk aims at: twice the minimum, so that a stream of up to
+ * 100,000 records lands in one file rather than a full one and a small remainder (Kombo gives no
+ * counts to split by).
+ */
+export const DEFAULT_CHUNK_TARGET_ROWS = 2 * DEFAULT_CHUNK_ROWS;
+/**
+ * Characters of API answers per chunk at most: with unusually large records (big `remote_data`),
+ * this ends the chunk before its encoded files (≈ 30 MB here) and its time grow out of bounds.
+ */
+export const DEFAULT_CHUNK_MAX_BYTES = 256 * 1024 * 1024;
 /** Root records per chunk at most, whatever their size. */
 export const DEFAULT_CHUNK_MAX_RECORDS = 200_000;
 /** Wall-clock budget per chunk: far from a Lambda timeout. */
@@ -49,7 +64,9 @@ export const INVALID_CURSOR_CODE = 'PLATFORM.INPUT_INVALID';
 export interface ChunkLimits {
   /** Root records per chunk at most (default {@link DEFAULT_CHUNK_MAX_RECORDS}). */
   readonly maxRows: number;
-  /** Rows every table of the chunk should reach before it ends (default {@link DEFAULT_CHUNK_ROWS}). */
+  /** Rows the model's own table should reach before the chunk ends (default {@link DEFAULT_CHUNK_TARGET_ROWS}). */
+  readonly fileRows: number;
+  /** Rows every other table with rows should reach before the chunk ends (default {@link DEFAULT_CHUNK_ROWS}). */
   readonly minFileRows: number;
   /** Characters of API answers per chunk at most (default {@link DEFAULT_CHUNK_MAX_BYTES}). */
   readonly maxBytes: number;
@@ -64,7 +81,8 @@ export interface ChunkLimits {
 }
 
 export interface ChunkDeps {
-  readonly client: Pick<KomboClient, 'listPage' | 'stats'>;
+  /** With `fetchPage`, pages are parsed and validated by the chunk's work (possibly on another thread). */
+  readonly client: Pick<KomboClient, 'listPage' | 'stats'> & Partial<Pick<KomboClient, 'fetchPage'>>;
   readonly store: ObjectStore;
   readonly queue: Queue;
   readonly catalog: Catalog;
@@ -76,6 +94,8 @@ export interface ChunkDeps {
   readonly pii?: PiiOptions;
   /** Crash (or race) injection for tests, at each step boundary. */
   readonly faultPoint?: FaultHook;
+  /** Where pages are parsed, flattened and encoded (default: on this thread). */
+  readonly work?: ChunkWorkFactory;
 }
 
 /** What a chunk ended in. */
@@ -137,7 +157,7 @@ async function ownStreamKeys(store: ObjectStore, msg: StreamMessage, beforeChunk
 /** A page asked for, and the page its answer's head led the chunk to ask for next. */
 interface PageRequest {
   readonly cursor: string | null;
-  page: Promise<Page>;
+  page: Promise<Page | RawPage>;
   next?: PageRequest;
   /** Set when the chunk will not take the page: it then asks for nothing more. */
   dropped: boolean;
@@ -151,15 +171,13 @@ function drop(req: PageRequest | undefined): void {
   }
 }
 
-/** Whether every table the chunk has rows for holds at least `minRows` of them. */
-function filesFull(rows: readonly number[], minRows: number): boolean {
-  let any = false;
-  for (const n of rows) {
-    if (n === 0) continue;
-    if (n < minRows) return false;
-    any = true;
-  }
-  return any;
+/**
+ * Whether the chunk's files are big enough: the model's own table (the first) holds `target` rows
+ * and every other table with rows holds `min`.
+ */
+function filesFull(rows: readonly number[], target: number, min: number): boolean {
+  if ((rows[0] ?? 0) < target) return false;
+  return rows.every((n) => n === 0 || n >= min);
 }
 
 /** Kombo rejected the cursor of a later page: the filters were fine on page one, so the cursor is at fault. */
@@ -175,6 +193,7 @@ function isInvalidCursor(err: unknown, cursor: string | null): err is KomboEtlEr
 export async function processChunk(deps: ChunkDeps, msg: StreamMessage): Promise<ChunkResult> {
   const now = deps.now ?? (() => new Date());
   const maxRows = deps.limits?.maxRows ?? DEFAULT_CHUNK_MAX_RECORDS;
+  const fileRows = deps.limits?.fileRows ?? DEFAULT_CHUNK_TARGET_ROWS;
   const minFileRows = deps.limits?.minFileRows ?? DEFAULT_CHUNK_ROWS;
   const maxBytes = deps.limits?.maxBytes ?? DEFAULT_CHUNK_MAX_BYTES;
   const maxMillis = deps.limits?.maxMillis ?? DEFAULT_CHUNK_MILLIS;
@@ -194,122 +213,134 @@ export async function processChunk(deps: ChunkDeps, msg: StreamMessage): Promise
 
   const started = Date.now();
   const tracker: RequestTracker = { stats: { requests: 0, retries: 0, throttles: 0 }, retriesLeft: Math.max(0, maxStreamRetries - msg.totals.retries) };
-  const buffers = createBuffers(msg.model);
-  const seen = await idsBefore(deps.store, msg);
+  const tables = tablesForModel(msg.model);
   const kept: string[] = [];
-  // Files are encoded a row group at a time while pages arrive (see parquet-stream.ts).
-  const syncedAt = now().getTime();
-  const files = buffers.map((b) => new ParquetFileBuilder(b.table, { runId: msg.runId, syncedAt }));
-  const rowGroupRows = deps.limits?.rowGroupRows ?? STREAM_ROW_GROUP_ROWS;
-  const tableRows = (): number[] => buffers.map((b, i) => files[i]!.rows + b.rowCount);
-  let cursor = msg.cursor;
-  let pages = 0;
-  let records = 0;
-  let bytes = 0;
-  let duplicates = 0;
-
-  const chunkTotals = (files: number): StreamTotals => ({
-    pages,
-    requests: tracker.stats.requests,
-    retries: tracker.stats.retries,
-    throttles: tracker.stats.throttles,
-    files,
-    rows: Object.fromEntries(tableRows().map((n, i) => [buffers[i]!.table.name, n])),
-    duplicates,
+  // Files are encoded a row group at a time while pages arrive (see parquet-stream.ts), by the
+  // chunk's work: on this thread, or on a worker thread in the local runner.
+  const work: ChunkWork = (deps.work ?? inlineChunkWork)({
+    model: msg.model,
+    runId: msg.runId,
+    syncedAt: now().getTime(),
+    seen: [...(await idsBefore(deps.store, msg))],
+    rowGroupRows: deps.limits?.rowGroupRows ?? STREAM_ROW_GROUP_ROWS,
+    ...(deps.pii && { pii: deps.pii }),
   });
-
-  // One request ahead: the next page is asked for as soon as its cursor is known, so that the
-  // API's latency hides our own work on this page. The client tells the cursor before it parses
-  // and validates the page (`onNext`); when it cannot, the page's `next` is used. A page is asked
-  // for only when the chunk will take it, so no request is wasted on a guess that holds; `cursor`
-  // is always the cursor of the request awaited next.
-  const pageSize = deps.limits?.pageSize ?? MAX_PAGE_SIZE;
-  let current: PageRequest | undefined;
-  const ask = (from: string | null): PageRequest => {
-    const req: PageRequest = { cursor: from, dropped: false } as PageRequest;
-    req.page = deps.client.listPage(msg.integrationId, msg.model, {
-      cursor: from,
-      tracker,
-      ...(deps.limits?.pageSize !== undefined && { pageSize: deps.limits.pageSize }),
-      onNext: (next, size) => {
-        // Judged as if this page and those asked for before it were full and new: the chunk then
-        // still takes the next page under the exact rule below, so reading ahead wastes nothing.
-        let pending = 0;
-        for (let r = current; r; r = r.next) {
-          pending++;
-          if (r === req) break;
-        }
-        const within = records + pending * pageSize < maxRows && bytes + pending * size < maxBytes && !filesFull(tableRows(), minFileRows) && Date.now() - started < maxMillis;
-        if (next !== null && within && !req.dropped) req.next = ask(next);
-      },
-    });
-    return req;
-  };
-  current = ask(cursor);
   try {
-    while (current) {
-      const page: Page = await current.page;
-      const guess: PageRequest | undefined = current.next;
-      if (guess && guess.cursor !== page.next) drop(guess);
-      // The first copy of a record wins: an earlier chunk's file cannot be rewritten.
-      const fresh = page.records.filter((r) => {
-        const id = r['id'] as string;
-        if (seen.has(id)) return false;
-        seen.add(id);
-        kept.push(id);
-        return true;
+    return await fetchAndWrite();
+  } finally {
+    work.close();
+  }
+
+  async function fetchAndWrite(): Promise<ChunkResult> {
+    /** Rows per table after the last page taken. */
+    let rowsSoFar: readonly number[] = tables.map(() => 0);
+    const tableRows = (): readonly number[] => rowsSoFar;
+    let cursor = msg.cursor;
+    let pages = 0;
+    let records = 0;
+    let bytes = 0;
+    /** The largest answer so far: what a page asked for ahead is judged to weigh. */
+    let largestPage = 0;
+    let duplicates = 0;
+
+    const chunkTotals = (files: number): StreamTotals => ({
+      pages,
+      requests: tracker.stats.requests,
+      retries: tracker.stats.retries,
+      throttles: tracker.stats.throttles,
+      files,
+      rows: Object.fromEntries(tableRows().map((n, i) => [tables[i]!.name, n])),
+      duplicates,
+    });
+
+    // One request ahead: the next page is asked for as soon as its cursor is known, so that the
+    // API's latency hides our own work on this page. The client tells the cursor before it parses
+    // and validates the page (`onNext`); when it cannot, the page's `next` is used. A page is asked
+    // for only when the chunk will take it, so no request is wasted on a guess that holds; `cursor`
+    // is always the cursor of the request awaited next.
+    const pageSize = deps.limits?.pageSize ?? MAX_PAGE_SIZE;
+    let current: PageRequest | undefined;
+    const ask = (from: string | null): PageRequest => {
+      const req: PageRequest = { cursor: from, dropped: false } as PageRequest;
+      const fetchPage = deps.client.fetchPage?.bind(deps.client) ?? deps.client.listPage.bind(deps.client);
+      req.page = fetchPage(msg.integrationId, msg.model, {
+        cursor: from,
+        tracker,
+        ...(deps.limits?.pageSize !== undefined && { pageSize: deps.limits.pageSize }),
+        onNext: (next) => {
+          // Judged as if this page and those asked for before it were full and new: the chunk then
+          // still takes the next page under the exact rule below, so reading ahead wastes nothing.
+          let pending = 0;
+          for (let r = current; r; r = r.next) {
+            pending++;
+            if (r === req) break;
+          }
+          const within = records + pending * pageSize < maxRows && bytes + pending * largestPage < maxBytes && !filesFull(tableRows(), fileRows, minFileRows) && Date.now() - started < maxMillis;
+          if (next !== null && within && !req.dropped) req.next = ask(next);
+        },
       });
-      duplicates += page.records.length - fresh.length;
-      pages++;
-      records += fresh.length;
-      bytes += page.bytes ?? 0;
-      cursor = page.next;
-      // Row targets are judged before this page is flattened: the page that fills the files may
-      // bring one more page along, which is cheaper than waiting for it in the next chunk.
-      const more: boolean = cursor !== null && records < maxRows && bytes < maxBytes && !filesFull(tableRows(), minFileRows) && Date.now() - started < maxMillis;
-      // A page asked for on a guess that held is taken even if this page filled the chunk.
-      current = guess && guess.cursor === cursor ? guess : more ? ask(cursor) : undefined;
-      flattenInto(buffers, fresh, deps.pii);
-      buffers.forEach((b, i) => {
-        if (b.rowCount >= rowGroupRows) files[i]!.append(b);
-      });
-      deps.onPage?.(msg, page.records.length);
+      return req;
+    };
+    current = ask(cursor);
+    try {
+      while (current) {
+        const answer = await current.page;
+        // Parsed, validated, deduplicated (the first copy of a record wins: an earlier chunk's file
+        // cannot be rewritten), flattened and encoded by the work, while the next page is on its way.
+        const page = await work.page(answer, { integrationId: msg.integrationId, model: msg.model, cursor: current.cursor });
+        const guess: PageRequest | undefined = current.next;
+        if (guess && guess.cursor !== page.next) drop(guess);
+        kept.push(...page.fresh);
+        duplicates += page.records - page.fresh.length;
+        pages++;
+        records += page.fresh.length;
+        bytes += answer.bytes ?? 0;
+        largestPage = Math.max(largestPage, answer.bytes ?? 0);
+        cursor = page.next;
+        // Row targets are judged as they were before this page: the page that fills the files may
+        // bring one more page along, which is cheaper than waiting for it in the next chunk.
+        const more: boolean = cursor !== null && records < maxRows && bytes < maxBytes && !filesFull(tableRows(), fileRows, minFileRows) && Date.now() - started < maxMillis;
+        // A page asked for on a guess that held is taken even if this page filled the chunk.
+        current = guess && guess.cursor === cursor ? guess : more ? ask(cursor) : undefined;
+        rowsSoFar = page.tableRows;
+        deps.onPage?.(msg, page.records);
+      }
+    } catch (err) {
+      // A page asked for ahead must not end as an unhandled rejection.
+      drop(current);
+      if (isInvalidCursor(err, cursor)) return restartStream(deps, msg, err, addTotals(msg.totals, { ...chunkTotals(0), rows: {} }), maxRestarts);
+      if (err instanceof RunFatalError || !(err instanceof KomboEtlError)) throw err;
+      const status = err.kind === 'skippable' ? 'skipped' : 'failed';
+      const totals = addTotals(msg.totals, { ...chunkTotals(0), rows: {} });
+      const where = describeLocation(err.location);
+      const reason = where === '' ? err.message : `${err.message} (${where})`;
+      await endStream(deps, msg, status, err.code, reason, totals, err.location);
+      return { outcome: status, totals, code: err.code, reason };
     }
-  } catch (err) {
-    // A page asked for ahead must not end as an unhandled rejection.
-    drop(current);
-    if (isInvalidCursor(err, cursor)) return restartStream(deps, msg, err, addTotals(msg.totals, { ...chunkTotals(0), rows: {} }), maxRestarts);
-    if (err instanceof RunFatalError || !(err instanceof KomboEtlError)) throw err;
-    const status = err.kind === 'skippable' ? 'skipped' : 'failed';
-    const totals = addTotals(msg.totals, { ...chunkTotals(0), rows: {} });
-    const where = describeLocation(err.location);
-    const reason = where === '' ? err.message : `${err.message} (${where})`;
-    await endStream(deps, msg, status, err.code, reason, totals, err.location);
-    return { outcome: status, totals, code: err.code, reason };
-  }
-  await deps.faultPoint?.('after-fetch', msg);
+    await deps.faultPoint?.('after-fetch', msg);
 
-  await deps.store.put(idsKey(msg, msg.chunk), kept.join('\n'));
-  const rowsPerTable = tableRows();
-  let written = 0;
-  const toWrite = buffers.flatMap((buf, i) => (rowsPerTable[i]! > 0 ? [{ buf, file: files[i]! }] : []));
-  for (const { buf, file } of toWrite) {
-    const key = dataFileKey(buf.table.name, msg.snapshotDate, msg.integrationId, msg.runId, msg.chunk);
-    await deps.store.put(key, file.finish(buf));
-    written++;
-    if (written === 1 && toWrite.length > 1) await deps.faultPoint?.('after-some-tables', msg);
-  }
-  await deps.faultPoint?.('after-all-tables', msg);
-  const totals = addTotals(msg.totals, chunkTotals(written));
+    await deps.store.put(idsKey(msg, msg.chunk), kept.join('\n'));
+    const finished = await work.finish();
+    let written = 0;
+    const toWrite = tables.flatMap((table, i) => (finished[i] ? [{ table, body: finished[i] }] : []));
+    for (const { table, body } of toWrite) {
+      const key = dataFileKey(table.name, msg.snapshotDate, msg.integrationId, msg.runId, msg.chunk);
+      await deps.store.put(key, body);
+      written++;
+      if (written === 1 && toWrite.length > 1) await deps.faultPoint?.('after-some-tables', msg);
+    }
+    await deps.faultPoint?.('after-all-tables', msg);
+    const totals = addTotals(msg.totals, chunkTotals(written));
 
-  if (cursor !== null) {
-    await deps.queue.send({ ...msg, cursor, chunk: msg.chunk + 1, totals });
-    await deps.faultPoint?.('after-continuation', msg);
-    return { outcome: 'continued', totals };
+    if (cursor !== null) {
+      await deps.queue.send({ ...msg, cursor, chunk: msg.chunk + 1, totals });
+      await deps.faultPoint?.('after-continuation', msg);
+      return { outcome: 'continued', totals };
+    }
+    await finishStream(deps, msg, totals);
+    await deps.faultPoint?.('after-finish', msg);
+    return { outcome: 'done', totals };
   }
-  await finishStream(deps, msg, totals);
-  await deps.faultPoint?.('after-finish', msg);
-  return { outcome: 'done', totals };
 }
 
 /**

@@ -6,6 +6,7 @@ import type { KomboClient } from '../kombo/client.ts';
 import type { Catalog, ObjectStore, StreamMessage } from '../ports.ts';
 import type { ModelName } from '../tables.ts';
 import { LocalQueue } from '../adapters/local/local-queue.ts';
+import { ChunkThreads } from '../adapters/local/chunk-threads.ts';
 import { runKeys } from '../warehouse/layout.ts';
 import type { PiiOptions } from '../flatten.ts';
 import type { ChunkDeps, ChunkLimits, ChunkResult } from './chunk.ts';
@@ -31,6 +32,11 @@ export interface LocalRunOptions {
   readonly onChunk?: (msg: StreamMessage, result: ChunkResult) => void;
   /** What to store in personal-data columns (default: keep). */
   readonly pii?: PiiOptions;
+  /**
+   * Worker threads that parse, validate and encode pages, so that this thread only waits on Kombo
+   * (see `chunk-threads.ts`). 0 (the default) does that work on this thread.
+   */
+  readonly threads?: number;
 }
 
 /** Plan and run to completion. Throws a RunFatalError (bad API key…) as soon as one occurs. */
@@ -55,10 +61,15 @@ async function drainLocal(opts: Omit<LocalRunOptions, 'runId' | 'snapshotDate' |
     ...(opts.onPage && { onPage: opts.onPage }),
     ...(opts.pii && { pii: opts.pii }),
   };
-  await queue.drain(async (msg) => {
-    const result = await processChunk(deps, msg);
-    opts.onChunk?.(msg, result);
-  }, opts.concurrency);
+  const threads = opts.threads ? new ChunkThreads(opts.threads) : undefined;
+  try {
+    await queue.drain(async (msg) => {
+      const result = await processChunk(threads ? { ...deps, work: threads.work } : deps, msg);
+      opts.onChunk?.(msg, result);
+    }, opts.concurrency);
+  } finally {
+    await threads?.close();
+  }
 }
 
 async function readReport(store: ObjectStore, runId: string): Promise<RunReport> {

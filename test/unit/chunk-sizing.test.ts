@@ -1,8 +1,8 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { LocalQueue } from '../../shared/adapters/local/local-queue.ts';
@@ -14,6 +14,16 @@ import { planRun } from '../../shared/pipeline/plan.ts';
 import type { StreamMessage } from '../../shared/ports.ts';
 import { EMPTY_TOTALS } from '../../shared/ports.ts';
 import { dataFileKey } from '../../shared/warehouse/layout.ts';
+
+const dirs: string[] = [];
+const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'kombo-sizing-'));
+  dirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 
 const INTEGRATION = 'lever:AbC123';
 const DATE = '2026-11-23';
@@ -42,7 +52,7 @@ function fakeClient(pages: number, perPage: number, o: FakeOptions = {}) {
       if (Number.isNaN(n)) return { records: [], next: null };
       const next = n + 1 < pages ? String(n + 1) : null;
       await new Promise((resolve) => setImmediate(resolve));
-      if (o.readAhead && next !== null) opts.onNext?.(n === o.wrongGuessAt ? 'not-a-page' : next, o.bytes ?? 0);
+      if (o.readAhead && next !== null) opts.onNext?.(n === o.wrongGuessAt ? 'not-a-page' : next);
       await new Promise((resolve) => setImmediate(resolve));
       const records = Array.from({ length: perPage }, (_, i) => {
         const k = n * perPage + i;
@@ -57,7 +67,7 @@ function fakeClient(pages: number, perPage: number, o: FakeOptions = {}) {
 }
 
 async function setup(runId: string) {
-  const store = new FolderStore(mkdtempSync(join(tmpdir(), 'kombo-sizing-')));
+  const store = new FolderStore(tempDir());
   const queue = new LocalQueue();
   await planRun({ client: fakeClient(1, 1), store, queue }, { runId, snapshotDate: DATE, integrationIds: [INTEGRATION], models: ['candidates'] });
   const sent: StreamMessage[] = [];
@@ -78,7 +88,7 @@ describe('chunk sizing', () => {
     // Prepare: one candidate in four has a phone number; no candidate has tags or social media
     const env = await setup('s1');
     const client = fakeClient(20, 10, { phoneEvery: 4 });
-    const limits: Partial<ChunkLimits> = { minFileRows: 10 };
+    const limits: Partial<ChunkLimits> = { fileRows: 10, minFileRows: 10 };
     // Act
     const r = await processChunk({ ...env, client, limits }, first('s1'));
     // Assess: 10 candidates would fill the candidates file, but the phone numbers need 40
@@ -93,7 +103,7 @@ describe('chunk sizing', () => {
   it('ends a chunk at its byte cap even when the files are not full', async () => {
     const env = await setup('s2');
     const client = fakeClient(20, 10, { bytes: 1_000 });
-    const r = await processChunk({ ...env, client, limits: { minFileRows: 1_000, maxBytes: 3_000 } }, first('s2'));
+    const r = await processChunk({ ...env, client, limits: { fileRows: 1_000, maxBytes: 3_000 } }, first('s2'));
     expect(r.outcome).toBe('continued');
     expect(r.totals.pages).toBe(3);
     expect(env.sent[0]).toMatchObject({ cursor: '3', chunk: 1 });

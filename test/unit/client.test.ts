@@ -166,6 +166,52 @@ describe('KomboClient.listPage', () => {
   });
 });
 
+/** A fetch stand-in whose body arrives in `parts`, each read only when the reader asks for it. */
+function streamed(status: number, parts: string[], events: string[]) {
+  return (async () => {
+    const encoder = new TextEncoder();
+    let i = 0;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          if (i === parts.length) return controller.close();
+          events.push(`body part ${i + 1}`);
+          controller.enqueue(encoder.encode(parts[i++]!));
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    return new Response(body, { status });
+  }) as unknown as typeof fetch;
+}
+
+describe('KomboClient read-ahead (onNext)', () => {
+  const text = JSON.stringify(page(['a', 'b', 'c'], 'CUR/"2"'));
+  const split = (at: number[]) => [0, ...at].map((from, i, all) => text.slice(from, all[i + 1] ?? text.length));
+
+  it('tells the next cursor from the head of the body, before the rest of the body is read', async () => {
+    // Prepare: the cursor (with an escaped quote) is cut across the first two parts
+    const events: string[] = [];
+    const cut = text.indexOf('CUR') + 4;
+    const c = new KomboClient({ baseUrl: 'http://127.0.0.1:9/v1', apiKey: API_KEY, fetch: streamed(200, split([cut, cut + 20, cut + 40]), events) });
+    // Act
+    const p = await c.listPage('lever:X1', 'candidates', { onNext: (next) => events.push(`next ${next}`) });
+    // Assess
+    expect(events).toEqual(['body part 1', 'body part 2', 'next CUR/"2"', 'body part 3', 'body part 4']);
+    expect(p.next).toBe('CUR/"2"');
+    expect(p.records.map((r) => r.id)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('says nothing for an error answer or a page written in another order, which is still read whole', async () => {
+    const events: string[] = [];
+    const reordered = new KomboClient({ baseUrl: 'http://127.0.0.1:9/v1', apiKey: API_KEY, fetch: streamed(200, ['{"data":{"next":"X","results":[]},', '"status":"success"}'], events) });
+    expect(await reordered.listPage('lever:X1', 'candidates', { onNext: (next) => events.push(`next ${next}`) })).toMatchObject({ next: 'X', records: [] });
+    const refused = new KomboClient({ baseUrl: 'http://127.0.0.1:9/v1', apiKey: API_KEY, fetch: streamed(401, [JSON.stringify(kError('PLATFORM.AUTHENTICATION_INVALID'))], events) });
+    await expect(refused.listPage('lever:X1', 'candidates', { onNext: (next) => events.push(`next ${next}`) })).rejects.toBeInstanceOf(RunFatalError);
+    expect(events.filter((e) => e.startsWith('next'))).toEqual([]);
+  });
+});
+
 describe('classify', () => {
   it.each([
     [null, 429, 'transient'],

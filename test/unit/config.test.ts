@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONCURRENCY, DEFAULT_WAREHOUSE, parseSyncConfig } from '../../shared/config.ts';
+import { DEFAULT_CONCURRENCY, DEFAULT_WAREHOUSE, defaultThreadCount, parseSyncConfig } from '../../shared/config.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import { KOMBO_EU_URL } from '../../shared/kombo/client.ts';
 
@@ -28,11 +28,21 @@ describe('parseSyncConfig', () => {
     [{ snapshotDate: '2026-02-30' }, /--snapshot-date/],
     [{ models: 'candidates,offers' }, /--models: unknown model "offers"/],
     [{ concurrency: '0' }, /--concurrency/],
+    [{ threads: '-1' }, /--threads: expected an integer from 0/],
+    [{ threads: 'two' }, /--threads/],
     [{ integrations: 'greenhouse:../x' }, /--integrations/],
     [{ apiKey: 'k' }, /KOMBO_INTEGRATION_IDS is required/],
     [{ apiUrl: 'ftp://x' }, /--api-url/],
   ])('rejects %j with a message naming the option', (input, message) => {
     expect(() => parseSyncConfig(input, {}, now)).toThrow(ConfigError);
     expect(() => parseSyncConfig(input, {}, now)).toThrow(message);
+  });
+
+  it('takes --threads 0 (work on the main thread) and defaults to one thread per core but one, at most one per stream', () => {
+    expect(parseSyncConfig({ threads: '0' }, {}, now).threads).toBe(0);
+    expect(defaultThreadCount(10, 8)).toBe(7);
+    expect(defaultThreadCount(3, 8)).toBe(3);
+    expect(defaultThreadCount(10, 2)).toBe(1);
+    expect(defaultThreadCount(10, 1)).toBe(1);
   });
 });
