@@ -523,14 +523,15 @@ class Sandbox {
         else reply = errorReply(fail(500, 'PLATFORM.UNKNOWN_ERROR', `Sandbox failure: ${err instanceof Error ? err.message : String(err)}`));
       }
     }
+    // Encoding the answer is the sandbox's own work too: done before the wait, not after it.
+    const body = Buffer.from(reply.body, 'utf8');
     if (method !== 'POST') await untilAnswer();
     if (this.closed) return;
     if (budget) reply = { ...reply, headers: { ...reply.headers, ...budget.headers } };
-    this.write(res, reply, decision.kind === 'reset' && budget?.allowed !== false);
+    this.write(res, reply, body, decision.kind === 'reset' && budget?.allowed !== false);
   }
 
-  private write(res: ServerResponse, reply: Reply, reset: boolean): void {
-    const body = Buffer.from(reply.body, 'utf8');
+  private write(res: ServerResponse, reply: Reply, body: Buffer, reset: boolean): void {
     res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': String(body.length), ...reply.headers });
     if (!reset) {
       res.end(body);
