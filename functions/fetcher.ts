@@ -30,7 +30,8 @@ const store = new S3Store({ client: new S3Client({}), bucket: env.warehouse.buck
 const queue = new SqsQueue({ client: sqs, queueUrl: env.fetchQueueUrl });
 const catalog = new GlueCatalog({ client: new GlueClient({}), database: env.glueDatabase, bucket: env.warehouse.bucket, prefix: env.warehouse.prefix });
 const apiKey = new CachedSecret(new SecretsManagerClient({}), env.apiKeySecretArn);
-const kombo = komboClientFromSecret(apiKey, env.komboApiUrl);
+// Paced at this function's share of the Kombo budget when the stack sets one (KOMBO_REQUESTS_PER_SECOND).
+const kombo = komboClientFromSecret(apiKey, env.komboApiUrl, env.pacing);
 const processor = new SqsFifoPartialProcessorAsync();
 
 const OUTCOME_METRIC: Record<Exclude<ChunkResult['outcome'], 'continued'>, string> = {

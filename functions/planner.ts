@@ -35,7 +35,8 @@ const store = new S3Store({ client: new S3Client({}), bucket: env.warehouse.buck
 const queue = new SqsQueue({ client: new SQSClient({}), queueUrl: env.fetchQueueUrl });
 const ssm = new SSMClient({});
 const apiKey = new CachedSecret(new SecretsManagerClient({}), env.apiKeySecretArn);
-const kombo = komboClientFromSecret(apiKey, env.komboApiUrl);
+// Paced at this function's share of the Kombo budget when the stack sets one (KOMBO_REQUESTS_PER_SECOND).
+const kombo = komboClientFromSecret(apiKey, env.komboApiUrl, env.pacing);
 
 /** What a planning invocation returns: enough to follow the run. */
 export interface PlanResult {

@@ -9,7 +9,7 @@ import { ConfigError, errorMessage } from '../shared/errors.ts';
 import type { PiiMode } from '../shared/flatten.ts';
 import { DEFAULT_PII_MODE, PII_MODES } from '../shared/flatten.ts';
 import { KOMBO_EU_URL, KOMBO_US_URL } from '../shared/kombo/client.ts';
-import { DEFAULT_WAREHOUSE_PREFIX } from '../shared/adapters/aws/env.ts';
+import { DEFAULT_WAREHOUSE_PREFIX, MAX_KOMBO_REQUESTS_PER_SECOND } from '../shared/adapters/aws/env.ts';
 import { assertIntegrationId } from '../shared/warehouse/layout.ts';
 
 /** Kombo's two data regions and their API endpoints. */
@@ -26,6 +26,8 @@ export const DEFAULT_RUN_DEADLINE = 'cron(0 8 * * ? *)';
 export const DEFAULT_FETCHER_MAX_CONCURRENCY = DEFAULT_CONCURRENCY;
 /** Lambda's SQS event source accepts a maximum concurrency from 2 to 1000. */
 export const FETCHER_MAX_CONCURRENCY_RANGE = [2, 1000] as const;
+/** Kombo budget of the whole deployment in requests per second, when set (unset: paced by Kombo's `ratelimit-*` headers only). */
+export const KOMBO_REQUESTS_PER_SECOND_RANGE = [0.1, MAX_KOMBO_REQUESTS_PER_SECOND] as const;
 /** Snapshots older than this many days expire (two years of nightly history); 0 keeps them forever. */
 export const DEFAULT_RETENTION_DAYS = 730;
 export const DEFAULT_KOMBO_REGION: KomboRegion = 'eu';
@@ -46,6 +48,12 @@ export interface EtlConfig {
   readonly timezone: string;
   readonly runDeadline: string;
   readonly fetcherMaxConcurrency: number;
+  /**
+   * Kombo requests per second the deployment as a whole may send; each fetcher is paced at its
+   * share (÷ `fetcherMaxConcurrency`), the planner at all of it. Undefined (default): the clients
+   * pace themselves by Kombo's `ratelimit-*` headers and 429s only.
+   */
+  readonly komboRequestsPerSecond: number | undefined;
   readonly retentionDays: number;
   readonly komboRegion: KomboRegion;
   readonly komboApiUrl: string;
@@ -67,6 +75,7 @@ export const CONTEXT_KEYS = [
   'timezone',
   'runDeadline',
   'fetcherMaxConcurrency',
+  'komboRequestsPerSecond',
   'retentionDays',
   'komboRegion',
   'alarmEmail',
@@ -141,6 +150,7 @@ const SCHEMA = z.object({
   timezone: timezone.default(DEFAULT_TIMEZONE),
   runDeadline: cron.default(DEFAULT_RUN_DEADLINE),
   fetcherMaxConcurrency: int(...FETCHER_MAX_CONCURRENCY_RANGE).default(DEFAULT_FETCHER_MAX_CONCURRENCY),
+  komboRequestsPerSecond: num(...KOMBO_REQUESTS_PER_SECOND_RANGE).optional(),
   retentionDays: int(0, 36_500).default(DEFAULT_RETENTION_DAYS),
   komboRegion: z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(['eu', 'us'])).default(DEFAULT_KOMBO_REGION),
   alarmEmail: z.preprocess((v) => (v === '' ? undefined : v), z.email().optional()),
@@ -176,6 +186,7 @@ export function parseConfig(get: (key: ContextKey) => unknown): EtlConfig {
     integrations: [...new Set(c.integrations)],
     komboApiUrl: KOMBO_ENDPOINTS[c.komboRegion],
     alarmEmail: c.alarmEmail,
+    komboRequestsPerSecond: c.komboRequestsPerSecond,
     logRetentionDays: c.logRetentionDays as EtlConfig['logRetentionDays'],
     piiMode: c.piiMode as PiiMode,
   };

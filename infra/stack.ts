@@ -68,6 +68,7 @@ export class KomboEtlStack extends Stack {
       runDeadline: c.runDeadline,
       timezone: c.timezone,
       fetcherMaxConcurrency: c.fetcherMaxConcurrency,
+      ...(c.komboRequestsPerSecond !== undefined && { komboRequestsPerSecond: c.komboRequestsPerSecond }),
       piiMode: c.piiMode,
       logRetention: c.logRetentionDays,
       serviceName,

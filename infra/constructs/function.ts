@@ -180,6 +180,16 @@ export class KomboFunction extends Construct {
     return this;
   }
 
+  /**
+   * Pace this function's Kombo client at `requestsPerSecond`: its share of the deployment's Kombo
+   * budget. Kombo's `ratelimit-*` headers and 429 back-off still apply on top.
+   */
+  bindKomboRequestBudget(requestsPerSecond: number): this {
+    if (!(requestsPerSecond > 0)) throw new Error(`a Kombo request budget must be above 0 requests per second, got ${requestsPerSecond}`);
+    this.env(ENV.komboRequestsPerSecond, String(requestsPerSecond));
+    return this;
+  }
+
   /** What to store in personal-data columns. The `hash` salt is read from the Kombo secret (see {@link bindKombo}). */
   bindPiiMode(mode: PiiMode): this {
     this.env(ENV.piiMode, mode);

@@ -37,6 +37,18 @@ export const FETCHER_BATCH_SIZE = 1;
 export const FETCHER_MEMORY_MB = 2048;
 export const PLANNER_MEMORY_MB = 512;
 
+/**
+ * One fetcher's share of a Kombo budget of `requestsPerSecond` for the whole deployment: each of
+ * at most `fetcherMaxConcurrency` fetchers handles one chunk at a time, so it gets an equal part.
+ * Rounded down to a millionth, so that the shares never add up to more than the budget (and the
+ * variable stays a plain decimal).
+ */
+export function fetcherRequestShare(requestsPerSecond: number, fetcherMaxConcurrency: number): number {
+  const share = Math.floor((requestsPerSecond / fetcherMaxConcurrency) * 1e6) / 1e6;
+  if (!(share > 0)) throw new Error(`a Kombo budget of ${requestsPerSecond} requests per second is too small to share among ${fetcherMaxConcurrency} fetchers`);
+  return share;
+}
+
 export interface PipelineProps {
   readonly warehouse: IBucket;
   readonly warehousePrefix: string;
@@ -51,6 +63,12 @@ export interface PipelineProps {
   readonly runDeadline: string;
   readonly timezone: string;
   readonly fetcherMaxConcurrency: number;
+  /**
+   * Kombo requests per second for the whole deployment: the planner (which runs before the
+   * fetchers start) gets all of it, each fetcher {@link fetcherRequestShare}.
+   * @default undefined: paced by Kombo's `ratelimit-*` headers and 429s only
+   */
+  readonly komboRequestsPerSecond?: number;
   /** Personal-data columns, set on the fetcher; `hash` reads its salt from the API key secret. */
   readonly piiMode: PiiMode;
   readonly logRetention: logs.RetentionDays;
@@ -124,6 +142,7 @@ export class Pipeline extends Construct {
       .bindFetchQueue(this.queue)
       .bindKombo(this.apiKey, props.komboApiUrl)
       .bindRegistry(this.registry);
+    if (props.komboRequestsPerSecond !== undefined) this.planner.bindKomboRequestBudget(props.komboRequestsPerSecond);
 
     this.fetcher = new KomboFunction(this, 'Fetcher', {
       ...common,
@@ -138,6 +157,9 @@ export class Pipeline extends Construct {
       .bindCatalog(props.databaseName, props.tableNames)
       .bindChunkBudget(CHUNK_BUDGET_MILLIS)
       .bindPiiMode(props.piiMode);
+    if (props.komboRequestsPerSecond !== undefined) {
+      this.fetcher.bindKomboRequestBudget(fetcherRequestShare(props.komboRequestsPerSecond, props.fetcherMaxConcurrency));
+    }
     this.fetcher.function.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: FETCHER_BATCH_SIZE,

@@ -9,6 +9,7 @@ import {
   DEFAULT_SCHEDULE,
   DEFAULT_STACK_NAME,
   DEFAULT_TIMEZONE,
+  KOMBO_REQUESTS_PER_SECOND_RANGE,
   parseConfig,
 } from '../../infra/config.ts';
 import { glueDatabaseName } from '../../infra/stack.ts';
@@ -25,6 +26,7 @@ describe('parseConfig', () => {
       timezone: DEFAULT_TIMEZONE,
       runDeadline: DEFAULT_RUN_DEADLINE,
       fetcherMaxConcurrency: DEFAULT_FETCHER_MAX_CONCURRENCY,
+      komboRequestsPerSecond: undefined,
       retentionDays: DEFAULT_RETENTION_DAYS,
       komboRegion: 'eu',
       komboApiUrl: KOMBO_EU_URL,
@@ -37,6 +39,17 @@ describe('parseConfig', () => {
     });
     expect(DEFAULT_SCHEDULE).toBe('cron(0 2 * * ? *)');
     expect(DEFAULT_TIMEZONE).toBe('UTC');
+    // Unset: no budget of our own, the clients pace by Kombo's headers as before.
+    expect(from({}).komboRequestsPerSecond).toBeUndefined();
+  });
+
+  it('reads komboRequestsPerSecond from -c komboRequestsPerSecond=2.5 or a cdk.json number, within 0.1..10000', () => {
+    expect(from({ komboRequestsPerSecond: '2.5' }).komboRequestsPerSecond).toBe(2.5);
+    expect(from({ komboRequestsPerSecond: ' 40 ' }).komboRequestsPerSecond).toBe(40);
+    expect(from({ komboRequestsPerSecond: 50 }).komboRequestsPerSecond).toBe(50);
+    expect(KOMBO_REQUESTS_PER_SECOND_RANGE).toEqual([0.1, 10_000]);
+    expect(from({ komboRequestsPerSecond: '0.1' }).komboRequestsPerSecond).toBe(0.1);
+    expect(from({ komboRequestsPerSecond: 10_000 }).komboRequestsPerSecond).toBe(10_000);
   });
 
   it('reads command-line strings: -c integrations=a,b -c fetcherMaxConcurrency=8 -c destroyData=true -c komboRegion=US', () => {
@@ -72,6 +85,14 @@ describe('parseConfig', () => {
     [{ warehousePrefix: '/data/' }, /"warehousePrefix"/],
     [{ piiMode: 'mask' }, /CDK context "piiMode": expected one of keep, hash, drop \(got "mask"\)/],
     [{ piiMode: true }, /CDK context "piiMode"/],
+    [{ komboRequestsPerSecond: '0' }, /CDK context "komboRequestsPerSecond": .*>=0\.1 \(got "0"\)/],
+    [{ komboRequestsPerSecond: -5 }, /CDK context "komboRequestsPerSecond": .*>=0\.1 \(got -5\)/],
+    [{ komboRequestsPerSecond: '0.05' }, /CDK context "komboRequestsPerSecond": .*>=0\.1/],
+    [{ komboRequestsPerSecond: 10_001 }, /CDK context "komboRequestsPerSecond": .*<=10000/],
+    [{ komboRequestsPerSecond: 'fast' }, /CDK context "komboRequestsPerSecond": .*expected number.*\(got "fast"\)/],
+    [{ komboRequestsPerSecond: '' }, /CDK context "komboRequestsPerSecond": .*expected number/],
+    [{ komboRequestsPerSecond: 'Infinity' }, /CDK context "komboRequestsPerSecond"/],
+    [{ komboRequestsPerSecond: true }, /CDK context "komboRequestsPerSecond"/],
   ])('rejects %o, naming the context key', (ctx, message) => {
     expect(() => from(ctx)).toThrow(message);
   });

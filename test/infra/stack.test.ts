@@ -8,12 +8,13 @@ import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV } from '../../shared/adapters/aws/env.ts';
+import { ENV, parseFetcherEnv, parsePlannerEnv } from '../../shared/adapters/aws/env.ts';
 import { RUN_DEADLINE, SCHEDULED_RUN, parsePlannerEvent } from '../../shared/adapters/aws/events.ts';
 import { KOMBO_US_URL } from '../../shared/kombo/client.ts';
 import { VIEWS } from '../../shared/analytics/views.ts';
 import { PARTITION_COLUMNS, TABLES } from '../../shared/tables.ts';
 import { createApp } from '../../infra/app.ts';
+import { fetcherRequestShare } from '../../infra/constructs/pipeline.ts';
 
 type Json = Record<string, unknown>;
 type Resource = { Type: string; Properties: Json; DeletionPolicy?: string; UpdateReplacePolicy?: string; DependsOn?: string[] };
@@ -25,6 +26,7 @@ const CONTEXT = {
   timezone: 'Europe/Berlin',
   runDeadline: 'cron(0 9 ? * MON-FRI *)',
   fetcherMaxConcurrency: '7',
+  komboRequestsPerSecond: '10',
   retentionDays: 400,
   komboRegion: 'us',
   alarmEmail: 'data-team@example.com',
@@ -48,6 +50,7 @@ const one = (type: string, pick: (r: Resource) => boolean = () => true): [string
 };
 const fn = (name: 'Planner' | 'Fetcher') => one('AWS::Lambda::Function', (r) => JSON.stringify(r.Properties['Description']).includes(name === 'Planner' ? 'Plans' : 'Fetches'));
 const getAtt = (id: string, attr = 'Arn') => ({ 'Fn::GetAtt': [id, attr] });
+const variables = (f: Resource) => (f.Properties['Environment'] as { Variables: Json }).Variables;
 
 beforeAll(() => {
   outdir = mkdtempSync(join(tmpdir(), 'kombo-cdk-'));
@@ -179,6 +182,41 @@ describe('pipeline', () => {
     expect(env('Planner')[ENV.piiMode]).toBeUndefined();
     expect(JSON.stringify(env('Fetcher'))).not.toMatch(/salt/i);
   });
+
+  it('paces the planner at the whole komboRequestsPerSecond and each fetcher at its share (÷ fetcherMaxConcurrency), in values the handlers accept', () => {
+    const planner = variables(fn('Planner')[1])[ENV.komboRequestsPerSecond];
+    const fetcher = variables(fn('Fetcher')[1])[ENV.komboRequestsPerSecond];
+    expect(planner).toBe('10');
+    // 10 req/s ÷ 7 fetchers = 1.4285714…, rounded down so that 7 shares stay within the budget.
+    expect(fetcher).toBe('1.428571');
+    expect(7 * Number(fetcher)).toBeLessThanOrEqual(10);
+    const common = { WAREHOUSE_BUCKET: 'b', FETCH_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/q.fifo', KOMBO_API_KEY_SECRET_ARN: 'arn', KOMBO_API_URL: KOMBO_US_URL };
+    expect(parsePlannerEnv({ ...common, INTEGRATIONS_PARAMETER: '/p', [ENV.komboRequestsPerSecond]: planner as string }).pacing).toEqual({ requestsPerSecond: 10 });
+    expect(parseFetcherEnv({ ...common, GLUE_DATABASE: 'db', [ENV.komboRequestsPerSecond]: fetcher as string }).pacing).toEqual({ requestsPerSecond: 1.428571 });
+  });
+
+  it.each([
+    [10, 7, '1.428571'],
+    [50, 27, '1.851851'],
+    [0.3, 3, '0.099999'],
+    [0.1, 1000, '0.0001'],
+    [10_000, 2, '5000'],
+  ])('shares a budget of %s req/s among %s fetchers as %s req/s each: never more than the budget in all, written as a plain decimal', (budget, fetchers, share) => {
+    expect(String(fetcherRequestShare(budget, fetchers))).toBe(share);
+    expect(fetchers * Number(share)).toBeLessThanOrEqual(budget);
+  });
+
+  it('sets no Kombo request budget on either function when komboRequestsPerSecond is unset (paced by Kombo\'s headers only)', () => {
+    // Bundling skipped: only the environment variables are read.
+    const { app, stack } = createApp({ outdir: mkdtempSync(join(tmpdir(), 'kombo-cdk-nobudget-')), context: { fetcherMaxConcurrency: '7', 'aws:cdk:bundling-stacks': [] } });
+    const plain = app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, Resource> };
+    const functions = Object.values(plain.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    expect(functions).toHaveLength(2);
+    for (const f of functions) {
+      expect(variables(f)[ENV.komboApiUrl]).toBeDefined();
+      expect(variables(f)).not.toHaveProperty(ENV.komboRequestsPerSecond);
+    }
+  }, 60_000);
 
   it('feeds the fetcher from a FIFO queue with a FIFO DLQ, a visibility timeout of at least 6x its timeout, and explicit deduplication ids', () => {
     const [dlqId, dlq] = one('AWS::SQS::Queue', (r) => r.Properties['RedrivePolicy'] === undefined);

@@ -31,10 +31,11 @@ import { ENV, parseFetcherEnv, parsePlannerEnv } from '../../shared/adapters/aws
 import { RUN_DEADLINE, SCHEDULED_RUN, SCHEDULE_SOURCE, parsePlannerEvent } from '../../shared/adapters/aws/events.ts';
 import { parseRegistry } from '../../shared/adapters/aws/registry.ts';
 import { GlueCatalog } from '../../shared/adapters/aws/glue-catalog.ts';
-import { API_KEY_PLACEHOLDER, CachedSecret } from '../../shared/adapters/aws/secret.ts';
+import { API_KEY_PLACEHOLDER, CachedSecret, komboClientFromSecret } from '../../shared/adapters/aws/secret.ts';
 import { S3Store } from '../../shared/adapters/aws/s3-store.ts';
 import { SqsQueue, deduplicationId, messageGroupId, parseStreamMessage } from '../../shared/adapters/aws/sqs-queue.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
+import { DEFAULT_PACING_UTILISATION } from '../../shared/kombo/pacing.ts';
 import type { ObjectStore, StreamMessage } from '../../shared/ports.ts';
 import { EMPTY_TOTALS } from '../../shared/ports.ts';
 import type { RunReport } from '../../shared/pipeline/state.ts';
@@ -352,6 +353,22 @@ describe('CachedSecret', () => {
     expect(await secret.value()).toBe('real-key');
   });
 
+  it('builds one Kombo client per key, paced at the function\'s share of the budget when one is given', async () => {
+    mock.reset().on(GetSecretValueCommand).resolvesOnce({ SecretString: 'key-1' }).resolves({ SecretString: 'key-2' });
+    const secret = new CachedSecret(client, 'arn:secret');
+    const kombo = komboClientFromSecret(secret, 'http://127.0.0.1:9', { requestsPerSecond: 2 });
+    const first = await kombo();
+    expect(first.pacing.rate()).toBeCloseTo(2 * DEFAULT_PACING_UTILISATION);
+    expect(await kombo()).toBe(first);
+    // A new key (after a rejection) gets a new client, paced the same.
+    secret.invalidate();
+    const second = await kombo();
+    expect(second).not.toBe(first);
+    expect(second.pacing.rate()).toBeCloseTo(2 * DEFAULT_PACING_UTILISATION);
+    // Without a budget, no pace until Kombo's headers announce one.
+    expect((await komboClientFromSecret(secret, 'http://127.0.0.1:9')()).pacing.rate()).toBeUndefined();
+  });
+
   describe('PII salt (piiMode hash)', () => {
     const SALT = 'pepper-0123456789abcdef';
 
@@ -414,6 +431,21 @@ describe('Lambda environment', () => {
     expect(parseFetcherEnv(full).piiMode).toBe('keep');
     expect(parseFetcherEnv({ ...full, [ENV.piiMode]: 'hash' }).piiMode).toBe('hash');
     expect(parseFetcherEnv({ ...full, [ENV.piiMode]: ' drop ' }).piiMode).toBe('drop');
+  });
+
+  it('reads the Kombo request budget from KOMBO_REQUESTS_PER_SECOND into the client\'s pacing, none when unset', () => {
+    expect(ENV.komboRequestsPerSecond).toBe('KOMBO_REQUESTS_PER_SECOND');
+    expect(parseFetcherEnv(full).pacing).toEqual({});
+    expect(parsePlannerEnv(full).pacing).toEqual({});
+    expect(parseFetcherEnv({ ...full, [ENV.komboRequestsPerSecond]: '1.428571' }).pacing).toEqual({ requestsPerSecond: 1.428571 });
+    expect(parsePlannerEnv({ ...full, [ENV.komboRequestsPerSecond]: ' 10 ' }).pacing).toEqual({ requestsPerSecond: 10 });
+  });
+
+  it.each(['0', '0.0', '-1', 'fast', '1e3', '', '10001'])('fails on KOMBO_REQUESTS_PER_SECOND=%j, naming the variable, in the planner and the fetcher', (value) => {
+    const env = { ...full, [ENV.komboRequestsPerSecond]: value };
+    expect(() => parseFetcherEnv(env)).toThrow(/^environment variable KOMBO_REQUESTS_PER_SECOND must be /);
+    expect(() => parsePlannerEnv(env)).toThrow(/^environment variable KOMBO_REQUESTS_PER_SECOND must be /);
+    expect(() => parsePlannerEnv(env)).toThrow(ConfigError);
   });
 
   it.each([

@@ -9,6 +9,7 @@ import { ConfigError } from '../../errors.ts';
 import type { PiiMode } from '../../flatten.ts';
 import { DEFAULT_PII_MODE, PII_MODES } from '../../flatten.ts';
 import { MAX_PAGE_SIZE } from '../../kombo/client.ts';
+import type { PacingOptions } from '../../kombo/pacing.ts';
 
 /** Environment variable names, set by `infra/constructs/function.ts`. */
 export const ENV = {
@@ -24,7 +25,12 @@ export const ENV = {
   pageSize: 'KOMBO_PAGE_SIZE',
   /** The CLI reads the same name; the salt is not an environment variable here but lives in the API key secret. */
   piiMode: 'KOMBO_PII_MODE',
+  /** This function's share of the Kombo budget in requests per second; unset: paced by Kombo's headers only. */
+  komboRequestsPerSecond: 'KOMBO_REQUESTS_PER_SECOND',
 } as const;
+
+/** The most Kombo requests per second a function (or the whole deployment) may be given. */
+export const MAX_KOMBO_REQUESTS_PER_SECOND = 10_000;
 
 /** Key prefix of the warehouse inside the bucket (no leading or trailing slash). */
 export const DEFAULT_WAREHOUSE_PREFIX = 'warehouse';
@@ -42,6 +48,8 @@ export interface PlannerEnv {
   readonly apiKeySecretArn: string;
   readonly komboApiUrl: string;
   readonly integrationsParameter: string;
+  /** How the Kombo client paces itself; `{}`: by Kombo's `ratelimit-*` headers only. */
+  readonly pacing: PacingOptions;
 }
 
 export interface FetcherEnv {
@@ -54,6 +62,8 @@ export interface FetcherEnv {
   readonly chunk: { readonly maxRows?: number; readonly maxMillis?: number; readonly pageSize?: number };
   /** What to store in personal-data columns; `hash` takes its salt from the API key secret. */
   readonly piiMode: PiiMode;
+  /** How the Kombo client paces itself; `{}`: by Kombo's `ratelimit-*` headers only. */
+  readonly pacing: PacingOptions;
 }
 
 const required = z.string({ error: 'is required (the CDK stack sets it)' }).trim().min(1, 'is empty');
@@ -71,6 +81,14 @@ const optionalInt = (min: number, max: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
     .optional();
+/** A plain decimal such as "2.5" (what the CDK stack writes), above 0. */
+const optionalRate = z
+  .string()
+  .trim()
+  .regex(/^\d+(\.\d+)?$/, 'must be a decimal number of requests per second, such as "2.5"')
+  .transform(Number)
+  .pipe(z.number().gt(0, 'must be above 0').max(MAX_KOMBO_REQUESTS_PER_SECOND, `must be at most ${MAX_KOMBO_REQUESTS_PER_SECOND}`))
+  .optional();
 
 const COMMON = {
   [ENV.warehouseBucket]: required,
@@ -78,6 +96,7 @@ const COMMON = {
   [ENV.fetchQueueUrl]: httpUrl,
   [ENV.apiKeySecretArn]: required,
   [ENV.komboApiUrl]: httpUrl,
+  [ENV.komboRequestsPerSecond]: optionalRate,
 };
 
 const PLANNER = z.object({ ...COMMON, [ENV.integrationsParameter]: required });
@@ -104,6 +123,8 @@ function parse<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.output
   throw new ConfigError(`environment variable ${name} ${issue?.message ?? 'is invalid'}`);
 }
 
+const pacing = (requestsPerSecond: number | undefined): PacingOptions => (requestsPerSecond === undefined ? {} : { requestsPerSecond });
+
 /** The planner's environment. Throws a ConfigError naming the first bad variable. */
 export function parsePlannerEnv(env: NodeJS.ProcessEnv = process.env): PlannerEnv {
   const e = parse(PLANNER, env);
@@ -113,6 +134,7 @@ export function parsePlannerEnv(env: NodeJS.ProcessEnv = process.env): PlannerEn
     apiKeySecretArn: e[ENV.apiKeySecretArn],
     komboApiUrl: e[ENV.komboApiUrl],
     integrationsParameter: e[ENV.integrationsParameter],
+    pacing: pacing(e[ENV.komboRequestsPerSecond]),
   };
 }
 
@@ -131,5 +153,6 @@ export function parseFetcherEnv(env: NodeJS.ProcessEnv = process.env): FetcherEn
       ...(e[ENV.pageSize] !== undefined && { pageSize: e[ENV.pageSize] }),
     },
     piiMode: e[ENV.piiMode],
+    pacing: pacing(e[ENV.komboRequestsPerSecond]),
   };
 }

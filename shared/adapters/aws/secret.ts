@@ -9,6 +9,7 @@ import { MIN_PII_SALT_LENGTH } from '../../config.ts';
 import { ConfigError } from '../../errors.ts';
 import type { PiiMode, PiiOptions } from '../../flatten.ts';
 import { KomboClient } from '../../kombo/client.ts';
+import type { PacingOptions } from '../../kombo/pacing.ts';
 
 /** What the stack puts in the secret until the user sets the real key. */
 export const API_KEY_PLACEHOLDER = 'REPLACE_ME_WITH_THE_KOMBO_API_KEY';
@@ -100,13 +101,14 @@ export class CachedSecret {
 
 /**
  * A Kombo client per container, rebuilt only when the key changes (after {@link CachedSecret.invalidate}),
- * so its request statistics and connections survive across messages.
+ * so its request statistics, pace and connections survive across messages. `pacing`: this
+ * function's share of the Kombo budget (`{}`: paced by Kombo's `ratelimit-*` headers only).
  */
-export function komboClientFromSecret(secret: CachedSecret, baseUrl: string): () => Promise<KomboClient> {
+export function komboClientFromSecret(secret: CachedSecret, baseUrl: string, pacing: PacingOptions = {}): () => Promise<KomboClient> {
   let current: { key: string; client: KomboClient } | undefined;
   return async () => {
     const key = await secret.value();
-    if (current?.key !== key) current = { key, client: new KomboClient({ baseUrl, apiKey: key }) };
+    if (current?.key !== key) current = { key, client: new KomboClient({ baseUrl, apiKey: key, pacing }) };
     return current.client;
   };
 }
