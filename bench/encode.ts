@@ -72,6 +72,8 @@ export interface EncodeFigures {
   e2eRowsPerSec: number;
   ratio: number;
   parquetMB: number;
+  /** Seconds the sandbox took to generate the candidates and serialise them as pages. */
+  generateSeconds: number;
   /** Peak RSS of one full chunk in a fresh process, and the rows that chunk took. */
   chunk: { rssMB: number; rows: number };
 }
@@ -101,7 +103,9 @@ async function chunkPeakRss(): Promise<{ rssMB: number; rows: number }> {
 }
 
 export async function runEncodeBench(rows = 200_000, repeats = 3): Promise<EncodeFigures> {
+  const generatedAt = performance.now();
   const pages = candidatePages(rows);
+  const generateSeconds = (performance.now() - generatedAt) / 1000;
   const floors: number[] = [];
   const e2es: number[] = [];
   let bytes = 0;
@@ -119,6 +123,7 @@ export async function runEncodeBench(rows = 200_000, repeats = 3): Promise<Encod
     e2eRowsPerSec: Math.round(e2eRate),
     ratio: e2eRate / floorRate,
     parquetMB: bytes / 1e6,
+    generateSeconds,
     chunk: await chunkPeakRss(),
   };
 }

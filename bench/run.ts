@@ -25,6 +25,7 @@ async function encodeSection(): Promise<void> {
   console.log(`| end to end: parse + validate + flatten + Parquet encode | ${fmt(f.e2eRowsPerSec)} rows/s |`);
   console.log(`| ratio (target ≥ 40%) | ${(f.ratio * 100).toFixed(1)}% |`);
   console.log(`| Parquet written (all candidate tables) | ${f.parquetMB.toFixed(1)} MB |`);
+  console.log(`| sandbox data: ${fmt(f.rows)} candidates generated and serialised as pages | ${f.generateSeconds.toFixed(1)} s |`);
   console.log(`| peak RSS, one full chunk of ${fmt(f.chunk.rows)} candidates with default limits, fresh process (target < 512 MB) | ${f.chunk.rssMB} MB |`);
   console.log();
 }

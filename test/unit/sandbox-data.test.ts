@@ -330,15 +330,3 @@ describe('sortById', () => {
     expect(records.map((r) => r.id)).toEqual(list);
   });
 });
-
-describe('generateDataset: speed', () => {
-  it('generates 50,000 candidates in well under the 200,000-in-10-s budget', () => {
-    // Prepare
-    const started = performance.now();
-    // Act
-    const big = generateDataset({ integrations: [{ id: 'greenhouse:ZZZZyyyyXXXXwwwwVVVVuuuu', tool: 'greenhouse', candidates: 50_000 }] });
-    // Assess: a quarter of the budget with slack for slow CI machines.
-    expect(big.integrations[0]?.candidates.length).toBe(50_000);
-    expect(performance.now() - started).toBeLessThan(10_000);
-  });
-});
