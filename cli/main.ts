@@ -46,7 +46,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--snapshot-date <YYYY-MM-DD>', 'snapshot date (default: today, UTC; with --as-of: that date)')
     .option('--models <list>', 'comma-separated: candidates,applications,interviews')
     .option('--concurrency <n>', 'streams fetched at once', String(DEFAULT_CONCURRENCY))
-    .option('--threads <n>', 'worker threads that parse and encode pages; 0: on the main thread (default: cores − 1)')
+    .option('--threads <n>', 'worker threads that parse and encode pages; 0: on the main thread (default: one per core but one, at most --concurrency)')
     .option('--pii-mode <mode>', 'names, emails, phone numbers: keep, hash or drop (env KOMBO_PII_MODE; default keep)')
     .option('--pii-salt <salt>', 'secret salt for --pii-mode hash (env KOMBO_PII_SALT)')
     .option('--as-of <YYYY-MM-DD>', 'built-in sandbox only: serve its simulated company as of the end of that day')
@@ -64,7 +64,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--api-key <key>', 'Kombo API key (env KOMBO_API_KEY); none: use the built-in sandbox')
     .option('--warehouse <dir>', 'warehouse folder', DEFAULT_WAREHOUSE)
     .option('--concurrency <n>', 'streams fetched at once', String(DEFAULT_CONCURRENCY))
-    .option('--threads <n>', 'worker threads that parse and encode pages; 0: on the main thread (default: cores − 1)')
+    .option('--threads <n>', 'worker threads that parse and encode pages; 0: on the main thread (default: one per core but one, at most --concurrency)')
     .option('--pii-mode <mode>', 'as for sync: use the run\'s mode (env KOMBO_PII_MODE; default keep)')
     .option('--pii-salt <salt>', 'secret salt for --pii-mode hash (env KOMBO_PII_SALT)')
     .action(async (opts: Record<string, string | undefined> & { runId: string }) => {
