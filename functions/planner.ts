@@ -49,8 +49,8 @@ export interface PlanResult {
 }
 
 async function plan(req: PlanRequestEvent): Promise<PlanResult> {
-  const integrationIds = req.integrations ?? (await readIntegrationRegistry(ssm, env.integrationsParameter));
-  if (integrationIds.length === 0) logger.warn('the integration registry is empty: nothing to sync', { parameter: env.integrationsParameter });
+  const integrationIds = req.integrations ?? (await readIntegrationRegistry(ssm, env.integrationsPath));
+  if (integrationIds.length === 0) logger.warn('the integration registry is empty: nothing to sync', { path: env.integrationsPath });
   const runId = newRunId();
   const snapshotDate = req.snapshotDate ?? todayUtc(req.at);
   let runPlan;

@@ -42,7 +42,7 @@ export const LOG_RETENTION_VALUES = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 
 
 export interface EtlConfig {
   readonly stackName: string;
-  /** Seeds the integration registry (an SSM parameter that can be edited later without a redeploy). */
+  /** Seeds the integration registry (SSM parameters under one path, edited later without a redeploy). */
   readonly integrations: readonly string[];
   readonly schedule: string;
   readonly timezone: string;
@@ -58,7 +58,7 @@ export interface EtlConfig {
   readonly komboRegion: KomboRegion;
   readonly komboApiUrl: string;
   readonly alarmEmail: string | undefined;
-  /** False (default): bucket, secret and parameter are retained when the stack is deleted. */
+  /** False (default): buckets, secret and registry parameters are retained when the stack is deleted. */
   readonly destroyData: boolean;
   readonly athenaBytesScannedCutoffGb: number;
   readonly warehousePrefix: string;

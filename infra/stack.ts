@@ -6,6 +6,7 @@ import type { StackProps } from 'aws-cdk-lib';
 import { Aws, CfnOutput, Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { s3Uri } from '../shared/adapters/aws/glue-schema.ts';
+import { REGISTRY_PART_MAX_CHARS, registryPartName } from '../shared/adapters/aws/registry.ts';
 import type { EtlConfig } from './config.ts';
 import { AnalyticsViews } from './constructs/analytics-views.ts';
 import { Catalog } from './constructs/catalog.ts';
@@ -100,8 +101,11 @@ export class KomboEtlStack extends Stack {
     const secretString = c.piiMode === 'hash' ? `"{\\"apiKey\\":\\"$KOMBO_API_KEY\\",\\"piiSalt\\":\\"$KOMBO_PII_SALT\\"}"` : '"$KOMBO_API_KEY"';
     const secretWhat = c.piiMode === 'hash' ? 'the Kombo API key and the PII salt (16+ characters)' : 'the Kombo API key';
     out('SetApiKeyCommand', `aws secretsmanager put-secret-value ${region} --secret-id ${p.apiKey.secretArn} --secret-string ${secretString}`, `Put ${secretWhat} into the secret`);
-    out('IntegrationRegistryParameter', p.registry.parameterName, 'SSM parameter: JSON list of the integration ids synced nightly');
-    out('SetIntegrationsCommand', `aws ssm put-parameter ${region} --overwrite --name ${p.registry.parameterName} --value '["greenhouse:AbC123","lever:XyZ789"]'`, 'Replace the list of integrations (no redeploy needed)');
+    out('IntegrationRegistryPath', p.registryPath, 'SSM path of the integration registry: every parameter directly under it holds a JSON list of integration ids, synced nightly');
+    out('ListIntegrationsCommand', `aws ssm get-parameters-by-path ${region} --path ${p.registryPath} --query 'Parameters[].[Name,Value]' --output text`, 'Print the registry, one parameter per line');
+    // The first part number the stack does not seed; put-parameter without --overwrite refuses a part that exists.
+    const nextPart = registryPartName(p.registryPath, p.registryParts.length);
+    out('AddIntegrationsCommand', `aws ssm put-parameter ${region} --type String --name ${nextPart} --value '["greenhouse:AbC123","lever:XyZ789"]'`, `Add integrations as a new part (at most ${REGISTRY_PART_MAX_CHARS} characters; if the part exists, take the next number); no redeploy needed`);
     out('GlueDatabase', databaseName, 'Glue database with one table per warehouse table');
     out('AthenaWorkGroup', this.catalog.workGroup.name, 'Athena workgroup to query the warehouse with');
     out('PlannerFunction', p.planner.function.functionName, 'Planner Lambda (invoke it to start a run)');

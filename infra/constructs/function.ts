@@ -16,9 +16,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { CfnBucket, IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
-import type { IStringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { ENV } from '../../shared/adapters/aws/env.ts';
+import { REGISTRY_PATH_PATTERN } from '../../shared/adapters/aws/registry.ts';
 import type { PiiMode } from '../../shared/flatten.ts';
 
 /** The repository root: esbuild resolves packages from here. */
@@ -152,10 +152,22 @@ export class KomboFunction extends Construct {
     return this;
   }
 
-  /** Read the integration registry parameter. */
-  bindRegistry(parameter: IStringParameter): this {
-    this.env(ENV.integrationsParameter, parameter.parameterName);
-    parameter.grantRead(this.role);
+  /**
+   * Read the integration registry: the parameters directly under the SSM `path` (`/a/b`, no
+   * trailing `/`). GetParametersByPath is authorized against the path in the request, not against
+   * the parameters it returns, so the grant names the path exactly and no wildcard is needed; the
+   * parameters are plain `String`s, so there is no key to decrypt with.
+   */
+  bindRegistry(path: string): this {
+    if (!REGISTRY_PATH_PATTERN.test(path)) throw new Error(`the registry path must look like "/KomboEtl/integrations", got ${JSON.stringify(path)}`);
+    this.env(ENV.integrationsPath, path);
+    this.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'IntegrationRegistry',
+        actions: ['ssm:GetParametersByPath'],
+        resources: [Stack.of(this).formatArn({ service: 'ssm', resource: 'parameter', resourceName: path.slice(1) })],
+      }),
+    );
     return this;
   }
 

@@ -1,6 +1,7 @@
 /**
  * Pipeline: the nightly and deadline schedules, the planner and fetcher Lambdas, the FIFO fetch
- * queue with its DLQ, the Kombo API key secret and the integration registry parameter.
+ * queue with its DLQ, the Kombo API key secret and the integration registry (SSM parameters under
+ * one path).
  */
 import { Duration, RemovalPolicy, SecretValue, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -15,6 +16,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { RUN_DEADLINE, SCHEDULED_RUN, scheduleEventInput } from '../../shared/adapters/aws/events.ts';
+import { REGISTRY_PART_MAX_CHARS, registryPartName, splitRegistry } from '../../shared/adapters/aws/registry.ts';
 import { API_KEY_PLACEHOLDER } from '../../shared/adapters/aws/secret.ts';
 import type { PiiMode } from '../../shared/flatten.ts';
 import { DEFAULT_CHUNK_MILLIS } from '../../shared/pipeline/chunk.ts';
@@ -54,7 +56,7 @@ export interface PipelineProps {
   readonly warehousePrefix: string;
   readonly databaseName: string;
   readonly tableNames: readonly string[];
-  /** Seeds the registry parameter. */
+  /** Seeds the registry: split into as many parameters under {@link Pipeline.registryPath} as needed. */
   readonly integrations: readonly string[];
   readonly komboApiUrl: string;
   /** EventBridge Scheduler cron of the nightly run, in `timezone`. */
@@ -73,7 +75,7 @@ export interface PipelineProps {
   readonly piiMode: PiiMode;
   readonly logRetention: logs.RetentionDays;
   readonly serviceName: string;
-  /** Delete the secret and the registry with the stack. @default false */
+  /** Delete the secret and the registry parameters with the stack. @default false */
   readonly destroyData?: boolean;
 }
 
@@ -83,7 +85,10 @@ export class Pipeline extends Construct {
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
   readonly apiKey: secretsmanager.Secret;
-  readonly registry: ssm.StringParameter;
+  /** SSM path of the integration registry, `/<stackName>/integrations`: every parameter directly under it is read. */
+  readonly registryPath: string;
+  /** The parameters seeded from the `integrations` context: `<registryPath>/part-001`, `part-002`, … */
+  readonly registryParts: readonly ssm.StringParameter[];
   readonly nightly: scheduler.Schedule;
   readonly deadline: scheduler.Schedule;
 
@@ -106,12 +111,19 @@ export class Pipeline extends Construct {
       reason: "Kombo API keys are issued in Kombo's dashboard; there is no API a rotation Lambda could call to mint a new one.",
     });
 
-    this.registry = new ssm.StringParameter(this, 'IntegrationRegistry', {
-      description: 'JSON list of the Kombo integration ids synced nightly. Edit it to add or remove an integration; no redeploy needed.',
-      stringValue: JSON.stringify(props.integrations),
-      tier: ssm.ParameterTier.STANDARD,
+    // A standard parameter holds 4 KB (about 100 ids), so the registry is every parameter under a
+    // path; the context list is seeded into as many parts as it needs.
+    this.registryPath = `/${stack.stackName}/integrations`;
+    this.registryParts = splitRegistry(props.integrations).map((value, i) => {
+      const part = new ssm.StringParameter(this, `IntegrationRegistryPart${String(i + 1).padStart(3, '0')}`, {
+        parameterName: registryPartName(this.registryPath, i),
+        description: `JSON list of Kombo integration ids synced nightly (at most ${REGISTRY_PART_MAX_CHARS} characters); the registry is every parameter under ${this.registryPath}. Edit it or add a part; no redeploy needed.`,
+        stringValue: value,
+        tier: ssm.ParameterTier.STANDARD,
+      });
+      part.applyRemovalPolicy(removalPolicy);
+      return part;
     });
-    this.registry.applyRemovalPolicy(removalPolicy);
 
     this.deadLetterQueue = new sqs.Queue(this, 'FetchDlq', {
       fifo: true,
@@ -141,7 +153,7 @@ export class Pipeline extends Construct {
       .bindWarehouse(props.warehouse, props.warehousePrefix)
       .bindFetchQueue(this.queue)
       .bindKombo(this.apiKey, props.komboApiUrl)
-      .bindRegistry(this.registry);
+      .bindRegistry(this.registryPath);
     if (props.komboRequestsPerSecond !== undefined) this.planner.bindKomboRequestBudget(props.komboRequestsPerSecond);
 
     this.fetcher = new KomboFunction(this, 'Fetcher', {

@@ -2,6 +2,7 @@
  * The CDK app, synthesized once with cdk-nag's AwsSolutions checks and non-default context, then
  * asserted on the CloudFormation template: what a deployment would actually create.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV, parseFetcherEnv, parsePlannerEnv } from '../../shared/adapters/aws/env.ts';
 import { RUN_DEADLINE, SCHEDULED_RUN, parsePlannerEvent } from '../../shared/adapters/aws/events.ts';
+import { parseRegistry } from '../../shared/adapters/aws/registry.ts';
 import { KOMBO_US_URL } from '../../shared/kombo/client.ts';
 import { VIEWS } from '../../shared/analytics/views.ts';
 import { PARTITION_COLUMNS, TABLES } from '../../shared/tables.ts';
@@ -34,6 +36,9 @@ const CONTEXT = {
   logRetentionDays: 30,
   piiMode: 'hash',
 };
+
+/** Where the registry lives for the default stack name, written out independently of the code under test. */
+const REGISTRY_PATH = '/KomboEtl/integrations';
 
 /** The Glue types the contract promises, written out independently of the code under test. */
 const EXPECTED_GLUE_TYPE = { string: 'string', json: 'string', timestamp: 'timestamp', boolean: 'boolean', int32: 'int' } as const;
@@ -164,7 +169,6 @@ describe('pipeline', () => {
     const env = (name: 'Planner' | 'Fetcher') => (fn(name)[1].Properties['Environment'] as { Variables: Json }).Variables;
     const [queueId] = one('AWS::SQS::Queue', (r) => r.Properties['RedrivePolicy'] !== undefined);
     const [secretId] = one('AWS::SecretsManager::Secret');
-    const [paramId] = one('AWS::SSM::Parameter');
     for (const name of ['Planner', 'Fetcher'] as const) {
       expect(env(name)).toMatchObject({
         [ENV.warehousePrefix]: 'warehouse',
@@ -174,7 +178,8 @@ describe('pipeline', () => {
         [ENV.warehouseBucket]: { Ref: expect.stringMatching(/Warehouse/) },
       });
     }
-    expect(env('Planner')[ENV.integrationsParameter]).toEqual({ Ref: paramId });
+    expect(env('Planner')[ENV.integrationsPath]).toBe(REGISTRY_PATH);
+    expect(env('Fetcher')[ENV.integrationsPath]).toBeUndefined();
     expect(env('Fetcher')[ENV.glueDatabase]).toBe('kombo_etl');
     expect(env('Fetcher')[ENV.chunkMaxMillis]).toMatch(/^\d+$/);
     // From context; the salt is not in the template (it lives in the secret).
@@ -191,7 +196,7 @@ describe('pipeline', () => {
     expect(fetcher).toBe('1.428571');
     expect(7 * Number(fetcher)).toBeLessThanOrEqual(10);
     const common = { WAREHOUSE_BUCKET: 'b', FETCH_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/q.fifo', KOMBO_API_KEY_SECRET_ARN: 'arn', KOMBO_API_URL: KOMBO_US_URL };
-    expect(parsePlannerEnv({ ...common, INTEGRATIONS_PARAMETER: '/p', [ENV.komboRequestsPerSecond]: planner as string }).pacing).toEqual({ requestsPerSecond: 10 });
+    expect(parsePlannerEnv({ ...common, [ENV.integrationsPath]: REGISTRY_PATH, [ENV.komboRequestsPerSecond]: planner as string }).pacing).toEqual({ requestsPerSecond: 10 });
     expect(parseFetcherEnv({ ...common, GLUE_DATABASE: 'db', [ENV.komboRequestsPerSecond]: fetcher as string }).pacing).toEqual({ requestsPerSecond: 1.428571 });
   });
 
@@ -266,12 +271,48 @@ describe('pipeline', () => {
     expect(scheduleEvent(deadline)).toEqual({ kind: 'deadline', at: new Date('2026-11-24T02:30:00Z') });
   });
 
-  it('seeds the integration registry from context, and keeps the secret and the registry on stack deletion', () => {
+  it('seeds a short integration list into one registry part under the path, and keeps the secret and the registry on stack deletion', () => {
     const [, param] = one('AWS::SSM::Parameter');
+    expect(param.Properties).toMatchObject({ Name: `${REGISTRY_PATH}/part-001`, Type: 'String', Tier: 'Standard' });
     expect(JSON.parse(param.Properties['Value'] as string)).toEqual(CONTEXT.integrations);
     expect(param.DeletionPolicy).toBe('Retain');
     expect(one('AWS::SecretsManager::Secret')[1].DeletionPolicy).toBe('Retain');
   });
+
+  /** Synthesize with `integrations` (bundling skipped, cdk-nag still on) and return the registry parameters in name order. */
+  const registryOf = (integrations: readonly string[], extra: Json = {}) => {
+    const { app, stack } = createApp({ outdir: mkdtempSync(join(tmpdir(), 'kombo-cdk-registry-')), context: { integrations, ...extra, 'aws:cdk:bundling-stacks': [] } });
+    const synthesized = app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, Resource> };
+    return Object.values(synthesized.Resources)
+      .filter((r) => r.Type === 'AWS::SSM::Parameter')
+      .sort((a, b) => String(a.Properties['Name']).localeCompare(String(b.Properties['Name'])));
+  };
+
+  it('seeds 1,000 integrations of realistic length into several standard parameters of at most 4,096 characters whose union is the list', () => {
+    // Kombo ids are "<tool>:<24 characters>": 30 to 40 characters.
+    const tools = ['greenhouse', 'lever', 'workday', 'smartrecruiters', 'ashby', 'personio', 'teamtailor', 'bamboohr'];
+    const ids = Array.from({ length: 1000 }, (_, i) => `${tools[i % tools.length]}:${createHash('sha256').update(String(i)).digest('base64url').slice(0, 24)}`);
+    expect(new Set(ids).size).toBe(1000);
+    expect(JSON.stringify(ids).length).toBeGreaterThan(30_000);
+
+    const parts = registryOf(ids);
+    expect(parts.length).toBeGreaterThanOrEqual(8);
+    expect(parts.map((p) => p.Properties['Name'])).toEqual(parts.map((_, i) => `${REGISTRY_PATH}/part-${String(i + 1).padStart(3, '0')}`));
+    for (const p of parts) {
+      expect(p.Properties).toMatchObject({ Type: 'String', Tier: 'Standard' });
+      expect((p.Properties['Value'] as string).length).toBeLessThanOrEqual(4096);
+      expect(p.DeletionPolicy).toBe('Retain');
+    }
+    // Read in name order, as the planner does: the list itself, in order.
+    expect(parts.flatMap((p) => JSON.parse(p.Properties['Value'] as string) as string[])).toEqual(ids);
+  }, 60_000);
+
+  it('seeds an empty list as one part holding [], deleted with the stack under destroyData=true', () => {
+    const parts = registryOf([], { destroyData: 'true' });
+    expect(parts).toHaveLength(1);
+    expect(parts[0]!.Properties).toMatchObject({ Name: `${REGISTRY_PATH}/part-001`, Value: '[]' });
+    expect(parts[0]!.DeletionPolicy).toBe('Delete');
+  }, 60_000);
 });
 
 describe('least-privilege IAM', () => {
@@ -313,15 +354,21 @@ describe('least-privilege IAM', () => {
     expect(arns.sort()).toEqual([':catalog', ':database/kombo_etl', ...TABLES.map((t) => `:table/kombo_etl/${t.name}`)].sort());
   });
 
-  it('gives the secret and the registry parameter to the functions that need them, by their own ARN', () => {
+  it('gives the secret to the functions that need it by its own ARN, and the planner GetParametersByPath on the registry path only', () => {
     const [secretId] = one('AWS::SecretsManager::Secret');
     for (const name of ['Planner', 'Fetcher']) {
       const s = statements(`Pipeline${name}Role`).find((x) => actions(x).includes('secretsmanager:GetSecretValue'))!;
       expect(s.Resource).toEqual({ Ref: secretId });
     }
-    const [paramId] = one('AWS::SSM::Parameter');
-    const ssm = statements('PipelinePlannerRole').find((x) => actions(x).includes('ssm:GetParameter'))!;
-    expect(JSON.stringify(ssm.Resource)).toContain(JSON.stringify({ Ref: paramId }));
+    const ssm = statements('PipelinePlannerRole').filter((x) => actions(x).some((a) => a.startsWith('ssm:')));
+    expect(ssm).toHaveLength(1);
+    expect(ssm[0]!.Effect).toBe('Allow');
+    expect(actions(ssm[0]!)).toEqual(['ssm:GetParametersByPath']);
+    // GetParametersByPath is authorized against the path in the request: the ARN of the path itself.
+    const arns = resourcesOf(ssm[0]!).map((r) => (r as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1]);
+    expect(arns).toHaveLength(1);
+    expect(arns[0]).toContain(':ssm:');
+    expect(arns[0]!.at(-1)).toBe(`:parameter${REGISTRY_PATH}`);
     expect(statements('PipelineFetcherRole').flatMap(actions).filter((a) => a.startsWith('ssm:'))).toEqual([]);
   });
 });
@@ -409,7 +456,7 @@ describe('monitoring', () => {
 describe('outputs', () => {
   it('names the bucket, secret, parameter, database and workgroup, and gives the command that starts a run', () => {
     const outputs = template.toJSON()['Outputs'] as Record<string, { Value: unknown }>;
-    for (const key of ['WarehouseBucket', 'ApiKeySecretArn', 'IntegrationRegistryParameter', 'GlueDatabase', 'AthenaWorkGroup', 'StartRunCommand', 'SetApiKeyCommand', 'AlarmTopicArn']) {
+    for (const key of ['WarehouseBucket', 'ApiKeySecretArn', 'IntegrationRegistryPath', 'ListIntegrationsCommand', 'AddIntegrationsCommand', 'GlueDatabase', 'AthenaWorkGroup', 'StartRunCommand', 'SetApiKeyCommand', 'AlarmTopicArn']) {
       expect(outputs[key], key).toBeDefined();
     }
     expect(outputs['GlueDatabase']!.Value).toBe('kombo_etl');
@@ -418,6 +465,20 @@ describe('outputs', () => {
     expect(start).toContain(JSON.stringify({ Ref: fn('Planner')[0] }));
     // piiMode hash: the key command writes the JSON form with the salt.
     expect(JSON.stringify(outputs['SetApiKeyCommand']!.Value)).toContain('piiSalt');
+  });
+
+  it('names the registry path, and prints commands that list it and add the first part the stack does not seed', () => {
+    const outputs = template.toJSON()['Outputs'] as Record<string, { Value: unknown }>;
+    expect(outputs['IntegrationRegistryPath']!.Value).toBe(REGISTRY_PATH);
+    const text = (key: string) => ((outputs[key]!.Value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1]).filter((p) => typeof p === 'string').join('');
+    expect(text('ListIntegrationsCommand')).toMatch(new RegExp(`^aws ssm get-parameters-by-path --region  --path ${REGISTRY_PATH} `));
+    // One part seeded: the new one is part-002, and put-parameter without --overwrite cannot clobber an existing part.
+    const add = text('AddIntegrationsCommand');
+    expect(add).toContain(`--name ${REGISTRY_PATH}/part-002 `);
+    expect(add).not.toContain('--overwrite');
+    const value = /--value '([^']*)'/.exec(add)![1]!;
+    expect(parseRegistry(`${REGISTRY_PATH}/part-002`, value).length).toBeGreaterThan(0);
+    expect(outputs).not.toHaveProperty('IntegrationRegistryParameter');
   });
 
   it('gives the retry command, whose payload the planner reads as a retry', () => {

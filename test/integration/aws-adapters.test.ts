@@ -18,7 +18,7 @@ import { CreateBucketCommand, DeleteObjectsCommand, HeadObjectCommand, PutObject
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Message } from '@aws-sdk/client-sqs';
 import { ChangeMessageVisibilityCommand, CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -29,7 +29,7 @@ import { generateDataset, startSandbox } from '../../cli/sandbox/index.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import { ENV, parseFetcherEnv, parsePlannerEnv } from '../../shared/adapters/aws/env.ts';
 import { RUN_DEADLINE, SCHEDULED_RUN, SCHEDULE_SOURCE, parsePlannerEvent } from '../../shared/adapters/aws/events.ts';
-import { parseRegistry } from '../../shared/adapters/aws/registry.ts';
+import { REGISTRY_PART_MAX_CHARS, parseRegistry, readIntegrationRegistry, registryPartName, splitRegistry } from '../../shared/adapters/aws/registry.ts';
 import { GlueCatalog } from '../../shared/adapters/aws/glue-catalog.ts';
 import { API_KEY_PLACEHOLDER, CachedSecret, komboClientFromSecret } from '../../shared/adapters/aws/secret.ts';
 import { S3Store } from '../../shared/adapters/aws/s3-store.ts';
@@ -419,11 +419,11 @@ describe('CachedSecret', () => {
 });
 
 describe('Lambda environment', () => {
-  const full = { WAREHOUSE_BUCKET: 'b', FETCH_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/q.fifo', KOMBO_API_KEY_SECRET_ARN: 'arn', KOMBO_API_URL: 'https://api.kombo.dev/v1', GLUE_DATABASE: 'db', INTEGRATIONS_PARAMETER: '/p' };
+  const full = { WAREHOUSE_BUCKET: 'b', FETCH_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/q.fifo', KOMBO_API_KEY_SECRET_ARN: 'arn', KOMBO_API_URL: 'https://api.kombo.dev/v1', GLUE_DATABASE: 'db', INTEGRATIONS_PATH: '/p' };
 
   it('parses what the stack sets, with the warehouse prefix defaulting to "warehouse"', () => {
     expect(parseFetcherEnv({ ...full, CHUNK_MAX_MILLIS: '480000' })).toMatchObject({ warehouse: { bucket: 'b', prefix: 'warehouse' }, glueDatabase: 'db', chunk: { maxMillis: 480_000 } });
-    expect(parsePlannerEnv(full).integrationsParameter).toBe('/p');
+    expect(parsePlannerEnv(full).integrationsPath).toBe('/p');
   });
 
   it('reads the PII mode from KOMBO_PII_MODE, "keep" when unset', () => {
@@ -456,6 +456,10 @@ describe('Lambda environment', () => {
     [{ ...full, KOMBO_PII_MODE: 'mask' }, /environment variable KOMBO_PII_MODE must be one of keep, hash, drop/],
   ])('fails naming the variable: %#', (env, error) => {
     expect(() => parseFetcherEnv(env)).toThrow(error);
+  });
+
+  it.each(['', 'KomboEtl/integrations', '/KomboEtl/integrations/', '/Kombo Etl/integrations', '/KomboEtl//integrations'])('fails on the registry path INTEGRATIONS_PATH=%j, naming the variable', (value) => {
+    expect(() => parsePlannerEnv({ ...full, [ENV.integrationsPath]: value })).toThrow(/^environment variable INTEGRATIONS_PATH (must be an SSM parameter path|is empty)/);
   });
 });
 
@@ -507,7 +511,7 @@ describe('planner input', () => {
   });
 });
 
-describe('integration registry parameter', () => {
+describe('integration registry', () => {
   it('reads a JSON list of integration ids, dropping repeats', () => {
     expect(parseRegistry('/p', '["greenhouse:AbC123", "lever:XyZ789", "greenhouse:AbC123"]')).toEqual(['greenhouse:AbC123', 'lever:XyZ789']);
     expect(parseRegistry('/p', '[]')).toEqual([]);
@@ -519,6 +523,92 @@ describe('integration registry parameter', () => {
     ['["greenhouse:AbC123", "bad id"]', /SSM parameter \/p: invalid integration id "bad id"/],
   ])('names the parameter when its value %s is wrong', (value, error) => {
     expect(() => parseRegistry('/p', value)).toThrow(error);
+  });
+
+  describe('under an SSM path', () => {
+    const PATH = '/KomboEtl/integrations';
+    const client = new SSMClient({ region: REGION, credentials: CREDENTIALS, endpoint: 'http://127.0.0.1:9' });
+    let mock: AwsClientStub<SSMClient>;
+    beforeAll(() => {
+      mock = mockClient(client);
+    });
+    afterAll(() => mock.restore());
+    const param = (name: string, ids: unknown) => ({ Name: `${PATH}/${name}`, Type: 'String' as const, Value: typeof ids === 'string' ? ids : JSON.stringify(ids) });
+
+    it('is the union of every parameter directly under the path, across pages, in name order, without repeats', async () => {
+      // Two pages, the parts out of order: the second page holds part-001.
+      mock
+        .reset()
+        .on(GetParametersByPathCommand, { Path: PATH, NextToken: undefined })
+        .resolves({ Parameters: [param('part-003', ['workday:Ccc333', 'lever:Bbb222']), param('part-002', ['lever:Bbb222', 'greenhouse:Aaa111'])], NextToken: 'page-2' })
+        .on(GetParametersByPathCommand, { Path: PATH, NextToken: 'page-2' })
+        .resolves({ Parameters: [param('part-001', ['greenhouse:Aaa111', 'ashby:Ddd444']), param('extra', ['ashby:Ddd444', 'personio:Eee555'])] });
+
+      expect(await readIntegrationRegistry(client, PATH)).toEqual(['ashby:Ddd444', 'personio:Eee555', 'greenhouse:Aaa111', 'lever:Bbb222', 'workday:Ccc333']);
+      // Two calls, not recursive, at the API's largest page; page 2 is only served for its token, so
+      // the ids from page 2 prove that the token was followed.
+      const calls = mock.commandCalls(GetParametersByPathCommand).map((c) => c.args[0].input);
+      expect(calls).toEqual([expect.objectContaining({ Path: PATH, Recursive: false, MaxResults: 10 }), expect.objectContaining({ Path: PATH, Recursive: false, MaxResults: 10 })]);
+    });
+
+    it('reads a seeded empty part as an empty registry', async () => {
+      mock.reset().on(GetParametersByPathCommand).resolves({ Parameters: [param('part-001', [])] });
+      expect(await readIntegrationRegistry(client, PATH)).toEqual([]);
+    });
+
+    it.each([
+      [['greenhouse:AbC123', 'bad id'], /^SSM parameter \/KomboEtl\/integrations\/part-002: invalid integration id "bad id"/],
+      ['greenhouse:AbC123', /^SSM parameter \/KomboEtl\/integrations\/part-002 must hold a JSON list/],
+    ])('names the parameter that holds a bad entry: %j', async (value, error) => {
+      mock
+        .reset()
+        .on(GetParametersByPathCommand, { NextToken: undefined })
+        .resolves({ Parameters: [param('part-001', ['lever:XyZ789'])], NextToken: 't' })
+        .on(GetParametersByPathCommand, { NextToken: 't' })
+        .resolves({ Parameters: [param('part-002', value)] });
+      const err = await readIntegrationRegistry(client, PATH).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as Error).message).toMatch(error);
+    });
+
+    it('fails with a ConfigError naming the path, and how to create a part, when the path holds no parameter', async () => {
+      mock.reset().on(GetParametersByPathCommand).resolves({ Parameters: [] });
+      const err = await readIntegrationRegistry(client, PATH).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      expect((err as Error).message).toMatch(/^SSM path \/KomboEtl\/integrations holds no parameter/);
+      expect((err as Error).message).toContain(`--name ${PATH}/part-001`);
+    });
+  });
+
+  describe('split into parameters', () => {
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => `greenhouse:${String(i).padStart(24, 'x')}`);
+
+    it.each([
+      [0, 1],
+      [2, 1],
+      [1000, 10],
+    ])('puts %s ids into %s JSON lists of at most 4,096 characters whose concatenation is the list', (n, parts) => {
+      const values = splitRegistry(ids(n));
+      expect(values).toHaveLength(parts);
+      for (const v of values) expect(v.length).toBeLessThanOrEqual(REGISTRY_PART_MAX_CHARS);
+      expect(values.flatMap((v) => JSON.parse(v) as string[])).toEqual(ids(n));
+    });
+
+    it('fills each list up to the limit exactly', () => {
+      // ["a:1","a:2"] is 13 characters; a limit of 13 takes both, 12 only one.
+      expect(splitRegistry(['a:1', 'a:2'], 13)).toEqual(['["a:1","a:2"]']);
+      expect(splitRegistry(['a:1', 'a:2'], 12)).toEqual(['["a:1"]', '["a:2"]']);
+    });
+
+    it('refuses an id that cannot fit into a parameter on its own', () => {
+      expect(() => splitRegistry(['greenhouse:AbC123'], 10)).toThrow(/does not fit into one registry parameter of 10 characters/);
+    });
+
+    it('names the parts so that their names sort in their order', () => {
+      const names = [0, 1, 9, 99, 998].map((i) => registryPartName('/KomboEtl/integrations', i));
+      expect(names).toEqual(['/KomboEtl/integrations/part-001', '/KomboEtl/integrations/part-002', '/KomboEtl/integrations/part-010', '/KomboEtl/integrations/part-100', '/KomboEtl/integrations/part-999']);
+      expect([...names].reverse().sort()).toEqual(names);
+    });
   });
 });
 
@@ -703,7 +793,7 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
       [ENV.fetchQueueUrl]: queueUrl,
       [ENV.apiKeySecretArn]: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kombo-api-key',
       [ENV.komboApiUrl]: sandbox.url,
-      [ENV.integrationsParameter]: '/kombo-etl/integrations',
+      [ENV.integrationsPath]: '/kombo-etl/integrations',
       [ENV.glueDatabase]: 'kombo_etl',
       // Small chunks of small pages: every stream becomes a chain of several chunks.
       [ENV.chunkMaxRows]: '100',
@@ -717,7 +807,13 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
     glue = mockClient(GlueClient);
     ssm = mockClient(SSMClient);
     secrets = mockClient(SecretsManagerClient);
-    ssm.on(GetParameterCommand, { Name: '/kombo-etl/integrations' }).resolves({ Parameter: { Value: JSON.stringify([BIG, MID, REVOKED, EMPTY]) } });
+    // The registry in two parts, as the stack seeds a longer list.
+    ssm.on(GetParametersByPathCommand, { Path: '/kombo-etl/integrations' }).resolves({
+      Parameters: [
+        { Name: '/kombo-etl/integrations/part-001', Type: 'String', Value: JSON.stringify([BIG, MID]) },
+        { Name: '/kombo-etl/integrations/part-002', Type: 'String', Value: JSON.stringify([REVOKED, EMPTY]) },
+      ],
+    });
     secrets.on(GetSecretValueCommand).resolves({ SecretString: API_KEY });
     warehouse = new S3Store({ client: s3, bucket: BUCKET, prefix: 'warehouse' });
     const seen = new Set<string>();

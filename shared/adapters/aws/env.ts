@@ -10,6 +10,7 @@ import type { PiiMode } from '../../flatten.ts';
 import { DEFAULT_PII_MODE, PII_MODES } from '../../flatten.ts';
 import { MAX_PAGE_SIZE } from '../../kombo/client.ts';
 import type { PacingOptions } from '../../kombo/pacing.ts';
+import { REGISTRY_PATH_PATTERN } from './registry.ts';
 
 /** Environment variable names, set by `infra/constructs/function.ts`. */
 export const ENV = {
@@ -18,7 +19,10 @@ export const ENV = {
   fetchQueueUrl: 'FETCH_QUEUE_URL',
   apiKeySecretArn: 'KOMBO_API_KEY_SECRET_ARN',
   komboApiUrl: 'KOMBO_API_URL',
-  integrationsParameter: 'INTEGRATIONS_PARAMETER',
+  /** SSM path of the integration registry: every parameter directly under it holds a JSON list of ids. */
+  integrationsPath: 'INTEGRATIONS_PATH',
+  /** @deprecated The registry is a path now: use `integrationsPath` (the same variable). Kept for `bench/lambda.ts`. */
+  integrationsParameter: 'INTEGRATIONS_PATH',
   glueDatabase: 'GLUE_DATABASE',
   chunkMaxRows: 'CHUNK_MAX_ROWS',
   chunkMaxMillis: 'CHUNK_MAX_MILLIS',
@@ -47,7 +51,8 @@ export interface PlannerEnv {
   readonly fetchQueueUrl: string;
   readonly apiKeySecretArn: string;
   readonly komboApiUrl: string;
-  readonly integrationsParameter: string;
+  /** SSM path of the integration registry, e.g. `/KomboEtl/integrations` (no trailing `/`). */
+  readonly integrationsPath: string;
   /** How the Kombo client paces itself; `{}`: by Kombo's `ratelimit-*` headers only. */
   readonly pacing: PacingOptions;
 }
@@ -72,6 +77,7 @@ const prefix = z
   .trim()
   .regex(/^([A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*)?$/, 'must be a key prefix such as "warehouse" or "data/kombo", without leading or trailing "/"')
   .default(DEFAULT_WAREHOUSE_PREFIX);
+const ssmPath = required.regex(REGISTRY_PATH_PATTERN, 'must be an SSM parameter path such as "/KomboEtl/integrations", starting with "/" and not ending with one');
 const httpUrl = required.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }));
 const optionalInt = (min: number, max: number) =>
   z
@@ -99,7 +105,7 @@ const COMMON = {
   [ENV.komboRequestsPerSecond]: optionalRate,
 };
 
-const PLANNER = z.object({ ...COMMON, [ENV.integrationsParameter]: required });
+const PLANNER = z.object({ ...COMMON, [ENV.integrationsPath]: ssmPath });
 const FETCHER = z.object({
   ...COMMON,
   [ENV.glueDatabase]: required,
@@ -133,7 +139,7 @@ export function parsePlannerEnv(env: NodeJS.ProcessEnv = process.env): PlannerEn
     fetchQueueUrl: e[ENV.fetchQueueUrl],
     apiKeySecretArn: e[ENV.apiKeySecretArn],
     komboApiUrl: e[ENV.komboApiUrl],
-    integrationsParameter: e[ENV.integrationsParameter],
+    integrationsPath: e[ENV.integrationsPath],
     pacing: pacing(e[ENV.komboRequestsPerSecond]),
   };
 }
