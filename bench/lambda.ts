@@ -70,7 +70,7 @@ function importEnv(): NodeJS.ProcessEnv {
     [ENV.fetchQueueUrl]: `${local}/000000000000/bench.fifo`,
     [ENV.apiKeySecretArn]: 'arn:aws:secretsmanager:eu-west-1:000000000000:secret:bench',
     [ENV.komboApiUrl]: `${local}/v1`,
-    [ENV.integrationsParameter]: '/bench/integrations',
+    [ENV.integrationsPath]: '/bench/integrations',
     [ENV.glueDatabase]: 'bench',
   };
 }

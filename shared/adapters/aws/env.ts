@@ -21,8 +21,6 @@ export const ENV = {
   komboApiUrl: 'KOMBO_API_URL',
   /** SSM path of the integration registry: every parameter directly under it holds a JSON list of ids. */
   integrationsPath: 'INTEGRATIONS_PATH',
-  /** @deprecated The registry is a path now: use `integrationsPath` (the same variable). Kept for `bench/lambda.ts`. */
-  integrationsParameter: 'INTEGRATIONS_PATH',
   glueDatabase: 'GLUE_DATABASE',
   chunkMaxRows: 'CHUNK_MAX_ROWS',
   chunkMaxMillis: 'CHUNK_MAX_MILLIS',
