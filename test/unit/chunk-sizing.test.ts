@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { LocalQueue } from '../../shared/adapters/local/local-queue.ts';
@@ -14,16 +11,9 @@ import { planRun } from '../../shared/pipeline/plan.ts';
 import type { StreamMessage } from '../../shared/ports.ts';
 import { EMPTY_TOTALS } from '../../shared/ports.ts';
 import { dataFileKey } from '../../shared/warehouse/layout.ts';
+import { tempDirs } from '../helpers/temp.ts';
 
-const dirs: string[] = [];
-const tempDir = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'kombo-sizing-'));
-  dirs.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs('kombo-sizing-');
 
 const INTEGRATION = 'lever:AbC123';
 const DATE = '2026-11-23';

@@ -1,22 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalQueue } from '../../shared/adapters/local/local-queue.ts';
 import { RunFatalError } from '../../shared/errors.ts';
 import { PLAN_CONCURRENCY, planRun } from '../../shared/pipeline/plan.ts';
 import { runKeys } from '../../shared/warehouse/layout.ts';
+import { tempDirs } from '../helpers/temp.ts';
 
-const dirs: string[] = [];
-const tempDir = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), 'kombo-plan-'));
-  dirs.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs('kombo-plan-');
 
 const ids = Array.from({ length: 20 }, (_, i) => `lever:Plan${String(i).padStart(2, '0')}`);
 
