@@ -268,6 +268,13 @@ export async function processChunk(deps: ChunkDeps, msg: StreamMessage): Promise
         tracker,
         ...(deps.limits?.pageSize !== undefined && { pageSize: deps.limits.pageSize }),
         onNext: (next) => {
+          // Told again when an answer broke off after its head and the request was retried: the
+          // page asked for on the first telling stands if the cursor is the same, else it goes.
+          if (req.next) {
+            if (req.next.cursor === next) return;
+            drop(req.next);
+            delete req.next;
+          }
           // Judged as if this page and those asked for before it were full and new: the chunk then
           // still takes the next page under the exact rule below, so reading ahead wastes nothing.
           let pending = 0;

@@ -26,6 +26,8 @@ interface FakeOptions {
   /** Like the real client, tell the next cursor before the page is returned (optionally a wrong one). */
   readonly readAhead?: boolean;
   readonly wrongGuessAt?: number;
+  /** On this page, tell the cursor twice, as when an answer breaks off after its head and is retried. */
+  readonly retellAt?: number;
 }
 
 /** A Kombo client stand-in serving `pages` pages of `perPage` candidates; records who asked for what. */
@@ -44,6 +46,7 @@ function fakeClient(pages: number, perPage: number, o: FakeOptions = {}) {
       await new Promise((resolve) => setImmediate(resolve));
       if (o.readAhead && next !== null) opts.onNext?.(n === o.wrongGuessAt ? 'not-a-page' : next);
       await new Promise((resolve) => setImmediate(resolve));
+      if (o.readAhead && next !== null && n === o.retellAt) opts.onNext?.(next);
       const records = Array.from({ length: perPage }, (_, i) => {
         const k = n * perPage + i;
         return { id: `c${String(k).padStart(5, '0')}`, phone_numbers: k % (o.phoneEvery ?? 1) === 0 ? [{ phone_number: `+49 ${k}`, type: 'MOBILE' }] : [] };
@@ -130,6 +133,21 @@ describe('reading ahead', () => {
     expect(client.asked.filter((c) => c !== 'not-a-page')).toEqual([null, '1', '2', '3', '4', '5']);
     const { rows } = await readFile(env.store, 'candidates', 'a2', 0);
     expect(new Set(rows.map((x) => x['id'])).size).toBe(60);
+  });
+
+  it('asks once for a page whose cursor it is told twice (a retried answer), and follows a corrected one', async () => {
+    // Prepare: page 2's cursor is told twice; page 3's is first wrong, then right (the retry)
+    const env = await setup('a4');
+    const client = fakeClient(6, 10, { readAhead: true, retellAt: 2 });
+    const r = await processChunk({ ...env, client }, first('a4'));
+    const corrected = fakeClient(6, 10, { readAhead: true, wrongGuessAt: 3, retellAt: 3 });
+    const env2 = await setup('a5');
+    const r2 = await processChunk({ ...env2, client: corrected }, first('a5'));
+    // Assess: no page asked for twice, every record once
+    expect(r.totals.rows['candidates']).toBe(60);
+    expect(client.asked).toEqual([null, '1', '2', '3', '4', '5']);
+    expect(r2.totals.rows['candidates']).toBe(60);
+    expect(corrected.asked.filter((c) => c !== 'not-a-page')).toEqual([null, '1', '2', '3', '4', '5']);
   });
 
   it('does not read ahead past the chunk it is filling', async () => {
