@@ -553,6 +553,23 @@ const FORCED: readonly ForcedCandidate[] = [
 
 type Rec = Record<string, unknown>;
 
+/** What `candidate.applications[]` says of an application: the dataset and the timeline both nest it. */
+export function applicationSummary(app: Rec): Rec {
+  return {
+    id: app.id,
+    remote_id: app.remote_id,
+    outcome: app.outcome,
+    rejection_reason_name: app.rejection_reason_name,
+    rejected_at: app.rejected_at,
+    remote_url: app.remote_url,
+    changed_at: app.changed_at,
+    remote_created_at: app.remote_created_at,
+    remote_updated_at: app.remote_updated_at,
+    current_stage: app.current_stage,
+    job: app.job,
+  };
+}
+
 interface User {
   id: string;
   remote_id: string;
@@ -1005,19 +1022,7 @@ class IntegrationGenerator {
     });
     app.interviews = tight(interviewSummaries);
 
-    return {
-      id,
-      remote_id: remoteId,
-      outcome,
-      rejection_reason_name: app.rejection_reason_name,
-      rejected_at: app.rejected_at,
-      remote_url: app.remote_url,
-      changed_at: app.changed_at,
-      remote_created_at: app.remote_created_at,
-      remote_updated_at: app.remote_updated_at,
-      current_stage: stage,
-      job: job.summary,
-    };
+    return applicationSummary(app);
   }
 
   private interview(

@@ -22,6 +22,7 @@
  * Imports from `data.ts` are types only: `data.ts` imports this module.
  */
 import type { SandboxDataset, SandboxIntegrationData, SandboxJob, SandboxStage } from './data.ts';
+import { applicationSummary } from './data.ts';
 import type { IdFactory } from './random.ts';
 import { LOWER, Rng, fnv1a32, randomString, sortById } from './random.ts';
 
@@ -547,19 +548,7 @@ export class SandboxTimeline {
         if (a.createdMs > at) continue;
         const app = this.applicationAt(a, at);
         applications.push(app);
-        summaries.push({
-          id: app.id,
-          remote_id: app.remote_id,
-          outcome: app.outcome,
-          rejection_reason_name: app.rejection_reason_name,
-          rejected_at: app.rejected_at,
-          remote_url: app.remote_url,
-          changed_at: app.changed_at,
-          remote_created_at: app.remote_created_at,
-          remote_updated_at: app.remote_updated_at,
-          current_stage: app.current_stage,
-          job: app.job,
-        });
+        summaries.push(applicationSummary(app));
         const appSummary: Rec = {
           id: app.id,
           remote_id: app.remote_id,
