@@ -127,29 +127,29 @@ function parse<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.output
   throw new ConfigError(`environment variable ${name} ${issue?.message ?? 'is invalid'}`);
 }
 
-const pacing = (requestsPerSecond: number | undefined): PacingOptions => (requestsPerSecond === undefined ? {} : { requestsPerSecond });
-
-/** The planner's environment. Throws a ConfigError naming the first bad variable. */
-export function parsePlannerEnv(env: NodeJS.ProcessEnv = process.env): PlannerEnv {
-  const e = parse(PLANNER, env);
+/** The variables both functions read, as their parsed environments hold them. */
+function commonEnv(e: z.output<z.ZodObject<typeof COMMON>>): Omit<PlannerEnv, 'integrationsPath'> {
+  const requestsPerSecond = e[ENV.komboRequestsPerSecond];
   return {
     warehouse: { bucket: e[ENV.warehouseBucket], prefix: e[ENV.warehousePrefix] },
     fetchQueueUrl: e[ENV.fetchQueueUrl],
     apiKeySecretArn: e[ENV.apiKeySecretArn],
     komboApiUrl: e[ENV.komboApiUrl],
-    integrationsPath: e[ENV.integrationsPath],
-    pacing: pacing(e[ENV.komboRequestsPerSecond]),
+    pacing: requestsPerSecond === undefined ? {} : { requestsPerSecond },
   };
+}
+
+/** The planner's environment. Throws a ConfigError naming the first bad variable. */
+export function parsePlannerEnv(env: NodeJS.ProcessEnv = process.env): PlannerEnv {
+  const e = parse(PLANNER, env);
+  return { ...commonEnv(e), integrationsPath: e[ENV.integrationsPath] };
 }
 
 /** The fetcher's environment. Throws a ConfigError naming the first bad variable. */
 export function parseFetcherEnv(env: NodeJS.ProcessEnv = process.env): FetcherEnv {
   const e = parse(FETCHER, env);
   return {
-    warehouse: { bucket: e[ENV.warehouseBucket], prefix: e[ENV.warehousePrefix] },
-    fetchQueueUrl: e[ENV.fetchQueueUrl],
-    apiKeySecretArn: e[ENV.apiKeySecretArn],
-    komboApiUrl: e[ENV.komboApiUrl],
+    ...commonEnv(e),
     glueDatabase: e[ENV.glueDatabase],
     chunk: {
       ...(e[ENV.chunkMaxRows] !== undefined && { maxRows: e[ENV.chunkMaxRows] }),
@@ -157,6 +157,5 @@ export function parseFetcherEnv(env: NodeJS.ProcessEnv = process.env): FetcherEn
       ...(e[ENV.pageSize] !== undefined && { pageSize: e[ENV.pageSize] }),
     },
     piiMode: e[ENV.piiMode],
-    pacing: pacing(e[ENV.komboRequestsPerSecond]),
   };
 }
