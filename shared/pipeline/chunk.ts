@@ -260,9 +260,10 @@ export async function processChunk(deps: ChunkDeps, msg: StreamMessage): Promise
     // is always the cursor of the request awaited next.
     const pageSize = deps.limits?.pageSize ?? MAX_PAGE_SIZE;
     let current: PageRequest | undefined;
+    // Raw answers when the client gives them, so that the work parses them (perhaps on another thread).
+    const fetchPage = deps.client.fetchPage?.bind(deps.client) ?? deps.client.listPage.bind(deps.client);
     const ask = (from: string | null): PageRequest => {
       const req: PageRequest = { cursor: from, dropped: false } as PageRequest;
-      const fetchPage = deps.client.fetchPage?.bind(deps.client) ?? deps.client.listPage.bind(deps.client);
       req.page = fetchPage(msg.integrationId, msg.model, {
         cursor: from,
         tracker,
