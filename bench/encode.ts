@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { generateDataset, startSandbox } from '../cli/sandbox/index.ts';
+import { generateDataset, startSandbox } from '../sandbox/index.ts';
 import { FolderStore } from '../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../shared/adapters/local/local-catalog.ts';
 import { KomboClient } from '../shared/kombo/client.ts';

@@ -17,7 +17,7 @@ import { join, relative, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parquetMetadata } from 'hyparquet';
-import type { SandboxRateLimit } from '../cli/sandbox/index.ts';
+import type { SandboxRateLimit } from '../sandbox/index.ts';
 import { MAX_PAGE_SIZE } from '../shared/kombo/client.ts';
 import { DEFAULT_CHUNK_ROWS } from '../shared/pipeline/chunk.ts';
 import type { ModelName } from '../shared/tables.ts';
@@ -273,7 +273,7 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
 // Child modes
 
 async function sandboxMode(s: Scenario): Promise<void> {
-  const { generateDataset, startSandbox } = await import('../cli/sandbox/index.ts');
+  const { generateDataset, startSandbox } = await import('../sandbox/index.ts');
   const dataset = generateDataset({ seed: 6, integrations: scenarioIntegrations(s) });
   const counts: Counts = {};
   for (const i of dataset.integrations) counts[i.id] = { candidates: i.candidates.length, applications: i.applications.length, interviews: i.interviews.length };
@@ -294,7 +294,7 @@ async function pipelineMode(args: { url: string; apiKey: string; dir: string; co
   const { KomboClient } = await import('../shared/kombo/client.ts');
   const { FolderStore } = await import('../shared/adapters/local/folder-store.ts');
   const { LocalCatalog } = await import('../shared/adapters/local/local-catalog.ts');
-  const { runLocal } = await import('../shared/pipeline/local-run.ts');
+  const { runLocal } = await import('../shared/adapters/local/local-run.ts');
   const { defaultThreadCount } = await import('../shared/config.ts');
   const startRssMB = process.memoryUsage().rss / 2 ** 20;
   const client = new KomboClient({ baseUrl: args.url, apiKey: args.apiKey });

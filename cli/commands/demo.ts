@@ -4,11 +4,11 @@
  * (`--snapshot-date` = the sandbox's date), then the funnel of the largest job is printed from the
  * analytics views and the HTML report is written next to the data.
  */
-import { openWarehouse } from '../../shared/analytics/duckdb.ts';
+import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
-import { runLocal } from '../../shared/pipeline/local-run.ts';
+import { runLocal } from '../../shared/adapters/local/local-run.ts';
 import type { RunReport } from '../../shared/pipeline/state.ts';
 import { MODELS, TABLES } from '../../shared/tables.ts';
 import { newRunId } from '../../shared/warehouse/layout.ts';
@@ -50,7 +50,7 @@ const records = (report: RunReport): number => report.streams.reduce((n, s) => n
 /** Runs the demo into `warehouse`; resolves to the exit code (1 when a day's sync was incomplete). */
 export async function demoCommand(warehouse: string, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   // Loaded on demand, as in `sync`: the data generator is not needed elsewhere.
-  const { SANDBOX_DEMO_FIRST_DAY, consecutiveDays, startSandbox } = await import('../sandbox/index.ts');
+  const { SANDBOX_DEMO_FIRST_DAY, consecutiveDays, startSandbox } = await import('../../sandbox/index.ts');
   const dates = consecutiveDays(SANDBOX_DEMO_FIRST_DAY, DEMO_DAYS);
   const sandbox = await startSandbox({ asOf: dates[0] as string });
   const store = new FolderStore(warehouse);

@@ -1,5 +1,5 @@
 /** `kombo-etl query`: any SQL DuckDB accepts, over the warehouse's views. */
-import { openWarehouse } from '../../shared/analytics/duckdb.ts';
+import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import { formatTable } from '../output.ts';
 
 export type QueryFormat = 'table' | 'csv' | 'json';

@@ -1,8 +1,8 @@
 /** `kombo-etl report`: the hiring report, one self-contained HTML file, from the analytics views. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { WarehouseDb } from '../../shared/analytics/duckdb.ts';
-import { openWarehouse } from '../../shared/analytics/duckdb.ts';
+import type { WarehouseDb } from '../../shared/adapters/local/duckdb.ts';
+import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import type { ReportData } from '../../shared/analytics/report-html.ts';
 import { renderReport } from '../../shared/analytics/report-html.ts';
 

@@ -3,10 +3,10 @@ import type { SyncConfig } from '../../shared/config.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
-import { retryLocal } from '../../shared/pipeline/local-run.ts';
+import { retryLocal } from '../../shared/adapters/local/local-run.ts';
 import { assertRunId } from '../../shared/warehouse/layout.ts';
 import { RunFatalError } from '../../shared/errors.ts';
-import type { RunningSandbox } from '../sandbox/index.ts';
+import type { RunningSandbox } from '../../sandbox/index.ts';
 import { formatReport } from '../output.ts';
 import type { SyncOutcome } from './sync.ts';
 import { EXIT } from './sync.ts';
@@ -18,7 +18,7 @@ export async function retryCommand(runId: string, config: SyncConfig, out: NodeJ
   let apiUrl = config.apiUrl;
   let apiKey = config.apiKey;
   if (apiKey === undefined) {
-    const { startSandbox } = await import('../sandbox/index.ts');
+    const { startSandbox } = await import('../../sandbox/index.ts');
     sandbox = await startSandbox();
     apiUrl = sandbox.url;
     apiKey = sandbox.apiKey;

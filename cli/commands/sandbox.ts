@@ -1,5 +1,5 @@
 /** `kombo-etl sandbox`: serve the built-in Kombo sandbox on 127.0.0.1 until interrupted. */
-import type { SandboxFaults } from '../sandbox/index.ts';
+import type { SandboxFaults } from '../../sandbox/index.ts';
 
 export async function sandboxCommand(
   port: number,
@@ -8,7 +8,7 @@ export async function sandboxCommand(
   out: NodeJS.WritableStream = process.stdout,
   opts: { asOf?: string } = {},
 ): Promise<void> {
-  const { startSandbox } = await import('../sandbox/index.ts');
+  const { startSandbox } = await import('../../sandbox/index.ts');
   const sandbox = await startSandbox({ port, ...(seed !== undefined && { seed }), faults, ...(opts.asOf !== undefined && { asOf: opts.asOf }) });
   out.write(`Kombo sandbox listening at ${sandbox.url}\n`);
   if (sandbox.asOf !== null) out.write(`simulated date: ${sandbox.asOf} (the data as of the end of that day)\n`);

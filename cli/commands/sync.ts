@@ -3,11 +3,11 @@ import type { SyncConfig } from '../../shared/config.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
-import { runLocal } from '../../shared/pipeline/local-run.ts';
+import { runLocal } from '../../shared/adapters/local/local-run.ts';
 import type { RunReport } from '../../shared/pipeline/state.ts';
 import { newRunId } from '../../shared/warehouse/layout.ts';
 import { RunFatalError } from '../../shared/errors.ts';
-import type { RunningSandbox } from '../sandbox/index.ts';
+import type { RunningSandbox } from '../../sandbox/index.ts';
 import { createProgress, formatReport } from '../output.ts';
 
 /** Exit codes: 0 complete (or skipped as not available), 1 some stream failed, 2 bad usage or config. */
@@ -26,7 +26,7 @@ export async function syncCommand(config: SyncConfig, out: NodeJS.WritableStream
   let integrationIds = config.integrationIds;
   if (apiKey === undefined) {
     // Loaded on demand: the sandbox's data generator is not needed for real syncs.
-    const { startSandbox } = await import('../sandbox/index.ts');
+    const { startSandbox } = await import('../../sandbox/index.ts');
     sandbox = await startSandbox(config.asOf === undefined ? {} : { asOf: config.asOf });
     apiUrl = sandbox.url;
     apiKey = sandbox.apiKey;

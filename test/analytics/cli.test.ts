@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_SANDBOX_INTEGRATIONS } from '../../cli/sandbox/index.ts';
+import { DEFAULT_SANDBOX_INTEGRATIONS } from '../../sandbox/index.ts';
 import { runCli } from '../helpers/cli.ts';
 
 /** The small default integration: enough for a history, quick to sync. */

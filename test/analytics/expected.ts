@@ -3,8 +3,8 @@
  * truth (its event log) and the list of snapshot dates synced: never from the warehouse, never by
  * running the views' SQL. The rules are the ones `docs/ANALYTICS.md` states.
  */
-import type { SandboxApplicationHistory, SandboxTimeline } from '../../cli/sandbox/index.ts';
-import { asOfInstant } from '../../cli/sandbox/index.ts';
+import type { SandboxApplicationHistory, SandboxTimeline } from '../../sandbox/index.ts';
+import { asOfInstant } from '../../sandbox/index.ts';
 
 const DAY = 86_400_000;
 const ms = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso));

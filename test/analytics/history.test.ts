@@ -4,10 +4,10 @@
  * the sandbox's event log (`expected.ts`), never from the views' SQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SandboxStageStretch, SandboxTimeline } from '../../cli/sandbox/index.ts';
-import { consecutiveDays, createSandboxTimeline } from '../../cli/sandbox/index.ts';
-import type { WarehouseDb } from '../../shared/analytics/duckdb.ts';
-import { openWarehouse } from '../../shared/analytics/duckdb.ts';
+import type { SandboxStageStretch, SandboxTimeline } from '../../sandbox/index.ts';
+import { consecutiveDays, createSandboxTimeline } from '../../sandbox/index.ts';
+import type { WarehouseDb } from '../../shared/adapters/local/duckdb.ts';
+import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import { buildHistoryWarehouse, objects } from '../helpers/history.ts';
 import {
   expectedFunnel,

@@ -3,10 +3,10 @@
  * the real pipeline. Expected figures come from the sandbox's event log (`expected.ts`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SandboxTimeline } from '../../cli/sandbox/index.ts';
-import { consecutiveDays } from '../../cli/sandbox/index.ts';
-import type { WarehouseDb } from '../../shared/analytics/duckdb.ts';
-import { openWarehouse } from '../../shared/analytics/duckdb.ts';
+import type { SandboxTimeline } from '../../sandbox/index.ts';
+import { consecutiveDays } from '../../sandbox/index.ts';
+import type { WarehouseDb } from '../../shared/adapters/local/duckdb.ts';
+import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import { buildHistoryWarehouse, objects } from '../helpers/history.ts';
 import { expectedLoad, expectedSources, latestInterviews } from './expected.ts';
 

@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WarehouseDb } from '../../shared/analytics/duckdb.ts';
-import { openWarehouse } from '../../shared/analytics/duckdb.ts';
+import type { WarehouseDb } from '../../shared/adapters/local/duckdb.ts';
+import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import { DUCKDB_VIEW_TYPES, VIEWS, viewReference } from '../../shared/analytics/views.ts';
 import { PARTITION_COLUMNS, TABLES } from '../../shared/tables.ts';
 

@@ -5,14 +5,14 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SandboxIntegrationSpec, SandboxTimeline } from '../../cli/sandbox/index.ts';
-import { createSandboxTimeline, startSandbox } from '../../cli/sandbox/index.ts';
+import type { SandboxIntegrationSpec, SandboxTimeline } from '../../sandbox/index.ts';
+import { createSandboxTimeline, startSandbox } from '../../sandbox/index.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
-import { runLocal } from '../../shared/pipeline/local-run.ts';
+import { runLocal } from '../../shared/adapters/local/local-run.ts';
 import { MODELS } from '../../shared/tables.ts';
-import type { WarehouseDb } from '../../shared/analytics/duckdb.ts';
+import type { WarehouseDb } from '../../shared/adapters/local/duckdb.ts';
 
 export interface HistoryWarehouse {
   readonly dir: string;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunningSandbox } from '../../cli/sandbox/index.ts';
-import { RateLimiter, generateDataset, startSandbox } from '../../cli/sandbox/index.ts';
+import type { RunningSandbox } from '../../sandbox/index.ts';
+import { RateLimiter, generateDataset, startSandbox } from '../../sandbox/index.ts';
 
 const ID = 'greenhouse:Qw3ErTy7UiOp9AsDfGh2JkLz';
 

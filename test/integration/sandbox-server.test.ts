@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningSandbox, SandboxIntegrationData, SandboxModel } from '../../cli/sandbox/index.ts';
-import { SANDBOX_API_KEY, generateDataset, startSandbox } from '../../cli/sandbox/index.ts';
+import type { RunningSandbox, SandboxIntegrationData, SandboxModel } from '../../sandbox/index.ts';
+import { SANDBOX_API_KEY, generateDataset, startSandbox } from '../../sandbox/index.ts';
 
 type Rec = Record<string, unknown>;
 

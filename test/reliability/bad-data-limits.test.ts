@@ -5,8 +5,8 @@
  * the failed streams into the same run.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PageBadDataKind, RecordOddity } from '../../cli/sandbox/index.ts';
-import { generateDataset, makeOdd, startSandbox } from '../../cli/sandbox/index.ts';
+import type { PageBadDataKind, RecordOddity } from '../../sandbox/index.ts';
+import { generateDataset, makeOdd, startSandbox } from '../../sandbox/index.ts';
 import type { Reader } from '../helpers/duckdb.ts';
 import { duck } from '../helpers/duckdb.ts';
 import { Tally, compareWithTruth, localAdapters, retryCase, runCase, sandboxFaultCount } from './harness.ts';

@@ -5,8 +5,8 @@
  * DuckDB compares what is visible with the sandbox's ground truth: 0 rows lost, 0 doubled.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningSandbox, SandboxFaults } from '../../cli/sandbox/index.ts';
-import { generateDataset, startSandbox } from '../../cli/sandbox/index.ts';
+import type { RunningSandbox, SandboxFaults } from '../../sandbox/index.ts';
+import { generateDataset, startSandbox } from '../../sandbox/index.ts';
 import { FAULT_POINTS } from '../../shared/pipeline/state.ts';
 import type { FaultPoint } from '../../shared/pipeline/state.ts';
 import type { Reader } from '../helpers/duckdb.ts';

@@ -13,7 +13,7 @@ import type { CreatePartitionCommandInput, UpdatePartitionCommandInput } from '@
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { ChangeMessageVisibilityCommand, CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { RunningSandbox, SandboxDataset } from '../../cli/sandbox/index.ts';
+import type { RunningSandbox, SandboxDataset } from '../../sandbox/index.ts';
 import { GlueCatalog } from '../../shared/adapters/aws/glue-catalog.ts';
 import { S3Store } from '../../shared/adapters/aws/s3-store.ts';
 import { SqsQueue, deduplicationId, messageGroupId, parseStreamMessage } from '../../shared/adapters/aws/sqs-queue.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { SandboxIntegrationData, SandboxIntegrationSpec } from '../../cli/sandbox/index.ts';
-import { sortById } from '../../cli/sandbox/data.ts';
-import { DEFAULT_SANDBOX_INTEGRATIONS, DEFAULT_SANDBOX_SEED, generateDataset } from '../../cli/sandbox/index.ts';
+import type { SandboxIntegrationData, SandboxIntegrationSpec } from '../../sandbox/index.ts';
+import { sortById } from '../../sandbox/data.ts';
+import { DEFAULT_SANDBOX_INTEGRATIONS, DEFAULT_SANDBOX_SEED, generateDataset } from '../../sandbox/index.ts';
 
 type Rec = Record<string, unknown>;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createFaultDecider } from '../../cli/sandbox/faults.ts';
+import { createFaultDecider } from '../../sandbox/faults.ts';
 
 const delays = (faults: Parameters<typeof createFaultDecider>[0], n = 2_000) => {
   const decider = createFaultDecider(faults, 1);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningSandbox, SandboxIntegrationData, SandboxTimeline } from '../../cli/sandbox/index.ts';
+import type { RunningSandbox, SandboxIntegrationData, SandboxTimeline } from '../../sandbox/index.ts';
 import {
   SANDBOX_TIMELINE_START,
   asOfInstant,
@@ -7,7 +7,7 @@ import {
   createSandboxTimeline,
   generateDataset,
   startSandbox,
-} from '../../cli/sandbox/index.ts';
+} from '../../sandbox/index.ts';
 
 type Rec = Record<string, unknown>;
 

@@ -9,15 +9,15 @@ export type {
   SandboxJob,
   SandboxModel,
   SandboxStage,
+  SandboxUser,
 } from './data.ts';
 export {
   DEFAULT_SANDBOX_INTEGRATIONS,
   DEFAULT_SANDBOX_SEED,
   SANDBOX_DATA_AS_OF,
   SANDBOX_MODELS,
-  createSandboxTimeline,
-  generateDataset,
 } from './data.ts';
+export { createSandboxTimeline, generateDataset } from './dataset.ts';
 export type { GenerateOptions } from './data.ts';
 export type {
   SandboxApplicationHistory,
@@ -25,7 +25,6 @@ export type {
   SandboxInterviewHistory,
   SandboxStageStretch,
   SandboxTimeline,
-  SandboxUser,
   StretchOutcome,
 } from './timeline.ts';
 export { SANDBOX_DEMO_FIRST_DAY, SANDBOX_TIMELINE_ARRIVAL_DAYS, SANDBOX_TIMELINE_START, asOfInstant, consecutiveDays } from './timeline.ts';

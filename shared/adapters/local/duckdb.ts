@@ -7,11 +7,11 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { ColumnType, TableDef } from '../tables.ts';
-import { PARTITION_COLUMNS, TABLES } from '../tables.ts';
-import { FolderStore } from '../adapters/local/folder-store.ts';
-import { LocalCatalog } from '../adapters/local/local-catalog.ts';
-import { VIEWS } from './views.ts';
+import type { ColumnType, TableDef } from '../../tables.ts';
+import { PARTITION_COLUMNS, TABLES } from '../../tables.ts';
+import { FolderStore } from './folder-store.ts';
+import { LocalCatalog } from './local-catalog.ts';
+import { VIEWS } from '../../analytics/views.ts';
 
 /** DuckDB's type for each logical column type. */
 export const DUCKDB_TYPES: Record<ColumnType | 'date', string> = {
@@ -24,7 +24,7 @@ export const DUCKDB_TYPES: Record<ColumnType | 'date', string> = {
 };
 
 /** Extensions stay inside the project: DuckDB must never reach out to download one. */
-const EXTENSION_DIR = resolve(fileURLToPath(new URL('../../.duckdb/extensions', import.meta.url)));
+const EXTENSION_DIR = resolve(fileURLToPath(new URL('../../../.duckdb/extensions', import.meta.url)));
 
 const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
 export const quoteLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;

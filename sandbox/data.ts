@@ -32,8 +32,6 @@ import {
   zh_CN,
 } from '@faker-js/faker';
 import { DIGITS, HEX, IdFactory, LOWER, Rng, fnv1a32, randomString, sortById } from './random.ts';
-import type { TimelineBase } from './timeline.ts';
-import { SandboxTimeline } from './timeline.ts';
 
 // Moved to random.ts (shared with the timeline); re-exported so existing imports keep working.
 export { IdFactory, Rng, fnv1a32, sortById } from './random.ts';
@@ -1099,7 +1097,7 @@ export interface GenerateOptions {
 }
 
 /** Validates the specs and runs one generator per integration (static data, as of {@link SANDBOX_DATA_AS_OF}). */
-function generateBase(opts: GenerateOptions): { seed: number; ids: IdFactory; integrations: TimelineBase[] } {
+export function generateBase(opts: GenerateOptions): { seed: number; ids: IdFactory; integrations: TimelineBase[] } {
   const seed = opts.seed ?? DEFAULT_SANDBOX_SEED;
   const specs = opts.integrations ?? DEFAULT_SANDBOX_INTEGRATIONS;
   const seen = new Set<string>();
@@ -1119,30 +1117,20 @@ function generateBase(opts: GenerateOptions): { seed: number; ids: IdFactory; in
   return { seed, ids, integrations };
 }
 
-/**
- * Generates the sandbox dataset.
- *
- * Deterministic for a given seed and spec list; each integration draws from its own stream
- * (seed × integration id), so adding an integration does not change the others' records except
- * for the rare id that would collide. Nested objects (jobs, stages, tags, users, offices, email
- * lists) are shared between records: treat the result as read-only, or clone before mutating.
- *
- * Without `asOf` the data is a static picture as of {@link SANDBOX_DATA_AS_OF}, with every edge
- * case forced in. With `asOf` (`YYYY-MM-DD`) it is the simulated company of
- * {@link createSandboxTimeline} at the end of that day: the same people and jobs, but applications
- * created over time, moving through their job's stages, closed, hired or deleted day by day.
- */
-export function generateDataset(opts: GenerateOptions & { asOf?: string } = {}): SandboxDataset {
-  if (opts.asOf !== undefined) return createSandboxTimeline(opts).datasetAsOf(opts.asOf);
-  return { integrations: generateBase(opts).integrations.map((b) => b.data) };
+/** What the static generator hands over per integration. */
+export interface TimelineBase {
+  data: SandboxIntegrationData;
+  /** Candidates in generation order: the forced edge cases first. */
+  generated: readonly Rec[];
+  users: readonly SandboxUser[];
+  offices: readonly object[];
 }
 
-/**
- * The simulated clock: a seeded event log over the generated people and jobs, from which the
- * dataset as of any day is derived ({@link SandboxTimeline.datasetAsOf}) and against which tests
- * check the warehouse ({@link SandboxTimeline.stageEvents} and friends).
- */
-export function createSandboxTimeline(opts: GenerateOptions = {}): SandboxTimeline {
-  const base = generateBase(opts);
-  return new SandboxTimeline(base.seed, base.integrations, base.ids);
+/** An interviewer, as nested in interviews. */
+export interface SandboxUser {
+  id: string;
+  remote_id: string;
+  first_name: string | null;
+  last_name: string | null;
+  email: string | null;
 }

@@ -21,7 +21,7 @@
  *
  * Imports from `data.ts` are types only: `data.ts` imports this module.
  */
-import type { SandboxDataset, SandboxIntegrationData, SandboxJob, SandboxStage } from './data.ts';
+import type { SandboxDataset, SandboxIntegrationData, SandboxJob, SandboxStage, SandboxUser, TimelineBase } from './data.ts';
 import { applicationSummary } from './data.ts';
 import type { IdFactory } from './random.ts';
 import { LOWER, Rng, fnv1a32, randomString, sortById } from './random.ts';
@@ -87,15 +87,6 @@ export interface SandboxCandidateHistory {
   applicationIds: string[];
 }
 
-/** An interviewer, as nested in interviews. */
-export interface SandboxUser {
-  id: string;
-  remote_id: string;
-  first_name: string | null;
-  last_name: string | null;
-  email: string | null;
-}
-
 /** Ground truth of one interview. */
 export interface SandboxInterviewHistory {
   integrationId: string;
@@ -114,14 +105,6 @@ export interface SandboxInterviewHistory {
   users: SandboxUser[];
 }
 
-/** What the static generator hands over per integration. */
-export interface TimelineBase {
-  data: SandboxIntegrationData;
-  /** Candidates in generation order: the forced edge cases first. */
-  generated: readonly Rec[];
-  users: readonly SandboxUser[];
-  offices: readonly object[];
-}
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;

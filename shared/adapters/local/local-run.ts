@@ -2,20 +2,20 @@
  * A whole run on one machine: the same plan / chunk / finish steps as in Lambda, with the local
  * queue draining messages through `concurrency` workers.
  */
-import type { KomboClient } from '../kombo/client.ts';
-import type { Catalog, ObjectStore, StreamMessage } from '../ports.ts';
-import type { ModelName } from '../tables.ts';
-import { LocalQueue } from '../adapters/local/local-queue.ts';
-import { ChunkThreads } from '../adapters/local/chunk-threads.ts';
-import { runKeys } from '../warehouse/layout.ts';
-import type { PiiOptions } from '../flatten.ts';
-import type { ChunkDeps, ChunkLimits, ChunkResult } from './chunk.ts';
-import { processChunk } from './chunk.ts';
-import { planRun } from './plan.ts';
-import type { RetryPlan } from './retry.ts';
-import { retryFailedStreams } from './retry.ts';
-import type { RunPlan, RunReport } from './state.ts';
-import { decodeJson } from './state.ts';
+import type { KomboClient } from '../../kombo/client.ts';
+import type { Catalog, ObjectStore, StreamMessage } from '../../ports.ts';
+import type { ModelName } from '../../tables.ts';
+import { LocalQueue } from './local-queue.ts';
+import { ChunkThreads } from './chunk-threads.ts';
+import { runKeys } from '../../warehouse/layout.ts';
+import type { PiiOptions } from '../../flatten.ts';
+import type { ChunkDeps, ChunkLimits, ChunkResult } from '../../pipeline/chunk.ts';
+import { processChunk } from '../../pipeline/chunk.ts';
+import { planRun } from '../../pipeline/plan.ts';
+import type { RetryPlan } from '../../pipeline/retry.ts';
+import { retryFailedStreams } from '../../pipeline/retry.ts';
+import type { RunPlan, RunReport } from '../../pipeline/state.ts';
+import { decodeJson } from '../../pipeline/state.ts';
 
 export interface LocalRunOptions {
   readonly client: KomboClient;
