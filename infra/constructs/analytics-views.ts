@@ -38,7 +38,6 @@ export class AnalyticsViews extends Construct {
         databaseName: props.databaseName,
         tableInput: {
           name: input.Name,
-          description: input.Description,
           tableType: input.TableType,
           parameters: input.Parameters,
           viewOriginalText: input.ViewOriginalText,

@@ -4,6 +4,12 @@
  * `ViewOriginalText`, the columns again with Hive types in the storage descriptor. Athena re-checks
  * the stored column types against what the SQL yields, which is why every view declares its
  * columns (`views.ts`) and casts to them.
+ *
+ * A view table carries no Glue `Description`. Trino's Glue metastore (Athena engine v3, and Trino
+ * or EMR reading the same catalog) copies `Description` over the table's `comment` parameter, and
+ * it recognises a view only by `comment = 'Presto View'`: with a description the view reads as a
+ * broken table and `SELECT * FROM hiring_funnel` fails as "table not found". The description goes
+ * into the view definition's own `comment` field instead.
  */
 import type { TableInput } from '@aws-sdk/client-glue';
 import type { ViewDef } from './views.ts';
@@ -20,8 +26,15 @@ export interface PrestoViewDefinition {
   catalog: string;
   schema: string;
   columns: { name: string; type: string }[];
+  /** The view's description (what one row is), shown by Trino's `SHOW CREATE VIEW` and `information_schema`. */
+  comment: string;
   owner: string;
   runAsInvoker: boolean;
+}
+
+/** The description of a view: what one row is. */
+export function viewComment(view: ViewDef): string {
+  return `kombo-etl analytics view: ${view.grain}`;
 }
 
 /** The definition Athena reads for a view of database `schema`. */
@@ -31,6 +44,7 @@ export function prestoViewDefinition(view: ViewDef, schema: string, owner: strin
     catalog: ATHENA_CATALOG,
     schema,
     columns: view.columns.map((c) => ({ name: c.name, type: c.type })),
+    comment: viewComment(view),
     owner,
     runAsInvoker: false,
   };
@@ -49,11 +63,13 @@ export function decodePrestoViewText(text: string): PrestoViewDefinition {
   return JSON.parse(Buffer.from(match[1] as string, 'base64').toString('utf8')) as PrestoViewDefinition;
 }
 
-/** The Glue table input that makes `view` an Athena view in database `databaseName`. */
+/**
+ * The Glue table input that makes `view` an Athena view in database `databaseName`: no
+ * `Description` (see the module comment), `comment = 'Presto View'`.
+ */
 export function glueViewTableInput(view: ViewDef, databaseName: string, owner: string = DEFAULT_VIEW_OWNER): TableInput {
   return {
     Name: view.name,
-    Description: `kombo-etl analytics view: ${view.grain}`,
     TableType: 'VIRTUAL_VIEW',
     Parameters: { presto_view: 'true', comment: 'Presto View' },
     ViewOriginalText: prestoViewText(view, databaseName, owner),

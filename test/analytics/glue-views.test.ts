@@ -2,26 +2,38 @@
  * The views as Athena sees them: Glue `VIRTUAL_VIEW` tables in Presto-view encoding, rendered by
  * `shared/analytics/glue-views.ts` and created by the `AnalyticsViews` CDK construct.
  */
+import type { TableInput } from '@aws-sdk/client-glue';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { AnalyticsViews } from '../../infra/constructs/analytics-views.ts';
-import { ATHENA_CATALOG, DEFAULT_VIEW_OWNER, decodePrestoViewText, glueViewTableInput } from '../../shared/analytics/glue-views.ts';
+import { ATHENA_CATALOG, DEFAULT_VIEW_OWNER, decodePrestoViewText, glueViewTableInput, viewComment } from '../../shared/analytics/glue-views.ts';
 import { HIVE_VIEW_TYPES, VIEWS } from '../../shared/analytics/views.ts';
 
 const DATABASE = 'kombo_warehouse';
 
+/**
+ * How Trino's Glue metastore decides that a Glue table is a view (Athena engine v3 is Trino):
+ * `GlueConverter.fromGlueTable` puts the table's `Description`, when set, over its `comment`
+ * parameter, and `ViewReaderUtil.isTrinoView` wants type `VIRTUAL_VIEW` and comment `Presto View`.
+ */
+function trinoSeesAView(input: TableInput): boolean {
+  const comment = input.Description ?? input.Parameters?.['comment'];
+  return input.TableType === 'VIRTUAL_VIEW' && comment === 'Presto View';
+}
+
 describe.each(VIEWS.map((v) => [v.name, v] as const))('Glue view %s', (name, view) => {
   const input = glueViewTableInput(view, DATABASE);
 
-  it('is a VIRTUAL_VIEW marked as a Presto view', () => {
-    expect(input).toMatchObject({
-      Name: name,
-      TableType: 'VIRTUAL_VIEW',
-      Parameters: { presto_view: 'true', comment: 'Presto View' },
-      ViewExpandedText: '/* Presto View */',
-      PartitionKeys: [],
-    });
+  it('has exactly the shape of a Presto view: VIRTUAL_VIEW, presto_view and comment parameters, no Description', () => {
+    expect(Object.keys(input).sort()).toEqual(['Name', 'Parameters', 'PartitionKeys', 'StorageDescriptor', 'TableType', 'ViewExpandedText', 'ViewOriginalText']);
+    expect(input).not.toHaveProperty('Description');
+    expect(input).toMatchObject({ Name: name, TableType: 'VIRTUAL_VIEW', ViewExpandedText: '/* Presto View */', PartitionKeys: [] });
+    expect(input.Parameters).toEqual({ presto_view: 'true', comment: 'Presto View' });
+  });
+
+  it('is recognised as a view by Trino over Glue', () => {
+    expect(trinoSeesAView(input)).toBe(true);
   });
 
   it('carries its SQL, catalog, database and declared columns, base64-encoded', () => {
@@ -31,6 +43,7 @@ describe.each(VIEWS.map((v) => [v.name, v] as const))('Glue view %s', (name, vie
       catalog: ATHENA_CATALOG,
       schema: DATABASE,
       columns: view.columns.map((c) => ({ name: c.name, type: c.type })),
+      comment: viewComment(view),
       owner: DEFAULT_VIEW_OWNER,
       runAsInvoker: false,
     });
@@ -57,8 +70,10 @@ describe('AnalyticsViews construct', () => {
     const tables = template.findResources('AWS::Glue::Table', { Properties: { TableInput: { Name: name } } });
     const [table] = Object.values(tables) as { Properties: { DatabaseName: string; TableInput: Record<string, unknown> } }[];
     expect(table?.Properties.DatabaseName).toBe(DATABASE);
-    const tableInput = table?.Properties.TableInput as { TableType: string; ViewOriginalText: string; StorageDescriptor: { Columns: { Name: string; Type: string }[] } };
+    const tableInput = table?.Properties.TableInput as { TableType: string; Parameters: Record<string, string>; ViewOriginalText: string; StorageDescriptor: { Columns: { Name: string; Type: string }[] } };
     expect(tableInput.TableType).toBe('VIRTUAL_VIEW');
+    expect(tableInput).not.toHaveProperty('Description');
+    expect(tableInput.Parameters).toEqual({ presto_view: 'true', comment: 'Presto View' });
     expect(decodePrestoViewText(tableInput.ViewOriginalText).originalSql).toBe(view.sql);
     expect(tableInput.StorageDescriptor.Columns.map((c) => c.Name)).toEqual(view.columns.map((c) => c.name));
   });
