@@ -9,7 +9,8 @@
  * NULL values, Trino returns them); `date_diff` only with a quoted unit, and on DATE values or
  * millisecond-precise timestamps (DuckDB counts boundaries, Trino whole units); every division has
  * a `CAST(… AS DOUBLE)` numerator (Trino divides integers as integers); single quotes for strings,
- * double quotes for identifiers only; every output column of the aggregate views is CAST to its
+ * double quotes for identifiers only; `trim` only with its characters given (`trim(x, chars)`: the
+ * one-argument forms strip different whitespace); every output column of the aggregate views is CAST to its
  * declared type, so the types Glue records are the types Trino infers.
  */
 import type { ColumnType, TableDef } from '../tables.ts';
@@ -385,14 +386,36 @@ FROM seats
 GROUP BY integration_id, user_id, week_start`,
 };
 
+/**
+ * Code points stripped from both ends of a free-text value before grouping on it: the whitespace and
+ * line terminators of ECMAScript (what `String.prototype.trim` strips), so the views, the report and
+ * any JavaScript reading the values agree. Tab, line feed, vertical tab, form feed, carriage return,
+ * space, U+00A0 (no-break space), U+1680, U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000 and
+ * U+FEFF (byte-order mark).
+ */
+export const TRIM_CODE_POINTS: readonly number[] = [
+  0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0, 0x1680,
+  ...Array.from({ length: 0x200a - 0x2000 + 1 }, (_, k) => 0x2000 + k),
+  0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff,
+];
+
+/**
+ * `trim(x, <characters>)` with the set given explicitly. One-argument `trim` differs between the
+ * engines: Trino strips Java whitespace (tab and newline, not U+00A0), DuckDB spaces and U+00A0 (not
+ * tab or newline), so the same value would group differently. `chr(n)` is the code point in both.
+ */
+const trimmed = (expr: string): string => `trim(${expr}, ${TRIM_CODE_POINTS.map((c) => `chr(${c})`).join(' || ')})`;
+
 const SOURCE_EFFECTIVENESS: ViewDef = {
   name: 'source_effectiveness',
   grain: "one row per integration and candidate source (`source`; null or blank is `'(unknown)'`)",
   notes:
-    'From the `_latest` views: deleted candidates, applications and interviews are left out, canceled interviews too.',
+    'From the `_latest` views: deleted candidates, applications and interviews are left out, canceled interviews too. ' +
+    'Sources are grouped after trimming spaces, tabs, line breaks and no-break spaces from both ends (the same in ' +
+    'Athena and DuckDB); case is kept.',
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
-    col('source', 'varchar', "the candidates' source, `(unknown)` when null or blank"),
+    col('source', 'varchar', "the candidates' source, trimmed; `(unknown)` when null or blank"),
     col('candidates', 'bigint', 'candidates from that source'),
     col('applications', 'bigint', 'their applications'),
     col('interviews', 'bigint', 'interviews of those applications, canceled ones left out'),
@@ -400,7 +423,7 @@ const SOURCE_EFFECTIVENESS: ViewDef = {
     col('hire_rate', 'double', '`hires` ÷ `applications`; null without applications'),
   ],
   sql: `WITH c AS (
-  SELECT integration_id, id, coalesce(nullif(trim(source), ''), '(unknown)') AS source FROM candidates_latest
+  SELECT integration_id, id, coalesce(nullif(${trimmed('source')}, ''), '(unknown)') AS source FROM candidates_latest
 ),
 iv AS (
   SELECT integration_id, application_id, count(*) AS n

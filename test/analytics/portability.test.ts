@@ -8,9 +8,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DuckDBInstance } from '@duckdb/node-api';
 import type { WarehouseDb } from '../../shared/adapters/local/duckdb.ts';
-import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
-import { DUCKDB_VIEW_TYPES, VIEWS, viewReference } from '../../shared/analytics/views.ts';
+import { DUCKDB_TYPES, analyticsViewStatements, openWarehouse, quoteLiteral } from '../../shared/adapters/local/duckdb.ts';
+import { DUCKDB_VIEW_TYPES, TRIM_CODE_POINTS, VIEWS, viewReference } from '../../shared/analytics/views.ts';
 import { PARTITION_COLUMNS, TABLES } from '../../shared/tables.ts';
 
 /** Constructs Trino lacks, or that give different results in DuckDB and Trino. */
@@ -37,11 +38,35 @@ const FORBIDDEN: readonly (readonly [RegExp, string])[] = [
   [/;/, 'a view is one statement'],
 ];
 
-/** Findings of the checks on one SQL text: forbidden constructs, division, date_diff, double quotes. */
+/**
+ * `trim`, `ltrim` and `rtrim` calls without a character set. With one argument Trino strips Java
+ * whitespace (tab, newline; not U+00A0) and DuckDB spaces and U+00A0 (not tab or newline), so the
+ * same value groups differently; `trim(x, chars)` strips the same in both. `code` has its string
+ * literals blanked, so only commas of the call itself count.
+ */
+function trimsWithoutCharacters(code: string): string[] {
+  const found: string[] = [];
+  for (const m of code.matchAll(/\b([lr]?trim)\s*\(/gi)) {
+    let depth = 1;
+    let commas = 0;
+    let i = (m.index ?? 0) + m[0].length;
+    for (; i < code.length && depth > 0; i++) {
+      const ch = code[i];
+      if (ch === '(') depth++;
+      else if (ch === ')') depth--;
+      else if (ch === ',' && depth === 1) commas++;
+    }
+    if (commas !== 1) found.push(`${m[1] as string}(…) without its characters strips different whitespace in Trino and DuckDB: use ${m[1] as string}(x, chars)`);
+  }
+  return found;
+}
+
+/** Findings of the checks on one SQL text: forbidden constructs, trim, division, date_diff, double quotes. */
 function portabilityFindings(sql: string, identifiers: ReadonlySet<string>): string[] {
   const code = sql.replace(/--[^\n]*/g, ' ').replace(/'(?:[^']|'')*'/g, "''");
   const findings: string[] = [];
   for (const [pattern, reason] of FORBIDDEN) if (pattern.test(code)) findings.push(reason);
+  findings.push(...trimsWithoutCharacters(code));
   // Trino divides integers as integers, DuckDB as doubles: the numerator must be a DOUBLE.
   const divisions = (code.match(/\//g) ?? []).length;
   const doubleDivisions = (code.match(/AS DOUBLE\)\s*\//g) ?? []).length;
@@ -93,13 +118,16 @@ describe('the portability check itself', () => {
     ["SELECT date_diff('hour', a, b) FROM t", 'date_diff'],
     ['SELECT "not a column" FROM t', 'identifier'],
     ['SELECT median(a) FROM t', 'median'],
+    ['SELECT trim(a) FROM t', 'trim(x, chars)'],
+    ["SELECT trim(BOTH ' ' FROM a) FROM t", 'trim(x, chars)'],
+    ['SELECT ltrim(coalesce(a, b)) FROM t', 'ltrim(x, chars)'],
   ])('flags %s', (sql, what) => {
     const findings = portabilityFindings(sql, new Set(['t', 'a', 'b']));
     expect(findings.join(' | ')).toContain(what === 'division' ? 'division' : what === 'identifier' ? 'not a known identifier' : what);
   });
 
   it('accepts the portable forms', () => {
-    const sql = `SELECT CAST(a AS DOUBLE) / b, date_diff('day', CAST(a AS DATE), CAST(b AS DATE)), "a", 'it''s' FROM t WHERE coalesce(b, false) = false AND a > DATE '2025-01-01' + INTERVAL '3' DAY`;
+    const sql = `SELECT CAST(a AS DOUBLE) / b, date_diff('day', CAST(a AS DATE), CAST(b AS DATE)), "a", 'it''s', trim(coalesce(a, b), ' ,' || chr(9)) FROM t WHERE coalesce(b, false) = false AND a > DATE '2025-01-01' + INTERVAL '3' DAY`;
     expect(portabilityFindings(sql, new Set(['t', 'a', 'b']))).toEqual([]);
   });
 });
@@ -124,6 +152,42 @@ describe('declared columns', () => {
       expect(new Set(names).size, v.name).toBe(names.length);
       for (const n of names) expect(n).toMatch(/^[a-z_][a-z0-9_]*$/);
     }
+  });
+});
+
+describe('source_effectiveness on DuckDB', () => {
+  it('groups a source the same whatever spaces, tabs, line breaks or no-break spaces surround it', async () => {
+    // Prepare: the contract's tables as DuckDB tables, the real view SQL over them, one snapshot.
+    const instance = await DuckDBInstance.create(':memory:');
+    const db = await instance.connect();
+    try {
+      for (const t of TABLES) {
+        const cols = [...t.columns, ...PARTITION_COLUMNS].map((c) => `"${c.name}" ${DUCKDB_TYPES[c.type]}`);
+        await db.run(`CREATE TABLE "${t.name}" (${cols.join(', ')})`);
+      }
+      for (const statement of analyticsViewStatements()) await db.run(statement);
+      const sources = ['LinkedIn', ' LinkedIn ', '\tLinkedIn\n', '\u00a0LinkedIn\u00a0', 'LinkedIn\r\n', '\u3000LinkedIn\u2003', '\n \t\u00a0', null];
+      const values = sources.map((src, k) => `('c${k}', ${src === null ? 'NULL' : quoteLiteral(src)}, DATE '2025-06-01', 'acme')`);
+      await db.run(`INSERT INTO candidates (id, source, snapshot_date, integration_id) VALUES ${values.join(', ')}`);
+
+      // Act
+      const reader = await db.runAndReadAll('SELECT source, CAST(candidates AS INTEGER) AS n FROM source_effectiveness ORDER BY source');
+
+      // Assess
+      expect(reader.getRowsJson()).toEqual([
+        ['(unknown)', 2],
+        ['LinkedIn', 6],
+      ]);
+    } finally {
+      db.closeSync();
+      instance.closeSync();
+    }
+  });
+
+  it('trims exactly the characters JavaScript trims, so the views agree with code reading the values', () => {
+    const jsWhitespace: number[] = [];
+    for (let c = 0; c <= 0xffff; c++) if (String.fromCharCode(c).trim() === '') jsWhitespace.push(c);
+    expect([...TRIM_CODE_POINTS].sort((a, b) => a - b)).toEqual(jsWhitespace);
   });
 });
 
