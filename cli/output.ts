@@ -1,21 +1,89 @@
-/** Terminal output: aligned tables, and a progress bar on a terminal or plain log lines otherwise. */
+/**
+ * Terminal output: aligned tables, JSON rows, and a progress bar on a terminal or plain log lines
+ * otherwise, both of which say when requests wait (backoff, rate-limit pauses).
+ */
 import cliProgress from 'cli-progress';
+import stringWidth from 'string-width';
+import type { DuckDBValue } from '@duckdb/node-api';
+import {
+  DuckDBArrayValue,
+  DuckDBDecimalValue,
+  DuckDBListValue,
+  DuckDBMapValue,
+  DuckDBStructValue,
+  DuckDBTimestampMillisecondsValue,
+  DuckDBTimestampSecondsValue,
+  DuckDBTimestampTZValue,
+  DuckDBTimestampValue,
+  DuckDBUnionValue,
+} from '@duckdb/node-api';
 import type { StreamMessage } from '../shared/ports.ts';
 import type { ChunkResult } from '../shared/pipeline/chunk.ts';
 import type { RunPlan, RunReport } from '../shared/pipeline/state.ts';
+import type { RetryEvent } from '../shared/kombo/client.ts';
+import type { HoldEvent } from '../shared/kombo/pacing.ts';
 
-/** Render rows as an aligned plain-text table (numbers right-aligned). */
+/**
+ * Render rows as an aligned plain-text table (numbers right-aligned). Columns are aligned by the
+ * width a terminal gives each character: a CJK character or an emoji takes two columns.
+ */
 export function formatTable(columns: readonly string[], rows: readonly (readonly unknown[])[]): string {
   const cell = (v: unknown): string => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
   const text = rows.map((r) => r.map(cell));
   const numeric = columns.map((_, i) => rows.length > 0 && rows.every((r) => r[i] === null || typeof r[i] === 'number' || (typeof r[i] === 'string' && /^-?\d+(\.\d+)?$/.test(r[i] as string))));
-  const widths = columns.map((c, i) => Math.max(c.length, ...text.map((r) => [...(r[i] ?? '')].length)));
+  const widths = columns.map((c, i) => Math.max(stringWidth(c), ...text.map((r) => stringWidth(r[i] ?? ''))));
   const pad = (s: string, i: number) => {
-    const fill = ' '.repeat(Math.max(0, widths[i]! - [...s].length));
+    const fill = ' '.repeat(Math.max(0, widths[i]! - stringWidth(s)));
     return numeric[i] ? fill + s : s + fill;
   };
   const lines = [columns.map(pad).join('  '), widths.map((w) => '-'.repeat(w)).join('  '), ...text.map((r) => r.map(pad).join('  '))];
   return lines.map((l) => l.trimEnd()).join('\n');
+}
+
+/** Microseconds as ISO 8601, to the millisecond, or to the microsecond when it has one. */
+function isoFromMicros(micros: bigint, zone: 'Z' | ''): string | undefined {
+  const ms = micros / 1000n;
+  const date = new Date(Number(ms));
+  if (Number.isNaN(date.getTime())) return undefined;
+  const iso = date.toISOString().slice(0, -1);
+  const rest = Number(((micros % 1000n) + 1000n) % 1000n);
+  return `${iso}${rest === 0 ? '' : String(rest).padStart(3, '0')}${zone}`;
+}
+
+/** A number as JSON can hold it exactly, or its digits as a string when it cannot. */
+function exactNumber(digits: string): number | string {
+  const n = Number(digits);
+  return Number.isFinite(n) && String(n) === digits.replace(/^(-?)0+(?=\d)/, '$1').replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '') ? n : digits;
+}
+
+/**
+ * A DuckDB value as plain JSON: integers of any width and decimals as numbers (as strings only
+ * when a JSON number would lose digits), timestamps as ISO 8601 (`…Z` for TIMESTAMPTZ), lists,
+ * structs and maps recursively, anything else (dates, times, intervals, UUIDs) as DuckDB prints it.
+ */
+export function jsonValue(value: DuckDBValue): unknown {
+  if (value === null || typeof value === 'boolean' || typeof value === 'string') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
+  if (typeof value === 'bigint') return exactNumber(value.toString());
+  if (value instanceof DuckDBDecimalValue) return exactNumber(value.toString());
+  if (value instanceof DuckDBTimestampTZValue) return isoFromMicros(value.micros, 'Z') ?? value.toString();
+  if (value instanceof DuckDBTimestampValue) return isoFromMicros(value.micros, '') ?? value.toString();
+  if (value instanceof DuckDBTimestampMillisecondsValue) return isoFromMicros(value.millis * 1000n, '') ?? value.toString();
+  if (value instanceof DuckDBTimestampSecondsValue) return isoFromMicros(value.seconds * 1_000_000n, '') ?? value.toString();
+  if (value instanceof DuckDBListValue || value instanceof DuckDBArrayValue) return value.items.map(jsonValue);
+  if (value instanceof DuckDBStructValue) return Object.fromEntries(Object.entries(value.entries).map(([k, v]) => [k, jsonValue(v)]));
+  if (value instanceof DuckDBMapValue) return Object.fromEntries(value.entries.map((e) => [String(jsonValue(e.key)), jsonValue(e.value)]));
+  if (value instanceof DuckDBUnionValue) return jsonValue(value.value);
+  return value.toString();
+}
+
+/** Rows as a JSON array of objects, one key per column, values as {@link jsonValue} gives them. */
+export function formatJsonRows(columns: readonly string[], rows: readonly (readonly DuckDBValue[])[]): string {
+  return JSON.stringify(
+    rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, jsonValue(r[i] ?? null)]))),
+    null,
+    2,
+  );
 }
 
 /** Progress reporting for a sync: a bar of streams on a terminal, log lines elsewhere. */
@@ -23,38 +91,115 @@ export interface Progress {
   plan(plan: RunPlan): void;
   page(msg: StreamMessage, records: number): void;
   chunk(msg: StreamMessage, result: ChunkResult): void;
+  /** A request failed and waits before trying again. */
+  retry(event: RetryEvent): void;
+  /** The pacing gate holds requests (Kombo's rate-limit window is spent, or a slow pace). */
+  hold(event: HoldEvent): void;
   stop(): void;
 }
 
-export function createProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
-  const log = (line: string) => stream.write(`${new Date().toISOString()} ${line}\n`);
+/**
+ * Backoff lines per request target (an integration check, or a stream) at most once per this
+ * interval, unless the wait itself is at least this long: a run that meets a few 429s does not
+ * drown its log, and a run that waits is never silent for long.
+ */
+export const WAIT_LOG_INTERVAL_MS = 5_000;
+
+const seconds = (ms: number) => (ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`);
+
+/** What a backoff says, or undefined when it is one of many in a short time. */
+function waitLines(now: () => number): { retry(e: RetryEvent): string | undefined; hold(e: HoldEvent): string | undefined } {
+  const last = new Map<string, { at: number; quiet: number }>();
+  return {
+    retry(e) {
+      const key = `${e.integrationId} ${e.model ?? ''}`;
+      const seen = last.get(key);
+      const t = now();
+      if (seen && t - seen.at < WAIT_LOG_INTERVAL_MS && e.delayMs < WAIT_LOG_INTERVAL_MS) {
+        seen.quiet++;
+        return undefined;
+      }
+      last.set(key, { at: t, quiet: 0 });
+      const what = e.model === undefined ? `${e.integrationId} (integration check)` : `${e.integrationId} ${e.model}`;
+      const quiet = seen && seen.quiet > 0 ? ` (${seen.quiet} more ${seen.quiet === 1 ? 'retry' : 'retries'} since the last line)` : '';
+      const who = e.pausesAll ? "; Kombo's rate limit: every request waits" : '';
+      return `${what}: ${e.message.replace(/\.$/, '')}; attempt ${e.attempt} of ${e.maxAttempts} failed, next in ${seconds(e.delayMs)}${who}${quiet}`;
+    },
+    hold(e) {
+      // A 429 pause is told by the retry of the request that received it.
+      if (e.reason === 'throttled') return undefined;
+      return e.reason === 'window-spent'
+        ? `Kombo's rate-limit window is spent: requests wait ${seconds(e.ms)} for it to reset`
+        : `pacing within Kombo's rate limit: the next request in ${seconds(e.ms)}`;
+    },
+  };
+}
+
+/** A page of records or a finished chunk, as a log line. */
+const chunkLine = (m: StreamMessage, r: ChunkResult) =>
+  `${m.integrationId} ${m.model} chunk ${m.chunk}: ${r.outcome}${r.code ? ` (${r.code})` : ''}, ${r.totals.pages} pages, ${r.totals.requests} requests, ${r.totals.retries} retries so far`;
+
+/**
+ * Progress on `stream`: on a terminal a bar of streams with wait lines printed above it, elsewhere
+ * (a log file, CI, cron) one timestamped line per event.
+ */
+export function createProgress(stream: NodeJS.WriteStream = process.stderr, now: () => number = Date.now): Progress {
+  const log = (line: string) => stream.write(`${new Date(now()).toISOString()} ${line}\n`);
+  const waits = waitLines(now);
   if (!stream.isTTY) {
     return {
       plan: (p) => log(`run ${p.runId}: ${p.streams.filter((s) => s.status === 'pending').length} streams to fetch, snapshot ${p.snapshotDate}`),
       page: () => undefined,
-      chunk: (m, r) => log(`${m.integrationId} ${m.model} chunk ${m.chunk}: ${r.outcome}${r.code ? ` (${r.code})` : ''}, ${r.totals.pages} pages so far`),
+      chunk: (m, r) => log(chunkLine(m, r)),
+      retry: (e) => {
+        const line = waits.retry(e);
+        if (line !== undefined) log(line);
+      },
+      hold: (e) => {
+        const line = waits.hold(e);
+        if (line !== undefined) log(line);
+      },
       stop: () => undefined,
     };
   }
-  const bar = new cliProgress.SingleBar(
+  const bars = new cliProgress.MultiBar(
     { format: 'syncing |{bar}| {value}/{total} streams | {records} records | {last}', hideCursor: true, stream, clearOnComplete: false },
     cliProgress.Presets.shades_classic,
   );
+  let bar: cliProgress.SingleBar | undefined;
   let records = 0;
+  // Before the plan (integration checks) there is no bar yet to print above.
+  const say = (line: string | undefined) => {
+    if (line === undefined) return;
+    if (bar) bars.log(`${line}\n`);
+    else stream.write(`${line}\n`);
+  };
   return {
-    plan: (p) => bar.start(p.streams.length, p.streams.filter((s) => s.status !== 'pending').length, { records, last: '' }),
+    plan: (p) => {
+      bar = bars.create(p.streams.length, p.streams.filter((s) => s.status !== 'pending').length, { records, last: '' });
+    },
     page: (m, n) => {
       records += n;
-      bar.update({ records, last: `${m.integrationId} ${m.model}` });
+      bar?.update({ records, last: `${m.integrationId} ${m.model}` });
     },
     chunk: (_m, r) => {
-      if (r.outcome !== 'continued') bar.increment(1, { records });
+      if (r.outcome !== 'continued') bar?.increment(1, { records });
     },
-    stop: () => bar.stop(),
+    retry: (e) => {
+      const line = waits.retry(e);
+      say(line);
+      if (line !== undefined) bar?.update({ last: `waiting ${seconds(e.delayMs)}: ${e.integrationId}${e.model ? ` ${e.model}` : ''}` });
+    },
+    hold: (e) => say(waits.hold(e)),
+    stop: () => {
+      // Lines told since the last redraw are printed by a redraw; stop() alone would drop them.
+      if (bar) bars.update();
+      bars.stop();
+    },
   };
 }
 
-/** The end-of-run table: one line per stream. */
+/** The end-of-run table: one line per stream, with what fetching it cost, failed streams included. */
 export function formatReport(report: RunReport): string {
   const rows = [...report.streams]
     .sort((a, b) => a.integrationId.localeCompare(b.integrationId) || a.model.localeCompare(b.model))
@@ -65,11 +210,13 @@ export function formatReport(report: RunReport): string {
       s.totals.rows[s.model] ?? 0,
       Object.values(s.totals.rows).reduce((a, b) => a + b, 0),
       s.totals.pages,
+      s.totals.requests,
       s.totals.retries,
+      s.totals.throttles,
       s.code ?? '',
     ]);
   const failed = report.streams.filter((s) => s.status === 'failed');
-  const lines = [formatTable(['integration', 'model', 'status', 'records', 'rows (all tables)', 'pages', 'retries', 'error code'], rows)];
+  const lines = [formatTable(['integration', 'model', 'status', 'records', 'rows (all tables)', 'pages', 'requests', 'retries', 'throttles', 'error code'], rows)];
   for (const s of report.streams.filter((x) => x.status !== 'done')) lines.push(`${s.status}: ${s.integrationId} ${s.model}: ${s.reason ?? ''}`);
   lines.push(`run ${report.runId} ${report.status} (${report.streams.length - failed.length}/${report.streams.length} streams complete)`);
   return lines.join('\n');

@@ -17,7 +17,7 @@ import {
   errorMessage,
 } from '../errors.ts';
 import { THROTTLE_CODES, classify, parseRetryAfter } from './classify.ts';
-import type { PacingOptions } from './pacing.ts';
+import type { PacingOptions, RequestGateOptions } from './pacing.ts';
 import { BUDGET_THROTTLE_CODES, RequestGate, parseRateLimitHeaders } from './pacing.ts';
 import type { IntegrationInfo } from './schemas.ts';
 import { ERROR_ENVELOPE, INTEGRATION_ENVELOPE, PAGE_ENVELOPE, RECORD_SCHEMAS, formatIssues } from './schemas.ts';
@@ -54,6 +54,28 @@ export interface RequestStats {
   throttles: number;
 }
 
+/**
+ * A request that failed and will be tried again after a wait, told as it starts waiting: what a
+ * user watching a run sees while nothing else moves (every request refused, a 429 pause).
+ */
+export interface RetryEvent {
+  readonly integrationId: string;
+  /** The model of a page request; absent for the integration check. */
+  readonly model?: ModelName;
+  /** The attempt that failed, from 1. */
+  readonly attempt: number;
+  /** Attempts the request may make at most. */
+  readonly maxAttempts: number;
+  /** How long this request now waits before its next attempt. */
+  readonly delayMs: number;
+  /** Kombo's error code, or ours (`HTTP.502`, `NETWORK.ERROR`…). */
+  readonly code: string;
+  /** The failure, summarised (never a whole error page). */
+  readonly message: string;
+  /** Kombo's budget for the key is spent: every request of the client waits, not just this one. */
+  readonly pausesAll: boolean;
+}
+
 export interface KomboClientOptions {
   readonly baseUrl: string;
   readonly apiKey: string;
@@ -67,6 +89,10 @@ export interface KomboClientOptions {
   readonly fetch?: typeof fetch;
   /** How this client paces itself against Kombo's rate limit (default: from the `ratelimit-*` headers). */
   readonly pacing?: PacingOptions;
+  /** Told each time a request backs off before its next attempt. */
+  readonly onRetry?: (event: RetryEvent) => void;
+  /** Told each time the pacing gate holds requests for a while (see {@link RequestGateOptions.onHold}). */
+  readonly onHold?: RequestGateOptions['onHold'];
 }
 
 export interface Page {
@@ -163,6 +189,45 @@ export interface RawPage {
   readonly bytes: number;
 }
 
+/** Words of a non-JSON body kept in a message: enough to recognise the page, never the page. */
+const SUMMARY_WORDS = 8;
+const SUMMARY_CHARS = 80;
+
+/** The first words of a text, whitespace collapsed, with `…` when cut. */
+function firstWords(text: string): string {
+  const words = text.replace(/\s+/g, ' ').trim().split(' ');
+  let out = words.slice(0, SUMMARY_WORDS).join(' ');
+  if (out.length > SUMMARY_CHARS) out = out.slice(0, SUMMARY_CHARS).trimEnd();
+  return out.length < words.join(' ').length ? `${out}…` : out;
+}
+
+/**
+ * A body that is not Kombo's JSON (a load balancer's HTML error page, a proxy's plain text),
+ * described in a few words for an error message: an HTML page by the first words of its
+ * `<title>` (or of its text when it has none), anything else by its first words.
+ */
+export function summariseBody(text: string): string {
+  if (text.trim() === '') return 'an empty body';
+  if (/^\s*(<!doctype html|<html|<head|<body)/i.test(text)) {
+    const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(text)?.[1];
+    const words = firstWords(decodeEntities((title ?? text.replace(/<(script|style)[\s\S]*?<\/\1>|<[^>]*>/gi, ' ')).trim()));
+    return words === '' ? 'an HTML page' : `an HTML page "${words}"`;
+  }
+  return `"${firstWords(text)}"`;
+}
+
+/** The few character references error pages use in titles. */
+function decodeEntities(text: string): string {
+  const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+  return text.replace(/&(#\d+|#x[0-9a-f]+|[a-z]+);/gi, (m, ref: string) => {
+    if (ref.startsWith('#')) {
+      const code = ref[1] === 'x' || ref[1] === 'X' ? Number.parseInt(ref.slice(2), 16) : Number(ref.slice(1));
+      return Number.isFinite(code) && code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : m;
+    }
+    return named[ref.toLowerCase()] ?? m;
+  });
+}
+
 /** The JSON of a 2xx answer; a clear {@link DataError} when the body is empty or not JSON. */
 function parseBody(raw: RawPage, loc: FailureLocation): unknown {
   if (raw.text !== '') {
@@ -172,7 +237,7 @@ function parseBody(raw: RawPage, loc: FailureLocation): unknown {
       // reported below
     }
   }
-  const what = raw.text === '' ? 'an empty body' : `a body that is not JSON (${JSON.stringify(raw.text.slice(0, 60))}…)`;
+  const what = raw.text === '' ? 'an empty body' : `a body that is not JSON: ${summariseBody(raw.text)}`;
   throw new DataError(`HTTP ${raw.status} with ${what}`, 'DATA.MALFORMED_JSON', loc);
 }
 
@@ -222,6 +287,7 @@ export class KomboClient {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly fetchFn: typeof fetch;
+  private readonly onRetry: ((event: RetryEvent) => void) | undefined;
   /** Shared by every caller of this client: when each request may start. */
   readonly pacing: RequestGate;
 
@@ -232,7 +298,8 @@ export class KomboClient {
     this.sleep = opts.sleep ?? defaultSleep;
     this.random = opts.random ?? Math.random;
     this.fetchFn = opts.fetch ?? fetch;
-    this.pacing = new RequestGate({ ...opts.pacing, sleep: this.sleep, ...(opts.now && { now: opts.now }) });
+    this.onRetry = opts.onRetry;
+    this.pacing = new RequestGate({ ...opts.pacing, sleep: this.sleep, ...(opts.now && { now: opts.now }), ...(opts.onHold && { onHold: opts.onHold }) });
   }
 
   /** Fetch one page of a model, validated. Retries transient failures within the policy. */
@@ -258,10 +325,13 @@ export class KomboClient {
     return this.request(`${MODEL_PATHS[model]}?${params.toString()}`, integrationId, loc, opts.tracker, opts.onNext);
   }
 
-  /** `GET /integrations/{id}`: status and read models of one integration. */
-  async getIntegration(integrationId: string): Promise<IntegrationInfo> {
+  /**
+   * `GET /integrations/{id}`: status and read models of one integration. `tracker` counts its
+   * requests, retries and throttles, as for a page.
+   */
+  async getIntegration(integrationId: string, tracker?: RequestTracker): Promise<IntegrationInfo> {
     const loc: FailureLocation = { integrationId };
-    const raw = await this.request(`/integrations/${encodeURIComponent(integrationId)}`, integrationId, loc);
+    const raw = await this.request(`/integrations/${encodeURIComponent(integrationId)}`, integrationId, loc, tracker);
     const parsed = INTEGRATION_ENVELOPE.safeParse(parseBody(raw, loc));
     if (!parsed.success) {
       throw new DataError(`unexpected integration response: ${formatIssues(parsed.error)}`, 'DATA.INVALID_ENVELOPE', loc);
@@ -286,7 +356,8 @@ export class KomboClient {
         return await this.attempt(pathAndQuery, integrationId, loc, satOutUntil, onNext);
       } catch (err) {
         if (!(err instanceof TransientError)) throw err;
-        if (THROTTLE_CODES.has(err.code)) {
+        // A bare 429 (no Kombo body) is throttling too.
+        if (THROTTLE_CODES.has(err.code) || BUDGET_THROTTLE_CODES.has(err.code)) {
           this.stats.throttles++;
           if (tracker) tracker.stats.throttles++;
         }
@@ -299,7 +370,18 @@ export class KomboClient {
         this.stats.retries++;
         const delay = this.backoff(attempt, err.retryAfterMs);
         // Kombo's own budget is spent: every request of this client waits, not just this one.
-        if (BUDGET_THROTTLE_CODES.has(err.code)) satOutUntil = this.pacing.throttled(delay);
+        const pausesAll = BUDGET_THROTTLE_CODES.has(err.code);
+        if (pausesAll) satOutUntil = this.pacing.throttled(delay);
+        this.onRetry?.({
+          integrationId,
+          ...(loc.model !== undefined && { model: loc.model as ModelName }),
+          attempt,
+          maxAttempts: this.policy.maxAttempts,
+          delayMs: delay,
+          code: err.code,
+          message: err.message,
+          pausesAll,
+        });
         await this.sleep(delay);
       }
     }
@@ -347,11 +429,10 @@ export class KomboClient {
     const envelope = ERROR_ENVELOPE.safeParse(body);
     const code = envelope.success ? (envelope.data.error.code ?? null) : null;
     const kind = classify(code, res.status);
-    const detail = envelope.success
-      ? (envelope.data.error.message ?? envelope.data.error.title ?? 'no message')
-      : `${text.slice(0, 120)}`.trim() || 'no body';
+    // A load balancer's error page is summarised, never pasted into logs and reports.
+    const detail = envelope.success ? (envelope.data.error.message ?? envelope.data.error.title ?? 'no message') : summariseBody(text);
     const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
-    throw errorFor(kind, `HTTP ${res.status} ${code ?? ''}: ${detail}`.replace(/ +/g, ' '), code ?? `HTTP.${res.status}`, loc, retryAfterMs);
+    throw errorFor(kind, `HTTP ${res.status}${code === null ? '' : ` ${code}`}: ${detail}`, code ?? `HTTP.${res.status}`, loc, retryAfterMs);
   }
 }
 

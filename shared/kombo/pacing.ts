@@ -95,9 +95,30 @@ interface Waiter {
   readonly since: number;
 }
 
+/** Why the gate holds requests back. */
+export type HoldReason =
+  /** Kombo answered 429: every request waits out its `Retry-After`. */
+  | 'throttled'
+  /** `ratelimit-remaining: 0`: the window's budget is spent until it resets. */
+  | 'window-spent'
+  /** Even spacing at a pace slower than one request per {@link HOLD_REPORT_MS}. */
+  | 'pace';
+
+/** A hold of the gate long enough for a user to wonder why nothing moves. */
+export interface HoldEvent {
+  readonly reason: HoldReason;
+  /** How long requests are held from now. */
+  readonly ms: number;
+}
+
+/** Holds shorter than this are not reported: the gate spaces requests by less all the time. */
+export const HOLD_REPORT_MS = 1_000;
+
 export interface RequestGateOptions extends PacingOptions {
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Told once per hold of at least {@link HOLD_REPORT_MS}, as it starts. */
+  readonly onHold?: (event: HoldEvent) => void;
 }
 
 /** Decides when each request of one client may start. See the module comment. */
@@ -107,6 +128,11 @@ export class RequestGate {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly configuredRate: number | undefined;
   private readonly utilisation: number;
+  private readonly onHold: ((event: HoldEvent) => void) | undefined;
+  /** What set {@link pausedUntil}, for {@link HoldEvent.reason}. */
+  private pauseReason: HoldReason = 'throttled';
+  /** End of the last hold reported: a hold is told once, not once per wake-up. */
+  private reportedUntil = Number.NEGATIVE_INFINITY;
   private limit: number | undefined;
   /** The longest `ratelimit-reset` seen: at the start of a window it is the window's length. */
   private windowMs = 0;
@@ -129,6 +155,7 @@ export class RequestGate {
     this.sleep = opts.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     this.configuredRate = opts.requestsPerSecond;
     this.utilisation = utilisation;
+    this.onHold = opts.onHold;
     this.stats.rate = this.rate() ?? null;
   }
 
@@ -179,7 +206,10 @@ export class RequestGate {
       this.stats.rate = this.rate() ?? null;
     }
     this.throttledUntil = Math.max(this.throttledUntil, now + ms);
-    this.pausedUntil = Math.max(this.pausedUntil, now + ms);
+    if (now + ms > this.pausedUntil) {
+      this.pausedUntil = now + ms;
+      this.pauseReason = 'throttled';
+    }
     return now + ms;
   }
 
@@ -189,7 +219,11 @@ export class RequestGate {
     if (s.resetMs !== undefined && (s.remaining === undefined || s.remaining > 0)) this.windowMs = Math.max(this.windowMs, s.resetMs);
     if (s.remaining === 0 && s.resetMs !== undefined) {
       // Whole seconds rounded up: the window may reset up to a second before the header says.
-      this.pausedUntil = Math.max(this.pausedUntil, this.now() + s.resetMs - 1000);
+      const until = this.now() + s.resetMs - 1000;
+      if (until > this.pausedUntil) {
+        this.pausedUntil = until;
+        this.pauseReason = 'window-spent';
+      }
     }
     this.stats.rate = this.rate() ?? null;
   }
@@ -214,6 +248,10 @@ export class RequestGate {
         const paused = this.pausedUntil > head.satOutUntil ? this.pausedUntil : Number.NEGATIVE_INFINITY;
         const at = Math.max(this.nextAt, paused);
         if (at > now) {
+          if (at - now >= HOLD_REPORT_MS && at > this.reportedUntil) {
+            this.reportedUntil = at;
+            this.onHold?.({ reason: at === paused ? this.pauseReason : 'pace', ms: at - now });
+          }
           await this.sleep(at - now);
           continue;
         }

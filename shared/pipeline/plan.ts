@@ -2,7 +2,7 @@
  * Step 1: plan a run. Check each integration with `GET /integrations/{id}`, record what cannot be
  * synced and why, write the plan, and send one message per stream (integration × model).
  */
-import type { KomboClient } from '../kombo/client.ts';
+import type { KomboClient, RequestStats, RequestTracker } from '../kombo/client.ts';
 import type { ModelName } from '../tables.ts';
 import type { ObjectStore, Queue } from '../ports.ts';
 import { EMPTY_TOTALS } from '../ports.ts';
@@ -35,16 +35,28 @@ const READ_MODEL_IDS: Record<ModelName, string> = {
   interviews: 'ats_interviews',
 };
 
+/** The streams of one integration, and what checking it cost. */
+interface IntegrationPlan {
+  readonly streams: PlannedStream[];
+  readonly check: RequestStats;
+}
+
 /** Decide the streams of one integration from its status and read models. */
-async function planIntegration(deps: PlanDeps, integrationId: string, models: readonly ModelName[]): Promise<PlannedStream[]> {
+async function planIntegration(deps: PlanDeps, integrationId: string, models: readonly ModelName[]): Promise<IntegrationPlan> {
+  const tracker: RequestTracker = { stats: { requests: 0, retries: 0, throttles: 0 } };
+  const streams = await decide(deps, integrationId, models, tracker);
+  return { streams, check: tracker.stats };
+}
+
+async function decide(deps: PlanDeps, integrationId: string, models: readonly ModelName[], tracker: RequestTracker): Promise<PlannedStream[]> {
   const all = (status: PlannedStream['status'], code: string, reason: string) =>
     models.map((model) => ({ integrationId, model, status, code, reason }));
   let info;
   try {
-    info = await deps.client.getIntegration(integrationId);
+    info = await deps.client.getIntegration(integrationId, tracker);
   } catch (err) {
     if (err instanceof RunFatalError) throw err;
-    if (err instanceof KomboEtlError) return all('failed', err.code, err.message);
+    if (err instanceof KomboEtlError) return all('failed', err.code, `checking the integration: ${err.message}`);
     throw err;
   }
   if (info.status !== 'ACTIVE') {
@@ -73,7 +85,7 @@ export async function planRun(deps: PlanDeps, req: PlanRequest): Promise<RunPlan
 
   // Checked a few at a time (the client paces them within Kombo's budget): one by one, 1,000
   // integrations at 0.3 s each would take the planner's whole timeout. The plan keeps their order.
-  const perIntegration: PlannedStream[][] = [];
+  const perIntegration: IntegrationPlan[] = [];
   let next = 0;
   let stopped = false;
   const checker = async (): Promise<void> => {
@@ -88,7 +100,10 @@ export async function planRun(deps: PlanDeps, req: PlanRequest): Promise<RunPlan
     }
   };
   await Promise.all(Array.from({ length: Math.min(PLAN_CONCURRENCY, req.integrationIds.length) }, checker));
-  const streams: PlannedStream[] = perIntegration.flat();
+  const streams: PlannedStream[] = perIntegration.flatMap((p) => p.streams);
+  // A stream the check ended (failed, or skipped as not available) carries the check's counts:
+  // they are what its outcome cost, e.g. the 8 attempts of a check that gave up.
+  const checks = new Map(req.integrationIds.map((id, i) => [id, perIntegration[i]?.check]));
 
   const plan: RunPlan = { runId: req.runId, snapshotDate: req.snapshotDate, createdAt: now().toISOString(), streams };
   await deps.store.put(runKeys.plan(req.runId), encodeJson(plan));
@@ -102,7 +117,7 @@ export async function planRun(deps: PlanDeps, req: PlanRequest): Promise<RunPlan
       status: s.status,
       ...(s.code !== undefined && { code: s.code }),
       ...(s.reason !== undefined && { reason: s.reason }),
-      totals: EMPTY_TOTALS,
+      totals: { ...EMPTY_TOTALS, ...checks.get(s.integrationId) },
       finishedAt: now().toISOString(),
     };
     await deps.store.put(runKeys.stream(req.runId, s.integrationId, s.model), encodeJson(marker));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { KomboClient } from '../../shared/kombo/client.ts';
+import type { RequestTracker, RetryEvent } from '../../shared/kombo/client.ts';
+import { KomboClient, summariseBody } from '../../shared/kombo/client.ts';
 import { classify, parseRetryAfter } from '../../shared/kombo/classify.ts';
 import {
   DataError,
@@ -33,7 +34,9 @@ function scripted(replies: Reply[]) {
 function client(replies: Reply[], retry: Partial<{ maxAttempts: number }> = {}) {
   const s = scripted(replies);
   const sleeps: number[] = [];
+  const retries: RetryEvent[] = [];
   const c = new KomboClient({
+    onRetry: (e) => retries.push(e),
     baseUrl: 'http://127.0.0.1:9/v1',
     apiKey: API_KEY,
     fetch: s.fetchFn,
@@ -43,7 +46,7 @@ function client(replies: Reply[], retry: Partial<{ maxAttempts: number }> = {}) 
     random: () => 0.5,
     retry,
   });
-  return { c, calls: s.calls, sleeps };
+  return { c, calls: s.calls, sleeps, retries };
 }
 
 describe('KomboClient.listPage', () => {
@@ -184,6 +187,66 @@ function streamed(status: number, parts: string[], events: string[]) {
     return new Response(body, { status });
   }) as unknown as typeof fetch;
 }
+
+const LB_502 = '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+
+describe('what a failed request reports', () => {
+  it.each([
+    ['an HTML error page by its title', LB_502, 'an HTML page "502 Bad Gateway"'],
+    ['a title with entities and a long text, by its first words', '<!DOCTYPE html><html><head><title>Service &amp; API   temporarily\nunavailable: our team is working on it right now, please come back later</title>', 'an HTML page "Service & API temporarily unavailable: our team is…"'],
+    ['an HTML page without a title, by its text', '<html><body><h1>Gateway Timeout</h1><p>The upstream server did not answer.</p></body></html>', 'an HTML page "Gateway Timeout The upstream server did not answer."'],
+    ['plain text, by its first words', 'upstream connect error or disconnect/reset before headers. reset reason: overflow', '"upstream connect error or disconnect/reset before headers. reset…"'],
+    ['nothing', '  ', 'an empty body'],
+  ])('summarises %s', (_what, body, expected) => {
+    expect(summariseBody(body)).toBe(expected);
+  });
+
+  it('gives up on a load balancer\'s 502 page with its status and title, never the page', async () => {
+    // Prepare
+    const { c, retries } = client(Array.from({ length: 3 }, () => ({ status: 502, body: LB_502 })), { maxAttempts: 3 });
+    // Act
+    const err = await c.listPage('lever:X1', 'candidates').catch((e: unknown) => e);
+    // Assess
+    expect(err).toBeInstanceOf(RetriesExhaustedError);
+    expect((err as Error).message).toBe('gave up after 3 attempts: HTTP 502: an HTML page "502 Bad Gateway"');
+    expect((err as RetriesExhaustedError).code).toBe('HTTP.502');
+    expect(retries.map((r) => r.message)).toEqual(['HTTP 502: an HTML page "502 Bad Gateway"', 'HTTP 502: an HTML page "502 Bad Gateway"']);
+  });
+
+  it('tells every backoff as it starts: who, which attempt, how long, and whether everyone waits', async () => {
+    const { c, retries } = client([
+      { status: 503, body: kError('REMOTE.SERVICE_UNAVAILABLE', 'down') },
+      { status: 429, body: kError('PLATFORM.RATE_LIMIT_EXCEEDED', 'slow down'), headers: { 'retry-after': '30' } },
+      { status: 200, body: page(['a'], null) },
+    ]);
+    await c.listPage('lever:X1', 'candidates');
+    expect(retries).toEqual([
+      { integrationId: 'lever:X1', model: 'candidates', attempt: 1, maxAttempts: 8, delayMs: 125, code: 'REMOTE.SERVICE_UNAVAILABLE', message: 'HTTP 503 REMOTE.SERVICE_UNAVAILABLE: down', pausesAll: false },
+      { integrationId: 'lever:X1', model: 'candidates', attempt: 2, maxAttempts: 8, delayMs: 30_000, code: 'PLATFORM.RATE_LIMIT_EXCEEDED', message: 'HTTP 429 PLATFORM.RATE_LIMIT_EXCEEDED: slow down', pausesAll: true },
+    ]);
+  });
+
+  it('counts a bare 429 (no Kombo body) as a throttle', async () => {
+    const { c } = client([
+      { status: 429, body: 'Too Many Requests', headers: { 'retry-after': '0' } },
+      { status: 200, body: page([], null) },
+    ]);
+    await c.listPage('lever:X1', 'candidates');
+    expect(c.stats).toEqual({ requests: 2, retries: 1, throttles: 1 });
+  });
+
+  it('counts an integration check that gives up in the caller\'s tracker', async () => {
+    // Prepare
+    const { c, retries } = client(Array.from({ length: 4 }, () => ({ status: 429, body: kError('PLATFORM.RATE_LIMIT_EXCEEDED'), headers: { 'retry-after': '0' } })), { maxAttempts: 4 });
+    const tracker: RequestTracker = { stats: { requests: 0, retries: 0, throttles: 0 } };
+    // Act
+    const err = await c.getIntegration('lever:X1', tracker).catch((e: unknown) => e);
+    // Assess
+    expect(err).toBeInstanceOf(RetriesExhaustedError);
+    expect(tracker.stats).toEqual({ requests: 4, retries: 3, throttles: 4 });
+    expect(retries.map((r) => [r.model, r.attempt])).toEqual([[undefined, 1], [undefined, 2], [undefined, 3]]);
+  });
+});
 
 describe('KomboClient read-ahead (onNext)', () => {
   const text = JSON.stringify(page(['a', 'b', 'c'], 'CUR/"2"'));

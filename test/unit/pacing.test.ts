@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RateLimiter } from '../../sandbox/rate-limit.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
-import type { RateLimitSnapshot } from '../../shared/kombo/pacing.ts';
+import type { HoldEvent, RateLimitSnapshot } from '../../shared/kombo/pacing.ts';
 import { RATE_RECOVERY_STEP, RequestGate, THROTTLE_RATE_FACTOR, parseRateLimitHeaders } from '../../shared/kombo/pacing.ts';
 
 /** A clock that only moves when told to, and a sleep that waits on it. No test here reads real time. */
@@ -122,6 +122,30 @@ describe('RequestGate', () => {
     await time.runAll();
     expect(retry[0]! - other[0]!).toBeCloseTo(1000 / (10 * THROTTLE_RATE_FACTOR), 0);
     expect(gate.stats.pauses).toBe(1);
+  });
+
+  it('tells each hold of a second or more once, with why and how long; shorter spacing goes untold', async () => {
+    // Prepare: a pace of 10/s, so spacing alone never holds for a second
+    const time = fakeTime();
+    const holds: HoldEvent[] = [];
+    const gate = new RequestGate({ now: time.now, sleep: time.sleep, utilisation: 1, onHold: (e) => holds.push(e) });
+    await gate.acquire();
+    gate.settle(budget(10, 9, 1000), true);
+    acquireAll(gate, 3, time.now);
+    await time.runAll();
+    expect(holds).toEqual([]);
+    // Act: the window is spent for 30 s while two requests wait, then a 429 pauses everyone for 45 s
+    gate.settle(budget(10, 0, 31_000), true);
+    acquireAll(gate, 2, time.now);
+    await time.advance(10_000);
+    gate.throttled(45_000);
+    acquireAll(gate, 1, time.now);
+    await time.runAll();
+    // Assess
+    expect(holds).toEqual([
+      { reason: 'window-spent', ms: 30_000 },
+      { reason: 'throttled', ms: 25_000 },
+    ]);
   });
 
   it('slows down once per 429 storm and recovers a step per answered request', () => {
