@@ -63,11 +63,32 @@ export function hashPii(kind: PiiKind, value: string, salt: string): string {
   return createHash('sha256').update(salt, 'utf8').update('\0').update(normalisePii(kind, value), 'utf8').digest('hex');
 }
 
+/** What a mode stores in a column of a kind of personal data. */
+export type PiiTreatment = 'kept' | 'hashed' | 'null';
+
+/** Kinds whose hash still identifies the same person across records, integrations and runs. */
+const HASHABLE: ReadonlySet<PiiKind> = new Set(['name', 'email', 'phone', 'handle']);
+
+/**
+ * What `mode` does with a column holding `kind` (undefined: not personal data, always kept).
+ * Free text, addresses and raw payloads are dropped rather than hashed: their hash joins nothing,
+ * and a name inside them would otherwise stay.
+ */
+export function piiTreatment(kind: PiiKind | undefined, mode: PiiMode): PiiTreatment {
+  if (kind === undefined || mode === 'keep') return 'kept';
+  return mode === 'hash' && HASHABLE.has(kind) ? 'hashed' : 'null';
+}
+
 function protect(cell: Cell, col: ColumnDef, pii: PiiOptions | undefined): Cell {
-  if (col.pii === undefined || pii === undefined || pii.mode === 'keep' || cell === null) return cell;
-  // Raw ATS payloads repeat every personal field in unknown shapes: they can only be dropped.
-  if (pii.mode === 'drop' || col.pii === 'raw') return null;
-  return hashPii(col.pii, String(cell), pii.salt ?? '');
+  if (col.pii === undefined || pii === undefined || cell === null) return cell;
+  switch (piiTreatment(col.pii, pii.mode)) {
+    case 'kept':
+      return cell;
+    case 'null':
+      return null;
+    case 'hashed':
+      return hashPii(col.pii, String(cell), pii.salt ?? '');
+  }
 }
 
 /** Convert one source value to its cell. Input has passed the page schema, so types are known good. */

@@ -22,11 +22,16 @@ export type ColumnSource =
   | { readonly kind: 'meta' };
 
 /**
- * Personal data a column holds, for `piiMode`: names, email addresses, phone numbers and social
- * handles are hashed or dropped; `raw` columns (the ATS's own payload, which repeats all of them)
- * can only be dropped.
+ * Personal data a column holds, for `piiMode` (what each mode stores: `piiCell` in `flatten.ts`).
+ * - `name`, `email`, `phone`, `handle`: identifiers of a person, hashed or dropped.
+ * - `address`: a street address or a postcode, which locate a person's home.
+ * - `text`: free text or free-form data that may name a person in any form (an interview title
+ *   "Interview with Leda Watsica", a custom field, a screening answer, a personal meeting link).
+ * - `raw`: the ATS's own payload, which repeats all of the above.
+ * A hash of free text links nothing and still lets a guess be confirmed, so `address`, `text` and
+ * `raw` columns are only ever kept or dropped.
  */
-export type PiiKind = 'name' | 'email' | 'phone' | 'handle' | 'raw';
+export type PiiKind = 'name' | 'email' | 'phone' | 'handle' | 'address' | 'text' | 'raw';
 
 export interface ColumnDef {
   readonly name: string;
@@ -70,6 +75,12 @@ export const META_COLUMNS: readonly ColumnDef[] = [
 ];
 
 const LOCATION_FIELDS = ['city', 'country', 'raw', 'state', 'street_1', 'street_2', 'zip_code'] as const;
+/** The parts of a location that place a street address: city, state and country are kept in every mode. */
+const ADDRESS_FIELDS: ReadonlySet<string> = new Set(['raw', 'street_1', 'street_2', 'zip_code']);
+
+/** A location object's columns (`location_city`, …), its street address marked as personal data. */
+const location = (): ColumnDef[] =>
+  nested('location', LOCATION_FIELDS).map((c, i) => (ADDRESS_FIELDS.has(LOCATION_FIELDS[i]!) ? pii(c, 'address') : c));
 
 const withMeta = (t: TableDef): TableDef => ({ ...t, columns: [...t.columns, ...META_COLUMNS] });
 
@@ -89,9 +100,10 @@ export const TABLES: readonly TableDef[] = (
       field('title'),
       field('confidential', 'boolean'),
       field('source'),
-      ...nested('location', LOCATION_FIELDS),
-      field('custom_fields', 'json'),
-      field('integration_fields', 'json'),
+      ...location(),
+      pii(field('custom_fields', 'json'), 'text'),
+      pii(field('integration_fields', 'json'), 'text'),
+      field('remote_url'),
       field('remote_created_at', 'timestamp'),
       field('remote_updated_at', 'timestamp'),
       pii(field('remote_data', 'json'), 'raw'),
@@ -145,9 +157,9 @@ export const TABLES: readonly TableDef[] = (
       field('current_stage_name', 'string', ['current_stage', 'name']),
       field('current_stage_remote_id', 'string', ['current_stage', 'remote_id']),
       field('current_stage_index', 'int32', ['current_stage', 'index']),
-      field('screening_question_answers', 'json'),
-      field('custom_fields', 'json'),
-      field('integration_fields', 'json'),
+      pii(field('screening_question_answers', 'json'), 'text'),
+      pii(field('custom_fields', 'json'), 'text'),
+      pii(field('integration_fields', 'json'), 'text'),
       field('remote_url'),
       field('remote_created_at', 'timestamp'),
       field('remote_updated_at', 'timestamp'),
@@ -157,17 +169,43 @@ export const TABLES: readonly TableDef[] = (
     ],
   },
   {
+    name: 'application_interviews',
+    model: 'applications',
+    grain:
+      'one row per interview of an application (applications[].interviews): the interview summary Kombo ' +
+      'gives for every ATS, including those without the interviews endpoint',
+    arrayField: 'interviews',
+    columns: [
+      parentId('application_id'),
+      position,
+      field('interview_id', 'string', ['id']),
+      field('remote_id'),
+      pii(field('title'), 'text'),
+      field('starting_at', 'timestamp'),
+      field('ending_at', 'timestamp'),
+      ...location(),
+      field('canceled', 'boolean'),
+    ],
+  },
+  {
+    name: 'application_offers',
+    model: 'applications',
+    grain: 'one row per offer of an application (applications[].offers)',
+    arrayField: 'offers',
+    columns: [parentId('application_id'), position, field('offer_id', 'string', ['id']), field('remote_id'), field('status')],
+  },
+  {
     name: 'interviews',
     model: 'interviews',
     grain: 'one row per interview',
     columns: [
       field('id'),
       field('remote_id'),
-      field('title'),
+      pii(field('title'), 'text'),
       field('starting_at', 'timestamp'),
       field('ending_at', 'timestamp'),
-      ...nested('location', LOCATION_FIELDS),
-      field('video_conferencing_url'),
+      ...location(),
+      pii(field('video_conferencing_url'), 'text'),
       field('application_id'),
       field('stage_id'),
       field('canceled', 'boolean'),
@@ -195,6 +233,44 @@ export const TABLES: readonly TableDef[] = (
   },
   ] satisfies TableDef[]
 ).map(withMeta);
+
+/** Where a column's value sits in a Kombo record: `location.city`, `interviews[].title`; undefined for keys and meta columns. */
+export function komboPath(table: TableDef, col: ColumnDef): string | undefined {
+  if (col.source.kind !== 'field') return undefined;
+  return `${table.arrayField === undefined ? '' : `${table.arrayField}[].`}${col.source.path.join('.')}`;
+}
+
+/** A field Kombo documents that no column stores, and why. */
+export interface UnstoredField {
+  readonly model: ModelName;
+  /** As {@link komboPath} writes it; the field and everything inside it. */
+  readonly path: string;
+  readonly reason: string;
+}
+
+/**
+ * The fields of the three models that no table stores. Together with the columns, they account for
+ * every field Kombo documents (`test/unit/fields.test.ts` checks that against Kombo's SDK).
+ */
+export const UNSTORED_FIELDS: readonly UnstoredField[] = [
+  {
+    model: 'candidates',
+    path: 'applications[]',
+    reason: 'a summary of the candidate\'s applications: each is a row of `applications` (same `id`, with `candidate_id`), read in full from `GET /ats/applications`',
+  },
+  {
+    model: 'applications',
+    path: 'candidate',
+    reason: 'repeats the `candidates` row of `candidate_id`, with its email addresses, phone numbers, social media and tags',
+  },
+  { model: 'applications', path: 'current_stage.id', reason: 'the same value as `current_stage_id`' },
+  { model: 'applications', path: 'job.id', reason: 'the same value as `job_id`' },
+  {
+    model: 'interviews',
+    path: 'application',
+    reason: 'repeats the `applications` row of `application_id` (its outcome, rejection reason and job) and the `candidates` row of its candidate',
+  },
+];
 
 /** Partition columns: in the path only, never inside the files. */
 export const PARTITION_COLUMNS = [

@@ -32,7 +32,7 @@ export const EXPECTED: Record<string, { model: 'candidates' | 'applications' | '
         id: r['id'], remote_id: s(r['remote_id']), first_name: s(r['first_name']), last_name: s(r['last_name']),
         company: s(r['company']), title: s(r['title']), confidential: s(r['confidential']), source: s(r['source']),
         ...loc(r),
-        custom_fields: json(r['custom_fields']), integration_fields: json(r['integration_fields']), remote_data: json(r['remote_data']),
+        custom_fields: json(r['custom_fields']), integration_fields: json(r['integration_fields']), remote_url: s(r['remote_url']), remote_data: json(r['remote_data']),
         remote_created_at: ts(r['remote_created_at']), remote_updated_at: ts(r['remote_updated_at']),
         changed_at: ts(r['changed_at']), remote_deleted_at: ts(r['remote_deleted_at']),
       },
@@ -77,6 +77,20 @@ export const EXPECTED: Record<string, { model: 'candidates' | 'applications' | '
         },
       ];
     },
+  },
+  application_interviews: {
+    model: 'applications',
+    key: ['application_id', 'position'],
+    rows: (r) =>
+      arr(r['interviews']).map((iv, i) => ({
+        application_id: r['id'], position: i, interview_id: s(iv['id']), remote_id: s(iv['remote_id']), title: s(iv['title']),
+        starting_at: ts(iv['starting_at']), ending_at: ts(iv['ending_at']), ...loc(iv), canceled: s(iv['canceled']),
+      })),
+  },
+  application_offers: {
+    model: 'applications',
+    key: ['application_id', 'position'],
+    rows: (r) => arr(r['offers']).map((o, i) => ({ application_id: r['id'], position: i, offer_id: s(o['id']), remote_id: s(o['remote_id']), status: s(o['status']) })),
   },
   interviews: {
     model: 'interviews',

@@ -15,10 +15,12 @@ import { parseStreamMessage } from '../../shared/adapters/aws/sqs-queue.ts';
 import { parsePiiOptions } from '../../shared/config.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
+import { TABLES } from '../../shared/tables.ts';
 import { dataFileKey, partitionPrefix, runKeys } from '../../shared/warehouse/layout.ts';
 import { runCli } from '../helpers/cli.ts';
 import type { Reader } from '../helpers/duckdb.ts';
 import { duck } from '../helpers/duckdb.ts';
+import { tempDirs } from '../helpers/temp.ts';
 import { localAdapters, runCase } from './harness.ts';
 
 const A = 'greenhouse:RelSecurityA000000000000';
@@ -157,5 +159,114 @@ describe('piiMode', () => {
     expect(() => parsePiiOptions({ piiMode: 'hash', piiSalt: 'short' }, {})).toThrow(/KOMBO_PII_SALT/);
     expect(() => parsePiiOptions({ piiMode: 'hash', piiSalt: 'short' }, {})).not.toThrow(/short/);
     expect(() => parsePiiOptions({ piiMode: 'mask' }, {})).toThrow(/--pii-mode/);
+  });
+});
+
+/** What identifies a person of the sandbox dataset: full names, email addresses, phone numbers. */
+function personalNeedles(data: RunningSandbox['dataset']): { kind: string; value: string }[] {
+  const out = new Map<string, string>();
+  const name = (first: unknown, last: unknown) => {
+    const f = typeof first === 'string' ? first.trim() : '';
+    const l = typeof last === 'string' ? last.trim() : '';
+    // A lone first or last name ("May", "Berlin") is found in ordinary text; a full name is not.
+    if (f && l) {
+      out.set(`${f} ${l}`, 'name');
+      out.set(`${l}, ${f}`, 'name');
+    }
+  };
+  for (const integration of data.integrations) {
+    for (const c of integration.candidates) {
+      name(c['first_name'], c['last_name']);
+      for (const e of (c['email_addresses'] as { email_address?: string | null }[] | null) ?? []) if (e.email_address) out.set(e.email_address, 'email');
+      for (const p of (c['phone_numbers'] as { phone_number?: string | null }[] | null) ?? []) if (p.phone_number) out.set(p.phone_number, 'phone');
+    }
+    // Interviewers are people too.
+    for (const iv of integration.interviews) {
+      for (const u of (iv['users'] as { first_name?: unknown; last_name?: unknown; email?: string | null }[]) ?? []) {
+        name(u.first_name, u.last_name);
+        if (u.email) out.set(u.email, 'email');
+      }
+    }
+  }
+  return [...out].map(([value, kind]) => ({ kind, value }));
+}
+
+const sqlText = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+/**
+ * Every needle found, case-insensitively, in any of the texts of `hay` (value → where it was read).
+ * DuckDB does the matching: thousands of needles against every distinct string of a warehouse.
+ */
+async function findNeedles(db: Reader, needles: readonly { kind: string; value: string }[], hay: readonly { src: string; value: string }[]) {
+  await db.all('CREATE OR REPLACE TEMP TABLE needle (kind VARCHAR, v VARCHAR)');
+  await db.all('CREATE OR REPLACE TEMP TABLE hay (src VARCHAR, v VARCHAR)');
+  for (let i = 0; i < needles.length; i += 500) {
+    await db.all(`INSERT INTO needle VALUES ${needles.slice(i, i + 500).map((n) => `(${sqlText(n.kind)}, lower(${sqlText(n.value)}))`).join(', ')}`);
+  }
+  for (const h of hay) await db.all(`INSERT INTO hay VALUES (${sqlText(h.src)}, lower(${sqlText(h.value)}))`);
+  return db.all(HITS_SQL('hay'));
+}
+
+/** Hits grouped by where and what, with one example each: a readable failure. */
+const HITS_SQL = (from: string) =>
+  `SELECT h.src, n.kind, count(*)::INTEGER AS hits, min(n.v) AS example FROM needle n JOIN ${from} h ON contains(h.v, n.v) GROUP BY ALL ORDER BY ALL`;
+
+describe('--pii-mode drop and hash leave no name, email address or phone number anywhere in the warehouse', () => {
+  const tmp = tempDirs('kombo-pii-drop-');
+  let db: Reader;
+  let sandbox: RunningSandbox;
+  beforeAll(async () => {
+    db = await duck();
+    sandbox = await startSandbox({ port: 0 });
+  });
+  afterAll(async () => {
+    db?.close();
+    await sandbox?.close();
+  });
+
+  it.each(['drop', 'hash'])('%s: scans every string column of every Parquet file, the run state and the CLI output of a sync of the sandbox', async (mode) => {
+    const warehouse = tmp();
+    const ids = sandbox.dataset.integrations.map((i) => i.id);
+    const sync = await runCli(
+      ['sync', '--api-url', sandbox.url, '--api-key', sandbox.apiKey, '--integrations', ids.join(','), '--warehouse', warehouse, '--snapshot-date', DATE, '--pii-mode', mode],
+      { KOMBO_PII_SALT: 'salt-from-the-secret-0123456789' },
+    );
+    expect(sync.code, sync.stderr).toBe(0);
+    const needles = personalNeedles(sandbox.dataset);
+    expect(needles.filter((n) => n.kind === 'name').length).toBeGreaterThan(1000);
+    expect(needles.filter((n) => n.kind === 'email').length).toBeGreaterThan(1000);
+    expect(needles.filter((n) => n.kind === 'phone').length).toBeGreaterThan(500);
+
+    // Every distinct value of every string column, file by file, as DuckDB reads it.
+    await db.all('CREATE OR REPLACE TEMP TABLE strings (src VARCHAR, v VARCHAR)');
+    const files = filesUnder(warehouse);
+    const parquet = files.filter((f) => f.endsWith('.parquet'));
+    const tables = new Set<string>();
+    for (const file of parquet) {
+      const cols = await db.all(`DESCRIBE SELECT * FROM read_parquet(${sqlText(file)})`);
+      tables.add(file.slice(warehouse.length + 1).split('/')[0]!);
+      for (const c of cols.filter((x) => String(x['column_type']) === 'VARCHAR')) {
+        const col = `"${String(c['column_name'])}"`;
+        const table = file.slice(warehouse.length + 1).split('/')[0]!;
+        await db.all(`INSERT INTO strings SELECT DISTINCT ${sqlText(`${table}.${String(c['column_name'])}`)}, lower(${col}) FROM read_parquet(${sqlText(file)}) WHERE ${col} IS NOT NULL`);
+      }
+    }
+    const other = files.filter((f) => !f.endsWith('.parquet')).map((f) => ({ src: f.slice(warehouse.length + 1), value: readFileSync(f, 'utf8') }));
+    expect(other.some((o) => o.src.startsWith('_runs/'))).toBe(true);
+    const hits = await findNeedles(db, needles, [...other, { src: 'stdout', value: sync.stdout }, { src: 'stderr', value: sync.stderr }]);
+    const parquetHits = await db.all(HITS_SQL('strings'));
+    const [{ n: values }] = (await db.all('SELECT count(*)::INTEGER AS n FROM strings')) as [{ n: number }];
+
+    expect([...tables].sort()).toEqual(TABLES.map((t) => t.name).filter((t) => tables.has(t)).sort());
+    expect(tables.size).toBeGreaterThanOrEqual(TABLES.length - 1);
+    expect(values).toBeGreaterThan(10_000);
+    expect(parquetHits).toEqual([]);
+    expect(hits).toEqual([]);
+  }, 240_000);
+
+  it('the scan finds a name, an email address and a phone number where they are', async () => {
+    const c = sandbox.dataset.integrations[0]!.candidates.find((x) => x['first_name'] && x['last_name'] && (x['phone_numbers'] as unknown[]).length > 0 && (x['email_addresses'] as unknown[]).length > 0)!;
+    const hits = await findNeedles(db, personalNeedles(sandbox.dataset), [{ src: 'record', value: `Interview with ${String(c['first_name'])} ${String(c['last_name'])}: ${JSON.stringify(c)}` }]);
+    expect(new Set(hits.map((h) => h['kind']))).toEqual(new Set(['name', 'email', 'phone']));
   });
 });

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parsePage } from '../../shared/kombo/client.ts';
-import { createBuffers, flattenInto } from '../../shared/flatten.ts';
-import type { TableBuffer } from '../../shared/flatten.ts';
+import { createBuffers, flattenInto, hashPii, piiTreatment } from '../../shared/flatten.ts';
+import type { PiiOptions, TableBuffer } from '../../shared/flatten.ts';
 import type { ModelName } from '../../shared/tables.ts';
 import { TABLES } from '../../shared/tables.ts';
 
@@ -14,10 +14,10 @@ function rows(buf: TableBuffer): Record<string, unknown>[] {
   return Array.from({ length: buf.rowCount }, (_, r) => Object.fromEntries(cols.map((c, i) => [c.name, buf.columns[i]![r]])));
 }
 
-function flattenFixture(model: ModelName, file: string) {
+function flattenFixture(model: ModelName, file: string, pii?: PiiOptions) {
   const page = parsePage(fixture(file), model, { integrationId: 'lever:X', model });
   const buffers = createBuffers(model);
-  flattenInto(buffers, page.records);
+  flattenInto(buffers, page.records, pii);
   return Object.fromEntries(buffers.map((b) => [b.table.name, rows(b)]));
 }
 
@@ -69,6 +69,32 @@ describe('flattening Kombo documented payloads', () => {
     ]);
   });
 
+  it('applications: offers into application_offers, nested interviews into application_interviews with their location', () => {
+    const t = flattenFixture('applications', 'kombo-server/applications-1.json');
+    expect(t['application_offers']!.map((r) => [r['application_id'], r['position'], r['status']])).toEqual([
+      ['26vafvWSRmbhNcxJYqjCzuJg', 0, 'DRAFT'],
+      ['26vafvWSRmbhNcxJYqjCzuJg', 1, 'APPROVED'],
+      ['26vafvWSRmbhNcxJYqjCzuJg', 2, 'SENT'],
+      ['Bv6Jt2Wq9Lm4Xs8Pk1Rd5Nc3', 0, 'ACCEPTED'],
+      ['Bv6Jt2Wq9Lm4Xs8Pk1Rd5Nc3', 1, 'DECLINED'],
+      ['Bv6Jt2Wq9Lm4Xs8Pk1Rd5Nc3', 2, 'ABANDONED'],
+      ['Bv6Jt2Wq9Lm4Xs8Pk1Rd5Nc3', 3, null],
+    ]);
+    expect(t['application_interviews']![1]).toEqual({
+      application_id: '26vafvWSRmbhNcxJYqjCzuJg', position: 1, interview_id: 'Pq4Wn8Ds2Kx6Mv1Tz9Hb3Rc7', remote_id: null, title: null,
+      starting_at: Date.parse('2023-06-27T07:15:30.123Z'), ending_at: null,
+      location_city: null, location_country: null, location_raw: null, location_state: null, location_street_1: null, location_street_2: null, location_zip_code: null,
+      canceled: true,
+    });
+    expect(t['application_interviews']![2]).toMatchObject({ interview_id: 'Ht7Vx3Lq8Wm2Rk6Pd9Ns4Bc1', location_city: 'Oslo', location_street_1: null, canceled: null });
+  });
+
+  it('rejects a page whose nested interview has a timestamp that is not one', () => {
+    const page = JSON.parse(JSON.stringify(fixture('kombo-server/applications-1.json'))) as { data: { results: { interviews: Record<string, unknown>[] }[] } };
+    page.data.results[0]!.interviews[0]!['starting_at'] = 'next Tuesday';
+    expect(() => parsePage(page, 'applications', { integrationId: 'lever:X', model: 'applications' })).toThrow(/interviews\.0\.starting_at/);
+  });
+
   it('keeps empty strings empty, nulls null and positions in order', () => {
     const b = createBuffers('candidates');
     flattenInto(b, [{ id: 'c1', company: '', title: null, email_addresses: [{ email_address: 'a@x' }, { email_address: 'b@x', type: 'WORK' }] }]);
@@ -92,7 +118,45 @@ describe('table contract', () => {
 
   it('declares the tables of the design, no more', () => {
     expect(TABLES.map((t) => t.name).sort()).toEqual(
-      ['applications', 'candidate_email_addresses', 'candidate_phone_numbers', 'candidate_social_media', 'candidate_tags', 'candidates', 'interview_users', 'interviews'],
+      [
+        'application_interviews', 'application_offers', 'applications', 'candidate_email_addresses', 'candidate_phone_numbers',
+        'candidate_social_media', 'candidate_tags', 'candidates', 'interview_users', 'interviews',
+      ],
     );
+  });
+});
+
+describe('personal data per --pii-mode', () => {
+  const SALT = 'a-salt-of-sixteen-or-more';
+
+  it.each([
+    ['name', 'keep', 'kept'], ['name', 'hash', 'hashed'], ['name', 'drop', 'null'],
+    ['email', 'hash', 'hashed'], ['phone', 'hash', 'hashed'], ['handle', 'hash', 'hashed'],
+    ['address', 'keep', 'kept'], ['address', 'hash', 'null'], ['address', 'drop', 'null'],
+    ['text', 'keep', 'kept'], ['text', 'hash', 'null'], ['text', 'drop', 'null'],
+    ['raw', 'hash', 'null'], [undefined, 'drop', 'kept'],
+  ] as const)('%s in %s mode: %s', (kind, mode, want) => {
+    expect(piiTreatment(kind, mode)).toBe(want);
+  });
+
+  it.each(['hash', 'drop'] as const)('%s: names hashed or null; titles, street addresses and free-form fields null; the rest kept', (mode) => {
+    const pii: PiiOptions = mode === 'hash' ? { mode, salt: SALT } : { mode };
+    const c = flattenFixture('candidates', 'kombo-server/candidates-1.json', pii)['candidates']![0]!;
+    expect(c).toMatchObject({
+      first_name: mode === 'hash' ? hashPii('name', 'John', SALT) : null,
+      location_city: 'Berlin', location_country: 'DE', location_street_1: null, location_zip_code: null, location_raw: null,
+      custom_fields: null, integration_fields: null, remote_data: null,
+      company: 'Acme, Inc.', remote_url: 'https://app.greenhouse.io/people/32',
+    });
+    const a = flattenFixture('applications', 'kombo-server/applications-1.json', pii);
+    expect(a['applications']![0]).toMatchObject({ screening_question_answers: null, custom_fields: null, outcome: 'HIRED', remote_url: 'https://app.greenhouse.io/applications/32' });
+    expect(a['application_interviews']!.map((r) => [r['title'], r['location_street_1'], r['location_city']])).toEqual([
+      [null, null, 'Berlin'],
+      [null, null, null],
+      [null, null, 'Oslo'],
+    ]);
+    expect(a['application_offers']![0]).toMatchObject({ offer_id: 'Ofr1Dq7Lm2Xp9Sv4Kt8Wb3Ny', status: 'DRAFT' });
+    const i = flattenFixture('interviews', 'kombo-server/interviews-1.json', pii);
+    expect(i['interviews']![0]).toMatchObject({ title: null, location_zip_code: null, video_conferencing_url: null, location_city: 'Berlin', canceled: false });
   });
 });

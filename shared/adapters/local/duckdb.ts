@@ -35,14 +35,17 @@ function emptySelect(table: TableDef): string {
   return `SELECT ${cols.map(([n, t]) => `CAST(NULL AS ${t}) AS ${quoteIdent(n)}`).join(', ')} WHERE false`;
 }
 
-/** The SQL of one table's view over the given Parquet files. */
+/**
+ * The SQL of one table's view over the given Parquet files. Columns are matched by name, as Athena
+ * matches them: a file written before a column was added reads as null in it.
+ */
 export function tableViewSql(table: TableDef, files: readonly string[]): string {
   if (files.length === 0) return `CREATE OR REPLACE VIEW ${quoteIdent(table.name)} AS ${emptySelect(table)}`;
   const list = files.map(quoteLiteral).join(', ');
   const columns = table.columns.map((c) => quoteIdent(c.name)).join(', ');
   return (
     `CREATE OR REPLACE VIEW ${quoteIdent(table.name)} AS SELECT ${columns}, snapshot_date, integration_id ` +
-    `FROM read_parquet([${list}], hive_partitioning = true, hive_types = {'snapshot_date': DATE, 'integration_id': VARCHAR})`
+    `FROM read_parquet([${list}], hive_partitioning = true, union_by_name = true, hive_types = {'snapshot_date': DATE, 'integration_id': VARCHAR})`
   );
 }
 
