@@ -116,6 +116,14 @@ describe('table contract', () => {
     }
   });
 
+  it('never drops a column or changes its type: Parquet files of earlier snapshots must still read', () => {
+    // test/fixtures/table-contract.json is the published contract: add new columns to it, never edit one.
+    const published = fixture('table-contract.json') as Record<string, Record<string, string>>;
+    const current = Object.fromEntries(TABLES.map((t) => [t.name, Object.fromEntries(t.columns.map((c) => [c.name, c.type]))]));
+    for (const [table, columns] of Object.entries(published)) expect(current[table], table).toMatchObject(columns);
+    expect(current).toEqual(published);
+  });
+
   it('declares the tables of the design, no more', () => {
     expect(TABLES.map((t) => t.name).sort()).toEqual(
       [
