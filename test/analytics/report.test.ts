@@ -1,16 +1,19 @@
 /**
  * `npm start` end to end (the real CLI in a child process: 14 simulated days, the funnel, the
- * report), then the report in a real browser: Debian's Chromium driven by playwright-core. The page
+ * report), then the report in a real browser driven by playwright-core: a system Chrome/Chromium,
+ * or the one `@sparticuz/chromium` brings with `npm install` (see `test/helpers/browser.ts`). The page
  * must render every chart without a console error or a network request, and show the views' numbers.
+ * Without a browser the tests below fail; they never skip.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { WarehouseDb } from '../../shared/adapters/local/duckdb.ts';
 import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
+import { findBrowser } from '../helpers/browser.ts';
 import { runCli } from '../helpers/cli.ts';
 import type { CliResult } from '../helpers/cli.ts';
 import { objects } from '../helpers/history.ts';
@@ -25,17 +28,6 @@ interface DomNode {
 }
 declare const document: { querySelectorAll(selector: string): Iterable<DomNode> & ArrayLike<DomNode> };
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ARTIFACTS = resolve(import.meta.dirname, '../artifacts');
 
 const warehouse = mkdtempSync(join(tmpdir(), 'kombo-demo-'));
@@ -85,11 +77,26 @@ describe('the report in headless Chromium', () => {
   const errors: string[] = [];
   const reportPath = () => join(warehouse, 'report.html');
 
+  let noBrowser: unknown;
+
   beforeAll(async () => {
+    try {
+      await open();
+    } catch (err) {
+      noBrowser = err;
+    }
+  }, 60_000);
+  // A failing beforeAll would only mark the tests skipped: without a browser each one fails instead.
+  beforeEach(() => {
+    if (noBrowser !== undefined) throw noBrowser;
+  });
+
+  async function open(): Promise<void> {
+    const browser = await findBrowser();
     // A fresh profile (--user-data-dir) each run.
     context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'kombo-chromium-')), {
-      executablePath: CHROMIUM,
-      args: CHROMIUM_FLAGS,
+      executablePath: browser.executablePath,
+      args: [...browser.args],
       viewport: { width: 1280, height: 900 },
     });
     // Anything but the file itself is recorded and refused: the page must need no network.
@@ -106,7 +113,7 @@ describe('the report in headless Chromium', () => {
     });
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`file://${reportPath()}`, { waitUntil: 'load' });
-  }, 60_000);
+  }
 
   afterAll(async () => {
     await context?.close();
