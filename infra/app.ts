@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import type { AppProps } from 'aws-cdk-lib';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { parseConfig } from './config.ts';
+import { ConfigError } from '../shared/errors.ts';
+import { parseContext } from './config.ts';
 import { KomboEtlStack } from './stack.ts';
 
 /**
@@ -23,11 +24,25 @@ export const FEATURE_FLAGS = {
 /** Build the app. Tests pass context and an output directory; the CLI passes neither. */
 export function createApp(props: AppProps = {}): { app: App; stack: KomboEtlStack } {
   const app = new App({ ...props, context: { ...FEATURE_FLAGS, ...props.context } });
-  const config = parseConfig((key) => app.node.tryGetContext(key));
+  const config = parseContext(app.node.getAllContext() as Record<string, unknown>);
   const stack = new KomboEtlStack(app, config.stackName, { config });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };
 }
 
+/** Exit code of the app (and so of `cdk synth`/`cdk deploy`) on a configuration error, as for the CLI. */
+export const CONFIG_ERROR_EXIT = 2;
+
+/** Synthesize, or print a configuration error as one line (no stack trace) and exit non-zero. */
+export function synthOrExit(props: AppProps = {}): void {
+  try {
+    createApp(props).app.synth();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`error: ${err.message}\n`);
+    process.exit(CONFIG_ERROR_EXIT);
+  }
+}
+
 const isEntryPoint = process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
-if (isEntryPoint) createApp().app.synth();
+if (isEntryPoint) synthOrExit();

@@ -171,6 +171,34 @@ const SCHEMA = z.object({
     .default(DEFAULT_PII_MODE),
 });
 
+/**
+ * Keys that name a setting of this app: plain identifiers like `fetcherMaxConcurrency`. The CDK's
+ * own context keys all carry a separator (`aws:cdk:…`, `@aws-cdk/…` feature flags, `cdk-…`, lookup
+ * results such as `availability-zones:account=…`), so they never match and are left to the CDK.
+ */
+const APP_STYLE_KEY = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+/**
+ * Reject context keys that look like this app's own but are not one of {@link CONTEXT_KEYS}, so a
+ * typo (`-c fetcherConcurrency=8`) fails instead of being ignored. Throws a {@link ConfigError}.
+ */
+export function assertKnownContextKeys(keys: Iterable<string>): void {
+  const known: readonly string[] = CONTEXT_KEYS;
+  const unknown = [...keys].filter((k) => APP_STYLE_KEY.test(k) && !known.includes(k)).sort();
+  if (unknown.length === 0) return;
+  const names = unknown.map((k) => `"${k}"`).join(', ');
+  throw new ConfigError(`unknown CDK context key${unknown.length === 1 ? '' : 's'} ${names}; known keys: ${CONTEXT_KEYS.join(', ')}`);
+}
+
+/**
+ * Read and validate the configuration from the app's whole context (`app.node.getAllContext()`:
+ * `cdk.json`, `cdk.context.json` and `-c key=value`), unknown keys of the app's own style included.
+ */
+export function parseContext(context: Readonly<Record<string, unknown>>): EtlConfig {
+  assertKnownContextKeys(Object.keys(context));
+  return parseConfig((key) => context[key]);
+}
+
 /** Read and validate the configuration; `get` is `(key) => app.node.tryGetContext(key)`. */
 export function parseConfig(get: (key: ContextKey) => unknown): EtlConfig {
   const raw = Object.fromEntries(CONTEXT_KEYS.map((k) => [k, get(k)]).filter(([, v]) => v !== undefined && v !== null));

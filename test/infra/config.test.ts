@@ -1,4 +1,6 @@
 /** CDK context parsing: defaults, values as `-c key=value` strings or JSON, and errors naming the key. */
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_ATHENA_BYTES_SCANNED_CUTOFF_GB,
@@ -9,9 +11,14 @@ import {
   DEFAULT_SCHEDULE,
   DEFAULT_STACK_NAME,
   DEFAULT_TIMEZONE,
+  CONTEXT_KEYS,
   KOMBO_REQUESTS_PER_SECOND_RANGE,
+  assertKnownContextKeys,
   parseConfig,
+  parseContext,
 } from '../../infra/config.ts';
+import { CONFIG_ERROR_EXIT } from '../../infra/app.ts';
+import { tempDirs } from '../helpers/temp.ts';
 import { glueDatabaseName } from '../../infra/stack.ts';
 import { KOMBO_EU_URL, KOMBO_US_URL } from '../../shared/kombo/client.ts';
 
@@ -95,6 +102,59 @@ describe('parseConfig', () => {
     [{ komboRequestsPerSecond: true }, /CDK context "komboRequestsPerSecond"/],
   ])('rejects %o, naming the context key', (ctx, message) => {
     expect(() => from(ctx)).toThrow(message);
+  });
+});
+
+/** Context keys the CDK CLI itself passes, feature flags of cdk.json, and context lookups' cache keys. */
+const CDK_OWN_CONTEXT = {
+  'aws:cdk:enable-path-metadata': true,
+  'aws:cdk:enable-asset-metadata': true,
+  'aws:cdk:version-reporting': true,
+  'aws:cdk:bundling-stacks': ['**'],
+  '@aws-cdk/core:failSynthOnValidationErrors': true,
+  '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
+  'availability-zones:account=123456789012:region=eu-west-1': ['eu-west-1a'],
+  'acknowledged-issue-numbers': [34892],
+  'cdk-telemetry': false,
+};
+
+describe('unknown context keys', () => {
+  it('rejects a misspelled key (-c fetcherConcurrency=8), listing the known keys', () => {
+    expect(() => parseContext({ fetcherConcurrency: '8' })).toThrow(
+      `unknown CDK context key "fetcherConcurrency"; known keys: ${CONTEXT_KEYS.join(', ')}`,
+    );
+    expect(() => assertKnownContextKeys(['stackname', 'piiMode', 'retentiondays'])).toThrow(/^unknown CDK context keys "retentiondays", "stackname"; known keys: stackName, /);
+  });
+
+  it("leaves the CDK's own keys to the CDK and reads every known key", () => {
+    const every = { stackName: 'KomboEtl-Staging', fetcherMaxConcurrency: '8', piiMode: 'drop', integrations: 'greenhouse:AbC123' };
+    expect(parseContext({ ...CDK_OWN_CONTEXT, ...every })).toMatchObject({ stackName: 'KomboEtl-Staging', fetcherMaxConcurrency: 8, piiMode: 'drop' });
+    expect(() => assertKnownContextKeys([...CONTEXT_KEYS, ...Object.keys(CDK_OWN_CONTEXT)])).not.toThrow();
+  });
+});
+
+describe('the CDK app entry (what `npx cdk synth -c …` runs) on a configuration error', () => {
+  const ROOT = resolve(import.meta.dirname, '../..');
+  const outdir = tempDirs('kombo-cdk-config-');
+  /** Run `infra/app.ts` as the CDK CLI does: context in CDK_CONTEXT_JSON, the output folder in CDK_OUTDIR. */
+  const runApp = (context: Record<string, unknown>) =>
+    new Promise<{ code: number; stderr: string }>((done) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'infra/app.ts'],
+        { cwd: ROOT, env: { PATH: process.env['PATH'], HOME: process.env['HOME'], CDK_CONTEXT_JSON: JSON.stringify({ ...CDK_OWN_CONTEXT, ...context }), CDK_OUTDIR: outdir() }, timeout: 120_000 },
+        (err, _stdout, stderr) => done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stderr }),
+      );
+    });
+
+  it.each([
+    [{ fetcherConcurrency: '8' }, /^error: unknown CDK context key "fetcherConcurrency"; known keys: stackName, .*fetcherMaxConcurrency/],
+    [{ fetcherMaxConcurrency: '1' }, /^error: CDK context "fetcherMaxConcurrency": .*>=2 \(got "1"\)$/],
+  ])('%o: one line, no stack trace, exit 2', async (context, message) => {
+    const r = await runApp(context);
+    expect(r.code, r.stderr).toBe(CONFIG_ERROR_EXIT);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr.trimEnd()).toMatch(message);
   });
 });
 
