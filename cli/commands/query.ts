@@ -1,6 +1,7 @@
 /** `kombo-etl query`: any SQL DuckDB accepts, over the warehouse's views. */
 import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import { formatTable } from '../output.ts';
+import { assertReadableWarehouse } from '../warehouse.ts';
 
 export type QueryFormat = 'table' | 'csv' | 'json';
 
@@ -10,8 +11,9 @@ const csvCell = (v: unknown) => {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
-/** Run one SQL statement and print its result. */
+/** Run one SQL statement and print its result; a missing or empty warehouse is a configuration error. */
 export async function queryCommand(sql: string, warehouse: string, format: QueryFormat, out: NodeJS.WritableStream = process.stdout): Promise<void> {
+  await assertReadableWarehouse(warehouse);
   const db = await openWarehouse(warehouse);
   try {
     const { columns, rows } = await db.query(sql);

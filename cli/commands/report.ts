@@ -1,10 +1,13 @@
 /** `kombo-etl report`: the hiring report, one self-contained HTML file, from the analytics views. */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { WarehouseDb } from '../../shared/adapters/local/duckdb.ts';
 import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import type { ReportData } from '../../shared/analytics/report-html.ts';
 import { renderReport } from '../../shared/analytics/report-html.ts';
+import { ConfigError } from '../../shared/errors.ts';
+import { errnoCode } from '../../shared/adapters/local/folder-store.ts';
+import { assertReadableWarehouse, makeOutputFolder } from '../warehouse.ts';
 
 /** Weeks of interviewer load shown: the latest snapshot's week, the weeks before it, and the next one. */
 export const REPORT_LOAD_WEEKS_BEFORE = 5;
@@ -96,16 +99,27 @@ export async function loadReportData(db: WarehouseDb, now: Date = new Date()): P
   };
 }
 
-/** Writes the report of the warehouse at `warehouse` to `out` (default `<warehouse>/report.html`); returns its absolute path. */
+/**
+ * Writes the report of the warehouse at `warehouse` to `out` (default `<warehouse>/report.html`);
+ * returns its absolute path. A missing or empty warehouse, or an `--out` that cannot be written, is
+ * a {@link ConfigError}, and then nothing is created.
+ */
 export async function writeReport(warehouse: string, out?: string): Promise<string> {
+  await assertReadableWarehouse(warehouse);
   const path = resolve(out ?? join(warehouse, REPORT_FILE));
   const db = await openWarehouse(warehouse);
+  let html: string;
   try {
-    const html = renderReport(await loadReportData(db));
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, html, 'utf8');
+    html = renderReport(await loadReportData(db));
   } finally {
     db.close();
+  }
+  await makeOutputFolder('--out', path);
+  try {
+    await writeFile(path, html, 'utf8');
+  } catch (err) {
+    const why = errnoCode(err) === 'EISDIR' ? 'is a folder' : errnoCode(err) === 'EACCES' || errnoCode(err) === 'EPERM' ? 'no permission to write it' : 'cannot be written';
+    throw new ConfigError(`--out ${path}: ${why}; choose another file`);
   }
   return path;
 }

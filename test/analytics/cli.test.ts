@@ -2,12 +2,13 @@
  * The simulated clock and the views through the real CLI: `sync --as-of` day after day, `query`
  * over the analytics views, `report`, and the flags' validation.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SANDBOX_INTEGRATIONS } from '../../sandbox/index.ts';
 import { runCli } from '../helpers/cli.ts';
+import { tempDirs } from '../helpers/temp.ts';
 
 /** The small default integration: enough for a history, quick to sync. */
 const SMALL = DEFAULT_SANDBOX_INTEGRATIONS[2]?.id as string;
@@ -65,5 +66,47 @@ describe('kombo-etl report', () => {
     const html = readFileSync(out, 'utf8');
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).toContain('<svg data-chart="funnel"');
+  });
+});
+
+describe('kombo-etl query and report on a wrong --warehouse: exit 2, one line, never silent zeros', () => {
+  const expectOneLine = (r: { code: number; stderr: string }, message: RegExp) => {
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr.trimEnd()).toMatch(message);
+  };
+  const empty = tempDirs('kombo-emptywh-');
+  const missing = () => join(empty(), 'typo');
+
+  it.each([
+    ['a missing', missing, /^error: --warehouse .*typo: the warehouse is missing \(.*typo does not exist\); run `kombo-etl sync` first/],
+    ['an empty', empty, /^error: --warehouse .*kombo-emptywh-\w+: the warehouse is empty \(.* holds no synced table\); run `kombo-etl sync` first/],
+  ])('query on %s warehouse', async (_what, dir, message) => {
+    const r = await runCli(['query', 'select count(*) as n from applications', '--warehouse', dir()]);
+    expectOneLine(r, message);
+    expect(r.stdout).toBe('');
+  });
+
+  it('query on a file', async () => {
+    const file = join(empty(), 'warehouse.txt');
+    writeFileSync(file, '');
+    expectOneLine(await runCli(['query', 'select 1', '--warehouse', file]), /warehouse\.txt is a file, not a warehouse folder/);
+  });
+
+  it('report on a missing warehouse creates nothing', async () => {
+    const dir = missing();
+    expectOneLine(await runCli(['report', '--warehouse', dir]), /the warehouse is missing/);
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('report on an empty warehouse writes no report', async () => {
+    const dir = empty();
+    expectOneLine(await runCli(['report', '--warehouse', dir]), /the warehouse is empty/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('report --out where no folder can be made (/proc) ends at once with exit 2', async () => {
+    const r = await runCli(['report', '--warehouse', warehouse, '--out', '/proc/kombo-report/hiring.html'], {}, { timeoutMs: 60_000 });
+    expectOneLine(r, /^error: --out \/proc\/kombo-report\/hiring\.html: a folder cannot be created there; choose a folder you can write to$/);
   });
 });

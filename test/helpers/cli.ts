@@ -10,13 +10,27 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+/** How the child runs: a shorter deadline for a command that must end quickly, another user. */
+export interface CliOptions {
+  /** Kill the child after this long (default 240 s); a killed child reports code 1. */
+  readonly timeoutMs?: number;
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: CliOptions = {}): Promise<CliResult> {
   return new Promise((done) => {
     execFile(
       process.execPath,
       [BIN, ...args],
       // A clean environment: no KOMBO_* from the developer's shell leaks into a test.
-      { env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 240_000 },
+      {
+        env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env },
+        maxBuffer: 64 * 1024 * 1024,
+        timeout: options.timeoutMs ?? 240_000,
+        ...(options.uid !== undefined && { uid: options.uid }),
+        ...(options.gid !== undefined && { gid: options.gid }),
+      },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         done({ code, stdout, stderr });

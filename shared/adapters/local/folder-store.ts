@@ -1,11 +1,55 @@
 /** {@link ObjectStore} over a local folder: the warehouse on a laptop. */
-import { mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ObjectStore } from '../../ports.ts';
 
+/** The `code` of a Node.js system error (`ENOENT`, `EACCES`…), if it has one. */
+export function errnoCode(err: unknown): string | undefined {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
 function isNotFound(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'ENOENT';
+  return errnoCode(err) === 'ENOENT';
+}
+
+/**
+ * Create `dir` and its missing parents; resolves to the folders it created, outermost first. On
+ * failure, the folders it made are removed again.
+ *
+ * Not `mkdir(dir, { recursive: true })`: Node's recursive mkdir retries a child forever when its
+ * parent exists but the child still cannot be made (`/proc/x`, a dangling symlink), spinning a core
+ * without returning. Here each missing folder is made once, so the work is bounded by the path's
+ * depth and any failure surfaces as the system error (`ENOENT`, `ENOTDIR`, `EACCES`, `EROFS`…).
+ */
+export async function makeDirectory(dir: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (let p = resolve(dir); ; p = dirname(p)) {
+    try {
+      const s = await stat(p);
+      if (s.isDirectory()) break;
+      throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${p}'`), { code: 'ENOTDIR', path: p });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    if (dirname(p) === p) break; // a root that does not exist: mkdir below says why
+    missing.push(p);
+  }
+  const created: string[] = [];
+  for (const p of missing.reverse()) {
+    try {
+      await mkdir(p);
+      created.push(p);
+    } catch (err) {
+      // Made meanwhile by a concurrent writer: fine if it is a folder (a dangling symlink is not).
+      if (errnoCode(err) === 'EEXIST' && (await stat(p).then((s) => s.isDirectory(), () => false))) continue;
+      // All or nothing: remove the (still empty) folders made for this path before failing.
+      for (const c of created.reverse()) await rmdir(c).catch(() => undefined);
+      throw err;
+    }
+  }
+  return created;
 }
 
 export class FolderStore implements ObjectStore {
@@ -24,7 +68,7 @@ export class FolderStore implements ObjectStore {
 
   async put(key: string, body: Uint8Array | string): Promise<void> {
     const target = this.path(key);
-    await mkdir(dirname(target), { recursive: true });
+    await makeDirectory(dirname(target));
     // Write then rename: a reader never sees half a file, like an S3 PUT.
     const tmp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
     await writeFile(tmp, body);
@@ -33,12 +77,12 @@ export class FolderStore implements ObjectStore {
 
   async putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
     const target = this.path(key);
-    await mkdir(dirname(target), { recursive: true });
+    await makeDirectory(dirname(target));
     let handle;
     try {
       handle = await open(target, 'wx');
     } catch (err) {
-      if (typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'EEXIST') return false;
+      if (errnoCode(err) === 'EEXIST') return false;
       throw err;
     }
     try {
