@@ -3,7 +3,9 @@
  * 0 complete, 1 some stream failed (the others are fully written), 2 bad usage or config.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_CONCURRENCY, DEFAULT_WAREHOUSE, parseSyncConfig } from '../shared/config.ts';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_CONCURRENCY, DEFAULT_WAREHOUSE, parseRetryConfig, parseSyncConfig } from '../shared/config.ts';
+import type { SyncInput } from '../shared/config.ts';
 import { ConfigError, errorMessage } from '../shared/errors.ts';
 import { EXIT, syncCommand } from './commands/sync.ts';
 import { queryCommand } from './commands/query.ts';
@@ -30,27 +32,33 @@ const nonNegativeInt = (v: string) => {
   return n;
 };
 
+/** The version in package.json, for `kombo-etl --version`. */
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('kombo-etl')
     .description('Kombo ATS snapshots into a partitioned Parquet warehouse')
+    .version(VERSION, '--version', 'print the version of kombo-etl')
     .exitOverride()
     .showHelpAfterError();
 
   program
     .command('sync')
-    .description('sync Kombo (or, with no API key, the built-in sandbox) into the warehouse')
+    .description('sync Kombo (or the built-in sandbox: --sandbox, or no Kombo setting at all) into the warehouse')
     .option('--api-url <url>', 'Kombo base URL (env KOMBO_API_URL; default the EU endpoint)')
-    .option('--api-key <key>', 'Kombo API key (env KOMBO_API_KEY); none: use the built-in sandbox')
+    .option('--api-key <key>', 'Kombo API key (env KOMBO_API_KEY); required with any other Kombo setting')
+    .option('--sandbox', 'sync the built-in sandbox, ignoring KOMBO_* settings of the environment')
     .option('--integrations <ids>', 'comma-separated integration ids (env KOMBO_INTEGRATION_IDS)')
     .option('--warehouse <dir>', 'warehouse folder', DEFAULT_WAREHOUSE)
-    .option('--snapshot-date <YYYY-MM-DD>', 'snapshot date (default: today, UTC; with --as-of: that date)')
+    .option('--snapshot-date <YYYY-MM-DD>', 'snapshot date, today or earlier (default: today, UTC; with --as-of: that date)')
+    .option('--allow-future-date', 'take a snapshot date after today (UTC), for the simulated clock')
     .option('--models <list>', 'comma-separated: candidates,applications,interviews')
     .option('--concurrency <n>', 'streams fetched at once', String(DEFAULT_CONCURRENCY))
     .option('--threads <n>', 'worker threads that parse and encode pages; 0: on the main thread (default: one per core but one, at most --concurrency)')
     .option('--pii-mode <mode>', 'names, emails, phone numbers: keep, hash or drop (env KOMBO_PII_MODE; default keep)')
     .option('--pii-salt <salt>', 'secret salt for --pii-mode hash (env KOMBO_PII_SALT)')
-    .option('--as-of <YYYY-MM-DD>', 'built-in sandbox only: serve its simulated company as of the end of that day')
-    .action(async (opts: Record<string, string | undefined>) => {
+    .option('--as-of <YYYY-MM-DD>', 'built-in sandbox only (implies --sandbox): serve its simulated company as of the end of that day')
+    .action(async (opts: SyncInput) => {
       const config = parseSyncConfig(opts);
       const { exitCode } = await syncCommand(config);
       setExit(exitCode);
@@ -58,18 +66,20 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('retry')
-    .description("re-run only a finished run's failed streams, into the same run and snapshot")
+    .description("re-run a finished run's failed streams, or resume an interrupted run, into the same run and snapshot")
     .requiredOption('--run-id <id>', 'the run to retry (see `_runs/` in the warehouse)')
     .option('--api-url <url>', 'Kombo base URL (env KOMBO_API_URL; default the EU endpoint)')
-    .option('--api-key <key>', 'Kombo API key (env KOMBO_API_KEY); none: use the built-in sandbox')
+    .option('--api-key <key>', 'Kombo API key (env KOMBO_API_KEY); required with any other Kombo setting')
+    .option('--integrations <ids>', "only these integrations' streams (env KOMBO_INTEGRATION_IDS; default: every one of the run)")
+    .option('--sandbox', 'retry against the built-in sandbox, ignoring KOMBO_* settings of the environment')
     .option('--warehouse <dir>', 'warehouse folder', DEFAULT_WAREHOUSE)
     .option('--concurrency <n>', 'streams fetched at once', String(DEFAULT_CONCURRENCY))
     .option('--threads <n>', 'worker threads that parse and encode pages; 0: on the main thread (default: one per core but one, at most --concurrency)')
     .option('--pii-mode <mode>', 'as for sync: use the run\'s mode (env KOMBO_PII_MODE; default keep)')
     .option('--pii-salt <salt>', 'secret salt for --pii-mode hash (env KOMBO_PII_SALT)')
-    .action(async (opts: Record<string, string | undefined> & { runId: string }) => {
-      // The same parsing as sync (API key, URL, warehouse, PII); integrations come from the run's plan.
-      const config = parseSyncConfig({ ...opts, integrations: undefined });
+    .action(async (opts: SyncInput & { runId: string }) => {
+      // The source is chosen as for sync; integrations, when given, narrow the retry.
+      const config = parseRetryConfig(opts);
       const { exitCode } = await retryCommand(opts.runId, config);
       setExit(exitCode);
     });

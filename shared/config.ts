@@ -11,6 +11,7 @@ import type { PiiMode, PiiOptions } from './flatten.ts';
 import { DEFAULT_PII_MODE, PII_MODES } from './flatten.ts';
 import { MODELS, isModelName } from './tables.ts';
 import { assertIntegrationId, assertSnapshotDate, todayUtc } from './warehouse/layout.ts';
+import type { DataSource } from './warehouse/source.ts';
 import { availableParallelism } from 'node:os';
 
 export const DEFAULT_WAREHOUSE = './warehouse';
@@ -30,14 +31,29 @@ export interface SyncInput {
   readonly asOf?: string;
   readonly piiMode?: string;
   readonly piiSalt?: string;
+  /** `--sandbox`: sync the built-in sandbox, whatever Kombo settings the environment holds. */
+  readonly sandbox?: boolean;
+  /** `--allow-future-date`: take a snapshot date after today (UTC), for the simulated clock. */
+  readonly allowFutureDate?: boolean;
 }
 
-export interface SyncConfig {
+/**
+ * Where to fetch from. The built-in sandbox is used only when chosen (`--sandbox`, or `--as-of`,
+ * which only the sandbox serves) or when no Kombo setting is given at all: a Kombo setting without
+ * a key is a mistake (a secret gone missing), never a reason to sync made-up data.
+ */
+export interface SourceConfig {
+  readonly source: DataSource;
   readonly apiUrl: string;
-  /** Undefined means: start the built-in sandbox. */
+  /** Set exactly when `source` is `kombo`. */
   readonly apiKey: string | undefined;
-  /** Undefined means: every integration the sandbox has (sandbox only). */
+  /** Undefined means: every integration (the sandbox's, or for `retry` the run's). */
   readonly integrationIds: readonly string[] | undefined;
+  /** True when the API URL came from a flag or the environment rather than the default. */
+  readonly apiUrlGiven: boolean;
+}
+
+export interface SyncConfig extends SourceConfig {
   readonly warehouse: string;
   readonly snapshotDate: string;
   readonly models: readonly ModelName[];
@@ -47,8 +63,6 @@ export interface SyncConfig {
    * core but one, at most one per stream at once (`defaultThreadCount`).
    */
   readonly threads: number;
-  /** True when the API URL came from a flag or the environment rather than the default. */
-  readonly apiUrlGiven: boolean;
   /** Personal-data columns: kept (default), hashed with a salt, or dropped. */
   readonly pii: PiiOptions;
   /** Built-in sandbox only: serve its simulated company as of the end of this day (`YYYY-MM-DD`). */
@@ -87,41 +101,83 @@ const splitList = (s: string) =>
     .map((x) => x.trim())
     .filter((x) => x !== '');
 
-/** Build the sync config from flags, falling back to `KOMBO_API_URL`, `KOMBO_API_KEY`, `KOMBO_INTEGRATION_IDS`. */
-export function parseSyncConfig(input: SyncInput, env: NodeJS.ProcessEnv = process.env, now: Date = new Date()): SyncConfig {
-  const pick = (flag: string | undefined, envName: string) => {
-    const fromFlag = flag?.trim();
-    if (fromFlag) return fromFlag;
-    const fromEnv = env[envName]?.trim();
-    return fromEnv ? fromEnv : undefined;
-  };
-  const apiUrlRaw = pick(input.apiUrl, 'KOMBO_API_URL');
+/** The Kombo settings: flags first, then `KOMBO_API_URL`, `KOMBO_API_KEY`, `KOMBO_INTEGRATION_IDS`. */
+const KOMBO_SETTINGS = [
+  { flag: '--api-url', key: 'apiUrl', env: 'KOMBO_API_URL' },
+  { flag: '--api-key', key: 'apiKey', env: 'KOMBO_API_KEY' },
+  { flag: '--integrations', key: 'integrations', env: 'KOMBO_INTEGRATION_IDS' },
+] as const;
+
+/**
+ * Decide between Kombo and the built-in sandbox, and read the Kombo settings.
+ * @param requireIntegrations with a key, whether integration ids must be given (sync: Kombo has no
+ *   endpoint that lists them; retry: the run's plan has them).
+ */
+function parseSource(input: SyncInput, env: NodeJS.ProcessEnv, requireIntegrations: boolean): SourceConfig {
+  // Given at all, even empty: `KOMBO_API_KEY=` in a cron job means a key was meant and is missing.
+  const given = KOMBO_SETTINGS.filter((s) => input[s.key] !== undefined || env[s.env] !== undefined);
+  const value = (s: (typeof KOMBO_SETTINGS)[number]) => nonEmpty(input[s.key] ?? env[s.env]);
+  const named = (s: (typeof KOMBO_SETTINGS)[number]) => (input[s.key] !== undefined ? s.flag : s.env);
+  const chosen = input.sandbox === true || nonEmpty(input.asOf) !== undefined;
+
+  if (chosen) {
+    const flags = KOMBO_SETTINGS.filter((s) => s.key !== 'integrations' && input[s.key] !== undefined).map((s) => s.flag);
+    if (flags.length > 0) {
+      const why = input.sandbox === true ? '--sandbox' : '--as-of: only for the built-in sandbox, which';
+      throw new ConfigError(`${why} takes no ${flags.join(' or ')}: leave ${flags.length > 1 ? 'them' : 'it'} out, or sync Kombo without ${input.sandbox === true ? '--sandbox' : '--as-of'}`);
+    }
+    // Chosen explicitly: the environment's Kombo settings are not meant for it; --integrations picks sandbox integrations.
+    return { source: 'sandbox', apiUrl: KOMBO_EU_URL, apiKey: undefined, integrationIds: parseIntegrationIds(nonEmpty(input.integrations)), apiUrlGiven: false };
+  }
+
+  const keySetting = KOMBO_SETTINGS[1];
+  const apiKey = value(keySetting);
+  if (apiKey === undefined && given.length > 0) {
+    const emptyKey = given.includes(keySetting) ? `${named(keySetting)} is empty` : `no API key, but ${listed(given.map(named))} ${given.length > 1 ? 'are' : 'is'} set`;
+    throw new ConfigError(`${emptyKey}: set KOMBO_API_KEY or pass --api-key to sync Kombo (pass --sandbox, and no Kombo settings, for the built-in sandbox)`);
+  }
+
+  const apiUrlRaw = value(KOMBO_SETTINGS[0]);
   const apiUrl = apiUrlRaw ?? KOMBO_EU_URL;
   const url = z.url({ protocol: /^https?$/ }).safeParse(apiUrl);
   if (!url.success) throw new ConfigError(`--api-url / KOMBO_API_URL: ${JSON.stringify(apiUrl)} is not an http(s) URL`);
 
-  const apiKey = pick(input.apiKey, 'KOMBO_API_KEY');
-  const idsRaw = pick(input.integrations, 'KOMBO_INTEGRATION_IDS');
-  const integrationIds = idsRaw === undefined ? undefined : [...new Set(splitList(idsRaw))];
-  if (integrationIds !== undefined) {
-    if (integrationIds.length === 0) throw new ConfigError('--integrations / KOMBO_INTEGRATION_IDS: the list is empty');
-    for (const id of integrationIds) {
-      try {
-        assertIntegrationId(id);
-      } catch (err) {
-        throw new ConfigError(`--integrations / KOMBO_INTEGRATION_IDS: ${(err as Error).message}`);
-      }
-    }
-  }
-  if (apiKey !== undefined && integrationIds === undefined) {
+  const integrationIds = parseIntegrationIds(value(KOMBO_SETTINGS[2]));
+  if (apiKey === undefined) return { source: 'sandbox', apiUrl, apiKey, integrationIds, apiUrlGiven: false };
+  if (requireIntegrations && integrationIds === undefined) {
     throw new ConfigError(
       '--integrations / KOMBO_INTEGRATION_IDS is required with an API key: Kombo has no endpoint that lists integrations',
     );
   }
+  return { source: 'kombo', apiUrl, apiKey, integrationIds, apiUrlGiven: apiUrlRaw !== undefined };
+}
 
-  const asOf = input.asOf?.trim() || undefined;
+/** `a`, `a and b`, `a, b and c`. */
+const listed = (items: readonly string[]): string => (items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`);
+
+/** The trimmed value, or undefined when it is missing or blank. */
+const nonEmpty = (v: string | undefined): string | undefined => (v === undefined || v.trim() === '' ? undefined : v.trim());
+
+function parseIntegrationIds(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const ids = [...new Set(splitList(raw))];
+  if (ids.length === 0) throw new ConfigError('--integrations / KOMBO_INTEGRATION_IDS: the list is empty');
+  for (const id of ids) {
+    try {
+      assertIntegrationId(id);
+    } catch (err) {
+      throw new ConfigError(`--integrations / KOMBO_INTEGRATION_IDS: ${(err as Error).message}`);
+    }
+  }
+  return ids;
+}
+
+/** Build the sync config from flags, falling back to `KOMBO_API_URL`, `KOMBO_API_KEY`, `KOMBO_INTEGRATION_IDS`. */
+export function parseSyncConfig(input: SyncInput, env: NodeJS.ProcessEnv = process.env, now: Date = new Date()): SyncConfig {
+  const source = parseSource(input, env, true);
+
+  const asOf = nonEmpty(input.asOf);
   if (asOf !== undefined) {
-    if (apiKey !== undefined) throw new ConfigError('--as-of: only for the built-in sandbox (no API key); Kombo serves today\'s data');
     try {
       assertSnapshotDate(asOf);
     } catch (err) {
@@ -135,6 +191,13 @@ export function parseSyncConfig(input: SyncInput, env: NodeJS.ProcessEnv = proce
   } catch (err) {
     throw new ConfigError(`--snapshot-date: ${(err as Error).message}`);
   }
+  // A snapshot after today would be every `_latest` view's latest, hiding the real ones after it.
+  if (snapshotDate > todayUtc(now) && input.allowFutureDate !== true) {
+    const flag = input.snapshotDate === undefined ? '--as-of' : '--snapshot-date';
+    throw new ConfigError(
+      `${flag}: ${snapshotDate} is after today (${todayUtc(now)}, UTC) and would hide every real snapshot from the _latest views; pass --allow-future-date to write it anyway`,
+    );
+  }
 
   const models = input.models === undefined ? [...MODELS] : [...new Set(splitList(input.models))];
   if (models.length === 0) throw new ConfigError('--models: the list is empty');
@@ -142,6 +205,34 @@ export function parseSyncConfig(input: SyncInput, env: NodeJS.ProcessEnv = proce
     if (!isModelName(m)) throw new ConfigError(`--models: unknown model ${JSON.stringify(m)} (expected ${MODELS.join(', ')})`);
   }
 
+  return {
+    ...source,
+    warehouse: input.warehouse ?? DEFAULT_WAREHOUSE,
+    snapshotDate,
+    models: models as ModelName[],
+    ...parseWorkers(input),
+    pii: parsePiiOptions(input, env),
+    ...(asOf !== undefined && { asOf }),
+  };
+}
+
+/** What `kombo-etl retry` reads: the source as for sync, but integrations are optional (the run's plan has them). */
+export type RetryConfig = SourceConfig & Pick<SyncConfig, 'warehouse' | 'concurrency' | 'threads' | 'pii'>;
+
+/**
+ * Build the retry config. The source is decided as for sync; `--integrations` /
+ * `KOMBO_INTEGRATION_IDS`, when given, narrow the retry to those integrations' streams.
+ */
+export function parseRetryConfig(input: Omit<SyncInput, 'snapshotDate' | 'models' | 'asOf' | 'allowFutureDate'>, env: NodeJS.ProcessEnv = process.env): RetryConfig {
+  return {
+    ...parseSource(input, env, false),
+    warehouse: input.warehouse ?? DEFAULT_WAREHOUSE,
+    ...parseWorkers(input),
+    pii: parsePiiOptions(input, env),
+  };
+}
+
+function parseWorkers(input: Pick<SyncInput, 'concurrency' | 'threads'>): Pick<SyncConfig, 'concurrency' | 'threads'> {
   const concurrency = input.concurrency === undefined ? DEFAULT_CONCURRENCY : Number(input.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
     throw new ConfigError(`--concurrency: expected an integer from 1 to ${MAX_CONCURRENCY}, got ${JSON.stringify(input.concurrency)}`);
@@ -151,18 +242,5 @@ export function parseSyncConfig(input: SyncInput, env: NodeJS.ProcessEnv = proce
   if (!Number.isInteger(threads) || threads < 0 || threads > MAX_CONCURRENCY) {
     throw new ConfigError(`--threads: expected an integer from 0 to ${MAX_CONCURRENCY}, got ${JSON.stringify(input.threads)}`);
   }
-
-  return {
-    apiUrl,
-    apiKey,
-    integrationIds,
-    warehouse: input.warehouse ?? DEFAULT_WAREHOUSE,
-    snapshotDate,
-    models: models as ModelName[],
-    concurrency,
-    threads,
-    apiUrlGiven: apiUrlRaw !== undefined,
-    pii: parsePiiOptions(input, env),
-    ...(asOf !== undefined && { asOf }),
-  };
+  return { concurrency, threads };
 }

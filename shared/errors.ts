@@ -97,3 +97,21 @@ export function describeLocation(loc: FailureLocation): string {
   if (loc.recordId !== undefined) parts.push(`record ${loc.recordId}`);
   return parts.join(', ');
 }
+
+/**
+ * The run was stopped by a signal (Ctrl-C, SIGTERM) before it ended. When `planned`, its state
+ * under `_runs/<run_id>/` says interrupted and `kombo-etl retry --run-id` resumes it; otherwise
+ * nothing was written.
+ */
+export class RunInterruptedError extends Error {
+  readonly runId: string;
+  readonly signal: string;
+  readonly planned: boolean;
+  constructor(runId: string, signal: string, planned: boolean) {
+    super(planned ? `run ${runId} was interrupted (${signal})` : `interrupted (${signal}) before run ${runId} was planned: nothing was written`);
+    this.name = 'RunInterruptedError';
+    this.runId = runId;
+    this.signal = signal;
+    this.planned = planned;
+  }
+}

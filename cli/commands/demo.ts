@@ -8,7 +8,7 @@ import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
-import { runLocal } from '../../shared/adapters/local/local-run.ts';
+import { assertLocalWarehouseSource, runLocal } from '../../shared/adapters/local/local-run.ts';
 import type { RunReport } from '../../shared/pipeline/state.ts';
 import { MODELS, TABLES } from '../../shared/tables.ts';
 import { newRunId } from '../../shared/warehouse/layout.ts';
@@ -49,6 +49,8 @@ const records = (report: RunReport): number => report.streams.reduce((n, s) => n
 
 /** Runs the demo into `warehouse`; resolves to the exit code (1 when a day's sync was incomplete). */
 export async function demoCommand(warehouse: string, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  // The demo's made-up company never goes into a warehouse that holds Kombo data.
+  await assertLocalWarehouseSource(new FolderStore(warehouse), 'sandbox', warehouse);
   // Loaded on demand, as in `sync`: the data generator is not needed elsewhere.
   const { SANDBOX_DEMO_FIRST_DAY, consecutiveDays, startSandbox } = await import('../../sandbox/index.ts');
   const dates = consecutiveDays(SANDBOX_DEMO_FIRST_DAY, DEMO_DAYS);
@@ -64,6 +66,7 @@ export async function demoCommand(warehouse: string, out: NodeJS.WritableStream 
       sandbox.setAsOf(date);
       const started = performance.now();
       const report = await runLocal({
+        source: 'sandbox',
         client,
         store,
         catalog: new LocalCatalog(store),

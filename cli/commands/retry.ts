@@ -1,19 +1,25 @@
-/** `kombo-etl retry --run-id ID`: re-run only a finished run's failed streams, into the same snapshot. */
-import type { SyncConfig } from '../../shared/config.ts';
+/**
+ * `kombo-etl retry --run-id ID`: re-run only a finished run's failed streams, into the same
+ * snapshot, or resume a run Ctrl-C interrupted.
+ */
+import type { RetryConfig } from '../../shared/config.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
-import { retryLocal } from '../../shared/adapters/local/local-run.ts';
+import { assertLocalWarehouseSource, retryLocal } from '../../shared/adapters/local/local-run.ts';
 import { assertRunId } from '../../shared/warehouse/layout.ts';
-import { RunFatalError } from '../../shared/errors.ts';
+import { RunFatalError, RunInterruptedError } from '../../shared/errors.ts';
 import type { RunningSandbox } from '../../sandbox/index.ts';
 import { formatReport } from '../output.ts';
 import type { SyncOutcome } from './sync.ts';
-import { EXIT } from './sync.ts';
+import { EXIT, exitInterrupted } from './sync.ts';
+import { listenForInterrupts, resumeCommand } from '../interrupt.ts';
 
 /** Retry a run and print what was retried and the run's new report. Never prints the API key. */
-export async function retryCommand(runId: string, config: SyncConfig, out: NodeJS.WritableStream = process.stdout): Promise<SyncOutcome> {
+export async function retryCommand(runId: string, config: RetryConfig, out: NodeJS.WritableStream = process.stdout): Promise<SyncOutcome> {
   assertRunId(runId);
+  const store = new FolderStore(config.warehouse);
+  await assertLocalWarehouseSource(store, config.source, store.root);
   let sandbox: RunningSandbox | undefined;
   let apiUrl = config.apiUrl;
   let apiKey = config.apiKey;
@@ -22,21 +28,31 @@ export async function retryCommand(runId: string, config: SyncConfig, out: NodeJ
     sandbox = await startSandbox();
     apiUrl = sandbox.url;
     apiKey = sandbox.apiKey;
-    out.write(`no API key: retrying against the built-in Kombo sandbox at ${sandbox.url}\n`);
+    out.write(`retrying against the built-in Kombo sandbox at ${sandbox.url}\n`);
   }
+  const resume = resumeCommand(runId, store.root, config.source, config.apiUrlGiven ? config.apiUrl : undefined);
+  const interrupts = listenForInterrupts(() => ({ warehouseRoot: store.root, runId, resume }));
   try {
-    const store = new FolderStore(config.warehouse);
     const { retried, report } = await retryLocal({
       client: new KomboClient({ baseUrl: apiUrl, apiKey }),
       store,
       catalog: new LocalCatalog(store),
       runId,
+      source: config.source,
+      signal: interrupts.signal,
+      ...(config.integrationIds !== undefined && { integrationIds: config.integrationIds }),
       concurrency: config.concurrency,
       threads: config.threads,
       pii: config.pii,
     });
-    if (retried.streams.length === 0) out.write(`run ${runId} has no failed stream: nothing to retry\n`);
+    const of = config.integrationIds === undefined ? '' : ` of ${config.integrationIds.join(', ')}`;
+    if (retried.streams.length + retried.resumed.length === 0) out.write(`run ${runId} has no failed or unfinished stream${of}: nothing to retry\n`);
     for (const s of retried.streams) out.write(`retried ${s.integrationId} ${s.model} (was: ${s.code ?? 'failed'})\n`);
+    for (const s of retried.resumed) out.write(`resumed ${s.integrationId} ${s.model} (interrupted)\n`);
+    if (report === undefined) {
+      out.write(`run ${runId} is still interrupted: ${retried.leftUnended} streams of other integrations never ended. Resume them with: ${resume}\n`);
+      return { exitCode: EXIT.streamsFailed };
+    }
     out.write(`${formatReport(report)}\nwarehouse: ${store.root}\n`);
     return { exitCode: report.status === 'succeeded' ? EXIT.ok : EXIT.streamsFailed, report };
   } catch (err) {
@@ -44,8 +60,10 @@ export async function retryCommand(runId: string, config: SyncConfig, out: NodeJ
       process.stderr.write(`error: retry stopped: ${err.code}: ${err.message}\n`);
       return { exitCode: EXIT.streamsFailed };
     }
+    if (err instanceof RunInterruptedError) exitInterrupted(err, resume, config.source);
     throw err;
   } finally {
+    interrupts.dispose();
     await sandbox?.close();
   }
 }

@@ -3,15 +3,19 @@ import type { SyncConfig } from '../../shared/config.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
-import { runLocal } from '../../shared/adapters/local/local-run.ts';
+import { assertLocalWarehouseSource, runLocal } from '../../shared/adapters/local/local-run.ts';
 import type { RunReport } from '../../shared/pipeline/state.ts';
 import { newRunId } from '../../shared/warehouse/layout.ts';
-import { RunFatalError } from '../../shared/errors.ts';
+import { RunFatalError, RunInterruptedError } from '../../shared/errors.ts';
 import type { RunningSandbox } from '../../sandbox/index.ts';
 import { createProgress, formatReport } from '../output.ts';
+import { EXIT_INTERRUPTED, listenForInterrupts, resumeCommand } from '../interrupt.ts';
 
-/** Exit codes: 0 complete (or skipped as not available), 1 some stream failed, 2 bad usage or config. */
-export const EXIT = { ok: 0, streamsFailed: 1, usage: 2 } as const;
+/**
+ * Exit codes: 0 complete (or skipped as not available), 1 some stream failed, 2 bad usage or config,
+ * 130 stopped by Ctrl-C or SIGTERM (the run is marked interrupted; `retry` resumes it).
+ */
+export const EXIT = { ok: 0, streamsFailed: 1, usage: 2, interrupted: EXIT_INTERRUPTED } as const;
 
 export interface SyncOutcome {
   readonly exitCode: number;
@@ -20,6 +24,9 @@ export interface SyncOutcome {
 
 /** Run a sync and print its report. Never prints the API key. */
 export async function syncCommand(config: SyncConfig, out: NodeJS.WritableStream = process.stdout): Promise<SyncOutcome> {
+  const store = new FolderStore(config.warehouse);
+  // Kombo rows never go into a sandbox warehouse, nor sandbox rows into a Kombo one.
+  await assertLocalWarehouseSource(store, config.source, store.root);
   let sandbox: RunningSandbox | undefined;
   let apiUrl = config.apiUrl;
   let apiKey = config.apiKey;
@@ -32,17 +39,21 @@ export async function syncCommand(config: SyncConfig, out: NodeJS.WritableStream
     apiKey = sandbox.apiKey;
     const known = sandbox.dataset.integrations.map((i) => i.id);
     integrationIds ??= known;
-    out.write(`no API key: syncing the built-in Kombo sandbox at ${sandbox.url} (${known.length} integrations${config.asOf === undefined ? '' : `, simulated date ${config.asOf}`})\n`);
+    out.write(`syncing the built-in Kombo sandbox at ${sandbox.url} (${integrationIds.length} integrations${config.asOf === undefined ? '' : `, simulated date ${config.asOf}`})\n`);
   }
   const progress = createProgress();
   let planned = false;
+  const runId = newRunId();
+  const resume = resumeCommand(runId, store.root, config.source, config.apiUrlGiven ? config.apiUrl : undefined);
+  const interrupts = listenForInterrupts(() => ({ warehouseRoot: store.root, runId, resume }));
   try {
-    const store = new FolderStore(config.warehouse);
     const report = await runLocal({
       client: new KomboClient({ baseUrl: apiUrl, apiKey }),
       store,
       catalog: new LocalCatalog(store),
-      runId: newRunId(),
+      runId,
+      source: config.source,
+      signal: interrupts.signal,
       snapshotDate: config.snapshotDate,
       integrationIds: integrationIds ?? [],
       models: config.models,
@@ -65,10 +76,22 @@ export async function syncCommand(config: SyncConfig, out: NodeJS.WritableStream
       process.stderr.write(`error: run stopped: ${err.code}: ${err.message}\n` + hintFor(err.code));
       return { exitCode: planned ? EXIT.streamsFailed : EXIT.usage };
     }
+    if (err instanceof RunInterruptedError) exitInterrupted(err, resume, config.source);
     throw err;
   } finally {
+    interrupts.dispose();
     await sandbox?.close();
   }
+}
+
+/**
+ * Say how the run stopped and how to resume it, then exit at once: abandoned chunks may still be
+ * waiting on Kombo, and must not keep the process (or Kombo) busy once the run's state is saved.
+ */
+export function exitInterrupted(err: RunInterruptedError, resume: string, source: 'kombo' | 'sandbox'): never {
+  const key = source === 'kombo' ? ' (with the same API key: KOMBO_API_KEY or --api-key)' : '';
+  process.stderr.write(err.planned ? `${err.signal}: run ${err.runId} stopped and is marked interrupted. Resume it with: ${resume}${key}\n` : `${err.signal}: stopped before the run was planned; nothing was written\n`);
+  process.exit(EXIT.interrupted);
 }
 
 function hintFor(code: string): string {

@@ -1,65 +1,140 @@
 /**
  * Re-run a run's failed streams into the same run and snapshot: `kombo-etl retry --run-id`, and the
- * planner's `{retry_run_id}` event. Streams that are done or skipped are left alone; their
+ * planner's `{retry_run_id}` event. A run a signal interrupted is resumed the same way: its streams
+ * that never ended are sent again. Streams that are done or skipped are left alone; their
  * partitions stay as they are.
  */
 import type { ObjectStore, Queue, StreamMessage } from '../ports.ts';
 import { EMPTY_TOTALS } from '../ports.ts';
 import { ConfigError } from '../errors.ts';
-import { assertRunId, runKeys } from '../warehouse/layout.ts';
-import { readMarkers, readPlan } from './finish.ts';
-import type { StreamMarker } from './state.ts';
+import { tablesForModel } from '../tables.ts';
+import { assertRunId, runKeys, runPrefix } from '../warehouse/layout.ts';
+import { completeRunIfLast, readMarkers, readPlan } from './finish.ts';
+import type { InterruptedRun, PlannedStream, StreamMarker } from './state.ts';
+import { decodeJson, encodeJson, interruptedKey } from './state.ts';
 
 export interface RetryDeps {
   readonly store: ObjectStore;
   readonly queue: Queue;
 }
 
+export interface RetryOptions {
+  /** Only the streams of these integrations (each must be in the run's plan). Default: all. */
+  readonly integrationIds?: readonly string[];
+}
+
+type StreamRef = Pick<StreamMarker, 'integrationId' | 'model' | 'code' | 'reason'>;
+
 export interface RetryPlan {
   readonly runId: string;
   readonly snapshotDate: string;
-  /** The streams sent again. Empty when the run had no failed stream. */
-  readonly streams: readonly Pick<StreamMarker, 'integrationId' | 'model' | 'code' | 'reason'>[];
+  /** The failed streams sent again. Empty when the run had no failed stream (of those integrations). */
+  readonly streams: readonly StreamRef[];
+  /** The streams of an interrupted run that never ended, sent again. */
+  readonly resumed: readonly StreamRef[];
+  /**
+   * Streams of an interrupted run that never ended and were not selected (other integrations): the
+   * run stays interrupted until a retry resumes them.
+   */
+  readonly leftUnended: number;
+}
+
+/** The chunk number in a data file key `…/part-00042.parquet`. */
+const chunkOfKey = (key: string): number => Number(/part-(\d{5})\.parquet$/.exec(key)?.[1] ?? Number.NaN);
+
+/**
+ * The chunk a resumed stream starts at: after every chunk its interrupted chain wrote. The chunk
+ * step deletes this run's files of the stream numbered below it, so whatever the abandoned chain
+ * left (a chunk written, or a partition half finished) is replaced, never added to.
+ */
+async function nextChunk(store: ObjectStore, runId: string, snapshotDate: string, s: Pick<PlannedStream, 'integrationId' | 'model'>): Promise<number> {
+  let last = -1;
+  for (const table of tablesForModel(s.model)) {
+    for (const key of await store.list(runPrefix(table.name, snapshotDate, s.integrationId, runId))) {
+      const chunk = chunkOfKey(key);
+      if (chunk > last) last = chunk;
+    }
+  }
+  return last + 1;
 }
 
 /**
- * Send every failed stream of `runId` again, from its first page. Its failed marker and the run's
- * completion marker and report are removed first, so the run completes again, exactly once, when
- * the retried streams end. The new chain's chunks are numbered after the failed chain's, so that
- * no object key or FIFO deduplication id of the first attempt is reused.
- * @throws ConfigError when the run does not exist or is still running.
+ * Send every failed stream of `runId` again, from its first page, and, when a signal interrupted
+ * the run, every stream that never ended. Its failed markers and the run's completion marker and
+ * report (or its interruption marker) are removed first, so the run completes again, exactly once,
+ * when the streams sent end. The new chains' chunks are numbered after the earlier chains', so that
+ * no object key or FIFO deduplication id of an earlier attempt is reused.
+ * @throws ConfigError when the run does not exist, is still running, or does not hold one of
+ *   `opts.integrationIds`.
  */
-export async function retryFailedStreams(deps: RetryDeps, runId: string): Promise<RetryPlan> {
+export async function retryFailedStreams(deps: RetryDeps, runId: string, opts: RetryOptions = {}): Promise<RetryPlan> {
   assertRunId(runId);
   const plan = await readPlan(deps.store, runId);
   if (!plan) throw new ConfigError(`run ${runId} has no plan in this warehouse: check --run-id and --warehouse`);
+  const planned = new Set(plan.streams.map((s) => s.integrationId));
+  const unknown = (opts.integrationIds ?? []).filter((id) => !planned.has(id));
+  if (unknown.length > 0) {
+    throw new ConfigError(`--integrations / KOMBO_INTEGRATION_IDS: run ${runId} has no integration ${unknown.join(', ')} (it has ${[...planned].join(', ')})`);
+  }
+  const selected = (s: { readonly integrationId: string }) => opts.integrationIds === undefined || opts.integrationIds.includes(s.integrationId);
+
   const markers = await readMarkers(deps.store, runId);
   const finished = (await deps.store.get(runKeys.success(runId))) ?? (await deps.store.get(runKeys.failed(runId)));
-  if (!finished && markers.length < plan.streams.length) {
+  const interrupted = (await deps.store.get(interruptedKey(runId))) !== undefined;
+  if (!finished && !interrupted && markers.length < plan.streams.length) {
     throw new ConfigError(`run ${runId} is still running (${markers.length} of ${plan.streams.length} streams ended): retry it once it has finished`);
   }
-  const failed = markers.filter((m) => m.status === 'failed');
-  if (failed.length === 0) return { runId, snapshotDate: plan.snapshotDate, streams: [] };
+  const ended = new Set(markers.map((m) => `${m.integrationId}\n${m.model}`));
+  const unended = finished ? [] : plan.streams.filter((s) => !ended.has(`${s.integrationId}\n${s.model}`));
+  const resumed = unended.filter(selected);
+  const failed = markers.filter((m) => m.status === 'failed' && selected(m));
+  const leftUnended = unended.length - resumed.length;
+  if (interrupted && !finished && unended.length === 0) {
+    // Stopped after its last stream ended but before it completed: complete it now.
+    await completeRunIfLast(deps.store, runId);
+    await deps.store.delete([interruptedKey(runId)]);
+    if (failed.length === 0) return { runId, snapshotDate: plan.snapshotDate, streams: [], resumed: [], leftUnended };
+  }
+  if (failed.length === 0 && resumed.length === 0) return { runId, snapshotDate: plan.snapshotDate, streams: [], resumed: [], leftUnended };
 
   // Order matters for a crash in between: markers first would let a concurrent finish complete the
   // run again; removing the run's verdict first leaves it "running" until the retried streams end.
-  await deps.store.delete([runKeys.failed(runId), runKeys.report(runId)]);
+  // An interrupted run keeps its marker while streams of other integrations are left unended.
+  await deps.store.delete([runKeys.failed(runId), runKeys.report(runId), ...(leftUnended === 0 ? [interruptedKey(runId)] : [])]);
   await deps.store.delete(failed.map((m) => runKeys.stream(runId, m.integrationId, m.model)));
-  for (const m of failed) {
-    const msg: StreamMessage = {
-      runId,
-      snapshotDate: plan.snapshotDate,
-      integrationId: m.integrationId,
-      model: m.model,
-      cursor: null,
-      chunk: m.chunk === undefined ? 0 : m.chunk + 1,
-      totals: EMPTY_TOTALS,
-    };
-    await deps.queue.send(msg);
-  }
-  return {
+  const send = (s: Pick<PlannedStream, 'integrationId' | 'model'>, chunk: number): Promise<void> => {
+    const msg: StreamMessage = { runId, snapshotDate: plan.snapshotDate, integrationId: s.integrationId, model: s.model, cursor: null, chunk, totals: EMPTY_TOTALS };
+    return deps.queue.send(msg);
+  };
+  for (const m of failed) await send(m, m.chunk === undefined ? 0 : m.chunk + 1);
+  for (const s of resumed) await send(s, await nextChunk(deps.store, runId, plan.snapshotDate, s));
+  const ref = (s: StreamRef): StreamRef => ({ integrationId: s.integrationId, model: s.model, ...(s.code !== undefined && { code: s.code }), ...(s.reason !== undefined && { reason: s.reason }) });
+  return { runId, snapshotDate: plan.snapshotDate, streams: failed.map(ref), resumed: resumed.map(ref), leftUnended };
+}
+
+/**
+ * Mark a run interrupted (a signal stopped it before every stream ended), so that `retry` resumes
+ * it instead of waiting for it. Does nothing for a run that has no plan yet or has completed.
+ * @returns whether the marker was written.
+ */
+export async function markRunInterrupted(store: ObjectStore, runId: string, signal: string, now: Date = new Date()): Promise<boolean> {
+  const plan = await readPlan(store, runId);
+  if (!plan) return false;
+  if ((await store.get(runKeys.success(runId))) ?? (await store.get(runKeys.failed(runId)))) return false;
+  const ended = new Set((await readMarkers(store, runId)).map((m) => `${m.integrationId}\n${m.model}`));
+  const record: InterruptedRun = {
     runId,
     snapshotDate: plan.snapshotDate,
-    streams: failed.map((m) => ({ integrationId: m.integrationId, model: m.model, ...(m.code !== undefined && { code: m.code }), ...(m.reason !== undefined && { reason: m.reason }) })),
+    interruptedAt: now.toISOString(),
+    signal,
+    unended: plan.streams.filter((s) => !ended.has(`${s.integrationId}\n${s.model}`)).map((s) => ({ integrationId: s.integrationId, model: s.model })),
   };
+  await store.put(interruptedKey(runId), encodeJson(record));
+  return true;
+}
+
+/** A run's interruption marker, or undefined when it has none. */
+export async function readInterrupted(store: ObjectStore, runId: string): Promise<InterruptedRun | undefined> {
+  const body = await store.get(interruptedKey(runId));
+  return body ? decodeJson<InterruptedRun>(body) : undefined;
 }

@@ -1,10 +1,11 @@
 /**
  * Run state, kept in the warehouse under `_runs/<run_id>/`: the plan, one marker per stream when it
- * ends, and the run's completion marker.
+ * ends, and the run's completion marker, or its interruption marker when a signal stopped it.
  */
 import type { ModelName } from '../tables.ts';
 import type { StreamTotals } from '../ports.ts';
 import type { FailureLocation } from '../errors.ts';
+import { runKeys } from '../warehouse/layout.ts';
 
 /** A stream's state. `pending` only appears in the plan; markers hold the final states. */
 export type StreamStatus = 'pending' | 'done' | 'skipped' | 'failed';
@@ -49,6 +50,24 @@ export interface RunReport {
   readonly finishedAt: string;
   readonly streams: readonly StreamMarker[];
 }
+
+/**
+ * Written when a signal stopped a local run (or its retry) before every stream ended: the run is
+ * no longer running, and `kombo-etl retry` resumes the streams that never ended. Removed when a
+ * retry resumes all of them.
+ */
+export interface InterruptedRun {
+  readonly runId: string;
+  readonly snapshotDate?: string;
+  readonly interruptedAt: string;
+  /** The signal that stopped it: `SIGINT` (Ctrl-C) or `SIGTERM`. */
+  readonly signal: string;
+  /** The streams that had not ended then, as far as known when it was written. */
+  readonly unended?: readonly Pick<StreamMarker, 'integrationId' | 'model'>[];
+}
+
+/** `_runs/<run_id>/_INTERRUPTED.json`: the run's {@link InterruptedRun} marker. */
+export const interruptedKey = (runId: string): string => `${runKeys.prefix(runId)}_INTERRUPTED.json`;
 
 export const encodeJson = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
 export const decodeJson = <T>(bytes: Uint8Array): T => JSON.parse(new TextDecoder().decode(bytes)) as T;

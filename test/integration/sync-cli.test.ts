@@ -3,12 +3,12 @@
  * switched on, into a real warehouse that DuckDB reads back and compares, field by field, with the
  * sandbox's ground truth.
  */
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSandbox, SandboxIntegrationData } from '../../sandbox/index.ts';
-import { startSandbox } from '../../sandbox/index.ts';
+import { generateDataset, startSandbox } from '../../sandbox/index.ts';
 import { hiveEscape } from '../../shared/warehouse/layout.ts';
 import type { Reader } from '../helpers/duckdb.ts';
 import { duck } from '../helpers/duckdb.ts';
@@ -219,5 +219,185 @@ describe('kombo-etl sync behaviour', () => {
     const r = await sync(warehouse, ['--models', 'candidates'], [ids()[2]!]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout + r.stderr).not.toContain(sandbox.apiKey);
+  });
+});
+
+describe('Kombo or the built-in sandbox: never one for the other', () => {
+  const SOURCE_RECORD = '_source.json';
+  const kombo = () => ['--api-url', sandbox.url, '--api-key', sandbox.apiKey];
+  const small = () => ids()[2]!;
+  const runsIn = (warehouse: string) => (existsSync(join(warehouse, '_runs')) ? readdirSync(join(warehouse, '_runs')) : []);
+
+  it.each([
+    ['--api-url and --integrations', (url: string) => ({ args: ['--api-url', url, '--integrations', 'greenhouse:AbC123'], env: {} }), /--api-url/],
+    ['--integrations', () => ({ args: ['--integrations', 'greenhouse:AbC123'], env: {} }), /--integrations/],
+    ['KOMBO_API_URL', (url: string) => ({ args: [], env: { KOMBO_API_URL: url } }), /KOMBO_API_URL/],
+    ['KOMBO_INTEGRATION_IDS', () => ({ args: [], env: { KOMBO_INTEGRATION_IDS: 'greenhouse:AbC123' } }), /KOMBO_INTEGRATION_IDS/],
+    ['an empty KOMBO_API_KEY', (url: string) => ({ args: [], env: { KOMBO_API_KEY: '', KOMBO_API_URL: url, KOMBO_INTEGRATION_IDS: 'greenhouse:AbC123' } }), /KOMBO_API_KEY is empty/],
+  ])('sync with %s but no API key: exit 2, one line naming the key, nothing written, nothing fetched', async (_what, given, names) => {
+    const warehouse = join(tmp(), 'wh');
+    const { args, env } = given(sandbox.url);
+    const before = sandbox.stats.requests;
+    const r = await runCli(['sync', '--warehouse', warehouse, ...args], env);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/KOMBO_API_KEY/);
+    expect(r.stderr).toMatch(/--api-key/);
+    expect(r.stderr).toMatch(names);
+    expect(r.stdout).not.toMatch(/sandbox at/);
+    expect(existsSync(warehouse)).toBe(false);
+    expect(sandbox.stats.requests).toBe(before);
+  });
+
+  it('retry with KOMBO_INTEGRATION_IDS or an empty KOMBO_API_KEY but no key: exit 2, nothing written', async () => {
+    const warehouse = tmp();
+    const first = await runCli(['sync', ...kombo(), '--integrations', small(), '--models', 'candidates', '--warehouse', warehouse, '--snapshot-date', DATE]);
+    expect(first.code, first.stderr).toBe(0);
+    const runId = runsIn(warehouse)[0]!;
+    const files = () => readdirSync(warehouse, { recursive: true }).sort();
+    const before = files();
+    for (const env of [{ KOMBO_INTEGRATION_IDS: small() }, { KOMBO_API_KEY: '' }, { KOMBO_API_URL: sandbox.url }]) {
+      const r = await runCli(['retry', '--run-id', runId, '--warehouse', warehouse], env);
+      expect(r.code, JSON.stringify(env) + r.stdout + r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/KOMBO_API_KEY/);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    expect(files()).toEqual(before);
+  });
+
+  it('syncs the built-in sandbox when nothing Kombo-related is set, or with --sandbox, and records it', async () => {
+    const warehouse = tmp();
+    const r = await runCli(['sync', '--sandbox', '--integrations', small(), '--models', 'candidates', '--warehouse', warehouse, '--snapshot-date', DATE]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/built-in Kombo sandbox/);
+    expect(JSON.parse(readFileSync(join(warehouse, SOURCE_RECORD), 'utf8'))).toMatchObject({ source: 'sandbox' });
+    const again = await runCli(['sync', '--models', 'candidates', '--warehouse', warehouse, '--snapshot-date', DATE]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(runsIn(warehouse)).toHaveLength(2);
+  }, 120_000);
+
+  describe('a warehouse that holds Kombo data never receives sandbox rows', () => {
+    const warehouse = tmp();
+    let runs: string[];
+    beforeAll(async () => {
+      const r = await runCli(['sync', ...kombo(), '--integrations', small(), '--models', 'candidates', '--warehouse', warehouse, '--snapshot-date', DATE]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(readFileSync(join(warehouse, SOURCE_RECORD), 'utf8'))).toMatchObject({ source: 'kombo' });
+      runs = runsIn(warehouse);
+    });
+
+    it.each([
+      ['sync --sandbox', ['sync', '--sandbox']],
+      ['sync with nothing Kombo-related set', ['sync']],
+      ['sync --as-of', ['sync', '--as-of', '2025-06-01']],
+      ['demo', ['demo']],
+    ])('%s: exit 2, one line, nothing written', async (_what, args) => {
+      const r = await runCli([...args, '--warehouse', warehouse]);
+      expect(r.code, r.stdout + r.stderr).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/holds data from Kombo/);
+      expect(runsIn(warehouse)).toEqual(runs);
+    });
+
+    it('retry --sandbox of its run: exit 2', async () => {
+      const r = await runCli(['retry', '--sandbox', '--run-id', runs[0]!, '--warehouse', warehouse]);
+      expect(r.code, r.stdout + r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/holds data from Kombo/);
+    });
+  });
+
+  it('nor does a sandbox warehouse receive Kombo rows', async () => {
+    const warehouse = tmp();
+    const first = await runCli(['sync', '--sandbox', '--integrations', small(), '--models', 'candidates', '--warehouse', warehouse, '--snapshot-date', DATE]);
+    expect(first.code, first.stderr).toBe(0);
+    const r = await runCli(['sync', ...kombo(), '--integrations', small(), '--models', 'candidates', '--warehouse', warehouse, '--snapshot-date', DATE]);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/holds data from the built-in sandbox/);
+    expect(runsIn(warehouse)).toHaveLength(1);
+  }, 120_000);
+
+  it('tells what an older warehouse, without the record, holds from the integrations its runs planned', async () => {
+    // Integrations that are not the built-in sandbox's: real ones, as far as the warehouse can tell.
+    const REAL = 'greenhouse:RealCompanyA000000000000';
+    const real = await startSandbox({ port: 0, apiKey: 'real-key-0000', dataset: generateDataset({ seed: 3, integrations: [{ id: REAL, tool: 'greenhouse', candidates: 5 }] }) });
+    try {
+      const older = tmp();
+      const r = await runCli(['sync', '--api-url', real.url, '--api-key', 'real-key-0000', '--integrations', REAL, '--models', 'candidates', '--warehouse', older, '--snapshot-date', DATE]);
+      expect(r.code, r.stderr).toBe(0);
+      rmSync(join(older, SOURCE_RECORD));
+      const refused = await runCli(['sync', '--sandbox', '--warehouse', older]);
+      expect(refused.code, refused.stdout + refused.stderr).toBe(2);
+      expect(refused.stderr).toMatch(/holds data from Kombo/);
+    } finally {
+      await real.close();
+    }
+    const sandboxOnly = tmp();
+    const s = await runCli(['sync', '--sandbox', '--integrations', small(), '--models', 'candidates', '--warehouse', sandboxOnly, '--snapshot-date', DATE]);
+    expect(s.code, s.stderr).toBe(0);
+    rmSync(join(sandboxOnly, SOURCE_RECORD));
+    const refused = await runCli(['sync', '--api-url', sandbox.url, '--api-key', sandbox.apiKey, '--integrations', 'greenhouse:AbC123', '--warehouse', sandboxOnly]);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(2);
+    expect(refused.stderr).toMatch(/holds data from the built-in sandbox/);
+  }, 120_000);
+});
+
+describe('kombo-etl retry with a key', () => {
+  it('retries only the failed streams of --integrations, then of KOMBO_INTEGRATION_IDS', async () => {
+    const warehouse = tmp();
+    const [, , workable, teamtailor] = ids();
+    sandbox.setFaults({ revokedIntegrations: [workable!, teamtailor!] });
+    const first = await sync(warehouse, ['--models', 'candidates,applications'], [workable!, teamtailor!]);
+    sandbox.setFaults({});
+    expect(first.code, first.stderr).toBe(1);
+    const runId = readdirSync(join(warehouse, '_runs'))[0]!;
+
+    const one = await runCli(['retry', '--run-id', runId, '--warehouse', warehouse, '--api-url', sandbox.url, '--api-key', sandbox.apiKey, '--integrations', workable!]);
+    expect(one.code, one.stderr + one.stdout).toBe(1);
+    expect(one.stdout).toContain(`retried ${workable} candidates`);
+    expect(one.stdout).toContain(`retried ${workable} applications`);
+    expect(one.stdout).not.toContain(`retried ${teamtailor}`);
+
+    const other = await runCli(['retry', '--run-id', runId, '--warehouse', warehouse], { KOMBO_API_URL: sandbox.url, KOMBO_API_KEY: sandbox.apiKey, KOMBO_INTEGRATION_IDS: teamtailor! });
+    expect(other.code, other.stderr + other.stdout).toBe(0);
+    expect(other.stdout).toContain(`retried ${teamtailor} candidates`);
+    expect(other.stdout).not.toContain(`retried ${workable}`);
+    expect(existsSync(join(warehouse, '_runs', runId, '_SUCCESS.json'))).toBe(true);
+  }, 120_000);
+
+  it('rejects an integration the run does not hold: exit 2', async () => {
+    const warehouse = tmp();
+    const first = await sync(warehouse, ['--models', 'candidates'], [ids()[3]!]);
+    expect(first.code, first.stderr).toBe(0);
+    const runId = readdirSync(join(warehouse, '_runs'))[0]!;
+    const r = await runCli(['retry', '--run-id', runId, '--warehouse', warehouse, '--api-url', sandbox.url, '--api-key', sandbox.apiKey, '--integrations', 'lever:NotInThisRun']);
+    expect(r.code, r.stderr + r.stdout).toBe(2);
+    expect(r.stderr).toMatch(/lever:NotInThisRun/);
+  });
+});
+
+describe('the snapshot date and --version', () => {
+  const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+
+  it.each([['2099-01-01'], [tomorrow]])('rejects --snapshot-date %s, after today (UTC): exit 2, nothing written', async (date) => {
+    const warehouse = join(tmp(), 'wh');
+    const r = await runCli(['sync', '--api-url', sandbox.url, '--api-key', sandbox.apiKey, '--integrations', ids()[3]!, '--warehouse', warehouse, '--snapshot-date', date]);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/after today/);
+    expect(r.stderr).toMatch(/--allow-future-date/);
+    expect(existsSync(warehouse)).toBe(false);
+  });
+
+  it('takes a future date with --allow-future-date', async () => {
+    const warehouse = tmp();
+    const r = await runCli(['sync', '--api-url', sandbox.url, '--api-key', sandbox.apiKey, '--integrations', ids()[2]!, '--models', 'candidates', '--warehouse', warehouse, '--snapshot-date', '2099-01-01', '--allow-future-date']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(existsSync(join(warehouse, 'candidates', 'snapshot_date=2099-01-01'))).toBe(true);
+  });
+
+  it('kombo-etl --version prints the package version', async () => {
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
+    const r = await runCli(['--version']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(version);
   });
 });

@@ -1,9 +1,11 @@
 /**
  * A whole run on one machine: the same plan / chunk / finish steps as in Lambda, with the local
- * queue draining messages through `concurrency` workers.
+ * queue draining messages through `concurrency` workers. A run can be stopped by an abort signal
+ * (Ctrl-C): it then abandons its chunks in flight and is marked interrupted, for `retry` to resume.
  */
 import type { KomboClient } from '../../kombo/client.ts';
 import type { Catalog, ObjectStore, StreamMessage } from '../../ports.ts';
+import { RunInterruptedError } from '../../errors.ts';
 import type { ModelName } from '../../tables.ts';
 import { LocalQueue } from './local-queue.ts';
 import { ChunkThreads } from './chunk-threads.ts';
@@ -12,10 +14,12 @@ import type { PiiOptions } from '../../flatten.ts';
 import type { ChunkDeps, ChunkLimits, ChunkResult } from '../../pipeline/chunk.ts';
 import { processChunk } from '../../pipeline/chunk.ts';
 import { planRun } from '../../pipeline/plan.ts';
-import type { RetryPlan } from '../../pipeline/retry.ts';
-import { retryFailedStreams } from '../../pipeline/retry.ts';
+import type { RetryOptions, RetryPlan } from '../../pipeline/retry.ts';
+import { markRunInterrupted, retryFailedStreams } from '../../pipeline/retry.ts';
 import type { RunPlan, RunReport } from '../../pipeline/state.ts';
 import { decodeJson } from '../../pipeline/state.ts';
+import type { DataSource } from '../../warehouse/source.ts';
+import { assertWarehouseSource, recordWarehouseSource } from '../../warehouse/source.ts';
 
 export interface LocalRunOptions {
   readonly client: KomboClient;
@@ -37,35 +41,96 @@ export interface LocalRunOptions {
    * (see `chunk-threads.ts`). 0 (the default) does that work on this thread.
    */
   readonly threads?: number;
+  /**
+   * Where the data comes from. When set, a warehouse holding the other source's data is refused
+   * (a ConfigError before anything is written) and a new warehouse records it.
+   */
+  readonly source?: DataSource;
+  /**
+   * Stops the run: no chunk starts after it fires, chunks in flight are abandoned (their writes are
+   * refused from then on; chunk writes are idempotent, so a resumed stream simply rewrites them), the
+   * run is marked interrupted and a {@link RunInterruptedError} is thrown. The abort's reason names
+   * the signal.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/** The built-in sandbox's integration ids, for telling what an older warehouse holds. Loaded on demand: it brings the data generator. */
+async function sandboxIntegrationIds(): Promise<ReadonlySet<string>> {
+  const { DEFAULT_SANDBOX_INTEGRATIONS } = await import('../../../sandbox/data.ts');
+  return new Set(DEFAULT_SANDBOX_INTEGRATIONS.map((i) => i.id));
+}
+
+/**
+ * Throws a ConfigError when the warehouse holds data from the other source than `source` (see
+ * `warehouse/source.ts`); call it before starting anything, so that the refusal writes nothing.
+ */
+export async function assertLocalWarehouseSource(store: ObjectStore, source: DataSource, where: string): Promise<void> {
+  await assertWarehouseSource(store, source, where, sandboxIntegrationIds);
 }
 
 /** Plan and run to completion. Throws a RunFatalError (bad API key…) as soon as one occurs. */
 export async function runLocal(opts: LocalRunOptions): Promise<RunReport> {
+  if (opts.source) await assertLocalWarehouseSource(opts.store, opts.source, opts.store.locate(''));
+  if (opts.signal?.aborted) throw new RunInterruptedError(opts.runId, signalName(opts.signal), false);
   const queue = new LocalQueue();
   const plan = await planRun(
     { client: opts.client, store: opts.store, queue },
     { runId: opts.runId, snapshotDate: opts.snapshotDate, integrationIds: opts.integrationIds, models: opts.models },
   );
+  if (opts.source) await recordWarehouseSource(opts.store, opts.source);
   opts.onPlan?.(plan);
   await drainLocal(opts, queue);
-  return readReport(opts.store, opts.runId);
+  return finishLocal(opts.store, opts.runId, opts.signal);
+}
+
+const signalName = (signal: AbortSignal): string => (typeof signal.reason === 'string' ? signal.reason : 'abort');
+
+/**
+ * After the drain: the run's report, or, when the signal stopped the drain before the run
+ * completed, mark the run interrupted and throw.
+ */
+async function finishLocal(store: ObjectStore, runId: string, signal: AbortSignal | undefined): Promise<RunReport> {
+  if (signal?.aborted && (await markRunInterrupted(store, runId, signalName(signal)))) throw new RunInterruptedError(runId, signalName(signal), true);
+  return readReport(store, runId);
+}
+
+/** The store and catalog as the chunks see them: once the run is stopped, an abandoned chunk may read but no longer write. */
+function fenced<T extends object>(target: T, signal: AbortSignal, writes: readonly (keyof T)[]): T {
+  return new Proxy(target, {
+    get(t, prop, receiver) {
+      const value: unknown = Reflect.get(t, prop, receiver);
+      if (typeof value !== 'function') return value;
+      const write = writes.includes(prop as keyof T);
+      return (...args: unknown[]) => {
+        if (write && signal.aborted) return Promise.reject(new RunInterruptedError('', signalName(signal), true));
+        return (value as (...a: unknown[]) => unknown).apply(t, args);
+      };
+    },
+  });
 }
 
 async function drainLocal(opts: Omit<LocalRunOptions, 'runId' | 'snapshotDate' | 'integrationIds' | 'models'>, queue: LocalQueue): Promise<void> {
+  const signal = opts.signal;
   const deps: ChunkDeps = {
     client: opts.client,
-    store: opts.store,
+    store: signal ? fenced(opts.store, signal, ['put', 'putIfAbsent', 'delete']) : opts.store,
     queue,
-    catalog: opts.catalog,
+    catalog: signal ? fenced(opts.catalog, signal, ['registerPartition']) : opts.catalog,
     ...(opts.limits && { limits: opts.limits }),
     ...(opts.onPage && { onPage: opts.onPage }),
     ...(opts.pii && { pii: opts.pii }),
   };
+  // Settles when the run is stopped: a chunk in flight is then left behind rather than awaited.
+  const stopped = signal && new Promise<undefined>((resolve) => signal.addEventListener('abort', () => resolve(undefined), { once: true }));
   const threads = opts.threads ? new ChunkThreads(opts.threads) : undefined;
   try {
     await queue.drain(async (msg) => {
-      const result = await processChunk(threads ? { ...deps, work: threads.work } : deps, msg);
-      opts.onChunk?.(msg, result);
+      // Messages still queued when the run stops are dropped: `retry` resends their streams.
+      if (signal?.aborted) return;
+      const chunk = processChunk(threads ? { ...deps, work: threads.work } : deps, msg);
+      const result = stopped ? await Promise.race([chunk, stopped]) : await chunk;
+      if (result) opts.onChunk?.(msg, result);
     }, opts.concurrency);
   } finally {
     await threads?.close();
@@ -78,15 +143,22 @@ async function readReport(store: ObjectStore, runId: string): Promise<RunReport>
   return decodeJson<RunReport>(report);
 }
 
-export type LocalRetryOptions = Omit<LocalRunOptions, 'snapshotDate' | 'integrationIds' | 'models' | 'onPlan'> & {
-  readonly onRetryPlan?: (plan: RetryPlan) => void;
-};
+export type LocalRetryOptions = Omit<LocalRunOptions, 'snapshotDate' | 'integrationIds' | 'models' | 'onPlan'> &
+  RetryOptions & {
+    readonly onRetryPlan?: (plan: RetryPlan) => void;
+  };
 
-/** Re-run a finished run's failed streams into the same run and snapshot, then report the run again. */
-export async function retryLocal(opts: LocalRetryOptions): Promise<{ readonly retried: RetryPlan; readonly report: RunReport }> {
+/**
+ * Re-run a run's failed streams into the same run and snapshot, and resume the streams of an
+ * interrupted run that never ended, then report the run again. `report` is undefined when the run
+ * has not completed: streams of other integrations than `integrationIds` were left unended.
+ */
+export async function retryLocal(opts: LocalRetryOptions): Promise<{ readonly retried: RetryPlan; readonly report: RunReport | undefined }> {
+  if (opts.source) await assertLocalWarehouseSource(opts.store, opts.source, opts.store.locate(''));
   const queue = new LocalQueue();
-  const retried = await retryFailedStreams({ store: opts.store, queue }, opts.runId);
+  const retried = await retryFailedStreams({ store: opts.store, queue }, opts.runId, opts.integrationIds === undefined ? {} : { integrationIds: opts.integrationIds });
   opts.onRetryPlan?.(retried);
   await drainLocal(opts, queue);
-  return { retried, report: await readReport(opts.store, opts.runId) };
+  if (retried.leftUnended > 0 && !opts.signal?.aborted) return { retried, report: undefined };
+  return { retried, report: await finishLocal(opts.store, opts.runId, opts.signal) };
 }

@@ -1,0 +1,109 @@
+/**
+ * Ctrl-C (SIGINT) and SIGTERM during `kombo-etl sync`: a real child process syncing a slow sandbox
+ * over real HTTP is signalled mid-run; it must mark the run interrupted, say how to resume and exit
+ * 130, and `kombo-etl retry` must then complete the warehouse, as DuckDB counts it.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningSandbox } from '../../sandbox/index.ts';
+import { startSandbox } from '../../sandbox/index.ts';
+import { TABLES } from '../../shared/tables.ts';
+import type { CliResult } from '../helpers/cli.ts';
+import { runCli } from '../helpers/cli.ts';
+import type { Reader } from '../helpers/duckdb.ts';
+import { duck } from '../helpers/duckdb.ts';
+import { tempDirs } from '../helpers/temp.ts';
+import { EXPECTED } from '../helpers/truth.ts';
+
+const BIN = resolve(import.meta.dirname, '../../bin/kombo-etl.js');
+const DATE = '2026-11-21';
+const tmp = tempDirs('kombo-int-');
+
+let sandbox: RunningSandbox;
+let db: Reader;
+
+beforeAll(async () => {
+  // Slow enough that the run is far from over when its first stream ends.
+  sandbox = await startSandbox({ port: 0, faults: { latencyMs: 200 } });
+  db = await duck();
+});
+afterAll(async () => {
+  db.close();
+  await sandbox.close();
+});
+
+const kombo = () => ['--api-url', sandbox.url, '--api-key', sandbox.apiKey];
+
+/**
+ * Start `kombo-etl sync`, send `signals` once its first stream has ended (the plain log says
+ * `…: done`), and resolve to what it printed and how it exited.
+ */
+function syncAndSignal(warehouse: string, signals: readonly NodeJS.Signals[]): Promise<CliResult & { signal: NodeJS.Signals | null }> {
+  const ids = sandbox.dataset.integrations.map((i) => i.id).join(',');
+  const child = spawn(process.execPath, [BIN, 'sync', ...kombo(), '--integrations', ids, '--warehouse', warehouse, '--snapshot-date', DATE, '--concurrency', '2'], {
+    env: { PATH: process.env['PATH'], HOME: process.env['HOME'] },
+  });
+  let stdout = '';
+  let stderr = '';
+  let sent = false;
+  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr.on('data', (b: Buffer) => {
+    stderr += b.toString();
+    if (!sent && /chunk \d+: done/.test(stderr)) {
+      sent = true;
+      for (const s of signals) child.kill(s);
+    }
+  });
+  return new Promise((done) => child.on('close', (code, signal) => done({ code: code ?? -1, signal, stdout, stderr })));
+}
+
+/** Rows per table in every Parquet file of the warehouse, and what the sandbox holds. */
+async function counts(warehouse: string): Promise<{ actual: Record<string, number>; expected: Record<string, number> }> {
+  const actual: Record<string, number> = {};
+  const expected: Record<string, number> = {};
+  for (const t of TABLES) {
+    const spec = EXPECTED[t.name]!;
+    expected[t.name] = sandbox.dataset.integrations.flatMap((i) => i[spec.model].flatMap((r) => spec.rows(r))).length;
+    const files = existsSync(join(warehouse, t.name)) ? readdirSync(join(warehouse, t.name), { recursive: true }).filter((f) => String(f).endsWith('.parquet')) : [];
+    actual[t.name] = files.length === 0 ? 0 : Number((await db.all(`SELECT count(*)::INT AS n FROM read_parquet('${warehouse}/${t.name}/**/*.parquet')`))[0]!['n']);
+  }
+  return { actual, expected };
+}
+
+describe.each([
+  ['SIGINT', ['SIGINT']],
+  ['SIGTERM', ['SIGTERM']],
+  ['a second SIGINT', ['SIGINT', 'SIGINT']],
+] as const)('kombo-etl sync stopped by %s', (_name, signals) => {
+  const warehouse = tmp();
+  let stopped: CliResult & { signal: NodeJS.Signals | null };
+  let runId: string;
+
+  beforeAll(async () => {
+    stopped = await syncAndSignal(warehouse, signals);
+    runId = readdirSync(join(warehouse, '_runs'))[0]!;
+  }, 120_000);
+
+  it('exits 130, marks the run interrupted and says how to resume it', () => {
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stderr).toContain(`kombo-etl retry --run-id ${runId}`);
+    if (signals.length > 1) expect(stopped.stderr).toMatch(/stopped at once/);
+    expect(existsSync(join(warehouse, '_runs', runId, '_INTERRUPTED.json'))).toBe(true);
+    // It really stopped mid-run: some streams never ended.
+    const ended = readdirSync(join(warehouse, '_runs', runId, 'streams'), { recursive: true }).filter((f) => String(f).endsWith('.json'));
+    expect(ended.length).toBeGreaterThan(0);
+    expect(ended.length).toBeLessThan(sandbox.dataset.integrations.length * 3);
+  });
+
+  it('is resumed by kombo-etl retry into a complete warehouse', async () => {
+    const retry = await runCli(['retry', '--run-id', runId, '--warehouse', warehouse, ...kombo()]);
+    expect(retry.code, retry.stderr + retry.stdout).toBe(0);
+    expect(retry.stdout).toMatch(/^resumed \S+ (candidates|applications|interviews) \(interrupted\)$/m);
+    const { actual, expected } = await counts(warehouse);
+    expect(actual).toEqual(expected);
+    expect(existsSync(join(warehouse, '_runs', runId, '_SUCCESS.json'))).toBe(true);
+    expect(existsSync(join(warehouse, '_runs', runId, '_INTERRUPTED.json'))).toBe(false);
+  }, 120_000);
+});
