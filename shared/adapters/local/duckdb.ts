@@ -2,14 +2,13 @@
  * DuckDB over a local warehouse: one view per table of the contract, reading exactly the run
  * folders the catalog registered, with the partition columns decoded from the Hive-style paths.
  */
-import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { ColumnType, TableDef } from '../../tables.ts';
 import { PARTITION_COLUMNS, TABLES } from '../../tables.ts';
-import { FolderStore } from './folder-store.ts';
+import { FolderStore, makeDirectory } from './folder-store.ts';
 import { LocalCatalog } from './local-catalog.ts';
 import { VIEWS } from '../../analytics/views.ts';
 
@@ -67,7 +66,7 @@ export function analyticsViewStatements(): string[] {
  * `CAST(timestamp AS DATE)` gives the same day in both.
  */
 export async function openWarehouse(dir: string): Promise<WarehouseDb> {
-  mkdirSync(EXTENSION_DIR, { recursive: true });
+  await makeDirectory(EXTENSION_DIR);
   const instance = await DuckDBInstance.create(':memory:', {
     extension_directory: EXTENSION_DIR,
     autoinstall_known_extensions: 'false',
