@@ -1,0 +1,163 @@
+/**
+ * A dbt `sources.yml` for the warehouse, generated from the table definitions (`shared/tables.ts`)
+ * and the analytics views (`views.ts`). One file serves both places the warehouse can be read:
+ *
+ * - **dbt-athena**: the source's schema is the stack's Glue database (`kombo_etl` by default), its
+ *   database the profile's catalog (`awsdatacatalog`);
+ * - **dbt-duckdb**: the file written by `kombo-etl export --duckdb` (named `kombo.duckdb`, or
+ *   attached as `kombo`), schema `main`.
+ *
+ * The schema and database are Jinja that picks by `target.type`, and the dbt vars `kombo_schema`
+ * and `kombo_database` override them (another stack name, a file attached under another name).
+ *
+ * Data tests say what the table contract guarantees, and no more. A physical table holds one row
+ * per record **per nightly snapshot** and per integration, so `id` alone repeats: it is unique per
+ * (`snapshot_date`, `integration_id`), which a `unique` test on the joined key checks; a child table
+ * is unique per parent id and position within a snapshot. The `_latest` views hold one snapshot per
+ * integration, so there the key is (`integration_id`, `id`). Kombo ids are only checked as present
+ * (`not_null`): the pipeline rejects a record without one. The other views are aggregates whose
+ * grain their description states; they carry no tests.
+ */
+import { Document } from 'yaml';
+import type { TableDef } from '../tables.ts';
+import { PARTITION_COLUMNS, TABLES } from '../tables.ts';
+import { columnDescription, PARTITION_DESCRIPTIONS, tableDescription } from './descriptions.ts';
+import type { ViewDef } from './views.ts';
+import { VIEWS } from './views.ts';
+
+/** Name of the dbt source: `{{ source('kombo', 'applications') }}`. */
+export const DBT_SOURCE_NAME = 'kombo';
+/** The Glue database of a stack deployed with the default name `KomboEtl`. */
+export const DEFAULT_GLUE_DATABASE = 'kombo_etl';
+/**
+ * The database name dbt-duckdb sees for the exported file: DuckDB names a database file after its
+ * stem, so `kombo.duckdb` opened as the profile's `path`, or attached with alias `kombo`.
+ */
+export const DUCKDB_DATABASE = 'kombo';
+/** dbt source freshness of the physical tables: the pipeline syncs nightly. */
+export const FRESHNESS_WARN_HOURS = 36;
+export const FRESHNESS_ERROR_HOURS = 72;
+
+type DbtTest = string | { readonly unique: { readonly column_name: string } };
+
+export interface DbtColumn {
+  readonly name: string;
+  readonly description: string;
+  readonly data_tests?: readonly DbtTest[];
+}
+
+export interface DbtTable {
+  readonly name: string;
+  readonly description: string;
+  readonly loaded_at_field?: string;
+  readonly freshness?: DbtFreshness;
+  readonly data_tests?: readonly DbtTest[];
+  readonly columns: readonly DbtColumn[];
+}
+
+export interface DbtFreshness {
+  readonly warn_after: { readonly count: number; readonly period: 'hour' };
+  readonly error_after: { readonly count: number; readonly period: 'hour' };
+}
+
+export interface DbtSource {
+  readonly name: string;
+  readonly description: string;
+  readonly database: string;
+  readonly schema: string;
+  readonly tables: readonly DbtTable[];
+}
+
+export interface DbtSourcesFile {
+  readonly version: 2;
+  readonly sources: readonly DbtSource[];
+}
+
+/**
+ * The key columns joined into one string, an expression for dbt's `unique` test that Trino and
+ * DuckDB both accept (`||` on a date is an error in Trino; every part is cast to VARCHAR). Integration
+ * ids and Kombo ids hold no `|`, so the joined key is as unique as the columns.
+ */
+export function keyExpression(columns: readonly string[]): string {
+  return `concat(${columns.map((c) => `CAST(${c} AS VARCHAR)`).join(", '|', ")})`;
+}
+
+/** The columns that identify a row of a table within one snapshot of one integration. */
+function rowKey(table: TableDef): string[] {
+  if (table.arrayField === undefined) return ['id'];
+  const parent = table.columns.find((c) => c.source.kind === 'parent-id');
+  const position = table.columns.find((c) => c.source.kind === 'position');
+  if (!parent || !position) throw new Error(`child table ${table.name} lacks its parent id or position`);
+  return [parent.name, position.name];
+}
+
+/** Columns every row has: the row key, the pipeline's meta columns and the partition columns. */
+function notNullColumns(table: TableDef): Set<string> {
+  return new Set([...rowKey(table), ...table.columns.filter((c) => c.source.kind === 'meta').map((c) => c.name), ...PARTITION_COLUMNS.map((p) => p.name)]);
+}
+
+function tableColumns(table: TableDef): DbtColumn[] {
+  const required = notNullColumns(table);
+  const withTests = (name: string, description: string): DbtColumn => ({ name, description, ...(required.has(name) && { data_tests: ['not_null'] }) });
+  return [
+    ...table.columns.map((c) => withTests(c.name, columnDescription(table, c))),
+    ...PARTITION_COLUMNS.map((p) => withTests(p.name, PARTITION_DESCRIPTIONS[p.name])),
+  ];
+}
+
+function physicalTable(table: TableDef): DbtTable {
+  return {
+    name: table.name,
+    description: tableDescription(table),
+    // Only the physical tables know when they were loaded: the views carry no freshness.
+    loaded_at_field: '_synced_at',
+    freshness: { warn_after: { count: FRESHNESS_WARN_HOURS, period: 'hour' }, error_after: { count: FRESHNESS_ERROR_HOURS, period: 'hour' } },
+    data_tests: [{ unique: { column_name: keyExpression(['snapshot_date', 'integration_id', ...rowKey(table)]) } }],
+    columns: tableColumns(table),
+  };
+}
+
+function viewTable(view: ViewDef): DbtTable {
+  const description = `analytics view: ${view.grain}. ${view.notes}`;
+  const table = TABLES.find((t) => `${t.name}_latest` === view.name);
+  if (table === undefined) return { name: view.name, description, columns: view.columns.map((c) => ({ name: c.name, description: c.description })) };
+  // A `_latest` view has its table's columns: describe them as the table does.
+  const columns = tableColumns(table);
+  if (columns.map((c) => c.name).join() !== view.columns.map((c) => c.name).join()) throw new Error(`${view.name} and ${table.name} have different columns`);
+  return {
+    name: view.name,
+    description,
+    data_tests: [{ unique: { column_name: keyExpression(['integration_id', ...rowKey(table)]) } }],
+    columns,
+  };
+}
+
+/** The sources file as data: one source, every table of the contract, then every analytics view. */
+export function dbtSources(glueDatabase: string = DEFAULT_GLUE_DATABASE): DbtSourcesFile {
+  return {
+    version: 2,
+    sources: [
+      {
+        name: DBT_SOURCE_NAME,
+        description:
+          'Kombo ATS snapshots written nightly by kombo-etl: the physical tables (one row per record per snapshot) ' +
+          'and the analytics views (latest snapshot, stage history, funnel, time to hire, interviewer load, sources).',
+        database: `{{ var('kombo_database', '${DUCKDB_DATABASE}' if target.type == 'duckdb' else target.database) }}`,
+        schema: `{{ var('kombo_schema', 'main' if target.type == 'duckdb' else '${glueDatabase}') }}`,
+        tables: [...TABLES.map(physicalTable), ...VIEWS.map(viewTable)],
+      },
+    ],
+  };
+}
+
+/** `sources.yml` text, with a header saying where it comes from. */
+export function dbtSourcesYaml(glueDatabase: string = DEFAULT_GLUE_DATABASE): string {
+  const doc = new Document(dbtSources(glueDatabase));
+  doc.commentBefore =
+    ' Generated by `kombo-etl export --dbt-sources` from the table and view definitions of kombo-etl:\n' +
+    ' regenerate it after upgrading rather than editing it.\n' +
+    ` dbt-athena: schema ${glueDatabase} (the Glue database); dbt-duckdb: the file of \`kombo-etl export --duckdb\`,\n` +
+    ` named ${DUCKDB_DATABASE}.duckdb or attached as ${DUCKDB_DATABASE}, schema main.\n` +
+    ' Override with --vars \'{kombo_schema: ..., kombo_database: ...}\'.';
+  return doc.toString({ lineWidth: 0 });
+}

@@ -1,0 +1,53 @@
+/**
+ * Descriptions of the warehouse's tables and columns for the catalogs users browse: the dbt
+ * `sources.yml` and the comments of the exported DuckDB file. Derived from the table definitions
+ * (`shared/tables.ts`), like the Glue tables and the README's column reference, so they cannot drift.
+ */
+import type { ColumnDef, TableDef } from '../tables.ts';
+import { PARTITION_COLUMNS, TABLES } from '../tables.ts';
+import { VIEWS } from './views.ts';
+
+/** What a row of `table` is, and that the physical table keeps every snapshot. */
+export function tableDescription(table: TableDef): string {
+  const latest = VIEWS.some((v) => v.name === `${table.name}_latest`) ? `, or read ${table.name}_latest` : '';
+  return `${table.grain}, from Kombo's GET /ats/${table.model}. Keeps every nightly snapshot: filter on snapshot_date${latest} for one row per record`;
+}
+
+const TYPE_NOTES: Partial<Record<ColumnDef['type'], string>> = {
+  json: 'JSON text',
+  timestamp: 'UTC',
+};
+
+/** The table holding the records a child table's rows belong to. */
+function parentTable(table: TableDef): TableDef | undefined {
+  return TABLES.find((t) => t.model === table.model && t.arrayField === undefined);
+}
+
+/** What a column holds: where it comes from in Kombo's record, its unit, and whether it is personal data. */
+export function columnDescription(table: TableDef, column: ColumnDef): string {
+  const parts: string[] = [];
+  switch (column.source.kind) {
+    case 'field':
+      parts.push(`Kombo field ${table.arrayField === undefined ? '' : `${table.arrayField}[].`}${column.source.path.join('.')}`);
+      break;
+    case 'parent-id':
+      parts.push(`id of the ${parentTable(table)?.name ?? table.model} record the row belongs to`);
+      break;
+    case 'position':
+      parts.push(`index in the record's ${table.arrayField ?? ''} array, from 0`);
+      break;
+    case 'meta':
+      parts.push(column.name === '_run_id' ? 'id of the run that wrote the row' : 'when the pipeline fetched the row');
+      break;
+  }
+  const note = TYPE_NOTES[column.type];
+  if (note !== undefined) parts.push(note);
+  if (column.pii !== undefined) parts.push('personal data: --pii-mode hash or drop replaces it');
+  return parts.join('; ');
+}
+
+/** Descriptions of the partition columns, which every table has after its own columns. */
+export const PARTITION_DESCRIPTIONS: Record<(typeof PARTITION_COLUMNS)[number]['name'], string> = {
+  snapshot_date: 'date of the nightly snapshot the row belongs to (partition)',
+  integration_id: 'Kombo integration id, like greenhouse:AbC123 (partition)',
+};
