@@ -16,7 +16,7 @@ const trino = new TrinoSQL();
 const syntaxErrors = (sql: string): string[] => trino.validate(sql).map((e: ParseError) => `${e.startLine}:${e.startColumn} ${e.message}`);
 
 /** Docs whose ```sql blocks are Athena SQL, to be run as they are in the stack's workgroup. */
-const ATHENA_DOCS = ['docs/DEPLOY.md'] as const;
+const ATHENA_DOCS = ['docs/DEPLOY.md', 'docs/BI.md'] as const;
 
 function sqlBlocks(path: string): string[] {
   const doc = readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
