@@ -119,6 +119,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .kpi b { display: block; font-size: 22px; }
 .kpi span { color: var(--muted); font-size: 13px; }
 .empty { color: var(--muted); font-style: italic; }
+.notice { background: #fff8e1; border: 1px solid #f0d98a; border-radius: 8px; padding: 10px 14px; margin: 16px 0 0; max-width: 860px; }
 `;
 
 function table(headers: readonly (readonly [string, boolean])[], rows: readonly (readonly string[])[], attrs = ''): string {
@@ -409,6 +410,21 @@ function sourceSection(sources: readonly SourceRow[]): string {
 </section>`;
 }
 
+/**
+ * What a report built from too little history cannot show yet: days in stage and time to hire are
+ * measured between snapshots, so with one snapshot of an integration its medians are "–". Said
+ * once at the top, naming the integrations (all of them, or those that joined later).
+ */
+export function historyNotice(snapshots: readonly SnapshotSpan[]): string {
+  const young = snapshots.filter((s) => s.snapshots < 2);
+  if (young.length === 0) return '';
+  const who =
+    young.length === snapshots.length
+      ? `This report is built from ${young.length === 1 ? 'a single snapshot' : 'a single snapshot of each integration'} (${esc([...new Set(young.map((s) => s.first))].join(', '))}).`
+      : `${esc(young.map((s) => tool(s.integrationId)).join(', '))} ${young.length === 1 ? 'has' : 'have'} a single snapshot so far.`;
+  return `<p class="notice" data-notice="history">${who} Days in stage and time to hire are measured between snapshots, so their medians show “–” for now. They fill in as history builds up night by night: each nightly sync adds a snapshot.</p>`;
+}
+
 /** The whole page. */
 export function renderReport(data: ReportData): string {
   const spans = data.snapshots
@@ -427,6 +443,7 @@ export function renderReport(data: ReportData): string {
 <header><h1>Hiring report</h1><p>${spans === '' ? 'No snapshot in the warehouse yet.' : spans} · generated ${esc(data.generatedAt)}</p></header>
 <nav><a href="#funnel">Funnel per job</a> · <a href="#time-to-hire">Time to hire</a> · <a href="#interviewer-load">Interviewer load</a> · <a href="#sources">Sources</a></nav>
 <main>
+${historyNotice(data.snapshots)}
 ${funnelSection(data.funnel)}
 ${timeToHireSection(data.hires)}
 ${loadSection(data.load)}

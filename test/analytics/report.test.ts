@@ -124,6 +124,8 @@ describe('the report in headless Chromium', () => {
     expect(blocked).toEqual([]);
     expect(requests).toEqual([`file://${reportPath()}`]);
     expect(readFileSync(reportPath(), 'utf8')).not.toMatch(/<script|<link|src=|@import|url\(/i);
+    // 14 snapshots: no notice that history is still building up.
+    expect(readFileSync(reportPath(), 'utf8')).not.toContain('data-notice="history"');
   });
 
   it('renders every chart: a funnel and days-in-stage per job, time to hire, interviewer load, sources', async () => {
