@@ -1,6 +1,6 @@
 /** `kombo-etl query`: any SQL DuckDB accepts, over the warehouse's views. */
 import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
-import { formatTable } from '../output.ts';
+import { formatJsonRows, formatTable } from '../output.ts';
 import { assertReadableWarehouse } from '../warehouse.ts';
 
 export type QueryFormat = 'table' | 'csv' | 'json';
@@ -16,9 +16,14 @@ export async function queryCommand(sql: string, warehouse: string, format: Query
   await assertReadableWarehouse(warehouse);
   const db = await openWarehouse(warehouse);
   try {
+    if (format === 'json') {
+      // DuckDB's own values, so that counts stay numbers and timestamps become ISO 8601.
+      const reader = await db.connection.runAndReadAll(sql);
+      out.write(`${formatJsonRows(reader.columnNames(), reader.getRows())}\n`);
+      return;
+    }
     const { columns, rows } = await db.query(sql);
-    if (format === 'json') out.write(`${JSON.stringify(rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]]))), null, 2)}\n`);
-    else if (format === 'csv') out.write([columns, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n');
+    if (format === 'csv') out.write([columns, ...rows].map((r) => r.map(csvCell).join(',')).join('\n') + '\n');
     else if (columns.length > 0) out.write(`${formatTable(columns, rows)}\n(${rows.length} row${rows.length === 1 ? '' : 's'})\n`);
   } finally {
     db.close();

@@ -10,7 +10,7 @@ import { assertLocalWarehouseSource, retryLocal } from '../../shared/adapters/lo
 import { assertRunId } from '../../shared/warehouse/layout.ts';
 import { RunFatalError, RunInterruptedError } from '../../shared/errors.ts';
 import type { RunningSandbox } from '../../sandbox/index.ts';
-import { formatReport } from '../output.ts';
+import { createProgress, formatReport } from '../output.ts';
 import type { SyncOutcome } from './sync.ts';
 import { EXIT, exitInterrupted } from './sync.ts';
 import { listenForInterrupts, resumeCommand } from '../interrupt.ts';
@@ -32,9 +32,11 @@ export async function retryCommand(runId: string, config: RetryConfig, out: Node
   }
   const resume = resumeCommand(runId, store.root, config.source, config.apiUrlGiven ? config.apiUrl : undefined);
   const interrupts = listenForInterrupts(() => ({ warehouseRoot: store.root, runId, resume }));
+  const waits = createProgress();
   try {
     const { retried, report } = await retryLocal({
-      client: new KomboClient({ baseUrl: apiUrl, apiKey }),
+      // No bar for a retry, but its waits are told as they happen (lines on stderr).
+      client: new KomboClient({ baseUrl: apiUrl, apiKey, onRetry: (e) => waits.retry(e), onHold: (e) => waits.hold(e) }),
       store,
       catalog: new LocalCatalog(store),
       runId,
