@@ -7,8 +7,10 @@
  * seeded PRNG so that 200,000 candidates stay well within benchmark budgets.
  *
  * The edge cases the warehouse must survive (unicode, nulls next to empty strings, 10 kB texts,
- * deleted rows, open enums, nested custom fields …) are forced onto the first records of every
+ * deleted rows, free-form types, nested custom fields …) are forced onto the first records of every
  * integration before the rest is drawn at random, so every non-empty integration has them.
+ * Every record is what Kombo documents (its OpenAPI and official SDK): values outside Kombo's
+ * enums and other odd shapes are switched on per sandbox (`oddRecords` in `faults.ts`), never here.
  * Records are returned sorted by id, the order the server pages in.
  */
 import type { LocaleDefinition } from '@faker-js/faker';
@@ -59,12 +61,27 @@ export interface SandboxStage {
   index: number;
 }
 
+/** Kombo's screening question types (`question.type` of `applications[].screening_question_answers`). */
+export type SandboxQuestionType = 'TEXT' | 'SINGLE_SELECT' | 'MULTI_SELECT' | 'BOOLEAN' | 'NUMBER' | 'DATE' | 'UNKNOWN';
+
+/** A screening question of a job, as Kombo's jobs endpoint lists it. */
+export interface SandboxScreeningQuestion {
+  id: string;
+  remote_id: string | null;
+  title: string;
+  type: SandboxQuestionType;
+  /** Option ids of a select question: what its answers' `choice` / `choices` hold. */
+  options?: string[];
+}
+
 /** A job and its ordered pipeline. Not served (the sandbox has no jobs endpoint); used by `POST /ats/candidates`. */
 export interface SandboxJob {
   id: string;
   remote_id: string;
   name: string;
   stages: SandboxStage[];
+  /** Questions `POST /ats/candidates` may answer (`screening_question_answers[].question_id`). */
+  screening_questions?: SandboxScreeningQuestion[];
 }
 
 /** One integration's records, exactly as the list endpoints return them. */
@@ -226,6 +243,11 @@ function buildPools(seed: number): Pools {
 // ---------------------------------------------------------------------------------------------
 // Fixed vocabularies
 
+/** The rejection reason of a withdrawal (Kombo has no outcome of its own for it). */
+export const WITHDRAWAL_REASON = 'Candidate withdrew';
+/** The rejection reason when the candidate turned the offer down. */
+export const OFFER_DECLINED_REASON = 'Offer declined';
+
 const STAGE_MIDDLE = [
   'Recruiter Screen',
   'Hiring Manager Interview',
@@ -282,7 +304,7 @@ const REJECTION_REASONS = [
   'Not enough experience',
   'Position filled',
   'Salary expectations too high',
-  'Candidate withdrew',
+  WITHDRAWAL_REASON,
   'No show',
   'Culture fit',
   'Überqualifiziert',
@@ -344,13 +366,25 @@ const W_APP_COUNT: Weights<number> = [
   [2, 12],
   [3, 5],
 ];
-// Kombo documents PENDING | HIRED | DECLINED, but enums are open in practice.
-const W_OUTCOME: Weights<string | null> = [
+/**
+ * How an application ended, or not. Kombo's outcome is PENDING, HIRED, DECLINED or null; a
+ * candidate's withdrawal is DECLINED with the reason "Candidate withdrew".
+ */
+type Outcome = 'PENDING' | 'HIRED' | 'DECLINED' | 'WITHDRAWAL' | null;
+const W_OUTCOME: Weights<Outcome> = [
   ['PENDING', 45],
   ['DECLINED', 42],
   ['HIRED', 8],
   [null, 3],
-  ['WITHDRAWN', 0.3],
+  ['WITHDRAWAL', 0.3],
+];
+
+
+/** Offer statuses of an application still in the offer stage (the stage before the last). */
+const W_OPEN_OFFER: Weights<string> = [
+  ['DRAFT', 30],
+  ['APPROVED', 15],
+  ['SENT', 55],
 ];
 const W_INTERVIEWERS: Weights<number> = [
   [1, 55],
@@ -462,7 +496,7 @@ const isoOrNull = (ms: number | null): string | null => (ms === null ? null : is
 // Forced edge cases
 
 interface ForcedApplication {
-  outcome?: string | null;
+  outcome?: Outcome;
   stageNull?: boolean;
   deleted?: boolean;
   /** One entry per interview: number of interviewers. */
@@ -511,7 +545,7 @@ const FORCED: readonly ForcedCandidate[] = [
     last: '山田',
     company: '',
     title: 'Ｇｒｏｗｔｈ Hacker',
-    apps: [{ outcome: 'WITHDRAWN' }, { outcome: null, stageNull: true }],
+    apps: [{ outcome: 'WITHDRAWAL' }, { outcome: null, stageNull: true }],
   },
   { first: 'Anna 🌻', last: 'Ｔａｎａｋａ', title: '🚀 Growth Hacker', confidential: true, empty: true },
   {
@@ -540,7 +574,7 @@ const FORCED: readonly ForcedCandidate[] = [
     nestedCustom: true,
     apps: [{ deleted: true }, { interviewUsers: [2, 2], interviewDeleted: [true, false] }],
   },
-  { first: '민준', last: '김', nestedCustom: true, socialNull: true, apps: [{ outcome: 'WITHDRAWN', stageNull: true }] },
+  { first: '민준', last: '김', nestedCustom: true, socialNull: true, apps: [{ outcome: 'WITHDRAWAL', stageNull: true }] },
   { first: 'محمد', last: 'العتيبي', longCustom: true, remoteData: true },
   { first: 'Jürgen', last: 'Weiß', apps: [{}, {}] },
   { first: 'Nguyễn', last: 'Thị Minh Khai', company: null, apps: [{ interviewUsers: [4] }] },
@@ -568,6 +602,35 @@ export function applicationSummary(app: Rec): Rec {
   };
 }
 
+/** The candidate as an application nests it: Kombo's documented subset of the candidate record. */
+export function nestedCandidate(candidate: Rec): Rec {
+  return {
+    id: candidate.id,
+    remote_id: candidate.remote_id,
+    first_name: candidate.first_name,
+    last_name: candidate.last_name,
+    email_addresses: candidate.email_addresses,
+    phone_numbers: candidate.phone_numbers,
+    social_media: candidate.social_media,
+    source: candidate.source,
+    remote_url: candidate.remote_url,
+    tags: candidate.tags,
+  };
+}
+
+/** What `application.interviews[]` says of an interview: the same values the interviews endpoint serves. */
+export function interviewSummary(interview: Rec): Rec {
+  return {
+    id: interview.id,
+    remote_id: interview.remote_id,
+    title: interview.title,
+    starting_at: interview.starting_at,
+    ending_at: interview.ending_at,
+    location: interview.location,
+    canceled: interview.canceled,
+  };
+}
+
 interface User {
   id: string;
   remote_id: string;
@@ -582,10 +645,19 @@ interface Tag {
   remote_id: string;
 }
 
+/** A screening question with the `question` object its answers nest, built once per job. */
+interface Question {
+  readonly def: SandboxScreeningQuestion;
+  readonly ref: { remote_id: string | null; title: string; type: SandboxQuestionType };
+}
+
 interface Job {
   summary: { id: string; name: string; remote_id: string };
   stages: SandboxStage[];
-  questions: { ref: { id: string; remote_id: string; title: string }; kind: 'bool' | 'text' | 'number' | 'multi' }[];
+  /** The questions answered from the main random stream, one per kind. */
+  questions: { q: Question; kind: 'bool' | 'text' | 'number' | 'multi' }[];
+  /** Single-select, date and not-yet-mapped questions, answered from the extra stream. */
+  extraQuestions: Question[];
   /** Answers to the multi-select question: 1, 2 or 3 of the options. */
   optionSets: string[][];
 }
@@ -600,9 +672,39 @@ interface Office {
   zip_code: string;
 }
 
+function question(def: SandboxScreeningQuestion): Question {
+  return { def, ref: { remote_id: def.remote_id, title: def.title, type: def.type } };
+}
+
+/** The typed answer Kombo nests next to a question of `type` (`content`, `checked`, `choices` …). */
+export function typedAnswer(type: SandboxQuestionType, value: unknown): Rec {
+  switch (type) {
+    case 'TEXT':
+      return { content: value ?? null };
+    case 'SINGLE_SELECT':
+      return { choice: value ?? null };
+    case 'MULTI_SELECT':
+      return { choices: value ?? [] };
+    case 'BOOLEAN':
+      return { checked: value ?? null };
+    case 'NUMBER':
+      return { number: value ?? null };
+    case 'DATE':
+      return { date: value ?? null };
+    case 'UNKNOWN':
+      return { raw: value ?? null };
+  }
+}
+
 class IntegrationGenerator {
   private readonly rng: Rng;
   private readonly idRng: Rng;
+  /**
+   * Draws for what was added after the first release (offers before a hire, more question types):
+   * a stream of its own, so that the records drawn from `rng` stay what they were for a seed.
+   */
+  private readonly extra: Rng;
+  private readonly extraIdRng: Rng;
   private readonly jobs: Job[] = [];
   /** Interviewers (read by the timeline, which schedules its own interviews). */
   readonly users: User[] = [];
@@ -624,6 +726,8 @@ class IntegrationGenerator {
   ) {
     this.rng = new Rng(fnv1a32(`${seed}:${spec.id}`));
     this.idRng = new Rng(fnv1a32(`ids:${seed}:${spec.id}`));
+    this.extra = new Rng(fnv1a32(`extra:${seed}:${spec.id}`));
+    this.extraIdRng = new Rng(fnv1a32(`extra-ids:${seed}:${spec.id}`));
     this.domain = `${asciiSlug(spec.tool) || 'acme'}-customer.example.com`;
   }
 
@@ -636,12 +740,20 @@ class IntegrationGenerator {
       candidates: sortById(this.candidates),
       applications: sortById(this.applications),
       interviews: sortById(this.interviews),
-      jobs: this.jobs.map((j) => ({ ...j.summary, stages: j.stages.map((s) => ({ ...s })) })),
+      jobs: this.jobs.map((j) => ({
+        ...j.summary,
+        stages: j.stages.map((s) => ({ ...s })),
+        screening_questions: [...j.questions.map((x) => x.q), ...j.extraQuestions].map(({ def }) => ({ ...def, ...(def.options && { options: [...def.options] }) })),
+      })),
     };
   }
 
   private newId(): string {
     return this.ids.next(this.idRng);
+  }
+
+  private newExtraId(): string {
+    return this.ids.next(this.extraIdRng);
   }
 
   // Tools spell remote ids differently; lever uses UUIDs, most others counters.
@@ -680,18 +792,31 @@ class IntegrationGenerator {
       const names = ['Application Review', ...[...chosen].sort((a, b) => a - b).map((k) => middle[k] as string), 'Hired'];
       const stages = names.map((sname, index) => ({ id: this.newId(), remote_id: this.remoteId(), name: sname, index }));
       const options = times(3, () => this.newId());
+      const summary = { id: this.newId(), name, remote_id: this.remoteId() };
+      const TYPES = { bool: 'BOOLEAN', text: 'TEXT', number: 'NUMBER', multi: 'MULTI_SELECT' } as const;
+      const questions = (
+        [
+          ['Do you require visa sponsorship?', 'bool'],
+          ['Why do you want to join us?', 'text'],
+          ['Years of experience', 'number'],
+          ['Which languages do you speak?', 'multi'],
+        ] as const
+      ).map(([title, kind]) => ({
+        q: question({ id: this.newId(), remote_id: this.remoteId(), title, type: TYPES[kind], ...(kind === 'multi' && { options }) }),
+        kind,
+      }));
+      const channels = times(4, () => this.newExtraId());
       this.jobs.push({
-        summary: { id: this.newId(), name, remote_id: this.remoteId() },
+        summary,
         stages,
         optionSets: [options.slice(0, 1), options.slice(0, 2), options],
-        questions: (
-          [
-            ['Do you require visa sponsorship?', 'bool'],
-            ['Why do you want to join us?', 'text'],
-            ['Years of experience', 'number'],
-            ['Which languages do you speak?', 'multi'],
-          ] as const
-        ).map(([title, kind]) => ({ ref: { id: this.newId(), remote_id: this.remoteId(), title }, kind })),
+        questions,
+        extraQuestions: [
+          question({ id: this.newExtraId(), remote_id: `${summary.remote_id}-source`, title: 'How did you hear about us?', type: 'SINGLE_SELECT', options: channels }),
+          question({ id: this.newExtraId(), remote_id: `${summary.remote_id}-start`, title: 'Earliest start date', type: 'DATE' }),
+          // A question type Kombo does not map yet (an upload): Kombo passes the ATS's answer on as `raw`.
+          question({ id: this.newExtraId(), remote_id: null, title: 'Portfolio (upload)', type: 'UNKNOWN' }),
+        ],
       });
     }
     const userCount = Math.max(5, Math.min(25, Math.round(n / 60)));
@@ -873,6 +998,22 @@ class IntegrationGenerator {
     candidate.applications = tight(summaries);
   }
 
+  /**
+   * Offers other than a hire's accepted one (pushed by the caller from the main stream), consistent
+   * with the outcome: an open offer (draft, approved or sent) while the application sits in the
+   * offer stage (the one before the last), a declined or abandoned one when it was declined there,
+   * and now and then an abandoned offer before the one a hire accepted.
+   */
+  private offers(outcome: string | null, withdrawal: boolean, atOfferStage: boolean): Rec[] {
+    const x = this.extra;
+    const offer = (status: string): Rec => ({ id: this.newExtraId(), remote_id: String(x.int(10_000_000, 99_999_999)), status });
+    if (outcome === 'HIRED') return x.chance(0.15) ? [offer('ABANDONED')] : [];
+    if (!atOfferStage || !x.chance(0.85)) return [];
+    if (outcome === 'PENDING') return [offer(x.weighted(W_OPEN_OFFER))];
+    if (outcome === 'DECLINED') return [offer(withdrawal || x.chance(0.5) ? 'DECLINED' : 'ABANDONED')];
+    return [];
+  }
+
   private customFields(nested: boolean): Rec {
     const r = this.rng;
     if (!nested && r.chance(0.3)) return {};
@@ -908,10 +1049,12 @@ class IntegrationGenerator {
     const remoteId = this.remoteId();
     const last = job.stages.length - 1;
 
-    let outcome: string | null =
+    const drawn: Outcome =
       spec.outcome !== undefined
         ? spec.outcome
         : r.weighted(W_OUTCOME);
+    const withdrawal = drawn === 'WITHDRAWAL';
+    let outcome: Exclude<Outcome, 'WITHDRAWAL'> = withdrawal ? 'DECLINED' : drawn;
     let stageIdx: number | null = outcome === 'HIRED' ? last : r.int(0, last - 1);
     if (outcome === null) stageIdx = r.int(0, last);
     if (spec.stageNull || (spec.stageNull === undefined && r.chance(0.01))) stageIdx = null;
@@ -922,39 +1065,47 @@ class IntegrationGenerator {
     const updatedMs = r.chance(0.3) ? createdMs : Math.min(AS_OF_MS, createdMs + r.int(0, 90 * DAY));
     const createdIso = iso(createdMs);
     const changedMs = Math.min(AS_OF_MS, updatedMs + r.int(0, 6 * HOUR));
-    const rejectedMs = outcome === 'DECLINED' && !r.chance(0.1) ? updatedMs : null;
+    const rejectedMs = withdrawal ? updatedMs : outcome === 'DECLINED' && !r.chance(0.1) ? updatedMs : null;
     const deleted = candDeletedMs !== null || (spec.deleted ?? r.chance(0.008));
     const deletedMs = deleted ? (candDeletedMs ?? Math.min(AS_OF_MS, changedMs + r.int(HOUR, 20 * DAY))) : null;
 
     const screening: Rec[] = [];
     if (r.chance(0.5)) {
-      for (const q of job.questions) {
+      for (const { q, kind } of job.questions) {
         if (!r.chance(0.6)) continue;
-        const answer =
-          q.kind === 'bool'
+        const value =
+          kind === 'bool'
             ? r.chance(0.5)
-            : q.kind === 'number'
+            : kind === 'number'
               ? r.int(0, 25)
-              : q.kind === 'multi'
+              : kind === 'multi'
                 ? r.pick(job.optionSets)
                 : r.pick(this.pools.sentences);
-        screening.push({ question: q.ref, answer });
+        screening.push({ question: q.ref, answer: typedAnswer(q.ref.type, value) });
+      }
+      for (const q of job.extraQuestions) {
+        if (!this.extra.chance(0.5)) continue;
+        const type = q.ref.type;
+        const value =
+          type === 'SINGLE_SELECT'
+            ? this.extra.pick(q.def.options ?? [])
+            : type === 'DATE'
+              ? iso(Math.floor((createdMs + this.extra.int(14, 90) * DAY) / DAY) * DAY)
+              : { file_name: 'portfolio.pdf', content_type: 'application/pdf', size_bytes: this.extra.int(50_000, 5_000_000) };
+        screening.push({ question: q.ref, answer: typedAnswer(type, value) });
       }
     }
 
-    const candidateSummary = {
-      id: candidate.id,
-      remote_id: candidate.remote_id,
-      first_name: candidate.first_name,
-      last_name: candidate.last_name,
-      email_addresses: candidate.email_addresses,
-      tags: candidate.tags,
-    };
+    const candidateSummary = nestedCandidate(candidate);
+    const offers = this.offers(outcome, withdrawal, stageIdx === last - 1);
+    const declinedOffer = offers.some((o) => o.status === 'DECLINED');
+    let reason = withdrawal ? WITHDRAWAL_REASON : outcome === 'DECLINED' ? r.pick(REJECTION_REASONS) : null;
+    if (declinedOffer && !withdrawal) reason = OFFER_DECLINED_REASON;
     const app: Rec = {
       id,
       remote_id: remoteId,
       outcome,
-      rejection_reason_name: outcome === 'DECLINED' ? r.pick(REJECTION_REASONS) : null,
+      rejection_reason_name: reason,
       rejected_at: isoOrNull(rejectedMs),
       current_stage_id: stage?.id ?? null,
       job_id: job.summary.id,
@@ -972,8 +1123,9 @@ class IntegrationGenerator {
       current_stage: stage,
       job: job.summary,
       interviews: [],
-      offers: outcome === 'HIRED' ? [{ id: this.newId(), remote_id: this.remoteId(), status: 'ACCEPTED' }] : [],
+      offers,
     };
+    if (outcome === 'HIRED') offers.push({ id: this.newId(), remote_id: this.remoteId(), status: 'ACCEPTED' });
     this.applications.push(app);
 
     // Interviews happen at stages the application has reached (past the first review).
@@ -1009,14 +1161,7 @@ class IntegrationGenerator {
         canceled: spec.canceled?.[k],
         deleted: spec.interviewDeleted?.[k],
       });
-      interviewSummaries.push({
-        id: interview.id,
-        remote_id: interview.remote_id,
-        title: interview.title,
-        starting_at: interview.starting_at,
-        ending_at: interview.ending_at,
-        location: interview.location,
-      });
+      interviewSummaries.push(interviewSummary(interview));
     });
     app.interviews = tight(interviewSummaries);
 

@@ -3,8 +3,8 @@
  * given seed replays the same faults for the same sequence of requests.
  */
 import { z } from 'zod';
-import type { SandboxModel } from './data.ts';
-import { Rng, fnv1a32 } from './data.ts';
+import type { SandboxIntegrationData, SandboxModel } from './data.ts';
+import { Rng, WITHDRAWAL_REASON, fnv1a32 } from './data.ts';
 import type { SandboxRateLimit } from './rate-limit.ts';
 
 /** How a 429 says when to come back: delay-seconds (default), an HTTP date, or not at all. */
@@ -16,8 +16,21 @@ export type RetryAfterForm = 'seconds' | 'http-date' | 'none';
  */
 export type PageBadDataKind = 'malformed-json' | 'not-envelope' | 'empty-body' | 'missing-id' | 'wrong-type' | 'bad-timestamp';
 
-/** Odd but valid records the client must store as they come (applied to the dataset, see {@link makeOdd}). */
-export type RecordOddity = 'unknown-enum' | 'huge-string' | 'many-custom-fields';
+/**
+ * Records Kombo does not document but a client must store as they come, the day Kombo or an ATS
+ * sends them (see {@link applyOddities}):
+ * - `unknown-enum`: values outside Kombo's enums: a withdrawal's outcome `WITHDRAWN` (on the
+ *   application, in `candidate.applications[]` and in `interview.application`), its offers'
+ *   status `WITHDRAWN`, and coverage status `NOT_SUPPORTED` for a model switched off;
+ * - `unknown-question-type`: screening answers to a question type Kombo does not list (`FILE`),
+ *   with an answer object of a shape of its own;
+ * - `huge-string`: a 2 MB `remote_id` on one candidate and one application;
+ * - `many-custom-fields`: 10,000 custom fields on one candidate and one application.
+ */
+export type RecordOddity = 'unknown-enum' | 'unknown-question-type' | 'huge-string' | 'many-custom-fields';
+
+/** Every {@link RecordOddity}. */
+export const RECORD_ODDITIES: readonly RecordOddity[] = ['unknown-enum', 'unknown-question-type', 'huge-string', 'many-custom-fields'];
 
 /** One bad page, served in place of page `page` (0-based, default 1) of one stream. */
 export interface BadDataFault {
@@ -71,6 +84,12 @@ export interface SandboxFaults {
   onlyIntegrations?: string[];
   /** Bad pages served for given streams. */
   badData?: BadDataFault[];
+  /**
+   * Odd but valid records, applied to the served data in place (so it stays the ground truth) when
+   * the sandbox starts, when this is set, and each time the simulated clock moves. Off by default:
+   * the default sandbox is Kombo as Kombo documents it.
+   */
+  oddRecords?: RecordOddity[];
 }
 
 /** Extra delay of a slow answer when {@link SandboxFaults.slowMs} is not set. */
@@ -111,6 +130,7 @@ export const sandboxFaultsSchema = z.strictObject({
       }),
     )
     .optional(),
+  oddRecords: z.array(z.enum(['unknown-enum', 'unknown-question-type', 'huge-string', 'many-custom-fields'])).optional(),
 });
 
 // Compile-time guard: the schema and the hand-written interface must not drift apart.
@@ -240,9 +260,10 @@ export const MANY_CUSTOM_FIELDS = 10_000;
 
 /**
  * Make a dataset record odd but valid, in place, so that the dataset stays the ground truth:
- * an enum value Kombo never documented, a 2 MB string, or 10,000 custom fields.
+ * an enum value Kombo never documented, a 2 MB string, or 10,000 custom fields. One record only;
+ * {@link applyOddities} does it to a whole integration, nested copies included.
  */
-export function makeOdd(record: Record<string, unknown>, oddity: RecordOddity): void {
+export function makeOdd(record: Record<string, unknown>, oddity: Exclude<RecordOddity, 'unknown-question-type'>): void {
   switch (oddity) {
     case 'unknown-enum':
       // `outcome` on applications, `type` of contact details on candidates; both open in practice.
@@ -257,4 +278,66 @@ export function makeOdd(record: Record<string, unknown>, oddity: RecordOddity): 
       record['custom_fields'] = Object.fromEntries(Array.from({ length: MANY_CUSTOM_FIELDS }, (_, i) => [`field_${i}`, `value ${i}`]));
       return;
   }
+}
+
+/** The outcome {@link applyOddities} gives withdrawals with `unknown-enum`: not in Kombo's enum. */
+export const UNKNOWN_OUTCOME = 'WITHDRAWN';
+/** The screening question type {@link applyOddities} introduces with `unknown-question-type`. */
+export const UNKNOWN_QUESTION_TYPE = 'FILE';
+
+type Rec = Record<string, unknown>;
+const isLive = (r: Rec): boolean => r['remote_deleted_at'] === null || r['remote_deleted_at'] === undefined;
+
+/**
+ * Applies `oddities` to one integration's records, in place; applying them again changes nothing
+ * more. Returns how many records it made odd (nested copies not counted).
+ */
+export function applyOddities(data: SandboxIntegrationData, oddities: readonly RecordOddity[]): number {
+  let changed = 0;
+  for (const oddity of new Set(oddities)) {
+    switch (oddity) {
+      case 'unknown-enum': {
+        // Withdrawals are DECLINED with a reason in Kombo's enum; an ATS-specific outcome is what a client must survive.
+        const withdrawn = new Set<unknown>();
+        for (const app of data.applications) {
+          if (app['rejection_reason_name'] !== WITHDRAWAL_REASON || (app['outcome'] !== 'DECLINED' && app['outcome'] !== UNKNOWN_OUTCOME)) continue;
+          if (app['outcome'] !== UNKNOWN_OUTCOME) changed++;
+          app['outcome'] = UNKNOWN_OUTCOME;
+          withdrawn.add(app['id']);
+          app['offers'] = ((app['offers'] as Rec[] | undefined) ?? []).map((o) => ({ ...o, status: UNKNOWN_OUTCOME }));
+        }
+        for (const c of data.candidates) {
+          c['applications'] = ((c['applications'] as Rec[] | undefined) ?? []).map((a) => (withdrawn.has(a['id']) ? { ...a, outcome: UNKNOWN_OUTCOME } : a));
+        }
+        for (const i of data.interviews) {
+          const app = i['application'] as Rec | null | undefined;
+          if (app && withdrawn.has(app['id'])) i['application'] = { ...app, outcome: UNKNOWN_OUTCOME };
+        }
+        break;
+      }
+      case 'unknown-question-type':
+        // Kombo passes answers it cannot map yet as UNKNOWN; here a type it does not list at all.
+        for (const app of data.applications) {
+          const answers = (app['screening_question_answers'] as Rec[] | null | undefined) ?? [];
+          if (!answers.some((a) => (a['question'] as Rec | undefined)?.['type'] === 'UNKNOWN')) continue;
+          changed++;
+          app['screening_question_answers'] = answers.map((a) => {
+            const question = a['question'] as Rec;
+            if (question['type'] !== 'UNKNOWN') return a;
+            return { question: { ...question, type: UNKNOWN_QUESTION_TYPE }, answer: { file: { name: 'portfolio.pdf', url: `https://files.example.com/${String(app['id'])}/portfolio.pdf` } } };
+          });
+        }
+        break;
+      case 'huge-string':
+      case 'many-custom-fields':
+        for (const records of [data.candidates, data.applications]) {
+          const target = records.find(isLive);
+          if (target === undefined) continue;
+          changed++;
+          makeOdd(target, oddity);
+        }
+        break;
+    }
+  }
+  return changed;
 }

@@ -8,14 +8,18 @@ export type {
   SandboxIntegrationSpec,
   SandboxJob,
   SandboxModel,
+  SandboxQuestionType,
+  SandboxScreeningQuestion,
   SandboxStage,
   SandboxUser,
 } from './data.ts';
 export {
   DEFAULT_SANDBOX_INTEGRATIONS,
   DEFAULT_SANDBOX_SEED,
+  OFFER_DECLINED_REASON,
   SANDBOX_DATA_AS_OF,
   SANDBOX_MODELS,
+  WITHDRAWAL_REASON,
 } from './data.ts';
 export { createSandboxTimeline, generateDataset } from './dataset.ts';
 export type { GenerateOptions } from './data.ts';
@@ -23,13 +27,28 @@ export type {
   SandboxApplicationHistory,
   SandboxCandidateHistory,
   SandboxInterviewHistory,
+  SandboxOfferHistory,
+  SandboxOfferStatus,
   SandboxStageStretch,
   SandboxTimeline,
   StretchOutcome,
 } from './timeline.ts';
 export { SANDBOX_DEMO_FIRST_DAY, SANDBOX_TIMELINE_ARRIVAL_DAYS, SANDBOX_TIMELINE_START, asOfInstant, consecutiveDays } from './timeline.ts';
 export type { BadDataFault, FaultDecider, FaultDecision, PageBadDataKind, RecordOddity, RetryAfterForm, SandboxFaults, ServerErrorKind } from './faults.ts';
-export { DEFAULT_RETRY_AFTER_SECONDS, DEFAULT_SLOW_MS, HUGE_STRING_BYTES, MANY_CUSTOM_FIELDS, createFaultDecider, makeOdd, parseSandboxFaults, sandboxFaultsSchema } from './faults.ts';
+export {
+  DEFAULT_RETRY_AFTER_SECONDS,
+  DEFAULT_SLOW_MS,
+  HUGE_STRING_BYTES,
+  MANY_CUSTOM_FIELDS,
+  RECORD_ODDITIES,
+  UNKNOWN_OUTCOME,
+  UNKNOWN_QUESTION_TYPE,
+  applyOddities,
+  createFaultDecider,
+  makeOdd,
+  parseSandboxFaults,
+  sandboxFaultsSchema,
+} from './faults.ts';
 export type { RateLimitVerdict, SandboxRateLimit } from './rate-limit.ts';
 export { RateLimiter } from './rate-limit.ts';
 export type { RunningSandbox, SandboxOptions, SandboxStats } from './server.ts';

@@ -22,13 +22,23 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import type { SandboxDataset, SandboxIntegrationData, SandboxJob, SandboxModel, SandboxStage } from './data.ts';
-import { DEFAULT_SANDBOX_SEED, IdFactory, Rng, SANDBOX_DATA_AS_OF, SANDBOX_MODELS, fnv1a32, sortById, toolLabel } from './data.ts';
+import type { SandboxDataset, SandboxIntegrationData, SandboxJob, SandboxModel, SandboxScreeningQuestion, SandboxStage } from './data.ts';
+import { DEFAULT_SANDBOX_SEED, IdFactory, Rng, SANDBOX_DATA_AS_OF, SANDBOX_MODELS, fnv1a32, nestedCandidate, sortById, toolLabel, typedAnswer } from './data.ts';
 import { createSandboxTimeline, generateDataset } from './dataset.ts';
 import type { SandboxTimeline } from './timeline.ts';
 import type { ExtraFaultDecision, FaultDecider, FaultDecision, PageBadDataKind, SandboxFaults, ServerErrorKind } from './faults.ts';
 import { RateLimiter } from './rate-limit.ts';
-import { DEFAULT_SLOW_MS, badDataFor, createExtraFaultDecider, createFaultDecider, isModelUnavailable, isRevoked, isTargeted, parseSandboxFaults } from './faults.ts';
+import {
+  DEFAULT_SLOW_MS,
+  applyOddities,
+  badDataFor,
+  createExtraFaultDecider,
+  createFaultDecider,
+  isModelUnavailable,
+  isRevoked,
+  isTargeted,
+  parseSandboxFaults,
+} from './faults.ts';
 
 /** The API key the sandbox accepts unless told otherwise. */
 export const SANDBOX_API_KEY = 'sandbox-key';
@@ -350,11 +360,61 @@ const POST_CANDIDATE_BODY = z.looseObject({
 
 const MAX_BODY_BYTES = 25 * 1024 * 1024;
 
-const READ_MODELS: readonly { id: string; model: SandboxModel; label: string }[] = [
-  { id: 'ats_candidates', model: 'candidates', label: 'Candidates' },
-  { id: 'ats_applications', model: 'applications', label: 'Applications' },
-  { id: 'ats_interviews', model: 'interviews', label: 'Interviews' },
+/** Kombo's read models the sandbox serves, with the fields of each (the keys of its records). */
+const READ_MODELS: readonly { id: string; model: SandboxModel; label: string; fields: readonly string[] }[] = [
+  {
+    id: 'ats_candidates',
+    model: 'candidates',
+    label: 'Candidates',
+    fields: [
+      'id', 'remote_id', 'first_name', 'last_name', 'company', 'title', 'confidential', 'source', 'phone_numbers', 'email_addresses',
+      'social_media', 'location', 'custom_fields', 'integration_fields', 'remote_url', 'remote_created_at', 'remote_updated_at',
+      'remote_data', 'changed_at', 'remote_deleted_at', 'applications', 'tags',
+    ],
+  },
+  {
+    id: 'ats_applications',
+    model: 'applications',
+    label: 'Applications',
+    fields: [
+      'id', 'remote_id', 'outcome', 'rejection_reason_name', 'rejected_at', 'current_stage_id', 'job_id', 'candidate_id',
+      'screening_question_answers', 'custom_fields', 'integration_fields', 'remote_url', 'changed_at', 'remote_deleted_at',
+      'remote_created_at', 'remote_updated_at', 'remote_data', 'candidate', 'current_stage', 'job', 'interviews', 'offers',
+    ],
+  },
+  {
+    id: 'ats_interviews',
+    model: 'interviews',
+    label: 'Interviews',
+    fields: [
+      'id', 'remote_id', 'title', 'starting_at', 'ending_at', 'location', 'video_conferencing_url', 'application_id', 'stage_id',
+      'canceled', 'remote_created_at', 'remote_updated_at', 'remote_data', 'changed_at', 'remote_deleted_at', 'users', 'application',
+    ],
+  },
 ];
+
+/**
+ * The one write action the sandbox offers, with its fields; attachments are accepted but not
+ * stored, which Kombo's coverage enum calls `NOT_IMPLEMENTED`.
+ */
+const CREATE_CANDIDATE_FIELDS: readonly { id: string; stored: boolean }[] = [
+  { id: 'candidate.first_name', stored: true },
+  { id: 'candidate.last_name', stored: true },
+  { id: 'candidate.email_address', stored: true },
+  { id: 'candidate.company', stored: true },
+  { id: 'candidate.title', stored: true },
+  { id: 'candidate.phone_number', stored: true },
+  { id: 'candidate.location', stored: true },
+  { id: 'candidate.social_links', stored: true },
+  { id: 'application.job_id', stored: true },
+  { id: 'application.stage_id', stored: true },
+  { id: 'screening_question_answers', stored: true },
+  { id: 'source', stored: true },
+  { id: 'attachments', stored: false },
+];
+
+/** The scope config every sandbox integration reports (Kombo's dashboard setting of which data may be read). */
+const SCOPE_CONFIG = { id: 'SandboxScopeCfg7aXk2PqR9', name: 'Kombo sandbox: every ATS read model' } as const;
 
 function socialType(url: string): string | null {
   const host = (() => {
@@ -401,6 +461,16 @@ class Sandbox {
     this.budget = faults.rateLimit && new RateLimiter(faults.rateLimit);
     this.idRng = new Rng(fnv1a32(`sandbox-writes:${seed}`));
     this.syncStates();
+    this.applyOddities();
+  }
+
+  /** Makes the served records odd as `faults.oddRecords` asks, in place, and re-indexes what changed. */
+  applyOddities(): void {
+    const oddities = this.faults.oddRecords ?? [];
+    if (oddities.length === 0) return;
+    let changed = 0;
+    for (const integration of this.dataset.integrations) changed += applyOddities(integration, oddities);
+    if (changed > 0) this.reindex();
   }
 
   setFaults(f: SandboxFaults): void {
@@ -411,6 +481,7 @@ class Sandbox {
     const limit = this.faults.rateLimit;
     if (limit === undefined) this.budget = undefined;
     else if (this.budget?.limit.requests !== limit.requests || this.budget.limit.windowSeconds !== limit.windowSeconds) this.budget = new RateLimiter(limit);
+    this.applyOddities();
   }
 
   reindex(): void {
@@ -599,15 +670,26 @@ class Sandbox {
       data_expired_at: null,
       created_at: createdAt,
       end_user: { organization_name: `${toolLabel(tool)} sandbox customer`, creator_email: null, origin_id: null },
+      scope_config: SCOPE_CONFIG,
+      beta: false,
       read_models: READ_MODELS.map((m) => {
         const available = !isModelUnavailable(this.faults, id, m.model);
+        // A model switched off is one the tool does not support; `oddRecords` can make that an undocumented status.
+        const coverage = available ? 'SUPPORTED' : this.faults.oddRecords?.includes('unknown-enum') ? 'NOT_SUPPORTED' : 'UNSUPPORTED';
         return {
           id: m.id,
           label: m.label,
           is_available: available,
-          coverage_status: available ? 'SUPPORTED' : 'NOT_SUPPORTED',
+          coverage_status: coverage,
           scope_config_setting: 'ENABLED',
           opted_out_by_customer: false,
+          fields: m.fields.map((field) => ({
+            id: field,
+            is_available: available,
+            coverage_status: coverage,
+            scope_config_setting: 'ENABLED',
+            opted_out_by_customer: false,
+          })),
         };
       }),
       write_actions: [
@@ -618,6 +700,7 @@ class Sandbox {
           coverage_status: 'SUPPORTED',
           scope_config_setting: 'ENABLED',
           opted_out_by_customer: false,
+          fields: CREATE_CANDIDATE_FIELDS.map((f) => ({ id: f.id, is_available: f.stored, coverage_status: f.stored ? 'SUPPORTED' : 'NOT_IMPLEMENTED' })),
         },
       ],
     });
@@ -730,6 +813,7 @@ class Sandbox {
       if (!stage) throw fail(400, 'PLATFORM.INPUT_INVALID', `Stage "${body.application.stage_id}" does not belong to job "${job.id}".`);
     }
 
+    const { answers, unknownQuestions } = screeningAnswers(job, body.screening_question_answers ?? []);
     const now = new Date().toISOString();
     this.created++;
     const c = body.candidate;
@@ -761,10 +845,7 @@ class Sandbox {
       current_stage_id: stage?.id ?? null,
       job_id: job.id,
       candidate_id: candidateId,
-      screening_question_answers: (body.screening_question_answers ?? []).map((a) => ({
-        question: { id: a.question_id, remote_id: null, title: null },
-        answer: a.answer,
-      })),
+      screening_question_answers: answers,
       custom_fields: {},
       integration_fields: [],
       remote_url: null,
@@ -773,7 +854,7 @@ class Sandbox {
       remote_created_at: now,
       remote_updated_at: now,
       remote_data: null,
-      candidate: { id: candidateId, remote_id: candidateRemoteId, first_name: c.first_name, last_name: c.last_name, email_addresses: emails, tags: [] },
+      candidate: null,
       current_stage: stageSummary,
       job: jobSummary,
       interviews: [],
@@ -818,9 +899,13 @@ class Sandbox {
       tags: [],
     };
 
+    application.candidate = nestedCandidate(candidate);
     this.append(state, 'candidates', candidate);
     this.append(state, 'applications', application);
-    const warnings = (body.attachments ?? []).length > 0 ? [{ message: 'The Kombo sandbox does not store attachments.' }] : [];
+    const warnings = [
+      ...((body.attachments ?? []).length > 0 ? [{ message: 'The Kombo sandbox does not store attachments.' }] : []),
+      ...unknownQuestions.map((id) => ({ message: `Screening question "${id}" is not a question of job "${job.id}"; its answer was not submitted.` })),
+    ];
     return okReply(candidate, { warnings });
   }
 
@@ -833,6 +918,62 @@ class Sandbox {
     insertSorted(view.live, record);
     view.byId.set(String(record.id), record);
     view.cache.clear();
+  }
+}
+
+/**
+ * `screening_question_answers` of a created application, typed as Kombo serves them, from the
+ * request's `{question_id, answer}` pairs. As Kombo does, an answer to a question the job does not
+ * have is skipped with a warning, and an answer in the wrong format for its question is refused.
+ * @throws HttpError 400 `PLATFORM.INPUT_INVALID` naming the question and the format it needs.
+ */
+function screeningAnswers(job: SandboxJob, given: readonly { question_id: string; answer: unknown }[]): { answers: Rec[]; unknownQuestions: string[] } {
+  const questions = new Map((job.screening_questions ?? []).map((q) => [q.id, q]));
+  const answers: Rec[] = [];
+  const unknownQuestions: string[] = [];
+  for (const { question_id: id, answer } of given) {
+    const question = questions.get(id);
+    if (question === undefined) {
+      unknownQuestions.push(id);
+      continue;
+    }
+    const value = answerValue(question, answer);
+    if (value === undefined) throw fail(400, 'PLATFORM.INPUT_INVALID', `Invalid answer to screening question "${id}" (${question.type}): ${ANSWER_FORMATS[question.type]}.`);
+    answers.push({ question: { remote_id: question.remote_id, title: question.title, type: question.type }, answer: typedAnswer(question.type, value) });
+  }
+  return { answers, unknownQuestions };
+}
+
+const ANSWER_FORMATS: Record<SandboxScreeningQuestion['type'], string> = {
+  TEXT: 'expected a string',
+  SINGLE_SELECT: 'expected the id of one of its options',
+  MULTI_SELECT: 'expected an array of ids of its options',
+  BOOLEAN: 'expected true or false',
+  NUMBER: 'expected a number',
+  DATE: 'expected an ISO 8601 date',
+  UNKNOWN: 'expected any value',
+};
+
+/** The answer's value as stored (a date as an ISO instant), or undefined when it does not fit the question. */
+function answerValue(question: SandboxScreeningQuestion, answer: unknown): unknown {
+  const options = new Set(question.options ?? []);
+  switch (question.type) {
+    case 'TEXT':
+      return typeof answer === 'string' ? answer : undefined;
+    case 'SINGLE_SELECT':
+      return typeof answer === 'string' && options.has(answer) ? answer : undefined;
+    case 'MULTI_SELECT':
+      return Array.isArray(answer) && answer.every((a) => typeof a === 'string' && options.has(a)) ? answer : undefined;
+    case 'BOOLEAN':
+      return typeof answer === 'boolean' ? answer : undefined;
+    case 'NUMBER':
+      return typeof answer === 'number' && Number.isFinite(answer) ? answer : undefined;
+    case 'DATE': {
+      const ms = typeof answer === 'string' && /^\d{4}-\d{2}-\d{2}/.test(answer) ? Date.parse(answer) : Number.NaN;
+      return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+    }
+    case 'UNKNOWN':
+      return answer;
   }
 }
 
@@ -973,6 +1114,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
         live.interviews = data.interviews;
         live.jobs = data.jobs;
       }
+      sandbox.applyOddities();
       asOf = date;
     },
     close: () => {

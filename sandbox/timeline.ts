@@ -10,7 +10,10 @@
  * - each application starts in its job's first stage and, at least one calendar day later, moves
  *   on, sometimes jumping over a stage, or is declined, or withdraws, or stalls; passing the stage
  *   before the last one is a hire: the application lands in the last stage ("Hired") with outcome
- *   `HIRED`;
+ *   `HIRED`. A withdrawal is `DECLINED` with the reason "Candidate withdrew", as Kombo reports it;
+ * - the stage before the last is the offer stage: most applications that reach it get an offer,
+ *   drafted, sometimes approved, then sent, and finally accepted (a hire), declined by the
+ *   candidate, or abandoned when the application is declined;
  * - an interview is scheduled inside every stretch spent in an interview stage (screens,
  *   interviews, team fit), a few of them canceled;
  * - a few candidates are deleted, taking their applications and interviews with them, and a few
@@ -19,10 +22,10 @@
  * Because every stage change falls on a later calendar day than the previous one, a warehouse
  * synced once a day sees every stretch, with its exact entry and exit dates.
  *
- * Imports from `data.ts` are types only: `data.ts` imports this module.
+ * `data.ts` does not import this module (`dataset.ts` composes the two), so there is no cycle.
  */
 import type { SandboxDataset, SandboxIntegrationData, SandboxJob, SandboxStage, SandboxUser, TimelineBase } from './data.ts';
-import { applicationSummary } from './data.ts';
+import { OFFER_DECLINED_REASON, WITHDRAWAL_REASON, applicationSummary } from './data.ts';
 import type { IdFactory } from './random.ts';
 import { LOWER, Rng, fnv1a32, randomString, sortById } from './random.ts';
 
@@ -35,8 +38,19 @@ export const SANDBOX_TIMELINE_ARRIVAL_DAYS = 180;
 /** First of the 14 days `npm start` syncs: by then three months of history exist. */
 export const SANDBOX_DEMO_FIRST_DAY = '2025-06-01';
 
-/** What ended a stretch in a stage. */
-export type StretchOutcome = 'ADVANCED' | 'HIRED' | 'DECLINED' | 'WITHDRAWN' | 'DELETED';
+/** What ended a stretch in a stage (a withdrawal is `DECLINED`, as Kombo reports it). */
+export type StretchOutcome = 'ADVANCED' | 'HIRED' | 'DECLINED' | 'DELETED';
+
+/** Kombo's offer statuses. */
+export type SandboxOfferStatus = 'DRAFT' | 'APPROVED' | 'SENT' | 'ACCEPTED' | 'DECLINED' | 'ABANDONED';
+
+/** Ground truth of one offer: each status it took, and when. */
+export interface SandboxOfferHistory {
+  id: string;
+  remoteId: string;
+  /** Ascending in time; the status of the offer at an instant is the last one at or before it. */
+  statuses: { status: SandboxOfferStatus; at: string }[];
+}
 
 /** Ground truth: one stretch an application spent, open, in one stage. */
 export interface SandboxStageStretch {
@@ -68,8 +82,12 @@ export interface SandboxApplicationHistory {
   remoteCreatedAt: string | null;
   /** Stretches while open, in order; the job's stages not listed between two of them were skipped. */
   stretches: SandboxStageStretch[];
-  /** Final outcome (`HIRED`, `DECLINED`, `WITHDRAWN`) once closed; null while open. */
+  /** Final outcome (`HIRED` or `DECLINED`) once closed; null while open. */
   outcome: string | null;
+  /** `rejection_reason_name` once declined: "Candidate withdrew" for a withdrawal; null otherwise. */
+  rejectionReason: string | null;
+  /** Offers made in the offer stage (the stage before the last). */
+  offers: SandboxOfferHistory[];
   closedAt: string | null;
   /** The stage the application sits in once closed: the job's last stage for a hire. */
   closedStage: SandboxStage | null;
@@ -175,6 +193,12 @@ interface InterviewPlan {
   summaryEnd: string;
 }
 
+interface OfferPlan {
+  id: string;
+  remoteId: string;
+  events: { status: SandboxOfferStatus; ms: number }[];
+}
+
 interface AppPlan {
   record: Rec;
   job: SandboxJob;
@@ -185,10 +209,15 @@ interface AppPlan {
   closedMs: number | null;
   closedStage: SandboxStage | null;
   deletedMs: number | null;
-  offer: Rec | null;
+  offers: OfferPlan[];
   interviews: InterviewPlan[];
   /** Instants at which the record's own fields change, ascending. */
   changes: number[];
+  /**
+   * Instants at which its nested offers and interview summaries change, ascending. The ATS's
+   * `remote_updated_at` moves with them (so `updated_after` finds the application), `changed_at` does not.
+   */
+  nestedChanges: number[];
 }
 
 interface CandidatePlan {
@@ -201,6 +230,18 @@ interface CandidatePlan {
 interface IntegrationPlan {
   base: TimelineBase;
   candidates: CandidatePlan[];
+}
+
+/** Separate random streams for offers (see {@link SandboxTimeline}'s `plan`). */
+interface OfferDraws {
+  r: Rng;
+  idRng: Rng;
+}
+
+/** `canceled` of an interview at an instant: true once canceled, null when the ATS does not say, false otherwise. */
+function canceledAt(iv: InterviewPlan, at: number): boolean | null {
+  if (iv.canceledMs !== null && iv.canceledMs <= at) return true;
+  return iv.canceledKind === 'unknown' ? null : false;
 }
 
 /** Last element of an ascending list that is ≤ `at`, or `fallback`. */
@@ -283,6 +324,8 @@ export class SandboxTimeline {
             outcome: s.outcome,
           })),
           outcome: a.outcome,
+          rejectionReason: a.outcome === 'DECLINED' ? a.reason : null,
+          offers: a.offers.map((o) => ({ id: o.id, remoteId: o.remoteId, statuses: o.events.map((e) => ({ status: e.status, at: iso(e.ms) })) })),
           closedAt: isoOrNull(a.closedMs),
           closedStage: a.closedStage,
           deletedAt: isoOrNull(a.deletedMs),
@@ -336,6 +379,8 @@ export class SandboxTimeline {
     const { data } = base;
     const r = new Rng(fnv1a32(`timeline:${this.seed}:${data.id}`));
     const idRng = new Rng(fnv1a32(`timeline-ids:${this.seed}:${data.id}`));
+    // Offers draw from streams of their own, so the stories drawn from `r` stay what they were for a seed.
+    const offers: OfferDraws = { r: new Rng(fnv1a32(`timeline-offers:${this.seed}:${data.id}`)), idRng: new Rng(fnv1a32(`timeline-offer-ids:${this.seed}:${data.id}`)) };
     const start = Date.parse(`${SANDBOX_TIMELINE_START}T00:00:00.000Z`);
     const jobs = new Map((data.jobs ?? []).map((j) => [j.id, j]));
     const appsById = new Map(data.applications.map((a) => [String(a.id), a]));
@@ -356,7 +401,7 @@ export class SandboxTimeline {
         if (!app || !job) return;
         const createdMs = n === 0 ? arrivalMs + r.int(0, 6 * HOUR) : arrivalMs + r.int(1, 30) * DAY + r.int(0, DAY - 1);
         if (deletedMs !== null && createdMs >= deletedMs) return;
-        apps.push(this.lifecycle(r, idRng, ids, remoteId, base, app, job, createdMs, deletedMs));
+        apps.push(this.lifecycle(r, idRng, offers, ids, remoteId, base, app, job, createdMs, deletedMs));
       });
       return { record, arrivalMs, deletedMs, apps };
     });
@@ -366,6 +411,7 @@ export class SandboxTimeline {
   private lifecycle(
     r: Rng,
     idRng: Rng,
+    offerDraws: OfferDraws,
     ids: IdFactory,
     remoteId: () => string,
     base: TimelineBase,
@@ -400,9 +446,10 @@ export class SandboxTimeline {
         break;
       }
       if (roll < P_STALL + decline + P_WITHDRAW) {
-        outcome = roll < P_STALL + decline ? 'DECLINED' : 'WITHDRAWN';
-        reason = outcome === 'DECLINED' ? r.pick(DECLINE_REASONS) : 'Candidate withdrew';
-        stretch.outcome = outcome as StretchOutcome;
+        const withdrawal = roll >= P_STALL + decline;
+        outcome = 'DECLINED';
+        reason = withdrawal ? WITHDRAWAL_REASON : r.pick(DECLINE_REASONS);
+        stretch.outcome = 'DECLINED';
         closedMs = nextMs;
         closedStage = stage;
         break;
@@ -422,7 +469,25 @@ export class SandboxTimeline {
     // Deletion (the candidate's, or rarely the application's own) ends the story.
     const ownDeletedMs = r.chance(P_APPLICATION_DELETED) ? createdMs + r.int(1, 30) * DAY + r.int(0, DAY - 1) : null;
     const deletedMs = candidateDeletedMs === null ? ownDeletedMs : ownDeletedMs === null ? candidateDeletedMs : Math.min(candidateDeletedMs, ownDeletedMs);
-    const offer = outcome === 'HIRED' ? { id: ids.next(idRng), remote_id: remoteId(), status: 'ACCEPTED' } : null;
+    // A hire's offer keeps the id it always had; other offers take theirs from the offers' stream.
+    const hireOffer = outcome === 'HIRED' ? { id: ids.next(idRng), remoteId: remoteId() } : null;
+    const offers: OfferPlan[] = [];
+    const offerStretch = stretches.find((s) => s.stage.index === last - 1);
+    const x = offerDraws.r;
+    if (offerStretch && (hireOffer !== null || x.chance(0.85))) {
+      const from = offerStretch.enteredMs;
+      const span = (offerStretch.leftMs ?? from + 3 * DAY) - from;
+      const events: OfferPlan['events'] = [{ status: 'DRAFT', ms: from + Math.floor(span * 0.1) }];
+      if (x.chance(0.3)) events.push({ status: 'APPROVED', ms: from + Math.floor(span * 0.3) });
+      events.push({ status: 'SENT', ms: from + Math.floor(span * 0.5) });
+      if (closedMs !== null && closedMs === offerStretch.leftMs) {
+        const declined = reason === WITHDRAWAL_REASON || x.chance(0.5);
+        const status: SandboxOfferStatus = outcome === 'HIRED' ? 'ACCEPTED' : declined ? 'DECLINED' : 'ABANDONED';
+        events.push({ status, ms: closedMs });
+        if (status === 'DECLINED' && reason !== WITHDRAWAL_REASON) reason = OFFER_DECLINED_REASON;
+      }
+      offers.push({ id: hireOffer?.id ?? ids.next(offerDraws.idRng), remoteId: hireOffer?.remoteId ?? String(x.int(10_000_000, 99_999_999)), events });
+    }
     if (deletedMs !== null) {
       const kept = stretches.filter((s) => s.enteredMs < deletedMs);
       stretches.length = 0;
@@ -438,6 +503,12 @@ export class SandboxTimeline {
         closedMs = null;
         closedStage = null;
       }
+      // Nothing happens to an offer once the application is deleted.
+      const keptOffers = offers
+        .map((o) => ({ ...o, events: o.events.filter((e) => e.ms < deletedMs) }))
+        .filter((o) => o.events.length > 0);
+      offers.length = 0;
+      offers.push(...keptOffers);
       const keptInterviews = interviews.filter((iv) => iv.createdMs < deletedMs);
       interviews.length = 0;
       for (const iv of keptInterviews) {
@@ -451,6 +522,10 @@ export class SandboxTimeline {
     if (closedMs !== null) changes.push(closedMs);
     if (deletedMs !== null) changes.push(deletedMs);
     changes.sort((a, b) => a - b);
+    const nestedChanges = [
+      ...offers.flatMap((o) => o.events.map((e) => e.ms)),
+      ...interviews.flatMap((iv) => (iv.canceledMs === null ? [iv.createdMs] : [iv.createdMs, iv.canceledMs])),
+    ].sort((a, b) => a - b);
     return {
       record,
       job,
@@ -461,9 +536,10 @@ export class SandboxTimeline {
       closedMs,
       closedStage,
       deletedMs,
-      offer: outcome === 'HIRED' ? offer : null,
+      offers,
       interviews,
       changes,
+      nestedChanges,
     };
   }
 
@@ -570,6 +646,7 @@ export class SandboxTimeline {
     if (closed) stage = a.closedStage;
     const deleted = a.deletedMs !== null && a.deletedMs <= at;
     const changedMs = lastAtOrBefore(a.changes, at, a.createdMs);
+    const updatedMs = Math.max(changedMs, lastAtOrBefore(a.nestedChanges, at, changedMs));
     const outcome = closed ? a.outcome : 'PENDING';
     const rejected = closed && outcome !== 'HIRED';
     const record = a.record;
@@ -582,12 +659,23 @@ export class SandboxTimeline {
       current_stage: stage && { ...stage },
       changed_at: iso(changedMs),
       remote_created_at: record.remote_created_at === null ? null : iso(a.createdMs),
-      remote_updated_at: record.remote_updated_at === null ? null : iso(changedMs),
+      remote_updated_at: record.remote_updated_at === null ? null : iso(updatedMs),
       remote_deleted_at: deleted ? iso(a.deletedMs as number) : null,
       interviews: a.interviews
         .filter((iv) => iv.createdMs <= at)
-        .map((iv) => ({ id: iv.id, remote_id: iv.remoteId, title: iv.title, starting_at: iv.summaryStart, ending_at: iv.summaryEnd, location: iv.location })),
-      offers: closed && a.offer ? [a.offer] : [],
+        .map((iv) => ({
+          id: iv.id,
+          remote_id: iv.remoteId,
+          title: iv.title,
+          starting_at: iv.summaryStart,
+          ending_at: iv.summaryEnd,
+          location: iv.location,
+          canceled: canceledAt(iv, at),
+        })),
+      offers: a.offers.flatMap((o) => {
+        const now = o.events.filter((e) => e.ms <= at).at(-1);
+        return now === undefined ? [] : [{ id: o.id, remote_id: o.remoteId, status: now.status }];
+      }),
     };
   }
 
@@ -605,7 +693,7 @@ export class SandboxTimeline {
       video_conferencing_url: iv.videoUrl,
       application_id: a.record.id,
       stage_id: iv.stageHidden ? null : iv.stage.id,
-      canceled: canceled ? true : iv.canceledKind === 'unknown' ? null : false,
+      canceled: canceledAt(iv, at),
       remote_created_at: iso(iv.createdMs),
       remote_updated_at: iso(changedMs),
       remote_data: null,

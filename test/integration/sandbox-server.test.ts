@@ -316,6 +316,32 @@ describe('sandbox server: faults', () => {
     expect(() => sandbox.setFaults({ rate429: 2 })).toThrow(/rate429/);
   });
 
+  it('serves odd records only when asked: an unknown outcome on the application and wherever it is nested', async () => {
+    // Prepare: a sandbox of its own, since odd records are written into the data it serves
+    const data = generateDataset({ seed: 11, integrations: [{ id: SMALL, tool: 'lever', candidates: 60 }] });
+    const odd = await startSandbox({ dataset: data, faults: { oddRecords: ['unknown-enum'], modelNotAvailable: [{ integrationId: SMALL, model: 'interviews' }] } });
+    try {
+      const get = async (path: string): Promise<Rec> => {
+        const res = await fetch(`${odd.url}${path}`, { headers: { authorization: `Bearer ${odd.apiKey}`, 'x-integration-id': SMALL } });
+        return (await res.json()) as Rec;
+      };
+      // Act
+      const apps = ((await get('/ats/applications?page_size=250&include_deleted=true')).data as { results: Rec[] }).results;
+      const candidates = ((await get('/ats/candidates?page_size=250&include_deleted=true')).data as { results: Rec[] }).results;
+      const info = (await get(`/integrations/${SMALL}`)).data as { read_models: Rec[] };
+      // Assess
+      const withdrawn = apps.filter((a) => a.outcome === 'WITHDRAWN');
+      expect(withdrawn.length).toBeGreaterThan(0);
+      expect(withdrawn.every((a) => a.rejection_reason_name === 'Candidate withdrew')).toBe(true);
+      const nested = candidates.flatMap((c) => c.applications as Rec[]).filter((a) => a.outcome === 'WITHDRAWN');
+      expect(nested.map((a) => a.id).sort()).toEqual(withdrawn.map((a) => a.id).sort());
+      expect(info.read_models.find((m) => m.id === 'ats_interviews')?.coverage_status).toBe('NOT_SUPPORTED');
+      expect(data.integrations[0]!.interviews.some((i) => (i.application as Rec).outcome === 'WITHDRAWN')).toBe(true);
+    } finally {
+      await odd.close();
+    }
+  });
+
   it('answers INTEGRATION.MODEL_NOT_AVAILABLE for a disabled stream only, and reports it in read_models', async () => {
     sandbox.setFaults({ modelNotAvailable: [{ integrationId: SMALL, model: 'interviews' }] });
     const off = await call('/ats/interviews', { integration: SMALL });
@@ -406,6 +432,37 @@ describe('sandbox server: POST /ats/candidates', () => {
     }
   });
 
+  it('stores screening answers typed as Kombo serves them, skips unknown questions with a warning, refuses a wrong format', async () => {
+    // Prepare
+    const questions = big.jobs![0]!.screening_questions!;
+    const q = (type: string) => questions.find((x) => x.type === type)!;
+    const post = (answers: unknown[]) =>
+      call('/ats/candidates', {
+        method: 'POST',
+        body: { candidate: { first_name: 'Quinn', last_name: 'Asks', email_address: 'quinn@example.com' }, application: { job_id: job().id }, screening_question_answers: answers },
+      });
+    // Act
+    const created = await post([
+      { question_id: q('BOOLEAN').id, answer: true },
+      { question_id: q('MULTI_SELECT').id, answer: q('MULTI_SELECT').options!.slice(0, 2) },
+      { question_id: q('DATE').id, answer: '2025-09-01' },
+      { question_id: 'NotAQuestionOfThisJob0001', answer: 'x' },
+    ]);
+    const wrong = await post([{ question_id: q('NUMBER').id, answer: 'seven' }]);
+    // Assess
+    expect(created.status).toBe(200);
+    expect(created.json.warnings).toEqual([{ message: expect.stringContaining('NotAQuestionOfThisJob0001') }]);
+    const app = big.applications.find((a) => a.candidate_id === (created.json.data as Rec).id)!;
+    expect(app.screening_question_answers).toEqual([
+      { question: { remote_id: q('BOOLEAN').remote_id, title: q('BOOLEAN').title, type: 'BOOLEAN' }, answer: { checked: true } },
+      { question: { remote_id: q('MULTI_SELECT').remote_id, title: q('MULTI_SELECT').title, type: 'MULTI_SELECT' }, answer: { choices: q('MULTI_SELECT').options!.slice(0, 2) } },
+      { question: { remote_id: q('DATE').remote_id, title: q('DATE').title, type: 'DATE' }, answer: { date: '2025-09-01T00:00:00.000Z' } },
+    ]);
+    expect(wrong.status).toBe(400);
+    expect(errorCode(wrong)).toBe('PLATFORM.INPUT_INVALID');
+    expect(String((wrong.json.error as Rec).message)).toMatch(/NUMBER.*expected a number/);
+  });
+
   it('puts the application in the job’s first stage when no stage is given', async () => {
     const created = await call('/ats/candidates', {
       method: 'POST',
@@ -453,16 +510,26 @@ describe('sandbox server: GET /integrations/:id', () => {
     });
     const data = a.json.data as Rec;
     expect(new Date(data.created_at as string).toISOString()).toBe(data.created_at);
+    expect(data).toMatchObject({ scope_config: { id: expect.any(String), name: expect.any(String) }, beta: false });
     expect(data.read_models).toEqual(
       ['ats_candidates', 'ats_applications', 'ats_interviews'].map((id) => ({
         id,
         label: expect.any(String),
         is_available: true,
         coverage_status: 'SUPPORTED',
-        scope_config_setting: expect.any(String),
+        scope_config_setting: 'ENABLED',
         opted_out_by_customer: false,
+        fields: expect.arrayContaining([{ id: 'remote_id', is_available: true, coverage_status: 'SUPPORTED', scope_config_setting: 'ENABLED', opted_out_by_customer: false }]),
       })),
     );
+    // Each model lists exactly the fields its records carry.
+    const models = data.read_models as { id: string; fields: { id: string }[] }[];
+    for (const [model, id] of [['candidates', 'ats_candidates'], ['applications', 'ats_applications'], ['interviews', 'ats_interviews']] as const) {
+      expect(models.find((m) => m.id === id)?.fields.map((f) => f.id).sort()).toEqual(Object.keys(big[model][0]!).sort());
+    }
+    const write = (data.write_actions as { id: string; fields: Rec[] }[])[0]!;
+    expect(write.id).toBe('ats_create_candidate');
+    expect(write.fields).toContainEqual({ id: 'attachments', is_available: false, coverage_status: 'NOT_IMPLEMENTED' });
   });
 
   it('answers 404 PLATFORM.INTEGRATION_NOT_FOUND and 401 without a valid key', async () => {

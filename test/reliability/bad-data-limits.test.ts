@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PageBadDataKind, RecordOddity } from '../../sandbox/index.ts';
-import { generateDataset, makeOdd, startSandbox } from '../../sandbox/index.ts';
+import { RECORD_ODDITIES, generateDataset, startSandbox } from '../../sandbox/index.ts';
 import type { Reader } from '../helpers/duckdb.ts';
 import { duck } from '../helpers/duckdb.ts';
 import { Tally, compareWithTruth, localAdapters, retryCase, runCase, sandboxFaultCount } from './harness.ts';
@@ -70,12 +70,9 @@ describe('bad data', () => {
     }
   });
 
-  it.each(['unknown-enum', 'huge-string', 'many-custom-fields'] as RecordOddity[])('%s: stored as it comes, the run succeeds', async (oddity) => {
-    const data = dataset();
-    const integ = data.integrations[0]!;
-    makeOdd(integ.candidates[3]!, oddity);
-    makeOdd(integ.applications[2]!, oddity);
-    const sandbox = await startSandbox({ port: 0, dataset: data });
+  it.each(RECORD_ODDITIES as RecordOddity[])('%s: stored as it comes, the run succeeds', async (oddity) => {
+    // The sandbox switch writes the odd records into the data it serves, which stays the ground truth.
+    const sandbox = await startSandbox({ port: 0, dataset: dataset(), faults: { oddRecords: [oddity] } });
     try {
       const a = localAdapters();
       const { report } = await runCase({ sandbox, adapters: a, runId: `odd-${oddity}`, snapshotDate: DATE, integrationIds: [A, B] });
@@ -84,8 +81,10 @@ describe('bad data', () => {
       tally.add(cmp, 2);
       expect(cmp.problems).toEqual([]);
       if (oddity === 'unknown-enum') {
-        const rows = await db.all(`SELECT outcome FROM read_parquet('${a.store.locate(`applications/snapshot_date=${DATE}/integration_id=greenhouse%3ARelBadDataA0000000000000`)}/*/*.parquet') WHERE outcome = 'WITHDRAWN_BY_ROBOT'`);
-        expect(rows).toHaveLength(1);
+        const withdrawn = sandbox.dataset.integrations[0]!.applications.filter((r) => r.outcome === 'WITHDRAWN');
+        expect(withdrawn.length).toBeGreaterThan(0);
+        const rows = await db.all(`SELECT outcome FROM read_parquet('${a.store.locate(`applications/snapshot_date=${DATE}/integration_id=greenhouse%3ARelBadDataA0000000000000`)}/*/*.parquet') WHERE outcome = 'WITHDRAWN'`);
+        expect(rows).toHaveLength(withdrawn.length);
       }
     } finally {
       await sandbox.close();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SandboxIntegrationData, SandboxIntegrationSpec } from '../../sandbox/index.ts';
-import { sortById } from '../../sandbox/data.ts';
+import { OFFER_DECLINED_REASON, WITHDRAWAL_REASON, sortById } from '../../sandbox/data.ts';
 import { DEFAULT_SANDBOX_INTEGRATIONS, DEFAULT_SANDBOX_SEED, generateDataset } from '../../sandbox/index.ts';
 
 type Rec = Record<string, unknown>;
@@ -12,6 +12,22 @@ const largest = [...nonEmpty].sort((a, b) => b.candidates.length - a.candidates.
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const KOMBO_ID = /^[A-Za-z0-9]{24}$/;
 const KNOWN_OUTCOMES = new Set(['PENDING', 'HIRED', 'DECLINED', null]);
+const OFFER_STATUSES = ['DRAFT', 'APPROVED', 'SENT', 'ACCEPTED', 'DECLINED', 'ABANDONED'];
+/** Kombo's screening question types and the key of the answer object each one takes. */
+const ANSWER_KEYS: Record<string, string> = {
+  TEXT: 'content',
+  SINGLE_SELECT: 'choice',
+  MULTI_SELECT: 'choices',
+  BOOLEAN: 'checked',
+  NUMBER: 'number',
+  DATE: 'date',
+  UNKNOWN: 'raw',
+};
+
+/** The fields of `record` named, in that order. */
+const pick = (record: Rec, fields: readonly string[]): Rec => Object.fromEntries(fields.map((f) => [f, record[f]]));
+const NESTED_CANDIDATE = ['id', 'remote_id', 'first_name', 'last_name', 'email_addresses', 'phone_numbers', 'social_media', 'source', 'remote_url', 'tags'];
+const INTERVIEW_SUMMARY = ['id', 'remote_id', 'title', 'starting_at', 'ending_at', 'location', 'canceled'];
 
 const byId = (records: Rec[]): Map<string, Rec> => new Map(records.map((r) => [r.id as string, r]));
 const ids = (records: readonly Rec[]): string[] => records.map((r) => r.id as string);
@@ -151,12 +167,8 @@ describe.each(nonEmpty.map((i) => [i.id, i] as const))('generateDataset: referen
     for (const app of integration.applications) {
       const candidate = candidates.get(app.candidate_id as string);
       expect(candidate).toBeDefined();
-      const nested = app.candidate as Rec;
-      expect(nested.id).toBe(app.candidate_id);
-      expect(nested.first_name).toBe(candidate?.first_name);
-      expect(nested.last_name).toBe(candidate?.last_name);
-      expect(nested.email_addresses).toEqual(candidate?.email_addresses);
-      expect(nested.tags).toEqual(candidate?.tags);
+      // Kombo nests the candidate's contact details, source, profile URL and tags.
+      expect(app.candidate).toStrictEqual(pick(candidate as Rec, NESTED_CANDIDATE));
 
       const job = jobs.get(app.job_id as string);
       expect(job).toBeDefined();
@@ -195,6 +207,7 @@ describe.each(nonEmpty.map((i) => [i.id, i] as const))('generateDataset: referen
 
   it('links every interview to an existing application and a stage of its job, and mirrors it in application.interviews', () => {
     const interviewsByApp = new Map<string, string[]>();
+    const summaries = new Map(integration.applications.flatMap((a) => (a.interviews as Rec[]).map((i) => [i.id as string, i] as const)));
     for (const interview of integration.interviews) {
       const app = applications.get(interview.application_id as string);
       expect(app).toBeDefined();
@@ -209,6 +222,8 @@ describe.each(nonEmpty.map((i) => [i.id, i] as const))('generateDataset: referen
       expect(Date.parse(interview.ending_at as string)).toBeGreaterThan(Date.parse(interview.starting_at as string));
       const users = interview.users as Rec[];
       expect(new Set(ids(users)).size).toBe(users.length);
+      // The summary the application nests says what the interviews endpoint says, `canceled` included.
+      expect(summaries.get(interview.id as string)).toStrictEqual(pick(interview, INTERVIEW_SUMMARY));
       const list = interviewsByApp.get(app?.id as string) ?? [];
       list.push(interview.id as string);
       interviewsByApp.set(app?.id as string, list);
@@ -282,10 +297,49 @@ describe.each(nonEmpty.map((i) => [i.id, i] as const))('generateDataset: edge ca
     expect(candidates.some((c) => Object.keys(c.custom_fields as Rec).length === 0)).toBe(true);
   });
 
-  it('has values outside the documented enums', () => {
-    expect(applications.some((a) => !KNOWN_OUTCOMES.has(a.outcome as string | null))).toBe(true);
-    expect(applications.some((a) => a.outcome === 'WITHDRAWN')).toBe(true);
+  it('keeps to Kombo’s outcome enum wherever an outcome is nested; a withdrawal is DECLINED with its reason', () => {
+    const outcomes = [
+      ...applications.map((a) => a.outcome),
+      ...candidates.flatMap((c) => (c.applications as Rec[]).map((a) => a.outcome)),
+      ...interviews.map((i) => (i.application as Rec).outcome),
+    ];
+    expect(outcomes.filter((o) => !KNOWN_OUTCOMES.has(o as string | null))).toEqual([]);
+    expect(applications.some((a) => a.outcome === 'DECLINED' && a.rejection_reason_name === WITHDRAWAL_REASON && a.rejected_at !== null)).toBe(true);
+  });
+
+  it('keeps what the ATS says in free-form types (a PAGER phone number)', () => {
     expect(candidates.some((c) => ((c.phone_numbers as Rec[] | null) ?? []).some((p) => p.type === 'PAGER'))).toBe(true);
+  });
+
+  it('types every screening answer as Kombo does: a question with a type, an answer object for that type', () => {
+    const answers = applications.flatMap((a) => (a.screening_question_answers as Rec[]) ?? []);
+    expect(answers.length).toBeGreaterThan(0);
+    for (const { question, answer } of answers as { question: Rec; answer: Rec }[]) {
+      expect(Object.keys(question).sort()).toEqual(['remote_id', 'title', 'type']);
+      expect(typeof question.title).toBe('string');
+      expect(Object.keys(answer)).toEqual([ANSWER_KEYS[question.type as string]]);
+    }
+    expect(new Set(answers.map((a) => (a.question as Rec).type))).toEqual(new Set(Object.keys(ANSWER_KEYS)));
+  });
+
+  it('gives offers consistent with outcomes: open ones in the offer stage, accepted for a hire, declined or abandoned for a decline', () => {
+    const jobs = new Map((integration.jobs ?? []).map((j) => [j.id, j]));
+    for (const a of applications) {
+      const offers = a.offers as { status: string; id: string }[];
+      const statuses = offers.map((o) => o.status);
+      const stage = a.current_stage as Rec | null;
+      const offerStage = jobs.get(a.job_id as string)!.stages.length - 2;
+      for (const o of offers) expect(o.id).toMatch(KOMBO_ID);
+      if (a.outcome === 'HIRED') expect(statuses.at(-1)).toBe('ACCEPTED');
+      if (a.outcome === 'HIRED') expect(statuses.slice(0, -1).every((s) => s === 'ABANDONED')).toBe(true);
+      if (a.outcome === 'PENDING' && offers.length > 0) {
+        expect(statuses.every((s) => ['DRAFT', 'APPROVED', 'SENT'].includes(s))).toBe(true);
+        expect(stage?.index).toBe(offerStage);
+      }
+      if (a.outcome === 'DECLINED') expect(statuses.every((s) => s === 'DECLINED' || s === 'ABANDONED')).toBe(true);
+      if (statuses.includes('DECLINED')) expect([OFFER_DECLINED_REASON, WITHDRAWAL_REASON]).toContain(a.rejection_reason_name);
+      if (a.outcome === null) expect(offers).toEqual([]);
+    }
   });
 
   it('has remote_data null mostly and an object sometimes', () => {
@@ -308,6 +362,11 @@ describe('generateDataset: the largest integration', () => {
     const titles = largest.candidates.map((c) => c.title);
     expect(titles.filter((t) => t === '🚀 Growth Hacker').length).toBeGreaterThanOrEqual(2);
     expect(titles.filter((t) => t === 'Ｇｒｏｗｔｈ Hacker').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('has offers in every status Kombo documents', () => {
+    const statuses = new Set(largest.applications.flatMap((a) => (a.offers as Rec[]).map((o) => o.status)));
+    expect([...statuses].sort()).toEqual([...OFFER_STATUSES].sort());
   });
 
   it('deletes about 3% of each model', () => {

@@ -50,12 +50,45 @@ describe('simulated clock: the event log', () => {
 
   it('has every kind of story: hires, declines, withdrawals, stalls, skipped stages, deletions', () => {
     const outcomes = new Set(apps.map((a) => a.outcome));
-    expect(outcomes).toEqual(new Set(['HIRED', 'DECLINED', 'WITHDRAWN', null]));
+    // Kombo's enum only: a withdrawal is DECLINED, with the reason saying so.
+    expect(outcomes).toEqual(new Set(['HIRED', 'DECLINED', null]));
+    expect(apps.some((a) => a.outcome === 'DECLINED' && a.rejectionReason === 'Candidate withdrew')).toBe(true);
+    expect(apps.some((a) => a.outcome === 'DECLINED' && a.rejectionReason !== 'Candidate withdrew')).toBe(true);
     expect(apps.filter((a) => a.outcome === 'HIRED').length / apps.length).toBeGreaterThan(0.05);
     expect(apps.some((a) => a.outcome === null && a.deletedAt === null && a.stretches.at(-1)?.leftAt === null)).toBe(true);
     expect(apps.some((a) => a.stretches.some((s, k) => k > 0 && s.stageIndex - (a.stretches[k - 1] as { stageIndex: number }).stageIndex === 2))).toBe(true);
     expect(timeline.candidates(big).some((c) => c.deletedAt !== null)).toBe(true);
     expect(apps.some((a) => a.stretches.at(-1)?.outcome === 'DELETED')).toBe(true);
+  });
+
+  it('makes offers in the offer stage: drafted, sometimes approved, sent, then accepted by a hire or declined or abandoned', () => {
+    const jobs = new Map(timeline.jobs(big).map((j) => [j.id, j]));
+    const seen = new Set<string>();
+    for (const a of apps) {
+      const offerStage = (jobs.get(a.jobId)?.stages.length ?? 0) - 2;
+      const stretch = a.stretches.find((s) => s.stageIndex === offerStage);
+      if (a.outcome === 'HIRED' && a.deletedAt === null) expect(a.offers).toHaveLength(1);
+      for (const o of a.offers) {
+        expect(stretch, a.id).toBeDefined();
+        const statuses = o.statuses.map((x) => x.status);
+        statuses.forEach((st) => seen.add(st));
+        expect(statuses[0]).toBe('DRAFT');
+        expect(statuses.slice(0, statuses.indexOf('SENT') + 1)).toEqual(statuses.includes('APPROVED') ? ['DRAFT', 'APPROVED', 'SENT'] : statuses.includes('SENT') ? ['DRAFT', 'SENT'] : []);
+        // Every status falls inside the offer stage, the closing one when the application closes.
+        for (const x of o.statuses) {
+          expect(x.at >= (stretch?.enteredAt as string)).toBe(true);
+          if (stretch?.leftAt) expect(x.at <= stretch.leftAt).toBe(true);
+        }
+        const end = o.statuses.at(-1)!;
+        if (a.outcome === 'HIRED') expect(end).toEqual({ status: 'ACCEPTED', at: a.closedAt });
+        if (a.outcome === 'DECLINED' && a.closedAt === stretch?.leftAt) {
+          expect(['DECLINED', 'ABANDONED']).toContain(end.status);
+          expect(end.at).toBe(a.closedAt);
+          if (end.status === 'DECLINED') expect(['Offer declined', 'Candidate withdrew']).toContain(a.rejectionReason);
+        }
+      }
+    }
+    expect([...seen].sort()).toEqual(['ABANDONED', 'ACCEPTED', 'APPROVED', 'DECLINED', 'DRAFT', 'SENT']);
   });
 
   it('lands every hire in the job’s last stage, right after the stage before it', () => {
@@ -135,10 +168,36 @@ describe('simulated clock: the records as of a day', () => {
     for (const i of data.interviews) {
       const a = applications.get(String(i.application_id));
       expect(a).toBeDefined();
-      expect(ids(a?.interviews as Rec[])).toContain(i.id);
+      // The application's summary of the interview says what the interviews endpoint says that day.
+      const summary = (a?.interviews as Rec[]).find((s) => s.id === i.id);
+      expect(summary).toStrictEqual(Object.fromEntries(['id', 'remote_id', 'title', 'starting_at', 'ending_at', 'location', 'canceled'].map((f) => [f, i[f]])));
       expect((i.application as Rec).outcome).toBe(a?.outcome);
     }
     for (const model of ['candidates', 'applications', 'interviews'] as const) expect(ids(data[model])).toEqual([...ids(data[model])].sort());
+  });
+
+  it('shows each offer in the status it has that day, and moves remote_updated_at (not changed_at) when it changes', () => {
+    const history = new Map(timeline.applications(big).map((a) => [a.id, a]));
+    let withOffers = 0;
+    for (const date of ['2025-04-20', '2025-05-10', '2025-06-15']) {
+      const at = asOfInstant(date);
+      for (const app of integrationAt(date).applications) {
+        const h = history.get(String(app.id))!;
+        const expected = h.offers.flatMap((o) => {
+          const now = o.statuses.filter((x) => Date.parse(x.at) <= at).at(-1);
+          return now === undefined ? [] : [{ id: o.id, remote_id: o.remoteId, status: now.status }];
+        });
+        expect(app.offers).toEqual(expected);
+        if (expected.length > 0) withOffers++;
+        const lastOfferChange = h.offers.flatMap((o) => o.statuses.map((x) => x.at)).filter((t) => Date.parse(t) <= at).sort().at(-1);
+        const updated = app.remote_updated_at as string | null;
+        if (updated !== null) {
+          expect(updated >= (app.changed_at as string)).toBe(true);
+          if (lastOfferChange !== undefined) expect(updated >= lastOfferChange).toBe(true);
+        }
+      }
+    }
+    expect(withOffers).toBeGreaterThan(10);
   });
 
   it('keeps the edge-case candidates from the first day on', () => {
@@ -189,6 +248,26 @@ describe('simulated clock: a running sandbox', () => {
     expect(await count('applications')).toBe(integrationAt('2025-05-20').applications.length);
     expect(integrationAt('2025-05-20').applications.length).toBeGreaterThan(integrationAt('2025-05-01').applications.length);
     expect(sandbox.dataset.integrations.find((i) => i.id === big)?.applications.length).toBe(integrationAt('2025-05-20').applications.length);
+  });
+
+  it('lists under updated_after an application whose offer alone changed that day', async () => {
+    // Prepare: an offer status that changed on a day when nothing of the application's own changed
+    const history = timeline.applications(big);
+    const hit = history
+      .flatMap((a) => a.offers.flatMap((o) => o.statuses.slice(1).map((x) => ({ a, at: x.at }))))
+      .find(({ a, at }) => day(at) !== day(a.createdAt) && a.stretches.every((s) => day(s.enteredAt) !== day(at)) && (a.closedAt === null || day(a.closedAt) !== day(at)));
+    expect(hit).toBeDefined();
+    const { a, at } = hit!;
+    sandbox.setAsOf(day(at));
+    const url = new URL(`${sandbox.url}/ats/applications`);
+    url.searchParams.set('ids', a.id);
+    url.searchParams.set('updated_after', `${day(at)}T00:00:00.000Z`);
+    // Act
+    const res = await fetch(url, { headers: { authorization: `Bearer ${sandbox.apiKey}`, 'x-integration-id': big } });
+    const body = (await res.json()) as { data: { results: Rec[] } };
+    // Assess: found, though its changed_at is older
+    expect(ids(body.data.results)).toEqual([a.id]);
+    expect(day(body.data.results[0]!.changed_at as string) < day(at)).toBe(true);
   });
 
   it('refuses to move the clock of a static sandbox', async () => {
