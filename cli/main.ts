@@ -14,8 +14,6 @@ import { demoCommand } from './commands/demo.ts';
 import { sandboxCommand } from './commands/sandbox.ts';
 import { retryCommand } from './commands/retry.ts';
 import { reportCommand } from './commands/report.ts';
-import { exportCommand } from './commands/export.ts';
-import type { ExportOptions } from './commands/export.ts';
 
 const rate = (name: string) => (v: string) => {
   const n = Number(v);
@@ -99,7 +97,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('sandbox')
     .description('serve the built-in Kombo sandbox on 127.0.0.1')
-    .option('--port <n>', 'port (0: any free port)', nonNegativeInt, 0)
+    .option('--port <n>', 'port from 0 to 65535 (0: any free port)', '0')
     .option('--seed <n>', 'data seed', nonNegativeInt)
     .option('--rate-429 <p>', 'share of requests answered 429', rate('--rate-429'))
     .option('--retry-after <s>', 'Retry-After seconds on 429', nonNegativeInt)
@@ -107,7 +105,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--rate-reset <p>', 'share of responses cut mid-body', rate('--rate-reset'))
     .option('--latency-ms <n>', 'added latency per request', nonNegativeInt)
     .option('--as-of <YYYY-MM-DD>', 'serve the simulated company as of the end of that day instead of the static dataset', asOfDate)
-    .action(async (opts: { port: number; seed?: number; rate429?: number; retryAfter?: number; rate5xx?: number; rateReset?: number; latencyMs?: number; asOf?: string }) => {
+    .action(async (opts: { port: string; seed?: number; rate429?: number; retryAfter?: number; rate5xx?: number; rateReset?: number; latencyMs?: number; asOf?: string }) => {
       await sandboxCommand(
         opts.port,
         opts.seed,
@@ -130,16 +128,6 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--out <file>', 'where to write it (default: <warehouse>/report.html)')
     .action(async (opts: { warehouse: string; out?: string }) => {
       await reportCommand(opts.warehouse, opts.out);
-    });
-
-  program
-    .command('export')
-    .description('write the warehouse for BI tools and dbt: a DuckDB database file, a dbt sources.yml')
-    .option('--duckdb <file>', 'write a DuckDB database file holding every table and analytics view (materialised)')
-    .option('--dbt-sources <file>', 'write a dbt sources.yml of the tables and views, for dbt-athena and dbt-duckdb')
-    .option('--warehouse <dir>', 'warehouse folder (for --duckdb)', DEFAULT_WAREHOUSE)
-    .action(async (opts: ExportOptions) => {
-      await exportCommand(opts);
     });
 
   program

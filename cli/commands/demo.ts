@@ -16,6 +16,7 @@ import { DEFAULT_CONCURRENCY } from '../../shared/config.ts';
 import { formatTable } from '../output.ts';
 import { EXIT } from './sync.ts';
 import { writeReport } from './report.ts';
+import { assertWritableWarehouse } from '../warehouse.ts';
 
 /** Simulated days `npm start` syncs, one snapshot each. */
 export const DEMO_DAYS = 14;
@@ -49,6 +50,7 @@ const records = (report: RunReport): number => report.streams.reduce((n, s) => n
 
 /** Runs the demo into `warehouse`; resolves to the exit code (1 when a day's sync was incomplete). */
 export async function demoCommand(warehouse: string, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  await assertWritableWarehouse(warehouse);
   // The demo's made-up company never goes into a warehouse that holds Kombo data.
   await assertLocalWarehouseSource(new FolderStore(warehouse), 'sandbox', warehouse);
   // Loaded on demand, as in `sync`: the data generator is not needed elsewhere.

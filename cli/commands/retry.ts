@@ -10,7 +10,8 @@ import { assertLocalWarehouseSource, retryLocal } from '../../shared/adapters/lo
 import { assertRunId } from '../../shared/warehouse/layout.ts';
 import { RunFatalError, RunInterruptedError } from '../../shared/errors.ts';
 import type { RunningSandbox } from '../../sandbox/index.ts';
-import { createProgress, formatReport } from '../output.ts';
+import { formatReport } from '../output.ts';
+import { assertWritableWarehouse } from '../warehouse.ts';
 import type { SyncOutcome } from './sync.ts';
 import { EXIT, exitInterrupted } from './sync.ts';
 import { listenForInterrupts, resumeCommand } from '../interrupt.ts';
@@ -18,6 +19,7 @@ import { listenForInterrupts, resumeCommand } from '../interrupt.ts';
 /** Retry a run and print what was retried and the run's new report. Never prints the API key. */
 export async function retryCommand(runId: string, config: RetryConfig, out: NodeJS.WritableStream = process.stdout): Promise<SyncOutcome> {
   assertRunId(runId);
+  await assertWritableWarehouse(config.warehouse);
   const store = new FolderStore(config.warehouse);
   await assertLocalWarehouseSource(store, config.source, store.root);
   let sandbox: RunningSandbox | undefined;
@@ -32,11 +34,9 @@ export async function retryCommand(runId: string, config: RetryConfig, out: Node
   }
   const resume = resumeCommand(runId, store.root, config.source, config.apiUrlGiven ? config.apiUrl : undefined);
   const interrupts = listenForInterrupts(() => ({ warehouseRoot: store.root, runId, resume }));
-  const waits = createProgress();
   try {
     const { retried, report } = await retryLocal({
-      // No bar for a retry, but its waits are told as they happen (lines on stderr).
-      client: new KomboClient({ baseUrl: apiUrl, apiKey, onRetry: (e) => waits.retry(e), onHold: (e) => waits.hold(e) }),
+      client: new KomboClient({ baseUrl: apiUrl, apiKey }),
       store,
       catalog: new LocalCatalog(store),
       runId,

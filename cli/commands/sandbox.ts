@@ -1,15 +1,39 @@
 /** `kombo-etl sandbox`: serve the built-in Kombo sandbox on 127.0.0.1 until interrupted. */
-import type { SandboxFaults } from '../../sandbox/index.ts';
+import type { RunningSandbox, SandboxFaults } from '../../sandbox/index.ts';
+import { ConfigError } from '../../shared/errors.ts';
+import { errnoCode } from '../../shared/adapters/local/folder-store.ts';
 
+/** Highest TCP port number. */
+export const MAX_PORT = 65_535;
+
+/** `--port`: an integer from 0 (any free port) to {@link MAX_PORT}; anything else is a {@link ConfigError}. */
+export function parsePort(raw: string | number): number {
+  const text = String(raw).trim();
+  const port = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(port) || port > MAX_PORT) {
+    throw new ConfigError(`--port: expected an integer from 0 to ${MAX_PORT} (0: any free port), got ${JSON.stringify(String(raw))}`);
+  }
+  return port;
+}
+
+/** Serve the sandbox on 127.0.0.1:`port` and print how to sync it; resolves once SIGINT or SIGTERM stopped it. */
 export async function sandboxCommand(
-  port: number,
+  port: string | number,
   seed: number | undefined,
   faults: SandboxFaults,
   out: NodeJS.WritableStream = process.stdout,
   opts: { asOf?: string } = {},
 ): Promise<void> {
+  const portNumber = parsePort(port);
   const { startSandbox } = await import('../../sandbox/index.ts');
-  const sandbox = await startSandbox({ port, ...(seed !== undefined && { seed }), faults, ...(opts.asOf !== undefined && { asOf: opts.asOf }) });
+  let sandbox: RunningSandbox;
+  try {
+    sandbox = await startSandbox({ port: portNumber, ...(seed !== undefined && { seed }), faults, ...(opts.asOf !== undefined && { asOf: opts.asOf }) });
+  } catch (err) {
+    if (errnoCode(err) === 'EADDRINUSE') throw new ConfigError(`--port ${portNumber}: already in use on 127.0.0.1; choose another port, or 0 for any free one`);
+    if (errnoCode(err) === 'EACCES' || errnoCode(err) === 'EPERM') throw new ConfigError(`--port ${portNumber}: not allowed for this user (ports below 1024 need privileges); choose a port from 1024, or 0 for any free one`);
+    throw err;
+  }
   out.write(`Kombo sandbox listening at ${sandbox.url}\n`);
   if (sandbox.asOf !== null) out.write(`simulated date: ${sandbox.asOf} (the data as of the end of that day)\n`);
   out.write(`API key: ${sandbox.apiKey} (the sandbox's public test key)\n`);

@@ -10,6 +10,7 @@ import { RunFatalError, RunInterruptedError } from '../../shared/errors.ts';
 import type { RunningSandbox } from '../../sandbox/index.ts';
 import { createProgress, formatReport } from '../output.ts';
 import { EXIT_INTERRUPTED, listenForInterrupts, resumeCommand } from '../interrupt.ts';
+import { assertWritableWarehouse } from '../warehouse.ts';
 
 /**
  * Exit codes: 0 complete (or skipped as not available), 1 some stream failed, 2 bad usage or config,
@@ -24,6 +25,8 @@ export interface SyncOutcome {
 
 /** Run a sync and print its report. Never prints the API key. */
 export async function syncCommand(config: SyncConfig, out: NodeJS.WritableStream = process.stdout): Promise<SyncOutcome> {
+  // Before the sandbox or a request: a warehouse that cannot be written is a configuration error.
+  await assertWritableWarehouse(config.warehouse);
   const store = new FolderStore(config.warehouse);
   // Kombo rows never go into a sandbox warehouse, nor sandbox rows into a Kombo one.
   await assertLocalWarehouseSource(store, config.source, store.root);
@@ -39,7 +42,7 @@ export async function syncCommand(config: SyncConfig, out: NodeJS.WritableStream
     apiKey = sandbox.apiKey;
     const known = sandbox.dataset.integrations.map((i) => i.id);
     integrationIds ??= known;
-    out.write(`syncing the built-in Kombo sandbox at ${sandbox.url} (${integrationIds.length} integration${integrationIds.length === 1 ? '' : 's'}${config.asOf === undefined ? '' : `, simulated date ${config.asOf}`})\n`);
+    out.write(`syncing the built-in Kombo sandbox at ${sandbox.url} (${integrationIds.length} integrations${config.asOf === undefined ? '' : `, simulated date ${config.asOf}`})\n`);
   }
   const progress = createProgress();
   let planned = false;
@@ -48,7 +51,7 @@ export async function syncCommand(config: SyncConfig, out: NodeJS.WritableStream
   const interrupts = listenForInterrupts(() => ({ warehouseRoot: store.root, runId, resume }));
   try {
     const report = await runLocal({
-      client: new KomboClient({ baseUrl: apiUrl, apiKey, onRetry: (e) => progress.retry(e), onHold: (e) => progress.hold(e) }),
+      client: new KomboClient({ baseUrl: apiUrl, apiKey }),
       store,
       catalog: new LocalCatalog(store),
       runId,
