@@ -6,5 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // CI runs Node 20, which the project supports (README, "Requirements"); the AWS SDK's notice
+    // that its releases from January 2027 on need Node 22 is known there, not a test result.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });
