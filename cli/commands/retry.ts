@@ -6,11 +6,11 @@ import type { RetryConfig } from '../../shared/config.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
-import { assertLocalWarehouseSource, retryLocal } from '../../shared/adapters/local/local-run.ts';
+import { assertLocalWarehouseSource, readRunner, retryLocal } from '../../shared/adapters/local/local-run.ts';
 import { assertRunId } from '../../shared/warehouse/layout.ts';
 import { RunFatalError, RunInterruptedError } from '../../shared/errors.ts';
 import type { RunningSandbox } from '../../sandbox/index.ts';
-import { formatReport } from '../output.ts';
+import { createProgress, formatReport } from '../output.ts';
 import { assertWritableWarehouse } from '../warehouse.ts';
 import type { SyncOutcome } from './sync.ts';
 import { EXIT, exitInterrupted } from './sync.ts';
@@ -25,22 +25,28 @@ export async function retryCommand(runId: string, config: RetryConfig, out: Node
   let sandbox: RunningSandbox | undefined;
   let apiUrl = config.apiUrl;
   let apiKey = config.apiKey;
+  let asOf: string | undefined;
   if (apiKey === undefined) {
     const { startSandbox } = await import('../../sandbox/index.ts');
-    sandbox = await startSandbox();
+    // The simulated day the run was synced from, so that retried streams get the same day's data.
+    asOf = (await readRunner(store, runId))?.asOf;
+    sandbox = await startSandbox(asOf === undefined ? {} : { asOf });
     apiUrl = sandbox.url;
     apiKey = sandbox.apiKey;
-    out.write(`retrying against the built-in Kombo sandbox at ${sandbox.url}\n`);
+    out.write(`retrying against the built-in Kombo sandbox at ${sandbox.url}${asOf === undefined ? '' : ` (simulated date ${asOf})`}\n`);
   }
   const resume = resumeCommand(runId, store.root, config.source, config.apiUrlGiven ? config.apiUrl : undefined);
   const interrupts = listenForInterrupts(() => ({ warehouseRoot: store.root, runId, resume }));
+  const waits = createProgress();
   try {
     const { retried, report } = await retryLocal({
-      client: new KomboClient({ baseUrl: apiUrl, apiKey }),
+      // No bar for a retry, but its waits are told as they happen (lines on stderr).
+      client: new KomboClient({ baseUrl: apiUrl, apiKey, onRetry: (e) => waits.retry(e), onHold: (e) => waits.hold(e) }),
       store,
       catalog: new LocalCatalog(store),
       runId,
       source: config.source,
+      ...(asOf !== undefined && { asOf }),
       signal: interrupts.signal,
       ...(config.integrationIds !== undefined && { integrationIds: config.integrationIds }),
       concurrency: config.concurrency,

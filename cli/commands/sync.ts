@@ -42,7 +42,7 @@ export async function syncCommand(config: SyncConfig, out: NodeJS.WritableStream
     apiKey = sandbox.apiKey;
     const known = sandbox.dataset.integrations.map((i) => i.id);
     integrationIds ??= known;
-    out.write(`syncing the built-in Kombo sandbox at ${sandbox.url} (${integrationIds.length} integrations${config.asOf === undefined ? '' : `, simulated date ${config.asOf}`})\n`);
+    out.write(`syncing the built-in Kombo sandbox at ${sandbox.url} (${integrationIds.length} integration${integrationIds.length === 1 ? '' : 's'}${config.asOf === undefined ? '' : `, simulated date ${config.asOf}`})\n`);
   }
   const progress = createProgress();
   let planned = false;
@@ -51,11 +51,12 @@ export async function syncCommand(config: SyncConfig, out: NodeJS.WritableStream
   const interrupts = listenForInterrupts(() => ({ warehouseRoot: store.root, runId, resume }));
   try {
     const report = await runLocal({
-      client: new KomboClient({ baseUrl: apiUrl, apiKey }),
+      client: new KomboClient({ baseUrl: apiUrl, apiKey, onRetry: (e) => progress.retry(e), onHold: (e) => progress.hold(e) }),
       store,
       catalog: new LocalCatalog(store),
       runId,
       source: config.source,
+      ...(config.asOf !== undefined && { asOf: config.asOf }),
       signal: interrupts.signal,
       snapshotDate: config.snapshotDate,
       integrationIds: integrationIds ?? [],

@@ -113,8 +113,9 @@ export async function retryFailedStreams(deps: RetryDeps, runId: string, opts: R
 }
 
 /**
- * Mark a run interrupted (a signal stopped it before every stream ended), so that `retry` resumes
- * it instead of waiting for it. Does nothing for a run that has no plan yet or has completed.
+ * Mark a run interrupted (a signal stopped it before every stream ended, or its process is gone),
+ * so that `retry` resumes it instead of waiting for it. Does nothing for a run that has no plan yet
+ * or has completed.
  * @returns whether the marker was written.
  */
 export async function markRunInterrupted(store: ObjectStore, runId: string, signal: string, now: Date = new Date()): Promise<boolean> {

@@ -60,7 +60,7 @@ export interface InterruptedRun {
   readonly runId: string;
   readonly snapshotDate?: string;
   readonly interruptedAt: string;
-  /** The signal that stopped it: `SIGINT` (Ctrl-C) or `SIGTERM`. */
+  /** What stopped it: `SIGINT` (Ctrl-C), `SIGTERM`, or its process ending without a word (killed, crashed). */
   readonly signal: string;
   /** The streams that had not ended then, as far as known when it was written. */
   readonly unended?: readonly Pick<StreamMarker, 'integrationId' | 'model'>[];

@@ -4,12 +4,13 @@
  * 130, and `kombo-etl retry` must then complete the warehouse, as DuckDB counts it.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSandbox } from '../../sandbox/index.ts';
-import { startSandbox } from '../../sandbox/index.ts';
+import { DEFAULT_SANDBOX_INTEGRATIONS, startSandbox } from '../../sandbox/index.ts';
 import { TABLES } from '../../shared/tables.ts';
+import { hiveEscape } from '../../shared/warehouse/layout.ts';
 import type { CliResult } from '../helpers/cli.ts';
 import { runCli } from '../helpers/cli.ts';
 import type { Reader } from '../helpers/duckdb.ts';
@@ -105,5 +106,50 @@ describe.each([
     expect(actual).toEqual(expected);
     expect(existsSync(join(warehouse, '_runs', runId, '_SUCCESS.json'))).toBe(true);
     expect(existsSync(join(warehouse, '_runs', runId, '_INTERRUPTED.json'))).toBe(false);
+  }, 120_000);
+});
+
+describe('kombo-etl sync killed outright (SIGKILL: no chance to say anything)', () => {
+  const warehouse = tmp();
+  let runId: string;
+
+  beforeAll(async () => {
+    const killed = await syncAndSignal(warehouse, ['SIGKILL']);
+    expect(killed.signal).toBe('SIGKILL');
+    runId = readdirSync(join(warehouse, '_runs'))[0]!;
+  }, 120_000);
+
+  it('is resumed by kombo-etl retry, since the process that ran it is gone', async () => {
+    expect(existsSync(join(warehouse, '_runs', runId, '_INTERRUPTED.json'))).toBe(false);
+    const retry = await runCli(['retry', '--run-id', runId, '--warehouse', warehouse, ...kombo()]);
+    expect(retry.code, retry.stderr + retry.stdout).toBe(0);
+    expect(retry.stdout).toMatch(/^resumed \S+ (candidates|applications|interviews) \(interrupted\)$/m);
+    const { actual, expected } = await counts(warehouse);
+    expect(actual).toEqual(expected);
+  }, 120_000);
+});
+
+describe('retry of an interrupted kombo-etl sync --as-of', () => {
+  it('serves the resumed streams the same simulated day', async () => {
+    const warehouse = tmp();
+    const small = DEFAULT_SANDBOX_INTEGRATIONS[2]!.id;
+    const day = '2025-06-01';
+    const first = await runCli(['sync', '--as-of', day, '--integrations', small, '--models', 'candidates', '--warehouse', warehouse]);
+    expect(first.code, first.stderr).toBe(0);
+    const candidates = async () => Number((await db.all(`SELECT count(*)::INT AS n FROM read_parquet('${warehouse}/candidates/**/*.parquet')`))[0]!['n']);
+    const onThatDay = await candidates();
+    // The run as a Ctrl-C in its last moments leaves it: the stream never ended, the run is not complete.
+    const runId = readdirSync(join(warehouse, '_runs'))[0]!;
+    const run = join(warehouse, '_runs', runId);
+    rmSync(join(run, 'streams', hiveEscape(small), 'candidates.json'));
+    rmSync(join(run, '_SUCCESS.json'));
+    rmSync(join(run, 'report.json'));
+    writeFileSync(join(run, '_INTERRUPTED.json'), JSON.stringify({ runId, interruptedAt: new Date().toISOString(), signal: 'SIGINT' }));
+
+    const retry = await runCli(['retry', '--run-id', runId, '--warehouse', warehouse]);
+    expect(retry.code, retry.stderr + retry.stdout).toBe(0);
+    expect(retry.stdout).toContain(`resumed ${small} candidates`);
+    expect(retry.stdout).toContain(`simulated date ${day}`);
+    expect(await candidates()).toBe(onThatDay);
   }, 120_000);
 });

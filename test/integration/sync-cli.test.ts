@@ -160,7 +160,7 @@ describe('kombo-etl sync with every fault switched on', () => {
     const q = await runCli(['query', 'select count(*) as n from candidates where remote_deleted_at is not null', '--warehouse', warehouse, '--format', 'json']);
     expect(q.code, q.stderr).toBe(0);
     const truth = sandbox.dataset.integrations.filter((i) => i.id !== revoked).flatMap((i) => i.candidates).filter((c) => c['remote_deleted_at'] != null).length;
-    expect(JSON.parse(q.stdout)).toEqual([{ n: String(truth) }]);
+    expect(JSON.parse(q.stdout)).toEqual([{ n: truth }]);
   });
 });
 

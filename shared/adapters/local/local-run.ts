@@ -3,6 +3,7 @@
  * queue draining messages through `concurrency` workers. A run can be stopped by an abort signal
  * (Ctrl-C): it then abandons its chunks in flight and is marked interrupted, for `retry` to resume.
  */
+import { hostname } from 'node:os';
 import type { KomboClient } from '../../kombo/client.ts';
 import type { Catalog, ObjectStore, StreamMessage } from '../../ports.ts';
 import { RunInterruptedError } from '../../errors.ts';
@@ -15,9 +16,9 @@ import type { ChunkDeps, ChunkLimits, ChunkResult } from '../../pipeline/chunk.t
 import { processChunk } from '../../pipeline/chunk.ts';
 import { planRun } from '../../pipeline/plan.ts';
 import type { RetryOptions, RetryPlan } from '../../pipeline/retry.ts';
-import { markRunInterrupted, retryFailedStreams } from '../../pipeline/retry.ts';
+import { markRunInterrupted, readInterrupted, retryFailedStreams } from '../../pipeline/retry.ts';
 import type { RunPlan, RunReport } from '../../pipeline/state.ts';
-import { decodeJson } from '../../pipeline/state.ts';
+import { decodeJson, encodeJson } from '../../pipeline/state.ts';
 import type { DataSource } from '../../warehouse/source.ts';
 import { assertWarehouseSource, recordWarehouseSource } from '../../warehouse/source.ts';
 
@@ -46,6 +47,8 @@ export interface LocalRunOptions {
    * (a ConfigError before anything is written) and a new warehouse records it.
    */
   readonly source?: DataSource;
+  /** The built-in sandbox's simulated day it serves (`--as-of`), recorded so that `retry` serves the same. */
+  readonly asOf?: string;
   /**
    * Stops the run: no chunk starts after it fires, chunks in flight are abandoned (their writes are
    * refused from then on; chunk writes are idempotent, so a resumed stream simply rewrites them), the
@@ -53,6 +56,54 @@ export interface LocalRunOptions {
    * the signal.
    */
   readonly signal?: AbortSignal;
+}
+
+/**
+ * `_runs/<run_id>/runner.json`, written by a local run (and each retry of it): the process running
+ * it, so that a run whose process died without a word (SIGKILL, a crash) can be told from one still
+ * running, and the source it fetches from.
+ */
+export interface LocalRunner {
+  readonly source: DataSource;
+  /** The built-in sandbox's simulated day, when it served one. */
+  readonly asOf?: string;
+  readonly pid: number;
+  readonly host: string;
+  readonly startedAt: string;
+}
+
+const runnerKey = (runId: string): string => `${runKeys.prefix(runId)}runner.json`;
+
+/** The run's {@link LocalRunner} record, or undefined for a run without one (an AWS run, an older local run). */
+export async function readRunner(store: ObjectStore, runId: string): Promise<LocalRunner | undefined> {
+  const body = await store.get(runnerKey(runId));
+  return body ? decodeJson<LocalRunner>(body) : undefined;
+}
+
+async function writeRunner(store: ObjectStore, runId: string, source: DataSource, asOf: string | undefined): Promise<void> {
+  const runner: LocalRunner = { source, ...(asOf !== undefined && { asOf }), pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
+  await store.put(runnerKey(runId), encodeJson(runner));
+}
+
+/** Whether a process of this machine still runs (one of another user counts as running). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A run left without a verdict by a process of this machine that is gone (killed outright, crashed)
+ * is marked interrupted, so that `retry` resumes it rather than waiting for it forever.
+ */
+async function markIfOrphaned(store: ObjectStore, runId: string): Promise<void> {
+  const runner = await readRunner(store, runId);
+  if (runner === undefined || runner.host !== hostname() || runner.pid === process.pid || isRunning(runner.pid)) return;
+  if ((await readInterrupted(store, runId)) !== undefined) return;
+  await markRunInterrupted(store, runId, `process ${runner.pid} ended without finishing it`);
 }
 
 /** The built-in sandbox's integration ids, for telling what an older warehouse holds. Loaded on demand: it brings the data generator. */
@@ -78,7 +129,10 @@ export async function runLocal(opts: LocalRunOptions): Promise<RunReport> {
     { client: opts.client, store: opts.store, queue },
     { runId: opts.runId, snapshotDate: opts.snapshotDate, integrationIds: opts.integrationIds, models: opts.models },
   );
-  if (opts.source) await recordWarehouseSource(opts.store, opts.source);
+  if (opts.source) {
+    await recordWarehouseSource(opts.store, opts.source);
+    await writeRunner(opts.store, opts.runId, opts.source, opts.asOf);
+  }
   opts.onPlan?.(plan);
   await drainLocal(opts, queue);
   return finishLocal(opts.store, opts.runId, opts.signal);
@@ -155,9 +209,11 @@ export type LocalRetryOptions = Omit<LocalRunOptions, 'snapshotDate' | 'integrat
  */
 export async function retryLocal(opts: LocalRetryOptions): Promise<{ readonly retried: RetryPlan; readonly report: RunReport | undefined }> {
   if (opts.source) await assertLocalWarehouseSource(opts.store, opts.source, opts.store.locate(''));
+  await markIfOrphaned(opts.store, opts.runId);
   const queue = new LocalQueue();
   const retried = await retryFailedStreams({ store: opts.store, queue }, opts.runId, opts.integrationIds === undefined ? {} : { integrationIds: opts.integrationIds });
   opts.onRetryPlan?.(retried);
+  if (opts.source && retried.streams.length + retried.resumed.length > 0) await writeRunner(opts.store, opts.runId, opts.source, opts.asOf);
   await drainLocal(opts, queue);
   if (retried.leftUnended > 0 && !opts.signal?.aborted) return { retried, report: undefined };
   return { retried, report: await finishLocal(opts.store, opts.runId, opts.signal) };
