@@ -39,12 +39,13 @@ export function listenForInterrupts(run: () => RunInProgress | undefined, err: N
   const controller = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     if (!controller.signal.aborted) {
-      err.write(`\n${signal}: stopping, leaving the chunks in flight (again to quit at once)\n`);
+      err.write(`\n${signal}: stopping; the run will be marked interrupted, for kombo-etl retry to resume (${signal} again to quit at once)\n`);
       controller.abort(signal);
       return;
     }
     const current = run();
-    if (current !== undefined && markInterruptedNow(current, signal)) err.write(`${signal}: stopped at once; run ${current.runId} is marked interrupted. Resume it with: ${current.resume}\n`);
+    const resumable = current !== undefined && markInterruptedNow(current, signal);
+    err.write(resumable ? `${signal}: stopped at once; run ${current.runId} is marked interrupted. Resume it with: ${current.resume}\n` : `${signal}: stopped at once, before the run was planned; nothing was written\n`);
     process.exit(EXIT_INTERRUPTED);
   };
   for (const s of STOP_SIGNALS) process.on(s, onSignal);
