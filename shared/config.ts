@@ -130,9 +130,11 @@ function parseSource(input: SyncInput, env: NodeJS.ProcessEnv, requireIntegratio
     return { source: 'sandbox', apiUrl: KOMBO_EU_URL, apiKey: undefined, integrationIds: parseIntegrationIds(nonEmpty(input.integrations)), apiUrlGiven: false };
   }
 
+  // Nothing of Kombo's set at all: the built-in sandbox, as a first try on a laptop expects.
+  if (given.length === 0) return { source: 'sandbox', apiUrl: KOMBO_EU_URL, apiKey: undefined, integrationIds: undefined, apiUrlGiven: false };
   const keySetting = KOMBO_SETTINGS[1];
   const apiKey = value(keySetting);
-  if (apiKey === undefined && given.length > 0) {
+  if (apiKey === undefined) {
     const emptyKey = given.includes(keySetting) ? `${named(keySetting)} is empty` : `no API key, but ${listed(given.map(named))} ${given.length > 1 ? 'are' : 'is'} set`;
     throw new ConfigError(`${emptyKey}: set KOMBO_API_KEY or pass --api-key to sync Kombo (pass --sandbox, and no Kombo settings, for the built-in sandbox)`);
   }
@@ -143,7 +145,6 @@ function parseSource(input: SyncInput, env: NodeJS.ProcessEnv, requireIntegratio
   if (!url.success) throw new ConfigError(`--api-url / KOMBO_API_URL: ${JSON.stringify(apiUrl)} is not an http(s) URL`);
 
   const integrationIds = parseIntegrationIds(value(KOMBO_SETTINGS[2]));
-  if (apiKey === undefined) return { source: 'sandbox', apiUrl, apiKey, integrationIds, apiUrlGiven: false };
   if (requireIntegrations && integrationIds === undefined) {
     throw new ConfigError(
       '--integrations / KOMBO_INTEGRATION_IDS is required with an API key: Kombo has no endpoint that lists integrations',
