@@ -14,6 +14,8 @@ import { demoCommand } from './commands/demo.ts';
 import { sandboxCommand } from './commands/sandbox.ts';
 import { retryCommand } from './commands/retry.ts';
 import { reportCommand } from './commands/report.ts';
+import { exportCommand } from './commands/export.ts';
+import type { ExportOptions } from './commands/export.ts';
 
 const rate = (name: string) => (v: string) => {
   const n = Number(v);
@@ -128,6 +130,16 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--out <file>', 'where to write it (default: <warehouse>/report.html)')
     .action(async (opts: { warehouse: string; out?: string }) => {
       await reportCommand(opts.warehouse, opts.out);
+    });
+
+  program
+    .command('export')
+    .description('write the warehouse for BI tools and dbt: a DuckDB database file, a dbt sources.yml')
+    .option('--duckdb <file>', 'write a DuckDB database file holding every table and analytics view (materialised)')
+    .option('--dbt-sources <file>', 'write a dbt sources.yml of the tables and views, for dbt-athena and dbt-duckdb')
+    .option('--warehouse <dir>', 'warehouse folder (for --duckdb)', DEFAULT_WAREHOUSE)
+    .action(async (opts: ExportOptions) => {
+      await exportCommand(opts);
     });
 
   program
