@@ -261,7 +261,7 @@ describe('SqsQueue on a fauxqs FIFO queue', () => {
 
   it.each([
     ['not JSON', '{', /not JSON/],
-    ['an unknown model', JSON.stringify({ ...message(), model: 'jobs' }), /model/],
+    ['an unknown model', JSON.stringify({ ...message(), model: 'job_listings' }), /model/],
     ['an unsafe integration id', JSON.stringify({ ...message(), integrationId: '../etc' }), /integrationId/],
     ['a negative chunk', JSON.stringify({ ...message(), chunk: -1 }), /chunk/],
   ])('rejects a message body with %s, naming the field', (_what, body, error) => {
@@ -481,10 +481,17 @@ describe('planner input', () => {
     [{ snapshot_date: '2026-02-30' }, /snapshot_date: invalid snapshot date/],
     [{ integrations: ['../../etc'] }, /integrations\.0: invalid integration id/],
     [{ integrations: [] }, /integrations: must not be empty/],
-    [{ models: ['jobs'] }, /models\.0/],
+    [{ models: ['job_listings'] }, /models\.0/],
     [{ snapshotDate: '2026-11-01' }, /snapshotDate.*accepted: \{"snapshot_date"/],
+    [{ snapshot_date: '2026-11-24' }, /input: snapshot_date 2026-11-24 is after today \(2026-11-23, UTC\).*"allow_future_date": true/],
+    [{ 'detail-type': 'Manual Run', time: '2026-11-22T05:00:00Z', detail: { snapshot_date: '2026-11-23' } }, /event detail: snapshot_date 2026-11-23 is after today \(2026-11-22, UTC\)/],
   ])('rejects %o with a message that says what is accepted', (input, error) => {
     expect(() => parsePlannerEvent(input, now)).toThrow(error);
+  });
+
+  it('takes a snapshot date after today only when allow_future_date says so', () => {
+    expect(parsePlannerEvent({ snapshot_date: '2026-11-23' }, now)).toEqual({ kind: 'plan', at: now, snapshotDate: '2026-11-23' });
+    expect(parsePlannerEvent({ snapshot_date: '2099-01-01', allow_future_date: true }, now)).toEqual({ kind: 'plan', at: now, snapshotDate: '2099-01-01' });
   });
 
   it('reads {"retry_run_id"} as a retry of that run, from a manual invocation or an EventBridge event detail', () => {
@@ -501,7 +508,7 @@ describe('planner input', () => {
     [{ retry_run_id: '20261123T020000Z-a1b2c3', snapshot_date: '2026-11-01' }, /retry_run_id cannot be combined with snapshot_date/],
     [{ retry_run_id: '20261123T020000Z-a1b2c3', models: ['candidates'], integrations: ['greenhouse:AbC123'] }, /retry_run_id cannot be combined with integrations, models|retry_run_id cannot be combined with models, integrations/],
     [{ 'detail-type': 'Retry Run', time: '2026-11-22T05:00:00Z', detail: { retry_run_id: 'x y' } }, /event detail: retry_run_id: invalid run id/],
-    [{ 'detail-type': 'Retry Run', time: '2026-11-22T05:00:00Z', detail: { retry_run_id: '20261123T020000Z-a1b2c3', models: ['jobs'] } }, /models\.0/],
+    [{ 'detail-type': 'Retry Run', time: '2026-11-22T05:00:00Z', detail: { retry_run_id: '20261123T020000Z-a1b2c3', models: ['job_listings'] } }, /models\.0/],
   ])('rejects the retry %o, combined with overrides or with a bad run id', (input, error) => {
     expect(() => parsePlannerEvent(input, now)).toThrow(error);
   });

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { ConfigError, errorMessage } from '../../errors.ts';
 import type { ModelName } from '../../tables.ts';
 import { MODELS } from '../../tables.ts';
-import { assertIntegrationId, assertRunId, assertSnapshotDate } from '../../warehouse/layout.ts';
+import { assertIntegrationId, assertRunId, assertSnapshotDate, todayUtc } from '../../warehouse/layout.ts';
 
 /** `detail-type` of the nightly schedule's event (EventBridge's own name for scheduled events). */
 export const SCHEDULED_RUN = 'Scheduled Event';
@@ -85,9 +85,10 @@ const OVERRIDE = z.strictObject({
   integrations: z.array(z.string().superRefine(check(assertIntegrationId))).min(1, 'must not be empty').optional(),
   models: z.array(z.enum(MODELS)).min(1, 'must not be empty').optional(),
   retry_run_id: z.string().superRefine(check(assertRunId)).optional(),
+  allow_future_date: z.boolean().optional(),
 });
 
-const ACCEPTED = `{"snapshot_date": "YYYY-MM-DD", "integrations": ["tool:id", …], "models": [${MODELS.map((m) => `"${m}"`).join(', ')}]}, or {"retry_run_id": "<run id>"} alone`;
+const ACCEPTED = `{"snapshot_date": "YYYY-MM-DD", "allow_future_date": true, "integrations": ["tool:id", …], "models": [${MODELS.map((m) => `"${m}"`).join(', ')}]}, or {"retry_run_id": "<run id>"} alone`;
 
 const ENVELOPE = z.looseObject({
   'detail-type': z.string(),
@@ -108,7 +109,7 @@ function parseOverride(value: unknown, where: string): z.output<typeof OVERRIDE>
 
 /** A retry re-runs the failed streams of its run as planned: no override can go with it. */
 function toRequest(at: Date, o: z.output<typeof OVERRIDE>, where: string): PlanRequestEvent | RetryRunEvent {
-  if (o.retry_run_id === undefined) return toPlan(at, o);
+  if (o.retry_run_id === undefined) return toPlan(at, o, where);
   const others = Object.keys(o).filter((k) => k !== 'retry_run_id');
   if (others.length > 0) {
     throw new ConfigError(
@@ -131,7 +132,13 @@ export function parsePlannerEvent(event: unknown, now: Date): PlannerEvent {
   return toRequest(now, parseOverride(event, 'input'), 'input');
 }
 
-function toPlan(at: Date, o: z.output<typeof OVERRIDE>): PlanRequestEvent {
+function toPlan(at: Date, o: z.output<typeof OVERRIDE>, where: string): PlanRequestEvent {
+  // A snapshot after today would be every `_latest` view's latest, hiding the real ones after it.
+  if (o.snapshot_date !== undefined && o.snapshot_date > todayUtc(at) && o.allow_future_date !== true) {
+    throw new ConfigError(
+      `invalid planner ${where}: snapshot_date ${o.snapshot_date} is after today (${todayUtc(at)}, UTC) and would hide every real snapshot from the _latest views; add "allow_future_date": true to write it anyway`,
+    );
+  }
   return {
     kind: 'plan',
     at,
