@@ -57,7 +57,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--models <list>', 'comma-separated: candidates,applications,interviews')
     .option('--concurrency <n>', 'streams fetched at once', String(DEFAULT_CONCURRENCY))
     .option('--threads <n>', 'worker threads that parse and encode pages; 0: on the main thread (default: one per core but one, at most --concurrency)')
-    .option('--pii-mode <mode>', 'names, emails, phone numbers: keep, hash or drop (env KOMBO_PII_MODE; default keep)')
+    .option('--pii-mode <mode>', 'personal data: keep; hash (names, emails, phones and handles hashed; free text, addresses and raw payloads null); or drop (all null) (env KOMBO_PII_MODE; default keep)')
     .option('--pii-salt <salt>', 'secret salt for --pii-mode hash (env KOMBO_PII_SALT)')
     .option('--as-of <YYYY-MM-DD>', 'built-in sandbox only (implies --sandbox): serve its simulated company as of the end of that day')
     .action(async (opts: SyncInput) => {

@@ -6,6 +6,7 @@
 import type { ColumnDef, TableDef } from '../tables.ts';
 import { PARTITION_COLUMNS, TABLES } from '../tables.ts';
 import { VIEWS } from './views.ts';
+import { piiTreatment } from '../flatten.ts';
 
 /** What a row of `table` is, and that the physical table keeps every snapshot. */
 export function tableDescription(table: TableDef): string {
@@ -42,7 +43,10 @@ export function columnDescription(table: TableDef, column: ColumnDef): string {
   }
   const note = TYPE_NOTES[column.type];
   if (note !== undefined) parts.push(note);
-  if (column.pii !== undefined) parts.push('personal data: --pii-mode hash or drop replaces it');
+  if (column.pii !== undefined) {
+    const hashed = piiTreatment(column.pii, 'hash') === 'hashed';
+    parts.push(`personal data: --pii-mode hash ${hashed ? 'stores a salted hash' : 'stores null'}, drop stores null`);
+  }
   return parts.join('; ');
 }
 
