@@ -33,16 +33,18 @@ import {
   vi,
   zh_CN,
 } from '@faker-js/faker';
+import type { FunnelProfile, SandboxFunnelModel, SandboxFunnelRecords, SandboxOfferStatus } from './funnel.ts';
+import { SANDBOX_FUNNEL_MODELS, buildFunnelProfile, funnelAt, planFunnelClock, staticOfferEvents } from './funnel.ts';
 import { DIGITS, HEX, IdFactory, LOWER, Rng, fnv1a32, randomString, sortById } from './random.ts';
 
 // Moved to random.ts (shared with the timeline); re-exported so existing imports keep working.
 export { IdFactory, Rng, fnv1a32, sortById } from './random.ts';
 
-/** The three Kombo read models the pipeline syncs. */
-export type SandboxModel = 'candidates' | 'applications' | 'interviews';
+/** The Kombo read models the sandbox serves: the first three, and the funnel's ({@link SandboxFunnelModel}). */
+export type SandboxModel = 'candidates' | 'applications' | 'interviews' | SandboxFunnelModel;
 
 /** All sandbox models, in sync order. */
-export const SANDBOX_MODELS: readonly SandboxModel[] = ['candidates', 'applications', 'interviews'];
+export const SANDBOX_MODELS: readonly SandboxModel[] = ['candidates', 'applications', 'interviews', ...SANDBOX_FUNNEL_MODELS];
 
 /** What to generate for one integration. */
 export interface SandboxIntegrationSpec {
@@ -51,6 +53,8 @@ export interface SandboxIntegrationSpec {
   tool: string;
   /** Number of candidates; applications and interviews follow from it (≈1.2 and ≈1 per candidate). */
   candidates: number;
+  /** Models the tool does not offer: they answer `INTEGRATION.MODEL_NOT_AVAILABLE`. */
+  unavailableModels?: readonly SandboxModel[];
 }
 
 /** A stage of a job's pipeline, as Kombo nests it in applications. */
@@ -74,7 +78,10 @@ export interface SandboxScreeningQuestion {
   options?: string[];
 }
 
-/** A job and its ordered pipeline. Not served (the sandbox has no jobs endpoint); used by `POST /ats/candidates`. */
+/**
+ * A job and its ordered pipeline: what applications nest and `POST /ats/candidates` checks against.
+ * The jobs endpoint serves the full Kombo record of each (`SandboxIntegrationData.funnel.jobs`).
+ */
 export interface SandboxJob {
   id: string;
   remote_id: string;
@@ -96,7 +103,23 @@ export interface SandboxIntegrationData {
    * without it the server derives jobs from the applications it serves.
    */
   jobs?: SandboxJob[];
+  /**
+   * Records of the funnel models (jobs, offers, users, rejection reasons, application stages,
+   * tags) as their endpoints return them. Optional: without it those endpoints list nothing.
+   */
+  funnel?: SandboxFunnelRecords;
+  /** Models this integration's tool does not offer (`INTEGRATION.MODEL_NOT_AVAILABLE`). */
+  unavailableModels?: readonly SandboxModel[];
 }
+
+/** The served records of `model` (an empty list for a funnel model a hand-built dataset leaves out). */
+export function modelRecords(data: SandboxIntegrationData, model: SandboxModel): Record<string, unknown>[] {
+  if (model === 'candidates' || model === 'applications' || model === 'interviews') return data[model];
+  return data.funnel?.[model] ?? NO_RECORDS;
+}
+
+// One shared empty list, so an index built over it stays valid (the server compares identities).
+const NO_RECORDS: Record<string, unknown>[] = [];
 
 /** Everything the sandbox serves. */
 export interface SandboxDataset {
@@ -114,12 +137,12 @@ export const SANDBOX_DATA_AS_OF = '2025-06-01T00:00:00.000Z';
 
 /**
  * Four integrations of very different sizes, the last one empty: enough to exercise fan-out,
- * chunking and the "nothing to sync" path.
+ * chunking and the "nothing to sync" path. Workable does not offer offers, as some tools do not.
  */
 export const DEFAULT_SANDBOX_INTEGRATIONS: readonly SandboxIntegrationSpec[] = Object.freeze([
   { id: 'greenhouse:Bq7TfKx2LmW9pRz4VnY8cHs3', tool: 'greenhouse', candidates: 1500 },
   { id: 'lever:4hNwQe8ZkPa2XtJ6mDvR9bLy', tool: 'lever', candidates: 400 },
-  { id: 'workable:Ts5GxY3nKc8WqP2hRz7MfVdJ', tool: 'workable', candidates: 60 },
+  { id: 'workable:Ts5GxY3nKc8WqP2hRz7MfVdJ', tool: 'workable', candidates: 60, unavailableModels: ['offers'] },
   { id: 'teamtailor:Xm9KpL2vQw7RtN4sHd6YbF3c', tool: 'teamtailor', candidates: 0 },
 ]);
 
@@ -708,7 +731,8 @@ class IntegrationGenerator {
   private readonly jobs: Job[] = [];
   /** Interviewers (read by the timeline, which schedules its own interviews). */
   readonly users: User[] = [];
-  private readonly tags: Tag[] = [];
+  /** Tags candidates carry (read by the funnel). */
+  readonly tags: Tag[] = [];
   /** Office locations for onsite interviews (read by the timeline). */
   readonly offices: Office[] = [];
   private readonly domain: string;
@@ -737,6 +761,7 @@ class IntegrationGenerator {
     return {
       id: this.spec.id,
       tool: this.spec.tool,
+      ...(this.spec.unavailableModels && { unavailableModels: [...this.spec.unavailableModels] }),
       candidates: sortById(this.candidates),
       applications: sortById(this.applications),
       interviews: sortById(this.interviews),
@@ -1254,12 +1279,59 @@ export function generateBase(opts: GenerateOptions): { seed: number; ids: IdFact
   }
   const pools = buildPools(seed);
   const ids = new IdFactory();
-  const integrations = specs.map((spec) => {
+  const generators = specs.map((spec) => {
     const generator = new IntegrationGenerator(spec, pools, ids, seed);
-    const data = generator.run();
-    return { data, generated: generator.candidates, users: generator.users, offices: generator.offices };
+    return { generator, data: generator.run() };
+  });
+  // The funnel draws its ids after every other record has its own, so it never shifts one of them.
+  const integrations = generators.map(({ generator, data }): TimelineBase => {
+    const funnel = buildFunnelProfile(
+      seed,
+      {
+        integrationId: data.id,
+        tool: data.tool,
+        jobs: data.jobs ?? [],
+        interviewers: generator.users,
+        tags: generator.tags,
+        reasonNames: [...REJECTION_REASONS, OFFER_DECLINED_REASON],
+        offices: generator.offices as unknown as Rec[],
+        sentences: pools.sentences,
+      },
+      ids,
+    );
+    data.funnel = staticFunnel(seed, data, funnel);
+    return { data, generated: generator.candidates, users: generator.users, offices: generator.offices, funnel };
   });
   return { seed, ids, integrations };
+}
+
+/** The funnel of the static dataset, as of {@link SANDBOX_DATA_AS_OF}. */
+function staticFunnel(seed: number, data: SandboxIntegrationData, profile: FunnelProfile): SandboxFunnelRecords {
+  const created = (r: Rec): number => Date.parse(String(r.remote_created_at ?? r.changed_at));
+  const applicationsByJob = new Map<string, number[]>();
+  for (const app of data.applications) {
+    const list = applicationsByJob.get(String(app.job_id)) ?? [];
+    list.push(created(app));
+    applicationsByJob.set(String(app.job_id), list);
+  }
+  const lastInterviewByUser = new Map<string, number>();
+  for (const iv of data.interviews) {
+    const start = Date.parse(String(iv.starting_at));
+    for (const u of iv.users as SandboxUser[]) lastInterviewByUser.set(u.id, Math.max(start, lastInterviewByUser.get(u.id) ?? 0));
+  }
+  // Jobs without applicants and staff changes fall into the last hundred days before the as-of date.
+  const facts = { originMs: AS_OF_MS - 100 * DAY, applicationsByJob, lastInterviewByUser };
+  const clock = planFunnelClock(profile, facts, new Rng(fnv1a32(`funnel-static:${seed}:${data.id}`)));
+  const offers = data.applications.flatMap((app) =>
+    (app.offers as { id: string; remote_id: string; status: SandboxOfferStatus }[]).map((o) => ({
+      id: o.id,
+      remoteId: o.remote_id,
+      application: app,
+      events: staticOfferEvents(o.status, created(app), Date.parse(String(app.remote_updated_at ?? app.changed_at)), AS_OF_MS),
+      deletedMs: app.remote_deleted_at === null ? null : Date.parse(String(app.remote_deleted_at)),
+    })),
+  );
+  return funnelAt(profile, clock, offers, AS_OF_MS);
 }
 
 /** What the static generator hands over per integration. */
@@ -1269,6 +1341,8 @@ export interface TimelineBase {
   generated: readonly Rec[];
   users: readonly SandboxUser[];
   offices: readonly object[];
+  /** The integration's funnel, apart from time. */
+  funnel: FunnelProfile;
 }
 
 /** An interviewer, as nested in interviews. */

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { SandboxIntegrationData, SandboxModel } from './data.ts';
-import { Rng, WITHDRAWAL_REASON, fnv1a32 } from './data.ts';
+import { Rng, SANDBOX_MODELS, WITHDRAWAL_REASON, fnv1a32 } from './data.ts';
 import type { SandboxRateLimit } from './rate-limit.ts';
 
 /** How a 429 says when to come back: delay-seconds (default), an HTTP date, or not at all. */
@@ -99,6 +99,7 @@ export const DEFAULT_SLOW_MS = 2_000;
 export const DEFAULT_RETRY_AFTER_SECONDS = 1;
 
 const rate = z.number().min(0).max(1);
+const MODEL = z.enum(SANDBOX_MODELS as [SandboxModel, ...SandboxModel[]]);
 
 /** Validates fault settings, e.g. parsed from a `--faults` JSON option. Unknown keys are rejected (typos would silently disable a fault). */
 export const sandboxFaultsSchema = z.strictObject({
@@ -109,7 +110,7 @@ export const sandboxFaultsSchema = z.strictObject({
   latencyMs: z.number().min(0).optional(),
   latencyJitterMs: z.number().min(0).optional(),
   modelNotAvailable: z
-    .array(z.strictObject({ integrationId: z.string().min(1), model: z.enum(['candidates', 'applications', 'interviews']) }))
+    .array(z.strictObject({ integrationId: z.string().min(1), model: MODEL }))
     .optional(),
   revokedIntegrations: z.array(z.string().min(1)).optional(),
   seed: z.number().int().optional(),
@@ -124,7 +125,7 @@ export const sandboxFaultsSchema = z.strictObject({
     .array(
       z.strictObject({
         integrationId: z.string().min(1),
-        model: z.enum(['candidates', 'applications', 'interviews']),
+        model: MODEL,
         kind: z.enum(['malformed-json', 'not-envelope', 'empty-body', 'missing-id', 'wrong-type', 'bad-timestamp']),
         page: z.number().int().min(0).optional(),
       }),

@@ -1,5 +1,6 @@
 /**
- * The built-in Kombo sandbox: seeded ATS data ({@link generateDataset}) served over a local HTTP
+ * The built-in Kombo sandbox: seeded ATS data (candidates, applications, interviews and the rest of
+ * the funnel: jobs, offers, users, rejection reasons, application stages, tags) ({@link generateDataset}) served over a local HTTP
  * server that speaks Kombo's API ({@link startSandbox}), with injectable faults.
  */
 export type {
@@ -20,20 +21,35 @@ export {
   SANDBOX_DATA_AS_OF,
   SANDBOX_MODELS,
   WITHDRAWAL_REASON,
+  modelRecords,
 } from './data.ts';
+export type { SandboxFunnelModel, SandboxFunnelRecords } from './funnel.ts';
+export { SANDBOX_FUNNEL_MODELS } from './funnel.ts';
 export { createSandboxTimeline, generateDataset } from './dataset.ts';
 export type { GenerateOptions } from './data.ts';
 export type {
   SandboxApplicationHistory,
   SandboxCandidateHistory,
   SandboxInterviewHistory,
+  SandboxJobHistory,
+  SandboxJobKind,
+  SandboxJobStatus,
+  SandboxNamedEntry,
   SandboxOfferHistory,
   SandboxOfferStatus,
+  SandboxUserHistory,
   SandboxStageStretch,
   SandboxTimeline,
   StretchOutcome,
 } from './timeline.ts';
-export { SANDBOX_DEMO_FIRST_DAY, SANDBOX_TIMELINE_ARRIVAL_DAYS, SANDBOX_TIMELINE_START, asOfInstant, consecutiveDays } from './timeline.ts';
+export {
+  SANDBOX_DEMO_FIRST_DAY,
+  SANDBOX_TIMELINE_ARRIVAL_DAYS,
+  SANDBOX_TIMELINE_START,
+  asOfInstant,
+  consecutiveDays,
+  sandboxJobStatusAt,
+} from './timeline.ts';
 export type { BadDataFault, FaultDecider, FaultDecision, PageBadDataKind, RecordOddity, RetryAfterForm, SandboxFaults, ServerErrorKind } from './faults.ts';
 export {
   DEFAULT_RETRY_AFTER_SECONDS,

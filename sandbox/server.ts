@@ -23,7 +23,19 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import type { SandboxDataset, SandboxIntegrationData, SandboxJob, SandboxModel, SandboxScreeningQuestion, SandboxStage } from './data.ts';
-import { DEFAULT_SANDBOX_SEED, IdFactory, Rng, SANDBOX_DATA_AS_OF, SANDBOX_MODELS, fnv1a32, nestedCandidate, sortById, toolLabel, typedAnswer } from './data.ts';
+import {
+  DEFAULT_SANDBOX_SEED,
+  IdFactory,
+  Rng,
+  SANDBOX_DATA_AS_OF,
+  SANDBOX_MODELS,
+  fnv1a32,
+  modelRecords,
+  nestedCandidate,
+  sortById,
+  toolLabel,
+  typedAnswer,
+} from './data.ts';
 import { createSandboxTimeline, generateDataset } from './dataset.ts';
 import type { SandboxTimeline } from './timeline.ts';
 import type { ExtraFaultDecision, FaultDecider, FaultDecision, PageBadDataKind, SandboxFaults, ServerErrorKind } from './faults.ts';
@@ -223,6 +235,12 @@ const UNSUPPORTED_PARAMS: Record<SandboxModel, readonly string[]> = {
   candidates: ['email', 'job_ids', 'first_name', 'last_name'],
   applications: ['outcome', 'outcomes', 'job_ids', 'created_after', 'candidate_ids', 'current_stage_ids'],
   interviews: ['application_ids', 'stage_ids'],
+  jobs: ['job_codes', 'post_url', 'status', 'statuses', 'name_contains'],
+  offers: [],
+  users: ['emails'],
+  rejection_reasons: [],
+  application_stages: [],
+  tags: [],
 };
 
 const UPDATED_AFTER = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d+)?)?Z?$/;
@@ -391,7 +409,42 @@ const READ_MODELS: readonly { id: string; model: SandboxModel; label: string; fi
       'canceled', 'remote_created_at', 'remote_updated_at', 'remote_data', 'changed_at', 'remote_deleted_at', 'users', 'application',
     ],
   },
+  {
+    id: 'ats_jobs',
+    model: 'jobs',
+    label: 'Jobs',
+    fields: [
+      'id', 'remote_id', 'name', 'job_code', 'description', 'confidential', 'weekly_hours', 'employment_type', 'status', 'visibility',
+      'category', 'department', 'post_url', 'experience_level', 'remote_work_status', 'salary_amount', 'salary_amount_from',
+      'salary_amount_to', 'salary_currency', 'salary_period', 'location', 'custom_fields', 'remote_url', 'opened_at', 'closed_at',
+      'remote_created_at', 'remote_updated_at', 'contact_id', 'changed_at', 'remote_deleted_at', 'stages', 'screening_questions',
+      'job_postings', 'hiring_team',
+    ],
+  },
+  {
+    id: 'ats_offers',
+    model: 'offers',
+    label: 'Offers',
+    fields: [
+      'id', 'remote_id', 'status', 'employment_start_date', 'application_id', 'custom_fields', 'changed_at', 'remote_deleted_at',
+      'remote_created_at', 'remote_updated_at', 'application',
+    ],
+  },
+  {
+    id: 'ats_users',
+    model: 'users',
+    label: 'Users',
+    fields: ['id', 'remote_id', 'first_name', 'last_name', 'email', 'status', 'system_roles', 'changed_at', 'remote_deleted_at'],
+  },
+  { id: 'ats_rejection_reasons', model: 'rejection_reasons', label: 'Rejection reasons', fields: ['id', 'remote_id', 'name', 'changed_at', 'remote_deleted_at'] },
+  { id: 'ats_application_stages', model: 'application_stages', label: 'Application stages', fields: ['id', 'remote_id', 'name', 'changed_at', 'remote_deleted_at'] },
+  { id: 'ats_tags', model: 'tags', label: 'Tags', fields: ['id', 'remote_id', 'name', 'changed_at', 'remote_deleted_at'] },
 ];
+
+/** Whether `model` answers `INTEGRATION.MODEL_NOT_AVAILABLE`: the tool does not offer it, or a fault switched it off. */
+function unavailable(faults: SandboxFaults, data: SandboxIntegrationData, model: SandboxModel): boolean {
+  return isModelUnavailable(faults, data.id, model) || (data.unavailableModels?.includes(model) ?? false);
+}
 
 /**
  * The one write action the sandbox offers, with its fields; attachments are accepted but not
@@ -511,7 +564,7 @@ class Sandbox {
   }
 
   private view(state: IntegrationState, model: SandboxModel): ModelView {
-    const source = state.data[model];
+    const source = modelRecords(state.data, model);
     let view = state.views.get(model);
     if (!view || view.source !== source || view.indexedLength !== source.length) {
       view = buildView(source);
@@ -642,12 +695,13 @@ class Sandbox {
       this.authenticate(req);
       return this.getIntegration(decodeURIComponent(rest.slice('integrations/'.length)));
     }
-    const model = SANDBOX_MODELS.find((m) => rest === `ats/${m}`);
+    // Kombo's paths spell the models with hyphens: `rejection_reasons` is `ats/rejection-reasons`.
+    const model = SANDBOX_MODELS.find((m) => rest === `ats/${m.replaceAll('_', '-')}`);
     if (model === undefined || (method !== 'GET' && !(method === 'POST' && model === 'candidates'))) throw notFound();
 
     this.authenticate(req);
     const state = this.integration(req);
-    if (isModelUnavailable(this.faults, state.data.id, model)) {
+    if (unavailable(this.faults, state.data, model)) {
       throw fail(404, 'INTEGRATION.MODEL_NOT_AVAILABLE', `The "${model}" model is not available for ${toolLabel(state.data.tool)} (${state.data.id}).`);
     }
     if (method === 'POST') return this.createCandidate(state, await readJson(req));
@@ -673,7 +727,7 @@ class Sandbox {
       scope_config: SCOPE_CONFIG,
       beta: false,
       read_models: READ_MODELS.map((m) => {
-        const available = !isModelUnavailable(this.faults, id, m.model);
+        const available = !unavailable(this.faults, state.data, m.model);
         // A model switched off is one the tool does not support; `oddRecords` can make that an undocumented status.
         const coverage = available ? 'SUPPORTED' : this.faults.oddRecords?.includes('unknown-enum') ? 'NOT_SUPPORTED' : 'UNSUPPORTED';
         return {
@@ -788,7 +842,7 @@ class Sandbox {
     if (this.ids === null) {
       this.ids = new IdFactory();
       for (const integration of this.dataset.integrations) {
-        for (const model of SANDBOX_MODELS) for (const r of integration[model]) this.ids.reserve(String(r.id));
+        for (const model of SANDBOX_MODELS) for (const r of modelRecords(integration, model)) this.ids.reserve(String(r.id));
         for (const job of integration.jobs ?? []) {
           this.ids.reserve(job.id);
           for (const s of job.stages) this.ids.reserve(s.id);
@@ -910,7 +964,7 @@ class Sandbox {
   }
 
   /** Appends to the caller-visible dataset and keeps the indexes in step without a rebuild. */
-  private append(state: IntegrationState, model: SandboxModel, record: Rec): void {
+  private append(state: IntegrationState, model: 'candidates' | 'applications', record: Rec): void {
     const view = this.view(state, model);
     state.data[model].push(record);
     view.indexedLength++;
@@ -1010,7 +1064,7 @@ function badPage(kind: PageBadDataKind, model: SandboxModel, next: string | null
       target['remote_id'] = 47_110_815;
       break;
     case 'bad-timestamp':
-      target[model === 'interviews' ? 'starting_at' : 'remote_created_at'] = 'last Tuesday, around noon';
+      target[model === 'interviews' ? 'starting_at' : 'remote_created_at' in target ? 'remote_created_at' : 'changed_at'] = 'last Tuesday, around noon';
       break;
   }
   return okReply({ next, results: records });
@@ -1113,6 +1167,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
         live.applications = data.applications;
         live.interviews = data.interviews;
         live.jobs = data.jobs;
+        live.funnel = data.funnel;
       }
       sandbox.applyOddities();
       asOf = date;

@@ -22,16 +22,23 @@
  * Because every stage change falls on a later calendar day than the previous one, a warehouse
  * synced once a day sees every stretch, with its exact entry and exit dates.
  *
+ * The rest of the funnel (`funnel.ts`) moves on the same clock, from streams of its own: each job
+ * opens days before its first application and about a third close after their last one arrived;
+ * three jobs have no applicants (a draft, one opened late, one closed without a hire); offers are
+ * served with the statuses above; a few users join or leave.
+ *
  * `data.ts` does not import this module (`dataset.ts` composes the two), so there is no cycle.
  */
 import type { SandboxDataset, SandboxIntegrationData, SandboxJob, SandboxStage, SandboxUser, TimelineBase } from './data.ts';
 import { OFFER_DECLINED_REASON, WITHDRAWAL_REASON, applicationSummary } from './data.ts';
+import type { FunnelClock, FunnelOffer, SandboxJobKind, SandboxJobStatus, SandboxOfferStatus } from './funnel.ts';
+import { funnelAt, jobStatusAt, offerEmploymentStart, planFunnelClock } from './funnel.ts';
 import type { IdFactory } from './random.ts';
 import { LOWER, Rng, fnv1a32, randomString, sortById } from './random.ts';
 
 type Rec = Record<string, unknown>;
 
-/** The first day of the simulated company: nothing exists before it. */
+/** The first day of the simulated company: no candidate exists before it (jobs and staff may). */
 export const SANDBOX_TIMELINE_START = '2025-03-01';
 /** Candidates arrive over this many days from {@link SANDBOX_TIMELINE_START}. */
 export const SANDBOX_TIMELINE_ARRIVAL_DAYS = 180;
@@ -41,15 +48,81 @@ export const SANDBOX_DEMO_FIRST_DAY = '2025-06-01';
 /** What ended a stretch in a stage (a withdrawal is `DECLINED`, as Kombo reports it). */
 export type StretchOutcome = 'ADVANCED' | 'HIRED' | 'DECLINED' | 'DELETED';
 
-/** Kombo's offer statuses. */
-export type SandboxOfferStatus = 'DRAFT' | 'APPROVED' | 'SENT' | 'ACCEPTED' | 'DECLINED' | 'ABANDONED';
+export type { SandboxJobKind, SandboxJobStatus, SandboxOfferStatus } from './funnel.ts';
 
-/** Ground truth of one offer: each status it took, and when. */
+/** Ground truth of one offer: each status it took, and when (`GET /ats/offers` serves the same ids). */
 export interface SandboxOfferHistory {
   id: string;
   remoteId: string;
+  applicationId: string;
+  candidateId: string;
+  jobId: string;
   /** Ascending in time; the status of the offer at an instant is the last one at or before it. */
   statuses: { status: SandboxOfferStatus; at: string }[];
+  /** `employment_start_date` as served (fixed per offer). */
+  employmentStartDate: string | null;
+  /** When the offer was deleted with its application; nothing happens to it after that. */
+  deletedAt: string | null;
+}
+
+/** Ground truth of one job (see {@link sandboxJobStatusAt} for its status on a day). */
+export interface SandboxJobHistory {
+  integrationId: string;
+  id: string;
+  remoteId: string;
+  name: string;
+  /** `applied` for jobs applications are for; `draft`, `late` and `canceled` ones never get an application. */
+  kind: SandboxJobKind;
+  department: string | null;
+  /** The job's stages in funnel order (`index`), the same ids as the applications' `current_stage`. */
+  stages: SandboxStage[];
+  /** When the job appears in the API (as a draft until `openedAt`). */
+  createdAt: string;
+  /** Null for a job that is never opened. */
+  openedAt: string | null;
+  /** Null while open. */
+  closedAt: string | null;
+  firstApplicationAt: string | null;
+  /** The earliest hire: `closedAt` of the first application of the job with outcome HIRED. */
+  firstHireAt: string | null;
+  /** The earliest ACCEPTED event of an offer of the job. */
+  firstAcceptedOfferAt: string | null;
+  /** The job's hiring team: user ids with their Kombo roles (`HIRING_MANAGER`, `RECRUITER`, …). */
+  hiringTeam: { userId: string; roles: string[] }[];
+}
+
+/** Ground truth of one user (interviewer or staff): served from `createdAt`, INACTIVE from `deactivatedAt`. */
+export interface SandboxUserHistory {
+  integrationId: string;
+  id: string;
+  remoteId: string;
+  firstName: string | null;
+  lastName: string | null;
+  email: string | null;
+  createdAt: string;
+  deactivatedAt: string | null;
+  /** Kombo `unified_type`s of the user's system roles. */
+  systemRoles: string[];
+  /** Whether the user is one of the interviewers nested in interviews. */
+  interviewer: boolean;
+}
+
+/** Ground truth of a named entry (rejection reason, application stage, tag). */
+export interface SandboxNamedEntry {
+  id: string;
+  remoteId: string;
+  name: string;
+  /** When it appears in the API. */
+  createdAt: string;
+}
+
+/**
+ * A job's status at the end of `date` (`YYYY-MM-DD`, UTC), as `GET /ats/jobs` serves it then:
+ * `DRAFT` before `openedAt` (or for ever without one), `OPEN` from it, `CLOSED` from `closedAt`.
+ */
+export function sandboxJobStatusAt(job: Pick<SandboxJobHistory, 'openedAt' | 'closedAt'>, date: string): SandboxJobStatus {
+  const ms = (s: string | null): number | null => (s === null ? null : Date.parse(s));
+  return jobStatusAt({ openedMs: ms(job.openedAt), closedMs: ms(job.closedAt) }, asOfInstant(date));
 }
 
 /** Ground truth: one stretch an application spent, open, in one stage. */
@@ -230,6 +303,7 @@ interface CandidatePlan {
 interface IntegrationPlan {
   base: TimelineBase;
   candidates: CandidatePlan[];
+  funnel: FunnelClock;
 }
 
 /** Separate random streams for offers (see {@link SandboxTimeline}'s `plan`). */
@@ -325,7 +399,7 @@ export class SandboxTimeline {
           })),
           outcome: a.outcome,
           rejectionReason: a.outcome === 'DECLINED' ? a.reason : null,
-          offers: a.offers.map((o) => ({ id: o.id, remoteId: o.remoteId, statuses: o.events.map((e) => ({ status: e.status, at: iso(e.ms) })) })),
+          offers: a.offers.map((o) => offerHistory(o, a, String(c.record.id))),
           closedAt: isoOrNull(a.closedMs),
           closedStage: a.closedStage,
           deletedAt: isoOrNull(a.deletedMs),
@@ -364,6 +438,80 @@ export class SandboxTimeline {
       }
     }
     return out;
+  }
+
+  /** Ground truth: every offer ever made, in application order (`GET /ats/offers` serves them by id). */
+  offers(integrationId: string): SandboxOfferHistory[] {
+    return this.integration(integrationId).candidates.flatMap((c) => c.apps.flatMap((a) => a.offers.map((o) => offerHistory(o, a, String(c.record.id)))));
+  }
+
+  /** Ground truth: every job with its opening, closing, first application, first hire and hiring team. */
+  jobHistories(integrationId: string): SandboxJobHistory[] {
+    const plan = this.integration(integrationId);
+    const apps = plan.candidates.flatMap((c) => c.apps);
+    const min = (values: number[]): string | null => (values.length === 0 ? null : iso(Math.min(...values)));
+    return plan.base.funnel.jobs.map((p) => {
+      const times = plan.funnel.jobs.get(p.job.id);
+      if (!times) throw new Error(`Sandbox timeline has no times for job ${p.job.id}`);
+      const ofJob = apps.filter((a) => a.job.id === p.job.id);
+      return {
+        integrationId,
+        id: p.job.id,
+        remoteId: p.job.remote_id,
+        name: p.job.name,
+        kind: p.kind,
+        department: (p.fields.department as string | null) ?? null,
+        stages: p.job.stages.map((st) => ({ ...st })),
+        createdAt: iso(times.createdMs),
+        openedAt: isoOrNull(times.openedMs),
+        closedAt: isoOrNull(times.closedMs),
+        firstApplicationAt: min(ofJob.map((a) => a.createdMs)),
+        firstHireAt: min(ofJob.flatMap((a) => (a.outcome === 'HIRED' && a.closedMs !== null ? [a.closedMs] : []))),
+        firstAcceptedOfferAt: min(ofJob.flatMap((a) => a.offers.flatMap((o) => o.events.filter((e) => e.status === 'ACCEPTED').map((e) => e.ms)))),
+        hiringTeam: p.team.map((t) => ({ userId: t.user.user.id, roles: [...t.roles] })),
+      };
+    });
+  }
+
+  /** Ground truth: every user (interviewers and other staff), with when they joined and left. */
+  users(integrationId: string): SandboxUserHistory[] {
+    const plan = this.integration(integrationId);
+    return plan.base.funnel.users.map((u) => {
+      const times = plan.funnel.users.get(u.user.id);
+      if (!times) throw new Error(`Sandbox timeline has no times for user ${u.user.id}`);
+      return {
+        integrationId,
+        id: u.user.id,
+        remoteId: u.user.remote_id,
+        firstName: u.user.first_name,
+        lastName: u.user.last_name,
+        email: u.user.email,
+        createdAt: iso(times.createdMs),
+        deactivatedAt: isoOrNull(times.deactivatedMs),
+        systemRoles: u.roles.map((r) => String(r.unified_type)),
+        interviewer: u.interviewer,
+      };
+    });
+  }
+
+  /** Ground truth: the rejection reasons: every name applications are declined with, and a few unused. */
+  rejectionReasons(integrationId: string): SandboxNamedEntry[] {
+    const plan = this.integration(integrationId);
+    return plan.base.funnel.reasons.map((n) => ({ id: n.id, remoteId: n.remote_id, name: n.name, createdAt: iso(plan.funnel.named.get(n.id) ?? 0) }));
+  }
+
+  /** Ground truth: the application stages: every stage of every job (ids as in `current_stage`). */
+  applicationStages(integrationId: string): SandboxNamedEntry[] {
+    const plan = this.integration(integrationId);
+    return plan.base.funnel.jobs.flatMap((p) =>
+      p.job.stages.map((st) => ({ id: st.id, remoteId: st.remote_id, name: st.name, createdAt: iso(plan.funnel.jobs.get(p.job.id)?.createdMs ?? 0) })),
+    );
+  }
+
+  /** Ground truth: the tags: every tag candidates carry, and a few unused. */
+  tags(integrationId: string): SandboxNamedEntry[] {
+    const plan = this.integration(integrationId);
+    return plan.base.funnel.tags.map((n) => ({ id: n.id, remoteId: n.remote_id, name: n.name, createdAt: iso(plan.funnel.named.get(n.id) ?? 0) }));
   }
 
   private integration(integrationId: string): IntegrationPlan {
@@ -405,7 +553,17 @@ export class SandboxTimeline {
       });
       return { record, arrivalMs, deletedMs, apps };
     });
-    return { base, candidates };
+    const applicationsByJob = new Map<string, number[]>();
+    const lastInterviewByUser = new Map<string, number>();
+    for (const a of candidates.flatMap((c) => c.apps)) {
+      const list = applicationsByJob.get(a.job.id) ?? [];
+      list.push(a.createdMs);
+      applicationsByJob.set(a.job.id, list);
+      for (const iv of a.interviews) for (const u of iv.users) lastInterviewByUser.set(u.id, Math.max(iv.startMs, lastInterviewByUser.get(u.id) ?? 0));
+    }
+    // The funnel's times come from a stream of their own as well.
+    const funnel = planFunnelClock(base.funnel, { originMs: start, applicationsByJob, lastInterviewByUser }, new Rng(fnv1a32(`timeline-funnel:${this.seed}:${data.id}`)));
+    return { base, candidates, funnel };
   }
 
   private lifecycle(
@@ -600,6 +758,7 @@ export class SandboxTimeline {
     const candidates: Rec[] = [];
     const applications: Rec[] = [];
     const interviews: Rec[] = [];
+    const offers: FunnelOffer[] = [];
     for (const c of plan.candidates) {
       if (c.arrivalMs > at) continue;
       const summaries: Rec[] = [];
@@ -607,6 +766,7 @@ export class SandboxTimeline {
         if (a.createdMs > at) continue;
         const app = this.applicationAt(a, at);
         applications.push(app);
+        for (const o of a.offers) offers.push({ id: o.id, remoteId: o.remoteId, application: app, events: o.events, deletedMs: a.deletedMs });
         summaries.push(applicationSummary(app));
         const appSummary: Rec = {
           id: app.id,
@@ -632,10 +792,12 @@ export class SandboxTimeline {
     return {
       id: data.id,
       tool: data.tool,
+      ...(data.unavailableModels && { unavailableModels: data.unavailableModels }),
       candidates: sortById(candidates),
       applications: sortById(applications),
       interviews: sortById(interviews),
       jobs: (data.jobs ?? []).map((j) => ({ ...j, stages: j.stages.map((s) => ({ ...s })) })),
+      funnel: funnelAt(plan.base.funnel, plan.funnel, offers, at),
     };
   }
 
@@ -703,6 +865,21 @@ export class SandboxTimeline {
       application: appSummary,
     };
   }
+}
+
+/** The ground truth of an offer of application `a`. */
+function offerHistory(o: OfferPlan, a: AppPlan, candidateId: string): SandboxOfferHistory {
+  const first = o.events[0];
+  return {
+    id: o.id,
+    remoteId: o.remoteId,
+    applicationId: String(a.record.id),
+    candidateId,
+    jobId: a.job.id,
+    statuses: o.events.map((e) => ({ status: e.status, at: iso(e.ms) })),
+    employmentStartDate: first === undefined ? null : offerEmploymentStart(o.id, first.ms),
+    deletedAt: isoOrNull(a.deletedMs),
+  };
 }
 
 /** Consecutive `YYYY-MM-DD` dates from `first`, `count` of them. */

@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningSandbox, SandboxIntegrationData, SandboxModel } from '../../sandbox/index.ts';
-import { SANDBOX_API_KEY, generateDataset, startSandbox } from '../../sandbox/index.ts';
+import { SANDBOX_API_KEY, SANDBOX_MODELS, generateDataset, modelRecords, startSandbox } from '../../sandbox/index.ts';
 
 type Rec = Record<string, unknown>;
 
 const BIG = 'greenhouse:Qw3ErTy7UiOp9AsDfGh2JkLz';
 const SMALL = 'lever:Zx8CvBn4MqWe6RtYu1IoPaSd';
 const EMPTY = 'teamtailor:Lk5JhGf3DsAp7OiUy9TrEwQm';
-const MODELS: readonly SandboxModel[] = ['candidates', 'applications', 'interviews'];
+const MODELS: readonly SandboxModel[] = SANDBOX_MODELS;
+/** The models the big integration has deleted records of (the funnel's lists other than offers have none). */
+const WITH_DELETED: readonly SandboxModel[] = ['candidates', 'applications', 'interviews', 'offers'];
 
 interface Answer {
   status: number;
@@ -46,13 +48,15 @@ const errorCode = (a: Answer): unknown => (a.json.error as Rec | undefined)?.cod
 const results = (a: Answer): Rec[] => (a.json.data as { results: Rec[] }).results;
 const next = (a: Answer): string | null => (a.json.data as { next: string | null }).next;
 const idsOf = (records: readonly Rec[]): string[] => records.map((r) => r.id as string);
+/** Kombo's path of a model: `rejection_reasons` is served at `/ats/rejection-reasons`. */
+const pathOf = (model: SandboxModel): string => `/ats/${model.replaceAll('_', '-')}`;
 
 async function listAll(model: SandboxModel, query: Record<string, string> = {}, integration = BIG): Promise<{ records: Rec[]; pages: number }> {
   const records: Rec[] = [];
   let cursor: string | null = null;
   let pages = 0;
   do {
-    const page = await call(`/ats/${model}`, { integration, query: { ...query, ...(cursor === null ? {} : { cursor }) } });
+    const page = await call(pathOf(model), { integration, query: { ...query, ...(cursor === null ? {} : { cursor }) } });
     expect(page.status).toBe(200);
     expect(results(page).length).toBeLessThanOrEqual(Number(query.page_size ?? 100));
     records.push(...results(page));
@@ -120,7 +124,8 @@ describe('sandbox server: transport and auth', () => {
   });
 
   it('answers unknown routes with a 404 Kombo error body', async () => {
-    const a = await call('/ats/jobs');
+    // Kombo spells its paths with hyphens: the model name itself is no route.
+    const a = await call('/ats/rejection_reasons');
     expect(a.status).toBe(404);
     expect(a.json.status).toBe('error');
     expect((a.json.error as Rec).message).toMatch(/not found/i);
@@ -139,20 +144,20 @@ describe('sandbox server: transport and auth', () => {
 describe('sandbox server: listing', () => {
   it.each(MODELS)('pages through all live %s with page_size=250, in id order, without duplicates', async (model) => {
     const { records, pages } = await listAll(model, { page_size: '250' });
-    const expected = big[model].filter((r) => r.remote_deleted_at === null);
+    const expected = modelRecords(big, model).filter((r) => r.remote_deleted_at === null);
     expect(pages).toBe(Math.ceil(expected.length / 250));
     expect(idsOf(records)).toEqual(idsOf(expected).sort());
     expect(new Set(idsOf(records)).size).toBe(records.length);
     expect(records).toEqual([...expected].sort((a, b) => ((a.id as string) < (b.id as string) ? -1 : 1)));
   });
 
-  it.each(MODELS)('includes deleted %s only with include_deleted=true', async (model) => {
+  it.each(WITH_DELETED)('includes deleted %s only with include_deleted=true', async (model) => {
     const all = await listAll(model, { page_size: '250', include_deleted: 'true' });
     const live = await listAll(model, { page_size: '250', include_deleted: 'false' });
-    const deleted = big[model].filter((r) => r.remote_deleted_at !== null);
+    const deleted = modelRecords(big, model).filter((r) => r.remote_deleted_at !== null);
     expect(deleted.length).toBeGreaterThan(0);
-    expect(idsOf(all.records).sort()).toEqual(idsOf(big[model]).sort());
-    expect(live.records.length).toBe(big[model].length - deleted.length);
+    expect(idsOf(all.records).sort()).toEqual(idsOf(modelRecords(big, model)).sort());
+    expect(live.records.length).toBe(modelRecords(big, model).length - deleted.length);
     expect(idsOf(live.records)).not.toContain(deleted[0]?.id);
   });
 
@@ -203,15 +208,15 @@ describe('sandbox server: filters', () => {
     Date.parse(r.changed_at as string) >= since || (r.remote_updated_at !== null && Date.parse(r.remote_updated_at as string) >= since);
 
   it.each(MODELS)('updated_after returns exactly the %s changed (or with changed nested applications) since then', async (model) => {
-    const times = big[model].map((r) => r.changed_at as string).sort();
+    const times = modelRecords(big, model).map((r) => r.changed_at as string).sort();
     const threshold = times[Math.floor(times.length / 2)] as string;
     const since = Date.parse(threshold);
-    const expected = big[model].filter(
+    const expected = modelRecords(big, model).filter(
       (r) => changedOrUpdated(r, since) || (model === 'candidates' && (r.applications as Rec[]).some((a) => changedOrUpdated(a, since))),
     );
     const { records } = await listAll(model, { page_size: '250', include_deleted: 'true', updated_after: threshold });
     expect(records.length).toBeGreaterThan(0);
-    expect(records.length).toBeLessThan(big[model].length);
+    expect(records.length).toBeLessThan(modelRecords(big, model).length);
     expect(idsOf(records)).toEqual(idsOf(expected).sort());
   });
 
@@ -358,7 +363,7 @@ describe('sandbox server: faults', () => {
   it('answers INTEGRATION.AUTHENTICATION_INVALID for every request of a revoked integration', async () => {
     sandbox.setFaults({ revokedIntegrations: [SMALL] });
     for (const model of MODELS) {
-      const a = await call(`/ats/${model}`, { integration: SMALL });
+      const a = await call(pathOf(model), { integration: SMALL });
       expect([401, 403]).toContain(a.status);
       expect(errorCode(a)).toBe('INTEGRATION.AUTHENTICATION_INVALID');
     }
@@ -512,7 +517,7 @@ describe('sandbox server: GET /integrations/:id', () => {
     expect(new Date(data.created_at as string).toISOString()).toBe(data.created_at);
     expect(data).toMatchObject({ scope_config: { id: expect.any(String), name: expect.any(String) }, beta: false });
     expect(data.read_models).toEqual(
-      ['ats_candidates', 'ats_applications', 'ats_interviews'].map((id) => ({
+      MODELS.map((model) => `ats_${model}`).map((id) => ({
         id,
         label: expect.any(String),
         is_available: true,
@@ -524,8 +529,8 @@ describe('sandbox server: GET /integrations/:id', () => {
     );
     // Each model lists exactly the fields its records carry.
     const models = data.read_models as { id: string; fields: { id: string }[] }[];
-    for (const [model, id] of [['candidates', 'ats_candidates'], ['applications', 'ats_applications'], ['interviews', 'ats_interviews']] as const) {
-      expect(models.find((m) => m.id === id)?.fields.map((f) => f.id).sort()).toEqual(Object.keys(big[model][0]!).sort());
+    for (const model of MODELS) {
+      expect(models.find((m) => m.id === `ats_${model}`)?.fields.map((f) => f.id).sort()).toEqual(Object.keys(modelRecords(big, model)[0]!).sort());
     }
     const write = (data.write_actions as { id: string; fields: Rec[] }[])[0]!;
     expect(write.id).toBe('ats_create_candidate');
