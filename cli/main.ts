@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { DEFAULT_CONCURRENCY, DEFAULT_WAREHOUSE, parseRetryConfig, parseSyncConfig } from '../shared/config.ts';
 import type { SyncInput } from '../shared/config.ts';
 import { ConfigError, errorMessage } from '../shared/errors.ts';
+import { MODELS } from '../shared/tables.ts';
 import { EXIT, syncCommand } from './commands/sync.ts';
 import { queryCommand } from './commands/query.ts';
 import type { QueryFormat } from './commands/query.ts';
@@ -54,7 +55,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--warehouse <dir>', 'warehouse folder', DEFAULT_WAREHOUSE)
     .option('--snapshot-date <YYYY-MM-DD>', 'snapshot date, today or earlier (default: today, UTC; with --as-of: that date)')
     .option('--allow-future-date', 'take a snapshot date after today (UTC), for the simulated clock')
-    .option('--models <list>', 'comma-separated: candidates,applications,interviews')
+    .option('--models <list>', `comma-separated, any of ${MODELS.join(',')} (default: all)`)
     .option('--concurrency <n>', 'streams fetched at once', String(DEFAULT_CONCURRENCY))
     .option('--threads <n>', 'worker threads that parse and encode pages; 0: on the main thread (default: one per core but one, at most --concurrency)')
     .option('--pii-mode <mode>', 'personal data: keep; hash (names, emails, phones and handles hashed; free text, addresses and raw payloads null); or drop (all null) (env KOMBO_PII_MODE; default keep)')

@@ -106,6 +106,7 @@ function rawCell(value: unknown, col: ColumnDef): Cell {
     case 'string':
     case 'boolean':
     case 'int32':
+    case 'double':
       return value as Cell;
   }
 }

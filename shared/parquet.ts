@@ -29,6 +29,8 @@ function schemaElement(name: string, type: ColumnType): SchemaElement {
       return { ...base, type: 'BOOLEAN' };
     case 'int32':
       return { ...base, type: 'INT32' };
+    case 'double':
+      return { ...base, type: 'DOUBLE' };
   }
 }
 

@@ -4,11 +4,35 @@
  */
 
 /** Kombo ATS models we read. */
-export const MODELS = ['candidates', 'applications', 'interviews'] as const;
+export const MODELS = ['candidates', 'applications', 'interviews', 'jobs', 'offers', 'users', 'rejection_reasons', 'application_stages', 'tags'] as const;
 export type ModelName = (typeof MODELS)[number];
 
-/** Logical column types. `json` is free-form data kept as JSON text; `timestamp` is INT64 TIMESTAMP(MILLIS, UTC). */
-export type ColumnType = 'string' | 'json' | 'timestamp' | 'boolean' | 'int32';
+/** How Kombo serves a model: its list endpoint, and its id among the read models of `GET /integrations/{id}`. */
+export interface KomboModel {
+  /** Path of the list endpoint, below the API's base URL. */
+  readonly endpoint: string;
+  /** The read model that says whether the integration offers it (`read_models[].id`). */
+  readonly readModel: string;
+}
+
+/** Endpoint and read model of every model we read. */
+export const KOMBO_MODELS: Readonly<Record<ModelName, KomboModel>> = {
+  candidates: { endpoint: '/ats/candidates', readModel: 'ats_candidates' },
+  applications: { endpoint: '/ats/applications', readModel: 'ats_applications' },
+  interviews: { endpoint: '/ats/interviews', readModel: 'ats_interviews' },
+  jobs: { endpoint: '/ats/jobs', readModel: 'ats_jobs' },
+  offers: { endpoint: '/ats/offers', readModel: 'ats_offers' },
+  users: { endpoint: '/ats/users', readModel: 'ats_users' },
+  rejection_reasons: { endpoint: '/ats/rejection-reasons', readModel: 'ats_rejection_reasons' },
+  application_stages: { endpoint: '/ats/application-stages', readModel: 'ats_application_stages' },
+  tags: { endpoint: '/ats/tags', readModel: 'ats_tags' },
+};
+
+/**
+ * Logical column types. `json` is free-form data kept as JSON text; `timestamp` is INT64
+ * TIMESTAMP(MILLIS, UTC); `double` is a 64-bit float, for Kombo's fractional numbers (hours, salaries).
+ */
+export type ColumnType = 'string' | 'json' | 'timestamp' | 'boolean' | 'int32' | 'double';
 
 /** Where a column's value comes from. */
 export type ColumnSource =
@@ -231,6 +255,173 @@ export const TABLES: readonly TableDef[] = (
       pii(field('email'), 'email'),
     ],
   },
+  {
+    name: 'jobs',
+    model: 'jobs',
+    grain: 'one row per job',
+    columns: [
+      field('id'),
+      field('remote_id'),
+      field('name'),
+      field('job_code'),
+      pii(field('description'), 'text'),
+      field('confidential', 'boolean'),
+      field('weekly_hours', 'double'),
+      field('employment_type'),
+      field('status'),
+      field('visibility'),
+      field('category'),
+      field('department'),
+      field('post_url'),
+      field('experience_level'),
+      field('remote_work_status'),
+      field('salary_amount', 'double'),
+      field('salary_amount_from', 'double'),
+      field('salary_amount_to', 'double'),
+      field('salary_currency'),
+      field('salary_period'),
+      ...location(),
+      pii(field('custom_fields', 'json'), 'text'),
+      pii(field('integration_fields', 'json'), 'text'),
+      field('remote_url'),
+      field('opened_at', 'timestamp'),
+      field('closed_at', 'timestamp'),
+      field('remote_created_at', 'timestamp'),
+      field('remote_updated_at', 'timestamp'),
+      field('contact_id'),
+      pii(field('remote_data', 'json'), 'raw'),
+      field('changed_at', 'timestamp'),
+      field('remote_deleted_at', 'timestamp'),
+    ],
+  },
+  {
+    name: 'job_stages',
+    model: 'jobs',
+    grain: "one row per stage of a job (jobs[].stages): `index` is the stage's place in the job's funnel",
+    arrayField: 'stages',
+    columns: [parentId('job_id'), position, field('stage_id', 'string', ['id']), field('remote_id'), field('name'), field('index', 'int32')],
+  },
+  {
+    name: 'job_hiring_team',
+    model: 'jobs',
+    grain: 'one row per member of a job\'s hiring team (jobs[].hiring_team), with their roles on the job',
+    arrayField: 'hiring_team',
+    columns: [
+      parentId('job_id'),
+      position,
+      field('user_id', 'string', ['id']),
+      field('remote_id'),
+      pii(field('first_name'), 'name'),
+      pii(field('last_name'), 'name'),
+      pii(field('email'), 'email'),
+      field('hiring_team_roles', 'json'),
+      field('job_roles', 'json'),
+    ],
+  },
+  {
+    name: 'job_screening_questions',
+    model: 'jobs',
+    grain: 'one row per screening question of a job (jobs[].screening_questions)',
+    arrayField: 'screening_questions',
+    columns: [
+      parentId('job_id'),
+      position,
+      field('question_id', 'string', ['id']),
+      field('remote_id'),
+      field('title'),
+      pii(field('description'), 'text'),
+      field('format', 'json'),
+      field('category'),
+      field('index', 'int32'),
+      field('required', 'boolean'),
+      field('precondition_question_id'),
+      field('precondition_options', 'json'),
+    ],
+  },
+  {
+    name: 'job_postings',
+    model: 'jobs',
+    grain: 'one row per posting of a job (jobs[].job_postings)',
+    arrayField: 'job_postings',
+    columns: [
+      parentId('job_id'),
+      position,
+      field('posting_id', 'string', ['id']),
+      field('remote_id'),
+      field('title'),
+      pii(field('description_html'), 'text'),
+      field('status'),
+      field('visibility'),
+      field('url'),
+    ],
+  },
+  {
+    name: 'offers',
+    model: 'offers',
+    grain: 'one row per offer',
+    columns: [
+      field('id'),
+      field('remote_id'),
+      field('status'),
+      field('employment_start_date', 'timestamp'),
+      field('application_id'),
+      pii(field('custom_fields', 'json'), 'text'),
+      pii(field('integration_fields', 'json'), 'text'),
+      field('remote_created_at', 'timestamp'),
+      field('remote_updated_at', 'timestamp'),
+      pii(field('remote_data', 'json'), 'raw'),
+      field('changed_at', 'timestamp'),
+      field('remote_deleted_at', 'timestamp'),
+    ],
+  },
+  {
+    name: 'users',
+    model: 'users',
+    grain: 'one row per ATS user (recruiters, hiring managers, interviewers)',
+    columns: [
+      field('id'),
+      field('remote_id'),
+      pii(field('first_name'), 'name'),
+      pii(field('last_name'), 'name'),
+      pii(field('email'), 'email'),
+      field('status'),
+      pii(field('remote_data', 'json'), 'raw'),
+      field('changed_at', 'timestamp'),
+      field('remote_deleted_at', 'timestamp'),
+    ],
+  },
+  {
+    name: 'user_system_roles',
+    model: 'users',
+    grain: 'one row per system role of a user (users[].system_roles)',
+    arrayField: 'system_roles',
+    columns: [parentId('user_id'), position, field('remote_id'), field('remote_label'), field('scope'), field('unified_type')],
+  },
+  {
+    name: 'rejection_reasons',
+    model: 'rejection_reasons',
+    grain: 'one row per rejection reason',
+    columns: [
+      field('id'),
+      field('remote_id'),
+      field('name'),
+      pii(field('remote_data', 'json'), 'raw'),
+      field('changed_at', 'timestamp'),
+      field('remote_deleted_at', 'timestamp'),
+    ],
+  },
+  {
+    name: 'application_stages',
+    model: 'application_stages',
+    grain: 'one row per application stage of the ATS, across jobs',
+    columns: [field('id'), field('remote_id'), field('name'), field('changed_at', 'timestamp'), field('remote_deleted_at', 'timestamp')],
+  },
+  {
+    name: 'tags',
+    model: 'tags',
+    grain: 'one row per tag of the ATS',
+    columns: [field('id'), field('remote_id'), field('name'), field('changed_at', 'timestamp'), field('remote_deleted_at', 'timestamp')],
+  },
   ] satisfies TableDef[]
 ).map(withMeta);
 
@@ -249,7 +440,7 @@ export interface UnstoredField {
 }
 
 /**
- * The fields of the three models that no table stores. Together with the columns, they account for
+ * The fields of the models that no table stores. Together with the columns, they account for
  * every field Kombo documents (`test/unit/fields.test.ts` checks that against Kombo's SDK).
  */
 export const UNSTORED_FIELDS: readonly UnstoredField[] = [
@@ -269,6 +460,11 @@ export const UNSTORED_FIELDS: readonly UnstoredField[] = [
     model: 'interviews',
     path: 'application',
     reason: 'repeats the `applications` row of `application_id` (its outcome, rejection reason and job) and the `candidates` row of its candidate',
+  },
+  {
+    model: 'offers',
+    path: 'application',
+    reason: 'repeats the `applications` row of `application_id` (its job) and the `candidates` row of its candidate, with their email addresses',
   },
 ];
 

@@ -5,6 +5,7 @@
  * The API key is held here and never written into an error, a log line or a stat.
  */
 import type { ModelName } from '../tables.ts';
+import { KOMBO_MODELS } from '../tables.ts';
 import type { FailureLocation } from '../errors.ts';
 import {
   DataError,
@@ -172,12 +173,6 @@ export interface RequestTracker {
   retriesLeft?: number;
 }
 
-const MODEL_PATHS: Record<ModelName, string> = {
-  candidates: '/ats/candidates',
-  applications: '/ats/applications',
-  interviews: '/ats/interviews',
-};
-
 /**
  * A 2xx answer as it came: its status and text, not yet parsed. A chunk can hand it to another
  * thread to parse, validate and encode (see `readPage`), so that the thread waiting on Kombo stays free.
@@ -322,7 +317,7 @@ export class KomboClient {
     // Kombo wants every filter repeated on every page, the cursor alongside.
     if (opts.updatedAfter !== undefined) params.set('updated_after', opts.updatedAfter);
     if (cursor !== null) params.set('cursor', cursor);
-    return this.request(`${MODEL_PATHS[model]}?${params.toString()}`, integrationId, loc, opts.tracker, opts.onNext);
+    return this.request(`${KOMBO_MODELS[model].endpoint}?${params.toString()}`, integrationId, loc, opts.tracker, opts.onNext);
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { ColumnType, ModelName } from '../tables.ts';
-import { tablesForModel } from '../tables.ts';
+import { MODELS, tablesForModel } from '../tables.ts';
 
 interface Node {
   type?: ColumnType;
@@ -40,6 +40,8 @@ function leafSchema(type: ColumnType): z.ZodType {
       return z.boolean().nullish();
     case 'int32':
       return z.number().int().min(INT32_MIN).max(INT32_MAX).nullish();
+    case 'double':
+      return z.number().nullish();
     case 'timestamp':
       return z.iso.datetime({ offset: true, local: false }).nullish();
     case 'json':
@@ -76,11 +78,10 @@ function buildRecordSchema(model: ModelName): z.ZodType<Record<string, unknown>>
 }
 
 /** Per-model record schemas. */
-export const RECORD_SCHEMAS: Record<ModelName, z.ZodType<Record<string, unknown>>> = {
-  candidates: buildRecordSchema('candidates'),
-  applications: buildRecordSchema('applications'),
-  interviews: buildRecordSchema('interviews'),
-};
+export const RECORD_SCHEMAS = Object.fromEntries(MODELS.map((m) => [m, buildRecordSchema(m)])) as Record<
+  ModelName,
+  z.ZodType<Record<string, unknown>>
+>;
 
 /** The success envelope of a list endpoint; results are validated one by one afterwards. */
 export const PAGE_ENVELOPE = z.object({

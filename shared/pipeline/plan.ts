@@ -4,6 +4,7 @@
  */
 import type { KomboClient, RequestStats, RequestTracker } from '../kombo/client.ts';
 import type { ModelName } from '../tables.ts';
+import { KOMBO_MODELS } from '../tables.ts';
 import type { ObjectStore, Queue } from '../ports.ts';
 import { EMPTY_TOTALS } from '../ports.ts';
 import { KomboEtlError, RunFatalError } from '../errors.ts';
@@ -28,12 +29,6 @@ export interface PlanRequest {
 
 /** Integrations checked at once while planning. */
 export const PLAN_CONCURRENCY = 8;
-
-const READ_MODEL_IDS: Record<ModelName, string> = {
-  candidates: 'ats_candidates',
-  applications: 'ats_applications',
-  interviews: 'ats_interviews',
-};
 
 /** The streams of one integration, and what checking it cost. */
 interface IntegrationPlan {
@@ -64,10 +59,10 @@ async function decide(deps: PlanDeps, integrationId: string, models: readonly Mo
     return all('failed', code, `integration status is ${info.status}: reconnect it in Kombo`);
   }
   return models.map((model): PlannedStream => {
-    const rm = info.read_models.find((m) => m.id === READ_MODEL_IDS[model]);
+    const rm = info.read_models.find((m) => m.id === KOMBO_MODELS[model].readModel);
     if (rm && (!rm.is_available || rm.opted_out_by_customer === true)) {
       const why = rm.opted_out_by_customer === true ? 'opted out by the customer' : 'not available for this integration';
-      return { integrationId, model, status: 'skipped', code: 'INTEGRATION.MODEL_NOT_AVAILABLE', reason: `${READ_MODEL_IDS[model]} is ${why}` };
+      return { integrationId, model, status: 'skipped', code: 'INTEGRATION.MODEL_NOT_AVAILABLE', reason: `${KOMBO_MODELS[model].readModel} is ${why}` };
     }
     return { integrationId, model, status: 'pending' };
   });

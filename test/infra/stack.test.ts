@@ -41,7 +41,7 @@ const CONTEXT = {
 const REGISTRY_PATH = '/KomboEtl/integrations';
 
 /** The Glue types the contract promises, written out independently of the code under test. */
-const EXPECTED_GLUE_TYPE = { string: 'string', json: 'string', timestamp: 'timestamp', boolean: 'boolean', int32: 'int' } as const;
+const EXPECTED_GLUE_TYPE = { string: 'string', json: 'string', timestamp: 'timestamp', boolean: 'boolean', int32: 'int', double: 'double' } as const;
 
 let template: Template;
 let resources: Record<string, Resource>;

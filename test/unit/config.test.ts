@@ -14,9 +14,13 @@ describe('parseSyncConfig', () => {
       apiKey: undefined,
       warehouse: DEFAULT_WAREHOUSE,
       snapshotDate: '2026-11-23',
-      models: ['candidates', 'applications', 'interviews'],
+      models: ['candidates', 'applications', 'interviews', 'jobs', 'offers', 'users', 'rejection_reasons', 'application_stages', 'tags'],
       concurrency: DEFAULT_CONCURRENCY,
     });
+  });
+
+  it('takes any of the models, in the order given', () => {
+    expect(parseSyncConfig({ models: 'tags,jobs,rejection_reasons,jobs' }, {}, now).models).toEqual(['tags', 'jobs', 'rejection_reasons']);
   });
 
   it('falls back to the environment, flags win', () => {
@@ -27,7 +31,8 @@ describe('parseSyncConfig', () => {
 
   it.each([
     [{ snapshotDate: '2026-02-30' }, /--snapshot-date/],
-    [{ models: 'candidates,offers' }, /--models: unknown model "offers"/],
+    [{ models: 'candidates,offer' }, /--models: unknown model "offer" \(expected candidates, applications, interviews, jobs, offers, users, rejection_reasons, application_stages, tags\)/],
+    [{ models: 'jobs,rejection-reasons' }, /--models: unknown model "rejection-reasons"/],
     [{ concurrency: '0' }, /--concurrency/],
     [{ threads: '-1' }, /--threads: expected an integer from 0/],
     [{ threads: 'two' }, /--threads/],

@@ -1,12 +1,18 @@
 /**
- * Every field Kombo documents for the three models is stored in a column of the right type, or
+ * Every field Kombo documents for the models we read is stored in a column of the right type, or
  * listed in UNSTORED_FIELDS with a reason. The list of fields comes from Kombo's official SDK
  * (`@kombo-api/sdk`, generated from Kombo's OpenAPI): its inbound zod schemas, walked to the leaves.
  */
 import {
+  GetAtsApplicationStagesPositiveResponseResult$inboundSchema,
   GetAtsApplicationsPositiveResponseResult$inboundSchema,
   GetAtsCandidatesPositiveResponseResult$inboundSchema,
   GetAtsInterviewsPositiveResponseResult$inboundSchema,
+  GetAtsJobsPositiveResponseResult$inboundSchema,
+  GetAtsOffersPositiveResponseResult$inboundSchema,
+  GetAtsRejectionReasonsPositiveResponseResult$inboundSchema,
+  GetAtsTagsPositiveResponseResult$inboundSchema,
+  GetAtsUsersPositiveResponseResult$inboundSchema,
 } from '@kombo-api/sdk/models';
 import { describe, expect, it } from 'vitest';
 import type { ColumnType, ModelName } from '../../shared/tables.ts';
@@ -80,6 +86,12 @@ const SDK_RECORDS: Record<ModelName, ZodLike> = {
   candidates: GetAtsCandidatesPositiveResponseResult$inboundSchema as unknown as ZodLike,
   applications: GetAtsApplicationsPositiveResponseResult$inboundSchema as unknown as ZodLike,
   interviews: GetAtsInterviewsPositiveResponseResult$inboundSchema as unknown as ZodLike,
+  jobs: GetAtsJobsPositiveResponseResult$inboundSchema as unknown as ZodLike,
+  offers: GetAtsOffersPositiveResponseResult$inboundSchema as unknown as ZodLike,
+  users: GetAtsUsersPositiveResponseResult$inboundSchema as unknown as ZodLike,
+  rejection_reasons: GetAtsRejectionReasonsPositiveResponseResult$inboundSchema as unknown as ZodLike,
+  application_stages: GetAtsApplicationStagesPositiveResponseResult$inboundSchema as unknown as ZodLike,
+  tags: GetAtsTagsPositiveResponseResult$inboundSchema as unknown as ZodLike,
 };
 
 /**
@@ -90,6 +102,12 @@ const BEYOND_SDK: Record<ModelName, readonly string[]> = {
   candidates: ['integration_fields', 'remote_data'],
   applications: ['integration_fields', 'remote_data'],
   interviews: ['remote_data'],
+  jobs: ['integration_fields', 'remote_data'],
+  offers: ['integration_fields', 'remote_data'],
+  users: ['remote_data'],
+  rejection_reasons: ['remote_data'],
+  application_stages: [],
+  tags: [],
 };
 
 /** The column types that can hold a leaf of each kind. */
@@ -98,7 +116,7 @@ const FITS: Record<LeafKind, readonly ColumnType[]> = {
   enum: ['string'],
   datetime: ['timestamp'],
   boolean: ['boolean'],
-  number: ['int32'],
+  number: ['int32', 'double'],
   'free-form': ['json'],
 };
 
@@ -128,7 +146,8 @@ describe.each(MODELS)('Kombo %s', (model) => {
   it('the SDK schema walk finds the fields (a sanity check of the walk itself)', () => {
     expect(fields.get('id')).toBe('string');
     expect(fields.get('changed_at')).toBe('datetime');
-    expect(fields.size).toBeGreaterThan(25);
+    // Each column reads one field (a JSON column one or more), so a walk that found fewer fields missed some.
+    expect(fields.size).toBeGreaterThanOrEqual(columns.length);
   });
 
   it('every field is stored in a column or listed as not stored, with a reason', () => {
@@ -170,5 +189,19 @@ describe('the walk of the SDK schemas', () => {
     expect(f.get('current_stage.index')).toBe('number');
     expect(f.get('custom_fields')).toBe('free-form');
     expect(kombo('candidates').get('remote_url')).toBe('string');
+  });
+
+  it('sees the job fields this warehouse stores: fractional numbers, stages in funnel order, hiring team roles, question formats', () => {
+    const f = kombo('jobs');
+    expect(f.get('weekly_hours')).toBe('number');
+    expect(f.get('salary_amount_to')).toBe('number');
+    expect(f.get('opened_at')).toBe('datetime');
+    expect(f.get('stages[].index')).toBe('number');
+    expect(f.get('hiring_team[].hiring_team_roles[]')).toBe('enum');
+    expect(f.get('hiring_team[].job_roles[].unified_type')).toBe('enum');
+    expect(f.get('screening_questions[].format.type')).toBe('enum');
+    expect(f.get('screening_questions[].required')).toBe('boolean');
+    expect(kombo('offers').get('employment_start_date')).toBe('datetime');
+    expect(kombo('users').get('system_roles[].scope')).toBe('enum');
   });
 });

@@ -89,6 +89,96 @@ describe('flattening Kombo documented payloads', () => {
     expect(t['application_interviews']![2]).toMatchObject({ interview_id: 'Ht7Vx3Lq8Wm2Rk6Pd9Ns4Bc1', location_city: 'Oslo', location_street_1: null, canceled: null });
   });
 
+  it('jobs: fractional hours and salaries as numbers, location joined with _, custom and integration fields as JSON text', () => {
+    const t = flattenFixture('jobs', 'kombo-server/jobs-1.json');
+    expect(t['jobs']).toHaveLength(2);
+    expect(t['jobs']![0]).toMatchObject({
+      id: '26vafvWSRmbhNcxJYqjCzuJg',
+      weekly_hours: 37.5,
+      salary_amount: 4200,
+      salary_amount_from: 3900.25,
+      status: 'OPEN',
+      location_city: 'Berlin',
+      location_street_2: null,
+      custom_fields: '{"cost_center":"R&D-7","headcount":2}',
+      opened_at: Date.parse('2022-08-07T14:01:29.196Z'),
+      closed_at: null,
+    });
+    // Fields a record leaves out (employment_type, location, integration_fields…) are null, not an error.
+    expect(t['jobs']![1]).toMatchObject({ id: 'Hm3Kx8Wq2Lt6Rv9Pd4Ns7Bc1', weekly_hours: null, employment_type: null, location_city: null, integration_fields: null });
+  });
+
+  it('jobs: stages with their funnel index, hiring team with roles as JSON arrays, screening questions and postings', () => {
+    const t = flattenFixture('jobs', 'kombo-server/jobs-1.json');
+    expect(t['job_stages']!.map((r) => [r['job_id'], r['position'], r['stage_id'], r['name'], r['index']])).toEqual([
+      ['26vafvWSRmbhNcxJYqjCzuJg', 0, 'Stg0Lq2Wm8Rt4Xk1Pv6Nd3Hs', 'Initial Screening', 0],
+      ['26vafvWSRmbhNcxJYqjCzuJg', 1, 'Stg1Mx7Tb3Wq9Lr2Kd5Vn8Jc', 'Technical Interview', 1],
+      ['26vafvWSRmbhNcxJYqjCzuJg', 2, 'Stg2Hp4Rz6Xm1Ws8Qt3Lb9Kd', 'Offer', 2],
+      ['26vafvWSRmbhNcxJYqjCzuJg', 3, 'Stg3Vc9Nk2Jd7Ht4Ms1Pw6Rx', 'Talent pool', null],
+    ]);
+    expect(t['job_hiring_team']![0]).toEqual({
+      job_id: '26vafvWSRmbhNcxJYqjCzuJg', position: 0, user_id: 'Usr1Kd4Wq8Lm2Rt6Xv9Nb3Hs', remote_id: 'u-10', first_name: 'Leda', last_name: 'Watsica',
+      email: 'leda.watsica@example.com', hiring_team_roles: '["HIRING_MANAGER","INTERVIEWER"]',
+      job_roles: '[{"remote_id":"hm","remote_label":"Hiring Manager","scope":"JOB","unified_type":"HIRING_MANAGER"}]',
+    });
+    expect(t['job_hiring_team']![1]).toMatchObject({ email: null, hiring_team_roles: '[]', job_roles: '[]' });
+    expect(t['job_screening_questions']!.map((r) => [r['question_id'], r['format'], r['index'], r['required'], r['precondition_options']])).toEqual([
+      ['Sq1Wn4Kt8Rm2Xv6Lp9Hd3Bc7', '{"display_type":"SINGLE_LINE","max_length":null,"type":"TEXT"}', 0, true, null],
+      ['Sq2Hb7Mz3Qt9Wk1Rn5Xd8Lv4', expect.stringContaining('"type":"SINGLE_SELECT"'), null, false, '[true]'],
+    ]);
+    expect(t['job_postings']).toEqual([
+      {
+        job_id: '26vafvWSRmbhNcxJYqjCzuJg', position: 0, posting_id: 'Pst1Rx6Kq2Wm9Tb4Lz7Nd3Hc', remote_id: 'post-77', title: 'Backend Engineer (m/w/d)',
+        description_html: '<h1>Backend Engineer</h1><p>Berlin, hybrid</p>', status: 'ACTIVE', visibility: 'PUBLIC', url: 'https://jobs.example.com/post/159829112',
+      },
+    ]);
+  });
+
+  it('offers: status, start date and application id; the nested application is not a column', () => {
+    const t = flattenFixture('offers', 'kombo-server/offers-1.json');
+    expect(t['offers']!.map((r) => [r['id'], r['status'], r['employment_start_date'], r['application_id']])).toEqual([
+      ['Ofr1Dq7Lm2Xp9Sv4Kt8Wb3Ny', 'DRAFT', null, '26vafvWSRmbhNcxJYqjCzuJg'],
+      ['Ofr4Zs1Kv6Lt3Xq8Md2Wp7Hn', 'ACCEPTED', Date.parse('2023-09-01T00:00:00.000Z'), 'Bv6Jt2Wq9Lm4Xs8Pk1Rd5Nc3'],
+      ['Ofr5Xb8Nm3Rq6Kd1Vt4Lw9Js', 'DECLINED', Date.parse('2023-10-14T22:00:00.000Z'), null],
+      ['Ofr7Qd5Js8Vn2Lx6Tb3Mk9Wr', null, null, 'Bv6Jt2Wq9Lm4Xs8Pk1Rd5Nc3'],
+    ]);
+    expect(t['offers']![1]).toMatchObject({ custom_fields: '{"signing_bonus":2500.5,"relocation":true}', remote_data: '{"offer":{"version":3}}' });
+    expect(Object.keys(t['offers']![1]!)).not.toContain('application');
+  });
+
+  it('users: names, email and status; system roles into user_system_roles', () => {
+    const t = flattenFixture('users', 'kombo-server/users-1.json');
+    expect(t['users']!.map((r) => [r['id'], r['first_name'], r['email'], r['status']])).toEqual([
+      ['Usr1Kd4Wq8Lm2Rt6Xv9Nb3Hs', 'Leda', 'leda.watsica@example.com', 'ACTIVE'],
+      ['Usr2Pz7Tc3Mw1Jk5Qr9Ld6Vn', 'Ørjan', null, 'INACTIVE'],
+      ['Usr3Wm6Lt2Xq8Rk4Pd1Nv7Hc', null, null, null],
+    ]);
+    expect(t['user_system_roles']).toEqual([
+      { user_id: 'Usr1Kd4Wq8Lm2Rt6Xv9Nb3Hs', position: 0, remote_id: 'admin', remote_label: 'Site Admin', scope: 'SYSTEM', unified_type: 'ADMIN' },
+      { user_id: 'Usr1Kd4Wq8Lm2Rt6Xv9Nb3Hs', position: 1, remote_id: null, remote_label: 'Onboarding Owner', scope: 'SYSTEM', unified_type: null },
+      { user_id: 'Usr3Wm6Lt2Xq8Rk4Pd1Nv7Hc', position: 0, remote_id: 'rec', remote_label: null, scope: null, unified_type: 'RECRUITER' },
+    ]);
+  });
+
+  it.each([
+    ['rejection_reasons', 'kombo-server/rejection-reasons-1.json', ['76bab8LKuFtqpZ89mofCPMHX', '6', 'Not a fit']],
+    ['application_stages', 'kombo-server/application-stages-1.json', ['Stg0Lq2Wm8Rt4Xk1Pv6Nd3Hs', 's-1', 'Initial Screening']],
+    ['tags', 'kombo-server/tags-1.json', ['26vafvWSRmbhNcxJYqjCzuJg', '32', 'High Potential']],
+  ] as const)('%s: id, remote id, name, change times', (model, file, first) => {
+    const t = flattenFixture(model, file);
+    expect(Object.keys(t)).toEqual([model]);
+    const [row] = t[model]!;
+    expect([row!['id'], row!['remote_id'], row!['name']]).toEqual(first);
+    expect(row!['changed_at']).toBe(Date.parse('2022-08-07T14:01:29.196Z'));
+    expect(t[model]!.at(-1)!['remote_deleted_at'] ?? 'not deleted').toBe(model === 'tags' ? 'not deleted' : Date.parse(model === 'rejection_reasons' ? '2023-02-02T00:00:00.000Z' : '2022-09-01T00:00:00.000Z'));
+  });
+
+  it('rejects a job whose weekly hours are not a number', () => {
+    const page = JSON.parse(JSON.stringify(fixture('kombo-server/jobs-1.json'))) as { data: { results: Record<string, unknown>[] } };
+    page.data.results[0]!['weekly_hours'] = '37,5';
+    expect(() => parsePage(page, 'jobs', { integrationId: 'lever:X', model: 'jobs' })).toThrow(/weekly_hours/);
+  });
+
   it('rejects a page whose nested interview has a timestamp that is not one', () => {
     const page = JSON.parse(JSON.stringify(fixture('kombo-server/applications-1.json'))) as { data: { results: { interviews: Record<string, unknown>[] }[] } };
     page.data.results[0]!.interviews[0]!['starting_at'] = 'next Tuesday';
@@ -127,8 +217,10 @@ describe('table contract', () => {
   it('declares the tables of the design, no more', () => {
     expect(TABLES.map((t) => t.name).sort()).toEqual(
       [
-        'application_interviews', 'application_offers', 'applications', 'candidate_email_addresses', 'candidate_phone_numbers',
-        'candidate_social_media', 'candidate_tags', 'candidates', 'interview_users', 'interviews',
+        'application_interviews', 'application_offers', 'application_stages', 'applications', 'candidate_email_addresses',
+        'candidate_phone_numbers', 'candidate_social_media', 'candidate_tags', 'candidates', 'interview_users', 'interviews',
+        'job_hiring_team', 'job_postings', 'job_screening_questions', 'job_stages', 'jobs', 'offers', 'rejection_reasons', 'tags',
+        'user_system_roles', 'users',
       ],
     );
   });
@@ -166,5 +258,25 @@ describe('personal data per --pii-mode', () => {
     expect(a['application_offers']![0]).toMatchObject({ offer_id: 'Ofr1Dq7Lm2Xp9Sv4Kt8Wb3Ny', status: 'DRAFT' });
     const i = flattenFixture('interviews', 'kombo-server/interviews-1.json', pii);
     expect(i['interviews']![0]).toMatchObject({ title: null, location_zip_code: null, video_conferencing_url: null, location_city: 'Berlin', canceled: false });
+  });
+
+  it.each(['hash', 'drop'] as const)('%s: user and hiring team names and emails hashed or null; job descriptions, street addresses and free-form fields null; the rest kept', (mode) => {
+    const pii: PiiOptions = mode === 'hash' ? { mode, salt: SALT } : { mode };
+    const hashed = (kind: 'name' | 'email', value: string) => (mode === 'hash' ? hashPii(kind, value, SALT) : null);
+    const u = flattenFixture('users', 'kombo-server/users-1.json', pii);
+    expect(u['users']![0]).toMatchObject({
+      first_name: hashed('name', 'Leda'), last_name: hashed('name', 'Watsica'), email: hashed('email', 'leda.watsica@example.com'),
+      status: 'ACTIVE', remote_id: 'u-10',
+    });
+    const j = flattenFixture('jobs', 'kombo-server/jobs-1.json', pii);
+    // The same person hashes alike as a user and as a hiring team member, so the two still join.
+    expect(j['job_hiring_team']![0]).toMatchObject({ first_name: u['users']![0]!['first_name'], email: u['users']![0]!['email'], hiring_team_roles: '["HIRING_MANAGER","INTERVIEWER"]' });
+    expect(j['jobs']![0]).toMatchObject({
+      description: null, custom_fields: null, integration_fields: null, remote_data: null, location_street_1: null, location_zip_code: null,
+      name: 'Backend Engineer', department: 'Engineering', location_city: 'Berlin', weekly_hours: 37.5,
+    });
+    expect(j['job_postings']![0]).toMatchObject({ description_html: null, title: 'Backend Engineer (m/w/d)' });
+    const o = flattenFixture('offers', 'kombo-server/offers-1.json', pii);
+    expect(o['offers']![1]).toMatchObject({ custom_fields: null, remote_data: null, status: 'ACCEPTED', application_id: 'Bv6Jt2Wq9Lm4Xs8Pk1Rd5Nc3' });
   });
 });

@@ -15,6 +15,7 @@ export const GLUE_TYPES: Record<ColumnType | (typeof PARTITION_COLUMNS)[number][
   timestamp: 'timestamp',
   boolean: 'boolean',
   int32: 'int',
+  double: 'double',
   date: 'date',
 };
 

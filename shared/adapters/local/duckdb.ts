@@ -19,6 +19,7 @@ export const DUCKDB_TYPES: Record<ColumnType | 'date', string> = {
   timestamp: 'TIMESTAMPTZ',
   boolean: 'BOOLEAN',
   int32: 'INTEGER',
+  double: 'DOUBLE',
   date: 'DATE',
 };
 
