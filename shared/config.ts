@@ -218,7 +218,11 @@ export function parseSyncConfig(input: SyncInput, env: NodeJS.ProcessEnv = proce
 }
 
 /** What `kombo-etl retry` reads: the source as for sync, but integrations are optional (the run's plan has them). */
-export type RetryConfig = SourceConfig & Pick<SyncConfig, 'warehouse' | 'concurrency' | 'threads' | 'pii'>;
+export type RetryConfig = SourceConfig &
+  Pick<SyncConfig, 'warehouse' | 'concurrency' | 'threads' | 'pii'> & {
+    /** Whether `--pii-mode` / `KOMBO_PII_MODE` was set: otherwise the retry takes the run's own mode. */
+    readonly piiModeGiven: boolean;
+  };
 
 /**
  * Build the retry config. The source is decided as for sync; `--integrations` /
@@ -230,6 +234,7 @@ export function parseRetryConfig(input: Omit<SyncInput, 'snapshotDate' | 'models
     warehouse: input.warehouse ?? DEFAULT_WAREHOUSE,
     ...parseWorkers(input),
     pii: parsePiiOptions(input, env),
+    piiModeGiven: (input.piiMode?.trim() || env['KOMBO_PII_MODE']?.trim() || '') !== '',
   };
 }
 

@@ -3,12 +3,15 @@
  * snapshot, or resume a run Ctrl-C interrupted.
  */
 import type { RetryConfig } from '../../shared/config.ts';
+import type { PiiOptions } from '../../shared/flatten.ts';
+import type { LocalRunner } from '../../shared/adapters/local/local-run.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
-import { assertLocalWarehouseSource, readRunner, retryLocal } from '../../shared/adapters/local/local-run.ts';
+import { assertLocalWarehouseSource, readRunner, retryLocal, saltFingerprint } from '../../shared/adapters/local/local-run.ts';
+import { readPlan } from '../../shared/pipeline/finish.ts';
 import { assertRunId } from '../../shared/warehouse/layout.ts';
-import { RunFatalError, RunInterruptedError } from '../../shared/errors.ts';
+import { ConfigError, RunFatalError, RunInterruptedError } from '../../shared/errors.ts';
 import type { RunningSandbox } from '../../sandbox/index.ts';
 import { createProgress, formatReport } from '../output.ts';
 import { assertWritableWarehouse } from '../warehouse.ts';
@@ -21,7 +24,14 @@ export async function retryCommand(runId: string, config: RetryConfig, out: Node
   assertRunId(runId);
   await assertWritableWarehouse(config.warehouse);
   const store = new FolderStore(config.warehouse);
+  // Everything that can refuse the retry is checked before the sandbox starts.
+  if ((await readPlan(store, runId)) === undefined) throw new ConfigError(`run ${runId} has no plan in warehouse ${store.root}: check --run-id and --warehouse`);
+  const runner = await readRunner(store, runId);
+  if (runner?.source === 'kombo' && config.source === 'sandbox') {
+    throw new ConfigError(`run ${runId} was synced from Kombo: set KOMBO_API_KEY (or --api-key) to retry it`);
+  }
   await assertLocalWarehouseSource(store, config.source, store.root);
+  const pii = retryPii(runId, runner?.pii, config);
   let sandbox: RunningSandbox | undefined;
   let apiUrl = config.apiUrl;
   let apiKey = config.apiKey;
@@ -51,7 +61,7 @@ export async function retryCommand(runId: string, config: RetryConfig, out: Node
       ...(config.integrationIds !== undefined && { integrationIds: config.integrationIds }),
       concurrency: config.concurrency,
       threads: config.threads,
-      pii: config.pii,
+      pii,
     });
     const of = config.integrationIds === undefined ? '' : ` of ${config.integrationIds.join(', ')}`;
     if (retried.streams.length + retried.resumed.length === 0) out.write(`run ${runId} has no failed or unfinished stream${of}: nothing to retry\n`);
@@ -74,4 +84,23 @@ export async function retryCommand(runId: string, config: RetryConfig, out: Node
     interrupts.dispose();
     await sandbox?.close();
   }
+}
+
+/**
+ * The personal-data mode a retry writes with: the run's own, so that resuming a `drop` run never
+ * stores what its first attempt left out. A different mode, or a hash salt other than the run's,
+ * is refused.
+ */
+function retryPii(runId: string, recorded: LocalRunner['pii'], config: RetryConfig): PiiOptions {
+  if (recorded === undefined) return config.pii;
+  if (config.piiModeGiven && config.pii.mode !== recorded.mode) {
+    throw new ConfigError(`run ${runId} stores personal data with --pii-mode ${recorded.mode}: retry it with the same mode, or leave --pii-mode out`);
+  }
+  if (recorded.mode !== 'hash') return { mode: recorded.mode };
+  const salt = config.pii.mode === 'hash' ? config.pii.salt : undefined;
+  if (salt === undefined) throw new ConfigError(`run ${runId} hashes personal data: pass its salt with --pii-salt or KOMBO_PII_SALT (and --pii-mode hash)`);
+  if (recorded.saltFingerprint !== undefined && saltFingerprint(salt) !== recorded.saltFingerprint) {
+    throw new ConfigError(`run ${runId} was hashed with another salt: pass the run's salt with --pii-salt or KOMBO_PII_SALT`);
+  }
+  return { mode: 'hash', salt };
 }

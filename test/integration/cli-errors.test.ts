@@ -104,3 +104,24 @@ describe('kombo-etl sandbox --port', () => {
     expect(r.stdout).toBe('');
   });
 });
+
+describe('kombo-etl retry refuses before the sandbox starts', () => {
+  it('a run the warehouse does not hold: exit 2, one line, no sandbox', async () => {
+    const warehouse = tmp();
+    const r = await runCli(['retry', '--run-id', '20261122T020000Z-a1b2c3', '--warehouse', warehouse], {}, QUICK);
+    expectOneLineConfigError(r, /^error: run 20261122T020000Z-a1b2c3 has no plan in warehouse .*: check --run-id and --warehouse$/);
+    expect(r.stdout).not.toContain('sandbox');
+  });
+
+  it('a run synced from Kombo, retried without a key: exit 2, saying which key to set', async () => {
+    const warehouse = tmp();
+    const runId = '20261122T020000Z-a1b2c3';
+    mkdirSync(join(warehouse, '_runs', runId), { recursive: true });
+    writeFileSync(join(warehouse, '_runs', runId, 'plan.json'), JSON.stringify({ runId, snapshotDate: '2026-11-22', createdAt: '2026-11-22T02:00:00Z', streams: [] }));
+    writeFileSync(join(warehouse, '_runs', runId, 'runner.json'), JSON.stringify({ source: 'kombo', pid: 1, host: 'elsewhere', startedAt: '2026-11-22T02:00:00Z' }));
+    writeFileSync(join(warehouse, '_source.json'), JSON.stringify({ source: 'kombo', recordedAt: '2026-11-22T02:00:00Z' }));
+    const r = await runCli(['retry', '--run-id', runId, '--warehouse', warehouse], {}, QUICK);
+    expectOneLineConfigError(r, /^error: run 20261122T020000Z-a1b2c3 was synced from Kombo: set KOMBO_API_KEY \(or --api-key\) to retry it$/);
+    expect(r.stdout).not.toContain('sandbox');
+  });
+});

@@ -270,3 +270,52 @@ describe('--pii-mode drop and hash leave no name, email address or phone number 
     expect(new Set(hits.map((h) => h['kind']))).toEqual(new Set(['name', 'email', 'phone']));
   });
 });
+
+describe('a retry stores personal data as its run did', () => {
+  const tmp = tempDirs('kombo-pii-retry-');
+  let sandbox: RunningSandbox;
+  let db: Reader;
+  beforeAll(async () => {
+    db = await duck();
+    sandbox = await startSandbox({
+      port: 0,
+      apiKey: KEY,
+      dataset: generateDataset({ seed: 31, integrations: [{ id: A, tool: 'greenhouse', candidates: 20 }, { id: B, tool: 'lever', candidates: 10 }] }),
+      faults: { revokedIntegrations: [B] },
+    });
+  });
+  afterAll(async () => {
+    db?.close();
+    await sandbox?.close();
+  });
+
+  /** A drop-mode run whose integration B failed, with B's credentials fixed afterwards. */
+  async function failedDropRun(): Promise<{ warehouse: string; runId: string; env: Record<string, string> }> {
+    sandbox.setFaults({ revokedIntegrations: [B] });
+    const warehouse = tmp();
+    const env = { KOMBO_API_URL: sandbox.url, KOMBO_INTEGRATION_IDS: `${A},${B}`, KOMBO_API_KEY: KEY };
+    const sync = await runCli(['sync', '--warehouse', warehouse, '--snapshot-date', DATE, '--models', 'candidates', '--pii-mode', 'drop'], env);
+    expect(sync.code, sync.stderr).toBe(1);
+    sandbox.setFaults({});
+    return { warehouse, runId: readdirSync(join(warehouse, '_runs'))[0]!, env };
+  }
+
+  it('without --pii-mode, a retry of a drop run drops too', async () => {
+    const { warehouse, runId, env } = await failedDropRun();
+    const retry = await runCli(['retry', '--run-id', runId, '--warehouse', warehouse], env);
+    expect(retry.code, retry.stderr).toBe(0);
+    expect(retry.stdout).toContain(`retried ${B} candidates`);
+    const glob = sqlText(join(warehouse, 'candidates', '**', '*.parquet'));
+    const rows = (await db.all(`SELECT count(*)::INTEGER AS n, count(first_name)::INTEGER AS named FROM read_parquet(${glob})`)) as [{ n: number; named: number }];
+    expect(rows[0]).toEqual({ n: 30, named: 0 });
+  });
+
+  it('a retry asked for another mode is refused with exit 2, and writes nothing', async () => {
+    const { warehouse, runId, env } = await failedDropRun();
+    const before = filesUnder(warehouse).length;
+    const retry = await runCli(['retry', '--run-id', runId, '--warehouse', warehouse, '--pii-mode', 'keep'], env);
+    expect(retry.code).toBe(2);
+    expect(retry.stderr.trim()).toBe(`error: run ${runId} stores personal data with --pii-mode drop: retry it with the same mode, or leave --pii-mode out`);
+    expect(filesUnder(warehouse).length).toBe(before);
+  });
+});

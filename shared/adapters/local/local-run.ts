@@ -4,6 +4,7 @@
  * (Ctrl-C): it then abandons its chunks in flight and is marked interrupted, for `retry` to resume.
  */
 import { hostname } from 'node:os';
+import { createHash } from 'node:crypto';
 import type { KomboClient } from '../../kombo/client.ts';
 import type { Catalog, ObjectStore, StreamMessage } from '../../ports.ts';
 import { RunInterruptedError } from '../../errors.ts';
@@ -11,7 +12,7 @@ import type { ModelName } from '../../tables.ts';
 import { LocalQueue } from './local-queue.ts';
 import { ChunkThreads } from './chunk-threads.ts';
 import { runKeys } from '../../warehouse/layout.ts';
-import type { PiiOptions } from '../../flatten.ts';
+import type { PiiMode, PiiOptions } from '../../flatten.ts';
 import type { ChunkDeps, ChunkLimits, ChunkResult } from '../../pipeline/chunk.ts';
 import { processChunk } from '../../pipeline/chunk.ts';
 import { planRun } from '../../pipeline/plan.ts';
@@ -70,6 +71,21 @@ export interface LocalRunner {
   readonly pid: number;
   readonly host: string;
   readonly startedAt: string;
+  /**
+   * The personal-data mode the run stores rows with, so that a retry writes the same (absent in
+   * runs written before it was recorded). Hash mode keeps a fingerprint of its salt, never the salt.
+   */
+  readonly pii?: { readonly mode: PiiMode; readonly saltFingerprint?: string };
+}
+
+/** A short, one-way fingerprint of a hash-mode salt: tells a retry's salt from the run's without storing it. */
+export function saltFingerprint(salt: string): string {
+  return createHash('sha256').update(`kombo-etl pii salt\n${salt}`).digest('hex').slice(0, 16);
+}
+
+function runnerPii(pii: PiiOptions | undefined): LocalRunner['pii'] {
+  const mode = pii?.mode ?? 'keep';
+  return pii?.mode === 'hash' && pii.salt !== undefined ? { mode, saltFingerprint: saltFingerprint(pii.salt) } : { mode };
 }
 
 const runnerKey = (runId: string): string => `${runKeys.prefix(runId)}runner.json`;
@@ -80,8 +96,8 @@ export async function readRunner(store: ObjectStore, runId: string): Promise<Loc
   return body ? decodeJson<LocalRunner>(body) : undefined;
 }
 
-async function writeRunner(store: ObjectStore, runId: string, source: DataSource, asOf: string | undefined): Promise<void> {
-  const runner: LocalRunner = { source, ...(asOf !== undefined && { asOf }), pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
+async function writeRunner(store: ObjectStore, runId: string, source: DataSource, asOf: string | undefined, pii: PiiOptions | undefined): Promise<void> {
+  const runner: LocalRunner = { source, ...(asOf !== undefined && { asOf }), pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), pii: runnerPii(pii) };
   await store.put(runnerKey(runId), encodeJson(runner));
 }
 
@@ -131,7 +147,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<RunReport> {
   );
   if (opts.source) {
     await recordWarehouseSource(opts.store, opts.source);
-    await writeRunner(opts.store, opts.runId, opts.source, opts.asOf);
+    await writeRunner(opts.store, opts.runId, opts.source, opts.asOf, opts.pii);
   }
   opts.onPlan?.(plan);
   await drainLocal(opts, queue);
@@ -213,7 +229,7 @@ export async function retryLocal(opts: LocalRetryOptions): Promise<{ readonly re
   const queue = new LocalQueue();
   const retried = await retryFailedStreams({ store: opts.store, queue }, opts.runId, opts.integrationIds === undefined ? {} : { integrationIds: opts.integrationIds });
   opts.onRetryPlan?.(retried);
-  if (opts.source && retried.streams.length + retried.resumed.length > 0) await writeRunner(opts.store, opts.runId, opts.source, opts.asOf);
+  if (opts.source && retried.streams.length + retried.resumed.length > 0) await writeRunner(opts.store, opts.runId, opts.source, opts.asOf, opts.pii);
   await drainLocal(opts, queue);
   if (retried.leftUnended > 0 && !opts.signal?.aborted) return { retried, report: undefined };
   return { retried, report: await finishLocal(opts.store, opts.runId, opts.signal) };
