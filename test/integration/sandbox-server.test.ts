@@ -360,6 +360,31 @@ describe('sandbox server: faults', () => {
     expect(models.find((m) => m.id === 'ats_candidates')?.is_available).toBe(true);
   });
 
+  it('answers INTEGRATION.MODEL_NOT_AVAILABLE for a model the tool does not offer, and for a funnel model switched off', async () => {
+    // Prepare: a tool without offers, as the default Workable integration is
+    const data = generateDataset({ seed: 5, integrations: [{ id: SMALL, tool: 'workable', candidates: 30, unavailableModels: ['offers'] }] });
+    const other = await startSandbox({ dataset: data, faults: { modelNotAvailable: [{ integrationId: SMALL, model: 'rejection_reasons' }] } });
+    try {
+      const get = async (path: string): Promise<{ status: number; body: Rec }> => {
+        const res = await fetch(`${other.url}${path}`, { headers: { authorization: `Bearer ${other.apiKey}`, 'x-integration-id': SMALL } });
+        return { status: res.status, body: (await res.json()) as Rec };
+      };
+      // Act
+      const offers = await get('/ats/offers');
+      const reasons = await get('/ats/rejection-reasons');
+      const jobs = await get('/ats/jobs');
+      const info = (await get(`/integrations/${SMALL}`)).body.data as { read_models: Rec[] };
+      // Assess
+      expect([offers.status, (offers.body.error as Rec).code]).toEqual([404, 'INTEGRATION.MODEL_NOT_AVAILABLE']);
+      expect((offers.body.error as Rec).message).toMatch(/"offers" model is not available for Workable/);
+      expect([reasons.status, (reasons.body.error as Rec).code]).toEqual([404, 'INTEGRATION.MODEL_NOT_AVAILABLE']);
+      expect(jobs.status).toBe(200);
+      expect(info.read_models.filter((m) => m.is_available === false).map((m) => m.id).sort()).toEqual(['ats_offers', 'ats_rejection_reasons']);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('answers INTEGRATION.AUTHENTICATION_INVALID for every request of a revoked integration', async () => {
     sandbox.setFaults({ revokedIntegrations: [SMALL] });
     for (const model of MODELS) {
