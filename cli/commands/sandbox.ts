@@ -38,7 +38,10 @@ export async function sandboxCommand(
   if (sandbox.asOf !== null) out.write(`simulated date: ${sandbox.asOf} (the data as of the end of that day)\n`);
   out.write(`API key: ${sandbox.apiKey} (the sandbox's public test key)\n`);
   out.write('integrations:\n');
-  for (const i of sandbox.dataset.integrations) out.write(`  ${i.id}  ${i.candidates.length} candidates, ${i.applications.length} applications, ${i.interviews.length} interviews\n`);
+  for (const i of sandbox.dataset.integrations) {
+    const offers = i.unavailableModels?.includes('offers') ? 'no offers endpoint' : `${i.funnel?.offers.length ?? 0} offers`;
+    out.write(`  ${i.id}  ${i.candidates.length} candidates, ${i.applications.length} applications, ${i.interviews.length} interviews, ${i.funnel?.jobs.length ?? 0} jobs, ${offers}, ${i.funnel?.users.length ?? 0} users\n`);
+  }
   out.write(`sync it with: npx kombo-etl sync --api-url ${sandbox.url} --api-key ${sandbox.apiKey} --integrations ${sandbox.dataset.integrations.map((i) => i.id).join(',')}${sandbox.asOf === null ? '' : ` --snapshot-date ${sandbox.asOf}`}\n`);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
