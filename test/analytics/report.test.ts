@@ -97,6 +97,7 @@ describe('the report in headless Chromium', () => {
     context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'kombo-chromium-')), {
       executablePath: browser.executablePath,
       args: [...browser.args],
+      ...(browser.env && { env: { ...process.env, ...browser.env } }),
       viewport: { width: 1280, height: 900 },
     });
     // Anything but the file itself is recorded and refused: the page must need no network.

@@ -4,7 +4,13 @@
  * `@sparticuz/chromium` carries inside its npm package (extracted on first use to the system's
  * temporary folder). `npm install` alone therefore gives every machine a browser.
  */
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, createReadStream, existsSync, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createBrotliDecompress } from 'node:zlib';
+import { extract } from 'tar-fs';
 
 /** Where system browsers are usually installed (Debian/Ubuntu, Fedora, snap, macOS). */
 export const SYSTEM_BROWSER_PATHS: readonly string[] = [
@@ -36,6 +42,8 @@ export interface Browser {
   readonly args: readonly string[];
   /** Where it was found, for messages. */
   readonly source: 'CHROME_PATH' | 'system' | '@sparticuz/chromium';
+  /** Environment variables to add when launching it (playwright-core's `env`). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** What {@link findBrowser} looks at; injected by tests. */
@@ -44,7 +52,7 @@ export interface BrowserSources {
   readonly paths?: readonly string[];
   readonly isExecutable?: (path: string) => boolean;
   /** The npm package's browser: its extracted binary and its flags. */
-  readonly npmChromium?: () => Promise<{ executablePath: string; args: readonly string[] }>;
+  readonly npmChromium?: () => Promise<{ executablePath: string; args: readonly string[]; env?: Readonly<Record<string, string>> }>;
 }
 
 function executable(path: string): boolean {
@@ -56,9 +64,35 @@ function executable(path: string): boolean {
   }
 }
 
-async function sparticuz(): Promise<{ executablePath: string; args: readonly string[] }> {
+/**
+ * The shared libraries the npm Chromium needs beyond glibc (NSS, NSPR, expat), from the package's
+ * own `al2023.tar.br`. The package unpacks them only inside Lambda; a slim Linux image without
+ * Debian's libnss3 needs them too, so they are unpacked here once and always put first on the
+ * library path: every machine then runs the browser against the same libraries.
+ */
+async function bundledLibraries(): Promise<string> {
+  const target = join(tmpdir(), 'kombo-etl-chromium-libs');
+  const lib = join(target, 'lib');
+  if (existsSync(join(lib, 'libnss3.so'))) return lib;
+  const bin = join(dirname(createRequire(import.meta.url).resolve('@sparticuz/chromium')), '..', '..', 'bin');
+  // Unpacked beside the target and renamed into place, so a half-unpacked folder is never used.
+  const partial = `${target}.${process.pid}.partial`;
+  await pipeline(createReadStream(join(bin, 'al2023.tar.br')), createBrotliDecompress(), extract(partial));
+  try {
+    renameSync(partial, target);
+  } catch (err) {
+    // Another test file unpacked it first.
+    rmSync(partial, { recursive: true, force: true });
+    if (!existsSync(join(lib, 'libnss3.so'))) throw err;
+  }
+  return lib;
+}
+
+async function sparticuz(): Promise<{ executablePath: string; args: readonly string[]; env: Readonly<Record<string, string>> }> {
   const { default: chromium } = await import('@sparticuz/chromium');
-  return { executablePath: await chromium.executablePath(), args: chromium.args };
+  const [executablePath, lib] = await Promise.all([chromium.executablePath(), bundledLibraries()]);
+  const inherited = process.env['LD_LIBRARY_PATH'];
+  return { executablePath, args: chromium.args, env: { LD_LIBRARY_PATH: inherited ? `${lib}:${inherited}` : lib } };
 }
 
 /**
