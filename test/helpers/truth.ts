@@ -2,6 +2,9 @@
  * Expected warehouse rows computed straight from the sandbox's ground truth (the raw API records),
  * written out by hand per table: independent of the pipeline's own flattening code.
  */
+import type { SandboxIntegrationData, SandboxModel } from '../../sandbox/index.ts';
+import { modelRecords } from '../../sandbox/index.ts';
+
 type Rec = Record<string, unknown>;
 type Row = Record<string, unknown>;
 
@@ -23,7 +26,18 @@ const loc = (r: Rec) => {
   };
 };
 
-export const EXPECTED: Record<string, { model: 'candidates' | 'applications' | 'interviews'; key: string[]; rows: (r: Rec) => Row[] }> = {
+/** The id, remote id, name and change times every named list (reasons, stages, tags) has. */
+const named = (r: Rec): Row => ({ id: r['id'], remote_id: s(r['remote_id']), name: s(r['name']), changed_at: ts(r['changed_at']), remote_deleted_at: ts(r['remote_deleted_at']) });
+
+/**
+ * The records of a model an integration serves, as a sync stores them: none when the sandbox
+ * answers that the integration does not offer the model (the stream is skipped).
+ */
+export function servedRecords(data: SandboxIntegrationData, model: SandboxModel): Rec[] {
+  return data.unavailableModels?.includes(model) === true ? [] : modelRecords(data, model);
+}
+
+export const EXPECTED: Record<string, { model: SandboxModel; key: string[]; rows: (r: Rec) => Row[] }> = {
   candidates: {
     model: 'candidates',
     key: ['id'],
@@ -110,12 +124,100 @@ export const EXPECTED: Record<string, { model: 'candidates' | 'applications' | '
     key: ['interview_id', 'position'],
     rows: (r) => arr(r['users']).map((u, i) => ({ interview_id: r['id'], position: i, user_id: s(u['id']), remote_id: s(u['remote_id']), first_name: s(u['first_name']), last_name: s(u['last_name']), email: s(u['email']) })),
   },
+  jobs: {
+    model: 'jobs',
+    key: ['id'],
+    rows: (r) => [
+      {
+        id: r['id'], remote_id: s(r['remote_id']), name: s(r['name']), job_code: s(r['job_code']), description: s(r['description']),
+        confidential: s(r['confidential']), weekly_hours: s(r['weekly_hours']), employment_type: s(r['employment_type']), status: s(r['status']),
+        visibility: s(r['visibility']), category: s(r['category']), department: s(r['department']), post_url: s(r['post_url']),
+        experience_level: s(r['experience_level']), remote_work_status: s(r['remote_work_status']), salary_amount: s(r['salary_amount']),
+        salary_amount_from: s(r['salary_amount_from']), salary_amount_to: s(r['salary_amount_to']), salary_currency: s(r['salary_currency']),
+        salary_period: s(r['salary_period']), ...loc(r),
+        custom_fields: json(r['custom_fields']), integration_fields: json(r['integration_fields']), remote_url: s(r['remote_url']),
+        opened_at: ts(r['opened_at']), closed_at: ts(r['closed_at']), remote_created_at: ts(r['remote_created_at']), remote_updated_at: ts(r['remote_updated_at']),
+        contact_id: s(r['contact_id']), remote_data: json(r['remote_data']), changed_at: ts(r['changed_at']), remote_deleted_at: ts(r['remote_deleted_at']),
+      },
+    ],
+  },
+  job_stages: {
+    model: 'jobs',
+    key: ['job_id', 'position'],
+    rows: (r) => arr(r['stages']).map((st, i) => ({ job_id: r['id'], position: i, stage_id: s(st['id']), remote_id: s(st['remote_id']), name: s(st['name']), index: s(st['index']) })),
+  },
+  job_hiring_team: {
+    model: 'jobs',
+    key: ['job_id', 'position'],
+    rows: (r) =>
+      arr(r['hiring_team']).map((m, i) => ({
+        job_id: r['id'], position: i, user_id: s(m['id']), remote_id: s(m['remote_id']), first_name: s(m['first_name']), last_name: s(m['last_name']),
+        email: s(m['email']), hiring_team_roles: json(m['hiring_team_roles']), job_roles: json(m['job_roles']),
+      })),
+  },
+  job_screening_questions: {
+    model: 'jobs',
+    key: ['job_id', 'position'],
+    rows: (r) =>
+      arr(r['screening_questions']).map((q, i) => ({
+        job_id: r['id'], position: i, question_id: s(q['id']), remote_id: s(q['remote_id']), title: s(q['title']), description: s(q['description']),
+        format: json(q['format']), category: s(q['category']), index: s(q['index']), required: s(q['required']),
+        precondition_question_id: s(q['precondition_question_id']), precondition_options: json(q['precondition_options']),
+      })),
+  },
+  job_postings: {
+    model: 'jobs',
+    key: ['job_id', 'position'],
+    rows: (r) =>
+      arr(r['job_postings']).map((p, i) => ({
+        job_id: r['id'], position: i, posting_id: s(p['id']), remote_id: s(p['remote_id']), title: s(p['title']), description_html: s(p['description_html']),
+        status: s(p['status']), visibility: s(p['visibility']), url: s(p['url']),
+      })),
+  },
+  offers: {
+    model: 'offers',
+    key: ['id'],
+    rows: (r) => [
+      {
+        id: r['id'], remote_id: s(r['remote_id']), status: s(r['status']), employment_start_date: ts(r['employment_start_date']), application_id: s(r['application_id']),
+        custom_fields: json(r['custom_fields']), integration_fields: json(r['integration_fields']),
+        remote_created_at: ts(r['remote_created_at']), remote_updated_at: ts(r['remote_updated_at']), remote_data: json(r['remote_data']),
+        changed_at: ts(r['changed_at']), remote_deleted_at: ts(r['remote_deleted_at']),
+      },
+    ],
+  },
+  users: {
+    model: 'users',
+    key: ['id'],
+    rows: (r) => [
+      {
+        id: r['id'], remote_id: s(r['remote_id']), first_name: s(r['first_name']), last_name: s(r['last_name']), email: s(r['email']), status: s(r['status']),
+        remote_data: json(r['remote_data']), changed_at: ts(r['changed_at']), remote_deleted_at: ts(r['remote_deleted_at']),
+      },
+    ],
+  },
+  user_system_roles: {
+    model: 'users',
+    key: ['user_id', 'position'],
+    rows: (r) =>
+      arr(r['system_roles']).map((role, i) => ({
+        user_id: r['id'], position: i, remote_id: s(role['remote_id']), remote_label: s(role['remote_label']), scope: s(role['scope']), unified_type: s(role['unified_type']),
+      })),
+  },
+  rejection_reasons: { model: 'rejection_reasons', key: ['id'], rows: (r) => [{ ...named(r), remote_data: json(r['remote_data']) }] },
+  application_stages: { model: 'application_stages', key: ['id'], rows: (r) => [named(r)] },
+  tags: { model: 'tags', key: ['id'], rows: (r) => [named(r)] },
 };
 
 /** Columns of each expected table that hold JSON text in the warehouse. */
-export const JSON_COLUMNS = new Set(['custom_fields', 'integration_fields', 'remote_data', 'screening_question_answers']);
+export const JSON_COLUMNS = new Set([
+  'custom_fields', 'integration_fields', 'remote_data', 'screening_question_answers', 'hiring_team_roles', 'job_roles', 'format', 'precondition_options',
+]);
 /** Columns that hold timestamps. */
-export const TIMESTAMP_COLUMNS = new Set(['remote_created_at', 'remote_updated_at', 'changed_at', 'remote_deleted_at', 'rejected_at', 'starting_at', 'ending_at']);
+export const TIMESTAMP_COLUMNS = new Set([
+  'remote_created_at', 'remote_updated_at', 'changed_at', 'remote_deleted_at', 'rejected_at', 'starting_at', 'ending_at', 'opened_at', 'closed_at',
+  'employment_start_date',
+]);
 
 /** A stable sort key for a row. */
 export const rowKey = (row: Row, key: readonly string[]) => key.map((k) => String(row[k]).padStart(12, '0')).join('|');

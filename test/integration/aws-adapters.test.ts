@@ -45,7 +45,7 @@ import { TABLES, tableByName } from '../../shared/tables.ts';
 import { runKeys, runPrefix } from '../../shared/warehouse/layout.ts';
 import type { Reader } from '../helpers/duckdb.ts';
 import { duck } from '../helpers/duckdb.ts';
-import { EXPECTED, JSON_COLUMNS, rowKey } from '../helpers/truth.ts';
+import { EXPECTED, JSON_COLUMNS, rowKey, servedRecords } from '../helpers/truth.ts';
 
 const REGION = 'eu-west-1';
 const BUCKET = 'kombo-warehouse';
@@ -923,7 +923,7 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
       .map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, JSON_COLUMNS.has(k) && typeof v === 'string' ? JSON.parse(v) : v])))
       .sort((a, b) => rowKey(a, key).localeCompare(rowKey(b, key)));
 
-  const expectedRows = (data: SandboxIntegrationData, table: string) => data[EXPECTED[table]!.model].flatMap((r) => EXPECTED[table]!.rows(r));
+  const expectedRows = (data: SandboxIntegrationData, table: string) => servedRecords(data, EXPECTED[table]!.model).flatMap((r) => EXPECTED[table]!.rows(r));
 
   it('met faults on the way and retried through them', () => {
     expect(sandbox.stats.faults['429']).toBeGreaterThan(0);

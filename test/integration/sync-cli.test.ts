@@ -14,7 +14,7 @@ import type { Reader } from '../helpers/duckdb.ts';
 import { duck } from '../helpers/duckdb.ts';
 import { runCli } from '../helpers/cli.ts';
 import type { CliResult } from '../helpers/cli.ts';
-import { EXPECTED, JSON_COLUMNS, rowKey } from '../helpers/truth.ts';
+import { EXPECTED, JSON_COLUMNS, rowKey, servedRecords } from '../helpers/truth.ts';
 
 const DATE = '2026-11-20';
 const tmp = () => mkdtempSync(join(tmpdir(), 'kombo-wh-'));
@@ -55,7 +55,7 @@ async function warehouseRows(warehouse: string, table: string, integrationId: st
 
 function expectedRows(data: SandboxIntegrationData, table: string) {
   const spec = EXPECTED[table]!;
-  return data[spec.model].flatMap((r) => spec.rows(r));
+  return servedRecords(data, spec.model).flatMap((r) => spec.rows(r));
 }
 
 const normalise = (rows: Record<string, unknown>[], key: string[]) =>
@@ -204,7 +204,7 @@ describe('kombo-etl sync behaviour', () => {
   it.each([
     [['--snapshot-date', '2026-02-30'], /--snapshot-date/],
     [['--integrations', '../../etc'], /invalid integration id/],
-    [['--models', 'offers'], /unknown model "offers"/],
+    [['--models', 'offer'], /unknown model "offer"/],
     [['--concurrency', 'many'], /--concurrency/],
   ])('rejects bad usage %j with exit 2 and writes nothing', async (args, message) => {
     const warehouse = join(tmp(), 'wh');

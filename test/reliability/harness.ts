@@ -32,7 +32,7 @@ import type { ModelName } from '../../shared/tables.ts';
 import { MODELS, TABLES, tablesForModel } from '../../shared/tables.ts';
 import { runKeys, runPrefix } from '../../shared/warehouse/layout.ts';
 import type { Reader } from '../helpers/duckdb.ts';
-import { EXPECTED, JSON_COLUMNS, rowKey } from '../helpers/truth.ts';
+import { EXPECTED, JSON_COLUMNS, rowKey, servedRecords } from '../helpers/truth.ts';
 
 export const REGION = 'eu-west-1';
 const BUCKET = 'kombo-reliability';
@@ -377,7 +377,7 @@ export async function compareWithTruth(db: Reader, adapters: Adapters, dataset: 
         continue;
       }
       const spec = EXPECTED[table.name]!;
-      const expected = data[spec.model].flatMap((r) => (opts.expect ? opts.expect(table.name, r) : spec.rows(r)));
+      const expected = servedRecords(data, spec.model).flatMap((r) => (opts.expect ? opts.expect(table.name, r) : spec.rows(r)));
       const actual = (await readRows(db, await adapters.localFolder(own))).map(normalise);
       compareRows(cmp, `${table.name} ${marker.integrationId}`, expected, actual, spec.key);
     }
