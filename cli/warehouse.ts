@@ -49,6 +49,18 @@ async function whyNotWritable(path: string, err: unknown): Promise<string> {
   }
 }
 
+/** Write a probe file into `folder` and remove it: throws what writing there throws. */
+async function probeWrite(folder: string): Promise<void> {
+  const probe = join(folder, `${PROBE_PREFIX}${randomBytes(4).toString('hex')}`);
+  const handle = await open(probe, 'wx');
+  try {
+    await handle.writeFile('kombo-etl');
+  } finally {
+    await handle.close();
+    await rm(probe, { force: true });
+  }
+}
+
 /**
  * Prove that the warehouse folder `dir` can be created and written: make it (and its parents), write
  * a probe file and remove it. Folders this check made are removed again, so a configuration error
@@ -59,14 +71,7 @@ export async function assertWritableWarehouse(dir: string): Promise<void> {
   let created: string[] = [];
   try {
     created = await makeDirectory(root);
-    const probe = join(root, `${PROBE_PREFIX}${randomBytes(4).toString('hex')}`);
-    const handle = await open(probe, 'wx');
-    try {
-      await handle.writeFile('kombo-etl');
-    } finally {
-      await handle.close();
-      await rm(probe, { force: true });
-    }
+    await probeWrite(root);
   } catch (err) {
     throw new ConfigError(`--warehouse ${dir}: ${await whyNotWritable(root, err)}; choose a folder you can write to`);
   } finally {
@@ -107,6 +112,8 @@ export async function makeOutputFolder(option: string, file: string): Promise<vo
   const folder = dirname(resolve(file));
   try {
     await makeDirectory(folder);
+    // A folder that exists may still refuse files (/proc, a read-only mount).
+    await probeWrite(folder);
   } catch (err) {
     throw new ConfigError(`${option} ${file}: ${await whyNotWritable(folder, err)}; choose a folder you can write to`);
   }

@@ -125,3 +125,11 @@ describe('kombo-etl retry refuses before the sandbox starts', () => {
     expect(r.stdout).not.toContain('sandbox');
   });
 });
+
+describe('kombo-etl export to a folder that takes no files', () => {
+  it('--dbt-sources under /proc: exit 2, one line, no temporary file name', async () => {
+    const r = await runCli(['export', '--dbt-sources', '/proc/kombo-sources.yml'], {}, QUICK);
+    expectOneLineConfigError(r, /^error: --dbt-sources \/proc\/kombo-sources\.yml: .*; choose a folder you can write to$/);
+    expect(r.stderr).not.toContain('.tmp');
+  });
+});
