@@ -6,7 +6,7 @@ import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { assertLocalWarehouseSource, runLocal } from '../../shared/adapters/local/local-run.ts';
 import type { RunReport } from '../../shared/pipeline/state.ts';
 import { newRunId } from '../../shared/warehouse/layout.ts';
-import { RunFatalError, RunInterruptedError } from '../../shared/errors.ts';
+import { ConfigError, RunFatalError, RunInterruptedError } from '../../shared/errors.ts';
 import type { RunningSandbox } from '../../sandbox/index.ts';
 import { createProgress, formatReport } from '../output.ts';
 import { EXIT_INTERRUPTED, listenForInterrupts, resumeCommand } from '../interrupt.ts';
@@ -36,7 +36,10 @@ export async function syncCommand(config: SyncConfig, out: NodeJS.WritableStream
   let integrationIds = config.integrationIds;
   if (apiKey === undefined) {
     // Loaded on demand: the sandbox's data generator is not needed for real syncs.
-    const { startSandbox } = await import('../../sandbox/index.ts');
+    const { DEFAULT_SANDBOX_INTEGRATIONS, startSandbox } = await import('../../sandbox/index.ts');
+    const offered = DEFAULT_SANDBOX_INTEGRATIONS.map((i) => i.id);
+    const unknown = integrationIds?.filter((id) => !offered.includes(id)) ?? [];
+    if (unknown.length > 0) throw new ConfigError(`--integrations: the built-in sandbox has no integration ${unknown.join(', ')}; it has ${offered.join(', ')}`);
     sandbox = await startSandbox(config.asOf === undefined ? {} : { asOf: config.asOf });
     apiUrl = sandbox.url;
     apiKey = sandbox.apiKey;

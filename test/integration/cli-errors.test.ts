@@ -133,3 +133,12 @@ describe('kombo-etl export to a folder that takes no files', () => {
     expect(r.stderr).not.toContain('.tmp');
   });
 });
+
+describe('kombo-etl sync --sandbox with an integration the sandbox does not have', () => {
+  it('exit 2, one line listing the sandbox integrations, nothing written', async () => {
+    const warehouse = tmp();
+    const r = await runCli(['sync', '--sandbox', '--integrations', 'workable:Nope12345678901234567890', '--warehouse', warehouse], {}, QUICK);
+    expectOneLineConfigError(r, /^error: --integrations: the built-in sandbox has no integration workable:Nope12345678901234567890; it has greenhouse:/);
+    expect(readdirSync(warehouse)).toEqual([]);
+  });
+});
