@@ -1,5 +1,5 @@
 /**
- * Issue-2 benchmark: parse + validate + flatten + encode throughput on 200,000 sandbox candidates,
+ * Encode benchmark: parse + validate + flatten + encode throughput on 200,000 sandbox candidates,
  * against the floor (JSON parse + flatten only), and peak RSS of one full chunk (as many rows as a
  * chunk takes by default) measured in a fresh process.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue-6 benchmark: whole runs through `runLocal` with the real client, against the sandbox over
+ * Scale benchmark: whole runs through `runLocal` with the real client, against the sandbox over
  * HTTP on 127.0.0.1 with per-request latency and a rate limit, into a temporary FolderStore, each
  * compared with the bound a perfect pipeline could reach:
  *
@@ -38,7 +38,7 @@ export interface Scenario {
   readonly models?: readonly ModelName[];
 }
 
-/** The issue's three scenarios. Scenario 2's budget is there but cannot bind: it is latency-bound. */
+/** The three scale scenarios. Scenario 2's budget is there but cannot bind: it is latency-bound. */
 export const SCENARIOS: readonly Scenario[] = [
   { name: '1. many mid-size', integrations: 10, candidates: 20_000, latencyMs: 100, jitterMs: 20, rateLimit: { requests: 10, windowSeconds: 1 }, concurrency: 10 },
   { name: '2. one long chain', integrations: 1, candidates: 200_000, latencyMs: 100, jitterMs: 20, rateLimit: { requests: 100, windowSeconds: 1 }, concurrency: 10 },
@@ -89,7 +89,7 @@ export interface TableFiles {
   readonly shortFiles: number;
 }
 
-/** The issue's file-size target for a table: median ≥ {@link DEFAULT_CHUNK_ROWS} rows, or every stream in one file. */
+/** The file-size target for a table: median ≥ {@link DEFAULT_CHUNK_ROWS} rows, or every stream in one file. */
 export const fileTargetMet = (t: TableFiles): boolean => t.medianRows >= DEFAULT_CHUNK_ROWS || t.files === t.streams;
 
 const INTEGRATION_ID_CHARS = 24;
@@ -108,7 +108,7 @@ export function scenarioIntegrations(s: Scenario): { id: string; tool: string; c
 export const pagesOf = (records: number): number => Math.max(1, Math.ceil(records / MAX_PAGE_SIZE));
 
 /**
- * The issue's bound: max(longest stream's pages × latency, total pages / rate, total pages ×
+ * The bound a run cannot beat: max(longest stream's pages × latency, total pages / rate, total pages ×
  * latency / concurrency), in ms, with the term that decides it.
  */
 export function boundOf(s: Scenario, streamPages: readonly number[]): { ms: number; term: ScenarioResult['boundTerm']; pages: number } {
