@@ -41,7 +41,7 @@ import { EMPTY_TOTALS } from '../../shared/ports.ts';
 import type { RunReport } from '../../shared/pipeline/state.ts';
 import { checkRunDeadline } from '../../shared/pipeline/watch.ts';
 import { decodeJson } from '../../shared/pipeline/state.ts';
-import { TABLES, tableByName } from '../../shared/tables.ts';
+import { MODELS, TABLES, tableByName } from '../../shared/tables.ts';
 import { runKeys, runPrefix } from '../../shared/warehouse/layout.ts';
 import type { Reader } from '../helpers/duckdb.ts';
 import { duck } from '../helpers/duckdb.ts';
@@ -860,7 +860,8 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
       const planned = (await planner(scheduled, context('planner'))) as { runId: string; snapshotDate: string; streams: Record<string, number> };
       runId = planned.runId;
       expect(planned.snapshotDate).toBe(DATE);
-      expect(planned.streams).toEqual({ pending: 8, failed: 3, skipped: 1 });
+      // Every model of the four integrations: the revoked one fails whole, MID does not offer interviews.
+      expect(planned.streams).toEqual({ pending: 3 * MODELS.length - 1, failed: MODELS.length, skipped: 1 });
 
       let duplicatedMidChain = false;
       await drain(async (msg, raw) => {
@@ -997,9 +998,9 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
     expect(report.runId).toBe(runId);
     expect(report.status).toBe('failed');
     const by = (id: string) => report.streams.filter((s) => s.integrationId === id).map((s) => `${s.model}:${s.status}`).sort();
-    expect(by(REVOKED)).toEqual(['applications:failed', 'candidates:failed', 'interviews:failed']);
-    expect(by(MID)).toEqual(['applications:done', 'candidates:done', 'interviews:skipped']);
-    expect(by(BIG)).toEqual(['applications:done', 'candidates:done', 'interviews:done']);
+    expect(by(REVOKED)).toEqual(MODELS.map((m) => `${m}:failed`).sort());
+    expect(by(MID)).toEqual(MODELS.map((m) => `${m}:${m === 'interviews' ? 'skipped' : 'done'}`).sort());
+    expect(by(BIG)).toEqual(MODELS.map((m) => `${m}:done`).sort());
     expect(report.streams.find((s) => s.integrationId === BIG && s.model === 'candidates')!.totals.rows['candidates']).toBe(integration(BIG).candidates.length);
   });
 
@@ -1042,7 +1043,7 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
     try {
       const retried = (await planner({ retry_run_id: runId }, context('planner'))) as { kind: string; runId: string; snapshotDate: string; streams: { integrationId: string; model: string }[] };
       expect(retried).toMatchObject({ kind: 'retry', runId, snapshotDate: DATE });
-      expect(retried.streams.map((s) => `${s.integrationId}/${s.model}`).sort()).toEqual([`${REVOKED}/applications`, `${REVOKED}/candidates`, `${REVOKED}/interviews`]);
+      expect(retried.streams.map((s) => `${s.integrationId}/${s.model}`).sort()).toEqual(MODELS.map((m) => `${REVOKED}/${m}`).sort());
       // The run's verdict is gone until the retried streams end.
       expect(await warehouse.get(runKeys.failed(runId))).toBeUndefined();
       await drain();
@@ -1051,10 +1052,10 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
     }
     const again = decodeJson<RunReport>((await warehouse.get(runKeys.report(runId)))!);
     expect(again.status).toBe('failed');
-    expect(again.streams.filter((s) => s.integrationId === REVOKED).map((s) => s.status)).toEqual(['failed', 'failed', 'failed']);
+    expect(again.streams.filter((s) => s.integrationId === REVOKED).map((s) => s.status)).toEqual(MODELS.map(() => 'failed'));
     const logs = out.join('');
     expect(logs).toContain('retry: failed streams sent again');
     const emf = out.filter((l) => l.includes('"_aws"') && l.includes('StreamsRetried')).map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(emf.map((m) => m['StreamsRetried'])).toEqual([3]);
+    expect(emf.map((m) => m['StreamsRetried'])).toEqual([MODELS.length]);
   });
 });
