@@ -126,7 +126,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('report')
-    .description('write the hiring report: one self-contained HTML file (funnels, days in stage, time to hire, interviewer load)')
+    .description('write the hiring report: one self-contained HTML file (funnels, days in stage, time to fill, time to hire, offer acceptance, rejection reasons, interviewer load, sources)')
     .option('--warehouse <dir>', 'warehouse folder', DEFAULT_WAREHOUSE)
     .option('--out <file>', 'where to write it (default: <warehouse>/report.html)')
     .action(async (opts: { warehouse: string; out?: string }) => {

@@ -148,7 +148,10 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, now:
   const waits = waitLines(now);
   if (!stream.isTTY) {
     return {
-      plan: (p) => log(`run ${p.runId}: ${p.streams.filter((s) => s.status === 'pending').length} streams to fetch, snapshot ${p.snapshotDate}`),
+      plan: (p) => {
+        const pending = p.streams.filter((s) => s.status === 'pending').length;
+        log(`run ${p.runId}: ${pending} stream${pending === 1 ? '' : 's'} to fetch, snapshot ${p.snapshotDate}`);
+      },
       page: () => undefined,
       chunk: (m, r) => log(chunkLine(m, r)),
       retry: (e) => {
