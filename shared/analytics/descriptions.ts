@@ -4,14 +4,14 @@
  * (`shared/tables.ts`), like the Glue tables and the README's column reference, so they cannot drift.
  */
 import type { ColumnDef, TableDef } from '../tables.ts';
-import { PARTITION_COLUMNS, TABLES } from '../tables.ts';
+import { KOMBO_MODELS, PARTITION_COLUMNS, TABLES } from '../tables.ts';
 import { VIEWS } from './views.ts';
 import { piiTreatment } from '../flatten.ts';
 
 /** What a row of `table` is, and that the physical table keeps every snapshot. */
 export function tableDescription(table: TableDef): string {
   const latest = VIEWS.some((v) => v.name === `${table.name}_latest`) ? `, or read ${table.name}_latest` : '';
-  return `${table.grain}, from Kombo's GET /ats/${table.model}. Keeps every nightly snapshot: filter on snapshot_date${latest} for one row per record`;
+  return `${table.grain}, from Kombo's GET ${KOMBO_MODELS[table.model].endpoint}. Keeps every nightly snapshot: filter on snapshot_date${latest} for one row per record`;
 }
 
 const TYPE_NOTES: Partial<Record<ColumnDef['type'], string>> = {
