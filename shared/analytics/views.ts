@@ -64,6 +64,7 @@ const TABLE_TYPES: Record<ColumnType | 'date', ViewColumnType> = {
   timestamp: 'timestamp',
   boolean: 'boolean',
   int32: 'integer',
+  double: 'double',
   date: 'date',
 };
 
@@ -95,6 +96,26 @@ JOIN (SELECT integration_id, max(snapshot_date) AS latest_date FROM ${table} GRO
 WHERE t.remote_deleted_at IS NULL`,
   };
 }
+
+/**
+ * Code points stripped from both ends of a free-text value before grouping on it: the whitespace and
+ * line terminators of ECMAScript (what `String.prototype.trim` strips), so the views, the report and
+ * any JavaScript reading the values agree. Tab, line feed, vertical tab, form feed, carriage return,
+ * space, U+00A0 (no-break space), U+1680, U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000 and
+ * U+FEFF (byte-order mark).
+ */
+export const TRIM_CODE_POINTS: readonly number[] = [
+  0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0, 0x1680,
+  ...Array.from({ length: 0x200a - 0x2000 + 1 }, (_, k) => 0x2000 + k),
+  0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff,
+];
+
+/**
+ * `trim(x, <characters>)` with the set given explicitly. One-argument `trim` differs between the
+ * engines: Trino strips Java whitespace (tab and newline, not U+00A0), DuckDB spaces and U+00A0 (not
+ * tab or newline), so the same value would group differently. `chr(n)` is the code point in both.
+ */
+const trimmed = (expr: string): string => `trim(${expr}, ${TRIM_CODE_POINTS.map((c) => `chr(${c})`).join(' || ')})`;
 
 const APPLICATION_STAGE_HISTORY: ViewDef = {
   name: 'application_stage_history',
@@ -188,25 +209,59 @@ const LIVE_APPLICATIONS = `SELECT a.integration_id, a.id AS application_id, a.jo
     ON l.integration_id = a.integration_id AND l.id = a.id AND l.snapshot_date = a.snapshot_date
   WHERE a.remote_deleted_at IS NULL`;
 
+/**
+ * The jobs of each integration's latest `jobs` snapshot (deleted ones left out), with the job's
+ * status, department and location (a CTE body). The location is the ATS's own text (`location_raw`),
+ * or else city, state and country.
+ */
+const JOB_LIST = `SELECT j.integration_id, j.id AS job_id, j.name AS job_name, j.status AS job_status, j.department,
+    coalesce(nullif(${trimmed('j.location_raw')}, ''), nullif(concat_ws(', ', j.location_city, j.location_state, j.location_country), '')) AS location,
+    j.opened_at, j.closed_at, j.snapshot_date
+  FROM jobs_latest j`;
+
+/**
+ * The stages each job of `job_list` lists, in the job's order: `index`, or the stage's place in the
+ * list when the ATS gives no index (a CTE body; reads the CTE `job_list`).
+ */
+const LISTED_STAGES = `SELECT s.integration_id, s.job_id, s.stage_id, min(s.name) AS stage_name, min(coalesce(s."index", s."position")) AS stage_index
+  FROM job_stages s
+  JOIN job_list j ON j.integration_id = s.integration_id AND j.job_id = s.job_id AND j.snapshot_date = s.snapshot_date
+  WHERE s.stage_id IS NOT NULL
+  GROUP BY s.integration_id, s.job_id, s.stage_id`;
+
+/** Each application's job, from its latest snapshot, deleted or not (a CTE body). */
+const APPLICATION_JOBS = `SELECT a.integration_id, a.id AS application_id, a.job_id, a.job_name
+  FROM applications a
+  JOIN (SELECT integration_id, id, max(snapshot_date) AS snapshot_date FROM applications GROUP BY integration_id, id) l
+    ON l.integration_id = a.integration_id AND l.id = a.id AND l.snapshot_date = a.snapshot_date`;
+
 const HIRING_FUNNEL: ViewDef = {
   name: 'hiring_funnel',
   grain: 'one row per integration, job and stage (order rows by `stage_index`)',
   notes:
+    "The stages are the ones each job lists in the integration's latest `jobs` snapshot (`job_stages`), in the job's " +
+    'order, including stages nobody has reached yet (`reached` 0), and every job there appears, with or without ' +
+    'applications. Stages seen on applications but missing from the job\'s list (or of a job the latest `jobs` ' +
+    'snapshot does not hold, or of an integration whose jobs are not synced) appear too, with `listed_in_job` false, ' +
+    'their latest name and the index applications gave them. ' +
     'An application **reached** a stage when any of its snapshots showed it in that stage or a later one of the same ' +
     'job: an application that jumps over a stage still counts as having passed it, so the funnel never widens. ' +
-    'Applications deleted in their latest snapshot are left out. Stages are the ones ever seen in a snapshot ' +
-    '(Kombo has no jobs endpoint in this pipeline), with their latest name and index. The median counts stretches ' +
+    'Applications deleted in their latest snapshot are left out. The median counts stretches ' +
     "with both ends observed: entered after the integration's first snapshot and left again (not by deletion).",
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
     col('job_id', 'varchar', 'the job'),
     col('job_name', 'varchar', 'latest job name'),
+    col('job_status', 'varchar', "the job's status in the latest `jobs` snapshot (`OPEN`, `CLOSED`, `DRAFT`, `ARCHIVED`); null when that snapshot does not hold the job"),
+    col('department', 'varchar', "the job's department"),
+    col('location', 'varchar', "the job's location: the ATS's text, or else city, state and country"),
     col('stage_id', 'varchar', 'the stage'),
     col('stage_name', 'varchar', 'latest stage name'),
-    col('stage_index', 'integer', 'position of the stage in the job, from 0'),
+    col('stage_index', 'integer', "position of the stage in the job: the job's `index` of the stage (its place in the list when the ATS gives none), or for a stage the job does not list the index applications gave it"),
+    col('listed_in_job', 'boolean', "the job lists the stage in the latest `jobs` snapshot; false for a stage seen only on applications"),
     col('reached', 'bigint', 'applications that ever reached the stage (or a later one)'),
     col('currently_in', 'bigint', 'applications open in the stage in the latest snapshot'),
-    col('conversion_to_next', 'double', '`reached` of the next stage ÷ `reached` of this one; null for the last stage'),
+    col('conversion_to_next', 'double', '`reached` of the next stage ÷ `reached` of this one; null for the last stage and for a stage nobody reached'),
     col('hired', 'bigint', 'applications among `reached` whose latest outcome is `HIRED`'),
     col('median_days_in_stage', 'double', 'median `days_in_stage` of completed stretches in the stage; null when none'),
   ],
@@ -216,10 +271,17 @@ const HIRING_FUNNEL: ViewDef = {
 live AS (
   ${LIVE_APPLICATIONS}
 ),
+job_list AS (
+  ${JOB_LIST}
+),
+listed AS (
+  ${LISTED_STAGES}
+),
 reach AS (
-  SELECT v.integration_id, v.application_id, v.job_id, v.outcome, max(a.current_stage_index) AS max_index
+  SELECT v.integration_id, v.application_id, v.job_id, v.outcome, max(coalesce(l.stage_index, a.current_stage_index)) AS max_index
   FROM live v
   JOIN applications a ON a.integration_id = v.integration_id AND a.id = v.application_id AND a.job_id = v.job_id
+  LEFT JOIN listed l ON l.integration_id = a.integration_id AND l.job_id = a.job_id AND l.stage_id = a.current_stage_id
   WHERE a.remote_deleted_at IS NULL
   GROUP BY v.integration_id, v.application_id, v.job_id, v.outcome
 ),
@@ -229,11 +291,19 @@ stage_seen AS (
   WHERE current_stage_id IS NOT NULL AND current_stage_index IS NOT NULL
   GROUP BY integration_id, job_id, current_stage_id
 ),
-stages AS (
+seen AS (
   SELECT s.integration_id, s.job_id, s.stage_id, min(a.current_stage_name) AS stage_name, min(a.current_stage_index) AS stage_index
   FROM stage_seen s
   JOIN applications a ON a.integration_id = s.integration_id AND a.job_id = s.job_id AND a.current_stage_id = s.stage_id AND a.snapshot_date = s.snapshot_date
   GROUP BY s.integration_id, s.job_id, s.stage_id
+),
+stages AS (
+  SELECT integration_id, job_id, stage_id, stage_name, stage_index, true AS listed_in_job FROM listed
+  UNION ALL
+  SELECT s.integration_id, s.job_id, s.stage_id, s.stage_name, s.stage_index, false AS listed_in_job
+  FROM seen s
+  LEFT JOIN listed l ON l.integration_id = s.integration_id AND l.job_id = s.job_id AND l.stage_id = s.stage_id
+  WHERE l.stage_id IS NULL
 ),
 job_seen AS (
   SELECT integration_id, job_id, max(snapshot_date) AS snapshot_date FROM applications GROUP BY integration_id, job_id
@@ -276,10 +346,14 @@ medians AS (
 SELECT
   CAST(s.integration_id AS VARCHAR) AS integration_id,
   CAST(s.job_id AS VARCHAR) AS job_id,
-  CAST(j.job_name AS VARCHAR) AS job_name,
+  CAST(coalesce(jl.job_name, j.job_name) AS VARCHAR) AS job_name,
+  CAST(jl.job_status AS VARCHAR) AS job_status,
+  CAST(jl.department AS VARCHAR) AS department,
+  CAST(jl.location AS VARCHAR) AS location,
   CAST(s.stage_id AS VARCHAR) AS stage_id,
   CAST(s.stage_name AS VARCHAR) AS stage_name,
   CAST(s.stage_index AS INTEGER) AS stage_index,
+  CAST(s.listed_in_job AS BOOLEAN) AS listed_in_job,
   CAST(r.reached AS BIGINT) AS reached,
   CAST(coalesce(c.currently_in, 0) AS BIGINT) AS currently_in,
   CAST(CASE WHEN r.reached > 0
@@ -289,6 +363,7 @@ SELECT
   CAST(m.median_days AS DOUBLE) AS median_days_in_stage
 FROM stages s
 JOIN reached r ON r.integration_id = s.integration_id AND r.job_id = s.job_id AND r.stage_id = s.stage_id
+LEFT JOIN job_list jl ON jl.integration_id = s.integration_id AND jl.job_id = s.job_id
 LEFT JOIN job_names j ON j.integration_id = s.integration_id AND j.job_id = s.job_id
 LEFT JOIN now_in c ON c.integration_id = s.integration_id AND c.job_id = s.job_id AND c.stage_id = s.stage_id
 LEFT JOIN medians m ON m.integration_id = s.integration_id AND m.job_id = s.job_id AND m.stage_id = s.stage_id`,
@@ -342,13 +417,17 @@ const INTERVIEWER_LOAD: ViewDef = {
   grain: 'one row per integration, interviewer and ISO week (Monday to Sunday, UTC) with at least one interview',
   notes:
     'From `interviews_latest` (deleted interviews left out) and its `interview_users`; canceled interviews ' +
-    '(`canceled = true`) are left out, upcoming ones count. Each interviewer of an interview gets its full duration.',
+    '(`canceled = true`) are left out, upcoming ones count. Each interviewer of an interview gets its full duration. ' +
+    "The interviewer's name and status come from `users_latest` (the ATS's user list), the name falling back to the " +
+    "one on the interview for a user that list does not hold.",
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
     col('user_id', 'varchar', "the interviewer's Kombo user id"),
     col('first_name', 'varchar', "the interviewer's first name"),
     col('last_name', 'varchar', "the interviewer's last name"),
     col('email', 'varchar', "the interviewer's email (null when the ATS has none)"),
+    col('user_name', 'varchar', "the interviewer's full name in `users`, or else on the interview"),
+    col('user_status', 'varchar', "the interviewer's status in `users` (`ACTIVE`, `INACTIVE`); null when the user list does not hold them"),
     col('week_start', 'date', 'Monday of the ISO week of `starting_at` (UTC)'),
     col('iso_week', 'varchar', 'the ISO week, like `2025-W23`'),
     col('interviews', 'bigint', 'interviews that week'),
@@ -370,41 +449,291 @@ seats AS (
   JOIN interview_users u ON u.integration_id = iv.integration_id AND u.snapshot_date = iv.snapshot_date AND u.interview_id = iv.interview_id
   LEFT JOIN applications_latest a ON a.integration_id = iv.integration_id AND a.id = iv.application_id
   WHERE u.user_id IS NOT NULL
+),
+weekly AS (
+  SELECT integration_id, user_id, week_start, min(first_name) AS first_name, min(last_name) AS last_name, min(email) AS email,
+    count(DISTINCT interview_id) AS interviews, sum(hours) AS hours, count(DISTINCT candidate_id) AS candidates
+  FROM seats
+  GROUP BY integration_id, user_id, week_start
+)
+SELECT
+  CAST(l.integration_id AS VARCHAR) AS integration_id,
+  CAST(l.user_id AS VARCHAR) AS user_id,
+  CAST(l.first_name AS VARCHAR) AS first_name,
+  CAST(l.last_name AS VARCHAR) AS last_name,
+  CAST(l.email AS VARCHAR) AS email,
+  CAST(coalesce(nullif(concat_ws(' ', p.first_name, p.last_name), ''), nullif(concat_ws(' ', l.first_name, l.last_name), '')) AS VARCHAR) AS user_name,
+  CAST(p.status AS VARCHAR) AS user_status,
+  CAST(l.week_start AS DATE) AS week_start,
+  CAST(CAST(year(l.week_start + INTERVAL '3' DAY) AS VARCHAR) || '-W' || lpad(CAST(week(l.week_start) AS VARCHAR), 2, '0') AS VARCHAR) AS iso_week,
+  CAST(l.interviews AS BIGINT) AS interviews,
+  CAST(l.hours AS DOUBLE) AS hours,
+  CAST(l.candidates AS BIGINT) AS candidates
+FROM weekly l
+LEFT JOIN users_latest p ON p.integration_id = l.integration_id AND p.id = l.user_id`,
+};
+
+const TIME_TO_FILL: ViewDef = {
+  name: 'time_to_fill',
+  grain: "one row per job in the integration's latest `jobs` snapshot (deleted jobs left out)",
+  notes:
+    'Days are counted from the UTC date of `opened_at`. The first hire is the first snapshot showing one of the ' +
+    "job's applications with outcome `HIRED` (applications deleted in the latest snapshot left out), the first " +
+    'accepted offer the first `offers` snapshot showing an offer of one of its applications `ACCEPTED` (offers deleted ' +
+    "in the latest snapshot left out). When that was already so in the integration's first snapshot of the table, " +
+    'the date is unknown and left null: `hires` (or the offer itself) still shows it happened. A job without ' +
+    '`closed_at` counts its days open up to the latest `jobs` snapshot.',
+  columns: [
+    col('integration_id', 'varchar', 'Kombo integration id'),
+    col('job_id', 'varchar', 'the job'),
+    col('job_name', 'varchar', 'job name'),
+    col('job_status', 'varchar', '`OPEN`, `CLOSED`, `DRAFT` or `ARCHIVED` (or any other value the ATS sends)'),
+    col('department', 'varchar', "the job's department"),
+    col('location', 'varchar', "the job's location: the ATS's text, or else city, state and country"),
+    col('opened_on', 'date', 'UTC date of `opened_at`; null when the ATS does not say'),
+    col('closed_on', 'date', 'UTC date of `closed_at`; null while open'),
+    col('first_hire_on', 'date', 'first snapshot date showing an application of the job hired; null when none, or when the first snapshot already showed one'),
+    col('days_to_fill', 'bigint', '`first_hire_on` − `opened_on`'),
+    col('first_offer_accepted_on', 'date', 'first snapshot date showing an offer of the job accepted; null when none, or when the first snapshot of `offers` already showed one'),
+    col('days_to_accepted_offer', 'bigint', '`first_offer_accepted_on` − `opened_on`'),
+    col('days_open', 'bigint', '`closed_on` − `opened_on`; for a job not closed, the latest `jobs` snapshot − `opened_on`'),
+    col('hires', 'bigint', 'applications of the job with outcome `HIRED` in `applications_latest`'),
+  ],
+  sql: `WITH job_list AS (
+  ${JOB_LIST}
+),
+app_first AS (
+  SELECT integration_id, min(snapshot_date) AS first_date FROM applications GROUP BY integration_id
+),
+offer_first AS (
+  SELECT integration_id, min(snapshot_date) AS first_date FROM offers GROUP BY integration_id
+),
+app_jobs AS (
+  ${APPLICATION_JOBS}
+),
+hired AS (
+  SELECT integration_id, id AS application_id, min(snapshot_date) AS hired_on
+  FROM applications
+  WHERE outcome = 'HIRED' AND remote_deleted_at IS NULL
+  GROUP BY integration_id, id
+),
+job_hires AS (
+  SELECT a.integration_id, a.job_id, count(*) AS hires, min(h.hired_on) AS first_hired_on
+  FROM applications_latest a
+  JOIN hired h ON h.integration_id = a.integration_id AND h.application_id = a.id
+  WHERE a.outcome = 'HIRED'
+  GROUP BY a.integration_id, a.job_id
+),
+accepted AS (
+  SELECT o.integration_id, o.id, min(o.snapshot_date) AS accepted_on
+  FROM offers o
+  JOIN offers_latest l ON l.integration_id = o.integration_id AND l.id = o.id
+  WHERE o.status = 'ACCEPTED' AND o.remote_deleted_at IS NULL
+  GROUP BY o.integration_id, o.id
+),
+job_offers AS (
+  SELECT j.integration_id, j.job_id, min(c.accepted_on) AS first_accepted_on
+  FROM accepted c
+  JOIN offers_latest l ON l.integration_id = c.integration_id AND l.id = c.id
+  JOIN app_jobs j ON j.integration_id = l.integration_id AND j.application_id = l.application_id
+  GROUP BY j.integration_id, j.job_id
+),
+dated AS (
+  SELECT j.integration_id, j.job_id, j.job_name, j.job_status, j.department, j.location, j.snapshot_date,
+    CAST(j.opened_at AS DATE) AS opened_on,
+    CAST(j.closed_at AS DATE) AS closed_on,
+    CASE WHEN h.first_hired_on > af.first_date THEN h.first_hired_on END AS first_hire_on,
+    CASE WHEN o.first_accepted_on > ofs.first_date THEN o.first_accepted_on END AS first_offer_accepted_on,
+    coalesce(h.hires, 0) AS hires
+  FROM job_list j
+  LEFT JOIN job_hires h ON h.integration_id = j.integration_id AND h.job_id = j.job_id
+  LEFT JOIN app_first af ON af.integration_id = j.integration_id
+  LEFT JOIN job_offers o ON o.integration_id = j.integration_id AND o.job_id = j.job_id
+  LEFT JOIN offer_first ofs ON ofs.integration_id = j.integration_id
 )
 SELECT
   CAST(integration_id AS VARCHAR) AS integration_id,
-  CAST(user_id AS VARCHAR) AS user_id,
-  CAST(min(first_name) AS VARCHAR) AS first_name,
-  CAST(min(last_name) AS VARCHAR) AS last_name,
-  CAST(min(email) AS VARCHAR) AS email,
-  CAST(week_start AS DATE) AS week_start,
-  CAST(CAST(year(week_start + INTERVAL '3' DAY) AS VARCHAR) || '-W' || lpad(CAST(week(week_start) AS VARCHAR), 2, '0') AS VARCHAR) AS iso_week,
-  CAST(count(DISTINCT interview_id) AS BIGINT) AS interviews,
-  CAST(sum(hours) AS DOUBLE) AS hours,
-  CAST(count(DISTINCT candidate_id) AS BIGINT) AS candidates
-FROM seats
-GROUP BY integration_id, user_id, week_start`,
+  CAST(job_id AS VARCHAR) AS job_id,
+  CAST(job_name AS VARCHAR) AS job_name,
+  CAST(job_status AS VARCHAR) AS job_status,
+  CAST(department AS VARCHAR) AS department,
+  CAST(location AS VARCHAR) AS location,
+  CAST(opened_on AS DATE) AS opened_on,
+  CAST(closed_on AS DATE) AS closed_on,
+  CAST(first_hire_on AS DATE) AS first_hire_on,
+  CAST(date_diff('day', opened_on, first_hire_on) AS BIGINT) AS days_to_fill,
+  CAST(first_offer_accepted_on AS DATE) AS first_offer_accepted_on,
+  CAST(date_diff('day', opened_on, first_offer_accepted_on) AS BIGINT) AS days_to_accepted_offer,
+  CAST(date_diff('day', opened_on, coalesce(closed_on, snapshot_date)) AS BIGINT) AS days_open,
+  CAST(hires AS BIGINT) AS hires
+FROM dated`,
 };
 
-/**
- * Code points stripped from both ends of a free-text value before grouping on it: the whitespace and
- * line terminators of ECMAScript (what `String.prototype.trim` strips), so the views, the report and
- * any JavaScript reading the values agree. Tab, line feed, vertical tab, form feed, carriage return,
- * space, U+00A0 (no-break space), U+1680, U+2000–U+200A, U+2028, U+2029, U+202F, U+205F, U+3000 and
- * U+FEFF (byte-order mark).
- */
-export const TRIM_CODE_POINTS: readonly number[] = [
-  0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0, 0x1680,
-  ...Array.from({ length: 0x200a - 0x2000 + 1 }, (_, k) => 0x2000 + k),
-  0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff,
-];
+const OFFER_ACCEPTANCE: ViewDef = {
+  name: 'offer_acceptance',
+  grain: 'one row per integration, job and month in which at least one of its offers was sent',
+  notes:
+    "Built from consecutive `offers` snapshots (the offers' history); offers deleted in the latest snapshot are left " +
+    'out. An offer was **sent** on the first snapshot showing it `SENT`, `ACCEPTED` or `DECLINED`, and counts in the ' +
+    'month of that date; offers never seen sent (drafts, approved ones, offers abandoned before sending) are not ' +
+    "counted, nor offers already sent in the integration's first `offers` snapshot (when they were sent is unknown). " +
+    "The offer's outcome is its status in the latest snapshot, **decided** on the first snapshot showing that status. " +
+    "Its job is the job of its application; the department is the job's in the latest `jobs` snapshot.",
+  columns: [
+    col('integration_id', 'varchar', 'Kombo integration id'),
+    col('job_id', 'varchar', "the job of the offers' applications"),
+    col('job_name', 'varchar', 'job name'),
+    col('department', 'varchar', "the job's department"),
+    col('sent_month', 'date', 'first day of the month (UTC) the offers were sent'),
+    col('sent', 'bigint', 'offers sent that month'),
+    col('accepted', 'bigint', 'of those, accepted by now'),
+    col('declined', 'bigint', 'declined by the candidate'),
+    col('abandoned', 'bigint', 'abandoned (withdrawn by the company) after being sent'),
+    col('pending', 'bigint', 'still waiting for an answer in the latest snapshot'),
+    col('acceptance_rate', 'double', '`accepted` ÷ (`accepted` + `declined`): the share of candidates who said yes; null when none answered'),
+    col('median_days_to_decision', 'double', 'median days from sent to accepted or declined, of the offers answered; null when none'),
+  ],
+  sql: `WITH first_snap AS (
+  SELECT integration_id, min(snapshot_date) AS first_date FROM offers GROUP BY integration_id
+),
+job_list AS (
+  ${JOB_LIST}
+),
+app_jobs AS (
+  ${APPLICATION_JOBS}
+),
+seen AS (
+  SELECT o.integration_id, o.id, o.status, min(o.snapshot_date) AS first_on
+  FROM offers o
+  WHERE o.remote_deleted_at IS NULL
+  GROUP BY o.integration_id, o.id, o.status
+),
+sent AS (
+  SELECT integration_id, id, min(first_on) AS sent_on
+  FROM seen
+  WHERE status IN ('SENT', 'ACCEPTED', 'DECLINED')
+  GROUP BY integration_id, id
+),
+fates AS (
+  SELECT l.integration_id, l.id, j.job_id, j.job_name, s.sent_on, l.status,
+    CASE WHEN l.status IN ('ACCEPTED', 'DECLINED') THEN date_diff('day', s.sent_on, d.first_on) END AS days_to_decision
+  FROM offers_latest l
+  JOIN sent s ON s.integration_id = l.integration_id AND s.id = l.id
+  JOIN first_snap f ON f.integration_id = l.integration_id
+  LEFT JOIN seen d ON d.integration_id = l.integration_id AND d.id = l.id AND d.status = l.status
+  LEFT JOIN app_jobs j ON j.integration_id = l.integration_id AND j.application_id = l.application_id
+  WHERE s.sent_on > f.first_date
+),
+monthly AS (
+  SELECT integration_id, job_id, job_name, CAST(date_trunc('month', sent_on) AS DATE) AS sent_month, status, days_to_decision
+  FROM fates
+),
+ranked AS (
+  SELECT integration_id, job_id, sent_month, days_to_decision,
+    row_number() OVER (PARTITION BY integration_id, job_id, sent_month ORDER BY days_to_decision) AS rn,
+    count(*) OVER (PARTITION BY integration_id, job_id, sent_month) AS n
+  FROM monthly
+  WHERE days_to_decision IS NOT NULL
+),
+medians AS (
+  SELECT integration_id, job_id, sent_month, avg(CAST(days_to_decision AS DOUBLE)) AS median_days
+  FROM ranked
+  WHERE 2 * rn BETWEEN n AND n + 2
+  GROUP BY integration_id, job_id, sent_month
+),
+counts AS (
+  SELECT integration_id, job_id, sent_month, min(job_name) AS job_name,
+    count(*) AS sent,
+    sum(CASE WHEN status = 'ACCEPTED' THEN 1 ELSE 0 END) AS accepted,
+    sum(CASE WHEN status = 'DECLINED' THEN 1 ELSE 0 END) AS declined,
+    sum(CASE WHEN status = 'ABANDONED' THEN 1 ELSE 0 END) AS abandoned,
+    sum(CASE WHEN status = 'SENT' THEN 1 ELSE 0 END) AS pending
+  FROM monthly
+  GROUP BY integration_id, job_id, sent_month
+)
+SELECT
+  CAST(c.integration_id AS VARCHAR) AS integration_id,
+  CAST(c.job_id AS VARCHAR) AS job_id,
+  CAST(coalesce(j.job_name, c.job_name) AS VARCHAR) AS job_name,
+  CAST(j.department AS VARCHAR) AS department,
+  CAST(c.sent_month AS DATE) AS sent_month,
+  CAST(c.sent AS BIGINT) AS sent,
+  CAST(c.accepted AS BIGINT) AS accepted,
+  CAST(c.declined AS BIGINT) AS declined,
+  CAST(c.abandoned AS BIGINT) AS abandoned,
+  CAST(c.pending AS BIGINT) AS pending,
+  CAST(CASE WHEN c.accepted + c.declined > 0 THEN CAST(c.accepted AS DOUBLE) / (c.accepted + c.declined) END AS DOUBLE) AS acceptance_rate,
+  CAST(m.median_days AS DOUBLE) AS median_days_to_decision
+FROM counts c
+LEFT JOIN job_list j ON j.integration_id = c.integration_id AND j.job_id = c.job_id
+LEFT JOIN medians m ON m.integration_id = c.integration_id AND m.job_id = c.job_id AND m.sent_month = c.sent_month`,
+};
 
-/**
- * `trim(x, <characters>)` with the set given explicitly. One-argument `trim` differs between the
- * engines: Trino strips Java whitespace (tab and newline, not U+00A0), DuckDB spaces and U+00A0 (not
- * tab or newline), so the same value would group differently. `chr(n)` is the code point in both.
- */
-const trimmed = (expr: string): string => `trim(${expr}, ${TRIM_CODE_POINTS.map((c) => `chr(${c})`).join(' || ')})`;
+const REJECTION_BREAKDOWN: ViewDef = {
+  name: 'rejection_breakdown',
+  grain: 'one row per integration, job, rejection reason and the stage applications were declined in',
+  notes:
+    'Counts the applications of `applications_latest` with outcome `DECLINED` (a withdrawal is `DECLINED` with its ' +
+    'own reason, as Kombo reports it). The reason is `rejection_reason_name` in the latest snapshot, trimmed like ' +
+    "sources; null or blank is `'(none)'`. The stage is the application's stage on the first snapshot showing it " +
+    'declined, so an application declined before the first snapshot still has one. Stage order and names follow ' +
+    '`hiring_funnel`.',
+  columns: [
+    col('integration_id', 'varchar', 'Kombo integration id'),
+    col('job_id', 'varchar', 'the job'),
+    col('job_name', 'varchar', 'job name'),
+    col('department', 'varchar', "the job's department"),
+    col('rejection_reason', 'varchar', "the rejection reason, trimmed; `(none)` when null or blank"),
+    col('stage_id', 'varchar', 'the stage the applications were declined in'),
+    col('stage_name', 'varchar', 'its name'),
+    col('stage_index', 'integer', 'its position in the job, as in `hiring_funnel`'),
+    col('declined', 'bigint', 'applications declined in that stage for that reason'),
+    col('share_of_job', 'double', "`declined` ÷ the job's declined applications"),
+  ],
+  sql: `WITH job_list AS (
+  ${JOB_LIST}
+),
+listed AS (
+  ${LISTED_STAGES}
+),
+first_declined AS (
+  SELECT integration_id, id, min(snapshot_date) AS declined_on
+  FROM applications
+  WHERE outcome = 'DECLINED' AND remote_deleted_at IS NULL
+  GROUP BY integration_id, id
+),
+declined AS (
+  SELECT a.integration_id, a.id AS application_id, a.job_id, a.job_name,
+    coalesce(nullif(${trimmed('a.rejection_reason_name')}, ''), '(none)') AS rejection_reason,
+    d.current_stage_id AS stage_id,
+    coalesce(l.stage_name, d.current_stage_name) AS stage_name,
+    coalesce(l.stage_index, d.current_stage_index) AS stage_index
+  FROM applications_latest a
+  JOIN first_declined f ON f.integration_id = a.integration_id AND f.id = a.id
+  JOIN applications d ON d.integration_id = f.integration_id AND d.id = f.id AND d.snapshot_date = f.declined_on
+  LEFT JOIN listed l ON l.integration_id = d.integration_id AND l.job_id = d.job_id AND l.stage_id = d.current_stage_id
+  WHERE a.outcome = 'DECLINED'
+),
+counts AS (
+  SELECT integration_id, job_id, rejection_reason, stage_id, min(job_name) AS job_name, min(stage_name) AS stage_name, min(stage_index) AS stage_index,
+    count(*) AS declined
+  FROM declined
+  GROUP BY integration_id, job_id, rejection_reason, stage_id
+)
+SELECT
+  CAST(c.integration_id AS VARCHAR) AS integration_id,
+  CAST(c.job_id AS VARCHAR) AS job_id,
+  CAST(coalesce(j.job_name, c.job_name) AS VARCHAR) AS job_name,
+  CAST(j.department AS VARCHAR) AS department,
+  CAST(c.rejection_reason AS VARCHAR) AS rejection_reason,
+  CAST(c.stage_id AS VARCHAR) AS stage_id,
+  CAST(c.stage_name AS VARCHAR) AS stage_name,
+  CAST(c.stage_index AS INTEGER) AS stage_index,
+  CAST(c.declined AS BIGINT) AS declined,
+  CAST(CAST(c.declined AS DOUBLE) / sum(c.declined) OVER (PARTITION BY c.integration_id, c.job_id) AS DOUBLE) AS share_of_job
+FROM counts c
+LEFT JOIN job_list j ON j.integration_id = c.integration_id AND j.job_id = c.job_id`,
+};
 
 const SOURCE_EFFECTIVENESS: ViewDef = {
   name: 'source_effectiveness',
@@ -458,9 +787,15 @@ export const VIEWS: readonly ViewDef[] = [
   latestView('candidates', 'candidate'),
   latestView('applications', 'application'),
   latestView('interviews', 'interview'),
+  latestView('jobs', 'job'),
+  latestView('offers', 'offer'),
+  latestView('users', 'user'),
   APPLICATION_STAGE_HISTORY,
   HIRING_FUNNEL,
   TIME_TO_HIRE,
+  TIME_TO_FILL,
+  OFFER_ACCEPTANCE,
+  REJECTION_BREAKDOWN,
   INTERVIEWER_LOAD,
   SOURCE_EFFECTIVENESS,
 ];

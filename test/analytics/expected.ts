@@ -3,8 +3,8 @@
  * truth (its event log) and the list of snapshot dates synced: never from the warehouse, never by
  * running the views' SQL. The rules are the ones `docs/ANALYTICS.md` states.
  */
-import type { SandboxApplicationHistory, SandboxTimeline } from '../../sandbox/index.ts';
-import { asOfInstant } from '../../sandbox/index.ts';
+import type { SandboxApplicationHistory, SandboxJobHistory, SandboxOfferHistory, SandboxTimeline, SandboxUser } from '../../sandbox/index.ts';
+import { asOfInstant, sandboxJobStatusAt } from '../../sandbox/index.ts';
 
 const DAY = 86_400_000;
 const ms = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso));
@@ -305,4 +305,256 @@ export function expectedSources(timeline: SandboxTimeline, integrationId: string
   }
   for (const g of groups.values()) g.hire_rate = g.applications === 0 ? null : g.hires / g.applications;
   return [...groups.values()];
+}
+
+/** Jobs the `jobs` endpoint lists at the end of the last snapshot day: those created by then. */
+export function latestJobs(timeline: SandboxTimeline, integrationId: string, dates: readonly string[]): SandboxJobHistory[] {
+  const at = asOfInstant(lastDate(dates));
+  return timeline.jobHistories(integrationId).filter((j) => (ms(j.createdAt) as number) <= at);
+}
+
+/** A job's location as the views give it: the ATS's text, or else city, state and country. */
+export function jobLocation(record: Record<string, unknown> | undefined): string | null {
+  const loc = (record?.location ?? null) as Record<string, string | null> | null;
+  if (loc === null) return null;
+  const raw = loc.raw?.trim() ?? '';
+  if (raw !== '') return raw;
+  const parts = [loc.city, loc.state, loc.country].filter((p): p is string => p !== null && p !== undefined);
+  return parts.length === 0 ? null : parts.join(', ');
+}
+
+/** The job records the sandbox serves at the end of the last snapshot day, by id. */
+export function servedJobs(timeline: SandboxTimeline, integrationId: string, dates: readonly string[]): Map<string, Record<string, unknown>> {
+  const data = timeline.datasetAsOf(lastDate(dates)).integrations.find((i) => i.id === integrationId);
+  return new Map((data?.funnel?.jobs ?? []).map((j) => [String(j.id), j]));
+}
+
+export type ExpectedJobFunnelRow = ExpectedFunnelRow & {
+  job_name: string;
+  job_status: string | null;
+  department: string | null;
+  location: string | null;
+  listed_in_job: boolean;
+};
+
+/**
+ * `hiring_funnel` of one integration with the job's own stage list: every stage of every job the
+ * last snapshot lists, reached or not, then any stage seen on applications that the list lacks.
+ */
+export function expectedJobFunnel(timeline: SandboxTimeline, integrationId: string, dates: readonly string[]): ExpectedJobFunnelRow[] {
+  const last = lastDate(dates);
+  const listed = new Map(latestJobs(timeline, integrationId, dates).map((j) => [j.id, j]));
+  const served = servedJobs(timeline, integrationId, dates);
+  const allJobs = new Map(timeline.jobs(integrationId).map((j) => [j.id, j]));
+  const seenRows = expectedFunnel(timeline, integrationId, dates);
+  const apps = timeline.applications(integrationId);
+  const live = apps.flatMap((app) => {
+    const obs = dates.map((d) => observe(app, d));
+    const lastSeen = [...obs].reverse().find((o) => o.kind !== 'absent');
+    if (lastSeen === undefined || lastSeen.kind === 'deleted') return [];
+    const indexes = obs.flatMap((o) => ((o.kind === 'open' || o.kind === 'closed') && o.stageIndex !== null ? [o.stageIndex] : []));
+    return [{ app, maxIndex: Math.max(-1, ...indexes), outcome: lastSeen.kind === 'closed' ? lastSeen.outcome : 'PENDING' }];
+  });
+  const out: ExpectedJobFunnelRow[] = [];
+  for (const jobId of new Set([...listed.keys(), ...seenRows.map((r) => r.job_id)])) {
+    const job = listed.get(jobId);
+    const seenOfJob = seenRows.filter((r) => r.job_id === jobId);
+    const rows: ExpectedFunnelRow[] =
+      job === undefined
+        ? seenOfJob
+        : [...job.stages].sort((a, b) => a.index - b.index).map((stage) => {
+            const row = seenOfJob.find((r) => r.stage_id === stage.id);
+            if (row) return row;
+            const reached = live.filter((l) => l.app.jobId === jobId && l.maxIndex >= stage.index);
+            return {
+              integration_id: integrationId,
+              job_id: jobId,
+              stage_id: stage.id,
+              stage_index: stage.index,
+              reached: reached.length,
+              currently_in: 0,
+              conversion_to_next: null,
+              hired: reached.filter((l) => l.outcome === 'HIRED').length,
+              median_days_in_stage: null,
+            };
+          });
+    if (job !== undefined) {
+      rows.push(...seenOfJob.filter((r) => !job.stages.some((s) => s.id === r.stage_id)));
+      rows.sort((a, b) => a.stage_index - b.stage_index || a.stage_id.localeCompare(b.stage_id));
+    }
+    rows.forEach((row, k) => {
+      const next = rows[k + 1];
+      row.conversion_to_next = next === undefined || row.reached === 0 ? null : next.reached / row.reached;
+    });
+    for (const row of rows) {
+      out.push({
+        ...row,
+        job_name: job?.name ?? (allJobs.get(jobId)?.name as string),
+        job_status: job === undefined ? null : sandboxJobStatusAt(job, last),
+        department: job?.department ?? null,
+        location: job === undefined ? null : jobLocation(served.get(jobId)),
+        listed_in_job: job !== undefined && job.stages.some((s) => s.id === row.stage_id),
+      });
+    }
+  }
+  return out;
+}
+
+/** The first snapshot date on which `test` holds, if any. */
+const firstDate = (dates: readonly string[], test: (date: string) => boolean): string | null => dates.find(test) ?? null;
+
+/** An offer's status at the end of `date`; null before it was drafted. */
+export function offerStatusOn(offer: SandboxOfferHistory, date: string): string | null {
+  const at = asOfInstant(date);
+  let status: string | null = null;
+  for (const s of offer.statuses) if ((ms(s.at) as number) <= at) status = s.status;
+  return status;
+}
+
+/** Offers `GET /ats/offers` serves at the end of the last day: drafted by then and not deleted. */
+export function latestOffers(timeline: SandboxTimeline, integrationId: string, dates: readonly string[]): SandboxOfferHistory[] {
+  const last = lastDate(dates);
+  const at = asOfInstant(last);
+  return timeline.offers(integrationId).filter((o) => offerStatusOn(o, last) !== null && !((ms(o.deletedAt) ?? Infinity) <= at));
+}
+
+export type ExpectedFill = {
+  integration_id: string;
+  job_id: string;
+  job_status: string;
+  department: string | null;
+  opened_on: string | null;
+  closed_on: string | null;
+  first_hire_on: string | null;
+  days_to_fill: number | null;
+  first_offer_accepted_on: string | null;
+  days_to_accepted_offer: number | null;
+  days_open: number | null;
+  hires: number;
+};
+
+/**
+ * `time_to_fill` of one integration. `offersSynced`: whether the integration offers the `offers`
+ * model (without it, no accepted offer can be dated).
+ */
+export function expectedTimeToFill(timeline: SandboxTimeline, integrationId: string, dates: readonly string[], offersSynced: boolean): ExpectedFill[] {
+  const last = lastDate(dates);
+  const at = asOfInstant(last);
+  const upTo = (iso: string | null): string | null => (iso !== null && (ms(iso) as number) <= at ? dateOf(iso) : null);
+  const hired = latestApplications(timeline, integrationId, dates).filter((a) => {
+    const o = observe(a, last);
+    return o.kind === 'closed' && o.outcome === 'HIRED';
+  });
+  const offers = offersSynced ? latestOffers(timeline, integrationId, dates) : [];
+  const known = (date: string | null): string | null => (date === dates[0] ? null : date);
+  return latestJobs(timeline, integrationId, dates).map((job) => {
+    const opened = upTo(job.openedAt);
+    const closed = upTo(job.closedAt);
+    const hiresOfJob = hired.filter((a) => a.jobId === job.id);
+    const hireDates = hiresOfJob.map((a) => firstDate(dates, (d) => {
+      const o = observe(a, d);
+      return o.kind === 'closed' && o.outcome === 'HIRED';
+    }) as string);
+    const acceptDates = offers.filter((o) => o.jobId === job.id).flatMap((o) => firstDate(dates, (d) => offerStatusOn(o, d) === 'ACCEPTED') ?? []);
+    const firstHire = known(hireDates.sort()[0] ?? null);
+    const firstAccepted = known(acceptDates.sort()[0] ?? null);
+    return {
+      integration_id: integrationId,
+      job_id: job.id,
+      job_status: sandboxJobStatusAt(job, last),
+      department: job.department,
+      opened_on: opened,
+      closed_on: closed,
+      first_hire_on: firstHire,
+      days_to_fill: opened === null || firstHire === null ? null : daysBetween(opened, firstHire),
+      first_offer_accepted_on: firstAccepted,
+      days_to_accepted_offer: opened === null || firstAccepted === null ? null : daysBetween(opened, firstAccepted),
+      days_open: opened === null ? null : daysBetween(opened, closed ?? last),
+      hires: hiresOfJob.length,
+    };
+  });
+}
+
+export type ExpectedOfferMonth = {
+  integration_id: string;
+  job_id: string;
+  sent_month: string;
+  sent: number;
+  accepted: number;
+  declined: number;
+  abandoned: number;
+  pending: number;
+  acceptance_rate: number | null;
+  median_days_to_decision: number | null;
+};
+
+/** `offer_acceptance` of one integration whose offers are synced. */
+export function expectedOfferAcceptance(timeline: SandboxTimeline, integrationId: string, dates: readonly string[]): ExpectedOfferMonth[] {
+  const last = lastDate(dates);
+  const groups = new Map<string, ExpectedOfferMonth & { days: number[] }>();
+  for (const offer of latestOffers(timeline, integrationId, dates)) {
+    const sentOn = firstDate(dates, (d) => ['SENT', 'ACCEPTED', 'DECLINED'].includes(offerStatusOn(offer, d) ?? ''));
+    if (sentOn === null || sentOn === dates[0]) continue;
+    const status = offerStatusOn(offer, last) as string;
+    const month = `${sentOn.slice(0, 7)}-01`;
+    const key = `${offer.jobId}|${month}`;
+    const g = groups.get(key) ?? { integration_id: integrationId, job_id: offer.jobId, sent_month: month, sent: 0, accepted: 0, declined: 0, abandoned: 0, pending: 0, acceptance_rate: null, median_days_to_decision: null, days: [] };
+    g.sent++;
+    if (status === 'ACCEPTED') g.accepted++;
+    if (status === 'DECLINED') g.declined++;
+    if (status === 'ABANDONED') g.abandoned++;
+    if (status === 'SENT') g.pending++;
+    if (status === 'ACCEPTED' || status === 'DECLINED') g.days.push(daysBetween(sentOn, firstDate(dates, (d) => offerStatusOn(offer, d) === status) as string));
+    groups.set(key, g);
+  }
+  return [...groups.values()].map(({ days, ...g }) => ({
+    ...g,
+    acceptance_rate: g.accepted + g.declined === 0 ? null : g.accepted / (g.accepted + g.declined),
+    median_days_to_decision: median(days),
+  }));
+}
+
+export type ExpectedRejection = {
+  integration_id: string;
+  job_id: string;
+  rejection_reason: string;
+  stage_id: string;
+  stage_index: number;
+  declined: number;
+  share_of_job: number;
+};
+
+/** `rejection_breakdown` of one integration. */
+export function expectedRejections(timeline: SandboxTimeline, integrationId: string, dates: readonly string[]): ExpectedRejection[] {
+  const last = lastDate(dates);
+  const groups = new Map<string, ExpectedRejection>();
+  for (const app of latestApplications(timeline, integrationId, dates)) {
+    const now = observe(app, last);
+    if (now.kind !== 'closed' || now.outcome !== 'DECLINED') continue;
+    const on = firstDate(dates, (d) => {
+      const o = observe(app, d);
+      return o.kind === 'closed' && o.outcome === 'DECLINED';
+    }) as string;
+    const o = observe(app, on) as Extract<Observation, { kind: 'closed' }>;
+    const reason = app.rejectionReason === null || app.rejectionReason.trim() === '' ? '(none)' : app.rejectionReason.trim();
+    const key = `${app.jobId}|${reason}|${String(o.stageId)}`;
+    const g = groups.get(key) ?? { integration_id: integrationId, job_id: app.jobId, rejection_reason: reason, stage_id: o.stageId as string, stage_index: o.stageIndex as number, declined: 0, share_of_job: 0 };
+    g.declined++;
+    groups.set(key, g);
+  }
+  const rows = [...groups.values()];
+  for (const r of rows) r.share_of_job = r.declined / rows.filter((x) => x.job_id === r.job_id).reduce((n, x) => n + x.declined, 0);
+  return rows;
+}
+
+/** `user_name` and `user_status` of `interviewer_load` for one interviewer of one integration. */
+export function expectedInterviewer(timeline: SandboxTimeline, integrationId: string, dates: readonly string[], user: SandboxUser): { user_name: string | null; user_status: string | null } {
+  const at = asOfInstant(lastDate(dates));
+  const listed = timeline.users(integrationId).find((u) => u.id === user.id && (ms(u.createdAt) as number) <= at);
+  const join = (...parts: (string | null)[]): string | null => (parts.some((p) => p !== null) ? parts.filter((p) => p !== null).join(' ') : null);
+  if (!listed) return { user_name: join(user.first_name, user.last_name), user_status: null };
+  return {
+    user_name: join(listed.firstName, listed.lastName) ?? join(user.first_name, user.last_name),
+    user_status: (ms(listed.deactivatedAt) ?? Infinity) <= at ? 'INACTIVE' : 'ACTIVE',
+  };
 }

@@ -27,7 +27,7 @@ import { runCli } from '../helpers/cli.ts';
 import type { CliResult } from '../helpers/cli.ts';
 import { buildHistoryWarehouse } from '../helpers/history.ts';
 import { tempDirs } from '../helpers/temp.ts';
-import { expectedFunnel } from './expected.ts';
+import { expectedJobFunnel } from './expected.ts';
 
 const SPEC = { id: 'greenhouse:ExportTestAAAAbbbbCCCCdd', tool: 'greenhouse', candidates: 150 } as const;
 const DATES = consecutiveDays('2025-05-12', 4);
@@ -106,7 +106,17 @@ describe('kombo-etl export --duckdb', () => {
 
   it('answers hiring_funnel with the figures of the sandbox event log', async () => {
     // Prepare
-    const expected = expectedFunnel(timeline, SPEC.id, DATES);
+    const expected = expectedJobFunnel(timeline, SPEC.id, DATES).map((e) => ({
+      integration_id: e.integration_id,
+      job_id: e.job_id,
+      stage_id: e.stage_id,
+      stage_index: e.stage_index,
+      reached: e.reached,
+      currently_in: e.currently_in,
+      conversion_to_next: e.conversion_to_next,
+      hired: e.hired,
+      median_days_in_stage: e.median_days_in_stage,
+    }));
     // Act
     const actual = await rowsOf(file, 'SELECT integration_id, job_id, stage_id, stage_index, reached, currently_in, conversion_to_next, hired, median_days_in_stage FROM hiring_funnel');
     // Assess

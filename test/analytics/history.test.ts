@@ -10,8 +10,8 @@ import type { WarehouseDb } from '../../shared/adapters/local/duckdb.ts';
 import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import { buildHistoryWarehouse, objects } from '../helpers/history.ts';
 import {
-  expectedFunnel,
   expectedHires,
+  expectedJobFunnel,
   expectedStretches,
   latestApplications,
   latestCandidateIds,
@@ -170,10 +170,11 @@ describe('the _latest views', () => {
 
 describe('hiring_funnel', () => {
   it('matches the event log for every job and stage', async () => {
-    const expected = SPECS.flatMap((s) => expectedFunnel(timeline, s.id, dates));
+    const expected = SPECS.flatMap((s) => expectedJobFunnel(timeline, s.id, dates));
     const actual = await objects(
       db,
-      'SELECT integration_id, job_id, stage_id, stage_index, reached, currently_in, conversion_to_next, hired, median_days_in_stage FROM hiring_funnel',
+      `SELECT integration_id, job_id, job_name, job_status, department, location, stage_id, stage_index, listed_in_job,
+        reached, currently_in, conversion_to_next, hired, median_days_in_stage FROM hiring_funnel`,
     );
     const key = (r: Record<string, unknown>) => `${String(r.integration_id)}|${String(r.job_id)}|${String(r.stage_index).padStart(2, '0')}`;
     expect(actual.length).toBe(expected.length);
