@@ -1,8 +1,9 @@
 /**
  * `npm start`: two simulated weeks of a hiring team in a few seconds. The built-in sandbox's clock
  * moves one day at a time; each day is synced by the real local pipeline into its own snapshot
- * (`--snapshot-date` = the sandbox's date), then the funnel of the largest job is printed from the
- * analytics views and the HTML report is written next to the data.
+ * (`--snapshot-date` = the sandbox's date), then the funnel, time to fill, offers and rejection
+ * reasons of the largest job are printed from the analytics views and the HTML report is written
+ * next to the data.
  */
 import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
@@ -21,16 +22,53 @@ import { assertWritableWarehouse } from '../warehouse.ts';
 /** Simulated days `npm start` syncs, one snapshot each. */
 export const DEMO_DAYS = 14;
 
-/** SQL: the funnel of the job with the most applications (ties: by id), stages in order. */
+/** CTE body: the job with the most applications (ties: by id). */
+const LARGEST_JOB = `SELECT integration_id, job_id FROM hiring_funnel
+  ORDER BY reached DESC, stage_index, integration_id, job_id LIMIT 1`;
+
+/** SQL expression: a share as a whole percentage, like `67%`, or empty. */
+const percent = (expr: string): string => `CASE WHEN ${expr} IS NULL THEN '' ELSE CAST(round(100 * ${expr}) AS INTEGER) || '%' END`;
+
+/** SQL: the funnel of the largest job, stages in order. */
 export const LARGEST_JOB_FUNNEL_SQL = `WITH largest AS (
-  SELECT integration_id, job_id FROM hiring_funnel
-  ORDER BY reached DESC, stage_index, integration_id, job_id LIMIT 1
+  ${LARGEST_JOB}
 )
 SELECT f.job_name, f.stage_index AS "#", f.stage_name AS stage, f.reached, f.currently_in AS "in it now",
-  CASE WHEN f.conversion_to_next IS NULL THEN '' ELSE CAST(round(100 * f.conversion_to_next) AS INTEGER) || '%' END AS "to next stage",
+  ${percent('f.conversion_to_next')} AS "to next stage",
   f.hired, coalesce(CAST(round(f.median_days_in_stage, 1) AS VARCHAR), '') AS "median days"
 FROM hiring_funnel f JOIN largest l USING (integration_id, job_id)
 ORDER BY f.stage_index, f.stage_id`;
+
+/** SQL: time to fill of the largest job (one row). */
+export const LARGEST_JOB_FILL_SQL = `WITH largest AS (
+  ${LARGEST_JOB}
+)
+SELECT f.job_status AS status, f.department, CAST(f.opened_on AS VARCHAR) AS opened, CAST(f.closed_on AS VARCHAR) AS closed,
+  CAST(f.first_hire_on AS VARCHAR) AS "first hire", f.days_to_fill AS "days to fill",
+  CAST(f.first_offer_accepted_on AS VARCHAR) AS "first accepted offer", f.days_to_accepted_offer AS "days to accepted offer",
+  f.days_open AS "days open", f.hires
+FROM time_to_fill f JOIN largest l USING (integration_id, job_id)`;
+
+/** SQL: offers of the largest job per month sent. */
+export const LARGEST_JOB_OFFERS_SQL = `WITH largest AS (
+  ${LARGEST_JOB}
+)
+SELECT strftime(o.sent_month, '%Y-%m') AS "month sent", o.sent, o.accepted, o.declined, o.abandoned, o.pending AS waiting,
+  ${percent('o.acceptance_rate')} AS "acceptance rate", coalesce(CAST(round(o.median_days_to_decision, 1) AS VARCHAR), '') AS "median days to answer"
+FROM offer_acceptance o JOIN largest l USING (integration_id, job_id)
+ORDER BY o.sent_month`;
+
+/** Rejection rows of the largest job printed by the demo, most frequent first. */
+export const DEMO_REJECTION_ROWS = 8;
+
+/** SQL: the most frequent rejection reasons and stages of the largest job. */
+export const LARGEST_JOB_REJECTIONS_SQL = `WITH largest AS (
+  ${LARGEST_JOB}
+)
+SELECT r.rejection_reason AS reason, r.stage_name AS "declined in stage", r.declined, ${percent('r.share_of_job')} AS "share of the job's"
+FROM rejection_breakdown r JOIN largest l USING (integration_id, job_id)
+ORDER BY r.declined DESC, r.rejection_reason, r.stage_index
+LIMIT ${DEMO_REJECTION_ROWS}`;
 
 /** SQL: rows per table and integration in one snapshot, read back from the Parquet files. */
 export function rowCountsSql(snapshotDate: string): string {
@@ -96,8 +134,26 @@ export async function demoCommand(warehouse: string, out: NodeJS.WritableStream 
     const funnel = await db.query(LARGEST_JOB_FUNNEL_SQL);
     const jobName = funnel.rows[0]?.[0];
     if (jobName !== undefined) {
-      out.write(`\nHiring funnel of the largest job, "${String(jobName)}" (view hiring_funnel):\n`);
+      const job = `"${String(jobName)}"`;
+      out.write(`\nHiring funnel of the largest job, ${job} (view hiring_funnel):\n`);
       out.write(`${formatTable(funnel.columns.slice(1), funnel.rows.map((r) => r.slice(1)))}\n`);
+      const fill = await db.query(LARGEST_JOB_FILL_SQL);
+      out.write(`\nTime to fill of ${job} (view time_to_fill):\n${formatTable(fill.columns, fill.rows)}\n`);
+      const row = Object.fromEntries(fill.columns.map((c, i) => [c, fill.rows[0]?.[i]]));
+      // A hire the first snapshot already showed has no date: say so rather than leave a blank unexplained.
+      if (row['first hire'] === null && Number(row.hires) > 0) out.write(`(its first hire came before the first snapshot, ${dates[0]}: its date is unknown)\n`);
+      const offers = await db.query(LARGEST_JOB_OFFERS_SQL);
+      out.write(
+        offers.rows.length === 0
+          ? `\nOffers of ${job}: none sent since the first snapshot (view offer_acceptance).\n`
+          : `\nOffers of ${job} by month sent (view offer_acceptance):\n${formatTable(offers.columns, offers.rows)}\n`,
+      );
+      const rejections = await db.query(LARGEST_JOB_REJECTIONS_SQL);
+      out.write(
+        rejections.rows.length === 0
+          ? `\nRejections of ${job}: none (view rejection_breakdown).\n`
+          : `\nMost frequent rejection reasons of ${job} (view rejection_breakdown):\n${formatTable(rejections.columns, rejections.rows)}\n`,
+      );
     }
   } finally {
     db.close();

@@ -52,6 +52,15 @@ export async function loadReportData(db: WarehouseDb, now: Date = new Date()): P
      SELECT r.* FROM recent r JOIN busiest b USING (integration_id, user_id) ORDER BY r.week_start, r.user_id`,
   );
   const sources = await rows(db, 'SELECT * FROM source_effectiveness ORDER BY integration_id, source');
+  const fill = await rows(
+    db,
+    `SELECT integration_id, job_id, job_name, job_status, department, CAST(opened_on AS VARCHAR) AS opened_on, CAST(closed_on AS VARCHAR) AS closed_on,
+       CAST(first_hire_on AS VARCHAR) AS first_hire_on, days_to_fill, CAST(first_offer_accepted_on AS VARCHAR) AS first_offer_accepted_on,
+       days_to_accepted_offer, days_open, hires
+     FROM time_to_fill ORDER BY integration_id, job_id`,
+  );
+  const offers = await rows(db, 'SELECT *, CAST(sent_month AS VARCHAR) AS sent_on FROM offer_acceptance ORDER BY integration_id, job_id, sent_month');
+  const rejections = await rows(db, 'SELECT * FROM rejection_breakdown ORDER BY integration_id, job_id, stage_index, rejection_reason');
   return {
     generatedAt: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
     snapshots: snapshots.map((s) => ({ integrationId: str(s.integration_id), first: str(s.first_date), latest: str(s.latest_date), snapshots: num(s.n) })),
@@ -59,9 +68,13 @@ export async function loadReportData(db: WarehouseDb, now: Date = new Date()): P
       integrationId: str(f.integration_id),
       jobId: str(f.job_id),
       jobName: strOrNull(f.job_name),
+      jobStatus: strOrNull(f.job_status),
+      department: strOrNull(f.department),
+      location: strOrNull(f.location),
       stageId: str(f.stage_id),
       stageName: strOrNull(f.stage_name),
       stageIndex: num(f.stage_index),
+      listedInJob: f.listed_in_job !== false,
       reached: num(f.reached),
       currentlyIn: num(f.currently_in),
       conversionToNext: numOrNull(f.conversion_to_next),
@@ -80,7 +93,8 @@ export async function loadReportData(db: WarehouseDb, now: Date = new Date()): P
     load: load.map((l) => ({
       integrationId: str(l.integration_id),
       userId: str(l.user_id),
-      name: [l.first_name, l.last_name].filter((s) => typeof s === 'string' && s !== '').join(' ') || str(l.user_id),
+      name: strOrNull(l.user_name) ?? str(l.user_id),
+      status: strOrNull(l.user_status),
       weekStart: str(l.week_start),
       isoWeek: str(l.iso_week),
       interviews: num(l.interviews),
@@ -95,6 +109,45 @@ export async function loadReportData(db: WarehouseDb, now: Date = new Date()): P
       interviews: num(s.interviews),
       hires: num(s.hires),
       hireRate: numOrNull(s.hire_rate),
+    })),
+    fill: fill.map((f) => ({
+      integrationId: str(f.integration_id),
+      jobId: str(f.job_id),
+      jobName: strOrNull(f.job_name),
+      jobStatus: strOrNull(f.job_status),
+      department: strOrNull(f.department),
+      openedOn: strOrNull(f.opened_on),
+      closedOn: strOrNull(f.closed_on),
+      firstHireOn: strOrNull(f.first_hire_on),
+      daysToFill: numOrNull(f.days_to_fill),
+      firstOfferAcceptedOn: strOrNull(f.first_offer_accepted_on),
+      daysToAcceptedOffer: numOrNull(f.days_to_accepted_offer),
+      daysOpen: numOrNull(f.days_open),
+      hires: num(f.hires),
+    })),
+    offers: offers.map((o) => ({
+      integrationId: str(o.integration_id),
+      jobId: strOrNull(o.job_id),
+      jobName: strOrNull(o.job_name),
+      department: strOrNull(o.department),
+      sentMonth: str(o.sent_on),
+      sent: num(o.sent),
+      accepted: num(o.accepted),
+      declined: num(o.declined),
+      abandoned: num(o.abandoned),
+      pending: num(o.pending),
+      acceptanceRate: numOrNull(o.acceptance_rate),
+      medianDaysToDecision: numOrNull(o.median_days_to_decision),
+    })),
+    rejections: rejections.map((r) => ({
+      integrationId: str(r.integration_id),
+      jobId: str(r.job_id),
+      jobName: strOrNull(r.job_name),
+      rejectionReason: str(r.rejection_reason),
+      stageName: strOrNull(r.stage_name),
+      stageIndex: numOrNull(r.stage_index),
+      declined: num(r.declined),
+      shareOfJob: num(r.share_of_job),
     })),
   };
 }

@@ -12,9 +12,14 @@ export interface FunnelStageRow {
   integrationId: string;
   jobId: string;
   jobName: string | null;
+  jobStatus: string | null;
+  department: string | null;
+  location: string | null;
   stageId: string;
   stageName: string | null;
   stageIndex: number;
+  /** False for a stage seen on applications that the job's stage list lacks. */
+  listedInJob: boolean;
   reached: number;
   currentlyIn: number;
   conversionToNext: number | null;
@@ -38,6 +43,8 @@ export interface LoadRow {
   integrationId: string;
   userId: string;
   name: string;
+  /** The user's status in the ATS (`ACTIVE`, `INACTIVE`); null when unknown. */
+  status: string | null;
   weekStart: string;
   isoWeek: string;
   interviews: number;
@@ -56,6 +63,51 @@ export interface SourceRow {
   hireRate: number | null;
 }
 
+/** One row of `time_to_fill`. */
+export interface FillRow {
+  integrationId: string;
+  jobId: string;
+  jobName: string | null;
+  jobStatus: string | null;
+  department: string | null;
+  openedOn: string | null;
+  closedOn: string | null;
+  firstHireOn: string | null;
+  daysToFill: number | null;
+  firstOfferAcceptedOn: string | null;
+  daysToAcceptedOffer: number | null;
+  daysOpen: number | null;
+  hires: number;
+}
+
+/** One row of `offer_acceptance`. */
+export interface OfferRow {
+  integrationId: string;
+  jobId: string | null;
+  jobName: string | null;
+  department: string | null;
+  sentMonth: string;
+  sent: number;
+  accepted: number;
+  declined: number;
+  abandoned: number;
+  pending: number;
+  acceptanceRate: number | null;
+  medianDaysToDecision: number | null;
+}
+
+/** One row of `rejection_breakdown`. */
+export interface RejectionRow {
+  integrationId: string;
+  jobId: string;
+  jobName: string | null;
+  rejectionReason: string;
+  stageName: string | null;
+  stageIndex: number | null;
+  declined: number;
+  shareOfJob: number;
+}
+
 /** The snapshots an integration has in the warehouse. */
 export interface SnapshotSpan {
   integrationId: string;
@@ -72,6 +124,9 @@ export interface ReportData {
   /** Interviewer load, already limited to the weeks and people worth showing. */
   load: LoadRow[];
   sources: SourceRow[];
+  fill: FillRow[];
+  offers: OfferRow[];
+  rejections: RejectionRow[];
 }
 
 /** Width of a time-to-hire histogram bin, in days. */
@@ -83,6 +138,8 @@ const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 const pct = (r: number | null): string => (r === null ? '–' : `${(r * 100).toFixed(0)}%`);
 const days = (d: number | null): string => (d === null ? '–' : d.toFixed(1).replace(/\.0$/, ''));
 const hours = (h: number): string => h.toFixed(1).replace(/\.0$/, '');
+/** `OPEN` → `open`: a job's status as a word in a sentence. */
+const statusLabel = (status: string): string => status.toLowerCase();
 /** `greenhouse:Bq7T…` → `greenhouse`: integrations are named after their tool on the page. */
 const tool = (integrationId: string): string => integrationId.split(':')[0] ?? integrationId;
 
@@ -132,16 +189,18 @@ function table(headers: readonly (readonly [string, boolean])[], rows: readonly 
 function hbars(opts: {
   chart: string;
   title: string;
-  items: readonly { label: string; value: number | null; text: string; note?: string; attrs?: string }[];
+  items: readonly { label: string; value: number | null; text: string; note?: string; attrs?: string; color?: string }[];
   color: string;
   attrs?: string;
   /** Value of a full-width bar (default: the largest value). */
   max?: number;
+  /** Where notes go: in a column of their own (default), or right after the value. */
+  noteX?: 'column' | 'after';
 }): string {
   const labelW = 230;
   const barW = 250;
   const rowH = 26;
-  const width = labelW + barW + 110;
+  const width = labelW + barW + (opts.noteX === 'after' ? 260 : 110);
   const height = opts.items.length * rowH + 8;
   const max = opts.max ?? Math.max(1, ...opts.items.map((i) => i.value ?? 0));
   const rows = opts.items.map((item, k) => {
@@ -151,9 +210,9 @@ function hbars(opts: {
     return (
       `<g data-row="${k}"${item.attrs ?? ''}>` +
       `<text x="${labelW - 8}" y="${y + 17}" text-anchor="end">${esc(label)}</text>` +
-      `<rect x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 8}" rx="3" fill="${opts.color}"></rect>` +
+      `<rect x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 8}" rx="3" fill="${item.color ?? opts.color}"></rect>` +
       `<text x="${labelW + w + 6}" y="${y + 17}" data-value>${esc(item.text)}</text>` +
-      (item.note ? `<text x="${labelW + barW + 48}" y="${y + 17}" class="muted">${esc(item.note)}</text>` : '') +
+      (item.note ? `<text x="${opts.noteX === 'after' ? (labelW + w + 14 + 8 * [...item.text].length).toFixed(1) : labelW + barW + 48}" y="${y + 17}" class="muted">${esc(item.note)}</text>` : '') +
       `</g>`
     );
   });
@@ -205,7 +264,7 @@ function funnelSection(funnel: readonly FunnelStageRow[]): string {
       })),
     });
     const rows = stages.map((s) => [
-      esc(s.stageName ?? s.stageId),
+      `${esc(s.stageName ?? s.stageId)}${s.listedInJob ? '' : ' <span class="sub">(not in the job’s stage list)</span>'}`,
       int(s.reached),
       int(s.currentlyIn),
       pct(s.conversionToNext),
@@ -214,7 +273,7 @@ function funnelSection(funnel: readonly FunnelStageRow[]): string {
     ]);
     return `<article class="card"${jobAttrs} data-card="job">
 <h3>${esc(name)}</h3>
-<div class="sub">${esc(tool(first.integrationId))} · ${int(first.reached)} applications · ${int(hired)} hired</div>
+<div class="sub">${[tool(first.integrationId), first.jobStatus === null ? null : statusLabel(first.jobStatus), first.department, first.location].filter((x) => x !== null && x !== '').map(esc).join(' · ')} · ${int(first.reached)} applications · ${int(hired)} hired</div>
 <div class="pair">${funnelChart}<div class="sub">Median days in stage (completed stretches)</div>${daysChart}</div>
 <details><summary>Table</summary>${table(
       [
@@ -312,7 +371,7 @@ function loadSection(load: readonly LoadRow[]): string {
   const people = new Map<string, { key: string; name: string; integrationId: string; total: number }>();
   for (const l of load) {
     const key = `${l.integrationId}\u0000${l.userId}`;
-    const p = people.get(key) ?? { key, name: l.name, integrationId: l.integrationId, total: 0 };
+    const p = people.get(key) ?? { key, name: l.status === 'INACTIVE' ? `${l.name}, inactive` : l.name, integrationId: l.integrationId, total: 0 };
     p.total += l.hours;
     people.set(key, p);
   }
@@ -352,7 +411,7 @@ function loadSection(load: readonly LoadRow[]): string {
       : `<svg data-chart="interviewer-load" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" xmlns="http://www.w3.org/2000/svg"><title>Interview hours per interviewer and ISO week</title>${header}${grid}</svg>`;
   const rows = [...load]
     .sort((a, b) => a.weekStart.localeCompare(b.weekStart) || b.hours - a.hours || a.userId.localeCompare(b.userId))
-    .map((l) => [esc(l.isoWeek), esc(l.name), esc(tool(l.integrationId)), int(l.interviews), hours(l.hours), int(l.candidates)]);
+    .map((l) => [esc(l.isoWeek), esc(l.name), orDash(l.status === null ? null : statusLabel(l.status)), esc(tool(l.integrationId)), int(l.interviews), hours(l.hours), int(l.candidates)]);
   return `<section id="interviewer-load">
 <h2>Interviewer load by week</h2>
 <p class="lead">Hours of interviews per interviewer and ISO week (UTC), canceled interviews left out, scheduled ones included. The busiest interviewers of the latest weeks.</p>
@@ -361,6 +420,7 @@ function loadSection(load: readonly LoadRow[]): string {
     [
       ['Week', false],
       ['Interviewer', false],
+      ['Status', false],
       ['Integration', false],
       ['Interviews', true],
       ['Hours', true],
@@ -410,6 +470,230 @@ function sourceSection(sources: readonly SourceRow[]): string {
 </section>`;
 }
 
+/** `2025-06-01` → `Jun 2025`. */
+const monthLabel = (date: string): string =>
+  new Date(`${date.slice(0, 10)}T00:00:00.000Z`).toLocaleDateString('en-US', { month: 'short', year: 'numeric', timeZone: 'UTC' });
+const orDash = (v: string | null): string => esc(v ?? '–');
+const dayCount = (d: number | null): string => (d === null ? '–' : int(d));
+const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
+
+/** `2025-06-01` → `Jun 1`. */
+const dayLabel = (date: string): string => new Date(`${date.slice(0, 10)}T00:00:00.000Z`).toLocaleDateString('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' });
+
+/**
+ * What the time-to-fill chart says about a job: how many days, measured to what. `firstSnapshot`
+ * is the integration's first snapshot: a hire it already showed has no date.
+ */
+function fillBar(f: FillRow, firstSnapshot: string | undefined): { value: number; note: string; color: string } | null {
+  if (f.daysToFill !== null) return { value: f.daysToFill, note: 'to the first hire', color: 'var(--bar2)' };
+  if (f.daysOpen === null) return null;
+  const earlier = firstSnapshot === undefined ? 'first hire earlier' : `first hire before ${dayLabel(firstSnapshot)}`;
+  if (f.closedOn === null) return { value: f.daysOpen, note: f.hires > 0 ? `open, ${earlier}` : 'open, no hire yet', color: 'var(--bar)' };
+  return { value: f.daysOpen, note: f.hires > 0 ? `closed, ${earlier}` : 'closed without a hire', color: '#9aa3b5' };
+}
+
+function timeToFillSection(fill: readonly FillRow[], snapshots: readonly SnapshotSpan[]): string {
+  const firstSnapshot = new Map(snapshots.map((s) => [s.integrationId, s.first]));
+  const ordered = [...fill].sort(
+    (a, b) => (b.daysToFill ?? b.daysOpen ?? -1) - (a.daysToFill ?? a.daysOpen ?? -1) || (a.jobName ?? a.jobId).localeCompare(b.jobName ?? b.jobId),
+  );
+  const bars = ordered.flatMap((f) => {
+    const bar = fillBar(f, firstSnapshot.get(f.integrationId));
+    return bar === null
+      ? []
+      : [{ label: `${f.jobName ?? f.jobId} (${tool(f.integrationId)})`, value: bar.value, text: `${int(bar.value)} d`, note: bar.note, color: bar.color, attrs: ` data-job-id="${esc(f.jobId)}" data-days="${bar.value}"` }];
+  });
+  const filled = fill.map((f) => f.daysToFill).filter((d): d is number => d !== null);
+  const chart =
+    bars.length === 0
+      ? '<p class="empty">No job has been opened yet.</p>'
+      : hbars({ chart: 'time-to-fill', title: 'Time to fill: days from opening each job to its first hire, or days open so far', color: 'var(--bar)', items: bars, noteX: 'after' });
+  const rows = ordered.map((f) => [
+    esc(f.jobName ?? f.jobId),
+    esc(tool(f.integrationId)),
+    orDash(f.department),
+    orDash(f.jobStatus),
+    orDash(f.openedOn),
+    orDash(f.closedOn),
+    orDash(f.firstHireOn),
+    dayCount(f.daysToFill),
+    orDash(f.firstOfferAcceptedOn),
+    dayCount(f.daysToAcceptedOffer),
+    dayCount(f.daysOpen),
+    int(f.hires),
+  ]);
+  return `<section id="time-to-fill">
+<h2>Time to fill</h2>
+<p class="lead">Days from opening a job to its first hire (green); for a job whose first hire is not in the history, the days it has been open so far (blue) or was open until it closed (grey). A hire the first snapshot already showed has no date.</p>
+<div class="kpis"><div class="kpi"><b data-kpi="open-jobs">${int(fill.filter((f) => f.jobStatus === 'OPEN').length)}</b><span>jobs open</span></div><div class="kpi"><b data-kpi="median-days-to-fill">${days(median(filled))}</b><span>median days to fill</span></div><div class="kpi"><b data-kpi="closed-without-hire">${int(fill.filter((f) => f.closedOn !== null && f.hires === 0).length)}</b><span>closed without a hire</span></div></div>
+<div class="card">${chart}
+<details><summary>Table</summary>${table(
+    [
+      ['Job', false],
+      ['Integration', false],
+      ['Department', false],
+      ['Status', false],
+      ['Opened', false],
+      ['Closed', false],
+      ['First hire', false],
+      ['Days to fill', true],
+      ['First accepted offer', false],
+      ['Days to accepted offer', true],
+      ['Days open', true],
+      ['Hires', true],
+    ],
+    rows,
+    ' data-table="time-to-fill"',
+  )}</details></div>
+</section>`;
+}
+
+const OFFER_SEGMENTS = [
+  ['accepted', 'Accepted', 'var(--bar2)'],
+  ['declined', 'Declined', '#d6455d'],
+  ['abandoned', 'Abandoned', '#9aa3b5'],
+  ['pending', 'Waiting for an answer', 'var(--bar3)'],
+] as const;
+
+/** Offers per job as stacked bars: accepted, declined, abandoned and pending, with a legend. */
+function offerBars(jobs: readonly { key: string; label: string; jobId: string | null; counts: Record<(typeof OFFER_SEGMENTS)[number][0], number>; sent: number }[]): string {
+  const labelW = 230;
+  const barW = 300;
+  const rowH = 26;
+  const top = 26;
+  const width = labelW + Math.max(barW + 80, OFFER_SEGMENTS.reduce((w, [, name]) => w + 16 + 7 * name.length + 20, 0));
+  const height = top + jobs.length * rowH + 6;
+  const max = Math.max(1, ...jobs.map((j) => j.sent));
+  let legendX = labelW;
+  const legend = OFFER_SEGMENTS.map(([, name, color]) => {
+    const item = `<rect x="${legendX}" y="4" width="12" height="12" rx="2" fill="${color}"></rect><text x="${legendX + 16}" y="14" class="muted">${esc(name)}</text>`;
+    legendX += 16 + 7 * name.length + 20;
+    return item;
+  }).join('');
+  const rows = jobs.map((j, r) => {
+    const y = top + r * rowH;
+    let x = labelW;
+    const segments = OFFER_SEGMENTS.map(([segment, , color]) => {
+      const w = (j.counts[segment] / max) * barW;
+      const rect = `<rect x="${x.toFixed(1)}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 8}" fill="${color}" data-segment="${segment}" data-count="${j.counts[segment]}"></rect>`;
+      x += w;
+      return rect;
+    }).join('');
+    const label = [...j.label].length > 32 ? `${[...j.label].slice(0, 31).join('')}…` : j.label;
+    return (
+      `<g data-job-id="${esc(j.jobId ?? '')}" data-sent="${j.sent}"><text x="${labelW - 8}" y="${y + 17}" text-anchor="end">${esc(label)}</text>${segments}` +
+      `<text x="${(x + 6).toFixed(1)}" y="${y + 17}" data-value>${int(j.sent)} sent</text></g>`
+    );
+  });
+  return (
+    `<svg data-chart="offer-acceptance" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" xmlns="http://www.w3.org/2000/svg">` +
+    `<title>Offers sent per job and what became of them</title>${legend}${rows.join('')}</svg>`
+  );
+}
+
+function offerSection(offers: readonly OfferRow[]): string {
+  const perJob = new Map<string, { key: string; label: string; jobId: string | null; counts: Record<(typeof OFFER_SEGMENTS)[number][0], number>; sent: number }>();
+  for (const o of offers) {
+    const key = `${o.integrationId}\u0000${o.jobId ?? ''}`;
+    const j = perJob.get(key) ?? { key, label: `${o.jobName ?? o.jobId ?? '(unknown job)'} (${tool(o.integrationId)})`, jobId: o.jobId, counts: { accepted: 0, declined: 0, abandoned: 0, pending: 0 }, sent: 0 };
+    j.sent += o.sent;
+    j.counts.accepted += o.accepted;
+    j.counts.declined += o.declined;
+    j.counts.abandoned += o.abandoned;
+    j.counts.pending += o.pending;
+    perJob.set(key, j);
+  }
+  const jobs = [...perJob.values()].sort((a, b) => b.sent - a.sent || a.key.localeCompare(b.key));
+  const accepted = sum(offers.map((o) => o.accepted));
+  const declined = sum(offers.map((o) => o.declined));
+  const rows = [...offers]
+    .sort((a, b) => b.sentMonth.localeCompare(a.sentMonth) || b.sent - a.sent || (a.jobName ?? '').localeCompare(b.jobName ?? ''))
+    .map((o) => [
+      esc(monthLabel(o.sentMonth)),
+      esc(o.jobName ?? o.jobId ?? ''),
+      esc(tool(o.integrationId)),
+      orDash(o.department),
+      int(o.sent),
+      int(o.accepted),
+      int(o.declined),
+      int(o.abandoned),
+      int(o.pending),
+      pct(o.acceptanceRate),
+      days(o.medianDaysToDecision),
+    ]);
+  return `<section id="offer-acceptance">
+<h2>Offer acceptance</h2>
+<p class="lead">Offers sent per job, and what became of them: accepted, declined by the candidate, abandoned by the company, or still waiting for an answer. The acceptance rate is accepted ÷ (accepted + declined). Offers sent before the first snapshot are not counted: when they were sent is unknown.</p>
+<div class="kpis"><div class="kpi"><b data-kpi="offers-sent">${int(sum(offers.map((o) => o.sent)))}</b><span>offers sent</span></div><div class="kpi"><b data-kpi="acceptance-rate">${pct(accepted + declined === 0 ? null : accepted / (accepted + declined))}</b><span>acceptance rate</span></div><div class="kpi"><b data-kpi="offers-declined">${int(declined)}</b><span>declined by the candidate</span></div></div>
+<div class="card">${jobs.length === 0 ? '<p class="empty">No offer sent since the first snapshot.</p>' : offerBars(jobs)}
+<details><summary>Table</summary>${table(
+    [
+      ['Month sent', false],
+      ['Job', false],
+      ['Integration', false],
+      ['Department', false],
+      ['Sent', true],
+      ['Accepted', true],
+      ['Declined', true],
+      ['Abandoned', true],
+      ['Waiting', true],
+      ['Acceptance rate', true],
+      ['Median days to answer', true],
+    ],
+    rows,
+    ' data-table="offer-acceptance"',
+  )}</details></div>
+</section>`;
+}
+
+/** Declined applications summed by a label (reason, stage name), largest first. */
+function tally(rows: readonly RejectionRow[], label: (r: RejectionRow) => string): { label: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const r of rows) counts.set(label(r), (counts.get(label(r)) ?? 0) + r.declined);
+  return [...counts.entries()].map(([l, count]) => ({ label: l, count })).sort((a, b) => b.count - a.count || a.label.localeCompare(b.label));
+}
+
+function rejectionSection(rejections: readonly RejectionRow[]): string {
+  const total = sum(rejections.map((r) => r.declined));
+  const share = (n: number): string => pct(total === 0 ? null : n / total);
+  const reasons = tally(rejections, (r) => r.rejectionReason).slice(0, 12);
+  const stages = tally(rejections, (r) => r.stageName ?? '(unknown stage)').slice(0, 12);
+  const charts =
+    total === 0
+      ? '<p class="empty">No application declined yet.</p>'
+      : `<div class="sub">By reason</div>${hbars({
+          chart: 'rejection-reasons',
+          title: 'Declined applications per rejection reason',
+          color: '#d6455d',
+          items: reasons.map((r) => ({ label: r.label, value: r.count, text: int(r.count), note: share(r.count), attrs: ` data-reason="${esc(r.label)}" data-count="${r.count}"` })),
+        })}<div class="sub">By the stage they were declined in</div>${hbars({
+          chart: 'rejection-stages',
+          title: 'Declined applications per stage they were declined in',
+          color: '#d6455d',
+          items: stages.map((r) => ({ label: r.label, value: r.count, text: int(r.count), note: share(r.count), attrs: ` data-stage="${esc(r.label)}" data-count="${r.count}"` })),
+        })}`;
+  const rows = [...rejections]
+    .sort((a, b) => (a.jobName ?? a.jobId).localeCompare(b.jobName ?? b.jobId) || b.declined - a.declined || a.rejectionReason.localeCompare(b.rejectionReason))
+    .map((r) => [esc(r.jobName ?? r.jobId), esc(tool(r.integrationId)), esc(r.rejectionReason), orDash(r.stageName), int(r.declined), pct(r.shareOfJob)]);
+  return `<section id="rejection-reasons">
+<h2>Rejection reasons</h2>
+<p class="lead">Declined applications by the reason given and by the stage they were declined in (a candidate's withdrawal counts as declined, with its own reason). Shares are of all ${int(total)} declined applications.</p>
+<div class="card"><div class="pair">${charts}</div>
+<details><summary>Table</summary>${table(
+    [
+      ['Job', false],
+      ['Integration', false],
+      ['Reason', false],
+      ['Declined in stage', false],
+      ['Declined', true],
+      ['Share of the job’s', true],
+    ],
+    rows,
+    ' data-table="rejection-reasons"',
+  )}</details></div>
+</section>`;
+}
+
 /**
  * What a report built from too little history cannot show yet: days in stage and time to hire are
  * measured between snapshots, so with one snapshot of an integration its medians are "–". Said
@@ -441,11 +725,14 @@ export function renderReport(data: ReportData): string {
 </head>
 <body>
 <header><h1>Hiring report</h1><p>${spans === '' ? 'No snapshot in the warehouse yet.' : spans} · generated ${esc(data.generatedAt)}</p></header>
-<nav><a href="#funnel">Funnel per job</a> · <a href="#time-to-hire">Time to hire</a> · <a href="#interviewer-load">Interviewer load</a> · <a href="#sources">Sources</a></nav>
+<nav><a href="#funnel">Funnel per job</a> · <a href="#time-to-fill">Time to fill</a> · <a href="#time-to-hire">Time to hire</a> · <a href="#offer-acceptance">Offer acceptance</a> · <a href="#rejection-reasons">Rejection reasons</a> · <a href="#interviewer-load">Interviewer load</a> · <a href="#sources">Sources</a></nav>
 <main>
 ${historyNotice(data.snapshots)}
 ${funnelSection(data.funnel)}
+${timeToFillSection(data.fill, data.snapshots)}
 ${timeToHireSection(data.hires)}
+${offerSection(data.offers)}
+${rejectionSection(data.rejections)}
 ${loadSection(data.load)}
 ${sourceSection(data.sources)}
 </main>

@@ -62,6 +62,23 @@ describe('npm start (kombo-etl demo)', () => {
     for (const s of stages) expect(printed).toMatch(new RegExp(`${String(s.stage_name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s+${s.reached}\\s`));
   });
 
+  it('prints the time to fill, offers and rejection reasons of the largest job with the views’ numbers', async () => {
+    const [job] = await objects(db, 'SELECT integration_id, job_id FROM hiring_funnel ORDER BY reached DESC, stage_index, integration_id, job_id LIMIT 1');
+    const where = `integration_id = '${String(job?.integration_id)}' AND job_id = '${String(job?.job_id)}'`;
+    const part = (title: string): string => (demo.stdout.split(title)[1] ?? '').split('\n\n')[0] as string;
+
+    const [fill] = await objects(db, `SELECT job_status, CAST(opened_on AS VARCHAR) AS opened_on, days_open, hires FROM time_to_fill WHERE ${where}`);
+    expect(fill).toBeDefined();
+    expect(part('Time to fill of')).toMatch(new RegExp(`${String(fill?.job_status)}\\s.*${String(fill?.opened_on)}.*\\s${String(fill?.days_open)}\\s+${String(fill?.hires)}\\n`));
+
+    const offers = await objects(db, `SELECT strftime(sent_month, '%Y-%m') AS m, sent, accepted, declined FROM offer_acceptance WHERE ${where} ORDER BY sent_month`);
+    expect(offers.length).toBeGreaterThan(0);
+    for (const o of offers) expect(part('Offers of')).toMatch(new RegExp(`${String(o.m)}\\s+${String(o.sent)}\\s+${String(o.accepted)}\\s+${String(o.declined)}\\s`));
+
+    const [top] = await objects(db, `SELECT rejection_reason, stage_name, declined FROM rejection_breakdown WHERE ${where} ORDER BY declined DESC, rejection_reason, stage_index LIMIT 1`);
+    expect(part('Most frequent rejection reasons of')).toMatch(new RegExp(`${String(top?.rejection_reason)}\\s+${String(top?.stage_name)}\\s+${String(top?.declined)}\\s`));
+  });
+
   it('writes ./warehouse/report.html and prints its path', () => {
     const path = join(warehouse, 'report.html');
     expect(demo.stdout).toContain(`Report: ${path}`);
@@ -129,12 +146,21 @@ describe('the report in headless Chromium', () => {
     expect(readFileSync(reportPath(), 'utf8')).not.toContain('data-notice="history"');
   });
 
-  it('renders every chart: a funnel and days-in-stage per job, time to hire, interviewer load, sources', async () => {
+  it('renders every chart: a funnel and days-in-stage per job, time to fill, time to hire, offers, rejections, interviewer load, sources', async () => {
     const jobs = await objects(db, 'SELECT count(DISTINCT integration_id || job_id) AS n FROM hiring_funnel');
-    const counts = await page.evaluate(() =>
-      Object.fromEntries(['funnel', 'days-in-stage', 'time-to-hire', 'interviewer-load', 'sources'].map((c) => [c, document.querySelectorAll(`svg[data-chart="${c}"]`).length])),
-    );
-    expect(counts).toEqual({ funnel: jobs[0]?.n, 'days-in-stage': jobs[0]?.n, 'time-to-hire': 1, 'interviewer-load': 1, sources: 1 });
+    const charts = ['funnel', 'days-in-stage', 'time-to-fill', 'time-to-hire', 'offer-acceptance', 'rejection-reasons', 'rejection-stages', 'interviewer-load', 'sources'];
+    const counts = await page.evaluate((names) => Object.fromEntries(names.map((c) => [c, document.querySelectorAll(`svg[data-chart="${c}"]`).length])), charts);
+    expect(counts).toEqual({
+      funnel: jobs[0]?.n,
+      'days-in-stage': jobs[0]?.n,
+      'time-to-fill': 1,
+      'time-to-hire': 1,
+      'offer-acceptance': 1,
+      'rejection-reasons': 1,
+      'rejection-stages': 1,
+      'interviewer-load': 1,
+      sources: 1,
+    });
     for (const svg of await page.locator('svg[data-chart]').all()) {
       const box = await svg.boundingBox();
       expect(box?.width).toBeGreaterThan(100);
@@ -174,11 +200,56 @@ describe('the report in headless Chromium', () => {
     expect(binned).toBe(hires[0]?.n);
   });
 
+  it('shows every job of time_to_fill, with its days, in the chart and the table', async () => {
+    const fill = await objects(db, 'SELECT job_id, coalesce(days_to_fill, days_open) AS days FROM time_to_fill WHERE coalesce(days_to_fill, days_open) IS NOT NULL');
+    const charted = await page.evaluate(() =>
+      [...document.querySelectorAll('svg[data-chart="time-to-fill"] g[data-job-id]')].map((g) => ({ job_id: g.getAttribute('data-job-id'), days: Number(g.getAttribute('data-days')) })),
+    );
+    const key = (r: Record<string, unknown>) => String(r.job_id);
+    expect(charted.sort((a, b) => key(a).localeCompare(key(b)))).toEqual(fill.sort((a, b) => key(a).localeCompare(key(b))));
+    const all = await objects(db, 'SELECT count(*) AS n, sum(hires) AS hires FROM time_to_fill');
+    expect(await page.locator('table[data-table="time-to-fill"] tbody tr').count()).toBe(all[0]?.n);
+    const tableHires = await page.evaluate(() => [...document.querySelectorAll('table[data-table="time-to-fill"] tbody tr')].reduce((n, tr) => n + Number(tr.children[11]?.textContent?.replace(/,/g, '')), 0));
+    expect(tableHires).toBe(Number(all[0]?.hires));
+  });
+
+  it('shows the offers of offer_acceptance: the total sent, each job’s bar and every month in the table', async () => {
+    const [total] = await objects(db, 'SELECT sum(sent) AS sent, sum(accepted) AS accepted, sum(declined) AS declined, count(*) AS n FROM offer_acceptance');
+    expect(Number(total?.sent)).toBeGreaterThan(0);
+    expect(await page.locator('[data-kpi="offers-sent"]').textContent()).toBe(String(total?.sent));
+    expect(await page.locator('[data-kpi="offers-declined"]').textContent()).toBe(String(total?.declined));
+    const segments = await page.evaluate(() =>
+      [...document.querySelectorAll('svg[data-chart="offer-acceptance"] rect[data-segment]')].reduce<Record<string, number>>((acc, r) => {
+        const k = r.getAttribute('data-segment') as string;
+        acc[k] = (acc[k] ?? 0) + Number(r.getAttribute('data-count'));
+        return acc;
+      }, {}),
+    );
+    expect(segments.accepted).toBe(Number(total?.accepted));
+    expect(segments.declined).toBe(Number(total?.declined));
+    expect(await page.locator('table[data-table="offer-acceptance"] tbody tr').count()).toBe(total?.n);
+  });
+
+  it('shows the declined applications of rejection_breakdown by reason, by stage and in the table', async () => {
+    const reasons = await objects(db, 'SELECT rejection_reason AS reason, sum(declined) AS n FROM rejection_breakdown GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 12');
+    const charted = await page.evaluate(() =>
+      [...document.querySelectorAll('svg[data-chart="rejection-reasons"] g[data-reason]')].map((g) => ({ reason: g.getAttribute('data-reason'), n: Number(g.getAttribute('data-count')) })),
+    );
+    expect(charted).toEqual(reasons.map((r) => ({ reason: r.reason, n: Number(r.n) })));
+    const [total] = await objects(db, 'SELECT sum(declined) AS n FROM rejection_breakdown');
+    const tableTotal = await page.evaluate(() => [...document.querySelectorAll('table[data-table="rejection-reasons"] tbody tr')].reduce((n, tr) => n + Number(tr.children[4]?.textContent?.replace(/,/g, '')), 0));
+    expect(tableTotal).toBe(Number(total?.n));
+    const byStage = await page.evaluate(() => [...document.querySelectorAll('svg[data-chart="rejection-stages"] g[data-stage]')].reduce((n, g) => n + Number(g.getAttribute('data-count')), 0));
+    expect(byStage).toBeLessThanOrEqual(Number(total?.n));
+    expect(byStage).toBeGreaterThan(0);
+  });
+
   it('is readable: a screenshot under test/artifacts/', async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     const path = join(ARTIFACTS, 'report.png');
     await page.screenshot({ path, fullPage: false });
     await page.locator('#interviewer-load').screenshot({ path: join(ARTIFACTS, 'report-interviewer-load.png') });
+    for (const section of ['time-to-fill', 'offer-acceptance', 'rejection-reasons']) await page.locator(`#${section}`).screenshot({ path: join(ARTIFACTS, `report-${section}.png`) });
     expect(readFileSync(path).subarray(1, 4).toString()).toBe('PNG');
   });
 });
