@@ -323,9 +323,9 @@ export function planFunnelClock(profile: FunnelProfile, facts: FunnelFacts, r: R
     else if (kind === 'late') openedMs = officeHours(r, origin + r.int(42, 77) * DAY);
     else if (kind === 'canceled') openedMs = officeHours(r, origin + r.int(1, 5) * DAY);
     else if (apps.length === 0) openedMs = officeHours(r, origin + r.int(0, 30) * DAY);
-    else openedMs = officeHours(r, Math.min(...apps) - r.int(3, 30) * DAY);
+    else openedMs = officeHours(r, least(apps) - r.int(3, 30) * DAY);
     if (kind === 'canceled') closedMs = officeHours(r, (openedMs as number) + r.int(14, 45) * DAY);
-    else if (kind === 'applied' && r.chance(0.35)) closedMs = officeHours(r, (apps.length === 0 ? (openedMs as number) + 30 * DAY : Math.max(...apps)) + r.int(5, 25) * DAY);
+    else if (kind === 'applied' && r.chance(0.35)) closedMs = officeHours(r, (apps.length === 0 ? (openedMs as number) + 30 * DAY : greatest(apps)) + r.int(5, 25) * DAY);
     const createdMs = kind === 'draft' ? officeHours(r, origin + r.int(10, 60) * DAY) : (openedMs as number) - r.int(1, 10) * DAY;
     jobs.set(job.id, { createdMs, openedMs, closedMs });
   }
@@ -342,6 +342,20 @@ export function planFunnelClock(profile: FunnelProfile, facts: FunnelFacts, r: R
   const named: FunnelClock['named'] = new Map();
   for (const n of [...profile.reasons, ...profile.tags]) named.set(n.id, n.late ? officeHours(r, origin + r.int(10, 50) * DAY) : officeHours(r, origin - r.int(200, 900) * DAY));
   return { jobs, users, named };
+}
+
+/** The smallest of many numbers (a spread into `Math.min` overflows the stack on a big dataset). */
+function least(values: readonly number[]): number {
+  let out = Number.POSITIVE_INFINITY;
+  for (const v of values) if (v < out) out = v;
+  return out;
+}
+
+/** The largest of many numbers; see {@link least}. */
+function greatest(values: readonly number[]): number {
+  let out = Number.NEGATIVE_INFINITY;
+  for (const v of values) if (v > out) out = v;
+  return out;
 }
 
 /** A job's status at `at` by its clock: draft until opened, open until closed. */

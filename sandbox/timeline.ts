@@ -449,7 +449,7 @@ export class SandboxTimeline {
   jobHistories(integrationId: string): SandboxJobHistory[] {
     const plan = this.integration(integrationId);
     const apps = plan.candidates.flatMap((c) => c.apps);
-    const min = (values: number[]): string | null => (values.length === 0 ? null : iso(Math.min(...values)));
+    const min = (values: number[]): string | null => (values.length === 0 ? null : iso(values.reduce((a, b) => Math.min(a, b))));
     return plan.base.funnel.jobs.map((p) => {
       const times = plan.funnel.jobs.get(p.job.id);
       if (!times) throw new Error(`Sandbox timeline has no times for job ${p.job.id}`);
