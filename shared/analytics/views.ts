@@ -211,11 +211,11 @@ const LIVE_APPLICATIONS = `SELECT a.integration_id, a.id AS application_id, a.jo
 
 /**
  * The jobs of each integration's latest `jobs` snapshot (deleted ones left out), with the job's
- * status, department and location (a CTE body). The location is the ATS's own text (`location_raw`),
- * or else city, state and country.
+ * status, department and location (a CTE body). The location is city and country, short enough for a
+ * report line, or the ATS's own text (`location_raw`) when it gives neither.
  */
 const JOB_LIST = `SELECT j.integration_id, j.id AS job_id, j.name AS job_name, j.status AS job_status, j.department,
-    coalesce(nullif(${trimmed('j.location_raw')}, ''), nullif(concat_ws(', ', j.location_city, j.location_state, j.location_country), '')) AS location,
+    coalesce(nullif(concat_ws(', ', j.location_city, j.location_country), ''), nullif(${trimmed('j.location_raw')}, '')) AS location,
     j.opened_at, j.closed_at, j.snapshot_date
   FROM jobs_latest j`;
 
@@ -254,7 +254,7 @@ const HIRING_FUNNEL: ViewDef = {
     col('job_name', 'varchar', 'latest job name'),
     col('job_status', 'varchar', "the job's status in the latest `jobs` snapshot (`OPEN`, `CLOSED`, `DRAFT`, `ARCHIVED`); null when that snapshot does not hold the job"),
     col('department', 'varchar', "the job's department"),
-    col('location', 'varchar', "the job's location: the ATS's text, or else city, state and country"),
+    col('location', 'varchar', "the job's city and country (the ATS's location text when it gives neither)"),
     col('stage_id', 'varchar', 'the stage'),
     col('stage_name', 'varchar', 'latest stage name'),
     col('stage_index', 'integer', "position of the stage in the job: the job's `index` of the stage (its place in the list when the ATS gives none), or for a stage the job does not list the index applications gave it"),
@@ -489,7 +489,7 @@ const TIME_TO_FILL: ViewDef = {
     col('job_name', 'varchar', 'job name'),
     col('job_status', 'varchar', '`OPEN`, `CLOSED`, `DRAFT` or `ARCHIVED` (or any other value the ATS sends)'),
     col('department', 'varchar', "the job's department"),
-    col('location', 'varchar', "the job's location: the ATS's text, or else city, state and country"),
+    col('location', 'varchar', "the job's city and country (the ATS's location text when it gives neither)"),
     col('opened_on', 'date', 'UTC date of `opened_at`; null when the ATS does not say'),
     col('closed_on', 'date', 'UTC date of `closed_at`; null while open'),
     col('first_hire_on', 'date', 'first snapshot date showing an application of the job hired; null when none, or when the first snapshot already showed one'),

@@ -313,14 +313,14 @@ export function latestJobs(timeline: SandboxTimeline, integrationId: string, dat
   return timeline.jobHistories(integrationId).filter((j) => (ms(j.createdAt) as number) <= at);
 }
 
-/** A job's location as the views give it: the ATS's text, or else city, state and country. */
+/** A job's location as the views give it: city and country, or else the ATS's text. */
 export function jobLocation(record: Record<string, unknown> | undefined): string | null {
   const loc = (record?.location ?? null) as Record<string, string | null> | null;
   if (loc === null) return null;
+  const parts = [loc.city, loc.country].filter((p): p is string => p !== null && p !== undefined);
+  if (parts.length > 0) return parts.join(', ');
   const raw = loc.raw?.trim() ?? '';
-  if (raw !== '') return raw;
-  const parts = [loc.city, loc.state, loc.country].filter((p): p is string => p !== null && p !== undefined);
-  return parts.length === 0 ? null : parts.join(', ');
+  return raw === '' ? null : raw;
 }
 
 /** The job records the sandbox serves at the end of the last snapshot day, by id. */
