@@ -42,6 +42,13 @@ const SANDBOX_FAULTS: readonly [string, SandboxFaults][] = [
   ],
 ];
 
+/**
+ * The models the sandbox faults run against: those whose streams here run to many pages of 10, so
+ * that a fault drawn per request lands on cursor pages and on pages after the first at the low
+ * rates too. The other models' streams are a page or two and take the same client and chunk code.
+ */
+const PAGED_MODELS = ['candidates', 'applications', 'interviews'] as const;
+
 /** Crashes at each boundary, once per chunk that reaches it; and all of them at once. */
 const CRASHES: readonly [string, readonly FaultPoint[]][] = [...FAULT_POINTS.map((p): [string, FaultPoint[]] => [p, [p]]), ['every boundary', [...FAULT_POINTS]]];
 
@@ -83,6 +90,7 @@ describe.each(['local', 'aws'] as const)('fault matrix on the %s adapters', (kin
         runId: id,
         snapshotDate: DATE,
         integrationIds: [A, B],
+        models: PAGED_MODELS,
         retry: { timeoutMs: 300 },
         limits: { maxCursorRestarts: 10 },
       });
