@@ -28,7 +28,7 @@ export async function retryCommand(runId: string, config: RetryConfig, out: Node
   if ((await readPlan(store, runId)) === undefined) throw new ConfigError(`run ${runId} has no plan in warehouse ${store.root}: check --run-id and --warehouse`);
   const runner = await readRunner(store, runId);
   if (runner?.source === 'kombo' && config.source === 'sandbox') {
-    throw new ConfigError(`run ${runId} was synced from Kombo: set KOMBO_API_KEY (or --api-key) to retry it`);
+    throw new ConfigError(`run ${runId} holds data from Kombo: retry it with KOMBO_API_KEY (or --api-key) set, not against the built-in sandbox`);
   }
   await assertLocalWarehouseSource(store, config.source, store.root);
   const pii = retryPii(runId, runner?.pii, config);

@@ -121,7 +121,7 @@ describe('kombo-etl retry refuses before the sandbox starts', () => {
     writeFileSync(join(warehouse, '_runs', runId, 'runner.json'), JSON.stringify({ source: 'kombo', pid: 1, host: 'elsewhere', startedAt: '2026-11-22T02:00:00Z' }));
     writeFileSync(join(warehouse, '_source.json'), JSON.stringify({ source: 'kombo', recordedAt: '2026-11-22T02:00:00Z' }));
     const r = await runCli(['retry', '--run-id', runId, '--warehouse', warehouse], {}, QUICK);
-    expectOneLineConfigError(r, /^error: run 20261122T020000Z-a1b2c3 was synced from Kombo: set KOMBO_API_KEY \(or --api-key\) to retry it$/);
+    expectOneLineConfigError(r, /^error: run 20261122T020000Z-a1b2c3 holds data from Kombo: retry it with KOMBO_API_KEY \(or --api-key\) set, not against the built-in sandbox$/);
     expect(r.stdout).not.toContain('sandbox');
   });
 });

@@ -108,7 +108,7 @@ describe('createProgress: waiting is never silent', () => {
     // Assess
     expect(out.text().split('\n').filter((l) => l !== '')).toEqual([
       '2026-11-20T10:00:00.000Z lever:X1 (integration check): network error: fetch failed: connect ECONNREFUSED 127.0.0.1:9; attempt 1 of 8 failed, next in 0.3 s',
-      '2026-11-20T10:00:00.000Z run r1: 1 streams to fetch, snapshot 2026-11-20',
+      '2026-11-20T10:00:00.000Z run r1: 1 stream to fetch, snapshot 2026-11-20',
       '2026-11-20T10:00:01.000Z lever:X1 candidates: network error: fetch failed: connect ECONNREFUSED 127.0.0.1:9; attempt 3 of 8 failed, next in 12 s',
       "2026-11-20T10:00:01.000Z Kombo's rate-limit window is spent: requests wait 31 s for it to reset",
     ]);
