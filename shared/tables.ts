@@ -280,7 +280,8 @@ export const TABLES: readonly TableDef[] = (
       field('salary_amount_to', 'double'),
       field('salary_currency'),
       field('salary_period'),
-      ...location(),
+      // Where the job is: an office or a city, the employer's address, not a person's. Kept in every mode.
+      ...nested('location', LOCATION_FIELDS),
       pii(field('custom_fields', 'json'), 'text'),
       pii(field('integration_fields', 'json'), 'text'),
       field('remote_url'),

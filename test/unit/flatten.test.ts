@@ -260,7 +260,7 @@ describe('personal data per --pii-mode', () => {
     expect(i['interviews']![0]).toMatchObject({ title: null, location_zip_code: null, video_conferencing_url: null, location_city: 'Berlin', canceled: false });
   });
 
-  it.each(['hash', 'drop'] as const)('%s: user and hiring team names and emails hashed or null; job descriptions, street addresses and free-form fields null; the rest kept', (mode) => {
+  it.each(['hash', 'drop'] as const)('%s: user and hiring team names and emails hashed or null; job descriptions and free-form fields null; the rest kept, the job\'s address too', (mode) => {
     const pii: PiiOptions = mode === 'hash' ? { mode, salt: SALT } : { mode };
     const hashed = (kind: 'name' | 'email', value: string) => (mode === 'hash' ? hashPii(kind, value, SALT) : null);
     const u = flattenFixture('users', 'kombo-server/users-1.json', pii);
@@ -272,8 +272,10 @@ describe('personal data per --pii-mode', () => {
     // The same person hashes alike as a user and as a hiring team member, so the two still join.
     expect(j['job_hiring_team']![0]).toMatchObject({ first_name: u['users']![0]!['first_name'], email: u['users']![0]!['email'], hiring_team_roles: '["HIRING_MANAGER","INTERVIEWER"]' });
     expect(j['jobs']![0]).toMatchObject({
-      description: null, custom_fields: null, integration_fields: null, remote_data: null, location_street_1: null, location_zip_code: null,
-      name: 'Backend Engineer', department: 'Engineering', location_city: 'Berlin', weekly_hours: 37.5,
+      description: null, custom_fields: null, integration_fields: null, remote_data: null,
+      name: 'Backend Engineer', department: 'Engineering', weekly_hours: 37.5,
+      // A job's location is the employer's address, kept in every mode.
+      location_city: 'Berlin', location_raw: 'Berlin, Germany', location_street_1: 'Lohmühlenstraße 65', location_zip_code: '12435',
     });
     expect(j['job_postings']![0]).toMatchObject({ description_html: null, title: 'Backend Engineer (m/w/d)' });
     const o = flattenFixture('offers', 'kombo-server/offers-1.json', pii);
