@@ -243,9 +243,13 @@ const HIRING_FUNNEL: ViewDef = {
     'order, including stages nobody has reached yet (`reached` 0), and every job there appears, with or without ' +
     'applications. Stages seen on applications but missing from the job\'s list (or of a job the latest `jobs` ' +
     'snapshot does not hold, or of an integration whose jobs are not synced) appear too, with `listed_in_job` false, ' +
-    'their latest name and the index applications gave them. ' +
+    'their latest name and the index applications last gave them. Such a stage that no application gave an index ' +
+    'has no known place in the job: it is placed after every other stage of the job (`stage_index` one past the ' +
+    "job's highest, then in `stage_id` order), counts as `reached` the applications seen in it only, and has no " +
+    '`conversion_to_next` (nor is it the next stage of any other). ' +
     'An application **reached** a stage when any of its snapshots showed it in that stage or a later one of the same ' +
-    'job: an application that jumps over a stage still counts as having passed it, so the funnel never widens. ' +
+    'job, later by the stage order of this view (the job\'s own index of each stage, whatever index the application ' +
+    'carries): an application that jumps over a stage still counts as having passed it, so the funnel never widens. ' +
     'Applications deleted in their latest snapshot are left out. The median counts stretches ' +
     "with both ends observed: entered after the integration's first snapshot and left again (not by deletion).",
   columns: [
@@ -257,11 +261,11 @@ const HIRING_FUNNEL: ViewDef = {
     col('location', 'varchar', "the job's city and country (the ATS's location text when it gives neither)"),
     col('stage_id', 'varchar', 'the stage'),
     col('stage_name', 'varchar', 'latest stage name'),
-    col('stage_index', 'integer', "position of the stage in the job: the job's `index` of the stage (its place in the list when the ATS gives none), or for a stage the job does not list the index applications gave it"),
+    col('stage_index', 'integer', "position of the stage in the job: the job's `index` of the stage (its place in the list when the ATS gives none), or for a stage the job does not list the index applications last gave it; a stage of unknown place (no index anywhere) comes after every other stage of the job"),
     col('listed_in_job', 'boolean', "the job lists the stage in the latest `jobs` snapshot; false for a stage seen only on applications"),
-    col('reached', 'bigint', 'applications that ever reached the stage (or a later one)'),
+    col('reached', 'bigint', 'applications that ever reached the stage (or a later one); for a stage of unknown place, the applications seen in it'),
     col('currently_in', 'bigint', 'applications open in the stage in the latest snapshot'),
-    col('conversion_to_next', 'double', '`reached` of the next stage ÷ `reached` of this one; null for the last stage and for a stage nobody reached'),
+    col('conversion_to_next', 'double', '`reached` of the next stage ÷ `reached` of this one; null for the last stage, for a stage nobody reached and for a stage of unknown place'),
     col('hired', 'bigint', 'applications among `reached` whose latest outcome is `HIRED`'),
     col('median_days_in_stage', 'double', 'median `days_in_stage` of completed stretches in the stage; null when none'),
   ],
@@ -277,33 +281,59 @@ job_list AS (
 listed AS (
   ${LISTED_STAGES}
 ),
-reach AS (
-  SELECT v.integration_id, v.application_id, v.job_id, v.outcome, max(coalesce(l.stage_index, a.current_stage_index)) AS max_index
-  FROM live v
-  JOIN applications a ON a.integration_id = v.integration_id AND a.id = v.application_id AND a.job_id = v.job_id
-  LEFT JOIN listed l ON l.integration_id = a.integration_id AND l.job_id = a.job_id AND l.stage_id = a.current_stage_id
-  WHERE a.remote_deleted_at IS NULL
-  GROUP BY v.integration_id, v.application_id, v.job_id, v.outcome
-),
 stage_seen AS (
-  SELECT integration_id, job_id, current_stage_id AS stage_id, max(snapshot_date) AS snapshot_date
+  SELECT integration_id, job_id, current_stage_id AS stage_id, max(snapshot_date) AS snapshot_date,
+    max(CASE WHEN current_stage_index IS NOT NULL THEN snapshot_date END) AS indexed_on
   FROM applications
-  WHERE current_stage_id IS NOT NULL AND current_stage_index IS NOT NULL
+  WHERE current_stage_id IS NOT NULL
   GROUP BY integration_id, job_id, current_stage_id
 ),
 seen AS (
-  SELECT s.integration_id, s.job_id, s.stage_id, min(a.current_stage_name) AS stage_name, min(a.current_stage_index) AS stage_index
+  SELECT s.integration_id, s.job_id, s.stage_id,
+    min(CASE WHEN a.snapshot_date = s.snapshot_date THEN a.current_stage_name END) AS stage_name,
+    min(CASE WHEN a.snapshot_date = s.indexed_on THEN a.current_stage_index END) AS stage_index
   FROM stage_seen s
-  JOIN applications a ON a.integration_id = s.integration_id AND a.job_id = s.job_id AND a.current_stage_id = s.stage_id AND a.snapshot_date = s.snapshot_date
+  JOIN applications a ON a.integration_id = s.integration_id AND a.job_id = s.job_id AND a.current_stage_id = s.stage_id
+    AND (a.snapshot_date = s.snapshot_date OR a.snapshot_date = s.indexed_on)
   GROUP BY s.integration_id, s.job_id, s.stage_id
 ),
-stages AS (
+known AS (
   SELECT integration_id, job_id, stage_id, stage_name, stage_index, true AS listed_in_job FROM listed
   UNION ALL
   SELECT s.integration_id, s.job_id, s.stage_id, s.stage_name, s.stage_index, false AS listed_in_job
   FROM seen s
   LEFT JOIN listed l ON l.integration_id = s.integration_id AND l.job_id = s.job_id AND l.stage_id = s.stage_id
   WHERE l.stage_id IS NULL
+),
+stages AS (
+  SELECT integration_id, job_id, stage_id, stage_name, listed_in_job, stage_index IS NOT NULL AS has_index,
+    coalesce(stage_index,
+      coalesce(max(stage_index) OVER (PARTITION BY integration_id, job_id), -1)
+        + row_number() OVER (PARTITION BY integration_id, job_id, stage_index ORDER BY stage_id)) AS stage_index
+  FROM known
+),
+app_stages AS (
+  SELECT v.integration_id, v.application_id, v.job_id, v.outcome, s.stage_id, s.stage_index, s.has_index
+  FROM live v
+  JOIN applications a ON a.integration_id = v.integration_id AND a.id = v.application_id AND a.job_id = v.job_id
+  JOIN stages s ON s.integration_id = a.integration_id AND s.job_id = a.job_id AND s.stage_id = a.current_stage_id
+  WHERE a.remote_deleted_at IS NULL
+),
+reach AS (
+  SELECT integration_id, application_id, job_id, outcome, max(stage_index) AS max_index
+  FROM app_stages
+  WHERE has_index
+  GROUP BY integration_id, application_id, job_id, outcome
+),
+reached_by AS (
+  SELECT s.integration_id, s.job_id, s.stage_id, r.application_id, r.outcome
+  FROM stages s
+  JOIN reach r ON r.integration_id = s.integration_id AND r.job_id = s.job_id AND r.max_index >= s.stage_index
+  WHERE s.has_index
+  UNION
+  SELECT integration_id, job_id, stage_id, application_id, outcome
+  FROM app_stages
+  WHERE NOT has_index
 ),
 job_seen AS (
   SELECT integration_id, job_id, max(snapshot_date) AS snapshot_date FROM applications GROUP BY integration_id, job_id
@@ -316,10 +346,10 @@ job_names AS (
 ),
 reached AS (
   SELECT s.integration_id, s.job_id, s.stage_id,
-    count(r.application_id) AS reached,
-    sum(CASE WHEN r.outcome = 'HIRED' THEN 1 ELSE 0 END) AS hired
+    count(b.application_id) AS reached,
+    sum(CASE WHEN b.outcome = 'HIRED' THEN 1 ELSE 0 END) AS hired
   FROM stages s
-  LEFT JOIN reach r ON r.integration_id = s.integration_id AND r.job_id = s.job_id AND r.max_index >= s.stage_index
+  LEFT JOIN reached_by b ON b.integration_id = s.integration_id AND b.job_id = s.job_id AND b.stage_id = s.stage_id
   GROUP BY s.integration_id, s.job_id, s.stage_id
 ),
 now_in AS (
@@ -356,8 +386,8 @@ SELECT
   CAST(s.listed_in_job AS BOOLEAN) AS listed_in_job,
   CAST(r.reached AS BIGINT) AS reached,
   CAST(coalesce(c.currently_in, 0) AS BIGINT) AS currently_in,
-  CAST(CASE WHEN r.reached > 0
-    THEN CAST(lead(r.reached) OVER (PARTITION BY s.integration_id, s.job_id ORDER BY s.stage_index, s.stage_id) AS DOUBLE) / r.reached
+  CAST(CASE WHEN r.reached > 0 AND s.has_index
+    THEN CAST(lead(r.reached) OVER (PARTITION BY s.integration_id, s.job_id, s.has_index ORDER BY s.stage_index, s.stage_id) AS DOUBLE) / r.reached
   END AS DOUBLE) AS conversion_to_next,
   CAST(r.hired AS BIGINT) AS hired,
   CAST(m.median_days AS DOUBLE) AS median_days_in_stage
@@ -479,10 +509,15 @@ const TIME_TO_FILL: ViewDef = {
   notes:
     'Days are counted from the UTC date of `opened_at`. The first hire is the first snapshot showing one of the ' +
     "job's applications with outcome `HIRED` (applications deleted in the latest snapshot left out), the first " +
-    'accepted offer the first `offers` snapshot showing an offer of one of its applications `ACCEPTED` (offers deleted ' +
-    "in the latest snapshot left out). When that was already so in the integration's first snapshot of the table, " +
-    'the date is unknown and left null: `hires` (or the offer itself) still shows it happened. A job without ' +
-    '`closed_at` counts its days open up to the latest `jobs` snapshot.',
+    'accepted offer the first `offers` snapshot showing an offer of one of its applications `ACCEPTED`, of the offers ' +
+    'still `ACCEPTED` in the latest snapshot (an offer accepted, then abandoned or declined, does not fill the job, ' +
+    'as a hire counts only while the application is still `HIRED`, and as `offer_acceptance` counts it). When that ' +
+    "was already so in the integration's first snapshot of the table, the date is unknown and left null: `hires` " +
+    '(or the offer itself) still shows it happened. Days open run to `closed_at`. A job `CLOSED` or `ARCHIVED` ' +
+    'without `closed_at` stops counting on the first `jobs` snapshot of its latest closed stretch (the first ' +
+    "showing it closed with no later snapshot showing it otherwise); when that is the integration's first `jobs` " +
+    "snapshot, when it closed is unknown and `days_open` is null. Any other job without `closed_at` counts its days " +
+    'open up to the latest `jobs` snapshot.',
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
     col('job_id', 'varchar', 'the job'),
@@ -494,9 +529,9 @@ const TIME_TO_FILL: ViewDef = {
     col('closed_on', 'date', 'UTC date of `closed_at`; null while open'),
     col('first_hire_on', 'date', 'first snapshot date showing an application of the job hired; null when none, or when the first snapshot already showed one'),
     col('days_to_fill', 'bigint', '`first_hire_on` − `opened_on`'),
-    col('first_offer_accepted_on', 'date', 'first snapshot date showing an offer of the job accepted; null when none, or when the first snapshot of `offers` already showed one'),
+    col('first_offer_accepted_on', 'date', 'first snapshot date showing an offer of the job accepted, of the offers still accepted in the latest snapshot; null when none, or when the first snapshot of `offers` already showed one'),
     col('days_to_accepted_offer', 'bigint', '`first_offer_accepted_on` − `opened_on`'),
-    col('days_open', 'bigint', '`closed_on` − `opened_on`; for a job not closed, the latest `jobs` snapshot − `opened_on`'),
+    col('days_open', 'bigint', "`closed_on` − `opened_on`; for a job `CLOSED` or `ARCHIVED` without `closed_at`, the first snapshot of its latest closed stretch − `opened_on` (null when that is the integration's first `jobs` snapshot); for a job not closed, the latest `jobs` snapshot − `opened_on`"),
     col('hires', 'bigint', 'applications of the job with outcome `HIRED` in `applications_latest`'),
   ],
   sql: `WITH job_list AS (
@@ -507,6 +542,22 @@ app_first AS (
 ),
 offer_first AS (
   SELECT integration_id, min(snapshot_date) AS first_date FROM offers GROUP BY integration_id
+),
+job_first AS (
+  SELECT integration_id, min(snapshot_date) AS first_date FROM jobs GROUP BY integration_id
+),
+last_not_closed AS (
+  SELECT integration_id, id AS job_id, max(snapshot_date) AS snapshot_date
+  FROM jobs
+  WHERE remote_deleted_at IS NULL AND (status IS NULL OR status NOT IN ('CLOSED', 'ARCHIVED'))
+  GROUP BY integration_id, id
+),
+closed_since AS (
+  SELECT j.integration_id, j.id AS job_id, min(j.snapshot_date) AS closed_on
+  FROM jobs j
+  LEFT JOIN last_not_closed n ON n.integration_id = j.integration_id AND n.job_id = j.id
+  WHERE j.remote_deleted_at IS NULL AND j.status IN ('CLOSED', 'ARCHIVED') AND (n.snapshot_date IS NULL OR j.snapshot_date > n.snapshot_date)
+  GROUP BY j.integration_id, j.id
 ),
 app_jobs AS (
   ${APPLICATION_JOBS}
@@ -528,7 +579,7 @@ accepted AS (
   SELECT o.integration_id, o.id, min(o.snapshot_date) AS accepted_on
   FROM offers o
   JOIN offers_latest l ON l.integration_id = o.integration_id AND l.id = o.id
-  WHERE o.status = 'ACCEPTED' AND o.remote_deleted_at IS NULL
+  WHERE o.status = 'ACCEPTED' AND o.remote_deleted_at IS NULL AND l.status = 'ACCEPTED'
   GROUP BY o.integration_id, o.id
 ),
 job_offers AS (
@@ -542,6 +593,11 @@ dated AS (
   SELECT j.integration_id, j.job_id, j.job_name, j.job_status, j.department, j.location, j.snapshot_date,
     CAST(j.opened_at AS DATE) AS opened_on,
     CAST(j.closed_at AS DATE) AS closed_on,
+    CASE
+      WHEN j.closed_at IS NOT NULL THEN CAST(j.closed_at AS DATE)
+      WHEN j.job_status IN ('CLOSED', 'ARCHIVED') THEN CASE WHEN c.closed_on > jf.first_date THEN c.closed_on END
+      ELSE j.snapshot_date
+    END AS open_until,
     CASE WHEN h.first_hired_on > af.first_date THEN h.first_hired_on END AS first_hire_on,
     CASE WHEN o.first_accepted_on > ofs.first_date THEN o.first_accepted_on END AS first_offer_accepted_on,
     coalesce(h.hires, 0) AS hires
@@ -550,6 +606,8 @@ dated AS (
   LEFT JOIN app_first af ON af.integration_id = j.integration_id
   LEFT JOIN job_offers o ON o.integration_id = j.integration_id AND o.job_id = j.job_id
   LEFT JOIN offer_first ofs ON ofs.integration_id = j.integration_id
+  LEFT JOIN closed_since c ON c.integration_id = j.integration_id AND c.job_id = j.job_id
+  LEFT JOIN job_first jf ON jf.integration_id = j.integration_id
 )
 SELECT
   CAST(integration_id AS VARCHAR) AS integration_id,
@@ -564,7 +622,7 @@ SELECT
   CAST(date_diff('day', opened_on, first_hire_on) AS BIGINT) AS days_to_fill,
   CAST(first_offer_accepted_on AS DATE) AS first_offer_accepted_on,
   CAST(date_diff('day', opened_on, first_offer_accepted_on) AS BIGINT) AS days_to_accepted_offer,
-  CAST(date_diff('day', opened_on, coalesce(closed_on, snapshot_date)) AS BIGINT) AS days_open,
+  CAST(date_diff('day', opened_on, open_until) AS BIGINT) AS days_open,
   CAST(hires AS BIGINT) AS hires
 FROM dated`,
 };
@@ -577,8 +635,13 @@ const OFFER_ACCEPTANCE: ViewDef = {
     'out. An offer was **sent** on the first snapshot showing it `SENT`, `ACCEPTED` or `DECLINED`, and counts in the ' +
     'month of that date; offers never seen sent (drafts, approved ones, offers abandoned before sending) are not ' +
     "counted, nor offers already sent in the integration's first `offers` snapshot (when they were sent is unknown). " +
-    "The offer's outcome is its status in the latest snapshot, **decided** on the first snapshot showing that status. " +
-    "Its job is the job of its application; the department is the job's in the latest `jobs` snapshot.",
+    "The offer's outcome is its status in the latest snapshot: an offer counts as accepted only while it is still " +
+    '`ACCEPTED`, and one accepted, then changed, counts by what it became. It was **decided** on the first snapshot ' +
+    'ever showing that status, even when it changed and came back to it later. An offer set back to `DRAFT` or ' +
+    '`APPROVED` after being sent (or showing any other status) counts as `pending`, so `accepted`, `declined`, ' +
+    '`abandoned` and `pending` add up to `sent`. ' +
+    "Its job is the job of its application; the department is the job's in the latest `jobs` snapshot. Offers whose " +
+    'application has no job form a row with a null `job_id`, median included.',
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
     col('job_id', 'varchar', "the job of the offers' applications"),
@@ -589,7 +652,7 @@ const OFFER_ACCEPTANCE: ViewDef = {
     col('accepted', 'bigint', 'of those, accepted by now'),
     col('declined', 'bigint', 'declined by the candidate'),
     col('abandoned', 'bigint', 'abandoned (withdrawn by the company) after being sent'),
-    col('pending', 'bigint', 'still waiting for an answer in the latest snapshot'),
+    col('pending', 'bigint', 'not answered nor abandoned in the latest snapshot: still `SENT`, or set back to `DRAFT` or `APPROVED` (or any other status)'),
     col('acceptance_rate', 'double', '`accepted` ÷ (`accepted` + `declined`): the share of candidates who said yes; null when none answered'),
     col('median_days_to_decision', 'double', 'median days from sent to accepted or declined, of the offers answered; null when none'),
   ],
@@ -629,17 +692,10 @@ monthly AS (
   FROM fates
 ),
 ranked AS (
-  SELECT integration_id, job_id, sent_month, days_to_decision,
-    row_number() OVER (PARTITION BY integration_id, job_id, sent_month ORDER BY days_to_decision) AS rn,
-    count(*) OVER (PARTITION BY integration_id, job_id, sent_month) AS n
+  SELECT integration_id, job_id, job_name, sent_month, status, days_to_decision,
+    row_number() OVER (PARTITION BY integration_id, job_id, sent_month ORDER BY days_to_decision NULLS LAST) AS rn,
+    count(days_to_decision) OVER (PARTITION BY integration_id, job_id, sent_month) AS n
   FROM monthly
-  WHERE days_to_decision IS NOT NULL
-),
-medians AS (
-  SELECT integration_id, job_id, sent_month, avg(CAST(days_to_decision AS DOUBLE)) AS median_days
-  FROM ranked
-  WHERE 2 * rn BETWEEN n AND n + 2
-  GROUP BY integration_id, job_id, sent_month
 ),
 counts AS (
   SELECT integration_id, job_id, sent_month, min(job_name) AS job_name,
@@ -647,8 +703,9 @@ counts AS (
     sum(CASE WHEN status = 'ACCEPTED' THEN 1 ELSE 0 END) AS accepted,
     sum(CASE WHEN status = 'DECLINED' THEN 1 ELSE 0 END) AS declined,
     sum(CASE WHEN status = 'ABANDONED' THEN 1 ELSE 0 END) AS abandoned,
-    sum(CASE WHEN status = 'SENT' THEN 1 ELSE 0 END) AS pending
-  FROM monthly
+    sum(CASE WHEN status IN ('ACCEPTED', 'DECLINED', 'ABANDONED') THEN 0 ELSE 1 END) AS pending,
+    avg(CASE WHEN days_to_decision IS NOT NULL AND 2 * rn BETWEEN n AND n + 2 THEN CAST(days_to_decision AS DOUBLE) END) AS median_days
+  FROM ranked
   GROUP BY integration_id, job_id, sent_month
 )
 SELECT
@@ -663,10 +720,9 @@ SELECT
   CAST(c.abandoned AS BIGINT) AS abandoned,
   CAST(c.pending AS BIGINT) AS pending,
   CAST(CASE WHEN c.accepted + c.declined > 0 THEN CAST(c.accepted AS DOUBLE) / (c.accepted + c.declined) END AS DOUBLE) AS acceptance_rate,
-  CAST(m.median_days AS DOUBLE) AS median_days_to_decision
+  CAST(c.median_days AS DOUBLE) AS median_days_to_decision
 FROM counts c
-LEFT JOIN job_list j ON j.integration_id = c.integration_id AND j.job_id = c.job_id
-LEFT JOIN medians m ON m.integration_id = c.integration_id AND m.job_id = c.job_id AND m.sent_month = c.sent_month`,
+LEFT JOIN job_list j ON j.integration_id = c.integration_id AND j.job_id = c.job_id`,
 };
 
 const REJECTION_BREAKDOWN: ViewDef = {
@@ -675,16 +731,18 @@ const REJECTION_BREAKDOWN: ViewDef = {
   notes:
     'Counts the applications of `applications_latest` with outcome `DECLINED` (a withdrawal is `DECLINED` with its ' +
     'own reason, as Kombo reports it). The reason is `rejection_reason_name` in the latest snapshot, trimmed like ' +
-    "sources; null or blank is `'(none)'`. The stage is the application's stage on the first snapshot showing it " +
-    'declined, so an application declined before the first snapshot still has one. Stage order and names follow ' +
-    '`hiring_funnel`.',
+    "sources; null or blank is `'(none)'`. The stage is the one the application was in, open, when it was declined: " +
+    "the stage of its last stretch in `application_stage_history` ended by `outcome_after = 'DECLINED'`, since some " +
+    'ATSs move an application to a "Rejected" or "Disqualified" stage as they decline it. An application declined ' +
+    "before the integration's first snapshot (no open stretch seen) counts in its stage on the first snapshot showing " +
+    'it declined. Stage order and names follow `hiring_funnel`.',
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
     col('job_id', 'varchar', 'the job'),
     col('job_name', 'varchar', 'job name'),
     col('department', 'varchar', "the job's department"),
     col('rejection_reason', 'varchar', "the rejection reason, trimmed; `(none)` when null or blank"),
-    col('stage_id', 'varchar', 'the stage the applications were declined in'),
+    col('stage_id', 'varchar', 'the stage the applications were in, open, when declined'),
     col('stage_name', 'varchar', 'its name'),
     col('stage_index', 'integer', 'its position in the job, as in `hiring_funnel`'),
     col('declined', 'bigint', 'applications declined in that stage for that reason'),
@@ -702,16 +760,31 @@ first_declined AS (
   WHERE outcome = 'DECLINED' AND remote_deleted_at IS NULL
   GROUP BY integration_id, id
 ),
+declined_from AS (
+  SELECT integration_id, application_id, job_id, stage_id, stage_name, stage_index,
+    row_number() OVER (PARTITION BY integration_id, application_id ORDER BY entered_on DESC) AS rn
+  FROM application_stage_history
+  WHERE outcome_after = 'DECLINED'
+),
+declined_in AS (
+  SELECT f.integration_id, f.id AS application_id,
+    CASE WHEN h.application_id IS NULL THEN d.job_id ELSE h.job_id END AS job_id,
+    CASE WHEN h.application_id IS NULL THEN d.current_stage_id ELSE h.stage_id END AS stage_id,
+    CASE WHEN h.application_id IS NULL THEN d.current_stage_name ELSE h.stage_name END AS stage_name,
+    CASE WHEN h.application_id IS NULL THEN d.current_stage_index ELSE h.stage_index END AS stage_index
+  FROM first_declined f
+  JOIN applications d ON d.integration_id = f.integration_id AND d.id = f.id AND d.snapshot_date = f.declined_on
+  LEFT JOIN declined_from h ON h.integration_id = f.integration_id AND h.application_id = f.id AND h.rn = 1
+),
 declined AS (
   SELECT a.integration_id, a.id AS application_id, a.job_id, a.job_name,
     coalesce(nullif(${trimmed('a.rejection_reason_name')}, ''), '(none)') AS rejection_reason,
-    d.current_stage_id AS stage_id,
-    coalesce(l.stage_name, d.current_stage_name) AS stage_name,
-    coalesce(l.stage_index, d.current_stage_index) AS stage_index
+    d.stage_id,
+    coalesce(l.stage_name, d.stage_name) AS stage_name,
+    coalesce(l.stage_index, d.stage_index) AS stage_index
   FROM applications_latest a
-  JOIN first_declined f ON f.integration_id = a.integration_id AND f.id = a.id
-  JOIN applications d ON d.integration_id = f.integration_id AND d.id = f.id AND d.snapshot_date = f.declined_on
-  LEFT JOIN listed l ON l.integration_id = d.integration_id AND l.job_id = d.job_id AND l.stage_id = d.current_stage_id
+  JOIN declined_in d ON d.integration_id = a.integration_id AND d.application_id = a.id
+  LEFT JOIN listed l ON l.integration_id = d.integration_id AND l.job_id = d.job_id AND l.stage_id = d.stage_id
   WHERE a.outcome = 'DECLINED'
 ),
 counts AS (

@@ -455,7 +455,10 @@ export function expectedTimeToFill(timeline: SandboxTimeline, integrationId: str
       const o = observe(a, d);
       return o.kind === 'closed' && o.outcome === 'HIRED';
     }) as string);
-    const acceptDates = offers.filter((o) => o.jobId === job.id).flatMap((o) => firstDate(dates, (d) => offerStatusOn(o, d) === 'ACCEPTED') ?? []);
+    // Only offers still accepted in the latest snapshot date the fill.
+    const acceptDates = offers
+      .filter((o) => o.jobId === job.id && offerStatusOn(o, last) === 'ACCEPTED')
+      .flatMap((o) => firstDate(dates, (d) => offerStatusOn(o, d) === 'ACCEPTED') ?? []);
     const firstHire = known(hireDates.sort()[0] ?? null);
     const firstAccepted = known(acceptDates.sort()[0] ?? null);
     return {
@@ -503,7 +506,8 @@ export function expectedOfferAcceptance(timeline: SandboxTimeline, integrationId
     if (status === 'ACCEPTED') g.accepted++;
     if (status === 'DECLINED') g.declined++;
     if (status === 'ABANDONED') g.abandoned++;
-    if (status === 'SENT') g.pending++;
+    // Anything not answered nor abandoned is pending, a sent offer set back to draft included: the parts add up to `sent`.
+    if (!['ACCEPTED', 'DECLINED', 'ABANDONED'].includes(status)) g.pending++;
     if (status === 'ACCEPTED' || status === 'DECLINED') g.days.push(daysBetween(sentOn, firstDate(dates, (d) => offerStatusOn(offer, d) === status) as string));
     groups.set(key, g);
   }
@@ -535,7 +539,10 @@ export function expectedRejections(timeline: SandboxTimeline, integrationId: str
       const o = observe(app, d);
       return o.kind === 'closed' && o.outcome === 'DECLINED';
     }) as string;
-    const o = observe(app, on) as Extract<Observation, { kind: 'closed' }>;
+    // The stage it was in, open, on the snapshot before it showed declined; else the declined snapshot's.
+    const k = dates.indexOf(on);
+    const before = k > 0 ? observe(app, dates[k - 1] as string) : null;
+    const o = before?.kind === 'open' ? before : (observe(app, on) as Extract<Observation, { kind: 'closed' }>);
     const reason = app.rejectionReason === null || app.rejectionReason.trim() === '' ? '(none)' : app.rejectionReason.trim();
     const key = `${app.jobId}|${reason}|${String(o.stageId)}`;
     const g = groups.get(key) ?? { integration_id: integrationId, job_id: app.jobId, rejection_reason: reason, stage_id: o.stageId as string, stage_index: o.stageIndex as number, declined: 0, share_of_job: 0 };
