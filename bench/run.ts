@@ -63,6 +63,7 @@ async function scaleSection(): Promise<void> {
   for (const r of results) {
     const notes = [
       `${fmt(r.pages)} pages + ${fmt(r.requests - r.pages - r.throttles)} integration checks`,
+      `pages by model: ${Object.entries(r.pagesByModel).map(([m, n]) => `${m} ${fmt(n)}`).join(', ')}`,
       `the last stream to end (${r.lastStream.stream}, ${fmt(r.lastStream.pages)} pages) ended at ${sec(r.lastStream.ms)}`,
       `requests waited ${sec(r.pacedMs)} in all for their turn (pacing)`,
       `the sandbox answered ${fmt(r.served429)} × 429`,

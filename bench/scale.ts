@@ -27,14 +27,14 @@ import { MODELS } from '../shared/tables.ts';
 export interface Scenario {
   readonly name: string;
   readonly integrations: number;
-  /** Candidates per integration (applications and interviews follow from it). */
+  /** Candidates per integration (applications, interviews and offers follow from it). */
   readonly candidates: number;
   /** Mean latency per request; the sandbox draws it uniformly in ± `jitterMs` / 2. */
   readonly latencyMs: number;
   readonly jitterMs: number;
   readonly rateLimit?: SandboxRateLimit;
   readonly concurrency: number;
-  /** Models synced (default all three). */
+  /** Models synced (default all of {@link MODELS}). */
   readonly models?: readonly ModelName[];
 }
 
@@ -56,6 +56,8 @@ export interface ScenarioResult {
   readonly boundMs: number;
   readonly boundTerm: 'latency' | 'rate' | 'concurrency';
   readonly pages: number;
+  /** Pages of each model's streams, all integrations together. */
+  readonly pagesByModel: Readonly<Partial<Record<ModelName, number>>>;
   readonly requests: number;
   readonly throttles: number;
   /** 429s as the sandbox counted them (budget and injected), a cross-check of `throttles`. */
@@ -239,6 +241,7 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
     const served = await nextJson<SandboxDone>(sandbox.lines, 'the sandbox process');
     const streamPages = Object.values(ready.counts).flatMap((c) => models.map((m) => pagesOf(c[m])));
     const bound = boundOf(s, streamPages);
+    const pagesByModel = Object.fromEntries(models.map((m) => [m, Object.values(ready.counts).reduce((n, c) => n + pagesOf(c[m]), 0)]));
     const { tables, rows: fileRows } = filesOf(dir);
     const [lastName, lastMs] = Object.entries(done.streamMs).reduce((a, b) => (b[1] > a[1] ? b : a), ['', 0]);
     const [lastIntegration = '', lastModel = 'candidates'] = lastName.split('/') as [string, ModelName];
@@ -250,6 +253,7 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
       boundMs: bound.ms,
       boundTerm: bound.term,
       pages: bound.pages,
+      pagesByModel,
       requests: done.requests,
       throttles: done.throttles,
       served429: served.served429,
@@ -273,12 +277,11 @@ export async function runScenario(s: Scenario): Promise<ScenarioResult> {
 // Child modes
 
 async function sandboxMode(s: Scenario): Promise<void> {
-  const { generateDataset, startSandbox } = await import('../sandbox/index.ts');
+  const { generateDataset, modelRecords, startSandbox } = await import('../sandbox/index.ts');
   const dataset = generateDataset({ seed: 6, integrations: scenarioIntegrations(s) });
   const counts: Counts = {};
-  // A model the dataset does not hold counts as empty: its stream still costs one page.
-  const heldBy = (i: object, m: ModelName): number => ((i as Partial<Record<ModelName, unknown[]>>)[m] ?? []).length;
-  for (const i of dataset.integrations) counts[i.id] = Object.fromEntries(MODELS.map((m) => [m, heldBy(i, m)])) as Record<ModelName, number>;
+  // The records each endpoint serves (the funnel models live under `funnel`); an empty stream still costs one page.
+  for (const i of dataset.integrations) counts[i.id] = Object.fromEntries(MODELS.map((m) => [m, modelRecords(i, m).length])) as Record<ModelName, number>;
   const sandbox = await startSandbox({
     port: 0,
     dataset,
