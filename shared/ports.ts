@@ -56,6 +56,8 @@ export const EMPTY_TOTALS: StreamTotals = { pages: 0, requests: 0, retries: 0, t
 /** The fetch queue. */
 export interface Queue {
   send(message: StreamMessage): Promise<void>;
+  /** Send many at once (a planner's first message of every stream); absent: one `send` after another. */
+  sendAll?(messages: readonly StreamMessage[]): Promise<void>;
 }
 
 /** The table catalog (Glue in AWS, a manifest read by DuckDB locally). */

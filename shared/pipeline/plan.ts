@@ -5,7 +5,7 @@
 import type { KomboClient, RequestStats, RequestTracker } from '../kombo/client.ts';
 import type { ModelName } from '../tables.ts';
 import { KOMBO_MODELS } from '../tables.ts';
-import type { ObjectStore, Queue } from '../ports.ts';
+import type { ObjectStore, Queue, StreamMessage } from '../ports.ts';
 import { EMPTY_TOTALS } from '../ports.ts';
 import { KomboEtlError, RunFatalError } from '../errors.ts';
 import { assertIntegrationId, assertRunId, assertSnapshotDate, runKeys } from '../warehouse/layout.ts';
@@ -117,18 +117,11 @@ export async function planRun(deps: PlanDeps, req: PlanRequest): Promise<RunPlan
     };
     await deps.store.put(runKeys.stream(req.runId, s.integrationId, s.model), encodeJson(marker));
   }
-  for (const s of streams) {
-    if (s.status !== 'pending') continue;
-    await deps.queue.send({
-      runId: req.runId,
-      snapshotDate: req.snapshotDate,
-      integrationId: s.integrationId,
-      model: s.model,
-      cursor: null,
-      chunk: 0,
-      totals: EMPTY_TOTALS,
-    });
-  }
+  const first: StreamMessage[] = streams
+    .filter((s) => s.status === 'pending')
+    .map((s) => ({ runId: req.runId, snapshotDate: req.snapshotDate, integrationId: s.integrationId, model: s.model, cursor: null, chunk: 0, totals: EMPTY_TOTALS }));
+  if (deps.queue.sendAll) await deps.queue.sendAll(first);
+  else for (const m of first) await deps.queue.send(m);
   // A run with nothing to fetch is complete at once.
   if (!streams.some((s) => s.status === 'pending')) await completeRunIfLast(deps.store, req.runId, now);
   return plan;

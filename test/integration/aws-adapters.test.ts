@@ -17,7 +17,7 @@ import type { CreatePartitionCommandInput } from '@aws-sdk/client-glue';
 import { CreateBucketCommand, DeleteObjectsCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Message } from '@aws-sdk/client-sqs';
-import { ChangeMessageVisibilityCommand, CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
@@ -248,6 +248,40 @@ describe('SqsQueue on a fauxqs FIFO queue', () => {
     expect(parseStreamMessage(got[0]!.Body!)).toEqual(m);
     expect(got[0]!.Attributes).toMatchObject({ MessageGroupId: 'greenhouse:AbC123/candidates', MessageDeduplicationId: '20261120T020000Z-abc123/greenhouse:AbC123/candidates/3' });
     await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: got[0]!.ReceiptHandle! }));
+  });
+
+  it('sends many messages in batches of at most 10, every one arriving once, grouped by its stream', async () => {
+    const models = MODELS.slice(0, 5);
+    const many = Array.from({ length: 5 }, (_, i) => `greenhouse:Batch${i}`).flatMap((integrationId) => models.map((model) => message({ integrationId, model, chunk: 0, cursor: null })));
+    const spy = vi.spyOn(sqs, 'send');
+    await queue.sendAll(many);
+    const sends = spy.mock.calls.map(([command]) => command);
+    spy.mockRestore();
+    expect(sends.every((c) => c instanceof SendMessageBatchCommand)).toBe(true);
+    expect(sends).toHaveLength(3);
+    const got: Message[] = [];
+    for (let round = 0; round < 20 && got.length < many.length; round++) {
+      const batch = await receiveAll();
+      got.push(...batch);
+      for (const m of batch) await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }));
+    }
+    expect(got.map((m) => parseStreamMessage(m.Body!)).sort((a, b) => messageGroupId(a).localeCompare(messageGroupId(b)))).toEqual(
+      [...many].sort((a, b) => messageGroupId(a).localeCompare(messageGroupId(b))),
+    );
+    expect(new Set(got.map((m) => m.Attributes?.['MessageGroupId'])).size).toBe(many.length);
+  });
+
+  it('sends an entry the batch refused again on its own', async () => {
+    const client = new SQSClient({ region: REGION, credentials: CREDENTIALS });
+    const mock = mockClient(client);
+    mock.on(SendMessageBatchCommand).resolves({ Successful: [{ Id: '0', MessageId: 'a', MD5OfMessageBody: '' }], Failed: [{ Id: '1', SenderFault: false, Code: 'InternalError' }] });
+    mock.on(SendMessageCommand).resolves({ MessageId: 'b' });
+    const two = [message({ chunk: 0 }), message({ model: 'applications', chunk: 0 })];
+    await new SqsQueue({ client, queueUrl: 'http://127.0.0.1:9/q.fifo' }).sendAll(two);
+    const single = mock.commandCalls(SendMessageCommand);
+    expect(single).toHaveLength(1);
+    expect(parseStreamMessage(single[0]!.args[0].input.MessageBody!)).toEqual(two[1]);
+    mock.restore();
   });
 
   it('hashes ids SQS would refuse (over 128 characters), stably', () => {
