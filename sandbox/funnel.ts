@@ -16,7 +16,7 @@
  *
  * Imports only types from `data.ts`, so there is no import cycle.
  */
-import type { SandboxJob, SandboxScreeningQuestion, SandboxStage, SandboxUser } from './data.ts';
+import type { SandboxJob, SandboxScreeningQuestion, SandboxStage, SandboxUser } from './types.ts';
 import type { IdFactory } from './random.ts';
 import { HEX, Rng, fnv1a32, randomString, sortById } from './random.ts';
 

@@ -1,0 +1,66 @@
+/**
+ * The module layers stay as the README's Design section describes them: the sandbox's files import
+ * one another without a cycle, and the domain (`shared/` outside `shared/adapters/`) imports no
+ * adapter.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Every relative import of every TypeScript file under `dirs`, type-only imports included. */
+function importGraph(dirs: readonly string[]): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const dir of dirs) {
+    for (const entry of readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })) {
+      if (!entry.endsWith('.ts')) continue;
+      const file = join(dir, entry);
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      const targets = [...text.matchAll(/^(?:import|export)\b[^;]*?from '(\.{1,2}\/[^']+)'/gms), ...text.matchAll(/import\('(\.{1,2}\/[^']+)'\)/g)].map((m) => normalize(join(dirname(file), m[1]!)));
+      graph.set(file, targets);
+    }
+  }
+  return graph;
+}
+
+/** The cycles of a graph, each as the path that closes it. */
+function cycles(graph: Map<string, string[]>): string[][] {
+  const found: string[][] = [];
+  const done = new Set<string>();
+  const visit = (node: string, path: string[]): void => {
+    if (path.includes(node)) {
+      found.push([...path.slice(path.indexOf(node)), node]);
+      return;
+    }
+    if (done.has(node)) return;
+    for (const next of graph.get(node) ?? []) visit(next, [...path, node]);
+    done.add(node);
+  };
+  for (const node of graph.keys()) visit(node, []);
+  return found;
+}
+
+describe('module layers', () => {
+  it('the sandbox has no import cycle, type-only imports included', () => {
+    expect(cycles(importGraph(['sandbox'])).map((c) => c.join(' → '))).toEqual([]);
+  });
+
+  it('finds a cycle where there is one', () => {
+    const graph = new Map([
+      ['a.ts', ['b.ts']],
+      ['b.ts', ['c.ts']],
+      ['c.ts', ['a.ts']],
+    ]);
+    expect(cycles(graph).map((c) => c.join(' → '))).toEqual(['a.ts → b.ts → c.ts → a.ts']);
+  });
+
+  it('the domain imports no adapter', () => {
+    const graph = importGraph(['shared']);
+    const domain = [...graph.entries()].filter(([file]) => !file.startsWith(join('shared', 'adapters')));
+    expect(domain.length).toBeGreaterThan(20);
+    const bad = domain.flatMap(([file, targets]) => targets.filter((t) => t.startsWith(join('shared', 'adapters'))).map((t) => `${file} → ${t}`));
+    expect(bad).toEqual([]);
+  });
+});
