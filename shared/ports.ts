@@ -60,6 +60,12 @@ export interface Queue {
   sendAll?(messages: readonly StreamMessage[]): Promise<void>;
 }
 
+/** Send `messages` with the queue's `sendAll` when it has one (batches), else one after another. */
+export async function sendAll(queue: Queue, messages: readonly StreamMessage[]): Promise<void> {
+  if (queue.sendAll) await queue.sendAll(messages);
+  else for (const m of messages) await queue.send(m);
+}
+
 /** The table catalog (Glue in AWS, a manifest read by DuckDB locally). */
 export interface Catalog {
   /**

@@ -6,7 +6,7 @@ import type { KomboClient, RequestStats, RequestTracker } from '../kombo/client.
 import type { ModelName } from '../tables.ts';
 import { KOMBO_MODELS } from '../tables.ts';
 import type { ObjectStore, Queue, StreamMessage } from '../ports.ts';
-import { EMPTY_TOTALS } from '../ports.ts';
+import { EMPTY_TOTALS, sendAll } from '../ports.ts';
 import { KomboEtlError, RunFatalError } from '../errors.ts';
 import { assertIntegrationId, assertRunId, assertSnapshotDate, runKeys } from '../warehouse/layout.ts';
 import type { PlannedStream, RunPlan, StreamMarker } from './state.ts';
@@ -120,8 +120,7 @@ export async function planRun(deps: PlanDeps, req: PlanRequest): Promise<RunPlan
   const first: StreamMessage[] = streams
     .filter((s) => s.status === 'pending')
     .map((s) => ({ runId: req.runId, snapshotDate: req.snapshotDate, integrationId: s.integrationId, model: s.model, cursor: null, chunk: 0, totals: EMPTY_TOTALS }));
-  if (deps.queue.sendAll) await deps.queue.sendAll(first);
-  else for (const m of first) await deps.queue.send(m);
+  await sendAll(deps.queue, first);
   // A run with nothing to fetch is complete at once.
   if (!streams.some((s) => s.status === 'pending')) await completeRunIfLast(deps.store, req.runId, now);
   return plan;

@@ -5,7 +5,7 @@
  * partitions stay as they are.
  */
 import type { ObjectStore, Queue, StreamMessage } from '../ports.ts';
-import { EMPTY_TOTALS } from '../ports.ts';
+import { EMPTY_TOTALS, sendAll } from '../ports.ts';
 import { ConfigError } from '../errors.ts';
 import { tablesForModel } from '../tables.ts';
 import { assertRunId, runKeys, runPrefix } from '../warehouse/layout.ts';
@@ -102,12 +102,19 @@ export async function retryFailedStreams(deps: RetryDeps, runId: string, opts: R
   // An interrupted run keeps its marker while streams of other integrations are left unended.
   await deps.store.delete([runKeys.failed(runId), runKeys.report(runId), ...(leftUnended === 0 ? [interruptedKey(runId)] : [])]);
   await deps.store.delete(failed.map((m) => runKeys.stream(runId, m.integrationId, m.model)));
-  const send = (s: Pick<PlannedStream, 'integrationId' | 'model'>, chunk: number): Promise<void> => {
-    const msg: StreamMessage = { runId, snapshotDate: plan.snapshotDate, integrationId: s.integrationId, model: s.model, cursor: null, chunk, totals: EMPTY_TOTALS };
-    return deps.queue.send(msg);
-  };
-  for (const m of failed) await send(m, m.chunk === undefined ? 0 : m.chunk + 1);
-  for (const s of resumed) await send(s, await nextChunk(deps.store, runId, plan.snapshotDate, s));
+  const first = (s: Pick<PlannedStream, 'integrationId' | 'model'>, chunk: number): StreamMessage => ({
+    runId,
+    snapshotDate: plan.snapshotDate,
+    integrationId: s.integrationId,
+    model: s.model,
+    cursor: null,
+    chunk,
+    totals: EMPTY_TOTALS,
+  });
+  const messages = failed.map((m) => first(m, m.chunk === undefined ? 0 : m.chunk + 1));
+  for (const s of resumed) messages.push(first(s, await nextChunk(deps.store, runId, plan.snapshotDate, s)));
+  // Batched like the planner's: a retry of a whole failed night resends every stream.
+  await sendAll(deps.queue, messages);
   const ref = (s: StreamRef): StreamRef => ({ integrationId: s.integrationId, model: s.model, ...(s.code !== undefined && { code: s.code }), ...(s.reason !== undefined && { reason: s.reason }) });
   return { runId, snapshotDate: plan.snapshotDate, streams: failed.map(ref), resumed: resumed.map(ref), leftUnended };
 }
