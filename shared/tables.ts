@@ -106,6 +106,15 @@ const ADDRESS_FIELDS: ReadonlySet<string> = new Set(['raw', 'street_1', 'street_
 const location = (): ColumnDef[] =>
   nested('location', LOCATION_FIELDS).map((c, i) => (ADDRESS_FIELDS.has(LOCATION_FIELDS[i]!) ? pii(c, 'address') : c));
 
+/** An ATS user nested in a record (an interviewer, a hiring team member): id, remote id, name and email. */
+const userColumns = (): ColumnDef[] => [
+  field('user_id', 'string', ['id']),
+  field('remote_id'),
+  pii(field('first_name'), 'name'),
+  pii(field('last_name'), 'name'),
+  pii(field('email'), 'email'),
+];
+
 const withMeta = (t: TableDef): TableDef => ({ ...t, columns: [...t.columns, ...META_COLUMNS] });
 
 /** Every table of the warehouse, in a stable order. */
@@ -248,11 +257,7 @@ export const TABLES: readonly TableDef[] = (
     columns: [
       parentId('interview_id'),
       position,
-      field('user_id', 'string', ['id']),
-      field('remote_id'),
-      pii(field('first_name'), 'name'),
-      pii(field('last_name'), 'name'),
-      pii(field('email'), 'email'),
+      ...userColumns(),
     ],
   },
   {
@@ -310,11 +315,7 @@ export const TABLES: readonly TableDef[] = (
     columns: [
       parentId('job_id'),
       position,
-      field('user_id', 'string', ['id']),
-      field('remote_id'),
-      pii(field('first_name'), 'name'),
-      pii(field('last_name'), 'name'),
-      pii(field('email'), 'email'),
+      ...userColumns(),
       field('hiring_team_roles', 'json'),
       field('job_roles', 'json'),
     ],
