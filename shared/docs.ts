@@ -22,7 +22,9 @@ function origin(table: { arrayField?: string }, c: ColumnDef): string {
     case 'position':
       return 'index in the array, from 0';
     case 'meta':
-      return c.name === '_run_id' ? 'run that wrote the row' : 'when the row was fetched';
+      return c.name === '_run_id' ? 'run that wrote the row' : 'when the sync that stored the version started';
+    case 'deleted':
+      return 'the version records a deletion';
   }
 }
 

@@ -111,6 +111,11 @@ function rawCell(value: unknown, col: ColumnDef): Cell {
   }
 }
 
+/** Whether a record's version records a deletion: Kombo returned it with `remote_deleted_at` set. */
+export function isDeleted(record: KomboRecord): boolean {
+  return record['remote_deleted_at'] !== null && record['remote_deleted_at'] !== undefined;
+}
+
 /** Append records (already validated) to the buffers of their model. */
 export function flattenInto(buffers: readonly TableBuffer[], records: readonly KomboRecord[], pii?: PiiOptions): void {
   if (pii?.mode === 'hash' && !pii.salt) throw new Error('piiMode "hash" needs a salt');
@@ -122,7 +127,7 @@ export function flattenInto(buffers: readonly TableBuffer[], records: readonly K
         for (let c = 0; c < cols.length; c++) {
           const col = cols[c]!;
           const src = col.source;
-          buf.columns[c]!.push(src.kind === 'field' ? toCell(getPath(record, src.path), col, pii) : null);
+          buf.columns[c]!.push(src.kind === 'field' ? toCell(getPath(record, src.path), col, pii) : src.kind === 'deleted' ? isDeleted(record) : null);
         }
         buf.rowCount++;
       }
@@ -132,6 +137,7 @@ export function flattenInto(buffers: readonly TableBuffer[], records: readonly K
       const elements = record[arrayField];
       if (!Array.isArray(elements)) continue;
       const parentId = record['id'] as string;
+      const deleted = isDeleted(record);
       for (let i = 0; i < elements.length; i++) {
         const element: unknown = elements[i];
         for (let c = 0; c < cols.length; c++) {
@@ -141,6 +147,7 @@ export function flattenInto(buffers: readonly TableBuffer[], records: readonly K
           if (src.kind === 'parent-id') cell = parentId;
           else if (src.kind === 'position') cell = i;
           else if (src.kind === 'field') cell = toCell(getPath(element, src.path), col, pii);
+          else if (src.kind === 'deleted') cell = deleted;
           else cell = null;
           buf.columns[c]!.push(cell);
         }

@@ -4,7 +4,7 @@
  * definition, so the same column always has the same type, even in a file where it is all null.
  */
 import { ByteWriter, parquetWrite } from 'hyparquet-writer';
-import type { ColumnType, TableDef } from './tables.ts';
+import type { CatalogTable, ColumnType } from './tables.ts';
 import type { Cell, TableBuffer } from './flatten.ts';
 
 /** Rows per row group: large groups keep Athena's per-group overhead low. */
@@ -35,7 +35,7 @@ function schemaElement(name: string, type: ColumnType): SchemaElement {
 }
 
 /** The Parquet schema of a table (partition columns excluded: they live in the path). */
-export function parquetSchema(table: TableDef): SchemaElement[] {
+export function parquetSchema(table: CatalogTable): SchemaElement[] {
   return [
     { name: 'schema', num_children: table.columns.length },
     ...table.columns.map((c) => schemaElement(c.name, c.type)),

@@ -2,7 +2,7 @@
  * The small ports the pipeline steps are written against. AWS adapters (S3, SQS, Glue) and local
  * adapters (a folder, an in-process queue, DuckDB) implement them and pass the same contract tests.
  */
-import type { ModelName, TableDef } from './tables.ts';
+import type { CatalogTable, ModelName } from './tables.ts';
 
 /** Object storage rooted at the warehouse: keys are relative (`candidates/snapshot_date=…/…`). */
 export interface ObjectStore {
@@ -72,5 +72,5 @@ export interface Catalog {
    * Register the partition `(snapshotDate, integrationId)` of a table, or repoint it, at a run's
    * folder. After this call, readers see exactly that run's files for the partition.
    */
-  registerPartition(table: TableDef, snapshotDate: string, integrationId: string, runPrefixKey: string): Promise<void>;
+  registerPartition(table: CatalogTable, snapshotDate: string, integrationId: string, runPrefixKey: string): Promise<void>;
 }

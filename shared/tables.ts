@@ -43,7 +43,13 @@ export type ColumnSource =
   /** The element's index in its array (child tables only). */
   | { readonly kind: 'position' }
   /** Added by the pipeline: `_run_id`, `_synced_at`. */
-  | { readonly kind: 'meta' };
+  | { readonly kind: 'meta' }
+  /**
+   * Added by the pipeline, per row: whether the version records a deletion (the record came back
+   * with `remote_deleted_at` set, or a full sync no longer returned it). Child rows carry their
+   * parent's flag.
+   */
+  | { readonly kind: 'deleted' };
 
 /**
  * Personal data a column holds, for `piiMode` (what each mode stores: `piiCell` in `flatten.ts`).
@@ -65,12 +71,17 @@ export interface ColumnDef {
   readonly pii?: PiiKind;
 }
 
-export interface TableDef {
+/** A table of the catalog: its name, what a row is, and its columns (partition columns aside). */
+export interface CatalogTable {
   readonly name: string;
-  /** The Kombo model (endpoint) the rows come from. */
-  readonly model: ModelName;
   /** One line on what a row is, for the README and the Glue table comment. */
   readonly grain: string;
+  readonly columns: readonly ColumnDef[];
+}
+
+export interface TableDef extends CatalogTable {
+  /** The Kombo model (endpoint) the rows come from. */
+  readonly model: ModelName;
   /** For child tables: the array field of the parent record that becomes rows. */
   readonly arrayField?: string;
   readonly columns: readonly ColumnDef[];
@@ -96,6 +107,7 @@ const position: ColumnDef = { name: 'position', type: 'int32', source: { kind: '
 export const META_COLUMNS: readonly ColumnDef[] = [
   { name: '_run_id', type: 'string', source: { kind: 'meta' } },
   { name: '_synced_at', type: 'timestamp', source: { kind: 'meta' } },
+  { name: '_is_deleted', type: 'boolean', source: { kind: 'deleted' } },
 ];
 
 const LOCATION_FIELDS = ['city', 'country', 'raw', 'state', 'street_1', 'street_2', 'zip_code'] as const;
@@ -469,6 +481,31 @@ export const UNSTORED_FIELDS: readonly UnstoredField[] = [
     reason: 'repeats the `applications` row of `application_id` (its job) and the `candidates` row of its candidate, with their email addresses',
   },
 ];
+
+/**
+ * `syncs`: one row per stream (integration × model) that completed on a snapshot date, written by
+ * the pipeline itself. The views read it for each integration's first and latest sync of a model:
+ * a sync that found nothing changed stores no version, so the data tables cannot tell.
+ */
+export const SYNCS_TABLE: CatalogTable = {
+  name: 'syncs',
+  grain: 'one row per integration, model and snapshot date whose sync completed',
+  columns: [
+    { name: 'model', type: 'string', source: { kind: 'meta' } },
+    { name: 'run_id', type: 'string', source: { kind: 'meta' } },
+    { name: 'mode', type: 'string', source: { kind: 'meta' } },
+    { name: 'updated_after', type: 'timestamp', source: { kind: 'meta' } },
+    { name: 'started_at', type: 'timestamp', source: { kind: 'meta' } },
+    { name: 'valid_from', type: 'timestamp', source: { kind: 'meta' } },
+    { name: 'records', type: 'int32', source: { kind: 'meta' } },
+    { name: 'versions', type: 'int32', source: { kind: 'meta' } },
+    { name: 'deletions', type: 'int32', source: { kind: 'meta' } },
+    { name: 'finished_at', type: 'timestamp', source: { kind: 'meta' } },
+  ],
+};
+
+/** Every table the catalog holds: the data tables, then `syncs`. */
+export const CATALOG_TABLES: readonly CatalogTable[] = [...TABLES, SYNCS_TABLE];
 
 /** Partition columns: in the path only, never inside the files. */
 export const PARTITION_COLUMNS = [

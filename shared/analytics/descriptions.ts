@@ -11,7 +11,7 @@ import { piiTreatment } from '../flatten.ts';
 /** What a row of `table` is, and that the physical table keeps every snapshot. */
 export function tableDescription(table: TableDef): string {
   const latest = VIEWS.some((v) => v.name === `${table.name}_latest`) ? `, or read ${table.name}_latest` : '';
-  return `${table.grain}, from Kombo's GET ${KOMBO_MODELS[table.model].endpoint}. Keeps every nightly snapshot: filter on snapshot_date${latest} for one row per record`;
+  return `${table.grain}, from Kombo's GET ${KOMBO_MODELS[table.model].endpoint}. Keeps every version of every record: read ${table.name}_history for their validity${latest} for the current ones`;
 }
 
 const TYPE_NOTES: Partial<Record<ColumnDef['type'], string>> = {
@@ -38,7 +38,10 @@ export function columnDescription(table: TableDef, column: ColumnDef): string {
       parts.push(`index in the record's ${table.arrayField ?? ''} array, from 0`);
       break;
     case 'meta':
-      parts.push(column.name === '_run_id' ? 'id of the run that wrote the row' : 'when the pipeline fetched the row');
+      parts.push(column.name === '_run_id' ? 'id of the run that wrote the row' : 'when the sync that stored this version started (the version is valid from then)');
+      break;
+    case 'deleted':
+      parts.push(table.arrayField === undefined ? 'this version records a deletion' : "the parent's version records a deletion");
       break;
   }
   const note = TYPE_NOTES[column.type];

@@ -11,7 +11,16 @@ const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../f
 /** Rows of one buffer as objects, for readable assertions. */
 function rows(buf: TableBuffer): Record<string, unknown>[] {
   const cols = buf.table.columns.filter((c) => c.source.kind !== 'meta');
-  return Array.from({ length: buf.rowCount }, (_, r) => Object.fromEntries(cols.map((c, i) => [c.name, buf.columns[i]![r]])));
+  // `_is_deleted` is checked on its own below; the payload tests compare Kombo's fields.
+  return Array.from({ length: buf.rowCount }, (_, r) =>
+    Object.fromEntries(cols.flatMap((c, i) => (c.source.kind === 'deleted' ? [] : [[c.name, buf.columns[i]![r]]]))),
+  );
+}
+
+/** The `_is_deleted` flags of a buffer's rows. */
+function deletedFlags(buf: TableBuffer): unknown[] {
+  const i = buf.table.columns.filter((c) => c.source.kind !== 'meta').findIndex((c) => c.source.kind === 'deleted');
+  return buf.columns[i]!.slice(0, buf.rowCount);
 }
 
 function flattenFixture(model: ModelName, file: string, pii?: PiiOptions) {
@@ -22,6 +31,18 @@ function flattenFixture(model: ModelName, file: string, pii?: PiiOptions) {
 }
 
 describe('flattening Kombo documented payloads', () => {
+  it('flags a record returned with remote_deleted_at as deleted, and its child rows with it', () => {
+    const page = parsePage(fixture('candidates-page.json'), 'candidates', { integrationId: 'lever:X', model: 'candidates' });
+    const live = page.records[0]!;
+    const gone = { ...live, id: 'deletedCandidate0000000000', remote_deleted_at: '2024-05-01T00:00:00.000Z' };
+    const buffers = createBuffers('candidates');
+    flattenInto(buffers, [live, gone]);
+    const [candidates, emails] = buffers;
+    expect(deletedFlags(candidates!)).toEqual([false, true]);
+    expect(emails!.rowCount).toBeGreaterThanOrEqual(2);
+    expect(deletedFlags(emails!)).toEqual([...Array<boolean>(emails!.rowCount / 2).fill(false), ...Array<boolean>(emails!.rowCount / 2).fill(true)]);
+  });
+
   it('candidates: nested objects joined with _, arrays into child tables, free-form as JSON text', () => {
     const t = flattenFixture('candidates', 'candidates-page.json');
     expect(t['candidates']).toHaveLength(1);
@@ -198,11 +219,11 @@ describe('flattening Kombo documented payloads', () => {
 });
 
 describe('table contract', () => {
-  it('every table carries _run_id and _synced_at, and column names are unique', () => {
+  it('every table carries _run_id, _synced_at and _is_deleted, and column names are unique', () => {
     for (const t of TABLES) {
       const names = t.columns.map((c) => c.name);
       expect(new Set(names).size).toBe(names.length);
-      expect(names.slice(-2)).toEqual(['_run_id', '_synced_at']);
+      expect(names.slice(-3)).toEqual(['_run_id', '_synced_at', '_is_deleted']);
     }
   });
 

@@ -6,7 +6,7 @@
 import type { GlueClient, PartitionInput } from '@aws-sdk/client-glue';
 import { AlreadyExistsException, CreatePartitionCommand, UpdatePartitionCommand } from '@aws-sdk/client-glue';
 import type { Catalog } from '../../ports.ts';
-import type { TableDef } from '../../tables.ts';
+import type { CatalogTable } from '../../tables.ts';
 import { glueStorageDescriptor, s3Uri } from './glue-schema.ts';
 
 export interface GlueCatalogOptions {
@@ -21,14 +21,14 @@ export class GlueCatalog implements Catalog {
   constructor(private readonly opts: GlueCatalogOptions) {}
 
   /** The partition input for a run folder: values in partition-key order, storage from the table definition. */
-  partitionInput(table: TableDef, snapshotDate: string, integrationId: string, runPrefixKey: string): PartitionInput {
+  partitionInput(table: CatalogTable, snapshotDate: string, integrationId: string, runPrefixKey: string): PartitionInput {
     return {
       Values: [snapshotDate, integrationId],
       StorageDescriptor: glueStorageDescriptor(table, s3Uri(this.opts.bucket, this.opts.prefix, runPrefixKey)),
     };
   }
 
-  async registerPartition(table: TableDef, snapshotDate: string, integrationId: string, runPrefixKey: string): Promise<void> {
+  async registerPartition(table: CatalogTable, snapshotDate: string, integrationId: string, runPrefixKey: string): Promise<void> {
     const input = this.partitionInput(table, snapshotDate, integrationId, runPrefixKey);
     const where = { DatabaseName: this.opts.database, TableName: table.name };
     try {

@@ -5,7 +5,7 @@
  * storage and the Parquet files written all come from the one definition.
  */
 import type { Column, StorageDescriptor, TableInput } from '@aws-sdk/client-glue';
-import type { ColumnType, TableDef } from '../../tables.ts';
+import type { CatalogTable, ColumnType, TableDef } from '../../tables.ts';
 import { PARTITION_COLUMNS } from '../../tables.ts';
 
 /** Glue (Hive) type of each logical column type. JSON columns are text. */
@@ -35,7 +35,7 @@ export function s3Uri(bucket: string, prefix: string, key = ''): string {
 }
 
 /** The data columns of a table, in definition order. */
-export function glueColumns(table: TableDef): Column[] {
+export function glueColumns(table: CatalogTable): Column[] {
   return table.columns.map((c) => ({
     Name: c.name,
     Type: GLUE_TYPES[c.type],
@@ -49,7 +49,7 @@ export function gluePartitionKeys(): Column[] {
 }
 
 /** Parquet storage at a location: the table's own, or one partition's run folder. */
-export function glueStorageDescriptor(table: TableDef, location: string): StorageDescriptor {
+export function glueStorageDescriptor(table: CatalogTable, location: string): StorageDescriptor {
   return {
     Columns: glueColumns(table),
     Location: location,
@@ -62,11 +62,11 @@ export function glueStorageDescriptor(table: TableDef, location: string): Storag
 }
 
 /** The Glue table of a table definition, rooted at `<warehouse>/<table>/`. */
-export function glueTableInput(table: TableDef, warehouseUri: string): TableInput {
+export function glueTableInput(table: CatalogTable, warehouseUri: string): TableInput {
   const root = warehouseUri.endsWith('/') ? warehouseUri : `${warehouseUri}/`;
   return {
     Name: table.name,
-    Description: `Kombo ${table.model}: ${table.grain}`,
+    Description: 'model' in table ? `Kombo ${(table as TableDef).model}: ${table.grain}` : `kombo-etl: ${table.grain}`,
     TableType: 'EXTERNAL_TABLE',
     Parameters: { classification: 'parquet', EXTERNAL: 'TRUE', has_encrypted_data: 'false' },
     PartitionKeys: gluePartitionKeys(),

@@ -6,8 +6,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { ColumnType, TableDef } from '../../tables.ts';
-import { PARTITION_COLUMNS, TABLES } from '../../tables.ts';
+import type { CatalogTable, ColumnType } from '../../tables.ts';
+import { CATALOG_TABLES, PARTITION_COLUMNS } from '../../tables.ts';
 import { FolderStore, makeDirectory } from './folder-store.ts';
 import { LocalCatalog } from './local-catalog.ts';
 import { VIEWS } from '../../analytics/views.ts';
@@ -30,7 +30,7 @@ const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
 export const quoteLiteral = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /** A typed, empty relation with the table's columns, for tables with no partition yet. */
-function emptySelect(table: TableDef): string {
+function emptySelect(table: CatalogTable): string {
   const cols = [...table.columns.map((c) => [c.name, DUCKDB_TYPES[c.type]] as const), ...PARTITION_COLUMNS.map((p) => [p.name, DUCKDB_TYPES[p.type]] as const)];
   return `SELECT ${cols.map(([n, t]) => `CAST(NULL AS ${t}) AS ${quoteIdent(n)}`).join(', ')} WHERE false`;
 }
@@ -39,7 +39,7 @@ function emptySelect(table: TableDef): string {
  * The SQL of one table's view over the given Parquet files. Columns are matched by name, as Athena
  * matches them: a file written before a column was added reads as null in it.
  */
-export function tableViewSql(table: TableDef, files: readonly string[]): string {
+export function tableViewSql(table: CatalogTable, files: readonly string[]): string {
   if (files.length === 0) return `CREATE OR REPLACE VIEW ${quoteIdent(table.name)} AS ${emptySelect(table)}`;
   const list = files.map(quoteLiteral).join(', ');
   const columns = table.columns.map((c) => quoteIdent(c.name)).join(', ');
@@ -77,7 +77,7 @@ export async function openWarehouse(dir: string): Promise<WarehouseDb> {
   await connection.run("SET TimeZone = 'UTC'");
   const store = new FolderStore(dir);
   const catalog = new LocalCatalog(store);
-  for (const table of TABLES) {
+  for (const table of CATALOG_TABLES) {
     const files: string[] = [];
     for (const p of await catalog.partitions(table.name)) {
       for (const key of await store.list(p.location)) if (key.endsWith('.parquet')) files.push(store.locate(key));

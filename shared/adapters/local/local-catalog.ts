@@ -4,7 +4,7 @@
  * just as it does in Athena.
  */
 import type { Catalog, ObjectStore } from '../../ports.ts';
-import type { TableDef } from '../../tables.ts';
+import type { CatalogTable } from '../../tables.ts';
 import { hiveEscape } from '../../warehouse/layout.ts';
 
 export const CATALOG_PREFIX = '_catalog/';
@@ -21,7 +21,7 @@ export interface PartitionEntry {
 export class LocalCatalog implements Catalog {
   constructor(private readonly store: ObjectStore) {}
 
-  async registerPartition(table: TableDef, snapshotDate: string, integrationId: string, runPrefixKey: string): Promise<void> {
+  async registerPartition(table: CatalogTable, snapshotDate: string, integrationId: string, runPrefixKey: string): Promise<void> {
     const entry: PartitionEntry = {
       table: table.name,
       snapshotDate,
