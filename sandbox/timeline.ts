@@ -845,6 +845,9 @@ export class SandboxTimeline {
     const canceled = iv.canceledMs !== null && iv.canceledMs <= at;
     const deleted = iv.deletedMs !== null && iv.deletedMs <= at;
     const changedMs = Math.max(iv.createdMs, canceled ? (iv.canceledMs as number) : 0, deleted ? (iv.deletedMs as number) : 0);
+    // The application it nests changes outcome (and rejection reason) when it closes: like an
+    // application's nested offers, that moves `remote_updated_at`, so `updated_after` finds it.
+    const appClosedMs = a.closedMs !== null && a.closedMs <= at ? a.closedMs : 0;
     return {
       id: iv.id,
       remote_id: iv.remoteId,
@@ -857,7 +860,7 @@ export class SandboxTimeline {
       stage_id: iv.stageHidden ? null : iv.stage.id,
       canceled: canceledAt(iv, at),
       remote_created_at: iso(iv.createdMs),
-      remote_updated_at: iso(changedMs),
+      remote_updated_at: iso(Math.max(changedMs, appClosedMs)),
       remote_data: null,
       changed_at: iso(changedMs),
       remote_deleted_at: deleted ? iso(iv.deletedMs as number) : null,

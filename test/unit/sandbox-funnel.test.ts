@@ -71,13 +71,14 @@ describe('sandbox funnel: the static dataset', () => {
 
   it('keeps a seed’s candidates, applications and interviews as they were before the funnel existed', () => {
     // Fingerprints of the records the first release generated for seed 42: the funnel draws from streams of its own.
+    // (As of a day, interviews' remote_updated_at also moves when their application closes.)
     const fingerprint = (d: { integrations: SandboxIntegrationData[] }): string =>
       createHash('sha256')
         .update(JSON.stringify(d.integrations.map((i) => [i.candidates, i.applications, i.interviews])))
         .digest('hex')
         .slice(0, 16);
     expect(fingerprint(dataset)).toBe('33b427d980256b41');
-    expect(fingerprint(timeline.datasetAsOf('2025-06-14'))).toBe('5eb815b01e5d556a');
+    expect(fingerprint(timeline.datasetAsOf('2025-06-14'))).toBe('c7183b3ef7be2d64');
   });
 });
 
