@@ -288,7 +288,9 @@ interface AppPlan {
   changes: number[];
   /**
    * Instants at which its nested offers and interview summaries change, ascending. The ATS's
-   * `remote_updated_at` moves with them (so `updated_after` finds the application), `changed_at` does not.
+   * `remote_updated_at` moves with them (so `updated_after` finds the application), `changed_at` does
+   * not, unless the record hides `remote_updated_at`: then `changed_at` carries them, so that
+   * `updated_after` still finds it, as Kombo's does.
    */
   nestedChanges: number[];
 }
@@ -812,6 +814,7 @@ export class SandboxTimeline {
     const outcome = closed ? a.outcome : 'PENDING';
     const rejected = closed && outcome !== 'HIRED';
     const record = a.record;
+    const hidesUpdated = record.remote_updated_at === null;
     return {
       ...record,
       outcome,
@@ -819,9 +822,9 @@ export class SandboxTimeline {
       rejected_at: rejected ? iso(a.closedMs as number) : null,
       current_stage_id: stage?.id ?? null,
       current_stage: stage && { ...stage },
-      changed_at: iso(changedMs),
+      changed_at: iso(hidesUpdated ? updatedMs : changedMs),
       remote_created_at: record.remote_created_at === null ? null : iso(a.createdMs),
-      remote_updated_at: record.remote_updated_at === null ? null : iso(updatedMs),
+      remote_updated_at: hidesUpdated ? null : iso(updatedMs),
       remote_deleted_at: deleted ? iso(a.deletedMs as number) : null,
       interviews: a.interviews
         .filter((iv) => iv.createdMs <= at)
