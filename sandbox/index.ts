@@ -73,5 +73,7 @@ export {
   SANDBOX_DEFAULT_PAGE_SIZE,
   SANDBOX_MAX_PAGE_SIZE,
   SANDBOX_RATE_LIMIT,
+  sandboxNow,
   startSandbox,
+  updatedSince,
 } from './server.ts';

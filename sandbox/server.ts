@@ -38,6 +38,7 @@ import {
 } from './data.ts';
 import { createSandboxTimeline, generateDataset } from './dataset.ts';
 import type { SandboxTimeline } from './timeline.ts';
+import { asOfInstant } from './timeline.ts';
 import type { ExtraFaultDecision, FaultDecider, FaultDecision, PageBadDataKind, SandboxFaults, ServerErrorKind } from './faults.ts';
 import { RateLimiter } from './rate-limit.ts';
 import {
@@ -332,11 +333,12 @@ function timeMs(value: unknown): number {
 }
 
 /**
- * Kombo's `updated_after` also matches when nested data changed. The sandbox approximates that
- * with the record's own `changed_at` / `remote_updated_at` and, for candidates, those of the
- * application summaries they nest (the documented "applications" dependency).
+ * Whether `GET /ats/<model>?updated_after=<sinceMs>` lists `record`. Kombo's `updated_after` also
+ * matches when nested data changed. The sandbox approximates that with the record's own
+ * `changed_at` / `remote_updated_at` and, for candidates, those of the application summaries they
+ * nest (the documented "applications" dependency).
  */
-function updatedSince(model: SandboxModel, record: Rec, sinceMs: number): boolean {
+export function updatedSince(model: SandboxModel, record: Rec, sinceMs: number): boolean {
   if (timeMs(record.changed_at) >= sinceMs || timeMs(record.remote_updated_at) >= sinceMs) return true;
   if (model === 'candidates' && Array.isArray(record.applications)) {
     for (const app of record.applications as Rec[]) {
@@ -501,6 +503,8 @@ class Sandbox {
   private created = 0;
   private readonly sleepers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   closed = false;
+  /** The simulated day served, or null for a static picture: what the `Date` header says. */
+  asOf: string | null = null;
 
   constructor(
     readonly dataset: SandboxDataset,
@@ -656,7 +660,12 @@ class Sandbox {
   }
 
   private write(res: ServerResponse, reply: Reply, body: Buffer, reset: boolean): void {
-    res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': String(body.length), ...reply.headers });
+    res.writeHead(reply.status, {
+      'content-type': reply.contentType,
+      'content-length': String(body.length),
+      date: sandboxNow(this.asOf).toUTCString(),
+      ...reply.headers,
+    });
     if (!reset) {
       res.end(body);
       return;
@@ -1112,6 +1121,17 @@ function readJson(req: IncomingMessage): Promise<unknown> {
 }
 
 /**
+ * The sandbox's clock: the end of the simulated day `asOf` (`YYYY-MM-DD`, see {@link asOfInstant}),
+ * or the real time for a sandbox serving a static picture (`null`). Its HTTP `Date` header says
+ * this instant, so a client that reads the source's clock (as Kombo's `Date` header gives it) sees
+ * simulated time.
+ * @throws Error when `asOf` is not a real date.
+ */
+export function sandboxNow(asOf: string | null): Date {
+  return new Date(asOf === null ? Date.now() : asOfInstant(asOf));
+}
+
+/**
  * Starts the sandbox on 127.0.0.1 (never another interface).
  * @throws Error when the fault settings are invalid or the port is taken.
  */
@@ -1128,6 +1148,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     ids.add(i.id);
   }
   const sandbox = new Sandbox(dataset, apiKey, seed, faults);
+  sandbox.asOf = asOf;
 
   const server = createServer((req, res) => {
     sandbox.handle(req, res).catch((err: unknown) => {
@@ -1171,6 +1192,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
       }
       sandbox.applyOddities();
       asOf = date;
+      sandbox.asOf = date;
     },
     close: () => {
       closing ??= new Promise<void>((resolve, reject) => {
