@@ -49,7 +49,7 @@ export interface FileMeta {
 }
 
 /** Encode one table's buffered rows as a Parquet file. */
-export function encodeParquet(buffer: TableBuffer, meta: FileMeta): Uint8Array {
+export function encodeParquet(buffer: Pick<TableBuffer, 'columns' | 'rowCount'> & { readonly table: CatalogTable }, meta: FileMeta): Uint8Array {
   const { table } = buffer;
   const n = buffer.rowCount;
   let dataIndex = 0;

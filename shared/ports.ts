@@ -37,6 +37,17 @@ export interface StreamMessage {
    * never). A restarted chain keeps counting chunks up, so its files and deduplication ids are new.
    */
   readonly restarts?: number;
+  /** How the stream fetches, as the planner decided (absent: a full sync started when the chunk runs). */
+  readonly sync?: StreamSync;
+}
+
+/** A stream's sync: full or incremental, and when it started on the source's clock. */
+export interface StreamSync {
+  readonly mode: 'full' | 'incremental';
+  /** `updated_after` of every page (ISO 8601), for an incremental sync. */
+  readonly updatedAfter?: string;
+  /** When the sync started on the source's clock (ISO 8601): its versions' `_synced_at`, and the next watermark. */
+  readonly startedAt: string;
 }
 
 export interface StreamTotals {
@@ -49,6 +60,12 @@ export interface StreamTotals {
   readonly files: number;
   /** Records dropped because an earlier page of the stream had already returned them. */
   readonly duplicates?: number;
+  /** Records Kombo returned (repeats left out). */
+  readonly records?: number;
+  /** Records returned unchanged since their last stored version: they add no row. */
+  readonly unchanged?: number;
+  /** Versions recording a deletion, among the rows of the model's own table. */
+  readonly deletions?: number;
 }
 
 export const EMPTY_TOTALS: StreamTotals = { pages: 0, requests: 0, retries: 0, throttles: 0, rows: {}, files: 0 };

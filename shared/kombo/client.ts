@@ -182,6 +182,8 @@ export interface RawPage {
   readonly text: string;
   /** Length of the text in characters: what the page costs in memory, for chunk budgets. */
   readonly bytes: number;
+  /** The answer's `Date` header (epoch milliseconds, whole seconds): the source's clock. */
+  readonly serverTime?: number;
 }
 
 /** Words of a non-JSON body kept in a message: enough to recognise the page, never the page. */
@@ -321,17 +323,19 @@ export class KomboClient {
   }
 
   /**
-   * `GET /integrations/{id}`: status and read models of one integration. `tracker` counts its
+   * `GET /integrations/{id}`: status and read models of one integration, and the time Kombo
+   * answered (`sourceTime`, from its `Date` header, when it sends one). `tracker` counts its
    * requests, retries and throttles, as for a page.
    */
-  async getIntegration(integrationId: string, tracker?: RequestTracker): Promise<IntegrationInfo> {
+  async getIntegration(integrationId: string, tracker?: RequestTracker): Promise<IntegrationInfo & { readonly sourceTime?: string }> {
     const loc: FailureLocation = { integrationId };
     const raw = await this.request(`/integrations/${encodeURIComponent(integrationId)}`, integrationId, loc, tracker);
     const parsed = INTEGRATION_ENVELOPE.safeParse(parseBody(raw, loc));
     if (!parsed.success) {
       throw new DataError(`unexpected integration response: ${formatIssues(parsed.error)}`, 'DATA.INVALID_ENVELOPE', loc);
     }
-    return parsed.data.data;
+    // Kombo's clock, for the watermark of the streams that follow (whole seconds, so never ahead).
+    return { ...parsed.data.data, ...(raw.serverTime !== undefined && { sourceTime: new Date(raw.serverTime).toISOString() }) };
   }
 
   /** One request with retries. Returns a 2xx answer's text. */
@@ -412,7 +416,10 @@ export class KomboClient {
     this.pacing.settle(parseRateLimitHeaders(res.headers), true);
     if (res.status !== 429) this.pacing.succeeded();
 
-    if (res.ok) return { status: res.status, text, bytes: text.length };
+    if (res.ok) {
+      const serverTime = Date.parse(res.headers.get('date') ?? '');
+      return { status: res.status, text, bytes: text.length, ...(!Number.isNaN(serverTime) && { serverTime }) };
+    }
 
     let body: unknown;
     try {

@@ -10,11 +10,12 @@
  */
 import type { FailureLocation } from '../errors.ts';
 import type { PiiOptions } from '../flatten.ts';
-import { createBuffers, flattenInto } from '../flatten.ts';
+import { createBuffers, flattenInto, isDeleted } from '../flatten.ts';
 import type { Page, RawPage } from '../kombo/client.ts';
 import { readPage } from '../kombo/client.ts';
 import { ParquetFileBuilder } from '../parquet-stream.ts';
 import type { ModelName } from '../tables.ts';
+import { UNHASHED_COLUMNS, versionHash } from './versions.ts';
 
 /** What a chunk's work needs to start. Plain data, so that it can cross to a worker thread. */
 export interface ChunkWorkInit {
@@ -26,7 +27,18 @@ export interface ChunkWorkInit {
   readonly seen: readonly string[];
   readonly rowGroupRows: number;
   readonly pii?: PiiOptions;
+  /**
+   * What is stored of each record before this sync: `[id, hash, deleted]`. A record whose hash and
+   * deletion flag match adds no row. Empty on a stream's first sync.
+   */
+  readonly prior: readonly PriorEntry[];
 }
+
+/** A record as last stored: id, hash of its stored columns, whether that version records a deletion. */
+export type PriorEntry = readonly [string, string, boolean];
+
+/** A version this chunk stores: id, hash, deletion. */
+export type VersionEntry = PriorEntry;
 
 /** What one page added. */
 export interface PageOutcome {
@@ -35,6 +47,8 @@ export interface PageOutcome {
   readonly records: number;
   /** Ids of the records kept (seen for the first time), in page order. */
   readonly fresh: readonly string[];
+  /** The records among them that changed since their last stored version: they are written. */
+  readonly versions: readonly VersionEntry[];
   /** Rows per table of the model (in `tablesForModel` order) after this page. */
   readonly tableRows: readonly number[];
 }
@@ -58,11 +72,20 @@ export class ChunkWorkCore {
   private readonly seen: Set<string>;
   private readonly buffers;
   private readonly files: ParquetFileBuilder[];
+  private readonly prior: Map<string, PriorEntry>;
+  /** Per buffer, the indexes (among its data columns) of the columns a version's hash covers. */
+  private readonly hashed: number[][];
 
   constructor(private readonly init: ChunkWorkInit) {
     this.seen = new Set(init.seen);
     this.buffers = createBuffers(init.model);
     this.files = this.buffers.map((b) => new ParquetFileBuilder(b.table, { runId: init.runId, syncedAt: init.syncedAt }));
+    this.prior = new Map(init.prior.map((e) => [e[0], e]));
+    this.hashed = this.buffers.map((b) =>
+      b.table.columns
+        .filter((c) => c.source.kind !== 'meta')
+        .flatMap((c, i) => (UNHASHED_COLUMNS.has(c.name) ? [] : [i])),
+    );
   }
 
   page(input: RawPage | Page, loc: FailureLocation): PageOutcome {
@@ -73,11 +96,32 @@ export class ChunkWorkCore {
       this.seen.add(id);
       return true;
     });
-    flattenInto(this.buffers, fresh, this.init.pii);
+    const versions: VersionEntry[] = [];
+    // One record at a time: its rows are flattened, hashed, and taken back out when they match what
+    // is stored already, so an unchanged record adds no row to any table.
+    for (const record of fresh) {
+      const before = this.buffers.map((b) => b.rowCount);
+      flattenInto(this.buffers, [record], this.init.pii);
+      const cells: (readonly unknown[])[] = [];
+      this.buffers.forEach((b, t) => {
+        for (let r = before[t]!; r < b.rowCount; r++) cells.push([t, ...this.hashed[t]!.map((c) => b.columns[c]![r])]);
+      });
+      const id = record['id'] as string;
+      const entry: VersionEntry = [id, versionHash(cells as never), isDeleted(record)];
+      const prior = this.prior.get(id);
+      if (prior !== undefined && prior[1] === entry[1] && prior[2] === entry[2]) {
+        this.buffers.forEach((b, t) => {
+          for (const col of b.columns) col.length = before[t]!;
+          b.rowCount = before[t]!;
+        });
+        continue;
+      }
+      versions.push(entry);
+    }
     this.buffers.forEach((b, i) => {
       if (b.rowCount >= this.init.rowGroupRows) this.files[i]!.append(b);
     });
-    return { next: page.next, records: page.records.length, fresh: fresh.map((r) => r['id'] as string), tableRows: this.tableRows() };
+    return { next: page.next, records: page.records.length, fresh: fresh.map((r) => r['id'] as string), versions, tableRows: this.tableRows() };
   }
 
   tableRows(): number[] {

@@ -19,7 +19,11 @@ import type { PiiOptions } from '../flatten.ts';
 import { STREAM_ROW_GROUP_ROWS } from '../parquet-stream.ts';
 import { tablesForModel } from '../tables.ts';
 import { assertIntegrationId, dataFileKey, hiveEscape, runKeys, runPrefix } from '../warehouse/layout.ts';
-import { completeRunIfLast, endStream, finishStream, readMarker } from './finish.ts';
+import { completeRunIfLast, endStream, finishStream, readMarker, readMarkers } from './finish.ts';
+import { streamVersionsPrefix, syncOf, versionsKey } from './commit.ts';
+import type { PriorEntry, VersionEntry } from './chunk-work.ts';
+import { OUT_OF_ORDER_CODE, outOfOrderReason, priorIndex, readStreamState, takeLock, versionTime } from './versions.ts';
+import type { StreamLock } from './versions.ts';
 import type { FaultHook } from './state.ts';
 import type { ChunkWork, ChunkWorkFactory } from './chunk-work.ts';
 import { inlineChunkWork } from './chunk-work.ts';
@@ -116,6 +120,8 @@ function addTotals(a: StreamTotals, b: StreamTotals): StreamTotals {
   const rows: Record<string, number> = { ...a.rows };
   for (const [t, n] of Object.entries(b.rows)) rows[t] = (rows[t] ?? 0) + n;
   return {
+    records: (a.records ?? 0) + (b.records ?? 0),
+    unchanged: (a.unchanged ?? 0) + (b.unchanged ?? 0),
     pages: a.pages + b.pages,
     requests: a.requests + b.requests,
     retries: a.retries + b.retries,
@@ -151,6 +157,7 @@ async function ownStreamKeys(store: ObjectStore, msg: StreamMessage, beforeChunk
   const keys: string[] = [];
   for (const table of tablesForModel(msg.model)) keys.push(...(await store.list(runPrefix(table.name, msg.snapshotDate, msg.integrationId, msg.runId))));
   keys.push(...(await store.list(streamIdsPrefix(msg))));
+  keys.push(...(await store.list(streamVersionsPrefix(msg))));
   return keys.filter((k) => chunkOfKey(k) < beforeChunk);
 }
 
@@ -211,17 +218,29 @@ export async function processChunk(deps: ChunkDeps, msg: StreamMessage): Promise
   // late redelivery of it may have added after the restart was sent.
   if (msg.cursor === null && msg.chunk > 0) await deps.store.delete(await ownStreamKeys(deps.store, msg, msg.chunk));
 
+  const sync = syncOf(msg, now);
+  // The first chunk of a chain takes the stream's lock: one run at a time per stream, so that two
+  // runs never compare against, or commit, the same state at once.
+  if (msg.cursor === null) {
+    const refused = await holdStream(deps, msg, now);
+    if (refused) return refused;
+  }
+  const state = await readStreamState(deps.store, msg.integrationId, msg.model);
+  const prior = await priorIndex(deps.store, state, msg.snapshotDate);
+
   const started = Date.now();
   const tracker: RequestTracker = { stats: { requests: 0, retries: 0, throttles: 0 }, retriesLeft: Math.max(0, maxStreamRetries - msg.totals.retries) };
   const tables = tablesForModel(msg.model);
   const kept: string[] = [];
+  const stored: VersionEntry[] = [];
   // Files are encoded a row group at a time while pages arrive (see parquet-stream.ts), by the
   // chunk's work: on this thread, or on a worker thread in the local runner.
   const work: ChunkWork = (deps.work ?? inlineChunkWork)({
     model: msg.model,
     runId: msg.runId,
-    syncedAt: now().getTime(),
+    syncedAt: versionTime(sync.startedAt, msg.snapshotDate),
     seen: [...(await idsBefore(deps.store, msg))],
+    prior: Array.from(prior, ([id, e]): PriorEntry => [id, e.h, e.d]),
     rowGroupRows: deps.limits?.rowGroupRows ?? STREAM_ROW_GROUP_ROWS,
     ...(deps.pii && { pii: deps.pii }),
   });
@@ -244,6 +263,8 @@ export async function processChunk(deps: ChunkDeps, msg: StreamMessage): Promise
     let duplicates = 0;
 
     const chunkTotals = (files: number): StreamTotals => ({
+      records,
+      unchanged: records - stored.length,
       pages,
       requests: tracker.stats.requests,
       retries: tracker.stats.retries,
@@ -267,6 +288,7 @@ export async function processChunk(deps: ChunkDeps, msg: StreamMessage): Promise
       req.page = fetchPage(msg.integrationId, msg.model, {
         cursor: from,
         tracker,
+        ...(sync.updatedAfter !== undefined && { updatedAfter: sync.updatedAfter }),
         ...(deps.limits?.pageSize !== undefined && { pageSize: deps.limits.pageSize }),
         onNext: (next) => {
           // Told again when an answer broke off after its head and the request was retried: the
@@ -299,6 +321,7 @@ export async function processChunk(deps: ChunkDeps, msg: StreamMessage): Promise
         const guess: PageRequest | undefined = current.next;
         if (guess && guess.cursor !== page.next) drop(guess);
         kept.push(...page.fresh);
+        stored.push(...page.versions);
         duplicates += page.records - page.fresh.length;
         pages++;
         records += page.fresh.length;
@@ -328,6 +351,7 @@ export async function processChunk(deps: ChunkDeps, msg: StreamMessage): Promise
     await deps.faultPoint?.('after-fetch', msg);
 
     await deps.store.put(idsKey(msg, msg.chunk), kept.join('\n'));
+    await deps.store.put(versionsKey(msg, msg.chunk), JSON.stringify(stored));
     const finished = await work.finish();
     let written = 0;
     const toWrite = tables.flatMap((table, i) => (finished[i] ? [{ table, body: finished[i] }] : []));
@@ -345,10 +369,41 @@ export async function processChunk(deps: ChunkDeps, msg: StreamMessage): Promise
       await deps.faultPoint?.('after-continuation', msg);
       return { outcome: 'continued', totals };
     }
-    await finishStream(deps, msg, totals);
+    const done = await finishStream(deps, msg, totals);
     await deps.faultPoint?.('after-finish', msg);
-    return { outcome: 'done', totals };
+    return { outcome: 'done', totals: done };
   }
+}
+
+/** Another run holds the stream and has not ended it. */
+export const BUSY_CODE = 'STREAM.BUSY';
+
+/**
+ * Take the stream's lock and check that its warehouse holds no later date. Returns the stream's
+ * end when it may not sync (held by another run that has not ended it, or out of date order).
+ */
+async function holdStream(deps: ChunkDeps, msg: StreamMessage, now: () => Date): Promise<ChunkResult | undefined> {
+  const lock: StreamLock = { runId: msg.runId, snapshotDate: msg.snapshotDate, lockedAt: now().toISOString() };
+  const over = async (holder: StreamLock): Promise<boolean> => {
+    // The holder ended the stream (and died before letting go), or its whole run is over.
+    if ((await readMarkers(deps.store, holder.runId)).some((m) => m.integrationId === msg.integrationId && m.model === msg.model)) return true;
+    for (const key of [runKeys.success(holder.runId), runKeys.failed(holder.runId), `${runKeys.prefix(holder.runId)}_INTERRUPTED.json`]) {
+      if ((await deps.store.get(key)) !== undefined) return true;
+    }
+    return false;
+  };
+  const taken = await takeLock(deps.store, msg.integrationId, msg.model, lock, over);
+  const end = async (code: string, reason: string): Promise<ChunkResult> => {
+    const totals = msg.totals;
+    await endStream(deps, msg, 'failed', code, reason, totals);
+    return { outcome: 'failed', totals, code, reason };
+  };
+  if (!taken.taken) {
+    return end(BUSY_CODE, `run ${taken.holder.runId} (snapshot ${taken.holder.snapshotDate}) is syncing this stream and has not finished it: this run did not sync it; retry this run once that one has ended`);
+  }
+  const latest = (await readStreamState(deps.store, msg.integrationId, msg.model)).commits.at(-1);
+  if (latest !== undefined && latest.snapshotDate > msg.snapshotDate) return end(OUT_OF_ORDER_CODE, outOfOrderReason(msg.snapshotDate, latest.snapshotDate));
+  return undefined;
 }
 
 /**

@@ -4,7 +4,9 @@
  * the run, write the run's completion marker (a conditional write, so exactly one stream does).
  */
 import type { Catalog, ObjectStore, StreamMessage, StreamTotals } from '../ports.ts';
-import { tablesForModel } from '../tables.ts';
+import { SYNCS_TABLE, tablesForModel } from '../tables.ts';
+import { collectVersions, commitStream, syncOf, writeIndex, writeSyncRow } from './commit.ts';
+import { releaseLock } from './versions.ts';
 import { partitionPrefix, runKeys, runPrefix } from '../warehouse/layout.ts';
 import type { FailureLocation } from '../errors.ts';
 import type { FaultHook, RunPlan, RunReport, StreamMarker } from './state.ts';
@@ -18,23 +20,52 @@ export interface FinishDeps {
   readonly faultPoint?: FaultHook;
 }
 
-type StreamRef = Pick<StreamMessage, 'runId' | 'snapshotDate' | 'integrationId' | 'model'> & { readonly chunk?: number };
+type StreamRef = Pick<StreamMessage, 'runId' | 'snapshotDate' | 'integrationId' | 'model' | 'sync'> & { readonly chunk?: number };
 
-/** Make a completed stream visible, atomically per partition, and clean older runs out of it. */
-export async function finishStream(deps: FinishDeps, msg: StreamRef, totals: StreamTotals): Promise<void> {
+/**
+ * Make a completed stream visible, atomically per partition, and clean older runs out of it; then
+ * record its sync and commit its watermark. Every step can be done again after a crash: the
+ * stream's lock keeps other runs away until its marker is written.
+ *
+ * Order: the deletion versions of records a full sync no longer returned, the index of what was
+ * stored, the partitions, the `syncs` row, the commit (the new watermark), the marker. A crash
+ * before the commit leaves the watermark where it was: the versions are fetched and compared again.
+ */
+export async function finishStream(deps: FinishDeps, msg: StreamMessage, totals: StreamTotals): Promise<StreamTotals> {
   const now = deps.now ?? (() => new Date());
+  const sync = syncOf(msg, now);
+  const versions = await collectVersions(deps.store, msg, msg.chunk, sync);
+  const records = totals.records ?? 0;
+  const commit = await writeIndex(deps.store, msg, sync, versions, records);
+  const own = tablesForModel(msg.model)[0]!.name;
+  const done: StreamTotals = {
+    ...totals,
+    files: totals.files + versions.vanishedFiles,
+    rows: versions.vanished > 0 ? { ...totals.rows, [own]: (totals.rows[own] ?? 0) + versions.vanished } : totals.rows,
+    deletions: versions.deletions,
+  };
+  await deps.faultPoint?.('after-versions', msg);
   let registered = 0;
   for (const table of tablesForModel(msg.model)) {
     const ownPrefix = runPrefix(table.name, msg.snapshotDate, msg.integrationId, msg.runId);
+    const keys = await deps.store.list(partitionPrefix(table.name, msg.snapshotDate, msg.integrationId));
+    // A table without a version today and no earlier run of the date has nothing to show or replace.
+    if (keys.length === 0) continue;
     await deps.catalog.registerPartition(table, msg.snapshotDate, msg.integrationId, ownPrefix);
     // Only after the partition points at this run may older runs' files go.
-    const keys = await deps.store.list(partitionPrefix(table.name, msg.snapshotDate, msg.integrationId));
     await deps.store.delete(keys.filter((k) => !k.startsWith(ownPrefix)));
     if (++registered === 1) await deps.faultPoint?.('after-some-partitions', msg);
   }
-  await writeMarker(deps.store, markerOf(msg, { status: 'done', totals, finishedAt: now().toISOString() }));
+  const syncsPrefix = await writeSyncRow(deps.store, msg, sync, { records, versions: versions.versions, deletions: versions.deletions }, now());
+  await deps.catalog.registerPartition(SYNCS_TABLE, msg.snapshotDate, msg.integrationId, syncsPrefix);
+  await deps.faultPoint?.('after-partitions', msg);
+  await commitStream(deps.store, versions.state, commit);
+  await deps.faultPoint?.('after-commit', msg);
+  await writeMarker(deps.store, markerOf(msg, { status: 'done', totals: done, finishedAt: now().toISOString(), sync }));
   await deps.faultPoint?.('after-stream-marker', msg);
+  await releaseLock(deps.store, msg.integrationId, msg.model, msg.runId);
   await completeRunIfLast(deps.store, msg.runId, now);
+  return done;
 }
 
 /** End a stream without making anything visible: skipped (model not available) or failed. */
@@ -54,12 +85,14 @@ export async function endStream(
     const own = await deps.store.list(runPrefix(table.name, msg.snapshotDate, msg.integrationId, msg.runId));
     await deps.store.delete(own);
   }
-  await writeMarker(deps.store, markerOf(msg, { status, code, reason, totals, finishedAt: now().toISOString(), ...(location && { location }) }));
+  await writeMarker(deps.store, markerOf(msg, { status, code, reason, totals, finishedAt: now().toISOString(), ...(location && { location }), ...(msg.sync && { sync: msg.sync }) }));
+  await releaseLock(deps.store, msg.integrationId, msg.model, msg.runId);
   await completeRunIfLast(deps.store, msg.runId, now);
 }
 
 /** A marker holds the stream's identity and outcome, never the message's cursor or other fields. */
 function markerOf(msg: StreamRef, outcome: Omit<StreamMarker, 'runId' | 'integrationId' | 'model' | 'chunk'>): StreamMarker {
+  // The marker keeps the stream's sync (`outcome.sync`), never the message's other fields.
   return {
     runId: msg.runId,
     integrationId: msg.integrationId,

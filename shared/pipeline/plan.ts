@@ -2,19 +2,21 @@
  * Step 1: plan a run. Check each integration with `GET /integrations/{id}`, record what cannot be
  * synced and why, write the plan, and send one message per stream (integration × model).
  */
-import type { KomboClient, RequestStats, RequestTracker } from '../kombo/client.ts';
+import type { RequestStats, RequestTracker } from '../kombo/client.ts';
+import type { IntegrationInfo } from '../kombo/schemas.ts';
 import type { ModelName } from '../tables.ts';
 import { KOMBO_MODELS } from '../tables.ts';
-import type { ObjectStore, Queue, StreamMessage } from '../ports.ts';
+import type { ObjectStore, Queue, StreamMessage, StreamSync } from '../ports.ts';
 import { EMPTY_TOTALS, sendAll } from '../ports.ts';
 import { KomboEtlError, RunFatalError } from '../errors.ts';
 import { assertIntegrationId, assertRunId, assertSnapshotDate, runKeys } from '../warehouse/layout.ts';
 import type { PlannedStream, RunPlan, StreamMarker } from './state.ts';
 import { encodeJson } from './state.ts';
 import { completeRunIfLast } from './finish.ts';
+import { OUT_OF_ORDER_CODE, decideMode, outOfOrderReason, readStreamState } from './versions.ts';
 
 export interface PlanDeps {
-  readonly client: Pick<KomboClient, 'getIntegration'>;
+  readonly client: { getIntegration(integrationId: string, tracker?: RequestTracker): Promise<IntegrationInfo & { readonly sourceTime?: string }> };
   readonly store: ObjectStore;
   readonly queue: Queue;
   readonly now?: () => Date;
@@ -25,10 +27,23 @@ export interface PlanRequest {
   readonly snapshotDate: string;
   readonly integrationIds: readonly string[];
   readonly models: readonly ModelName[];
+  /** Sync every stream in full, whatever its state (`sync --full`, the event's `full`). */
+  readonly full?: boolean;
+  /** A stream whose last full sync is this many days old or more syncs in full again (default 7). */
+  readonly fullEveryDays?: number;
 }
 
 /** Integrations checked at once while planning. */
 export const PLAN_CONCURRENCY = 8;
+
+/**
+ * The source's clock as the integration check saw it: the start of the streams' fetches, which
+ * follow the check. Kombo's own time (its `Date` header) when it gives one, so that a clock of ours
+ * running ahead can never skip a change; else ours.
+ */
+function sourceTime(info: { readonly sourceTime?: string }, now: () => Date): string {
+  return info.sourceTime ?? now().toISOString();
+}
 
 /** The streams of one integration, and what checking it cost. */
 interface IntegrationPlan {
@@ -37,13 +52,14 @@ interface IntegrationPlan {
 }
 
 /** Decide the streams of one integration from its status and read models. */
-async function planIntegration(deps: PlanDeps, integrationId: string, models: readonly ModelName[]): Promise<IntegrationPlan> {
+async function planIntegration(deps: PlanDeps, integrationId: string, req: PlanRequest): Promise<IntegrationPlan> {
   const tracker: RequestTracker = { stats: { requests: 0, retries: 0, throttles: 0 } };
-  const streams = await decide(deps, integrationId, models, tracker);
+  const streams = await decide(deps, integrationId, req, tracker);
   return { streams, check: tracker.stats };
 }
 
-async function decide(deps: PlanDeps, integrationId: string, models: readonly ModelName[], tracker: RequestTracker): Promise<PlannedStream[]> {
+async function decide(deps: PlanDeps, integrationId: string, req: PlanRequest, tracker: RequestTracker): Promise<PlannedStream[]> {
+  const models = req.models;
   const all = (status: PlannedStream['status'], code: string, reason: string) =>
     models.map((model) => ({ integrationId, model, status, code, reason }));
   let info;
@@ -58,15 +74,27 @@ async function decide(deps: PlanDeps, integrationId: string, models: readonly Mo
     const code = info.status === 'INACTIVE' ? 'INTEGRATION.INACTIVE' : 'INTEGRATION.AUTHENTICATION_INVALID';
     return all('failed', code, `integration status is ${info.status}: reconnect it in Kombo`);
   }
-  return models.map((model): PlannedStream => {
-    const rm = info.read_models.find((m) => m.id === KOMBO_MODELS[model].readModel);
-    if (rm && (!rm.is_available || rm.opted_out_by_customer === true)) {
-      const why = rm.opted_out_by_customer === true ? 'opted out by the customer' : 'not available for this integration';
-      return { integrationId, model, status: 'skipped', code: 'INTEGRATION.MODEL_NOT_AVAILABLE', reason: `${KOMBO_MODELS[model].readModel} is ${why}` };
-    }
-    return { integrationId, model, status: 'pending' };
-  });
+  const startedAt = sourceTime(info, deps.now ?? (() => new Date()));
+  return Promise.all(
+    models.map(async (model): Promise<PlannedStream> => {
+      const rm = info.read_models.find((m) => m.id === KOMBO_MODELS[model].readModel);
+      if (rm && (!rm.is_available || rm.opted_out_by_customer === true)) {
+        const why = rm.opted_out_by_customer === true ? 'opted out by the customer' : 'not available for this integration';
+        return { integrationId, model, status: 'skipped', code: 'INTEGRATION.MODEL_NOT_AVAILABLE', reason: `${KOMBO_MODELS[model].readModel} is ${why}` };
+      }
+      const state = await readStreamState(deps.store, integrationId, model);
+      const later = state.commits.at(-1);
+      if (later !== undefined && later.snapshotDate > req.snapshotDate) {
+        return { integrationId, model, status: 'failed', code: OUT_OF_ORDER_CODE, reason: outOfOrderReason(req.snapshotDate, later.snapshotDate) };
+      }
+      const decision = decideMode(state, req.snapshotDate, { ...(req.full !== undefined && { full: req.full }), ...(req.fullEveryDays !== undefined && { fullEveryDays: req.fullEveryDays }) });
+      const sync: StreamSync = { mode: decision.mode, startedAt, ...(decision.updatedAfter !== undefined && { updatedAfter: decision.updatedAfter }) };
+      return { integrationId, model, status: 'pending', sync, ...(decision.why !== undefined && { fullBecause: decision.why }) };
+    }),
+  );
 }
+
+
 
 /**
  * Plan a run. Throws {@link RunFatalError} (bad API key…) before anything is written; per-integration
@@ -87,7 +115,7 @@ export async function planRun(deps: PlanDeps, req: PlanRequest): Promise<RunPlan
     while (!stopped && next < req.integrationIds.length) {
       const i = next++;
       try {
-        perIntegration[i] = await planIntegration(deps, req.integrationIds[i]!, req.models);
+        perIntegration[i] = await planIntegration(deps, req.integrationIds[i]!, req);
       } catch (err) {
         stopped = true;
         throw err;
@@ -119,7 +147,7 @@ export async function planRun(deps: PlanDeps, req: PlanRequest): Promise<RunPlan
   }
   const first: StreamMessage[] = streams
     .filter((s) => s.status === 'pending')
-    .map((s) => ({ runId: req.runId, snapshotDate: req.snapshotDate, integrationId: s.integrationId, model: s.model, cursor: null, chunk: 0, totals: EMPTY_TOTALS }));
+    .map((s) => ({ runId: req.runId, snapshotDate: req.snapshotDate, integrationId: s.integrationId, model: s.model, cursor: null, chunk: 0, totals: EMPTY_TOTALS, ...(s.sync && { sync: s.sync }) }));
   await sendAll(deps.queue, first);
   // A run with nothing to fetch is complete at once.
   if (!streams.some((s) => s.status === 'pending')) await completeRunIfLast(deps.store, req.runId, now);

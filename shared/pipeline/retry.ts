@@ -102,15 +102,13 @@ export async function retryFailedStreams(deps: RetryDeps, runId: string, opts: R
   // An interrupted run keeps its marker while streams of other integrations are left unended.
   await deps.store.delete([runKeys.failed(runId), runKeys.report(runId), ...(leftUnended === 0 ? [interruptedKey(runId)] : [])]);
   await deps.store.delete(failed.map((m) => runKeys.stream(runId, m.integrationId, m.model)));
-  const first = (s: Pick<PlannedStream, 'integrationId' | 'model'>, chunk: number): StreamMessage => ({
-    runId,
-    snapshotDate: plan.snapshotDate,
-    integrationId: s.integrationId,
-    model: s.model,
-    cursor: null,
-    chunk,
-    totals: EMPTY_TOTALS,
-  });
+  // A stream syncs again as the plan decided: full, or incremental from the same watermark (its
+  // fetch starts later, so it finds every change the first attempt would have, and more).
+  const syncs = new Map(plan.streams.map((s) => [`${s.integrationId}\n${s.model}`, s.sync]));
+  const first = (s: Pick<PlannedStream, 'integrationId' | 'model'>, chunk: number): StreamMessage => {
+    const sync = syncs.get(`${s.integrationId}\n${s.model}`);
+    return { runId, snapshotDate: plan.snapshotDate, integrationId: s.integrationId, model: s.model, cursor: null, chunk, totals: EMPTY_TOTALS, ...(sync && { sync }) };
+  };
   const messages = failed.map((m) => first(m, m.chunk === undefined ? 0 : m.chunk + 1));
   for (const s of resumed) messages.push(first(s, await nextChunk(deps.store, runId, plan.snapshotDate, s)));
   // Batched like the planner's: a retry of a whole failed night resends every stream.

@@ -3,7 +3,7 @@
  * ends, and the run's completion marker, or its interruption marker when a signal stopped it.
  */
 import type { ModelName } from '../tables.ts';
-import type { StreamTotals } from '../ports.ts';
+import type { StreamSync, StreamTotals } from '../ports.ts';
 import type { FailureLocation } from '../errors.ts';
 import { runKeys } from '../warehouse/layout.ts';
 
@@ -19,6 +19,10 @@ export interface PlannedStream {
   readonly status: Extract<StreamStatus, 'pending' | 'skipped' | 'failed'>;
   readonly code?: string;
   readonly reason?: string;
+  /** For a pending stream: full or incremental, from when (see `versions.ts`). */
+  readonly sync?: StreamSync;
+  /** Why a pending stream syncs in full: `first sync`, `asked`, `last full sync 7 days before`. */
+  readonly fullBecause?: string;
 }
 
 export interface RunPlan {
@@ -41,6 +45,8 @@ export interface StreamMarker {
   readonly chunk?: number;
   /** Where a failure happened, as far as known (integration, model, record id). */
   readonly location?: FailureLocation;
+  /** How the stream fetched (absent on streams the planner ended). */
+  readonly sync?: StreamSync;
 }
 
 export interface RunReport {
@@ -74,15 +80,20 @@ export const decodeJson = <T>(bytes: Uint8Array): T => JSON.parse(new TextDecode
 
 /**
  * The step boundaries of a chunk, in order, where a Lambda can die: after fetching, after writing
- * some tables, after all of them, after sending the continuation; in finishing, after registering
- * some partitions, after the stream's marker, and after the whole finish.
+ * some tables, after all of them, after sending the continuation; in finishing, after the deletion
+ * versions and the index of what was stored, after registering some partitions, after all of them
+ * and the `syncs` row, after the commit (the new watermark), after the stream's marker, and after
+ * the whole finish.
  */
 export const FAULT_POINTS = [
   'after-fetch',
   'after-some-tables',
   'after-all-tables',
   'after-continuation',
+  'after-versions',
   'after-some-partitions',
+  'after-partitions',
+  'after-commit',
   'after-stream-marker',
   'after-finish',
 ] as const;

@@ -18,7 +18,7 @@ const raw = (ids: string[], next: string | null): RawPage => {
   const text = JSON.stringify({ status: 'success', data: { next, results: ids.map(candidate) } });
   return { status: 200, text, bytes: text.length };
 };
-const init: ChunkWorkInit = { model: 'candidates', runId: 'run-1', syncedAt: Date.parse('2026-11-23T02:00:00Z'), seen: ['c0'], rowGroupRows: 2 };
+const init: ChunkWorkInit = { model: 'candidates', runId: 'run-1', syncedAt: Date.parse('2026-11-23T02:00:00Z'), seen: ['c0'], rowGroupRows: 2, prior: [] };
 const loc = (cursor: string | null) => ({ integrationId: 'lever:Abc', model: 'candidates' as const, cursor });
 
 async function feed(work: ChunkWork) {

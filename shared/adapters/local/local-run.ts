@@ -57,6 +57,10 @@ export interface LocalRunOptions {
    * the signal.
    */
   readonly signal?: AbortSignal;
+  /** Sync every stream in full (`sync --full`). */
+  readonly full?: boolean;
+  /** Streams whose last full sync is this many days old sync in full again (default 7). */
+  readonly fullEveryDays?: number;
 }
 
 /**
@@ -143,7 +147,14 @@ export async function runLocal(opts: LocalRunOptions): Promise<RunReport> {
   const queue = new LocalQueue();
   const plan = await planRun(
     { client: opts.client, store: opts.store, queue },
-    { runId: opts.runId, snapshotDate: opts.snapshotDate, integrationIds: opts.integrationIds, models: opts.models },
+    {
+      runId: opts.runId,
+      snapshotDate: opts.snapshotDate,
+      integrationIds: opts.integrationIds,
+      models: opts.models,
+      ...(opts.full !== undefined && { full: opts.full }),
+      ...(opts.fullEveryDays !== undefined && { fullEveryDays: opts.fullEveryDays }),
+    },
   );
   if (opts.source) {
     await recordWarehouseSource(opts.store, opts.source);
@@ -213,7 +224,7 @@ async function readReport(store: ObjectStore, runId: string): Promise<RunReport>
   return decodeJson<RunReport>(report);
 }
 
-export type LocalRetryOptions = Omit<LocalRunOptions, 'snapshotDate' | 'integrationIds' | 'models' | 'onPlan'> &
+export type LocalRetryOptions = Omit<LocalRunOptions, 'snapshotDate' | 'integrationIds' | 'models' | 'onPlan' | 'full' | 'fullEveryDays'> &
   RetryOptions & {
     readonly onRetryPlan?: (plan: RetryPlan) => void;
   };

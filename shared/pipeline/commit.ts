@@ -1,0 +1,174 @@
+/**
+ * The versions side of finishing a stream: what its chunks stored, the deletion versions of records
+ * a full sync no longer returned, the `syncs` row, and the stream's commit (its new watermark).
+ */
+import { parquetReadObjects } from 'hyparquet';
+import type { Cell } from '../flatten.ts';
+import { encodeParquet } from '../parquet.ts';
+import type { ObjectStore, StreamMessage, StreamSync } from '../ports.ts';
+import type { TableDef } from '../tables.ts';
+import { SYNCS_TABLE, tablesForModel } from '../tables.ts';
+import { assertIntegrationId, dataFileKey, hiveEscape, partitionPrefix, runKeys } from '../warehouse/layout.ts';
+import type { VersionEntry } from './chunk-work.ts';
+import type { RecordIndex, StreamCommit, StreamState } from './versions.ts';
+import { priorIndex, readStreamState, stateKeys, versionTime, writeCommit, writeIndexFile } from './versions.ts';
+
+type StreamRef = Pick<StreamMessage, 'runId' | 'snapshotDate' | 'integrationId' | 'model'>;
+
+/** `_runs/<run>/versions/<integration>/<model>/`: the versions each chunk of a stream stored. */
+export function streamVersionsPrefix(msg: Pick<StreamMessage, 'runId' | 'integrationId' | 'model'>): string {
+  return `${runKeys.prefix(msg.runId)}versions/${hiveEscape(assertIntegrationId(msg.integrationId))}/${msg.model}/`;
+}
+
+/** The key of one chunk's version list. */
+export const versionsKey = (msg: StreamMessage, chunk: number): string => `${streamVersionsPrefix(msg)}part-${String(chunk).padStart(5, '0')}.json`;
+
+/** The sync a message carries, or a full one started now (a message sent before syncs had modes). */
+export function syncOf(msg: StreamMessage, now: () => Date): StreamSync {
+  return msg.sync ?? { mode: 'full', startedAt: now().toISOString() };
+}
+
+/** Every version list and id list the stream's chain wrote, chunk by chunk up to `lastChunk`. */
+async function readLists(store: ObjectStore, prefix: string, lastChunk: number): Promise<string[]> {
+  const bodies: string[] = [];
+  for (const key of await store.list(prefix)) {
+    const chunk = Number(/part-(\d{5})\.[a-z]+$/.exec(key)?.[1] ?? Number.NaN);
+    if (!(chunk <= lastChunk)) continue;
+    const body = await store.get(key);
+    if (body) bodies.push(new TextDecoder().decode(body));
+  }
+  return bodies;
+}
+
+/** A Parquet cell as the pipeline writes it: timestamps as epoch milliseconds. */
+function toCell(value: unknown): Cell {
+  if (value === undefined || value === null) return null;
+  if (value instanceof Date) return value.getTime();
+  if (typeof value === 'bigint') return Number(value);
+  return value as Cell;
+}
+
+/** The rows of a partition's files (the registered run's: finishing removes the others) that `keep` selects. */
+async function readPartitionRows(store: ObjectStore, table: TableDef, snapshotDate: string, integrationId: string, keep: (row: Record<string, unknown>) => boolean): Promise<Record<string, unknown>[]> {
+  const rows: Record<string, unknown>[] = [];
+  for (const key of await store.list(partitionPrefix(table.name, snapshotDate, integrationId))) {
+    if (!key.endsWith('.parquet')) continue;
+    const body = await store.get(key);
+    if (!body) continue;
+    const file = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
+    for (const row of (await parquetReadObjects({ file })) as Record<string, unknown>[]) if (keep(row)) rows.push(row);
+  }
+  return rows;
+}
+
+/**
+ * A full sync no longer returned these records: store a copy of each one's last version (its own
+ * row and its child rows) flagged `_is_deleted`, as the chunk after the chain's last. Kombo hides
+ * nothing from a fetch with `include_deleted=true`, so these were removed outright.
+ */
+async function storeVanished(store: ObjectStore, msg: StreamRef, chunk: number, vanished: ReadonlyMap<string, { readonly v: string }>, syncedAt: number): Promise<number> {
+  const byDate = new Map<string, Set<string>>();
+  for (const [id, e] of vanished) {
+    const ids = byDate.get(e.v) ?? new Set<string>();
+    ids.add(id);
+    byDate.set(e.v, ids);
+  }
+  let files = 0;
+  for (const table of tablesForModel(msg.model)) {
+    const key = table.columns.find((c) => (table.arrayField === undefined ? c.name === 'id' : c.source.kind === 'parent-id'))!.name;
+    const rows: Record<string, unknown>[] = [];
+    for (const [date, ids] of byDate) rows.push(...(await readPartitionRows(store, table, date, msg.integrationId, (r) => ids.has(r[key] as string))));
+    if (rows.length === 0) continue;
+    const dataCols = table.columns.filter((c) => c.source.kind !== 'meta');
+    const columns = dataCols.map((c) => rows.map((r) => (c.source.kind === 'deleted' ? true : toCell(r[c.name]))));
+    const body = encodeParquet({ table, columns, rowCount: rows.length }, { runId: msg.runId, syncedAt });
+    await store.put(dataFileKey(table.name, msg.snapshotDate, msg.integrationId, msg.runId, chunk), body);
+    files++;
+  }
+  return files;
+}
+
+/** What a stream stored, ready to commit. */
+export interface StreamVersions {
+  readonly state: StreamState;
+  /** The index after this sync: everything known after a full sync, this sync's versions after an incremental one. */
+  readonly index: RecordIndex;
+  readonly versions: number;
+  readonly deletions: number;
+  /** Deletion copies stored for records a full sync no longer returned. */
+  readonly vanished: number;
+  readonly vanishedFiles: number;
+}
+
+/**
+ * Gather what the stream's chunks stored, and on a full sync store the deletion versions of the
+ * records it no longer returned. Deterministic for a given chain, so a finish that died half way
+ * does exactly the same again.
+ */
+export async function collectVersions(store: ObjectStore, msg: StreamMessage, lastChunk: number, sync: StreamSync): Promise<StreamVersions> {
+  const state = await readStreamState(store, msg.integrationId, msg.model);
+  const prior = await priorIndex(store, state, msg.snapshotDate);
+  const stored: VersionEntry[] = (await readLists(store, streamVersionsPrefix(msg), lastChunk)).flatMap((b) => JSON.parse(b) as VersionEntry[]);
+  const index: RecordIndex = sync.mode === 'full' ? new Map(prior) : new Map();
+  for (const [id, h, d] of stored) index.set(id, { h, d, v: msg.snapshotDate });
+  let vanished = 0;
+  let vanishedFiles = 0;
+  if (sync.mode === 'full') {
+    const returned = new Set<string>();
+    for (const body of await readLists(store, `${runKeys.prefix(msg.runId)}ids/${hiveEscape(msg.integrationId)}/${msg.model}/`, lastChunk)) {
+      for (const id of body.split('\n')) if (id !== '') returned.add(id);
+    }
+    const gone = new Map([...prior].filter(([id, e]) => !e.d && !returned.has(id)));
+    vanished = gone.size;
+    if (gone.size > 0) {
+      vanishedFiles = await storeVanished(store, msg, lastChunk + 1, gone, versionTime(sync.startedAt, msg.snapshotDate));
+      for (const [id, e] of gone) index.set(id, { h: e.h, d: true, v: msg.snapshotDate });
+    }
+  }
+  const deletions = stored.filter((e) => e[2]).length + vanished;
+  return { state, index, versions: stored.length + vanished, deletions, vanished, vanishedFiles };
+}
+
+/** The `syncs` row of a completed stream, as a one-row Parquet file of its partition. */
+export async function writeSyncRow(store: ObjectStore, msg: StreamRef, sync: StreamSync, counts: { readonly records: number; readonly versions: number; readonly deletions: number }, finishedAt: Date): Promise<string> {
+  const values: Record<string, Cell> = {
+    model: msg.model,
+    run_id: msg.runId,
+    mode: sync.mode,
+    updated_after: sync.updatedAfter === undefined ? null : Date.parse(sync.updatedAfter),
+    started_at: Date.parse(sync.startedAt),
+    valid_from: versionTime(sync.startedAt, msg.snapshotDate),
+    records: counts.records,
+    versions: counts.versions,
+    deletions: counts.deletions,
+    finished_at: finishedAt.getTime(),
+  };
+  const body = encodeParquet({ table: SYNCS_TABLE, columns: SYNCS_TABLE.columns.map((c) => [values[c.name] ?? null]), rowCount: 1 }, { runId: msg.runId, syncedAt: finishedAt.getTime() });
+  const prefix = partitionPrefix(SYNCS_TABLE.name, msg.snapshotDate, msg.integrationId);
+  await store.put(`${prefix}${msg.model}.parquet`, body);
+  return prefix;
+}
+
+/** Write the index file of this sync and return the commit that names it (not yet written). */
+export async function writeIndex(store: ObjectStore, msg: StreamRef, sync: StreamSync, v: StreamVersions, records: number): Promise<StreamCommit> {
+  const key = stateKeys.index(msg.integrationId, msg.model, msg.snapshotDate, msg.runId);
+  await writeIndexFile(store, key, v.index);
+  return {
+    snapshotDate: msg.snapshotDate,
+    runId: msg.runId,
+    mode: sync.mode,
+    startedAt: sync.startedAt,
+    updatedAfter: sync.updatedAfter ?? null,
+    records,
+    versions: v.versions,
+    deletions: v.deletions,
+    index: key,
+  };
+}
+
+/** Commit: the stream's new watermark. Index files of earlier runs of the same date go afterwards. */
+export async function commitStream(store: ObjectStore, state: StreamState, commit: StreamCommit): Promise<void> {
+  await writeCommit(store, state, commit);
+  const replaced = state.commits.find((c) => c.snapshotDate === commit.snapshotDate && c.index !== commit.index);
+  if (replaced) await store.delete([replaced.index]);
+}
