@@ -13,7 +13,7 @@
  * one-argument forms strip different whitespace); every output column of the aggregate views is CAST to its
  * declared type, so the types Glue records are the types Trino infers.
  */
-import type { ColumnType, TableDef } from '../tables.ts';
+import type { ColumnType, ModelName, TableDef } from '../tables.ts';
 import { PARTITION_COLUMNS, TABLES } from '../tables.ts';
 
 /** Column types of the views, as Athena (Trino) names them. */
@@ -76,24 +76,115 @@ function tableDef(name: string): TableDef {
   return t;
 }
 
-/** `<table>_latest`: the latest snapshot of each integration, deleted rows left out. */
+/** The meta columns every history view adds after the partition columns, in this order. */
+export const HISTORY_COLUMNS: readonly ViewColumn[] = [
+  col('_valid_from', 'timestamp', 'when the version became valid: `_synced_at`, the start of the sync that stored it'),
+  col('_valid_to', 'timestamp', "`_valid_from` of the record's next version; null while current"),
+  col('_is_current', 'boolean', 'no later version of the record is stored'),
+  col('_is_deleted', 'boolean', 'the version records a deletion (deleted in the ATS, or no longer returned)'),
+];
+
+/**
+ * Whether a row of a data table records a deletion: `_is_deleted` as stored, or for a file written
+ * before that column existed (read as null), `remote_deleted_at` being set. Never null.
+ */
+const deletedFlag = (alias: string, table: TableDef): string =>
+  table.columns.some((c) => c.name === 'remote_deleted_at')
+    ? `coalesce(${alias}."_is_deleted", ${alias}.remote_deleted_at IS NOT NULL)`
+    : `coalesce(${alias}."_is_deleted", false)`;
+
+/**
+ * First and latest snapshot date whose sync of `model` completed, per integration (a CTE body).
+ * From `syncs`, never from the data table: a sync that found nothing changed stores no version.
+ */
+const syncDates = (model: ModelName): string =>
+  `SELECT integration_id, min(snapshot_date) AS first_date, max(snapshot_date) AS latest_date
+  FROM syncs
+  WHERE model = '${model}'
+  GROUP BY integration_id`;
+
+/** The column of a child table holding its parent record's id. */
+function parentKey(def: TableDef): string {
+  const key = def.columns.find((c) => c.source.kind === 'parent-id');
+  if (!key) throw new Error(`child table ${def.name} has no parent-id column`);
+  return key.name;
+}
+
+/** The root table of a child table's model: the records its rows belong to. */
+function parentTable(def: TableDef): TableDef {
+  const parent = TABLES.find((t) => t.model === def.model && t.arrayField === undefined);
+  if (!parent) throw new Error(`no parent table for ${def.name}`);
+  return parent;
+}
+
+/**
+ * `<table>_history`: every stored version of every record, with its validity. A version is valid from
+ * `_synced_at` until the next version of the same record (integration and `id`, ordered by snapshot
+ * date). Child rows are stored with every version of their parent and take that version's validity.
+ */
+function historyView(def: TableDef): ViewDef {
+  const own = def.columns.filter((c) => c.name !== '_is_deleted');
+  const columns: ViewColumn[] = [
+    ...own.map((c) => col(c.name, TABLE_TYPES[c.type], `as in \`${def.name}\``)),
+    ...PARTITION_COLUMNS.map((p) => col(p.name, TABLE_TYPES[p.type], p.name === 'snapshot_date' ? 'date of the sync that stored the version' : 'Kombo integration id')),
+    ...HISTORY_COLUMNS,
+  ];
+  const select = [...own, ...PARTITION_COLUMNS].map((c) => `t."${c.name}"`).join(', ');
+  if (def.arrayField !== undefined) {
+    const parent = parentTable(def);
+    return {
+      name: `${def.name}_history`,
+      grain: `one row per ${def.grain.replace(/^one row per /, '')}, per stored version of its \`${parent.name}\` record`,
+      notes:
+        `Child rows are stored with every version of their parent record, so \`_valid_from\`, \`_valid_to\`, \`_is_current\` ` +
+        `and \`_is_deleted\` are those of the \`${parent.name}_history\` version they belong to (same integration, snapshot date ` +
+        `and \`${parentKey(def)}\`).`,
+      columns,
+      sql: `SELECT ${select},
+  p."_valid_from", p."_valid_to", p."_is_current", p."_is_deleted"
+FROM ${def.name} t
+JOIN ${parent.name}_history p ON p.integration_id = t.integration_id AND p.snapshot_date = t.snapshot_date AND p.id = t.${parentKey(def)}`,
+    };
+  }
+  const next = `OVER (PARTITION BY t.integration_id, t.id ORDER BY t.snapshot_date)`;
+  return {
+    name: `${def.name}_history`,
+    grain: `one row per stored version of ${def.grain.replace(/^one row per /, 'each ')}`,
+    notes:
+      'A version is stored when a sync finds the record changed (or deleted); a record unchanged since its last ' +
+      'version adds no row. A version is valid from `_valid_from` until `_valid_to`, the next version\'s ' +
+      '`_valid_from`. The state as of a moment T is `WHERE _valid_from <= T AND (_valid_to IS NULL OR _valid_to > T) ' +
+      'AND NOT _is_deleted`. `_is_deleted` is the stored flag (`remote_deleted_at` being set, for files written before the flag).',
+    columns,
+    sql: `SELECT ${select},
+  t."_synced_at" AS "_valid_from",
+  lead(t."_synced_at") ${next} AS "_valid_to",
+  CAST(lead(t.snapshot_date) ${next} IS NULL AS BOOLEAN) AS "_is_current",
+  CAST(${deletedFlag('t', def)} AS BOOLEAN) AS "_is_deleted"
+FROM ${def.name} t`,
+  };
+}
+
+/** `<table>_latest`: the current version of every record of every integration, deleted ones left out. */
 function latestView(table: string, what: string): ViewDef {
   const def = tableDef(table);
   const columns: ViewColumn[] = [
     ...def.columns.map((c) => col(c.name, TABLE_TYPES[c.type], `as in \`${table}\``)),
-    ...PARTITION_COLUMNS.map((p) => col(p.name, TABLE_TYPES[p.type], p.name === 'snapshot_date' ? "the integration's latest snapshot" : 'Kombo integration id')),
+    ...PARTITION_COLUMNS.map((p) => col(p.name, TABLE_TYPES[p.type], p.name === 'snapshot_date' ? 'date of the sync that stored this version (the last one that found the record changed)' : 'Kombo integration id')),
   ];
   const select = columns.map((c) => `t."${c.name}"`).join(', ');
   return {
     name: `${table}_latest`,
-    grain: `one row per ${what} in the latest \`${table}\` snapshot of its integration, deleted ones (\`remote_deleted_at\` set) left out`,
-    notes: '"Latest" is per integration (and per table): an integration whose last sync failed keeps showing its last complete snapshot.',
+    grain: `one row per ${what}: its current version in \`${table}_history\`, deleted ones left out`,
+    notes:
+      `The current version is the latest one stored, whichever sync stored it: \`snapshot_date\` is the date of that ` +
+      'sync, not of the latest sync (a record unchanged for weeks keeps an old date). A record whose current version ' +
+      'records a deletion (deleted in the ATS, or no longer returned by a full sync) is left out. An integration whose ' +
+      'last sync failed shows what its last completed syncs stored.',
     columns,
     sql: `SELECT ${select}
-FROM ${table} t
-JOIN (SELECT integration_id, max(snapshot_date) AS latest_date FROM ${table} GROUP BY integration_id) l
-  ON l.integration_id = t.integration_id AND l.latest_date = t.snapshot_date
-WHERE t.remote_deleted_at IS NULL`,
+FROM ${table}_history t
+WHERE t."_is_current" AND NOT t."_is_deleted"`,
   };
 }
 
@@ -117,62 +208,66 @@ export const TRIM_CODE_POINTS: readonly number[] = [
  */
 const trimmed = (expr: string): string => `trim(${expr}, ${TRIM_CODE_POINTS.map((c) => `chr(${c})`).join(' || ')})`;
 
+const APPLICATIONS = tableDef('applications');
+
 const APPLICATION_STAGE_HISTORY: ViewDef = {
   name: 'application_stage_history',
   grain: 'one row per application per stretch it spent, open, in one stage',
   notes:
-    'Built from consecutive `applications` snapshots with gaps-and-islands. Consecutive means consecutive among the ' +
-    "integration's own snapshot dates, so a day without a snapshot does not split a stretch (its changes show on the " +
-    'next snapshot). A stretch covers the snapshots in which the application sat in the stage with outcome `PENDING` ' +
-    '(or no outcome); it ends on the first snapshot showing anything else: another stage, a final outcome, a deletion, ' +
-    "or the application's absence. A stretch already under way in the integration's first snapshot starts on that " +
-    'date: earlier entries are unknown. Closed applications (hired, declined) spend no time in a stage: a hire ends the ' +
-    "stretch before it with `outcome_after = 'HIRED'`.",
+    "Built from each application's consecutive versions in `applications` (ordered by snapshot date) with " +
+    'gaps-and-islands. A version is stored only when a sync finds the application changed, so a night without a ' +
+    'sync, or without a change, splits nothing: a change shows on the next sync. A stretch is a run of consecutive ' +
+    'versions with outcome `PENDING` (or no outcome) in the same stage; it ends at the next version showing anything ' +
+    'else: another stage, a final outcome, or a deletion (deleted in the ATS, or no longer returned). A stretch still ' +
+    "open counts its days up to the integration's latest completed `applications` sync (`syncs`). A stretch already " +
+    "under way in the integration's first `applications` sync starts on that date: earlier entries are unknown. " +
+    'Closed applications (hired, declined) spend no time in a stage: a hire ends the stretch before it with ' +
+    "`outcome_after = 'HIRED'`.",
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
     col('application_id', 'varchar', 'the application'),
     col('job_id', 'varchar', 'its job'),
-    col('job_name', 'varchar', 'job name, as of the last snapshot of the stretch'),
+    col('job_name', 'varchar', 'job name, as of the last version of the stretch'),
     col('stage_id', 'varchar', 'the stage'),
-    col('stage_name', 'varchar', 'stage name, as of the last snapshot of the stretch'),
+    col('stage_name', 'varchar', 'stage name, as of the last version of the stretch'),
     col('stage_index', 'integer', 'position of the stage in the job, from 0'),
-    col('entered_on', 'date', 'first snapshot date showing the application in the stage'),
-    col('left_on', 'date', 'first snapshot date showing it elsewhere, closed, deleted or gone; null while current'),
-    col('days_in_stage', 'bigint', '`left_on` − `entered_on`, or latest snapshot − `entered_on` while current'),
-    col('is_current', 'boolean', 'the application is still in this stage, open, in the latest snapshot'),
+    col('entered_on', 'date', 'snapshot date of the first version showing the application in the stage'),
+    col('entered_at', 'timestamp', "that version's `_valid_from`: the start of the sync that saw it"),
+    col('left_on', 'date', 'snapshot date of the next version, showing it elsewhere, closed or deleted; null while current'),
+    col('left_at', 'timestamp', "that version's `_valid_from`; null while current"),
+    col('days_in_stage', 'bigint', "`left_on` − `entered_on`, or the integration's latest `applications` sync − `entered_on` while current"),
+    col('is_current', 'boolean', 'the application is still in this stage, open: no later version'),
     col(
       'outcome_after',
       'varchar',
       "what ended the stretch: `ADVANCED` (a later stage), `MOVED_BACK` (an earlier one), `MOVED` (a stage of unknown order), the final outcome (`HIRED`, `DECLINED`, any other value the ATS sends), `DELETED` (deleted or no longer returned); null while current",
     ),
   ],
-  sql: `WITH snaps AS (
-  SELECT integration_id, snapshot_date,
-    row_number() OVER (PARTITION BY integration_id ORDER BY snapshot_date) AS snap_no,
-    max(snapshot_date) OVER (PARTITION BY integration_id) AS latest_date
-  FROM (SELECT DISTINCT integration_id, snapshot_date FROM applications) d
+  sql: `WITH sync_dates AS (
+  ${syncDates('applications')}
 ),
 obs AS (
   SELECT a.integration_id, a.id AS application_id, a.job_id, a.job_name,
     a.current_stage_id AS stage_id, a.current_stage_name AS stage_name, a.current_stage_index AS stage_index,
-    a.outcome, a.snapshot_date, s.snap_no, s.latest_date,
-    CASE WHEN a.remote_deleted_at IS NOT NULL THEN 'DELETED'
+    a.outcome, a.snapshot_date, a."_synced_at" AS valid_from,
+    row_number() OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date) AS version_no,
+    CASE WHEN ${deletedFlag('a', APPLICATIONS)} THEN 'DELETED'
       WHEN a.outcome IS NULL OR a.outcome = 'PENDING' THEN 'OPEN'
       ELSE 'CLOSED' END AS state
   FROM applications a
-  JOIN snaps s ON s.integration_id = a.integration_id AND s.snapshot_date = a.snapshot_date
 ),
 steps AS (
-  SELECT integration_id, application_id, job_id, job_name, stage_id, stage_name, stage_index, snapshot_date, snap_no, latest_date, state,
-    lead(snap_no) OVER (PARTITION BY integration_id, application_id ORDER BY snap_no) AS next_snap_no,
-    lead(state) OVER (PARTITION BY integration_id, application_id ORDER BY snap_no) AS next_state,
-    lead(stage_index) OVER (PARTITION BY integration_id, application_id ORDER BY snap_no) AS next_stage_index,
-    lead(outcome) OVER (PARTITION BY integration_id, application_id ORDER BY snap_no) AS next_outcome,
-    snap_no - row_number() OVER (PARTITION BY integration_id, application_id, state, stage_id ORDER BY snap_no) AS island
+  SELECT integration_id, application_id, job_id, job_name, stage_id, stage_name, stage_index, snapshot_date, valid_from, version_no, state,
+    lead(snapshot_date) OVER (PARTITION BY integration_id, application_id ORDER BY version_no) AS next_date,
+    lead(valid_from) OVER (PARTITION BY integration_id, application_id ORDER BY version_no) AS next_valid_from,
+    lead(state) OVER (PARTITION BY integration_id, application_id ORDER BY version_no) AS next_state,
+    lead(stage_index) OVER (PARTITION BY integration_id, application_id ORDER BY version_no) AS next_stage_index,
+    lead(outcome) OVER (PARTITION BY integration_id, application_id ORDER BY version_no) AS next_outcome,
+    version_no - row_number() OVER (PARTITION BY integration_id, application_id, state, stage_id ORDER BY version_no) AS island
   FROM obs
 ),
 islands AS (
-  SELECT integration_id, application_id, stage_id, island, min(snapshot_date) AS entered_on, max(snap_no) AS last_snap_no
+  SELECT integration_id, application_id, stage_id, island, min(snapshot_date) AS entered_on, min(valid_from) AS entered_at, max(version_no) AS last_version_no
   FROM steps
   WHERE state = 'OPEN' AND stage_id IS NOT NULL
   GROUP BY integration_id, application_id, stage_id, island
@@ -186,32 +281,31 @@ SELECT
   CAST(e.stage_name AS VARCHAR) AS stage_name,
   CAST(e.stage_index AS INTEGER) AS stage_index,
   CAST(i.entered_on AS DATE) AS entered_on,
-  CAST(n.snapshot_date AS DATE) AS left_on,
-  CAST(date_diff('day', i.entered_on, coalesce(n.snapshot_date, e.latest_date)) AS BIGINT) AS days_in_stage,
-  CAST(n.snapshot_date IS NULL AS BOOLEAN) AS is_current,
+  i.entered_at AS entered_at,
+  CAST(e.next_date AS DATE) AS left_on,
+  e.next_valid_from AS left_at,
+  CAST(date_diff('day', i.entered_on, coalesce(e.next_date, s.latest_date)) AS BIGINT) AS days_in_stage,
+  CAST(e.next_date IS NULL AS BOOLEAN) AS is_current,
   CAST(CASE
-    WHEN n.snapshot_date IS NULL THEN NULL
-    WHEN e.next_snap_no IS NULL OR e.next_snap_no <> e.snap_no + 1 OR e.next_state = 'DELETED' THEN 'DELETED'
+    WHEN e.next_date IS NULL THEN NULL
+    WHEN e.next_state = 'DELETED' THEN 'DELETED'
     WHEN e.next_state = 'CLOSED' THEN e.next_outcome
     WHEN e.next_stage_index > e.stage_index THEN 'ADVANCED'
     WHEN e.next_stage_index < e.stage_index THEN 'MOVED_BACK'
     ELSE 'MOVED'
   END AS VARCHAR) AS outcome_after
 FROM islands i
-JOIN steps e ON e.integration_id = i.integration_id AND e.application_id = i.application_id AND e.snap_no = i.last_snap_no
-LEFT JOIN snaps n ON n.integration_id = i.integration_id AND n.snap_no = i.last_snap_no + 1`,
+JOIN steps e ON e.integration_id = i.integration_id AND e.application_id = i.application_id AND e.version_no = i.last_version_no
+LEFT JOIN sync_dates s ON s.integration_id = i.integration_id`,
 };
 
-/** Applications not deleted in their latest snapshot, with that snapshot's job and outcome (a CTE body). */
+/** Applications whose current version is not a deletion, with that version's job and outcome (a CTE body). */
 const LIVE_APPLICATIONS = `SELECT a.integration_id, a.id AS application_id, a.job_id, a.outcome
-  FROM applications a
-  JOIN (SELECT integration_id, id, max(snapshot_date) AS snapshot_date FROM applications GROUP BY integration_id, id) l
-    ON l.integration_id = a.integration_id AND l.id = a.id AND l.snapshot_date = a.snapshot_date
-  WHERE a.remote_deleted_at IS NULL`;
+  FROM applications_latest a`;
 
 /**
- * The jobs of each integration's latest `jobs` snapshot (deleted ones left out), with the job's
- * status, department and location (a CTE body). The location is city and country, short enough for a
+ * The current version of every job not deleted (`jobs_latest`), with the job's status, department
+ * and location (a CTE body). `snapshot_date` is the version's, where its `job_stages` rows are. The location is city and country, short enough for a
  * report line, or the ATS's own text (`location_raw`) when it gives neither.
  */
 const JOB_LIST = `SELECT j.integration_id, j.id AS job_id, j.name AS job_name, j.status AS job_status, j.department,
@@ -220,8 +314,8 @@ const JOB_LIST = `SELECT j.integration_id, j.id AS job_id, j.name AS job_name, j
   FROM jobs_latest j`;
 
 /**
- * The stages each job of `job_list` lists, in the job's order: `index`, or the stage's place in the
- * list when the ATS gives no index (a CTE body; reads the CTE `job_list`).
+ * The stages each job of `job_list` lists in its current version, in the job's order: `index`, or the
+ * stage's place in the list when the ATS gives no index (a CTE body; reads the CTE `job_list`).
  */
 const LISTED_STAGES = `SELECT s.integration_id, s.job_id, s.stage_id, min(s.name) AS stage_name, min(coalesce(s."index", s."position")) AS stage_index
   FROM job_stages s
@@ -229,48 +323,47 @@ const LISTED_STAGES = `SELECT s.integration_id, s.job_id, s.stage_id, min(s.name
   WHERE s.stage_id IS NOT NULL
   GROUP BY s.integration_id, s.job_id, s.stage_id`;
 
-/** Each application's job, from its latest snapshot, deleted or not (a CTE body). */
+/** Each application's job, from its current version, deleted or not (a CTE body). */
 const APPLICATION_JOBS = `SELECT a.integration_id, a.id AS application_id, a.job_id, a.job_name
-  FROM applications a
-  JOIN (SELECT integration_id, id, max(snapshot_date) AS snapshot_date FROM applications GROUP BY integration_id, id) l
-    ON l.integration_id = a.integration_id AND l.id = a.id AND l.snapshot_date = a.snapshot_date`;
+  FROM applications_history a
+  WHERE a."_is_current"`;
 
 const HIRING_FUNNEL: ViewDef = {
   name: 'hiring_funnel',
   grain: 'one row per integration, job and stage (order rows by `stage_index`)',
   notes:
-    "The stages are the ones each job lists in the integration's latest `jobs` snapshot (`job_stages`), in the job's " +
+    "The stages are the ones each job lists in its current version (`jobs_latest` and its `job_stages`), in the job's " +
     'order, including stages nobody has reached yet (`reached` 0), and every job there appears, with or without ' +
-    'applications. Stages seen on applications but missing from the job\'s list (or of a job the latest `jobs` ' +
-    'snapshot does not hold, or of an integration whose jobs are not synced) appear too, with `listed_in_job` false, ' +
+    'applications. Stages seen on applications but missing from the job\'s list (or of a job `jobs_latest` does not ' +
+    'hold, or of an integration whose jobs are not synced) appear too, with `listed_in_job` false, ' +
     'their latest name and the index applications last gave them. Such a stage that no application gave an index ' +
     'has no known place in the job: it is placed after every other stage of the job (`stage_index` one past the ' +
     "job's highest, then in `stage_id` order), counts as `reached` the applications seen in it only, and has no " +
     '`conversion_to_next` (nor is it the next stage of any other). ' +
-    'An application **reached** a stage when any of its snapshots showed it in that stage or a later one of the same ' +
+    'An application **reached** a stage when any of its versions showed it in that stage or a later one of the same ' +
     'job, later by the stage order of this view (the job\'s own index of each stage, whatever index the application ' +
     'carries): an application that jumps over a stage still counts as having passed it, so the funnel never widens. ' +
-    'Applications deleted in their latest snapshot are left out. The median counts stretches ' +
-    "with both ends observed: entered after the integration's first snapshot and left again (not by deletion).",
+    'Applications whose current version is a deletion are left out. The median counts stretches ' +
+    "with both ends observed: entered after the integration's first `applications` sync and left again (not by deletion).",
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
     col('job_id', 'varchar', 'the job'),
     col('job_name', 'varchar', 'latest job name'),
-    col('job_status', 'varchar', "the job's status in the latest `jobs` snapshot (`OPEN`, `CLOSED`, `DRAFT`, `ARCHIVED`); null when that snapshot does not hold the job"),
+    col('job_status', 'varchar', "the job's status in its current version (`OPEN`, `CLOSED`, `DRAFT`, `ARCHIVED`); null when `jobs_latest` does not hold the job"),
     col('department', 'varchar', "the job's department"),
     col('location', 'varchar', "the job's city and country (the ATS's location text when it gives neither)"),
     col('stage_id', 'varchar', 'the stage'),
     col('stage_name', 'varchar', 'latest stage name'),
     col('stage_index', 'integer', "position of the stage in the job: the job's `index` of the stage (its place in the list when the ATS gives none), or for a stage the job does not list the index applications last gave it; a stage of unknown place (no index anywhere) comes after every other stage of the job"),
-    col('listed_in_job', 'boolean', "the job lists the stage in the latest `jobs` snapshot; false for a stage seen only on applications"),
+    col('listed_in_job', 'boolean', "the job's current version lists the stage; false for a stage seen only on applications"),
     col('reached', 'bigint', 'applications that ever reached the stage (or a later one); for a stage of unknown place, the applications seen in it'),
-    col('currently_in', 'bigint', 'applications open in the stage in the latest snapshot'),
+    col('currently_in', 'bigint', 'applications open in the stage in their current version'),
     col('conversion_to_next', 'double', '`reached` of the next stage ÷ `reached` of this one; null for the last stage, for a stage nobody reached and for a stage of unknown place'),
     col('hired', 'bigint', 'applications among `reached` whose latest outcome is `HIRED`'),
     col('median_days_in_stage', 'double', 'median `days_in_stage` of completed stretches in the stage; null when none'),
   ],
   sql: `WITH first_snap AS (
-  SELECT integration_id, min(snapshot_date) AS first_date FROM applications GROUP BY integration_id
+  ${syncDates('applications')}
 ),
 live AS (
   ${LIVE_APPLICATIONS}
@@ -317,7 +410,7 @@ app_stages AS (
   FROM live v
   JOIN applications a ON a.integration_id = v.integration_id AND a.id = v.application_id AND a.job_id = v.job_id
   JOIN stages s ON s.integration_id = a.integration_id AND s.job_id = a.job_id AND s.stage_id = a.current_stage_id
-  WHERE a.remote_deleted_at IS NULL
+  WHERE NOT ${deletedFlag('a', APPLICATIONS)}
 ),
 reach AS (
   SELECT integration_id, application_id, job_id, outcome, max(stage_index) AS max_index
@@ -403,27 +496,28 @@ const TIME_TO_HIRE: ViewDef = {
   name: 'time_to_hire',
   grain: 'one row per application hired (outcome `HIRED` in `applications_latest`)',
   notes:
-    "The hire date is the first snapshot with outcome `HIRED`. Applications already hired in the integration's first " +
-    'snapshot are left out: when they were hired is unknown. With a day missing, a hire shows on the next snapshot.',
+    "The hire date is the snapshot date of the application's first version with outcome `HIRED`. Applications already " +
+    "hired in the integration's first `applications` sync are left out: when they were hired is unknown. With a night " +
+    'without a sync, a hire shows on the next sync.',
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
     col('application_id', 'varchar', 'the hired application'),
     col('candidate_id', 'varchar', 'the candidate'),
     col('job_id', 'varchar', 'the job'),
-    col('job_name', 'varchar', 'job name in the latest snapshot'),
-    col('source', 'varchar', "the candidate's `source` in the latest snapshot (null when unknown)"),
+    col('job_name', 'varchar', "job name in the application's current version"),
+    col('source', 'varchar', "the candidate's `source` in its current version (null when unknown)"),
     col('applied_on', 'date', 'UTC date of `remote_created_at` (null when the ATS does not say)'),
-    col('hired_on', 'date', 'first snapshot date with outcome `HIRED`'),
+    col('hired_on', 'date', 'snapshot date of the first version with outcome `HIRED`'),
     col('days_to_hire', 'bigint', '`hired_on` − `applied_on`'),
   ],
   sql: `WITH first_snap AS (
-  SELECT integration_id, min(snapshot_date) AS first_date FROM applications GROUP BY integration_id
+  ${syncDates('applications')}
 ),
 first_hired AS (
-  SELECT integration_id, id, min(snapshot_date) AS hired_on
-  FROM applications
-  WHERE outcome = 'HIRED' AND remote_deleted_at IS NULL
-  GROUP BY integration_id, id
+  SELECT a.integration_id, a.id, min(a.snapshot_date) AS hired_on
+  FROM applications a
+  WHERE a.outcome = 'HIRED' AND NOT ${deletedFlag('a', APPLICATIONS)}
+  GROUP BY a.integration_id, a.id
 )
 SELECT
   CAST(a.integration_id AS VARCHAR) AS integration_id,
@@ -505,19 +599,19 @@ LEFT JOIN users_latest p ON p.integration_id = l.integration_id AND p.id = l.use
 
 const TIME_TO_FILL: ViewDef = {
   name: 'time_to_fill',
-  grain: "one row per job in the integration's latest `jobs` snapshot (deleted jobs left out)",
+  grain: 'one row per job of `jobs_latest` (deleted jobs left out)',
   notes:
-    'Days are counted from the UTC date of `opened_at`. The first hire is the first snapshot showing one of the ' +
-    "job's applications with outcome `HIRED` (applications deleted in the latest snapshot left out), the first " +
-    'accepted offer the first `offers` snapshot showing an offer of one of its applications `ACCEPTED`, of the offers ' +
-    'still `ACCEPTED` in the latest snapshot (an offer accepted, then abandoned or declined, does not fill the job, ' +
+    'Days are counted from the UTC date of `opened_at`. The first hire is the first version showing one of the ' +
+    "job's applications with outcome `HIRED` (applications whose current version is a deletion left out), the first " +
+    'accepted offer the first `offers` version showing an offer of one of its applications `ACCEPTED`, of the offers ' +
+    'still `ACCEPTED` in their current version (an offer accepted, then abandoned or declined, does not fill the job, ' +
     'as a hire counts only while the application is still `HIRED`, and as `offer_acceptance` counts it). When that ' +
-    "was already so in the integration's first snapshot of the table, the date is unknown and left null: `hires` " +
+    "was already so in the integration's first sync of the model, the date is unknown and left null: `hires` " +
     '(or the offer itself) still shows it happened. Days open run to `closed_at`. A job `CLOSED` or `ARCHIVED` ' +
-    'without `closed_at` stops counting on the first `jobs` snapshot of its latest closed stretch (the first ' +
-    "showing it closed with no later snapshot showing it otherwise); when that is the integration's first `jobs` " +
-    "snapshot, when it closed is unknown and `days_open` is null. Any other job without `closed_at` counts its days " +
-    'open up to the latest `jobs` snapshot.',
+    'without `closed_at` stops counting on the first version of its latest closed stretch (the first showing it ' +
+    "closed with no later version showing it otherwise); when that is the integration's first `jobs` sync, when it " +
+    'closed is unknown and `days_open` is null. Any other job without `closed_at` counts its days open up to the ' +
+    "integration's latest completed `jobs` sync (`syncs`).",
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
     col('job_id', 'varchar', 'the job'),
@@ -527,46 +621,46 @@ const TIME_TO_FILL: ViewDef = {
     col('location', 'varchar', "the job's city and country (the ATS's location text when it gives neither)"),
     col('opened_on', 'date', 'UTC date of `opened_at`; null when the ATS does not say'),
     col('closed_on', 'date', 'UTC date of `closed_at`; null while open'),
-    col('first_hire_on', 'date', 'first snapshot date showing an application of the job hired; null when none, or when the first snapshot already showed one'),
+    col('first_hire_on', 'date', 'snapshot date of the first version showing an application of the job hired; null when none, or when the first `applications` sync already showed one'),
     col('days_to_fill', 'bigint', '`first_hire_on` − `opened_on`'),
-    col('first_offer_accepted_on', 'date', 'first snapshot date showing an offer of the job accepted, of the offers still accepted in the latest snapshot; null when none, or when the first snapshot of `offers` already showed one'),
+    col('first_offer_accepted_on', 'date', 'snapshot date of the first version showing an offer of the job accepted, of the offers still accepted in their current version; null when none, or when the first `offers` sync already showed one'),
     col('days_to_accepted_offer', 'bigint', '`first_offer_accepted_on` − `opened_on`'),
-    col('days_open', 'bigint', "`closed_on` − `opened_on`; for a job `CLOSED` or `ARCHIVED` without `closed_at`, the first snapshot of its latest closed stretch − `opened_on` (null when that is the integration's first `jobs` snapshot); for a job not closed, the latest `jobs` snapshot − `opened_on`"),
+    col('days_open', 'bigint', "`closed_on` − `opened_on`; for a job `CLOSED` or `ARCHIVED` without `closed_at`, the first version of its latest closed stretch − `opened_on` (null when that is the integration's first `jobs` sync); for a job not closed, the latest `jobs` sync − `opened_on`"),
     col('hires', 'bigint', 'applications of the job with outcome `HIRED` in `applications_latest`'),
   ],
   sql: `WITH job_list AS (
   ${JOB_LIST}
 ),
 app_first AS (
-  SELECT integration_id, min(snapshot_date) AS first_date FROM applications GROUP BY integration_id
+  ${syncDates('applications')}
 ),
 offer_first AS (
-  SELECT integration_id, min(snapshot_date) AS first_date FROM offers GROUP BY integration_id
+  ${syncDates('offers')}
 ),
 job_first AS (
-  SELECT integration_id, min(snapshot_date) AS first_date FROM jobs GROUP BY integration_id
+  ${syncDates('jobs')}
 ),
 last_not_closed AS (
-  SELECT integration_id, id AS job_id, max(snapshot_date) AS snapshot_date
-  FROM jobs
-  WHERE remote_deleted_at IS NULL AND (status IS NULL OR status NOT IN ('CLOSED', 'ARCHIVED'))
-  GROUP BY integration_id, id
+  SELECT j.integration_id, j.id AS job_id, max(j.snapshot_date) AS snapshot_date
+  FROM jobs j
+  WHERE NOT ${deletedFlag('j', tableDef('jobs'))} AND (j.status IS NULL OR j.status NOT IN ('CLOSED', 'ARCHIVED'))
+  GROUP BY j.integration_id, j.id
 ),
 closed_since AS (
   SELECT j.integration_id, j.id AS job_id, min(j.snapshot_date) AS closed_on
   FROM jobs j
   LEFT JOIN last_not_closed n ON n.integration_id = j.integration_id AND n.job_id = j.id
-  WHERE j.remote_deleted_at IS NULL AND j.status IN ('CLOSED', 'ARCHIVED') AND (n.snapshot_date IS NULL OR j.snapshot_date > n.snapshot_date)
+  WHERE NOT ${deletedFlag('j', tableDef('jobs'))} AND j.status IN ('CLOSED', 'ARCHIVED') AND (n.snapshot_date IS NULL OR j.snapshot_date > n.snapshot_date)
   GROUP BY j.integration_id, j.id
 ),
 app_jobs AS (
   ${APPLICATION_JOBS}
 ),
 hired AS (
-  SELECT integration_id, id AS application_id, min(snapshot_date) AS hired_on
-  FROM applications
-  WHERE outcome = 'HIRED' AND remote_deleted_at IS NULL
-  GROUP BY integration_id, id
+  SELECT a.integration_id, a.id AS application_id, min(a.snapshot_date) AS hired_on
+  FROM applications a
+  WHERE a.outcome = 'HIRED' AND NOT ${deletedFlag('a', APPLICATIONS)}
+  GROUP BY a.integration_id, a.id
 ),
 job_hires AS (
   SELECT a.integration_id, a.job_id, count(*) AS hires, min(h.hired_on) AS first_hired_on
@@ -579,7 +673,7 @@ accepted AS (
   SELECT o.integration_id, o.id, min(o.snapshot_date) AS accepted_on
   FROM offers o
   JOIN offers_latest l ON l.integration_id = o.integration_id AND l.id = o.id
-  WHERE o.status = 'ACCEPTED' AND o.remote_deleted_at IS NULL AND l.status = 'ACCEPTED'
+  WHERE o.status = 'ACCEPTED' AND NOT ${deletedFlag('o', tableDef('offers'))} AND l.status = 'ACCEPTED'
   GROUP BY o.integration_id, o.id
 ),
 job_offers AS (
@@ -596,7 +690,7 @@ dated AS (
     CASE
       WHEN j.closed_at IS NOT NULL THEN CAST(j.closed_at AS DATE)
       WHEN j.job_status IN ('CLOSED', 'ARCHIVED') THEN CASE WHEN c.closed_on > jf.first_date THEN c.closed_on END
-      ELSE j.snapshot_date
+      ELSE jf.latest_date
     END AS open_until,
     CASE WHEN h.first_hired_on > af.first_date THEN h.first_hired_on END AS first_hire_on,
     CASE WHEN o.first_accepted_on > ofs.first_date THEN o.first_accepted_on END AS first_offer_accepted_on,
@@ -631,16 +725,16 @@ const OFFER_ACCEPTANCE: ViewDef = {
   name: 'offer_acceptance',
   grain: 'one row per integration, job and month in which at least one of its offers was sent',
   notes:
-    "Built from consecutive `offers` snapshots (the offers' history); offers deleted in the latest snapshot are left " +
-    'out. An offer was **sent** on the first snapshot showing it `SENT`, `ACCEPTED` or `DECLINED`, and counts in the ' +
-    'month of that date; offers never seen sent (drafts, approved ones, offers abandoned before sending) are not ' +
-    "counted, nor offers already sent in the integration's first `offers` snapshot (when they were sent is unknown). " +
-    "The offer's outcome is its status in the latest snapshot: an offer counts as accepted only while it is still " +
-    '`ACCEPTED`, and one accepted, then changed, counts by what it became. It was **decided** on the first snapshot ' +
-    'ever showing that status, even when it changed and came back to it later. An offer set back to `DRAFT` or ' +
+    "Built from the versions of `offers` (the offers' history); offers whose current version is a deletion are left " +
+    'out. An offer was **sent** on the snapshot date of its first version showing it `SENT`, `ACCEPTED` or `DECLINED`, ' +
+    'and counts in the month of that date; offers never seen sent (drafts, approved ones, offers abandoned before ' +
+    "sending) are not counted, nor offers already sent in the integration's first `offers` sync (when they were sent is " +
+    "unknown). The offer's outcome is its status in its current version: an offer counts as accepted only while it is " +
+    'still `ACCEPTED`, and one accepted, then changed, counts by what it became. It was **decided** on the first ' +
+    'version ever showing that status, even when it changed and came back to it later. An offer set back to `DRAFT` or ' +
     '`APPROVED` after being sent (or showing any other status) counts as `pending`, so `accepted`, `declined`, ' +
     '`abandoned` and `pending` add up to `sent`. ' +
-    "Its job is the job of its application; the department is the job's in the latest `jobs` snapshot. Offers whose " +
+    "Its job is the job of its application; the department is the job's in `jobs_latest`. Offers whose " +
     'application has no job form a row with a null `job_id`, median included.',
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
@@ -652,12 +746,12 @@ const OFFER_ACCEPTANCE: ViewDef = {
     col('accepted', 'bigint', 'of those, accepted by now'),
     col('declined', 'bigint', 'declined by the candidate'),
     col('abandoned', 'bigint', 'abandoned (withdrawn by the company) after being sent'),
-    col('pending', 'bigint', 'not answered nor abandoned in the latest snapshot: still `SENT`, or set back to `DRAFT` or `APPROVED` (or any other status)'),
+    col('pending', 'bigint', 'not answered nor abandoned in their current version: still `SENT`, or set back to `DRAFT` or `APPROVED` (or any other status)'),
     col('acceptance_rate', 'double', '`accepted` ÷ (`accepted` + `declined`): the share of candidates who said yes; null when none answered'),
     col('median_days_to_decision', 'double', 'median days from sent to accepted or declined, of the offers answered; null when none'),
   ],
   sql: `WITH first_snap AS (
-  SELECT integration_id, min(snapshot_date) AS first_date FROM offers GROUP BY integration_id
+  ${syncDates('offers')}
 ),
 job_list AS (
   ${JOB_LIST}
@@ -668,7 +762,7 @@ app_jobs AS (
 seen AS (
   SELECT o.integration_id, o.id, o.status, min(o.snapshot_date) AS first_on
   FROM offers o
-  WHERE o.remote_deleted_at IS NULL
+  WHERE NOT ${deletedFlag('o', tableDef('offers'))}
   GROUP BY o.integration_id, o.id, o.status
 ),
 sent AS (
@@ -730,12 +824,12 @@ const REJECTION_BREAKDOWN: ViewDef = {
   grain: 'one row per integration, job, rejection reason and the stage applications were declined in',
   notes:
     'Counts the applications of `applications_latest` with outcome `DECLINED` (a withdrawal is `DECLINED` with its ' +
-    'own reason, as Kombo reports it). The reason is `rejection_reason_name` in the latest snapshot, trimmed like ' +
+    'own reason, as Kombo reports it). The reason is `rejection_reason_name` in the current version, trimmed like ' +
     "sources; null or blank is `'(none)'`. The stage is the one the application was in, open, when it was declined: " +
     "the stage of its last stretch in `application_stage_history` ended by `outcome_after = 'DECLINED'`, since some " +
     'ATSs move an application to a "Rejected" or "Disqualified" stage as they decline it. An application declined ' +
-    "before the integration's first snapshot (no open stretch seen) counts in its stage on the first snapshot showing " +
-    'it declined. Stage order and names follow `hiring_funnel`.',
+    "before the integration's first `applications` sync (no open stretch seen) counts in its stage in the first version " +
+    'showing it declined. Stage order and names follow `hiring_funnel`.',
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
     col('job_id', 'varchar', 'the job'),
@@ -755,10 +849,10 @@ listed AS (
   ${LISTED_STAGES}
 ),
 first_declined AS (
-  SELECT integration_id, id, min(snapshot_date) AS declined_on
-  FROM applications
-  WHERE outcome = 'DECLINED' AND remote_deleted_at IS NULL
-  GROUP BY integration_id, id
+  SELECT a.integration_id, a.id, min(a.snapshot_date) AS declined_on
+  FROM applications a
+  WHERE a.outcome = 'DECLINED' AND NOT ${deletedFlag('a', APPLICATIONS)}
+  GROUP BY a.integration_id, a.id
 ),
 declined_from AS (
   SELECT integration_id, application_id, job_id, stage_id, stage_name, stage_index,
@@ -857,6 +951,8 @@ FROM agg`,
 
 /** Every analytics view, in dependency order (a view only references tables and views before it). */
 export const VIEWS: readonly ViewDef[] = [
+  // Parents come before their child tables in TABLES, so a child's history view follows its parent's.
+  ...TABLES.map(historyView),
   latestView('candidates', 'candidate'),
   latestView('applications', 'application'),
   latestView('interviews', 'interview'),
@@ -873,6 +969,9 @@ export const VIEWS: readonly ViewDef[] = [
   SOURCE_EFFECTIVENESS,
 ];
 
+/** Names of the `<table>_history` views. */
+const HISTORY_VIEW_NAMES: ReadonlySet<string> = new Set(TABLES.map((t) => `${t.name}_history`));
+
 /** Look a view up by name. */
 export function viewByName(name: string): ViewDef | undefined {
   return VIEWS.find((v) => v.name === name);
@@ -885,6 +984,11 @@ export function viewReference(): string {
     parts.push(`### \`${v.name}\``, '', `Grain: ${v.grain}.`, '', v.notes, '');
     if (v.name.endsWith('_latest')) {
       parts.push(`Columns: every column of \`${v.name.replace(/_latest$/, '')}\`, then \`snapshot_date\` (date) and \`integration_id\` (varchar).`, '');
+      continue;
+    }
+    if (HISTORY_VIEW_NAMES.has(v.name)) {
+      const extra = HISTORY_COLUMNS.map((c) => `\`${c.name}\` (${c.type})`).join(', ');
+      parts.push(`Columns: every column of \`${v.name.replace(/_history$/, '')}\` but \`_is_deleted\`, then \`snapshot_date\` (date), \`integration_id\` (varchar), ${extra}.`, '');
       continue;
     }
     parts.push('| column | type | meaning |', '|---|---|---|');

@@ -12,7 +12,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import type { WarehouseDb } from '../../shared/adapters/local/duckdb.ts';
 import { DUCKDB_TYPES, analyticsViewStatements, openWarehouse, quoteLiteral } from '../../shared/adapters/local/duckdb.ts';
 import { DUCKDB_VIEW_TYPES, TRIM_CODE_POINTS, VIEWS, viewReference } from '../../shared/analytics/views.ts';
-import { PARTITION_COLUMNS, TABLES } from '../../shared/tables.ts';
+import { CATALOG_TABLES, PARTITION_COLUMNS } from '../../shared/tables.ts';
 
 /** Constructs Trino lacks, or that give different results in DuckDB and Trino. */
 const FORBIDDEN: readonly (readonly [RegExp, string])[] = [
@@ -81,7 +81,7 @@ function portabilityFindings(sql: string, identifiers: ReadonlySet<string>): str
 }
 
 const IDENTIFIERS = new Set([
-  ...TABLES.flatMap((t) => [t.name, ...t.columns.map((c) => c.name)]),
+  ...CATALOG_TABLES.flatMap((t) => [t.name, ...t.columns.map((c) => c.name)]),
   ...PARTITION_COLUMNS.map((p) => p.name),
   ...VIEWS.flatMap((v) => [v.name, ...v.columns.map((c) => c.name)]),
 ]);
@@ -96,7 +96,7 @@ describe.each(VIEWS.map((v) => [v.name, v] as const))('view %s', (name, view) =>
     const later = VIEWS.slice(VIEWS.indexOf(view)).map((v) => v.name);
     for (const v of later) expect(new RegExp(`\\b${v}\\b`).test(view.sql.replace(/ AS \w+/g, '')), `${name} reads ${v}`).toBe(false);
     const read = [...view.sql.matchAll(/\b(?:FROM|JOIN)\s+([a-z_]+)/gi)].map((m) => m[1] as string);
-    const known = new Set([...TABLES.map((t) => t.name), ...earlier]);
+    const known = new Set([...CATALOG_TABLES.map((t) => t.name), ...earlier]);
     const ctes = new Set([...view.sql.matchAll(/(?:WITH|,)\s*([a-z_]+)\s+AS\s*\(/gi)].map((m) => m[1] as string));
     for (const r of read) expect(known.has(r) || ctes.has(r), `${name} reads ${r}`).toBe(true);
   });
@@ -161,7 +161,7 @@ describe('source_effectiveness on DuckDB', () => {
     const instance = await DuckDBInstance.create(':memory:');
     const db = await instance.connect();
     try {
-      for (const t of TABLES) {
+      for (const t of CATALOG_TABLES) {
         const cols = [...t.columns, ...PARTITION_COLUMNS].map((c) => `"${c.name}" ${DUCKDB_TYPES[c.type]}`);
         await db.run(`CREATE TABLE "${t.name}" (${cols.join(', ')})`);
       }
