@@ -14,7 +14,7 @@ import { RUN_DEADLINE, SCHEDULED_RUN, parsePlannerEvent } from '../../shared/ada
 import { parseRegistry } from '../../shared/adapters/aws/registry.ts';
 import { KOMBO_US_URL } from '../../shared/kombo/client.ts';
 import { VIEWS } from '../../shared/analytics/views.ts';
-import { PARTITION_COLUMNS, TABLES } from '../../shared/tables.ts';
+import { CATALOG_TABLES, PARTITION_COLUMNS } from '../../shared/tables.ts';
 import { createApp } from '../../infra/app.ts';
 import { fetcherRequestShare } from '../../infra/constructs/pipeline.ts';
 
@@ -351,7 +351,7 @@ describe('least-privilege IAM', () => {
     expect(glue).toHaveLength(1);
     expect(actions(glue[0]!).sort()).toEqual(['glue:CreatePartition', 'glue:UpdatePartition']);
     const arns = resourcesOf(glue[0]!).map((r) => ((r as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].at(-1) as string));
-    expect(arns.sort()).toEqual([':catalog', ':database/kombo_etl', ...TABLES.map((t) => `:table/kombo_etl/${t.name}`)].sort());
+    expect(arns.sort()).toEqual([':catalog', ':database/kombo_etl', ...CATALOG_TABLES.map((t) => `:table/kombo_etl/${t.name}`)].sort());
   });
 
   it('gives the secret to the functions that need it by its own ARN, and the planner GetParametersByPath on the registry path only', () => {
@@ -379,7 +379,7 @@ describe('catalog and analytics', () => {
 
   it('has one Glue table per table of the contract, in the Glue database', () => {
     template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'kombo_etl' } });
-    expect(tables().map((t) => t['Name']).sort()).toEqual(TABLES.map((t) => t.name).sort());
+    expect(tables().map((t) => t['Name']).sort()).toEqual(CATALOG_TABLES.map((t) => t.name).sort());
     template.allResourcesProperties('AWS::Glue::Table', { DatabaseName: 'kombo_etl' });
   });
 
@@ -396,7 +396,7 @@ describe('catalog and analytics', () => {
     for (const id of tableIds) expect(first.DependsOn ?? []).toContain(id);
   });
 
-  it.each(TABLES.map((t) => [t.name, t] as const))('%s: columns and types equal shared/tables.ts, partitioned by snapshot_date and integration_id, stored as Parquet', (name, def) => {
+  it.each(CATALOG_TABLES.map((t) => [t.name, t] as const))('%s: columns and types equal shared/tables.ts, partitioned by snapshot_date and integration_id, stored as Parquet', (name, def) => {
     const t = tables().find((x) => x['Name'] === name)!;
     const sd = t['StorageDescriptor'] as Json;
     expect((sd['Columns'] as { Name: string; Type: string }[]).map((c) => [c.Name, c.Type])).toEqual(def.columns.map((c) => [c.name, EXPECTED_GLUE_TYPE[c.type]]));
