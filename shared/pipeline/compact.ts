@@ -1,0 +1,439 @@
+/**
+ * Retention for a warehouse of versions. A record unchanged for two years has its only row in a
+ * two-year-old partition, so partitions cannot expire by age: compaction removes what the retention
+ * no longer needs and keeps the rest where it is.
+ *
+ * With a retention of R days, the cutoff is `today − R`. For each stream (integration × model),
+ * in every partition dated before the cutoff it keeps, per record, only the version that was
+ * current at the cutoff (the latest version before it), and none at all when that version records
+ * a deletion. So:
+ * - a current version is never removed unless it records a deletion older than the cutoff;
+ * - a superseded version goes once a later version before the cutoff replaces it;
+ * - a record deleted before the cutoff loses every row (personal data of deleted candidates ends
+ *   R days after their deletion version);
+ * - any point in time from the cutoff on reads exactly as before (`_history`, `_latest`).
+ * Child rows follow their parent's version. `erase` removes every version of the given record ids,
+ * whatever their date.
+ *
+ * A partition is rewritten as a new run folder, registered, and only then are the old files
+ * deleted, as a sync's partition is; a journal makes a rewrite cut short finish (or vanish) at the
+ * next compaction. Partitions are rewritten in date order, children before their parent, so that a
+ * compaction cut short anywhere never leaves a record whose latest remaining version is older than
+ * before.
+ *
+ * State per stream, next to the sync's: `retained.json.gz` (the cutoff of the last compaction and,
+ * per record, the date of the version it kept before that cutoff), so a compaction reads only the
+ * partitions that aged past the cutoff since the last one, and the partitions the retained
+ * versions of their records live in. Commits of `stream.json` older than the latest full commit
+ * before the cutoff, their index files, and run state (`_runs/`) older than the cutoff go too.
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { parquetReadObjects } from 'hyparquet';
+import type { Cell } from '../flatten.ts';
+import { encodeParquet } from '../parquet.ts';
+import type { Catalog, ObjectStore } from '../ports.ts';
+import type { ModelName, TableDef } from '../tables.ts';
+import { MODELS, isModelName, tableByName, tablesForModel } from '../tables.ts';
+import { assertIntegrationId, dataFileKey, hiveUnescape, newRunId, partitionPrefix, runKeys, runPrefix } from '../warehouse/layout.ts';
+import { readMarker } from './finish.ts';
+import type { RecordIndex, StreamCommit, StreamLock, StreamState } from './versions.ts';
+import { priorIndex, readStreamState, releaseLock, stateKeys, streamStatePrefix, takeLock } from './versions.ts';
+import { decodeJson, encodeJson, interruptedKey } from './state.ts';
+
+/** Run ids of compactions start with this, so that a lock they hold is known as theirs. */
+export const COMPACTION_RUN_PREFIX = 'compact-';
+
+/** A compaction run id: `compact-20261123T140000Z-a1b2c3`. */
+export function newCompactionRunId(now: Date = new Date()): string {
+  return `${COMPACTION_RUN_PREFIX}${newRunId(now)}`;
+}
+
+/**
+ * A compaction holds a stream for seconds to minutes; a compaction lock older than this belongs
+ * to one that died (a Lambda past its timeout), and the next compaction takes it over. Syncs take
+ * over any lock after `LOCK_STALE_MS`.
+ */
+export const COMPACTION_LOCK_STALE_MS = 3_600_000;
+
+const DAY_MS = 86_400_000;
+
+/** The first snapshot date a retention of `retentionDays` keeps whole, counted back from `today`. */
+export function retentionCutoff(today: string, retentionDays: number): string {
+  return new Date(Date.parse(`${today}T00:00:00Z`) - retentionDays * DAY_MS).toISOString().slice(0, 10);
+}
+
+export interface CompactRequest {
+  /** Names the new run folders of rewritten partitions: see {@link newCompactionRunId}. */
+  readonly runId: string;
+  /** The date the retention counts back from (`YYYY-MM-DD`). */
+  readonly today: string;
+  /** Days of history kept whole: at least 1. */
+  readonly retentionDays: number;
+  /** Only these integrations' streams (default: every stream the warehouse holds). */
+  readonly integrationIds?: readonly string[];
+  /** Record ids whose every version goes, whatever its date (an erasure request). */
+  readonly erase?: readonly string[];
+  /** Remove `_runs/<run>/` folders of runs dated before the cutoff (default true). */
+  readonly removeRuns?: boolean;
+  /** Asked before each stream: true leaves the streams not reached for the next compaction. */
+  readonly shouldStop?: () => boolean;
+}
+
+export interface CompactDeps {
+  readonly store: ObjectStore;
+  readonly catalog: Catalog;
+  readonly now?: () => Date;
+}
+
+/** What became of one stream. */
+export type StreamCompactionStatus = 'compacted' | 'busy';
+
+export interface StreamCompaction {
+  readonly integrationId: string;
+  readonly model: ModelName;
+  readonly status: StreamCompactionStatus;
+  /** The run holding the stream, when busy. */
+  readonly holder?: string;
+  /** Rows removed per table. */
+  readonly rowsRemoved: Readonly<Record<string, number>>;
+  /** Superseded versions removed (rows of the model's own table). */
+  readonly versionsRemoved: number;
+  /** Records whose every version went: deleted before the cutoff, or erased. */
+  readonly recordsPurged: number;
+  readonly partitionsRewritten: number;
+  /** Rewritten partitions left with no row. */
+  readonly partitionsEmptied: number;
+  readonly commitsTrimmed: number;
+  readonly indexFilesRemoved: number;
+}
+
+export interface CompactionReport {
+  readonly runId: string;
+  readonly retentionDays: number;
+  /** Partitions dated before this were compacted. */
+  readonly cutoff: string;
+  readonly streams: readonly StreamCompaction[];
+  /** `_runs/<run>/` folders removed. */
+  readonly runsRemoved: readonly string[];
+  /** Streams not reached because `shouldStop` said so. */
+  readonly notReached: number;
+}
+
+/** A partition rewrite under way: finished (or undone) by the next compaction of the stream. */
+interface PendingRewrite {
+  readonly table: string;
+  readonly snapshotDate: string;
+  /** The new run folder. */
+  readonly prefix: string;
+  /** Files of the new run folder (none when no row is left). */
+  readonly written: readonly string[];
+  /** The files it replaces. */
+  readonly obsolete: readonly string[];
+}
+
+/** `retained.json.gz`: what the last compaction kept before its cutoff. */
+interface RetainedState {
+  readonly cutoff: string;
+  /** `[id, snapshot date]` of each record's version kept before the cutoff. */
+  readonly retained: readonly (readonly [string, string])[];
+}
+
+const compactionKeys = {
+  pending: (integrationId: string, model: string) => `${streamStatePrefix(integrationId, model)}compaction.json`,
+  retained: (integrationId: string, model: string) => `${streamStatePrefix(integrationId, model)}retained.json.gz`,
+};
+
+/** Every stream with change capture state, as `[integrationId, model]`, by integration then model order. */
+export async function listStreams(store: ObjectStore): Promise<[string, ModelName][]> {
+  const streams: [string, ModelName][] = [];
+  for (const key of await store.list('_state/')) {
+    const m = /^_state\/([^/]+)\/([^/]+)\/stream\.json$/.exec(key);
+    if (m === null || !isModelName(m[2]!)) continue;
+    streams.push([hiveUnescape(m[1]!), m[2]]);
+  }
+  return streams.sort((a, b) => a[0].localeCompare(b[0]) || MODELS.indexOf(a[1]) - MODELS.indexOf(b[1]));
+}
+
+/**
+ * Compact every stream (or those of `integrationIds`), then remove old run state. A stream another
+ * run is syncing is left alone (`busy`) until the next compaction.
+ */
+export async function compactWarehouse(deps: CompactDeps, req: CompactRequest): Promise<CompactionReport> {
+  if (!Number.isInteger(req.retentionDays) || req.retentionDays < 1) throw new Error(`retention must be a whole number of days, at least 1 (got ${req.retentionDays})`);
+  const cutoff = retentionCutoff(req.today, req.retentionDays);
+  const only = req.integrationIds === undefined ? undefined : new Set(req.integrationIds.map(assertIntegrationId));
+  const streams = (await listStreams(deps.store)).filter(([id]) => only === undefined || only.has(id));
+  const erase = new Set(req.erase ?? []);
+  const done: StreamCompaction[] = [];
+  let notReached = 0;
+  for (const [integrationId, model] of streams) {
+    if (req.shouldStop?.() === true) {
+      notReached = streams.length - done.length;
+      break;
+    }
+    done.push(await compactStream(deps, req.runId, integrationId, model, cutoff, erase));
+  }
+  const runsRemoved = req.removeRuns === false || notReached > 0 ? [] : await removeOldRuns(deps.store, cutoff);
+  return { runId: req.runId, retentionDays: req.retentionDays, cutoff, streams: done, runsRemoved, notReached };
+}
+
+/** Whether the run holding a lock has let go of the stream (or died). */
+async function holderIsOver(store: ObjectStore, integrationId: string, model: ModelName, holder: StreamLock, now: Date): Promise<boolean> {
+  if (holder.runId.startsWith(COMPACTION_RUN_PREFIX)) return now.getTime() - Date.parse(holder.lockedAt) > COMPACTION_LOCK_STALE_MS;
+  if ((await readMarker(store, { runId: holder.runId, integrationId, model })) !== undefined) return true;
+  for (const key of [runKeys.success(holder.runId), runKeys.failed(holder.runId), interruptedKey(holder.runId)]) {
+    if ((await store.get(key)) !== undefined) return true;
+  }
+  return false;
+}
+
+/** Compact one stream under its lock. */
+export async function compactStream(deps: CompactDeps, runId: string, integrationId: string, model: ModelName, cutoff: string, erase: ReadonlySet<string>): Promise<StreamCompaction> {
+  const now = deps.now ?? (() => new Date());
+  const lock: StreamLock = { runId, snapshotDate: cutoff, lockedAt: now().toISOString() };
+  const taken = await takeLock(deps.store, integrationId, model, lock, (holder) => holderIsOver(deps.store, integrationId, model, holder, now()));
+  const empty = { rowsRemoved: {}, versionsRemoved: 0, recordsPurged: 0, partitionsRewritten: 0, partitionsEmptied: 0, commitsTrimmed: 0, indexFilesRemoved: 0 };
+  if (!taken.taken) return { integrationId, model, status: 'busy', holder: taken.holder.runId, ...empty };
+  try {
+    await finishPendingRewrite(deps, integrationId, model);
+    return { integrationId, model, status: 'compacted', ...(await compactHeld(deps, runId, integrationId, model, cutoff, erase)) };
+  } finally {
+    await releaseLock(deps.store, integrationId, model, runId);
+  }
+}
+
+/** A rewrite cut short: roll it forward when its new files are all there, else drop them. */
+async function finishPendingRewrite(deps: CompactDeps, integrationId: string, model: ModelName): Promise<void> {
+  const key = compactionKeys.pending(integrationId, model);
+  const body = await deps.store.get(key);
+  if (body === undefined) return;
+  const p = decodeJson<PendingRewrite>(body);
+  const present = await deps.store.list(p.prefix);
+  const table = tableByName(p.table);
+  if (table !== undefined && p.written.every((k) => present.includes(k))) {
+    await deps.catalog.registerPartition(table, p.snapshotDate, integrationId, p.prefix);
+    await deps.store.delete(p.obsolete);
+  } else {
+    await deps.store.delete(present);
+  }
+  await deps.store.delete([key]);
+}
+
+/** A record's version that was current at the cutoff. */
+interface AtCutoff {
+  readonly date: string;
+  readonly deleted: boolean;
+}
+
+async function readRetained(store: ObjectStore, integrationId: string, model: ModelName): Promise<RetainedState | undefined> {
+  const body = await store.get(compactionKeys.retained(integrationId, model));
+  return body === undefined ? undefined : (JSON.parse(gunzipSync(body).toString('utf8')) as RetainedState);
+}
+
+type Row = Record<string, unknown>;
+
+/** The Parquet files of a partition and their rows (or only `columns` of them). */
+async function readPartition(store: ObjectStore, table: TableDef, date: string, integrationId: string, columns?: string[]): Promise<{ keys: string[]; rows: Row[] }> {
+  const keys = (await store.list(partitionPrefix(table.name, date, integrationId))).filter((k) => k.endsWith('.parquet'));
+  const rows: Row[] = [];
+  for (const key of keys) {
+    const body = await store.get(key);
+    if (!body) continue;
+    const file = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
+    rows.push(...((await parquetReadObjects({ file, ...(columns && { columns }) })) as Row[]));
+  }
+  return { keys, rows };
+}
+
+/** A Parquet value read back as the cell it was written from: timestamps as epoch milliseconds. */
+function toCell(value: unknown): Cell {
+  if (value === undefined || value === null) return null;
+  if (value instanceof Date) return value.getTime();
+  if (typeof value === 'bigint') return Number(value);
+  return value as Cell;
+}
+
+/** The column holding the record id: `id` in the model's own table, the parent id in a child table. */
+const keyColumn = (table: TableDef): string => table.columns.find((c) => (table.arrayField === undefined ? c.name === 'id' : c.source.kind === 'parent-id'))!.name;
+
+async function compactHeld(deps: CompactDeps, runId: string, integrationId: string, model: ModelName, cutoff: string, erase: ReadonlySet<string>): Promise<Omit<StreamCompaction, 'integrationId' | 'model' | 'status'>> {
+  const { store } = deps;
+  const [own, ...children] = tablesForModel(model) as [TableDef, ...TableDef[]];
+  const state = await readStreamState(store, integrationId, model);
+  const before = await readRetained(store, integrationId, model);
+  const lastCutoff = before?.cutoff ?? '0000-01-01';
+  const retained = new Map(before?.retained ?? []);
+  // Dates that aged past the cutoff since the last compaction: their commits are all still listed
+  // (trimming keeps every commit from the latest full one before the last cutoff).
+  const commitDates = [...new Set(state.commits.map((c) => c.snapshotDate))].sort();
+  const aged = commitDates.filter((d) => d >= lastCutoff && d < cutoff);
+  const recent = commitDates.filter((d) => d >= cutoff && d >= lastCutoff);
+
+  // Per record, its version current at the cutoff: the retained one, unless a partition that aged
+  // since holds a later one.
+  const atCutoff = new Map<string, AtCutoff>();
+  for (const [id, date] of retained) atCutoff.set(id, { date, deleted: false });
+  const agedIds = new Map<string, string[]>();
+  for (const date of aged) {
+    const { rows } = await readPartition(store, own, date, integrationId, ['id', '_is_deleted']);
+    for (const r of rows) atCutoff.set(r['id'] as string, { date, deleted: r['_is_deleted'] === true });
+    agedIds.set(date, rows.map((r) => r['id'] as string));
+  }
+
+  // Per date before the cutoff, the ids whose rows there go; then the erased ids of later dates.
+  const drops = new Map<string, Set<string>>();
+  const drop = (date: string, id: string) => {
+    const ids = drops.get(date) ?? new Set<string>();
+    ids.add(id);
+    drops.set(date, ids);
+  };
+  for (const [id, date] of retained) {
+    const at = atCutoff.get(id)!;
+    if (at.date !== date || at.deleted || erase.has(id)) drop(date, id);
+  }
+  const purged = new Set<string>();
+  for (const [date, ids] of agedIds) {
+    for (const id of ids) {
+      const at = atCutoff.get(id)!;
+      if (at.date !== date || at.deleted || erase.has(id)) drop(date, id);
+      if ((at.deleted && at.date === date) || erase.has(id)) purged.add(id);
+    }
+  }
+  if (erase.size > 0) {
+    for (const date of recent) {
+      for (const r of (await readPartition(store, own, date, integrationId, ['id'])).rows) {
+        const id = r['id'] as string;
+        if (erase.has(id)) {
+          drop(date, id);
+          purged.add(id);
+        }
+      }
+    }
+    for (const id of erase) if (retained.has(id)) purged.add(id);
+  }
+
+  // Never a current version that records no deletion, unless erased.
+  const index = await currentIndex(store, state);
+  for (const [date, ids] of drops) {
+    for (const id of ids) {
+      const e = index.get(id);
+      if (e !== undefined && e.v === date && !e.d && !erase.has(id)) throw new Error(`compaction of ${integrationId} ${model} would remove the current version of ${id} (${date}); nothing of this stream was changed past this point`);
+    }
+  }
+
+  const rowsRemoved: Record<string, number> = {};
+  let versionsRemoved = 0;
+  let partitionsRewritten = 0;
+  let partitionsEmptied = 0;
+  for (const date of [...drops.keys()].sort()) {
+    const ids = drops.get(date)!;
+    // Children first: a compaction cut short between the two leaves no child row without its parent.
+    for (const table of [...children, own]) {
+      const result = await rewritePartition(deps, runId, table, date, integrationId, ids);
+      if (result === undefined) continue;
+      rowsRemoved[table.name] = (rowsRemoved[table.name] ?? 0) + result.removed;
+      partitionsRewritten++;
+      if (result.left === 0) partitionsEmptied++;
+      if (table === own) versionsRemoved += result.removedIds.filter((id) => !purged.has(id)).length;
+    }
+  }
+
+  // What this compaction kept before its cutoff, written before the commits that listed its dates go.
+  const kept: [string, string][] = [];
+  for (const [id, at] of atCutoff) if (!at.deleted && !erase.has(id)) kept.push([id, at.date]);
+  const newCutoff = cutoff > lastCutoff ? cutoff : lastCutoff;
+  await store.put(compactionKeys.retained(integrationId, model), gzipSync(Buffer.from(JSON.stringify({ cutoff: newCutoff, retained: kept } satisfies RetainedState), 'utf8')));
+
+  const { commitsTrimmed, indexFilesRemoved } = await trimCommits(store, state, newCutoff);
+  return { rowsRemoved, versionsRemoved, recordsPurged: purged.size, partitionsRewritten, partitionsEmptied, commitsTrimmed, indexFilesRemoved };
+}
+
+/** The index after the stream's latest commit: every record's current version. */
+async function currentIndex(store: ObjectStore, state: StreamState): Promise<RecordIndex> {
+  const last = state.commits.at(-1);
+  if (last === undefined) return new Map();
+  const dayAfter = new Date(Date.parse(`${last.snapshotDate}T00:00:00Z`) + DAY_MS).toISOString().slice(0, 10);
+  return priorIndex(store, state, dayAfter);
+}
+
+/**
+ * Rewrite one partition without the rows of `ids`: new run folder, registered, then the old files
+ * deleted. Undefined when the partition holds none of them. Rows keep every column as stored:
+ * one file per (`_run_id`, `_synced_at`) they carry.
+ */
+async function rewritePartition(deps: CompactDeps, runId: string, table: TableDef, date: string, integrationId: string, ids: ReadonlySet<string>): Promise<{ removed: number; left: number; removedIds: string[] } | undefined> {
+  const { store, catalog } = deps;
+  const key = keyColumn(table);
+  const { keys, rows } = await readPartition(store, table, date, integrationId);
+  const keep = rows.filter((r) => !ids.has(r[key] as string));
+  if (keep.length === rows.length) return undefined;
+  const groups = new Map<string, Row[]>();
+  for (const r of keep) {
+    const g = `${String(r['_run_id'])}\u0000${toCell(r['_synced_at']) ?? ''}`;
+    const group = groups.get(g);
+    if (group === undefined) groups.set(g, [r]);
+    else group.push(r);
+  }
+  const prefix = runPrefix(table.name, date, integrationId, runId);
+  const files = [...groups.values()].map((group, i) => ({ key: dataFileKey(table.name, date, integrationId, runId, i), group }));
+  const pendingKey = compactionKeys.pending(integrationId, table.model);
+  const pending: PendingRewrite = { table: table.name, snapshotDate: date, prefix, written: files.map((f) => f.key), obsolete: keys.filter((k) => !k.startsWith(prefix)) };
+  await store.put(pendingKey, encodeJson(pending));
+  const dataColumns = table.columns.filter((c) => c.name !== '_run_id' && c.name !== '_synced_at');
+  for (const { key: fileKey, group } of files) {
+    const columns = dataColumns.map((c) => group.map((r) => toCell(r[c.name])));
+    const first = group[0]!;
+    await store.put(fileKey, encodeParquet({ table, columns, rowCount: group.length }, { runId: String(first['_run_id']), syncedAt: toCell(first['_synced_at']) as number }));
+  }
+  // Register first, then delete: readers never meet a partition without its rows.
+  await catalog.registerPartition(table, date, integrationId, prefix);
+  await store.delete(pending.obsolete);
+  await store.delete([pendingKey]);
+  const removedIds = [...new Set(rows.filter((r) => ids.has(r[key] as string)).map((r) => r[key] as string))];
+  return { removed: rows.length - keep.length, left: keep.length, removedIds };
+}
+
+/**
+ * Drop the commits before the latest full commit dated before the cutoff (every later sync builds
+ * on that one or a later one), and every index file no remaining commit names.
+ */
+async function trimCommits(store: ObjectStore, state: StreamState, cutoff: string): Promise<{ commitsTrimmed: number; indexFilesRemoved: number }> {
+  let from = -1;
+  state.commits.forEach((c, i) => {
+    if (c.mode === 'full' && c.snapshotDate < cutoff) from = i;
+  });
+  const commits: StreamCommit[] = from > 0 ? state.commits.slice(from) : [...state.commits];
+  if (commits.length < state.commits.length) {
+    await store.put(stateKeys.stream(state.integrationId, state.model), encodeJson({ ...state, commits } satisfies StreamState));
+  }
+  const named = new Set(commits.map((c) => c.index));
+  const stale = (await store.list(`${streamStatePrefix(state.integrationId, state.model)}index/`)).filter((k) => !named.has(k));
+  await store.delete(stale);
+  return { commitsTrimmed: state.commits.length - commits.length, indexFilesRemoved: stale.length };
+}
+
+/**
+ * Remove `_runs/<run>/` of ended runs (completed, failed or interrupted) whose snapshot date is
+ * before the cutoff. A run still going (a backfill of an old date) keeps its state.
+ */
+async function removeOldRuns(store: ObjectStore, cutoff: string): Promise<string[]> {
+  const byRun = new Map<string, string[]>();
+  for (const key of await store.list('_runs/')) {
+    const run = key.split('/')[1]!;
+    const keys = byRun.get(run);
+    if (keys === undefined) byRun.set(run, [key]);
+    else keys.push(key);
+  }
+  const removed: string[] = [];
+  for (const [run, keys] of byRun) {
+    const plan = keys.find((k) => k === `_runs/${run}/plan.json`);
+    const body = plan === undefined ? undefined : await store.get(plan);
+    const date = body === undefined ? undefined : decodeJson<{ snapshotDate?: string }>(body).snapshotDate;
+    if (date === undefined || date >= cutoff) continue;
+    const ended = keys.some((k) => k.endsWith('/_SUCCESS.json') || k.endsWith('/_FAILED.json') || k.endsWith('/_INTERRUPTED.json'));
+    if (!ended) continue;
+    await store.delete(keys);
+    removed.push(run);
+  }
+  return removed.sort();
+}

@@ -1,0 +1,244 @@
+/**
+ * Compaction of a warehouse of versions, read back by DuckDB. The warehouse is written with the
+ * pipeline's own pieces (Parquet encoder, local catalog, stream state and index files), so the
+ * dates, changes and deletions are exactly those the checks name:
+ *
+ * | candidate | 2023-11-01 (full) | 2024-01-10 (full) | 2024-06-01 | 2025-06-01 (full) | 2026-02-01 |
+ * |---|---|---|---|---|---|
+ * | A | v1 | unchanged | | unchanged | |
+ * | B | v1 | unchanged | v2 | unchanged | |
+ * | C | v1 | unchanged | deleted | | |
+ * | E | v1 | unchanged | | v2 | |
+ * | F | | | | | v1 |
+ *
+ * Each candidate version has one email row (a child row following its parent).
+ */
+import { describe, expect, it } from 'vitest';
+import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
+import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
+import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
+import type { Cell } from '../../shared/flatten.ts';
+import { encodeParquet } from '../../shared/parquet.ts';
+import { compactWarehouse, retentionCutoff } from '../../shared/pipeline/compact.ts';
+import type { CompactionReport } from '../../shared/pipeline/compact.ts';
+import { encodeJson } from '../../shared/pipeline/state.ts';
+import type { IndexEntry, StreamCommit, StreamState } from '../../shared/pipeline/versions.ts';
+import { readStreamState, stateKeys, writeIndexFile } from '../../shared/pipeline/versions.ts';
+import type { TableDef } from '../../shared/tables.ts';
+import { tableByName } from '../../shared/tables.ts';
+import { dataFileKey, runKeys, runPrefix } from '../../shared/warehouse/layout.ts';
+import { objects } from '../helpers/history.ts';
+import { tempDirs } from '../helpers/temp.ts';
+
+const INTEGRATION = 'greenhouse:CompactTestAAAAbbbb';
+const CANDIDATES = tableByName('candidates')!;
+const EMAILS = tableByName('candidate_email_addresses')!;
+const D0 = '2023-11-01';
+const D1 = '2024-01-10';
+const D2 = '2024-06-01';
+const D3 = '2025-06-01';
+const D4 = '2026-02-01';
+
+interface Version {
+  readonly id: string;
+  readonly name: string;
+  readonly deleted?: boolean;
+}
+
+/** What each date's sync stored, and how. */
+const SYNCS: readonly { date: string; mode: 'full' | 'incremental'; versions: readonly Version[] }[] = [
+  { date: D0, mode: 'full', versions: [{ id: 'A', name: 'Ada' }, { id: 'B', name: 'Bo' }, { id: 'C', name: 'Cy' }, { id: 'E', name: 'Eve' }] },
+  { date: D1, mode: 'full', versions: [] },
+  { date: D2, mode: 'incremental', versions: [{ id: 'B', name: 'Bob' }, { id: 'C', name: 'Cy', deleted: true }] },
+  { date: D3, mode: 'full', versions: [{ id: 'E', name: 'Eva' }] },
+  { date: D4, mode: 'incremental', versions: [{ id: 'F', name: 'Fay' }] },
+];
+
+const runOf = (date: string) => `sync-${date.replace(/-/g, '')}`;
+const syncedAt = (date: string) => Date.parse(`${date}T02:00:00Z`);
+
+/** One table's rows as the pipeline writes them (every data column, in order; meta columns filled by the encoder). */
+function parquetOf(table: TableDef, rows: readonly Record<string, Cell>[], date: string): Uint8Array {
+  const columns = table.columns.filter((c) => c.name !== '_run_id' && c.name !== '_synced_at').map((c) => rows.map((r) => r[c.name] ?? null));
+  return encodeParquet({ table, columns, rowCount: rows.length }, { runId: runOf(date), syncedAt: syncedAt(date) });
+}
+
+/** Write the warehouse of the table above: partitions, catalog, commits, index files, run state. */
+async function buildWarehouse(dir: string): Promise<void> {
+  const store = new FolderStore(dir);
+  const catalog = new LocalCatalog(store);
+  const index = new Map<string, IndexEntry>();
+  let state: StreamState = { integrationId: INTEGRATION, model: 'candidates', commits: [] };
+  for (const sync of SYNCS) {
+    const run = runOf(sync.date);
+    if (sync.versions.length > 0) {
+      const people = sync.versions.map((v) => ({
+        id: v.id,
+        first_name: v.name,
+        last_name: `${v.id}son`,
+        remote_deleted_at: v.deleted === true ? syncedAt(sync.date) - 3_600_000 : null,
+        _is_deleted: v.deleted === true,
+      }));
+      const emails = sync.versions.map((v) => ({ candidate_id: v.id, position: 0, email_address: `${v.name.toLowerCase()}@example.com`, type: 'PERSONAL', _is_deleted: v.deleted === true }));
+      for (const [table, rows] of [[CANDIDATES, people], [EMAILS, emails]] as const) {
+        await store.put(dataFileKey(table.name, sync.date, INTEGRATION, run, 0), parquetOf(table, rows, sync.date));
+        await catalog.registerPartition(table, sync.date, INTEGRATION, runPrefix(table.name, sync.date, INTEGRATION, run));
+      }
+    }
+    const changes = new Map<string, IndexEntry>(sync.versions.map((v) => [v.id, { h: `${v.name}${v.deleted === true ? '-' : ''}`, d: v.deleted === true, v: sync.date }]));
+    for (const [id, e] of changes) index.set(id, e);
+    const key = stateKeys.index(INTEGRATION, 'candidates', sync.date, run);
+    await writeIndexFile(store, key, sync.mode === 'full' ? index : changes);
+    const commit: StreamCommit = {
+      snapshotDate: sync.date,
+      runId: run,
+      mode: sync.mode,
+      startedAt: new Date(syncedAt(sync.date)).toISOString(),
+      updatedAfter: null,
+      records: sync.versions.length,
+      versions: sync.versions.length,
+      deletions: sync.versions.filter((v) => v.deleted === true).length,
+      index: key,
+    };
+    state = { ...state, commits: [...state.commits, commit] };
+    await store.put(runKeys.plan(run), encodeJson({ runId: run, snapshotDate: sync.date, streams: [] }));
+    await store.put(runKeys.success(run), encodeJson({ runId: run }));
+  }
+  await store.put(stateKeys.stream(INTEGRATION, 'candidates'), encodeJson(state));
+  // A run of an old date that never ended keeps its state.
+  await store.put(runKeys.plan('unended-backfill'), encodeJson({ runId: 'unended-backfill', snapshotDate: D0, streams: [] }));
+}
+
+const newWarehouse = tempDirs('kombo-compact-');
+
+async function compact(dir: string, today: string, retentionDays: number, erase?: string[]): Promise<CompactionReport> {
+  const store = new FolderStore(dir);
+  return compactWarehouse({ store, catalog: new LocalCatalog(store) }, { runId: `compact-${today.replace(/-/g, '')}`, today, retentionDays, ...(erase && { erase }) });
+}
+
+/** Every stored version: `id@date` (deleted ones marked `!`), and every email row: `id@date`. */
+async function stored(dir: string): Promise<{ versions: string[]; emails: string[] }> {
+  const db = await openWarehouse(dir);
+  try {
+    const v = await objects(db, `SELECT id, CAST(snapshot_date AS VARCHAR) AS d, _is_deleted AS del FROM candidates ORDER BY id, d`);
+    const e = await objects(db, `SELECT candidate_id AS id, CAST(snapshot_date AS VARCHAR) AS d FROM candidate_email_addresses ORDER BY id, d`);
+    return { versions: v.map((r) => `${String(r.id)}@${String(r.d)}${r.del === true ? '!' : ''}`), emails: e.map((r) => `${String(r.id)}@${String(r.d)}`) };
+  } finally {
+    db.close();
+  }
+}
+
+/** `candidates_latest` and the state as of a moment, from the history view. */
+async function views(dir: string, asOf: string): Promise<{ latest: unknown[]; asOf: unknown[]; emailsAsOf: unknown[] }> {
+  const db = await openWarehouse(dir);
+  const at = `TIMESTAMPTZ '${asOf} 12:00:00+00'`;
+  const pit = `_valid_from <= ${at} AND (_valid_to IS NULL OR _valid_to > ${at}) AND NOT _is_deleted`;
+  try {
+    return {
+      latest: await objects(db, `SELECT id, first_name, CAST(snapshot_date AS VARCHAR) AS d, CAST(_synced_at AS VARCHAR) AS s, _run_id FROM candidates_latest ORDER BY id`),
+      asOf: await objects(db, `SELECT id, first_name FROM candidates_history WHERE ${pit} ORDER BY id`),
+      emailsAsOf: await objects(db, `SELECT candidate_id, email_address FROM candidate_email_addresses_history WHERE ${pit} ORDER BY candidate_id`),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+describe('compaction of a warehouse of versions', () => {
+  // 2026-03-01 less 365 days: versions stored before 2025-03-01 are compacted.
+  const TODAY = '2026-03-01';
+  const RETENTION = 365;
+
+  it('keeps the version current at the cutoff, removes superseded ones and purges records deleted before it, children alike', async () => {
+    const dir = newWarehouse();
+    await buildWarehouse(dir);
+    expect(retentionCutoff(TODAY, RETENTION)).toBe('2025-03-01');
+    const before = await stored(dir);
+    expect(before.versions).toEqual(['A@2023-11-01', 'B@2023-11-01', 'B@2024-06-01', 'C@2023-11-01', 'C@2024-06-01!', 'E@2023-11-01', 'E@2025-06-01', 'F@2026-02-01']);
+
+    const report = await compact(dir, TODAY, RETENTION);
+
+    const after = await stored(dir);
+    // A: unchanged for more than the retention, its only row stays. B: v1 superseded before the
+    // cutoff goes. C: deleted before the cutoff, every row goes. E: changed after the cutoff, so
+    // its v1 was current at the cutoff and stays.
+    expect(after.versions).toEqual(['A@2023-11-01', 'B@2024-06-01', 'E@2023-11-01', 'E@2025-06-01', 'F@2026-02-01']);
+    expect(after.emails).toEqual(['A@2023-11-01', 'B@2024-06-01', 'E@2023-11-01', 'E@2025-06-01', 'F@2026-02-01']);
+    const [stream] = report.streams;
+    expect(stream).toMatchObject({
+      status: 'compacted',
+      rowsRemoved: { candidates: 3, candidate_email_addresses: 3 },
+      versionsRemoved: 1,
+      recordsPurged: 1,
+      partitionsRewritten: 4,
+      partitionsEmptied: 0,
+      // The full commit of 2024-01-10 is the latest before the cutoff: the one before it goes.
+      commitsTrimmed: 1,
+      indexFilesRemoved: 1,
+    });
+    expect(report.runsRemoved).toEqual([runOf(D0), runOf(D1), runOf(D2)]);
+    const store = new FolderStore(dir);
+    expect((await readStreamState(store, INTEGRATION, 'candidates')).commits.map((c) => c.snapshotDate)).toEqual([D1, D2, D3, D4]);
+    expect(await store.list(runKeys.prefix('unended-backfill'))).toHaveLength(1);
+    // Each rewritten partition holds one run folder, the compaction's, registered.
+    const files = (await store.list('candidates/')).filter((k) => k.includes(`snapshot_date=${D0}/`));
+    expect(files).toEqual([dataFileKey('candidates', D0, INTEGRATION, `compact-${TODAY.replace(/-/g, '')}`, 0)]);
+  });
+
+  it('leaves _latest and every point in time from the cutoff on as they were; rows keep their run and sync time', async () => {
+    const dir = newWarehouse();
+    await buildWarehouse(dir);
+    const moments = ['2025-03-01', '2025-07-01', '2026-02-15'];
+    const before = await Promise.all(moments.map((m) => views(dir, m)));
+    expect(before[0]!.asOf).toEqual([{ id: 'A', first_name: 'Ada' }, { id: 'B', first_name: 'Bob' }, { id: 'E', first_name: 'Eve' }]);
+
+    await compact(dir, TODAY, RETENTION);
+
+    const after = await Promise.all(moments.map((m) => views(dir, m)));
+    expect(after).toEqual(before);
+    // Before the cutoff, history is gone: B's first name as of 2024-01-01 no longer reads.
+    const old = await views(dir, '2024-01-01');
+    expect(old.asOf).toEqual([{ id: 'A', first_name: 'Ada' }, { id: 'E', first_name: 'Eve' }]);
+  });
+
+  it('a later compaction finds the versions of partitions whose commits it trimmed, and does nothing twice', async () => {
+    const dir = newWarehouse();
+    await buildWarehouse(dir);
+    await compact(dir, TODAY, RETENTION);
+    const again = await compact(dir, TODAY, RETENTION);
+    expect(again.streams[0]).toMatchObject({ rowsRemoved: {}, partitionsRewritten: 0, commitsTrimmed: 0, indexFilesRemoved: 0 });
+
+    // Six months on the cutoff passes E's change of 2025-06-01: E's v1 (in the 2023-11-01
+    // partition, whose commit is gone) is superseded now.
+    const latest = (await views(dir, '2026-02-15')).latest;
+    const later = await compact(dir, '2026-09-01', RETENTION);
+    expect((await stored(dir)).versions).toEqual(['A@2023-11-01', 'B@2024-06-01', 'E@2025-06-01', 'F@2026-02-01']);
+    expect(later.streams[0]).toMatchObject({ rowsRemoved: { candidates: 1, candidate_email_addresses: 1 }, versionsRemoved: 1 });
+    expect((await views(dir, '2026-02-15')).latest).toEqual(latest);
+  });
+
+  it('erases every version of the records named, current ones included, and empties a partition left without rows', async () => {
+    const dir = newWarehouse();
+    await buildWarehouse(dir);
+    const report = await compact(dir, TODAY, RETENTION, ['A', 'F']);
+    expect((await stored(dir)).versions).toEqual(['B@2024-06-01', 'E@2023-11-01', 'E@2025-06-01']);
+    expect((await stored(dir)).emails).toEqual(['B@2024-06-01', 'E@2023-11-01', 'E@2025-06-01']);
+    expect(report.streams[0]).toMatchObject({ recordsPurged: 3, partitionsEmptied: 2 });
+    const store = new FolderStore(dir);
+    expect((await store.list('candidates/')).some((k) => k.includes(`snapshot_date=${D4}/`))).toBe(false);
+    // The latest view has lost them, nothing else.
+    expect((await views(dir, '2026-02-15')).latest.map((r) => (r as { id: string }).id)).toEqual(['B', 'E']);
+  });
+
+  it('leaves a stream another run is syncing alone', async () => {
+    const dir = newWarehouse();
+    await buildWarehouse(dir);
+    const store = new FolderStore(dir);
+    await store.put(stateKeys.lock(INTEGRATION, 'candidates'), encodeJson({ runId: 'sync-running', snapshotDate: '2026-03-01', lockedAt: new Date().toISOString() }));
+    const report = await compact(dir, TODAY, RETENTION);
+    expect(report.streams[0]).toMatchObject({ status: 'busy', holder: 'sync-running', partitionsRewritten: 0 });
+    expect((await stored(dir)).versions).toHaveLength(8);
+    // Its lock is still the sync's.
+    expect(new TextDecoder().decode(await store.get(stateKeys.lock(INTEGRATION, 'candidates')))).toContain('sync-running');
+  });
+});
