@@ -4,11 +4,13 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { DEFAULT_CONCURRENCY, DEFAULT_WAREHOUSE, parseRetryConfig, parseSyncConfig } from '../shared/config.ts';
+import { DEFAULT_CONCURRENCY, DEFAULT_FULL_EVERY_DAYS, DEFAULT_WAREHOUSE, FULL_SYNC_EVERY_DAYS_ENV, parseRetryConfig, parseSyncConfig } from '../shared/config.ts';
 import type { SyncInput } from '../shared/config.ts';
 import { ConfigError, errorMessage } from '../shared/errors.ts';
 import { MODELS } from '../shared/tables.ts';
 import { EXIT, syncCommand } from './commands/sync.ts';
+import type { ReportFormat } from './output.ts';
+import { REPORT_FORMATS } from './output.ts';
 import { queryCommand } from './commands/query.ts';
 import type { QueryFormat } from './commands/query.ts';
 import { demoCommand } from './commands/demo.ts';
@@ -61,9 +63,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--pii-mode <mode>', 'personal data: keep; hash (names, emails, phones and handles hashed; free text, addresses and raw payloads null); or drop (all null) (env KOMBO_PII_MODE; default keep)')
     .option('--pii-salt <salt>', 'secret salt for --pii-mode hash (env KOMBO_PII_SALT)')
     .option('--as-of <YYYY-MM-DD>', 'built-in sandbox only (implies --sandbox): serve its simulated company as of the end of that day')
-    .action(async (opts: SyncInput) => {
+    .option('--full', 'sync every stream in full (default: a stream syncs only what changed since its last sync, and in full on its first sync and every --full-every days)')
+    .option('--full-every <days>', `a stream whose last full sync is this many days old syncs in full again (env ${FULL_SYNC_EVERY_DAYS_ENV}; default ${DEFAULT_FULL_EVERY_DAYS})`)
+    .addOption(new Option('--format <format>', 'the final report: an aligned table, or JSON').choices(REPORT_FORMATS).default('table'))
+    .action(async (opts: SyncInput & { format: ReportFormat }) => {
       const config = parseSyncConfig(opts);
-      const { exitCode } = await syncCommand(config);
+      const { exitCode } = await syncCommand(config, process.stdout, opts.format);
       setExit(exitCode);
     });
 
@@ -80,10 +85,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--threads <n>', 'worker threads that parse and encode pages; 0: on the main thread (default: one per core but one, at most --concurrency)')
     .option('--pii-mode <mode>', 'as for sync: use the run\'s mode (env KOMBO_PII_MODE; default keep)')
     .option('--pii-salt <salt>', 'secret salt for --pii-mode hash (env KOMBO_PII_SALT)')
-    .action(async (opts: SyncInput & { runId: string }) => {
+    .addOption(new Option('--format <format>', 'the final report: an aligned table, or JSON').choices(REPORT_FORMATS).default('table'))
+    .action(async (opts: SyncInput & { runId: string; format: ReportFormat }) => {
       // The source is chosen as for sync; integrations, when given, narrow the retry.
       const config = parseRetryConfig(opts);
-      const { exitCode } = await retryCommand(opts.runId, config);
+      const { exitCode } = await retryCommand(opts.runId, config, process.stdout, opts.format);
       setExit(exitCode);
     });
 

@@ -19,7 +19,7 @@ import {
 } from '@duckdb/node-api';
 import type { StreamMessage } from '../shared/ports.ts';
 import type { ChunkResult } from '../shared/pipeline/chunk.ts';
-import type { RunPlan, RunReport } from '../shared/pipeline/state.ts';
+import type { RunPlan, RunReport, StreamMarker } from '../shared/pipeline/state.ts';
 import type { RetryEvent } from '../shared/kombo/client.ts';
 import type { HoldEvent } from '../shared/kombo/pacing.ts';
 
@@ -139,6 +139,13 @@ function waitLines(now: () => number): { retry(e: RetryEvent): string | undefine
 const chunkLine = (m: StreamMessage, r: ChunkResult) =>
   `${m.integrationId} ${m.model} chunk ${m.chunk}: ${r.outcome}${r.code ? ` (${r.code})` : ''}, ${r.totals.pages} pages, ${r.totals.requests} requests, ${r.totals.retries} retries so far`;
 
+/** ` (2 full, 7 incremental)`, for planned streams whose mode the plan says; else nothing. */
+function modeCounts(streams: readonly RunPlan['streams'][number][]): string {
+  if (!streams.some((s) => s.sync !== undefined)) return '';
+  const full = streams.filter((s) => s.sync?.mode === 'full').length;
+  return ` (${full} full, ${streams.filter((s) => s.sync?.mode === 'incremental').length} incremental)`;
+}
+
 /**
  * Progress on `stream`: on a terminal a bar of streams with wait lines printed above it, elsewhere
  * (a log file, CI, cron) one timestamped line per event.
@@ -149,8 +156,8 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, now:
   if (!stream.isTTY) {
     return {
       plan: (p) => {
-        const pending = p.streams.filter((s) => s.status === 'pending').length;
-        log(`run ${p.runId}: ${pending} stream${pending === 1 ? '' : 's'} to fetch, snapshot ${p.snapshotDate}`);
+        const pending = p.streams.filter((s) => s.status === 'pending');
+        log(`run ${p.runId}: ${pending.length} stream${pending.length === 1 ? '' : 's'} to fetch${modeCounts(pending)}, snapshot ${p.snapshotDate}`);
       },
       page: () => undefined,
       chunk: (m, r) => log(chunkLine(m, r)),
@@ -202,25 +209,118 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, now:
   };
 }
 
-/** The end-of-run table: one line per stream, with what fetching it cost, failed streams included. */
-export function formatReport(report: RunReport): string {
-  const rows = [...report.streams]
+/** How `sync` and `retry` print their final report: an aligned table, or JSON. */
+export const REPORT_FORMATS = ['table', 'json'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/** An ISO 8601 instant without a zero millisecond part, for a narrower column: `2026-11-19T23:45:00Z`. */
+const shortIso = (iso: string | undefined): string => (iso === undefined ? '' : iso.replace(/\.000Z$/, 'Z'));
+
+/** One stream of a run's report, as the final table and `--format json` give it. */
+export interface StreamReportRow {
+  readonly integration_id: string;
+  readonly model: string;
+  readonly status: StreamMarker['status'];
+  /** `full` or `incremental`; null for a stream that never fetched (ended by the plan). */
+  readonly mode: 'full' | 'incremental' | null;
+  /** `updated_after` sent with every page (ISO 8601), for an incremental sync; else null. */
+  readonly updated_after: string | null;
+  /** When the sync started on the source's clock (ISO 8601): its versions' `_synced_at`. */
+  readonly started_at: string | null;
+  /** Records Kombo returned. */
+  readonly records: number;
+  /** Records returned unchanged since their last stored version: they add no row. */
+  readonly unchanged: number;
+  /** Versions stored: rows of the model's own table, deletions included. */
+  readonly versions: number;
+  /** Versions that record a deletion. */
+  readonly deletions: number;
+  /** Rows stored in every table of the model (its own and its child tables). */
+  readonly rows: number;
+  readonly pages: number;
+  readonly requests: number;
+  readonly retries: number;
+  readonly throttles: number;
+  readonly error_code: string | null;
+  readonly reason: string | null;
+}
+
+/**
+ * The streams of a report, sorted by integration and model. A report written before records and
+ * versions were told apart stored every record it fetched: its records are its rows.
+ */
+export function streamReportRows(report: RunReport): StreamReportRow[] {
+  return [...report.streams]
     .sort((a, b) => a.integrationId.localeCompare(b.integrationId) || a.model.localeCompare(b.model))
-    .map((s) => [
-      s.integrationId,
-      s.model,
-      s.status,
-      s.totals.rows[s.model] ?? 0,
-      Object.values(s.totals.rows).reduce((a, b) => a + b, 0),
-      s.totals.pages,
-      s.totals.requests,
-      s.totals.retries,
-      s.totals.throttles,
-      s.code ?? '',
-    ]);
+    .map((s) => {
+      const versions = s.totals.rows[s.model] ?? 0;
+      return {
+        integration_id: s.integrationId,
+        model: s.model,
+        status: s.status,
+        mode: s.sync?.mode ?? null,
+        updated_after: s.sync?.updatedAfter ?? null,
+        started_at: s.sync?.startedAt ?? null,
+        records: s.totals.records ?? versions,
+        unchanged: s.totals.unchanged ?? 0,
+        versions,
+        deletions: s.totals.deletions ?? 0,
+        rows: Object.values(s.totals.rows).reduce((a, b) => a + b, 0),
+        pages: s.totals.pages,
+        requests: s.totals.requests,
+        retries: s.totals.retries,
+        throttles: s.totals.throttles,
+        error_code: s.code ?? null,
+        reason: s.reason ?? null,
+      };
+    });
+}
+
+/**
+ * The end-of-run table: one line per stream, with how it synced (full, or incremental from when),
+ * the records Kombo returned against the versions stored, and what fetching it cost, failed
+ * streams included.
+ */
+export function formatReport(report: RunReport): string {
+  const rows = streamReportRows(report).map((s) => [
+    s.integration_id,
+    s.model,
+    s.status,
+    s.mode ?? '',
+    shortIso(s.updated_after ?? undefined),
+    s.records,
+    s.versions,
+    s.deletions,
+    s.rows,
+    s.pages,
+    s.requests,
+    s.retries,
+    s.throttles,
+    s.error_code ?? '',
+  ]);
   const failed = report.streams.filter((s) => s.status === 'failed');
-  const lines = [formatTable(['integration', 'model', 'status', 'records', 'rows (all tables)', 'pages', 'requests', 'retries', 'throttles', 'error code'], rows)];
+  const columns = ['integration', 'model', 'status', 'mode', 'updated after', 'records', 'versions', 'deletions', 'rows (all tables)', 'pages', 'requests', 'retries', 'throttles', 'error code'];
+  const lines = [formatTable(columns, rows)];
   for (const s of report.streams.filter((x) => x.status !== 'done')) lines.push(`${s.status}: ${s.integrationId} ${s.model}: ${s.reason ?? ''}`);
   lines.push(`run ${report.runId} ${report.status} (${report.streams.length - failed.length}/${report.streams.length} streams complete)`);
   return lines.join('\n');
+}
+
+/** The run's report as JSON (`--format json`): counts as numbers, instants as ISO 8601 strings. */
+export function formatReportJson(report: RunReport, warehouse: string): string {
+  const complete = report.streams.filter((s) => s.status !== 'failed').length;
+  return JSON.stringify(
+    {
+      run_id: report.runId,
+      snapshot_date: report.snapshotDate,
+      status: report.status,
+      finished_at: report.finishedAt,
+      streams_complete: complete,
+      streams_total: report.streams.length,
+      warehouse,
+      streams: streamReportRows(report),
+    },
+    null,
+    2,
+  );
 }

@@ -12,11 +12,18 @@ import { DEFAULT_PII_MODE, PII_MODES } from './flatten.ts';
 import { MODELS, isModelName } from './tables.ts';
 import { assertIntegrationId, assertSnapshotDate, todayUtc } from './warehouse/layout.ts';
 import type { DataSource } from './warehouse/source.ts';
+import { DEFAULT_FULL_EVERY_DAYS } from './pipeline/versions.ts';
 import { availableParallelism } from 'node:os';
 
 export const DEFAULT_WAREHOUSE = './warehouse';
 export const DEFAULT_CONCURRENCY = 4;
 export const MAX_CONCURRENCY = 64;
+/** Days between full syncs of a stream (`--full-every`, `KOMBO_FULL_SYNC_EVERY_DAYS`): the pipeline's default. */
+export { DEFAULT_FULL_EVERY_DAYS };
+/** The longest `--full-every` accepted: ten years, i.e. in practice never again after the first. */
+export const MAX_FULL_EVERY_DAYS = 3_650;
+/** The environment variable of `--full-every`. */
+export const FULL_SYNC_EVERY_DAYS_ENV = 'KOMBO_FULL_SYNC_EVERY_DAYS';
 
 /** Raw inputs: CLI flags (already parsed by the CLI library) and the environment. */
 export interface SyncInput {
@@ -35,6 +42,10 @@ export interface SyncInput {
   readonly sandbox?: boolean;
   /** `--allow-future-date`: take a snapshot date after today (UTC), for the simulated clock. */
   readonly allowFutureDate?: boolean;
+  /** `--full`: sync every stream in full, whatever its state. */
+  readonly full?: boolean;
+  /** `--full-every DAYS`: a stream whose last full sync is this many days old syncs in full again. */
+  readonly fullEvery?: string;
 }
 
 /**
@@ -67,6 +78,10 @@ export interface SyncConfig extends SourceConfig {
   readonly pii: PiiOptions;
   /** Built-in sandbox only: serve its simulated company as of the end of this day (`YYYY-MM-DD`). */
   readonly asOf?: string;
+  /** Sync every stream in full (`--full`); otherwise each stream is full or incremental by its state. */
+  readonly full: boolean;
+  /** A stream whose last full sync is this many days before the snapshot date syncs in full again. */
+  readonly fullEveryDays: number;
 }
 
 /**
@@ -214,7 +229,28 @@ export function parseSyncConfig(input: SyncInput, env: NodeJS.ProcessEnv = proce
     ...parseWorkers(input),
     pii: parsePiiOptions(input, env),
     ...(asOf !== undefined && { asOf }),
+    full: input.full === true,
+    fullEveryDays: parseFullEveryDays(input.fullEvery, env),
   };
+}
+
+/**
+ * `--full-every DAYS` / `KOMBO_FULL_SYNC_EVERY_DAYS`: a whole number of days from 1 (every sync
+ * full) to {@link MAX_FULL_EVERY_DAYS}; default {@link DEFAULT_FULL_EVERY_DAYS}. The flag wins.
+ */
+export function parseFullEveryDays(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): number {
+  const fromFlag = flag !== undefined;
+  const raw = fromFlag ? flag : env[FULL_SYNC_EVERY_DAYS_ENV];
+  // Unset, or set empty in the environment (a cron job's `VAR=`): the default.
+  if (raw === undefined || (!fromFlag && raw.trim() === '')) return DEFAULT_FULL_EVERY_DAYS;
+  const days = /^\s*\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isInteger(days) || days < 1 || days > MAX_FULL_EVERY_DAYS) {
+    const name = fromFlag ? '--full-every' : FULL_SYNC_EVERY_DAYS_ENV;
+    throw new ConfigError(
+      `${name}: expected a whole number of days from 1 to ${MAX_FULL_EVERY_DAYS} (how old a stream's last full sync may be before it syncs in full again; default ${DEFAULT_FULL_EVERY_DAYS}), got ${JSON.stringify(raw)}`,
+    );
+  }
+  return days;
 }
 
 /** What `kombo-etl retry` reads: the source as for sync, but integrations are optional (the run's plan has them). */

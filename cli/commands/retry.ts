@@ -13,14 +13,15 @@ import { readPlan } from '../../shared/pipeline/finish.ts';
 import { assertRunId } from '../../shared/warehouse/layout.ts';
 import { ConfigError, RunFatalError, RunInterruptedError } from '../../shared/errors.ts';
 import type { RunningSandbox } from '../../sandbox/index.ts';
-import { createProgress, formatReport } from '../output.ts';
+import type { ReportFormat } from '../output.ts';
+import { createProgress } from '../output.ts';
 import { assertWritableWarehouse } from '../warehouse.ts';
 import type { SyncOutcome } from './sync.ts';
-import { EXIT, exitInterrupted } from './sync.ts';
+import { EXIT, exitInterrupted, writeReport } from './sync.ts';
 import { listenForInterrupts, resumeCommand } from '../interrupt.ts';
 
 /** Retry a run and print what was retried and the run's new report. Never prints the API key. */
-export async function retryCommand(runId: string, config: RetryConfig, out: NodeJS.WritableStream = process.stdout): Promise<SyncOutcome> {
+export async function retryCommand(runId: string, config: RetryConfig, out: NodeJS.WritableStream = process.stdout, format: ReportFormat = 'table'): Promise<SyncOutcome> {
   assertRunId(runId);
   await assertWritableWarehouse(config.warehouse);
   const store = new FolderStore(config.warehouse);
@@ -43,7 +44,7 @@ export async function retryCommand(runId: string, config: RetryConfig, out: Node
     sandbox = await startSandbox(asOf === undefined ? {} : { asOf });
     apiUrl = sandbox.url;
     apiKey = sandbox.apiKey;
-    out.write(`retrying against the built-in Kombo sandbox at ${sandbox.url}${asOf === undefined ? '' : ` (simulated date ${asOf})`}\n`);
+    (format === 'json' ? process.stderr : out).write(`retrying against the built-in Kombo sandbox at ${sandbox.url}${asOf === undefined ? '' : ` (simulated date ${asOf})`}\n`);
   }
   const resume = resumeCommand(runId, store.root, config.source, config.apiUrlGiven ? config.apiUrl : undefined);
   const interrupts = listenForInterrupts(() => ({ warehouseRoot: store.root, runId, resume }));
@@ -64,14 +65,16 @@ export async function retryCommand(runId: string, config: RetryConfig, out: Node
       pii,
     });
     const of = config.integrationIds === undefined ? '' : ` of ${config.integrationIds.join(', ')}`;
-    if (retried.streams.length + retried.resumed.length === 0) out.write(`run ${runId} has no failed or unfinished stream${of}: nothing to retry\n`);
-    for (const s of retried.streams) out.write(`retried ${s.integrationId} ${s.model} (was: ${s.code ?? 'failed'})\n`);
-    for (const s of retried.resumed) out.write(`resumed ${s.integrationId} ${s.model} (interrupted)\n`);
+    // With --format json, stdout holds the report alone; what was retried goes to stderr.
+    const say = format === 'json' ? process.stderr : out;
+    if (retried.streams.length + retried.resumed.length === 0) say.write(`run ${runId} has no failed or unfinished stream${of}: nothing to retry\n`);
+    for (const s of retried.streams) say.write(`retried ${s.integrationId} ${s.model} (was: ${s.code ?? 'failed'})\n`);
+    for (const s of retried.resumed) say.write(`resumed ${s.integrationId} ${s.model} (interrupted)\n`);
     if (report === undefined) {
-      out.write(`run ${runId} is still interrupted: ${retried.leftUnended} streams of other integrations never ended. Resume them with: ${resume}\n`);
+      say.write(`run ${runId} is still interrupted: ${retried.leftUnended} streams of other integrations never ended. Resume them with: ${resume}\n`);
       return { exitCode: EXIT.streamsFailed };
     }
-    out.write(`${formatReport(report)}\nwarehouse: ${store.root}\n`);
+    writeReport(out, report, store.root, format);
     return { exitCode: report.status === 'succeeded' ? EXIT.ok : EXIT.streamsFailed, report };
   } catch (err) {
     if (err instanceof RunFatalError) {

@@ -8,7 +8,8 @@ import type { RunReport } from '../../shared/pipeline/state.ts';
 import { newRunId } from '../../shared/warehouse/layout.ts';
 import { ConfigError, RunFatalError, RunInterruptedError } from '../../shared/errors.ts';
 import type { RunningSandbox } from '../../sandbox/index.ts';
-import { createProgress, formatReport } from '../output.ts';
+import type { ReportFormat } from '../output.ts';
+import { createProgress, formatReport, formatReportJson } from '../output.ts';
 import { EXIT_INTERRUPTED, listenForInterrupts, resumeCommand } from '../interrupt.ts';
 import { assertWritableWarehouse } from '../warehouse.ts';
 
@@ -23,8 +24,16 @@ export interface SyncOutcome {
   readonly report?: RunReport;
 }
 
+/**
+ * Print a run's final report: the table and where the warehouse is, or (`--format json`) one JSON
+ * document holding both, so that stdout parses as JSON.
+ */
+export function writeReport(out: NodeJS.WritableStream, report: RunReport, warehouse: string, format: ReportFormat): void {
+  out.write(format === 'json' ? `${formatReportJson(report, warehouse)}\n` : `${formatReport(report)}\nwarehouse: ${warehouse}\n`);
+}
+
 /** Run a sync and print its report. Never prints the API key. */
-export async function syncCommand(config: SyncConfig, out: NodeJS.WritableStream = process.stdout): Promise<SyncOutcome> {
+export async function syncCommand(config: SyncConfig, out: NodeJS.WritableStream = process.stdout, format: ReportFormat = 'table'): Promise<SyncOutcome> {
   // Before the sandbox or a request: a warehouse that cannot be written is a configuration error.
   await assertWritableWarehouse(config.warehouse);
   const store = new FolderStore(config.warehouse);
@@ -45,7 +54,8 @@ export async function syncCommand(config: SyncConfig, out: NodeJS.WritableStream
     apiKey = sandbox.apiKey;
     const known = sandbox.dataset.integrations.map((i) => i.id);
     integrationIds ??= known;
-    out.write(`syncing the built-in Kombo sandbox at ${sandbox.url} (${integrationIds.length} integration${integrationIds.length === 1 ? '' : 's'}${config.asOf === undefined ? '' : `, simulated date ${config.asOf}`})\n`);
+    // With --format json, stdout holds the report alone.
+    (format === 'json' ? process.stderr : out).write(`syncing the built-in Kombo sandbox at ${sandbox.url} (${integrationIds.length} integration${integrationIds.length === 1 ? '' : 's'}${config.asOf === undefined ? '' : `, simulated date ${config.asOf}`})\n`);
   }
   const progress = createProgress();
   let planned = false;
@@ -67,6 +77,8 @@ export async function syncCommand(config: SyncConfig, out: NodeJS.WritableStream
       concurrency: config.concurrency,
       threads: config.threads,
       pii: config.pii,
+      full: config.full,
+      fullEveryDays: config.fullEveryDays,
       onPlan: (p) => {
         planned = true;
         progress.plan(p);
@@ -75,7 +87,7 @@ export async function syncCommand(config: SyncConfig, out: NodeJS.WritableStream
       onChunk: (m, r) => progress.chunk(m, r),
     });
     progress.stop();
-    out.write(`${formatReport(report)}\nwarehouse: ${store.root}\n`);
+    writeReport(out, report, store.root, format);
     return { exitCode: report.status === 'succeeded' ? EXIT.ok : EXIT.streamsFailed, report };
   } catch (err) {
     progress.stop();

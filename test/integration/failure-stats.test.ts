@@ -100,10 +100,11 @@ describe('kombo-etl sync in a 429 loop (every request refused, Retry-After: 0)',
 
   it('shows them in the final table', () => {
     const header = result.stdout.split('\n').find((l) => l.startsWith('integration'));
-    expect(header?.split(/\s{2,}/)).toEqual(['integration', 'model', 'status', 'records', 'rows (all tables)', 'pages', 'requests', 'retries', 'throttles', 'error code']);
+    expect(header?.split(/\s{2,}/)).toEqual(['integration', 'model', 'status', 'mode', 'updated after', 'records', 'versions', 'deletions', 'rows (all tables)', 'pages', 'requests', 'retries', 'throttles', 'error code']);
     const rows = result.stdout.split('\n').filter((l) => l.startsWith(`${A} `) || l.startsWith(`${B} `));
     expect(rows).toHaveLength(4);
-    for (const row of rows) expect(row.split(/\s+/).slice(2)).toEqual(['failed', '0', '0', '0', '8', '7', '8', 'PLATFORM.RATE_LIMIT_EXCEEDED']);
+    // Ended by the plan: no mode, nothing fetched or stored.
+    for (const row of rows) expect(row.split(/\s+/).slice(2)).toEqual(['failed', '0', '0', '0', '0', '0', '8', '7', '8', 'PLATFORM.RATE_LIMIT_EXCEEDED']);
   });
 
   it('logged the backoff while it happened (plain lines on a non-terminal stderr)', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONCURRENCY, DEFAULT_WAREHOUSE, defaultThreadCount, parseRetryConfig, parseSyncConfig } from '../../shared/config.ts';
+import { DEFAULT_CONCURRENCY, DEFAULT_FULL_EVERY_DAYS, DEFAULT_WAREHOUSE, MAX_FULL_EVERY_DAYS, defaultThreadCount, parseRetryConfig, parseSyncConfig } from '../../shared/config.ts';
 import type { SyncInput } from '../../shared/config.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import { KOMBO_EU_URL } from '../../shared/kombo/client.ts';
@@ -125,6 +125,43 @@ describe('the snapshot date', () => {
   it('judges "today" in UTC', () => {
     // 23:30 in New York on the 23rd is already the 24th in UTC.
     expect(parseSyncConfig({ snapshotDate: '2026-11-24' }, {}, new Date('2026-11-23T23:30:00-05:00')).snapshotDate).toBe('2026-11-24');
+  });
+});
+
+describe('full and incremental syncs: --full, --full-every, KOMBO_FULL_SYNC_EVERY_DAYS', () => {
+  it('syncs by each stream\'s state unless --full, with a full sync every 7 days by default', () => {
+    // Act
+    const c = parseSyncConfig({}, {}, now);
+    // Assess
+    expect(DEFAULT_FULL_EVERY_DAYS).toBe(7);
+    expect(c).toMatchObject({ full: false, fullEveryDays: DEFAULT_FULL_EVERY_DAYS });
+    expect(parseSyncConfig({ full: true }, {}, now).full).toBe(true);
+  });
+
+  it.each([
+    [{ fullEvery: '1' }, {}, 1],
+    [{ fullEvery: ' 30 ' }, {}, 30],
+    [{ fullEvery: String(MAX_FULL_EVERY_DAYS) }, {}, MAX_FULL_EVERY_DAYS],
+    [{}, { KOMBO_FULL_SYNC_EVERY_DAYS: '14' }, 14],
+    [{}, { KOMBO_FULL_SYNC_EVERY_DAYS: '' }, DEFAULT_FULL_EVERY_DAYS],
+    [{ fullEvery: '3' }, { KOMBO_FULL_SYNC_EVERY_DAYS: '14' }, 3],
+  ])('takes whole days from 1: %j %j gives %i, the flag before the environment', (input: SyncInput, env, days) => {
+    expect(parseSyncConfig(input, env, now).fullEveryDays).toBe(days);
+  });
+
+  it.each([
+    [{ fullEvery: '0' }, {}, /^--full-every: expected a whole number of days from 1 to 3650 .*got "0"$/],
+    [{ fullEvery: '-7' }, {}, /^--full-every: .*got "-7"$/],
+    [{ fullEvery: '1.5' }, {}, /^--full-every: .*got "1\.5"$/],
+    [{ fullEvery: 'weekly' }, {}, /^--full-every: .*got "weekly"$/],
+    [{ fullEvery: '' }, {}, /^--full-every: .*got ""$/],
+    [{ fullEvery: '1e3' }, {}, /^--full-every: .*got "1e3"$/],
+    [{ fullEvery: '3651' }, {}, /^--full-every: .*got "3651"$/],
+    [{}, { KOMBO_FULL_SYNC_EVERY_DAYS: '0' }, /^KOMBO_FULL_SYNC_EVERY_DAYS: expected a whole number of days from 1 .*got "0"$/],
+    [{}, { KOMBO_FULL_SYNC_EVERY_DAYS: 'seven' }, /^KOMBO_FULL_SYNC_EVERY_DAYS: .*got "seven"$/],
+  ])('rejects %j %j with a ConfigError naming the option', (input: SyncInput, env, message) => {
+    expect(() => parseSyncConfig(input, env, now)).toThrow(ConfigError);
+    expect(() => parseSyncConfig(input, env, now)).toThrow(message);
   });
 });
 

@@ -2,9 +2,9 @@ import { Writable } from 'node:stream';
 import { DuckDBInstance } from '@duckdb/node-api';
 import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
-import { WAIT_LOG_INTERVAL_MS, createProgress, formatJsonRows, formatTable } from '../../cli/output.ts';
+import { WAIT_LOG_INTERVAL_MS, createProgress, formatJsonRows, formatReport, formatReportJson, formatTable, streamReportRows } from '../../cli/output.ts';
 import type { RetryEvent } from '../../shared/kombo/client.ts';
-import type { RunPlan } from '../../shared/pipeline/state.ts';
+import type { RunPlan, RunReport } from '../../shared/pipeline/state.ts';
 
 /** A stderr stand-in that keeps what is written; a terminal when `tty`. */
 function sink(tty: boolean) {
@@ -142,5 +142,115 @@ describe('createProgress: waiting is never silent', () => {
     expect(text).toContain('lever:X1 (integration check): HTTP 502: an HTML page "502 Bad Gateway"; attempt 1 of 8 failed, next in 0.3 s\n');
     expect(text).toContain("lever:X1 candidates: HTTP 429 PLATFORM.RATE_LIMIT_EXCEEDED: Too many requests; attempt 1 of 8 failed, next in 30 s; Kombo's rate limit: every request waits\n");
     expect(text).toContain('syncing |');
+  });
+});
+
+describe('the end-of-run report: how each stream synced, records fetched against versions stored', () => {
+  const totals = { pages: 3, requests: 4, retries: 1, throttles: 0, files: 2 };
+  const report: RunReport = {
+    runId: '20261121T020000Z-abc123',
+    snapshotDate: '2026-11-21',
+    status: 'failed',
+    finishedAt: '2026-11-21T02:10:00.000Z',
+    streams: [
+      // Incremental: 120 records changed since the watermark, 20 of them only in fields left out of the hash.
+      {
+        runId: 'r',
+        integrationId: 'lever:X1',
+        model: 'candidates',
+        status: 'done',
+        finishedAt: '2026-11-21T02:05:00.000Z',
+        totals: { ...totals, rows: { candidates: 100, candidate_email_addresses: 150 }, records: 120, unchanged: 20, deletions: 3 },
+        sync: { mode: 'incremental', updatedAfter: '2026-11-20T01:45:00.000Z', startedAt: '2026-11-21T02:00:00.000Z' },
+      },
+      // Full: a first sync stores every record.
+      {
+        runId: 'r',
+        integrationId: 'lever:X1',
+        model: 'jobs',
+        status: 'done',
+        finishedAt: '2026-11-21T02:06:00.000Z',
+        totals: { ...totals, rows: { jobs: 40, job_stages: 200 }, records: 40, unchanged: 0, deletions: 0 },
+        sync: { mode: 'full', startedAt: '2026-11-21T02:00:00.000Z' },
+      },
+      // Ended by the plan: it never fetched, so it has no mode.
+      {
+        runId: 'r',
+        integrationId: 'ashby:Y2',
+        model: 'jobs',
+        status: 'failed',
+        code: 'INTEGRATION.INACTIVE',
+        reason: 'integration status is INACTIVE: reconnect it in Kombo',
+        finishedAt: '2026-11-21T02:00:01.000Z',
+        totals: { pages: 0, requests: 1, retries: 0, throttles: 0, rows: {}, files: 0 },
+      },
+    ],
+  };
+  const cells = (line: string) => line.split(/\s{2,}/);
+
+  it('prints mode and updated after, then records, versions and deletions, beside the columns it had', () => {
+    // Act
+    const lines = formatReport(report).split('\n');
+    // Assess
+    expect(cells(lines[0]!)).toEqual(['integration', 'model', 'status', 'mode', 'updated after', 'records', 'versions', 'deletions', 'rows (all tables)', 'pages', 'requests', 'retries', 'throttles', 'error code']);
+    const row = (id: string, model: string) => cells(lines.find((l) => l.startsWith(`${id} `) && l.includes(` ${model} `))!);
+    expect(row('lever:X1', 'candidates')).toEqual(['lever:X1', 'candidates', 'done', 'incremental', '2026-11-20T01:45:00Z', '120', '100', '3', '250', '3', '4', '1', '0']);
+    expect(row('lever:X1', 'jobs')).toEqual(['lever:X1', 'jobs', 'done', 'full', '40', '40', '0', '240', '3', '4', '1', '0']);
+    // A stream the plan ended: blank mode, zeros, its error code.
+    expect(row('ashby:Y2', 'jobs')).toEqual(['ashby:Y2', 'jobs', 'failed', '0', '0', '0', '0', '0', '1', '0', '0', 'INTEGRATION.INACTIVE']);
+    // The blank mode keeps the columns aligned: every row's records end where the header's do.
+    const end = lines[0]!.indexOf('records') + 'records'.length;
+    for (const l of lines.slice(2, 5)) expect(l.slice(0, end)).toMatch(/\d$/);
+    expect(lines.at(-1)).toBe('run 20261121T020000Z-abc123 failed (2/3 streams complete)');
+  });
+
+  it('takes a report written before records and versions were counted apart: its records are its rows', () => {
+    const older: RunReport = { ...report, streams: [{ ...report.streams[1]!, totals: { ...totals, rows: { jobs: 40, job_stages: 200 } } }] };
+    expect(streamReportRows(older)[0]).toMatchObject({ records: 40, versions: 40, unchanged: 0, deletions: 0 });
+  });
+
+  it('gives --format json with counts as numbers and instants as ISO 8601 strings', () => {
+    // Act
+    const parsed = JSON.parse(formatReportJson(report, '/data/warehouse')) as Record<string, unknown> & { streams: Record<string, unknown>[] };
+    // Assess
+    expect(parsed).toMatchObject({ run_id: report.runId, snapshot_date: '2026-11-21', status: 'failed', finished_at: '2026-11-21T02:10:00.000Z', streams_complete: 2, streams_total: 3, warehouse: '/data/warehouse' });
+    expect(parsed.streams.map((s) => `${String(s['integration_id'])} ${String(s['model'])}`)).toEqual(['ashby:Y2 jobs', 'lever:X1 candidates', 'lever:X1 jobs']);
+    expect(parsed.streams[1]).toEqual({
+      integration_id: 'lever:X1',
+      model: 'candidates',
+      status: 'done',
+      mode: 'incremental',
+      updated_after: '2026-11-20T01:45:00.000Z',
+      started_at: '2026-11-21T02:00:00.000Z',
+      records: 120,
+      unchanged: 20,
+      versions: 100,
+      deletions: 3,
+      rows: 250,
+      pages: 3,
+      requests: 4,
+      retries: 1,
+      throttles: 0,
+      error_code: null,
+      reason: null,
+    });
+    expect(parsed.streams[2]).toMatchObject({ mode: 'full', updated_after: null, records: 40, versions: 40 });
+    expect(parsed.streams[0]).toMatchObject({ mode: null, updated_after: null, started_at: null, error_code: 'INTEGRATION.INACTIVE' });
+  });
+
+  it('counts the planned streams by mode in the plan line', () => {
+    const out = sink(false);
+    const progress = createProgress(out.stream, () => Date.parse('2026-11-21T02:00:00Z'));
+    const sync = (mode: 'full' | 'incremental') => ({ mode, startedAt: '2026-11-21T02:00:00.000Z' });
+    progress.plan({
+      ...plan,
+      streams: [
+        { integrationId: 'lever:X1', model: 'candidates', status: 'pending', sync: sync('incremental') },
+        { integrationId: 'lever:X1', model: 'jobs', status: 'pending', sync: sync('full') },
+        { integrationId: 'lever:X1', model: 'users', status: 'pending', sync: sync('incremental') },
+        { integrationId: 'ashby:Y2', model: 'jobs', status: 'failed', code: 'INTEGRATION.INACTIVE' },
+      ],
+    });
+    expect(out.text()).toBe('2026-11-21T02:00:00.000Z run r1: 3 streams to fetch (1 full, 2 incremental), snapshot 2026-11-20\n');
   });
 });
