@@ -42,7 +42,7 @@ import type { RunReport } from '../../shared/pipeline/state.ts';
 import { checkRunDeadline } from '../../shared/pipeline/watch.ts';
 import { decodeJson } from '../../shared/pipeline/state.ts';
 import { MODELS, TABLES, tableByName } from '../../shared/tables.ts';
-import { runKeys, runPrefix } from '../../shared/warehouse/layout.ts';
+import { partitionPrefix, runKeys, runPrefix } from '../../shared/warehouse/layout.ts';
 import type { Reader } from '../helpers/duckdb.ts';
 import { duck } from '../helpers/duckdb.ts';
 import { EXPECTED, JSON_COLUMNS, rowKey, servedRecords } from '../helpers/truth.ts';
@@ -947,7 +947,7 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
     const cols = await db.all(`DESCRIBE SELECT * FROM ${parquet(table)}`);
     const select = cols
       .map((c) => String(c['column_name']))
-      .filter((c) => !['_run_id', '_synced_at', 'snapshot_date', 'integration_id'].includes(c))
+      .filter((c) => !['_run_id', '_synced_at', '_is_deleted', 'snapshot_date', 'integration_id'].includes(c))
       .map((c) => (String(cols.find((x) => x['column_name'] === c)!['column_type']).startsWith('TIMESTAMP') ? `epoch_ms("${c}")::DOUBLE AS "${c}"` : `"${c}"`))
       .join(', ');
     return db.all(`SELECT ${select} FROM ${parquet(table)} WHERE integration_id = '${integrationId}' AND snapshot_date = DATE '${DATE}'`);
@@ -1002,21 +1002,33 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
     }
   });
 
-  it('registers Glue partitions only for streams that finished, at the run folder, once all their chunks were written', () => {
-    const expected = [BIG, MID, EMPTY].flatMap((id) =>
-      TABLES.filter((t) => !(id === MID && t.model === 'interviews')).map((t) => `${t.name}|${DATE}|${id}`),
-    );
+  it('registers Glue partitions only for streams that finished, at the run folder, once all their chunks were written', async () => {
+    // A first sync stores every record: each table with rows gets its partition (a table without a
+    // row, like the empty integration's, gets none), and each finished stream its `syncs` row.
+    const withRows: string[] = [];
+    for (const id of [BIG, MID, EMPTY]) {
+      for (const t of TABLES.filter((x) => !(id === MID && x.model === 'interviews'))) {
+        if ((await warehouse.list(runPrefix(t.name, DATE, id, runId))).length > 0) withRows.push(`${t.name}|${DATE}|${id}`);
+      }
+    }
+    expect(withRows.filter((k) => k.endsWith(BIG)).length).toBeGreaterThan(10);
+    // One `syncs` partition per integration: its first finished stream creates it, the others find it.
+    const finished = [BIG, MID, EMPTY].map((id) => `syncs|${DATE}|${id}`);
     const got = registrations.map((r) => `${r.TableName}|${r.PartitionInput!.Values![0]}|${r.PartitionInput!.Values![1]}`);
-    expect(got.sort()).toEqual(expected.sort());
+    expect(got.sort()).toEqual([...withRows, ...finished].sort());
     for (const r of registrations) {
       const [date, id] = r.PartitionInput!.Values!;
       expect(r.DatabaseName).toBe('kombo_etl');
-      expect(r.PartitionInput!.StorageDescriptor!.Location).toBe(`s3://${BUCKET}/warehouse/${runPrefix(r.TableName!, date!, id!, runId)}`);
+      const at = r.TableName === 'syncs' ? partitionPrefix('syncs', date!, id!) : runPrefix(r.TableName!, date!, id!, runId);
+      expect(r.PartitionInput!.StorageDescriptor!.Location).toBe(`s3://${BUCKET}/warehouse/${at}`);
     }
     // The late copy of the last interviews chunk arrived after its stream had ended: it does
-    // nothing, so no partition is touched a second time.
+    // nothing, so no data partition is touched a second time. The `syncs` partition of an
+    // integration is found again by each of its other streams, at the same place.
     const updates = glue.commandCalls(UpdatePartitionCommand).map((c) => c.args[0].input);
-    expect(updates).toEqual([]);
+    expect(updates.filter((u) => u.TableName !== 'syncs')).toEqual([]);
+    for (const u of updates) expect(u.PartitionInput!.StorageDescriptor!.Location).toBe(`s3://${BUCKET}/warehouse/${partitionPrefix('syncs', u.PartitionValueList![0]!, u.PartitionValueList![1]!)}`);
+    expect(updates.length).toBe(MODELS.length * 3 - 1 - 3);
   });
 
   it('no part file of a stream appeared after its partition was registered', async () => {

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import { parseStreamMessage } from '../../shared/adapters/aws/sqs-queue.ts';
 import { parsePiiOptions } from '../../shared/config.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
-import { MODELS, TABLES } from '../../shared/tables.ts';
+import { CATALOG_TABLES, MODELS, TABLES } from '../../shared/tables.ts';
 import { dataFileKey, partitionPrefix, runKeys } from '../../shared/warehouse/layout.ts';
 import { runCli } from '../helpers/cli.ts';
 import type { Reader } from '../helpers/duckdb.ts';
@@ -251,13 +252,17 @@ describe('--pii-mode drop and hash leave no name, email address or phone number 
         await db.all(`INSERT INTO strings SELECT DISTINCT ${sqlText(`${table}.${String(c['column_name'])}`)}, lower(${col}) FROM read_parquet(${sqlText(file)}) WHERE ${col} IS NOT NULL`);
       }
     }
-    const other = files.filter((f) => !f.endsWith('.parquet')).map((f) => ({ src: f.slice(warehouse.length + 1), value: readFileSync(f, 'utf8') }));
+    // Run state and change capture state (its index files are gzipped JSON) are scanned as text.
+    const other = files
+      .filter((f) => !f.endsWith('.parquet'))
+      .map((f) => ({ src: f.slice(warehouse.length + 1), value: f.endsWith('.gz') ? gunzipSync(readFileSync(f)).toString('utf8') : readFileSync(f, 'utf8') }));
     expect(other.some((o) => o.src.startsWith('_runs/'))).toBe(true);
+    expect(other.some((o) => o.src.startsWith('_state/') && o.src.endsWith('.json.gz'))).toBe(true);
     const hits = await findNeedles(db, needles, [...other, { src: 'stdout', value: sync.stdout }, { src: 'stderr', value: sync.stderr }]);
     const parquetHits = await db.all(HITS_SQL('strings'));
     const [{ n: values }] = (await db.all('SELECT count(*)::INTEGER AS n FROM strings')) as [{ n: number }];
 
-    expect([...tables].sort()).toEqual(TABLES.map((t) => t.name).filter((t) => tables.has(t)).sort());
+    expect([...tables].sort()).toEqual(CATALOG_TABLES.map((t) => t.name).filter((t) => tables.has(t)).sort());
     expect(tables.size).toBeGreaterThanOrEqual(TABLES.length - 1);
     expect(values).toBeGreaterThan(10_000);
     expect(parquetHits).toEqual([]);
