@@ -13,11 +13,16 @@
  *
  * Each candidate version has one email row (a child row following its parent).
  */
+import { cpSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { consecutiveDays, createSandboxTimeline, startSandbox } from '../../sandbox/index.ts';
 import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
+import { runLocal } from '../../shared/adapters/local/local-run.ts';
+import { VIEWS } from '../../shared/analytics/views.ts';
 import type { Cell } from '../../shared/flatten.ts';
+import { KomboClient } from '../../shared/kombo/client.ts';
 import { encodeParquet } from '../../shared/parquet.ts';
 import { compactWarehouse, retentionCutoff } from '../../shared/pipeline/compact.ts';
 import type { CompactionReport } from '../../shared/pipeline/compact.ts';
@@ -25,9 +30,9 @@ import { encodeJson } from '../../shared/pipeline/state.ts';
 import type { IndexEntry, StreamCommit, StreamState } from '../../shared/pipeline/versions.ts';
 import { readStreamState, stateKeys, writeIndexFile } from '../../shared/pipeline/versions.ts';
 import type { TableDef } from '../../shared/tables.ts';
-import { tableByName } from '../../shared/tables.ts';
+import { MODELS, TABLES, tableByName } from '../../shared/tables.ts';
 import { dataFileKey, runKeys, runPrefix } from '../../shared/warehouse/layout.ts';
-import { objects } from '../helpers/history.ts';
+import { buildHistoryWarehouse, objects } from '../helpers/history.ts';
 import { tempDirs } from '../helpers/temp.ts';
 
 const INTEGRATION = 'greenhouse:CompactTestAAAAbbbb';
@@ -230,6 +235,21 @@ describe('compaction of a warehouse of versions', () => {
     expect((await views(dir, '2026-02-15')).latest.map((r) => (r as { id: string }).id)).toEqual(['B', 'E']);
   });
 
+  it('finishes a rewrite cut short at the next compaction, without doubling a row', async () => {
+    const dir = newWarehouse();
+    await buildWarehouse(dir);
+    const store = new FolderStore(dir);
+    const local = new LocalCatalog(store);
+    let calls = 0;
+    // The process dies when it registers its first rewritten partition: new files written, old ones still there.
+    const dying = { registerPartition: async (...args: Parameters<LocalCatalog['registerPartition']>) => (++calls === 1 ? Promise.reject(new Error('killed')) : local.registerPartition(...args)) };
+    await expect(compactWarehouse({ store, catalog: dying }, { runId: 'compact-dies', today: TODAY, retentionDays: RETENTION })).rejects.toThrow('killed');
+    await compact(dir, TODAY, RETENTION);
+    expect((await stored(dir)).versions).toEqual(['A@2023-11-01', 'B@2024-06-01', 'E@2023-11-01', 'E@2025-06-01', 'F@2026-02-01']);
+    expect((await stored(dir)).emails).toEqual(['A@2023-11-01', 'B@2024-06-01', 'E@2023-11-01', 'E@2025-06-01', 'F@2026-02-01']);
+    expect((await store.list('candidate_email_addresses/snapshot_date=2023-11-01/')).filter((k) => k.endsWith('.parquet'))).toHaveLength(1);
+  });
+
   it('leaves a stream another run is syncing alone', async () => {
     const dir = newWarehouse();
     await buildWarehouse(dir);
@@ -240,5 +260,75 @@ describe('compaction of a warehouse of versions', () => {
     expect((await stored(dir)).versions).toHaveLength(8);
     // Its lock is still the sync's.
     expect(new TextDecoder().decode(await store.get(stateKeys.lock(INTEGRATION, 'candidates')))).toContain('sync-running');
+  });
+});
+
+describe('compaction of a warehouse the pipeline wrote', () => {
+  const SPEC = { id: 'greenhouse:CompactSyncAAAAbbbbCCCCd', tool: 'greenhouse', candidates: 150 } as const;
+  const SEED = 23;
+  const DATES = consecutiveDays('2025-05-12', 4);
+  const NEXT = '2025-05-16';
+  // With a retention of one day counted from the last date, the first two dates are compacted.
+  const TODAY = DATES[3]!;
+  const CUTOFF = DATES[2]!;
+
+  /** Every data table's history as of each moment, every column, in a stable order. */
+  async function historyAt(dir: string, moments: readonly string[]): Promise<Record<string, unknown[]>> {
+    const db = await openWarehouse(dir);
+    const out: Record<string, unknown[]> = {};
+    try {
+      for (const table of TABLES) {
+        for (const m of moments) {
+          const at = `TIMESTAMPTZ '${m}'`;
+          out[`${table.name}@${m}`] = await objects(db, `SELECT * FROM ${table.name}_history WHERE _valid_from <= ${at} AND (_valid_to IS NULL OR _valid_to > ${at}) AND NOT _is_deleted ORDER BY ALL`);
+        }
+      }
+      for (const v of VIEWS.filter((x) => x.name.endsWith('_latest'))) out[v.name] = await objects(db, `SELECT * FROM ${v.name} ORDER BY ALL`);
+    } finally {
+      db.close();
+    }
+    return out;
+  }
+
+  async function rows(dir: string): Promise<number> {
+    const db = await openWarehouse(dir);
+    try {
+      const counts = await Promise.all(TABLES.map(async (t) => Number((await objects(db, `SELECT count(*) AS n FROM ${t.name}`))[0]!.n)));
+      return counts.reduce((a, b) => a + b, 0);
+    } finally {
+      db.close();
+    }
+  }
+
+  it('changes no point in time from the cutoff on, and the next sync builds on the compacted warehouse as on the whole one', async () => {
+    const timeline = createSandboxTimeline({ seed: SEED, integrations: [SPEC] });
+    const wh = await buildHistoryWarehouse({ integrations: [SPEC], seed: SEED, dates: DATES, timeline });
+    const whole = newWarehouse();
+    cpSync(wh.dir, whole, { recursive: true });
+    const moments = [`${CUTOFF} 00:00:00+00`, `${CUTOFF} 23:59:59.999+00`, `${TODAY} 23:59:59.999+00`];
+    const before = await historyAt(wh.dir, moments);
+
+    const report = await compact(wh.dir, TODAY, 1);
+
+    expect(report.cutoff).toBe(CUTOFF);
+    const removed = report.streams.reduce((n, s) => n + Object.values(s.rowsRemoved).reduce((a, b) => a + b, 0), 0);
+    expect(removed).toBeGreaterThan(0);
+    expect(await rows(wh.dir)).toBe((await rows(whole)) - removed);
+    expect(await historyAt(wh.dir, moments)).toEqual(before);
+
+    // The next night's sync of both warehouses gives the same present and the same versions.
+    const sandbox = await startSandbox({ timeline, asOf: NEXT });
+    try {
+      const client = new KomboClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey });
+      for (const dir of [wh.dir, whole]) {
+        const store = new FolderStore(dir);
+        const run = await runLocal({ client, store, catalog: new LocalCatalog(store), runId: '20990101T000099Z-aaaaaa', snapshotDate: NEXT, integrationIds: [SPEC.id], models: MODELS, concurrency: 2, full: true });
+        expect(run.status).toBe('succeeded');
+      }
+    } finally {
+      await sandbox.close();
+    }
+    const nextMoments = [`${NEXT} 23:59:59.999+00`];
+    expect(await historyAt(wh.dir, nextMoments)).toEqual(await historyAt(whole, nextMoments));
   });
 });
