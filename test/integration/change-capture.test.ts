@@ -12,10 +12,12 @@
  * - Day 2: ada-1 and cal-1 move stage; ben is deleted in the ATS with his two applications; fay and
  *   fay-1 are new; cal's email changes, nothing else of him; eve-2 vanishes from the server; dee-1
  *   moves stage at 05:55, five minutes before the sync, so day 3's overlap returns it again.
- * - Day 3: fay-1 moves stage, eve gains a tag, ada-2 is new; the server also returns eve-1,
- *   unchanged since before day 1, whatever `updated_after` says. Then day 3 is synced again (a new run).
+ * - Day 3: fay-1 moves stage, eve gains a tag, ada-2 is new; only dee's raw payload (`remote_data`)
+ *   changes, which no version records; the server also returns eve-1, unchanged since before day 1,
+ *   whatever `updated_after` says. Then day 3 is synced again (a new run).
  * - Day 4: nothing changes.
  * - Day 5: a full sync (asked), run twice: eve-2, never returned since day 2, gets its deletion copy.
+ * - Day 6: eve-2 is back as it was, and ben-1's deletion is undone in the ATS: both current again.
  *
  * Expected versions, pages and `syncs` figures are written out below from the story above, never
  * derived from the pipeline's code.
@@ -46,6 +48,7 @@ const D2 = '2026-03-03';
 const D3 = '2026-03-04';
 const D4 = '2026-03-05';
 const D5 = '2026-03-06';
+const D6 = '2026-03-07';
 /** When each day's sync starts on the server's clock: the `_valid_from` of what it stores. */
 const start = (date: string): string => `${date}T06:00:00.000Z`;
 /** `updated_after` of an incremental sync following the sync of `date`: its start less 15 minutes. */
@@ -79,6 +82,7 @@ const STEPS: readonly Step[] = [
   { name: 'day 4', date: D4, runId: '20260305T060000Z-cc04', mode: 'incremental', updatedAfter: after(D3) },
   { name: 'day 5 (full)', date: D5, runId: '20260306T060000Z-cc05', mode: 'full', asked: true },
   { name: 'day 5 (full) again', date: D5, runId: '20260306T060000Z-cc05b', mode: 'full', asked: true },
+  { name: 'day 6', date: D6, runId: '20260307T060000Z-cc06', mode: 'incremental', updatedAfter: after(D5) },
 ];
 const step = (name: string): Step => STEPS.find((s) => s.name === name) as Step;
 
@@ -93,13 +97,14 @@ const RETURNED: Record<string, Record<'candidates' | 'applications', readonly st
     applications: ['app-ada-1', 'app-ben-1', 'app-ben-2', 'app-cal-1', 'app-dee-1', 'app-fay-1'],
   },
   // dee-1 again (changed in the 15 minutes before day 2's start), eve-1 by the server's quirk.
-  [D3]: { candidates: ['cand-eve'], applications: ['app-ada-2', 'app-dee-1', 'app-eve-1', 'app-fay-1'] },
+  [D3]: { candidates: ['cand-dee', 'cand-eve'], applications: ['app-ada-2', 'app-dee-1', 'app-eve-1', 'app-fay-1'] },
   [D4]: { candidates: [], applications: [] },
   // Everything, ben's deleted records included; eve-2 is gone.
   [D5]: {
     candidates: ['cand-ada', 'cand-ben', 'cand-cal', 'cand-dee', 'cand-eve', 'cand-fay'],
     applications: ['app-ada-1', 'app-ada-2', 'app-ben-1', 'app-ben-2', 'app-cal-1', 'app-dee-1', 'app-eve-1', 'app-fay-1'],
   },
+  [D6]: { candidates: [], applications: ['app-ben-1', 'app-eve-2'] },
 };
 
 /** Root rows each date stores (deletions included), and how many of them are deletions. */
@@ -109,6 +114,7 @@ const STORED: Record<string, Record<'candidates' | 'applications', { readonly ve
   [D3]: { candidates: { versions: 1, deletions: 0 }, applications: { versions: 2, deletions: 0 } },
   [D4]: { candidates: { versions: 0, deletions: 0 }, applications: { versions: 0, deletions: 0 } },
   [D5]: { candidates: { versions: 0, deletions: 0 }, applications: { versions: 1, deletions: 1 } },
+  [D6]: { candidates: { versions: 0, deletions: 0 }, applications: { versions: 2, deletions: 0 } },
 };
 
 interface Version {
@@ -153,6 +159,7 @@ const APPLICATIONS: Record<string, readonly ApplicationVersion[]> = {
   'app-ben-1': [
     { date: D1, stage: 'Applied', offers: [] },
     { date: D2, stage: 'Applied', offers: [], deleted: true },
+    { date: D6, stage: 'Applied', offers: [] },
   ],
   'app-ben-2': [
     { date: D1, stage: 'Screen', offers: [] },
@@ -167,10 +174,11 @@ const APPLICATIONS: Record<string, readonly ApplicationVersion[]> = {
     { date: D2, stage: 'Screen', offers: [] },
   ],
   'app-eve-1': [{ date: D1, stage: 'Interview', offers: [] }],
-  // Removed outright on day 2: current until the full sync of day 5 stores its deletion copy.
+  // Removed outright on day 2: current until the full sync of day 5 stores its deletion copy; back on day 6.
   'app-eve-2': [
     { date: D1, stage: 'Applied', offers: ['DECLINED'] },
     { date: D5, stage: 'Applied', offers: ['DECLINED'], deleted: true },
+    { date: D6, stage: 'Applied', offers: ['DECLINED'] },
   ],
   'app-fay-1': [
     { date: D2, stage: 'Applied', offers: [] },
@@ -289,8 +297,20 @@ function changesOfDay3(kombo: KomboServer): void {
     r['tags'] = [TAG_REFERRAL, TAG_REHIRE].map((t) => ({ id: t.id, name: t.name, remote_id: null }));
   });
   kombo.put('applications', application('app-ada-2', 'cand-ada', APPLIED));
+  // Only the raw payload: returned (its changed_at moved), but no stored column differs.
+  kombo.change('candidates', 'cand-dee', (r) => {
+    r['remote_data'] = { greenhouse: { last_activity: 'email opened' } };
+  });
   // The quirk: eve-1, unchanged since February, comes back whatever `updated_after` says.
   kombo.returnAlways('applications', ['app-eve-1']);
+}
+
+function changesOfDay6(kombo: KomboServer): void {
+  kombo.setClock(`${D6}T05:00:00.000Z`);
+  kombo.put('applications', SEED.applications.find((r) => r.id === 'app-eve-2') as KomboRecord);
+  kombo.change('applications', 'app-ben-1', (r) => {
+    r.remote_deleted_at = null;
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -402,6 +422,8 @@ beforeAll(async () => {
   await sync(step('day 4'));
   await sync(step('day 5 (full)'));
   await sync(step('day 5 (full) again'));
+  changesOfDay6(kombo);
+  await sync(step('day 6'));
 }, 60_000);
 
 afterAll(async () => {
@@ -557,6 +579,20 @@ describe('what each sync stores', () => {
     expect(page?.updatedAfter).toBe(after(D2));
     expect(kombo.get('applications', 'app-eve-1').changed_at < after(D2)).toBe(true);
     expect(seen('day 3').applications.filter((r) => r['id'] === 'app-eve-1').map((r) => r['snapshot_date'])).toEqual([D1]);
+  });
+
+  it('a removed record that comes back, and a deletion undone in the ATS, are current again', () => {
+    const o = seen('day 6');
+    expect(o.applications.filter((r) => ['app-ben-1', 'app-eve-2'].includes(r['id'] as string) && r['_is_current'])).toEqual([
+      { id: 'app-ben-1', snapshot_date: D6, valid_from: ms(start(D6)), valid_to: null, _is_current: true, _is_deleted: false, stage: 'Applied' },
+      { id: 'app-eve-2', snapshot_date: D6, valid_from: ms(start(D6)), valid_to: null, _is_current: true, _is_deleted: false, stage: 'Applied' },
+    ]);
+    expect(o.applicationsLatest.filter((r) => ['app-ben-1', 'app-eve-2'].includes(r['id'] as string)).map((r) => r['snapshot_date'])).toEqual([D6, D6]);
+  });
+
+  it('a record whose raw payload alone changed is returned but adds no row', () => {
+    expect(seen('day 3').pages.some((p) => p.ids.includes('cand-dee'))).toBe(true);
+    expect(seen('day 3').candidates.filter((r) => r['id'] === 'cand-dee').map((r) => r['snapshot_date'])).toEqual([D1]);
   });
 
   it('a day with no change stores nothing but its `syncs` rows', () => {
