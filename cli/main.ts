@@ -19,6 +19,8 @@ import { retryCommand } from './commands/retry.ts';
 import { reportCommand } from './commands/report.ts';
 import { exportCommand } from './commands/export.ts';
 import type { ExportOptions } from './commands/export.ts';
+import { compactCommand, parseCompactConfig } from './commands/compact.ts';
+import type { CompactInput } from './commands/compact.ts';
 
 const rate = (name: string) => (v: string) => {
   const n = Number(v);
@@ -147,6 +149,18 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--warehouse <dir>', 'warehouse folder (for --duckdb)', DEFAULT_WAREHOUSE)
     .action(async (opts: ExportOptions) => {
       await exportCommand(opts);
+    });
+
+  program
+    .command('compact')
+    .description('apply the retention: remove versions superseded, and records deleted, before today less --retention-days (a current version always stays); erase records on request')
+    .option('--warehouse <dir>', 'warehouse folder', DEFAULT_WAREHOUSE)
+    .option('--retention-days <n>', 'days of history kept whole (required), e.g. 730')
+    .option('--integrations <ids>', 'comma-separated integration ids (default: every integration of the warehouse)')
+    .option('--erase <ids>', 'comma-separated record ids (candidates, applications, …) whose every version goes, current ones included')
+    .option('--today <YYYY-MM-DD>', 'count the retention back from this date (default: today, UTC)')
+    .action(async (opts: CompactInput) => {
+      setExit(await compactCommand(parseCompactConfig(opts)));
     });
 
   program

@@ -13,7 +13,7 @@
  *
  * Each candidate version has one email row (a child row following its parent).
  */
-import { cpSync } from 'node:fs';
+import { cpSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { consecutiveDays, createSandboxTimeline, startSandbox } from '../../sandbox/index.ts';
 import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
@@ -32,6 +32,7 @@ import { readStreamState, stateKeys, writeIndexFile } from '../../shared/pipelin
 import type { TableDef } from '../../shared/tables.ts';
 import { MODELS, TABLES, tableByName } from '../../shared/tables.ts';
 import { dataFileKey, runKeys, runPrefix } from '../../shared/warehouse/layout.ts';
+import { runCli } from '../helpers/cli.ts';
 import { buildHistoryWarehouse, objects } from '../helpers/history.ts';
 import { tempDirs } from '../helpers/temp.ts';
 
@@ -330,5 +331,42 @@ describe('compaction of a warehouse the pipeline wrote', () => {
     }
     const nextMoments = [`${NEXT} 23:59:59.999+00`];
     expect(await historyAt(wh.dir, nextMoments)).toEqual(await historyAt(whole, nextMoments));
+  });
+});
+
+describe('kombo-etl compact', () => {
+  it('prints what it removed', async () => {
+    const dir = newWarehouse();
+    await buildWarehouse(dir);
+    const r = await runCli(['compact', '--warehouse', dir, '--retention-days', '365', '--today', '2026-03-01']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('versions stored before 2025-03-01 compacted');
+    expect(r.stdout).toMatch(/greenhouse:CompactTestAAAAbbbb\s+candidates\s+6\s+1\s+1\s+4\s+0\s+1/);
+    expect(r.stdout).toContain('removed 6 rows (1 superseded version, 1 record purged), rewrote 4 partitions (0 left empty), removed 1 index file of change capture state and 3 run folders (_runs/)');
+    expect((await stored(dir)).versions).toEqual(['A@2023-11-01', 'B@2024-06-01', 'E@2023-11-01', 'E@2025-06-01', 'F@2026-02-01']);
+  });
+
+  it.each([
+    [['--today', '2026-03-01'], '--retention-days "": give the days of history to keep whole'],
+    [['--retention-days', '0'], '--retention-days "0"'],
+    [['--retention-days', '30', '--erase', 'A,../x'], '--erase: "../x" is not a Kombo record id'],
+    [['--retention-days', '30', '--integrations', 'nope'], 'invalid integration id "nope"'],
+    [['--retention-days', '30', '--today', '2026-02-30'], 'invalid snapshot date "2026-02-30"'],
+  ])('%j is a configuration error: exit 2, one line, nothing changed', async (args, message) => {
+    const dir = newWarehouse();
+    await buildWarehouse(dir);
+    const files = readdirSync(dir, { recursive: true }).sort();
+    const r = await runCli(['compact', '--warehouse', dir, ...args]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(readdirSync(dir, { recursive: true }).sort()).toEqual(files);
+  });
+
+  it('a missing warehouse is a configuration error', async () => {
+    const r = await runCli(['compact', '--warehouse', '/nonexistent/kombo-warehouse', '--retention-days', '30']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('the warehouse is missing');
   });
 });
