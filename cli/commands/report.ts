@@ -32,15 +32,16 @@ const strOrNull = (v: unknown): string | null => (v === null || v === undefined 
 export async function loadReportData(db: WarehouseDb, now: Date = new Date()): Promise<ReportData> {
   const snapshots = await rows(
     db,
+    // From `syncs`: a sync that found no application changed stores no version, yet it happened.
     `SELECT integration_id, CAST(min(snapshot_date) AS VARCHAR) AS first_date, CAST(max(snapshot_date) AS VARCHAR) AS latest_date, count(DISTINCT snapshot_date) AS n
-     FROM applications GROUP BY integration_id ORDER BY integration_id`,
+     FROM syncs WHERE model = 'applications' GROUP BY integration_id ORDER BY integration_id`,
   );
   const funnel = await rows(db, 'SELECT * FROM hiring_funnel ORDER BY integration_id, job_id, stage_index, stage_id');
   const hires = await rows(db, 'SELECT * FROM time_to_hire ORDER BY integration_id, hired_on, application_id');
   // The weeks around each integration's latest snapshot, and its busiest interviewers in them.
   const load = await rows(
     db,
-    `WITH latest AS (SELECT integration_id, CAST(date_trunc('week', max(snapshot_date)) AS DATE) AS week FROM interviews GROUP BY integration_id),
+    `WITH latest AS (SELECT integration_id, CAST(date_trunc('week', max(snapshot_date)) AS DATE) AS week FROM syncs WHERE model = 'interviews' GROUP BY integration_id),
      recent AS (
        SELECT l.* FROM interviewer_load l JOIN latest w ON w.integration_id = l.integration_id
        WHERE l.week_start BETWEEN w.week - INTERVAL ${REPORT_LOAD_WEEKS_BEFORE} WEEK AND w.week + INTERVAL 1 WEEK

@@ -1,12 +1,11 @@
 /**
  * The example queries of the README (and of docs/ANALYTICS.md) run against a sandbox warehouse and
- * answer per record, not per record × snapshot. The physical tables hold one row per record per
- * snapshot, so a query that counts them without choosing a snapshot grows every night; the
- * examples must read the `_latest` and analytics views (or pick a snapshot) instead.
+ * answer per record, not per stored version. The physical tables hold one row per version of a
+ * record, so a query that counts them counts changes; the examples must read the views (`_latest`,
+ * `_history`, the analytics views) or `syncs` instead, which is checked on their text.
  *
- * Two warehouses are synced from the same simulated day: one holds it as one snapshot, the other
- * as two snapshots of the same data. A per-record query answers both alike; a query that counts
- * every snapshot answers the second with twice the first. The lead examples are also checked
+ * Two warehouses are synced from the same simulated day: one holds it as one sync, the other as two
+ * syncs of the same data. A per-record query answers both alike. The lead examples are also checked
  * against the sandbox's own records.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -20,7 +19,7 @@ import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { runLocal } from '../../shared/adapters/local/local-run.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
-import { MODELS } from '../../shared/tables.ts';
+import { MODELS, TABLES } from '../../shared/tables.ts';
 import { tempDirs } from '../helpers/temp.ts';
 
 /** The documents whose `kombo-etl query "…"` examples are run. */
@@ -102,8 +101,18 @@ afterAll(() => {
   twice?.close();
 });
 
-/** Columns that name the run and the moment of the fetch: they differ between any two syncs. */
-const RUN_COLUMNS = new Set(['_run_id', '_synced_at']);
+/**
+ * Columns that name the run and the moment of the fetch: they differ between any two syncs. A
+ * version's `snapshot_date` is the date of the sync that stored it, so it moves with the first sync.
+ */
+const RUN_COLUMNS = new Set(['_run_id', '_synced_at', 'snapshot_date', '_valid_from', '_valid_to']);
+
+/** The data tables: one row per version. Examples read the views over them, or `syncs`. */
+const DATA_TABLES = new Set(TABLES.map((t) => t.name));
+
+/** The data tables a query reads directly (`from applications`, `join jobs`). */
+const rawReads = (sql: string): string[] =>
+  [...sql.matchAll(/\b(?:from|join)\s+"?([a-z_]+)"?/gi)].map((m) => (m[1] as string).toLowerCase()).filter((t) => DATA_TABLES.has(t));
 
 /** A result's rows as sorted JSON lines, without {@link RUN_COLUMNS}. */
 async function rowsOf(db: WarehouseDb, sql: string): Promise<string[]> {
@@ -133,6 +142,10 @@ describe.each(DOCUMENTS)('example queries of %s', (doc) => {
 
   it('has examples to check', () => {
     expect(queries.length).toBeGreaterThan(0);
+  });
+
+  it.each(queries.map((q) => [q]))('%s: reads views, not the version rows of a table', (sql) => {
+    expect(rawReads(sql), 'a table holds one row per version: read its _latest or _history view').toEqual([]);
   });
 
   it.each(queries.map((q) => [q]))('%s: the same answer over one snapshot as over two snapshots of the same data', async (sql) => {

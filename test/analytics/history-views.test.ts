@@ -16,7 +16,9 @@
  * Integration B (syncs of `applications` on June 2, 4 and 5): its own a1 moves from Applied to Screen
  * on the 4th; b2 came back deleted on the 2nd. Its June 2 file has no `_is_deleted` column.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadReportData } from '../../cli/commands/report.ts';
 import type { WarehouseDb } from '../../shared/adapters/local/duckdb.ts';
 import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
@@ -329,5 +331,45 @@ describe('the funnel views over versions', () => {
   it('time_to_hire dates a hire by the first version showing it', async () => {
     const rows = await objects(db, 'SELECT integration_id, application_id, CAST(hired_on AS VARCHAR) AS hired_on, days_to_hire FROM time_to_hire');
     expect(rows).toEqual([{ integration_id: A, application_id: 'a5', hired_on: '2025-06-04', days_to_hire: 15 }]);
+  });
+});
+
+describe('the report over versions', () => {
+  it('counts every completed applications sync of an integration, those that stored nothing included', async () => {
+    const { snapshots } = await loadReportData(db);
+    expect(snapshots).toEqual([
+      { integrationId: A, first: '2025-06-01', latest: '2025-06-05', snapshots: 5 },
+      { integrationId: B, first: '2025-06-02', latest: '2025-06-05', snapshots: 3 },
+    ]);
+  });
+});
+
+describe('the history examples of docs/BI.md', () => {
+  const blocks = [...readFileSync(new URL('../../docs/BI.md', import.meta.url), 'utf8').matchAll(/^```sql\n([\s\S]*?)^```/gm)].map((m) => m[1] as string);
+  const example = (pattern: RegExp): string => {
+    const sql = blocks.find((b) => pattern.test(b));
+    if (sql === undefined) throw new Error(`docs/BI.md has no example matching ${String(pattern)}`);
+    return sql;
+  };
+
+  it('give the open applications per stage as of a moment', async () => {
+    const rows = await objects(db, example(/FROM applications_history\s+WHERE "_valid_from" <= TIMESTAMP/));
+    expect(rows).toEqual([
+      { current_stage_name: 'Screen', open_applications: 2 },
+      { current_stage_name: 'Interview', open_applications: 1 },
+    ]);
+  });
+
+  it('give the open applications at the end of every night a change was stored', async () => {
+    const rows = await objects(db, example(/WITH nights AS/));
+    const night = (integrationId: string, date: string, n: number) => ({ integration_id: integrationId, night: date, open_applications: n });
+    expect(rows.map((r) => ({ ...r, night: String(r.night) }))).toEqual([
+      night(A, '2025-06-01', 4),
+      night(A, '2025-06-02', 5),
+      night(A, '2025-06-04', 3),
+      night(A, '2025-06-05', 2),
+      night(B, '2025-06-02', 1),
+      night(B, '2025-06-04', 1),
+    ]);
   });
 });
