@@ -70,21 +70,32 @@ FROM rejection_breakdown r JOIN largest l USING (integration_id, job_id)
 ORDER BY r.declined DESC, r.rejection_reason, r.stage_index
 LIMIT ${DEMO_REJECTION_ROWS}`;
 
-/** SQL: rows per table and integration in one snapshot, read back from the Parquet files. */
-export function rowCountsSql(snapshotDate: string): string {
-  return `${TABLES.map(
-    (t) => `SELECT '${t.name}' AS "table", integration_id, count(*) AS "rows" FROM "${t.name}" WHERE snapshot_date = DATE '${snapshotDate}' GROUP BY integration_id`,
-  ).join(' UNION ALL ')} ORDER BY 1, 2`;
+/**
+ * SQL: per table, the rows stored over all the days (one per version of a record), the records
+ * current now, and the rows a nightly copy of every record would have stored instead (the records
+ * current at the end of each synced day, from the history views' validity), read back from the
+ * Parquet files.
+ */
+export function rowCountsSql(): string {
+  return `WITH days AS (SELECT DISTINCT integration_id, valid_from AS t FROM syncs)
+${TABLES.map(
+  (t) => `SELECT '${t.name}' AS "table",
+  (SELECT count(*) FROM "${t.name}") AS "rows stored",
+  (SELECT count(*) FROM "${t.name}_history" WHERE _is_current AND NOT _is_deleted) AS "current now",
+  (SELECT count(*) FROM "${t.name}_history" h JOIN days d ON d.integration_id = h.integration_id AND h._valid_from <= d.t AND (h._valid_to IS NULL OR h._valid_to > d.t) WHERE NOT h._is_deleted) AS "nightly copies would store"`,
+).join('\nUNION ALL\n')}
+ORDER BY 1`;
 }
 
-/** SQL: applications per current stage in one snapshot, deleted ones left out. */
-export function stageCountsSql(snapshotDate: string): string {
-  return `SELECT current_stage_name AS current_stage, count(*) AS applications FROM applications
-WHERE snapshot_date = DATE '${snapshotDate}' AND remote_deleted_at IS NULL
+/** SQL: applications per current stage, deleted ones left out. */
+export const STAGE_COUNTS_SQL = `SELECT current_stage_name AS current_stage, count(*) AS applications FROM applications_latest
 GROUP BY current_stage_name ORDER BY applications DESC, current_stage NULLS LAST`;
-}
 
-const records = (report: RunReport): number => report.streams.reduce((n, s) => n + (s.totals.rows[s.model] ?? 0), 0);
+/** Records Kombo returned in a run, and the versions it stored (rows of the models' own tables). */
+const fetched = (report: RunReport): number => report.streams.reduce((n, s) => n + (s.totals.records ?? 0), 0);
+const stored = (report: RunReport): number => report.streams.reduce((n, s) => n + (s.totals.rows[s.model] ?? 0), 0);
+/** `full`, `incremental`, or both when the streams of a run differ. */
+const modes = (report: RunReport): string => [...new Set(report.streams.flatMap((s) => (s.sync ? [s.sync.mode] : [])))].sort().join('+') || 'none';
 
 /** Runs the demo into `warehouse`; resolves to the exit code (1 when a day's sync was incomplete). */
 export async function demoCommand(warehouse: string, out: NodeJS.WritableStream = process.stdout): Promise<number> {
@@ -98,7 +109,7 @@ export async function demoCommand(warehouse: string, out: NodeJS.WritableStream 
   const store = new FolderStore(warehouse);
   let exitCode: number = EXIT.ok;
   out.write(`Simulating ${DEMO_DAYS} days of hiring (${dates[0]} → ${dates[dates.length - 1]}) in the built-in Kombo sandbox at ${sandbox.url}\n`);
-  out.write(`one snapshot per day into ${store.root}\n\n`);
+  out.write(`one sync per day into ${store.root}: the first fetches everything, the next ones only what changed (and every 7th day everything again)\n\n`);
   try {
     const client = new KomboClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey });
     const integrationIds = sandbox.dataset.integrations.map((i) => i.id);
@@ -118,7 +129,9 @@ export async function demoCommand(warehouse: string, out: NodeJS.WritableStream 
       });
       if (report.status !== 'succeeded') exitCode = EXIT.streamsFailed;
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
-      out.write(`  ${date}  ${report.status}  ${records(report).toLocaleString('en-US')} records from ${integrationIds.length} integrations  (${seconds} s)\n`);
+      out.write(
+        `  ${date}  ${report.status}  ${modes(report).padEnd(11)}  ${fetched(report).toLocaleString('en-US').padStart(6)} records fetched, ${stored(report).toLocaleString('en-US').padStart(6)} versions stored, from ${integrationIds.length} integrations  (${seconds} s)\n`,
+      );
     }
   } finally {
     await sandbox.close();
@@ -127,9 +140,9 @@ export async function demoCommand(warehouse: string, out: NodeJS.WritableStream 
   const db = await openWarehouse(warehouse);
   try {
     const last = dates[dates.length - 1] as string;
-    const counts = await db.query(rowCountsSql(last));
-    out.write(`\nRows per table and integration on ${last}, read back by DuckDB:\n${formatTable(counts.columns, counts.rows)}\n`);
-    const stages = await db.query(stageCountsSql(last));
+    const counts = await db.query(rowCountsSql());
+    out.write(`\nRows per table after ${dates.length} days, read back by DuckDB (a record is stored again only when it changed):\n${formatTable(counts.columns, counts.rows)}\n`);
+    const stages = await db.query(STAGE_COUNTS_SQL);
     out.write(`\nApplications per current stage on ${last}:\n${formatTable(stages.columns, stages.rows)}\n`);
     const funnel = await db.query(LARGEST_JOB_FUNNEL_SQL);
     const jobName = funnel.rows[0]?.[0];
