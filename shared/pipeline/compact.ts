@@ -77,6 +77,11 @@ export interface CompactRequest {
   readonly removeRuns?: boolean;
   /** Asked before each stream: true leaves the streams not reached for the next compaction. */
   readonly shouldStop?: () => boolean;
+  /**
+   * Start with the stream a compaction stopped at last time (`shouldStop`), and remember where this
+   * one stops, so that a compaction too large for one go covers every stream over a few.
+   */
+  readonly resume?: boolean;
 }
 
 export interface CompactDeps {
@@ -138,6 +143,9 @@ interface RetainedState {
   readonly retained: readonly (readonly [string, string])[];
 }
 
+/** Where a compaction that stopped early left off (see `CompactRequest.resume`). */
+const CURSOR_KEY = '_state/_compaction.json';
+
 const compactionKeys = {
   pending: (integrationId: string, model: string) => `${streamStatePrefix(integrationId, model)}compaction.json`,
   retained: (integrationId: string, model: string) => `${streamStatePrefix(integrationId, model)}retained.json.gz`,
@@ -162,7 +170,14 @@ export async function compactWarehouse(deps: CompactDeps, req: CompactRequest): 
   if (!Number.isInteger(req.retentionDays) || req.retentionDays < 1) throw new Error(`retention must be a whole number of days, at least 1 (got ${req.retentionDays})`);
   const cutoff = retentionCutoff(req.today, req.retentionDays);
   const only = req.integrationIds === undefined ? undefined : new Set(req.integrationIds.map(assertIntegrationId));
-  const streams = (await listStreams(deps.store)).filter(([id]) => only === undefined || only.has(id));
+  let streams = (await listStreams(deps.store)).filter(([id]) => only === undefined || only.has(id));
+  const streamKey = ([id, model]: readonly [string, string]) => `${id}/${model}`;
+  if (req.resume === true) {
+    const cursor = await deps.store.get(CURSOR_KEY);
+    const next = cursor === undefined ? undefined : decodeJson<{ next: string }>(cursor).next;
+    const from = next === undefined ? 0 : Math.max(0, streams.findIndex((s) => streamKey(s) >= next));
+    streams = [...streams.slice(from), ...streams.slice(0, from)];
+  }
   const erase = new Set(req.erase ?? []);
   const done: StreamCompaction[] = [];
   let notReached = 0;
@@ -172,6 +187,10 @@ export async function compactWarehouse(deps: CompactDeps, req: CompactRequest): 
       break;
     }
     done.push(await compactStream(deps, req.runId, integrationId, model, cutoff, erase));
+  }
+  if (req.resume === true) {
+    if (notReached > 0) await deps.store.put(CURSOR_KEY, encodeJson({ next: streamKey(streams[done.length]!) }));
+    else await deps.store.delete([CURSOR_KEY]);
   }
   const runsRemoved = req.removeRuns === false || notReached > 0 ? [] : await removeOldRuns(deps.store, cutoff);
   return { runId: req.runId, retentionDays: req.retentionDays, cutoff, streams: done, runsRemoved, notReached };

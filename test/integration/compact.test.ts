@@ -70,11 +70,11 @@ function parquetOf(table: TableDef, rows: readonly Record<string, Cell>[], date:
 }
 
 /** Write the warehouse of the table above: partitions, catalog, commits, index files, run state. */
-async function buildWarehouse(dir: string): Promise<void> {
+async function buildWarehouse(dir: string, integrationId: string = INTEGRATION): Promise<void> {
   const store = new FolderStore(dir);
   const catalog = new LocalCatalog(store);
   const index = new Map<string, IndexEntry>();
-  let state: StreamState = { integrationId: INTEGRATION, model: 'candidates', commits: [] };
+  let state: StreamState = { integrationId, model: 'candidates', commits: [] };
   for (const sync of SYNCS) {
     const run = runOf(sync.date);
     if (sync.versions.length > 0) {
@@ -87,13 +87,13 @@ async function buildWarehouse(dir: string): Promise<void> {
       }));
       const emails = sync.versions.map((v) => ({ candidate_id: v.id, position: 0, email_address: `${v.name.toLowerCase()}@example.com`, type: 'PERSONAL', _is_deleted: v.deleted === true }));
       for (const [table, rows] of [[CANDIDATES, people], [EMAILS, emails]] as const) {
-        await store.put(dataFileKey(table.name, sync.date, INTEGRATION, run, 0), parquetOf(table, rows, sync.date));
-        await catalog.registerPartition(table, sync.date, INTEGRATION, runPrefix(table.name, sync.date, INTEGRATION, run));
+        await store.put(dataFileKey(table.name, sync.date, integrationId, run, 0), parquetOf(table, rows, sync.date));
+        await catalog.registerPartition(table, sync.date, integrationId, runPrefix(table.name, sync.date, integrationId, run));
       }
     }
     const changes = new Map<string, IndexEntry>(sync.versions.map((v) => [v.id, { h: `${v.name}${v.deleted === true ? '-' : ''}`, d: v.deleted === true, v: sync.date }]));
     for (const [id, e] of changes) index.set(id, e);
-    const key = stateKeys.index(INTEGRATION, 'candidates', sync.date, run);
+    const key = stateKeys.index(integrationId, 'candidates', sync.date, run);
     await writeIndexFile(store, key, sync.mode === 'full' ? index : changes);
     const commit: StreamCommit = {
       snapshotDate: sync.date,
@@ -110,7 +110,7 @@ async function buildWarehouse(dir: string): Promise<void> {
     await store.put(runKeys.plan(run), encodeJson({ runId: run, snapshotDate: sync.date, streams: [] }));
     await store.put(runKeys.success(run), encodeJson({ runId: run }));
   }
-  await store.put(stateKeys.stream(INTEGRATION, 'candidates'), encodeJson(state));
+  await store.put(stateKeys.stream(integrationId, 'candidates'), encodeJson(state));
   // A run of an old date that never ended keeps its state.
   await store.put(runKeys.plan('unended-backfill'), encodeJson({ runId: 'unended-backfill', snapshotDate: D0, streams: [] }));
 }
@@ -249,6 +249,22 @@ describe('compaction of a warehouse of versions', () => {
     expect((await stored(dir)).versions).toEqual(['A@2023-11-01', 'B@2024-06-01', 'E@2023-11-01', 'E@2025-06-01', 'F@2026-02-01']);
     expect((await stored(dir)).emails).toEqual(['A@2023-11-01', 'B@2024-06-01', 'E@2023-11-01', 'E@2025-06-01', 'F@2026-02-01']);
     expect((await store.list('candidate_email_addresses/snapshot_date=2023-11-01/')).filter((k) => k.endsWith('.parquet'))).toHaveLength(1);
+  });
+
+  it('a compaction stopped early leaves the rest to the next one, which starts there', async () => {
+    const dir = newWarehouse();
+    await buildWarehouse(dir);
+    const second = 'lever:CompactTestCCCCdddd';
+    await buildWarehouse(dir, second);
+    const store = new FolderStore(dir);
+    const deps = { store, catalog: new LocalCatalog(store) };
+    let asked = 0;
+    const first = await compactWarehouse(deps, { runId: 'compact-one', today: TODAY, retentionDays: RETENTION, resume: true, shouldStop: () => ++asked > 1 });
+    expect(first.streams.map((s) => s.integrationId)).toEqual([INTEGRATION]);
+    expect(first).toMatchObject({ notReached: 1, runsRemoved: [] });
+    const next = await compactWarehouse(deps, { runId: 'compact-two', today: TODAY, retentionDays: RETENTION, resume: true });
+    expect(next.streams.map((s) => [s.integrationId, s.partitionsRewritten])).toEqual([[second, 4], [INTEGRATION, 0]]);
+    expect(next.notReached).toBe(0);
   });
 
   it('leaves a stream another run is syncing alone', async () => {
