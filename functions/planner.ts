@@ -1,8 +1,9 @@
 /**
  * planner Lambda: invoked nightly by the schedule, at the deadline by the deadline schedule, or by
- * hand with `{snapshot_date?, integrations?, models?}` or `{retry_run_id}`. Plans a run (checks every
- * integration, writes the plan, sends one message per stream), checks that a run finished in time,
- * or sends the failed streams of a finished run again.
+ * hand with `{snapshot_date?, integrations?, models?, full?}` or `{retry_run_id}`. Plans a run (checks
+ * every integration, decides each stream's full or incremental sync, writes the plan, sends one
+ * message per stream), checks that a run finished in time, or sends the failed streams of a finished
+ * run again.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -16,15 +17,14 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { RunFatalError } from '../shared/errors.ts';
 import type { DeadlineCheckEvent, PlanRequestEvent, RetryRunEvent } from '../shared/adapters/aws/index.ts';
-import { CachedSecret, S3Store, SqsQueue, komboClientFromSecret, parsePlannerEnv, parsePlannerEvent, readIntegrationRegistry } from '../shared/adapters/aws/index.ts';
+import { CachedSecret, S3Store, SqsQueue, komboClientFromSecret, parsePlannerEnv, parsePlannerEvent, readIntegrationRegistry, toPlanRequest } from '../shared/adapters/aws/index.ts';
 import { planRun } from '../shared/pipeline/plan.ts';
 import type { RetryPlan } from '../shared/pipeline/retry.ts';
 import { retryFailedStreams } from '../shared/pipeline/retry.ts';
 import type { StreamStatus } from '../shared/pipeline/state.ts';
 import type { DeadlineVerdict } from '../shared/pipeline/watch.ts';
 import { checkRunDeadline } from '../shared/pipeline/watch.ts';
-import { MODELS } from '../shared/tables.ts';
-import { newRunId, runKeys, todayUtc } from '../shared/warehouse/layout.ts';
+import { newRunId, runKeys } from '../shared/warehouse/layout.ts';
 
 const env = parsePlannerEnv();
 const logger = new Logger();
@@ -44,6 +44,8 @@ export interface PlanResult {
   readonly runId: string;
   readonly snapshotDate: string;
   readonly streams: Partial<Record<StreamStatus, number>>;
+  /** Streams planned per sync mode. */
+  readonly modes: { readonly full: number; readonly incremental: number };
   /** Where the run's state is written. */
   readonly runState: string;
 }
@@ -51,14 +53,11 @@ export interface PlanResult {
 async function plan(req: PlanRequestEvent): Promise<PlanResult> {
   const integrationIds = req.integrations ?? (await readIntegrationRegistry(ssm, env.integrationsPath));
   if (integrationIds.length === 0) logger.warn('the integration registry is empty: nothing to sync', { path: env.integrationsPath });
-  const runId = newRunId();
-  const snapshotDate = req.snapshotDate ?? todayUtc(req.at);
+  const request = toPlanRequest(req, newRunId(), integrationIds, env.fullEveryDays);
+  const { runId, snapshotDate } = request;
   let runPlan;
   try {
-    runPlan = await planRun(
-      { client: await kombo(), store, queue },
-      { runId, snapshotDate, integrationIds, models: req.models ?? MODELS },
-    );
+    runPlan = await planRun({ client: await kombo(), store, queue }, request);
   } catch (err) {
     // A rejected key may have been fixed in the secret by the time the invocation is retried.
     if (err instanceof RunFatalError) apiKey.invalidate();
@@ -66,6 +65,8 @@ async function plan(req: PlanRequestEvent): Promise<PlanResult> {
   }
   const streams: Partial<Record<StreamStatus, number>> = {};
   for (const s of runPlan.streams) streams[s.status] = (streams[s.status] ?? 0) + 1;
+  const modes = { full: 0, incremental: 0 };
+  for (const s of runPlan.streams) if (s.sync !== undefined) modes[s.sync.mode]++;
   for (const s of runPlan.streams.filter((x) => x.status !== 'pending')) {
     logger.warn('stream not fetched', { runId, integrationId: s.integrationId, model: s.model, status: s.status, code: s.code, reason: s.reason });
   }
@@ -73,8 +74,9 @@ async function plan(req: PlanRequestEvent): Promise<PlanResult> {
   metrics.addMetric('StreamsPlanned', MetricUnit.Count, streams.pending ?? 0);
   metrics.addMetric('StreamsFailed', MetricUnit.Count, streams.failed ?? 0);
   metrics.addMetric('StreamsSkipped', MetricUnit.Count, streams.skipped ?? 0);
-  logger.info('run planned', { runId, snapshotDate, integrations: integrationIds.length, streams });
-  return { kind: 'plan', runId, snapshotDate, streams, runState: store.locate(runKeys.prefix(runId)) };
+  metrics.addMetric('StreamsFull', MetricUnit.Count, modes.full);
+  logger.info('run planned', { runId, snapshotDate, integrations: integrationIds.length, streams, modes, fullAsked: req.full === true, fullEveryDays: env.fullEveryDays });
+  return { kind: 'plan', runId, snapshotDate, streams, modes, runState: store.locate(runKeys.prefix(runId)) };
 }
 
 /** What a retry invocation returns: the streams sent again (none when the run had no failed stream). */

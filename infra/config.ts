@@ -4,7 +4,7 @@
  * the context key at fault.
  */
 import { z } from 'zod';
-import { DEFAULT_CONCURRENCY } from '../shared/config.ts';
+import { DEFAULT_CONCURRENCY, DEFAULT_FULL_EVERY_DAYS, MAX_FULL_EVERY_DAYS } from '../shared/config.ts';
 import { ConfigError, errorMessage } from '../shared/errors.ts';
 import type { PiiMode } from '../shared/flatten.ts';
 import { DEFAULT_PII_MODE, PII_MODES } from '../shared/flatten.ts';
@@ -35,6 +35,10 @@ export const DEFAULT_KOMBO_REGION: KomboRegion = 'eu';
 export const DEFAULT_ATHENA_BYTES_SCANNED_CUTOFF_GB = 100;
 /** Athena's smallest allowed cutoff is 10 MB. */
 const MIN_CUTOFF_GB = 0.01;
+/** A stream whose last full sync is this many days old syncs in full again (the CLI's `--full-every` default). */
+export const DEFAULT_FULL_SYNC_EVERY_DAYS = DEFAULT_FULL_EVERY_DAYS;
+/** From 1 (every sync full) to ten years. */
+export const FULL_SYNC_EVERY_DAYS_RANGE = [1, MAX_FULL_EVERY_DAYS] as const;
 /** CloudWatch Logs retention of the functions' logs. */
 export const DEFAULT_LOG_RETENTION_DAYS = 90;
 /** Values CloudWatch Logs accepts as a retention period. */
@@ -65,6 +69,11 @@ export interface EtlConfig {
   readonly logRetentionDays: (typeof LOG_RETENTION_VALUES)[number];
   /** Personal-data columns: keep (default), hash (salt in the API key secret) or drop. */
   readonly piiMode: PiiMode;
+  /**
+   * A stream whose last full sync is this many days old syncs in full again (finding the records
+   * deleted without a trace); between full syncs, each stream fetches only what changed.
+   */
+  readonly fullSyncEveryDays: number;
 }
 
 /** The context keys, as typed on the command line: `npx cdk deploy -c fetcherMaxConcurrency=8`. */
@@ -84,6 +93,7 @@ export const CONTEXT_KEYS = [
   'warehousePrefix',
   'logRetentionDays',
   'piiMode',
+  'fullSyncEveryDays',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -169,6 +179,7 @@ const SCHEMA = z.object({
     .toLowerCase()
     .refine((m) => (PII_MODES as readonly string[]).includes(m), `expected one of ${PII_MODES.join(', ')}`)
     .default(DEFAULT_PII_MODE),
+  fullSyncEveryDays: int(...FULL_SYNC_EVERY_DAYS_RANGE).default(DEFAULT_FULL_SYNC_EVERY_DAYS),
 });
 
 /**

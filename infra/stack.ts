@@ -71,6 +71,7 @@ export class KomboEtlStack extends Stack {
       fetcherMaxConcurrency: c.fetcherMaxConcurrency,
       ...(c.komboRequestsPerSecond !== undefined && { komboRequestsPerSecond: c.komboRequestsPerSecond }),
       piiMode: c.piiMode,
+      fullSyncEveryDays: c.fullSyncEveryDays,
       logRetention: c.logRetentionDays,
       serviceName,
       destroyData: c.destroyData,
@@ -109,7 +110,7 @@ export class KomboEtlStack extends Stack {
     out('GlueDatabase', databaseName, 'Glue database with one table per warehouse table');
     out('AthenaWorkGroup', this.catalog.workGroup.name, 'Athena workgroup to query the warehouse with');
     out('PlannerFunction', p.planner.function.functionName, 'Planner Lambda (invoke it to start a run)');
-    out('StartRunCommand', `aws lambda invoke ${region} --function-name ${p.planner.function.functionName} --cli-binary-format raw-in-base64-out --payload '{}' /dev/stdout`, 'Start a run now; the payload may set snapshot_date, integrations and models');
+    out('StartRunCommand', `aws lambda invoke ${region} --function-name ${p.planner.function.functionName} --cli-binary-format raw-in-base64-out --payload '{}' /dev/stdout`, 'Start a run now; the payload may set snapshot_date, integrations, models, and "full": true to sync every stream in full');
     out('RetryRunCommand', `aws lambda invoke ${region} --function-name ${p.planner.function.functionName} --cli-binary-format raw-in-base64-out --payload '{"retry_run_id":"<run_id>"}' /dev/stdout`, 'Send the failed streams of a finished run (id from _runs/) again, into the same run');
     out('FetcherLogGroup', p.fetcher.logGroup.logGroupName, 'Logs of the fetcher (one line per chunk and per stream end)');
     out('FetchQueueUrl', p.queue.queueUrl, 'FIFO queue of stream chunks');

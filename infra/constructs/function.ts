@@ -202,6 +202,13 @@ export class KomboFunction extends Construct {
     return this;
   }
 
+  /** How many days a stream's last full sync may be old before the planner syncs it in full again. */
+  bindFullSyncEveryDays(days: number): this {
+    if (!Number.isInteger(days) || days < 1) throw new Error(`full syncs must be a whole number of days apart, at least 1, got ${days}`);
+    this.env(ENV.fullSyncEveryDays, String(days));
+    return this;
+  }
+
   /** What to store in personal-data columns. The `hash` salt is read from the Kombo secret (see {@link bindKombo}). */
   bindPiiMode(mode: PiiMode): this {
     this.env(ENV.piiMode, mode);

@@ -20,6 +20,7 @@ import { REGISTRY_PART_MAX_CHARS, registryPartName, splitRegistry } from '../../
 import { API_KEY_PLACEHOLDER } from '../../shared/adapters/aws/secret.ts';
 import type { PiiMode } from '../../shared/flatten.ts';
 import { DEFAULT_CHUNK_MILLIS } from '../../shared/pipeline/chunk.ts';
+import { DEFAULT_FULL_EVERY_DAYS } from '../../shared/pipeline/versions.ts';
 import { KomboFunction } from './function.ts';
 
 /** The planner checks every integration (with retries) and sends one message per stream. */
@@ -73,6 +74,11 @@ export interface PipelineProps {
   readonly komboRequestsPerSecond?: number;
   /** Personal-data columns, set on the fetcher; `hash` reads its salt from the API key secret. */
   readonly piiMode: PiiMode;
+  /**
+   * Days between full syncs of a stream, set on the planner.
+   * @default DEFAULT_FULL_EVERY_DAYS (7)
+   */
+  readonly fullSyncEveryDays?: number;
   readonly logRetention: logs.RetentionDays;
   readonly serviceName: string;
   /** Delete the secret and the registry parameters with the stack. @default false */
@@ -153,7 +159,8 @@ export class Pipeline extends Construct {
       .bindWarehouse(props.warehouse, props.warehousePrefix)
       .bindFetchQueue(this.queue)
       .bindKombo(this.apiKey, props.komboApiUrl)
-      .bindRegistry(this.registryPath);
+      .bindRegistry(this.registryPath)
+      .bindFullSyncEveryDays(props.fullSyncEveryDays ?? DEFAULT_FULL_EVERY_DAYS);
     if (props.komboRequestsPerSecond !== undefined) this.planner.bindKomboRequestBudget(props.komboRequestsPerSecond);
 
     this.fetcher = new KomboFunction(this, 'Fetcher', {

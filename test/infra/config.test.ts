@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_ATHENA_BYTES_SCANNED_CUTOFF_GB,
   DEFAULT_FETCHER_MAX_CONCURRENCY,
+  DEFAULT_FULL_SYNC_EVERY_DAYS,
   DEFAULT_LOG_RETENTION_DAYS,
   DEFAULT_RETENTION_DAYS,
   DEFAULT_RUN_DEADLINE,
@@ -43,7 +44,9 @@ describe('parseConfig', () => {
       warehousePrefix: 'warehouse',
       logRetentionDays: DEFAULT_LOG_RETENTION_DAYS,
       piiMode: 'keep',
+      fullSyncEveryDays: DEFAULT_FULL_SYNC_EVERY_DAYS,
     });
+    expect(DEFAULT_FULL_SYNC_EVERY_DAYS).toBe(7);
     expect(DEFAULT_SCHEDULE).toBe('cron(0 2 * * ? *)');
     expect(DEFAULT_TIMEZONE).toBe('UTC');
     // Unset: no budget of our own, the clients pace by Kombo's headers as before.
@@ -66,6 +69,12 @@ describe('parseConfig', () => {
     expect(c.destroyData).toBe(true);
     expect(c.komboApiUrl).toBe(KOMBO_US_URL);
     expect(c.retentionDays).toBe(0);
+  });
+
+  it('reads fullSyncEveryDays from -c fullSyncEveryDays=14 or a cdk.json number, from 1 day', () => {
+    expect(from({ fullSyncEveryDays: '14' }).fullSyncEveryDays).toBe(14);
+    expect(from({ fullSyncEveryDays: ' 1 ' }).fullSyncEveryDays).toBe(1);
+    expect(from({ fullSyncEveryDays: 30 }).fullSyncEveryDays).toBe(30);
   });
 
   it('reads piiMode: keep, hash or drop, from -c piiMode=Hash or cdk.json', () => {
@@ -100,6 +109,11 @@ describe('parseConfig', () => {
     [{ komboRequestsPerSecond: '' }, /CDK context "komboRequestsPerSecond": .*expected number/],
     [{ komboRequestsPerSecond: 'Infinity' }, /CDK context "komboRequestsPerSecond"/],
     [{ komboRequestsPerSecond: true }, /CDK context "komboRequestsPerSecond"/],
+    [{ fullSyncEveryDays: '0' }, /^CDK context "fullSyncEveryDays": .*>=1 \(got "0"\)$/],
+    [{ fullSyncEveryDays: 1.5 }, /^CDK context "fullSyncEveryDays": .*expected int.*\(got 1\.5\)$/],
+    [{ fullSyncEveryDays: 'weekly' }, /^CDK context "fullSyncEveryDays": .*\(got "weekly"\)$/],
+    [{ fullSyncEveryDays: 3651 }, /^CDK context "fullSyncEveryDays": .*<=3650 \(got 3651\)$/],
+    [{ fullSyncEveryDays: true }, /^CDK context "fullSyncEveryDays"/],
   ])('rejects %o, naming the context key', (ctx, message) => {
     expect(() => from(ctx)).toThrow(message);
   });

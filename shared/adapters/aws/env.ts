@@ -10,6 +10,7 @@ import type { PiiMode } from '../../flatten.ts';
 import { DEFAULT_PII_MODE, PII_MODES } from '../../flatten.ts';
 import { MAX_PAGE_SIZE } from '../../kombo/client.ts';
 import type { PacingOptions } from '../../kombo/pacing.ts';
+import { DEFAULT_FULL_EVERY_DAYS, FULL_SYNC_EVERY_DAYS_ENV, MAX_FULL_EVERY_DAYS } from '../../config.ts';
 import { REGISTRY_PATH_PATTERN } from './registry.ts';
 
 /** Environment variable names, set by `infra/constructs/function.ts`. */
@@ -29,6 +30,8 @@ export const ENV = {
   piiMode: 'KOMBO_PII_MODE',
   /** This function's share of the Kombo budget in requests per second; unset: paced by Kombo's headers only. */
   komboRequestsPerSecond: 'KOMBO_REQUESTS_PER_SECOND',
+  /** The planner's: a stream whose last full sync is this many days old syncs in full again (the CLI reads the same name). */
+  fullSyncEveryDays: FULL_SYNC_EVERY_DAYS_ENV,
 } as const;
 
 /** The most Kombo requests per second a function (or the whole deployment) may be given. */
@@ -53,6 +56,8 @@ export interface PlannerEnv {
   readonly integrationsPath: string;
   /** How the Kombo client paces itself; `{}`: by Kombo's `ratelimit-*` headers only. */
   readonly pacing: PacingOptions;
+  /** A stream whose last full sync is this many days old syncs in full again. */
+  readonly fullEveryDays: number;
 }
 
 export interface FetcherEnv {
@@ -103,7 +108,7 @@ const COMMON = {
   [ENV.komboRequestsPerSecond]: optionalRate,
 };
 
-const PLANNER = z.object({ ...COMMON, [ENV.integrationsPath]: ssmPath });
+const PLANNER = z.object({ ...COMMON, [ENV.integrationsPath]: ssmPath, [ENV.fullSyncEveryDays]: optionalInt(1, MAX_FULL_EVERY_DAYS) });
 const FETCHER = z.object({
   ...COMMON,
   [ENV.glueDatabase]: required,
@@ -128,7 +133,7 @@ function parse<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.output
 }
 
 /** The variables both functions read, as their parsed environments hold them. */
-function commonEnv(e: z.output<z.ZodObject<typeof COMMON>>): Omit<PlannerEnv, 'integrationsPath'> {
+function commonEnv(e: z.output<z.ZodObject<typeof COMMON>>): Omit<PlannerEnv, 'integrationsPath' | 'fullEveryDays'> {
   const requestsPerSecond = e[ENV.komboRequestsPerSecond];
   return {
     warehouse: { bucket: e[ENV.warehouseBucket], prefix: e[ENV.warehousePrefix] },
@@ -142,7 +147,7 @@ function commonEnv(e: z.output<z.ZodObject<typeof COMMON>>): Omit<PlannerEnv, 'i
 /** The planner's environment. Throws a ConfigError naming the first bad variable. */
 export function parsePlannerEnv(env: NodeJS.ProcessEnv = process.env): PlannerEnv {
   const e = parse(PLANNER, env);
-  return { ...commonEnv(e), integrationsPath: e[ENV.integrationsPath] };
+  return { ...commonEnv(e), integrationsPath: e[ENV.integrationsPath], fullEveryDays: e[ENV.fullSyncEveryDays] ?? DEFAULT_FULL_EVERY_DAYS };
 }
 
 /** The fetcher's environment. Throws a ConfigError naming the first bad variable. */

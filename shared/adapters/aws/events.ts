@@ -4,12 +4,14 @@
  *   `time` is the scheduled time (the snapshot date defaults to its UTC date);
  * - the deadline schedule: the same envelope with `detail-type` {@link RUN_DEADLINE}: check that a
  *   run finished;
- * - a manual invocation: `{snapshot_date?, integrations?, models?}` (also accepted as the `detail`
- *   of an EventBridge event, e.g. from `aws events put-events`);
+ * - a manual invocation: `{snapshot_date?, integrations?, models?, full?}` (also accepted as the
+ *   `detail` of an EventBridge event, e.g. from `aws events put-events`); `"full": true` syncs every
+ *   stream in full;
  * - a retry, the same ways: `{retry_run_id}` sends the failed streams of that finished run again.
  */
 import { z } from 'zod';
 import { ConfigError, errorMessage } from '../../errors.ts';
+import type { PlanRequest } from '../../pipeline/plan.ts';
 import type { ModelName } from '../../tables.ts';
 import { MODELS } from '../../tables.ts';
 import { assertIntegrationId, assertRunId, assertSnapshotDate, todayUtc } from '../../warehouse/layout.ts';
@@ -56,6 +58,8 @@ export interface PlanRequestEvent {
   readonly snapshotDate?: string;
   readonly integrations?: readonly string[];
   readonly models?: readonly ModelName[];
+  /** `"full": true`: sync every stream in full, whatever its state; unset, each stream by its state. */
+  readonly full?: boolean;
 }
 
 /** A deadline check at `at`: did a run started in the day before finish? */
@@ -86,9 +90,10 @@ const OVERRIDE = z.strictObject({
   models: z.array(z.enum(MODELS)).min(1, 'must not be empty').optional(),
   retry_run_id: z.string().superRefine(check(assertRunId)).optional(),
   allow_future_date: z.boolean().optional(),
+  full: z.boolean({ error: 'must be true or false (true: sync every stream in full)' }).optional(),
 });
 
-const ACCEPTED = `{"snapshot_date": "YYYY-MM-DD", "allow_future_date": true, "integrations": ["tool:id", …], "models": [${MODELS.map((m) => `"${m}"`).join(', ')}]}, or {"retry_run_id": "<run id>"} alone`;
+const ACCEPTED = `{"snapshot_date": "YYYY-MM-DD", "allow_future_date": true, "integrations": ["tool:id", …], "models": [${MODELS.map((m) => `"${m}"`).join(', ')}], "full": true}, or {"retry_run_id": "<run id>"} alone`;
 
 const ENVELOPE = z.looseObject({
   'detail-type': z.string(),
@@ -113,7 +118,7 @@ function toRequest(at: Date, o: z.output<typeof OVERRIDE>, where: string): PlanR
   const others = Object.keys(o).filter((k) => k !== 'retry_run_id');
   if (others.length > 0) {
     throw new ConfigError(
-      `invalid planner ${where}: retry_run_id cannot be combined with ${others.join(', ')}: a retry re-runs the run's failed streams with its own snapshot date, integrations and models (accepted: ${ACCEPTED})`,
+      `invalid planner ${where}: retry_run_id cannot be combined with ${others.join(', ')}: a retry re-runs the run's failed streams with its own snapshot date, integrations, models and sync modes (accepted: ${ACCEPTED})`,
     );
   }
   return { kind: 'retry', runId: o.retry_run_id };
@@ -145,5 +150,21 @@ function toPlan(at: Date, o: z.output<typeof OVERRIDE>, where: string): PlanRequ
     ...(o.snapshot_date !== undefined && { snapshotDate: o.snapshot_date }),
     ...(o.integrations !== undefined && { integrations: [...new Set(o.integrations)] }),
     ...(o.models !== undefined && { models: [...new Set(o.models)] }),
+    ...(o.full !== undefined && { full: o.full }),
+  };
+}
+
+/**
+ * What the planner asks `planRun` for: the event's choices over the defaults (the event's UTC date,
+ * every model), the registry's integrations, and the deployment's days between full syncs.
+ */
+export function toPlanRequest(req: PlanRequestEvent, runId: string, integrationIds: readonly string[], fullEveryDays: number): PlanRequest {
+  return {
+    runId,
+    snapshotDate: req.snapshotDate ?? todayUtc(req.at),
+    integrationIds,
+    models: req.models ?? MODELS,
+    fullEveryDays,
+    ...(req.full !== undefined && { full: req.full }),
   };
 }
