@@ -11,10 +11,11 @@
  * and `kombo_database` override them (another stack name, a file attached under another name).
  *
  * Data tests say what the table contract guarantees, and no more. A physical table holds one row
- * per record **per nightly snapshot** and per integration, so `id` alone repeats: it is unique per
- * (`snapshot_date`, `integration_id`), which a `unique` test on the joined key checks; a child table
- * is unique per parent id and position within a snapshot. The `_latest` views hold one snapshot per
- * integration, so there the key is (`integration_id`, `id`). Kombo ids are only checked as present
+ * per **version** of a record (one per snapshot date at most) and per integration, so `id` alone
+ * repeats: it is unique per (`snapshot_date`, `integration_id`), which a `unique` test on the joined
+ * key checks; a child table is unique per parent id and position within a snapshot date. A
+ * `_history` view has its table's rows, so the same key; the `_latest` views hold one version per
+ * record, so there the key is (`integration_id`, `id`). Kombo ids are only checked as present
  * (`not_null`): the pipeline rejects a record without one. The other views are aggregates whose
  * grain their description states; they carry no tests.
  */
@@ -117,8 +118,26 @@ function physicalTable(table: TableDef): DbtTable {
   };
 }
 
+/** Columns of a `_history` view that every row has, besides its table's: the version's validity. */
+const HISTORY_NOT_NULL: readonly string[] = ['_valid_from', '_is_current', '_is_deleted'];
+
 function viewTable(view: ViewDef): DbtTable {
   const description = `analytics view: ${view.grain}. ${view.notes}`;
+  const history = TABLES.find((t) => `${t.name}_history` === view.name);
+  if (history !== undefined) {
+    // The table's columns described as the table describes them, then the validity columns.
+    const own = new Map(tableColumns(history).map((c) => [c.name, c]));
+    return {
+      name: view.name,
+      description,
+      data_tests: [{ unique: { column_name: keyExpression(['snapshot_date', 'integration_id', ...rowKey(history)]) } }],
+      columns: view.columns.map((c) => {
+        const described = own.get(c.name);
+        if (described !== undefined && c.name !== '_is_deleted') return described;
+        return { name: c.name, description: c.description, ...(HISTORY_NOT_NULL.includes(c.name) && { data_tests: ['not_null'] }) };
+      }),
+    };
+  }
   const table = TABLES.find((t) => `${t.name}_latest` === view.name);
   if (table === undefined) return { name: view.name, description, columns: view.columns.map((c) => ({ name: c.name, description: c.description })) };
   // A `_latest` view has its table's columns: describe them as the table does.
@@ -140,8 +159,9 @@ export function dbtSources(glueDatabase: string = DEFAULT_GLUE_DATABASE): DbtSou
       {
         name: DBT_SOURCE_NAME,
         description:
-          'Kombo ATS snapshots written nightly by kombo-etl: the physical tables (one row per record per snapshot) ' +
-          'and the analytics views (latest snapshot, stage history, funnel, time to hire, interviewer load, sources).',
+          'Kombo ATS records written nightly by kombo-etl: the physical tables (one row per version of a record) ' +
+          'and the analytics views (history and current version of every record, stage history, funnel, time to hire, ' +
+          'time to fill, offers, rejections, interviewer load, sources).',
         database: `{{ var('kombo_database', '${DUCKDB_DATABASE}' if target.type == 'duckdb' else target.database) }}`,
         schema: `{{ var('kombo_schema', 'main' if target.type == 'duckdb' else '${glueDatabase}') }}`,
         tables: [...TABLES.map(physicalTable), ...VIEWS.map(viewTable)],
