@@ -44,7 +44,7 @@ async function warehouseRows(warehouse: string, table: string, integrationId: st
   const cols = await db.all(`DESCRIBE SELECT * FROM ${src}`);
   const select = cols
     .map((c) => String(c['column_name']))
-    .filter((c) => !['_run_id', '_synced_at', 'snapshot_date', 'integration_id'].includes(c))
+    .filter((c) => !['_run_id', '_synced_at', '_is_deleted', 'snapshot_date', 'integration_id'].includes(c))
     .map((c) => {
       const type = String(cols.find((x) => x['column_name'] === c)!['column_type']);
       return type.startsWith('TIMESTAMP') ? `epoch_ms("${c}")::DOUBLE AS "${c}"` : `"${c}"`;
