@@ -20,10 +20,10 @@ import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { openWarehouse, quoteLiteral } from '../../shared/adapters/local/duckdb.ts';
 import { DBT_SOURCE_NAME, dbtSourcesYaml } from '../../shared/analytics/dbt.ts';
-import { columnDescription, PARTITION_DESCRIPTIONS, tableDescription } from '../../shared/analytics/descriptions.ts';
+import { columnDescription, PARTITION_DESCRIPTIONS, SYNCS_COLUMN_DESCRIPTIONS, SYNCS_DESCRIPTION, tableDescription } from '../../shared/analytics/descriptions.ts';
 import { VIEWS } from '../../shared/analytics/views.ts';
 import { ConfigError } from '../../shared/errors.ts';
-import { PARTITION_COLUMNS, TABLES } from '../../shared/tables.ts';
+import { CATALOG_TABLES, PARTITION_COLUMNS, SYNCS_TABLE, TABLES } from '../../shared/tables.ts';
 import { assertReadableWarehouse, makeOutputFolder } from '../warehouse.ts';
 
 export interface ExportOptions {
@@ -80,6 +80,11 @@ export async function exportDuckDb(warehouse: string, file: string): Promise<Duc
           ...PARTITION_COLUMNS.map((p) => [p.name, PARTITION_DESCRIPTIONS[p.name]] as const),
         ]);
       }
+      // Which syncs completed: the data tables cannot tell a night that stored nothing.
+      await copy(SYNCS_TABLE.name, SYNCS_DESCRIPTION, [
+        ...SYNCS_TABLE.columns.map((c) => [c.name, SYNCS_COLUMN_DESCRIPTIONS[c.name] ?? c.name] as const),
+        ...PARTITION_COLUMNS.map((p) => [p.name, PARTITION_DESCRIPTIONS[p.name]] as const),
+      ]);
       for (const v of VIEWS) {
         await copy(v.name, `kombo-etl analytics view, materialised at export: ${v.grain}`, v.columns.map((c) => [c.name, c.description] as const));
       }
@@ -129,12 +134,12 @@ export async function exportCommand(opts: ExportOptions, out: NodeJS.WritableStr
 
   if (opts.duckdb !== undefined) {
     const { file, rows } = await exportDuckDb(opts.warehouse, opts.duckdb);
-    const tables = TABLES.length;
+    const tables = CATALOG_TABLES.length;
     const total = Object.values(rows).reduce((a, b) => a + b, 0);
     out.write(`wrote ${file}: ${tables} tables and ${VIEWS.length} analytics views, ${total.toLocaleString('en-US')} rows (materialised from ${resolve(opts.warehouse)})\n`);
   }
   if (opts.dbtSources !== undefined) {
     const file = await exportDbtSources(opts.dbtSources);
-    out.write(`wrote ${file}: dbt source '${DBT_SOURCE_NAME}' with ${TABLES.length} tables and ${VIEWS.length} views\n`);
+    out.write(`wrote ${file}: dbt source '${DBT_SOURCE_NAME}' with ${CATALOG_TABLES.length} tables and ${VIEWS.length} views\n`);
   }
 }

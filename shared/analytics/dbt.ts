@@ -21,8 +21,8 @@
  */
 import { Document } from 'yaml';
 import type { TableDef } from '../tables.ts';
-import { PARTITION_COLUMNS, TABLES } from '../tables.ts';
-import { columnDescription, PARTITION_DESCRIPTIONS, tableDescription } from './descriptions.ts';
+import { PARTITION_COLUMNS, SYNCS_TABLE, TABLES } from '../tables.ts';
+import { columnDescription, PARTITION_DESCRIPTIONS, SYNCS_COLUMN_DESCRIPTIONS, SYNCS_DESCRIPTION, tableDescription } from './descriptions.ts';
 import type { ViewDef } from './views.ts';
 import { VIEWS } from './views.ts';
 
@@ -35,7 +35,7 @@ export const DEFAULT_GLUE_DATABASE = 'kombo_etl';
  * stem, so `kombo.duckdb` opened as the profile's `path`, or attached with alias `kombo`.
  */
 export const DUCKDB_DATABASE = 'kombo';
-/** dbt source freshness of the physical tables: the pipeline syncs nightly. */
+/** dbt source freshness of `syncs`: the pipeline syncs nightly. */
 export const FRESHNESS_WARN_HOURS = 36;
 export const FRESHNESS_ERROR_HOURS = 72;
 
@@ -110,11 +110,30 @@ function physicalTable(table: TableDef): DbtTable {
   return {
     name: table.name,
     description: tableDescription(table),
-    // Only the physical tables know when they were loaded: the views carry no freshness.
-    loaded_at_field: '_synced_at',
-    freshness: { warn_after: { count: FRESHNESS_WARN_HOURS, period: 'hour' }, error_after: { count: FRESHNESS_ERROR_HOURS, period: 'hour' } },
     data_tests: [{ unique: { column_name: keyExpression(['snapshot_date', 'integration_id', ...rowKey(table)]) } }],
     columns: tableColumns(table),
+  };
+}
+
+/** Columns of `syncs` every row has. */
+const SYNCS_NOT_NULL: ReadonlySet<string> = new Set(['model', 'run_id', 'mode', 'started_at', 'finished_at', ...PARTITION_COLUMNS.map((p) => p.name)]);
+
+/**
+ * `syncs`, which carries the source's freshness: a data table's latest `_synced_at` only moves when a
+ * record changed, so a quiet table (tags, rejection reasons) would look stale while its syncs run.
+ */
+function syncsTable(): DbtTable {
+  const column = (name: string, description: string): DbtColumn => ({ name, description, ...(SYNCS_NOT_NULL.has(name) && { data_tests: ['not_null'] }) });
+  return {
+    name: SYNCS_TABLE.name,
+    description: SYNCS_DESCRIPTION,
+    loaded_at_field: 'finished_at',
+    freshness: { warn_after: { count: FRESHNESS_WARN_HOURS, period: 'hour' }, error_after: { count: FRESHNESS_ERROR_HOURS, period: 'hour' } },
+    data_tests: [{ unique: { column_name: keyExpression(['snapshot_date', 'integration_id', 'model']) } }],
+    columns: [
+      ...SYNCS_TABLE.columns.map((c) => column(c.name, SYNCS_COLUMN_DESCRIPTIONS[c.name] ?? c.name)),
+      ...PARTITION_COLUMNS.map((p) => column(p.name, PARTITION_DESCRIPTIONS[p.name])),
+    ],
   };
 }
 
@@ -151,7 +170,7 @@ function viewTable(view: ViewDef): DbtTable {
   };
 }
 
-/** The sources file as data: one source, every table of the contract, then every analytics view. */
+/** The sources file as data: one source, every table of the contract, `syncs`, then every analytics view. */
 export function dbtSources(glueDatabase: string = DEFAULT_GLUE_DATABASE): DbtSourcesFile {
   return {
     version: 2,
@@ -164,7 +183,7 @@ export function dbtSources(glueDatabase: string = DEFAULT_GLUE_DATABASE): DbtSou
           'time to fill, offers, rejections, interviewer load, sources).',
         database: `{{ var('kombo_database', '${DUCKDB_DATABASE}' if target.type == 'duckdb' else target.database) }}`,
         schema: `{{ var('kombo_schema', 'main' if target.type == 'duckdb' else '${glueDatabase}') }}`,
-        tables: [...TABLES.map(physicalTable), ...VIEWS.map(viewTable)],
+        tables: [...TABLES.map(physicalTable), syncsTable(), ...VIEWS.map(viewTable)],
       },
     ],
   };

@@ -53,8 +53,27 @@ export function columnDescription(table: TableDef, column: ColumnDef): string {
   return parts.join('; ');
 }
 
+/** What a row of `syncs` is. */
+export const SYNCS_DESCRIPTION =
+  'One row per integration, model and snapshot date whose sync completed, written by kombo-etl. A sync that found nothing changed stores no version ' +
+  'in the data tables but still has its row here: read the first and latest sync of an integration, and freshness, from this table';
+
+/** Descriptions of the columns of `syncs`. */
+export const SYNCS_COLUMN_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  model: 'the Kombo model synced: candidates, applications, interviews, jobs, offers, users, rejection_reasons, application_stages or tags',
+  run_id: 'id of the run that synced it',
+  mode: "'full' (every record fetched; records no longer returned are stored as deleted) or 'incremental' (records changed since updated_after)",
+  updated_after: "the lower bound of the records' change time asked of Kombo; null on a full sync; UTC",
+  started_at: "when the sync started, on Kombo's clock; UTC",
+  valid_from: 'the _synced_at (and _valid_from) of the versions the sync stored; UTC',
+  records: 'records Kombo returned',
+  versions: 'versions stored (records changed, deletions included)',
+  deletions: 'versions stored that record a deletion',
+  finished_at: 'when the sync completed; UTC',
+};
+
 /** Descriptions of the partition columns, which every table has after its own columns. */
 export const PARTITION_DESCRIPTIONS: Record<(typeof PARTITION_COLUMNS)[number]['name'], string> = {
-  snapshot_date: 'date of the nightly snapshot the row belongs to (partition)',
+  snapshot_date: 'date of the nightly sync that stored the row (partition)',
   integration_id: 'Kombo integration id, like greenhouse:AbC123 (partition)',
 };

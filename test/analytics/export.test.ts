@@ -20,7 +20,7 @@ import type { DbtSourcesFile, DbtTable } from '../../shared/analytics/dbt.ts';
 import { DEFAULT_GLUE_DATABASE, dbtSourcesYaml } from '../../shared/analytics/dbt.ts';
 import { tableDescription } from '../../shared/analytics/descriptions.ts';
 import { VIEWS } from '../../shared/analytics/views.ts';
-import { PARTITION_COLUMNS, TABLES } from '../../shared/tables.ts';
+import { CATALOG_TABLES, PARTITION_COLUMNS, TABLES } from '../../shared/tables.ts';
 import { DEFAULT_STACK_NAME } from '../../infra/config.ts';
 import { glueDatabaseName } from '../../infra/stack.ts';
 import { runCli } from '../helpers/cli.ts';
@@ -59,7 +59,7 @@ beforeAll(async () => {
   const live = await openWarehouse(wh.dir);
   try {
     liveRows = {};
-    for (const name of [...TABLES.map((t) => t.name), ...VIEWS.map((v) => v.name)]) {
+    for (const name of [...CATALOG_TABLES.map((t) => t.name), ...VIEWS.map((v) => v.name)]) {
       liveRows[name] = Number((await live.query(`SELECT count(*) FROM ${name}`)).rows[0]?.[0]);
     }
     liveLoad = await rowsOf(live.connection, 'SELECT * FROM interviewer_load ORDER BY user_id, week_start');
@@ -89,13 +89,13 @@ describe('kombo-etl export --duckdb', () => {
   it('exits 0 and says what it wrote, leaving no temporary file', () => {
     expect(exported.stderr).toBe('');
     expect(exported.code).toBe(0);
-    expect(exported.stdout).toContain(`wrote ${duckdbFile}: ${TABLES.length} tables and ${VIEWS.length} analytics views`);
+    expect(exported.stdout).toContain(`wrote ${duckdbFile}: ${CATALOG_TABLES.length} tables and ${VIEWS.length} analytics views`);
     expect(readdirSync(join(duckdbFile, '..'))).toEqual(['kombo.duckdb']);
   });
 
   it('holds every table and analytics view as a table, with the rows of the live warehouse', async () => {
     const tables = await rowsOf(file, "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() ORDER BY table_name");
-    expect(tables.map((t) => t['table_name'])).toEqual([...TABLES.map((t) => t.name), ...VIEWS.map((v) => v.name)].sort());
+    expect(tables.map((t) => t['table_name'])).toEqual([...CATALOG_TABLES.map((t) => t.name), ...VIEWS.map((v) => v.name)].sort());
     for (const name of Object.keys(liveRows)) {
       const [counted] = await rowsOf(file, `SELECT count(*) AS n FROM ${name}`);
       expect(counted?.['n'], name).toBe(liveRows[name]);
@@ -193,7 +193,7 @@ describe('kombo-etl export --dbt-sources', () => {
 
   it('lists every table with every column (partition columns last) and every view with its columns, all described', () => {
     const tables = byName();
-    expect([...tables.keys()]).toEqual([...TABLES.map((t) => t.name), ...VIEWS.map((v) => v.name)]);
+    expect([...tables.keys()]).toEqual([...CATALOG_TABLES.map((t) => t.name), ...VIEWS.map((v) => v.name)]);
     for (const t of TABLES) {
       expect(tables.get(t.name)?.columns.map((c) => c.name)).toEqual([...t.columns.map((c) => c.name), ...PARTITION_COLUMNS.map((p) => p.name)]);
     }
@@ -202,6 +202,14 @@ describe('kombo-etl export --dbt-sources', () => {
       expect(t.description.length, t.name).toBeGreaterThan(10);
       for (const c of t.columns) expect(c.description.length, `${t.name}.${c.name}`).toBeGreaterThan(3);
     }
+  });
+
+  it('takes freshness from syncs, which every completed sync adds to, not from the data tables, which only grow on a change', async () => {
+    const withFreshness = [...byName().values()].filter((t) => t.freshness !== undefined).map((t) => [t.name, t.loaded_at_field]);
+    expect(withFreshness).toEqual([['syncs', 'finished_at']]);
+    // Every simulated day has its syncs in the file, whatever it changed.
+    const [synced] = await rowsOf(file, 'SELECT count(DISTINCT snapshot_date) AS n FROM syncs');
+    expect(synced?.['n']).toBe(DATES.length);
   });
 
   it('never tests a physical table column as unique: every version repeats the ids', async () => {
@@ -230,7 +238,7 @@ describe('kombo-etl export --dbt-sources', () => {
       }
     }
     // Every table, its `_history` view and the `_latest` views have a unique key.
-    expect(uniques).toBe(2 * TABLES.length + VIEWS.filter((v) => v.name.endsWith('_latest')).length);
+    expect(uniques).toBe(2 * TABLES.length + 1 + VIEWS.filter((v) => v.name.endsWith('_latest')).length);
     expect(notNulls).toBeGreaterThan(TABLES.length * 4);
   });
 
