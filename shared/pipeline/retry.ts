@@ -10,6 +10,8 @@ import { ConfigError } from '../errors.ts';
 import { tablesForModel } from '../tables.ts';
 import { assertRunId, runKeys, runPrefix } from '../warehouse/layout.ts';
 import { completeRunIfLast, readMarkers, readPlan } from './finish.ts';
+import { streamIdsPrefix } from './chunk.ts';
+import { streamVersionsPrefix } from './commit.ts';
 import type { InterruptedRun, PlannedStream, StreamMarker } from './state.ts';
 import { decodeJson, encodeJson, interruptedKey } from './state.ts';
 
@@ -40,7 +42,7 @@ export interface RetryPlan {
 }
 
 /** The chunk number in a data file key `…/part-00042.parquet`. */
-const chunkOfKey = (key: string): number => Number(/part-(\d{5})\.parquet$/.exec(key)?.[1] ?? Number.NaN);
+const chunkOfKey = (key: string): number => Number(/part-(\d{5})\.[a-z]+$/.exec(key)?.[1] ?? Number.NaN);
 
 /**
  * The chunk a resumed stream starts at: after every chunk its interrupted chain wrote. The chunk
@@ -49,8 +51,11 @@ const chunkOfKey = (key: string): number => Number(/part-(\d{5})\.parquet$/.exec
  */
 async function nextChunk(store: ObjectStore, runId: string, snapshotDate: string, s: Pick<PlannedStream, 'integrationId' | 'model'>): Promise<number> {
   let last = -1;
-  for (const table of tablesForModel(s.model)) {
-    for (const key of await store.list(runPrefix(table.name, snapshotDate, s.integrationId, runId))) {
+  // A chunk that found nothing changed writes no data file, only its id and version lists.
+  const ref = { runId, integrationId: s.integrationId, model: s.model };
+  const prefixes = [...tablesForModel(s.model).map((t) => runPrefix(t.name, snapshotDate, s.integrationId, runId)), streamIdsPrefix(ref), streamVersionsPrefix(ref)];
+  for (const prefix of prefixes) {
+    for (const key of await store.list(prefix)) {
       const chunk = chunkOfKey(key);
       if (chunk > last) last = chunk;
     }
