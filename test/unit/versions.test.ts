@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
+import type { StreamCommit, StreamState } from '../../shared/pipeline/versions.ts';
+import {
+  LOCK_STALE_MS,
+  WATERMARK_OVERLAP_MS,
+  decideMode,
+  priorIndex,
+  readStreamState,
+  releaseLock,
+  stateKeys,
+  takeLock,
+  versionHash,
+  versionTime,
+  writeCommit,
+  writeIndexFile,
+} from '../../shared/pipeline/versions.ts';
+import { tempDirs } from '../helpers/temp.ts';
+
+const tmp = tempDirs('kombo-versions-');
+const ID = 'greenhouse:AbC123';
+
+const commit = (snapshotDate: string, mode: StreamCommit['mode'], startedAt = `${snapshotDate}T02:00:00.000Z`): StreamCommit => ({
+  snapshotDate,
+  runId: `run-${snapshotDate}`,
+  mode,
+  startedAt,
+  updatedAfter: null,
+  records: 0,
+  versions: 0,
+  deletions: 0,
+  index: stateKeys.index(ID, 'applications', snapshotDate, `run-${snapshotDate}`),
+});
+const state = (...commits: StreamCommit[]): StreamState => ({ integrationId: ID, model: 'applications', commits });
+
+describe('full or incremental', () => {
+  it('syncs in full without an earlier sync, when asked, and when the last full sync is 7 days old', () => {
+    expect(decideMode(state(), '2025-06-01', {})).toEqual({ mode: 'full', why: 'first sync' });
+    // Only syncs before the date count: a re-run of the first day is a first sync again.
+    expect(decideMode(state(commit('2025-06-01', 'full')), '2025-06-01', {}).mode).toBe('full');
+    expect(decideMode(state(commit('2025-06-01', 'full')), '2025-06-02', { full: true })).toEqual({ mode: 'full', why: 'asked' });
+    const week = state(commit('2025-06-01', 'full'), commit('2025-06-05', 'incremental'));
+    expect(decideMode(week, '2025-06-07', {}).mode).toBe('incremental');
+    expect(decideMode(week, '2025-06-08', {})).toEqual({ mode: 'full', why: 'last full sync 7 days before' });
+    expect(decideMode(week, '2025-06-03', { fullEveryDays: 2 }).mode).toBe('full');
+  });
+
+  it('starts an incremental sync at the start of the last sync before the date, less the overlap', () => {
+    const s = state(commit('2025-06-01', 'full', '2025-06-01T23:59:59.000Z'), commit('2025-06-02', 'incremental', '2025-06-02T23:59:59.000Z'));
+    expect(decideMode(s, '2025-06-03', {})).toEqual({ mode: 'incremental', updatedAfter: new Date(Date.parse('2025-06-02T23:59:59.000Z') - WATERMARK_OVERLAP_MS).toISOString() });
+    // A re-run of 06-02 compares with 06-01, never with its own earlier run.
+    expect(decideMode(s, '2025-06-02', {}).updatedAfter).toBe('2025-06-01T23:44:59.000Z');
+  });
+});
+
+describe('the index of what is stored before a date', () => {
+  it('folds the latest full sync before the date with the incremental ones after it', async () => {
+    const store = new FolderStore(tmp());
+    const c1 = commit('2025-06-01', 'full');
+    const c2 = commit('2025-06-02', 'incremental');
+    const c3 = commit('2025-06-03', 'full');
+    const c4 = commit('2025-06-04', 'incremental');
+    await writeIndexFile(store, c1.index, [['a', { h: 'a1', d: false, v: '2025-06-01' }], ['b', { h: 'b1', d: false, v: '2025-06-01' }]]);
+    await writeIndexFile(store, c2.index, [['a', { h: 'a2', d: false, v: '2025-06-02' }], ['c', { h: 'c1', d: false, v: '2025-06-02' }]]);
+    await writeIndexFile(store, c3.index, [['a', { h: 'a2', d: false, v: '2025-06-02' }], ['b', { h: 'b1', d: true, v: '2025-06-03' }], ['c', { h: 'c1', d: false, v: '2025-06-02' }]]);
+    await writeIndexFile(store, c4.index, [['c', { h: 'c2', d: false, v: '2025-06-04' }]]);
+    const s = state(c1, c2, c3, c4);
+    expect(Object.fromEntries(await priorIndex(store, s, '2025-06-03'))).toEqual({
+      a: { h: 'a2', d: false, v: '2025-06-02' },
+      b: { h: 'b1', d: false, v: '2025-06-01' },
+      c: { h: 'c1', d: false, v: '2025-06-02' },
+    });
+    expect(Object.fromEntries(await priorIndex(store, s, '2025-06-05'))).toEqual({
+      a: { h: 'a2', d: false, v: '2025-06-02' },
+      b: { h: 'b1', d: true, v: '2025-06-03' },
+      c: { h: 'c2', d: false, v: '2025-06-04' },
+    });
+    expect((await priorIndex(store, s, '2025-06-01')).size).toBe(0);
+  });
+
+  it('a commit replaces the one of its date and keeps the rest in date order', async () => {
+    const store = new FolderStore(tmp());
+    let s = await writeCommit(store, state(), commit('2025-06-02', 'full'));
+    s = await writeCommit(store, s, commit('2025-06-01', 'full'));
+    s = await writeCommit(store, s, { ...commit('2025-06-02', 'full'), runId: 'again' });
+    expect(s.commits.map((c) => `${c.snapshotDate}:${c.runId}`)).toEqual(['2025-06-01:run-2025-06-01', '2025-06-02:again']);
+    expect(await readStreamState(store, ID, 'applications')).toEqual(s);
+  });
+});
+
+describe('the stream lock', () => {
+  const lock = (runId: string, lockedAt = '2025-06-02T02:00:00.000Z') => ({ runId, snapshotDate: '2025-06-02', lockedAt });
+
+  it('one run at a time: the holder again, then another only once the holder is over or stale', async () => {
+    const store = new FolderStore(tmp());
+    const never = async () => false;
+    expect(await takeLock(store, ID, 'applications', lock('r1'), never)).toEqual({ taken: true });
+    expect(await takeLock(store, ID, 'applications', lock('r1'), never)).toEqual({ taken: true });
+    expect(await takeLock(store, ID, 'applications', lock('r2'), never)).toEqual({ taken: false, holder: lock('r1') });
+    expect(await takeLock(store, ID, 'applications', lock('r2'), async (h) => h.runId === 'r1')).toEqual({ taken: true });
+    const later = new Date(Date.parse('2025-06-02T02:00:00.000Z') + LOCK_STALE_MS + 1).toISOString();
+    expect(await takeLock(store, ID, 'applications', lock('r3', later), never)).toEqual({ taken: true });
+    await releaseLock(store, ID, 'applications', 'r2');
+    expect(await store.get(stateKeys.lock(ID, 'applications'))).toBeDefined();
+    await releaseLock(store, ID, 'applications', 'r3');
+    expect(await store.get(stateKeys.lock(ID, 'applications'))).toBeUndefined();
+  });
+});
+
+describe('versions', () => {
+  it('hash the stored cells: equal cells hash alike, any change (order of child rows included) does not', () => {
+    const rows = [[0, 'a', 1, null], [1, 'x@example.com', 0]];
+    expect(versionHash(rows)).toBe(versionHash(rows.map((r) => [...r])));
+    expect(versionHash([[0, 'a', 1, null], [1, 'y@example.com', 0]])).not.toBe(versionHash(rows));
+    expect(versionHash([rows[1]!, rows[0]!])).not.toBe(versionHash(rows));
+    expect(versionHash([[0, 'a', 1, 'null']])).not.toBe(versionHash([[0, 'a', 1, null]]));
+  });
+
+  it('are valid from the start of their sync, kept within the snapshot date', () => {
+    expect(versionTime('2025-06-02T02:00:00.000Z', '2025-06-02')).toBe(Date.parse('2025-06-02T02:00:00.000Z'));
+    expect(versionTime('2025-06-01T23:59:00.000Z', '2025-06-02')).toBe(Date.parse('2025-06-02T00:00:00.000Z'));
+    expect(versionTime('2026-11-30T10:00:00.000Z', '2025-06-02')).toBe(Date.parse('2025-06-02T23:59:59.999Z'));
+  });
+});
