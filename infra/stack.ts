@@ -10,6 +10,7 @@ import { REGISTRY_PART_MAX_CHARS, registryPartName } from '../shared/adapters/aw
 import type { EtlConfig } from './config.ts';
 import { AnalyticsViews } from './constructs/analytics-views.ts';
 import { Catalog } from './constructs/catalog.ts';
+import { Compaction } from './constructs/compaction.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { Pipeline } from './constructs/pipeline.ts';
 import { ATHENA_RESULTS_PREFIX, Storage } from './constructs/storage.ts';
@@ -31,6 +32,7 @@ export class KomboEtlStack extends Stack {
   readonly catalog: Catalog;
   readonly views: AnalyticsViews;
   readonly pipeline: Pipeline;
+  readonly compaction: Compaction;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: KomboEtlStackProps) {
@@ -75,6 +77,18 @@ export class KomboEtlStack extends Stack {
       logRetention: c.logRetentionDays,
       serviceName,
       destroyData: c.destroyData,
+    });
+
+    this.compaction = new Compaction(this, 'Compaction', {
+      warehouse: this.storage.warehouse,
+      warehousePrefix: c.warehousePrefix,
+      databaseName,
+      tableNames: this.catalog.tableNames,
+      retentionDays: c.retentionDays,
+      nightlySchedule: c.schedule,
+      timezone: c.timezone,
+      logRetention: c.logRetentionDays,
+      serviceName,
     });
 
     this.monitoring = new Monitoring(this, 'Monitoring', {

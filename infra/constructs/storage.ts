@@ -1,8 +1,10 @@
 /**
  * Storage: the warehouse bucket, the Athena results bucket and the access-log bucket they both log
  * to. All three: S3-managed encryption, public access blocked, TLS required, incomplete multipart
- * uploads aborted after a day. Snapshots expire after a configurable retention. Data is retained
- * when the stack is deleted unless `destroyData` is set.
+ * uploads aborted after a day. Run state (`_runs/`) expires after the retention; the tables never
+ * expire by age: a record unchanged for years has its only row in an old partition, so the
+ * compactor (`compaction.ts`) applies the retention to them. Data is retained when the stack is
+ * deleted unless `destroyData` is set.
  */
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -18,7 +20,10 @@ export const ATHENA_RESULTS_PREFIX = 'athena-results/';
 export interface StorageProps {
   /** Key prefix of the warehouse in its bucket. */
   readonly warehousePrefix: string;
-  /** Days after which snapshot files (and run state) expire; 0 keeps them forever. */
+  /**
+   * Days after which run state (`_runs/`) expires; 0 keeps it forever. Table data is never expired
+   * by a lifecycle rule: the compactor removes what the retention no longer needs.
+   */
   readonly retentionDays: number;
   /** Delete the buckets and their objects with the stack. @default false: retain them. */
   readonly destroyData?: boolean;
@@ -55,14 +60,15 @@ export class Storage extends Construct {
       reason: 'This is the server access log bucket of the other buckets; logging it into itself would log its own log deliveries without end.',
     });
 
-    const snapshotExpiry: s3.LifecycleRule[] =
-      props.retentionDays > 0 ? [{ id: 'ExpireSnapshots', prefix: `${props.warehousePrefix}/`, expiration: Duration.days(props.retentionDays) }] : [];
+    // Never a rule on the table prefixes: age says nothing of whether a version is still current.
+    const runStateExpiry: s3.LifecycleRule[] =
+      props.retentionDays > 0 ? [{ id: 'ExpireRunState', prefix: `${props.warehousePrefix}/_runs/`, expiration: Duration.days(props.retentionDays) }] : [];
     this.warehouse = new s3.Bucket(this, 'Warehouse', {
       ...secure,
       ...lifetime,
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'warehouse/',
-      lifecycleRules: [abortMultipart, ...snapshotExpiry],
+      lifecycleRules: [abortMultipart, ...runStateExpiry],
     });
 
     this.athenaResults = new s3.Bucket(this, 'AthenaResults', {

@@ -17,6 +17,8 @@ import { VIEWS } from '../../shared/analytics/views.ts';
 import { CATALOG_TABLES, PARTITION_COLUMNS } from '../../shared/tables.ts';
 import { createApp } from '../../infra/app.ts';
 import { fetcherRequestShare } from '../../infra/constructs/pipeline.ts';
+import { compactionSchedule } from '../../infra/constructs/compaction.ts';
+import { RETENTION_DAYS_ENV, parseCompactorEnv } from '../../shared/adapters/aws/compactor-env.ts';
 
 type Json = Record<string, unknown>;
 type Resource = { Type: string; Properties: Json; DeletionPolicy?: string; UpdateReplacePolicy?: string; DependsOn?: string[] };
@@ -97,7 +99,7 @@ describe('cdk-nag AwsSolutions', () => {
 
 describe('storage', () => {
   const buckets = () => ofType('AWS::S3::Bucket');
-  const warehouse = () => one('AWS::S3::Bucket', (r) => JSON.stringify(r.Properties['LifecycleConfiguration']).includes('ExpireSnapshots'));
+  const warehouse = () => one('AWS::S3::Bucket', (r) => JSON.stringify(r.Properties['LifecycleConfiguration']).includes('ExpireRunState'));
 
   it('encrypts every bucket, blocks public access, and retains it on stack deletion by default', () => {
     expect(buckets()).toHaveLength(3);
@@ -129,20 +131,23 @@ describe('storage', () => {
     expect([...targets][0]).toBe(JSON.stringify({ Ref: logBucketId }));
   });
 
-  it('aborts incomplete multipart uploads after a day, everywhere, and expires snapshots after the configured retention', () => {
+  it('aborts incomplete multipart uploads after a day, everywhere, and expires run state, never table data, after the configured retention', () => {
     for (const [id, b] of buckets()) {
       const rules = (b.Properties['LifecycleConfiguration'] as { Rules: Json[] }).Rules;
       expect(rules, id).toContainEqual(expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: 'Enabled' }));
     }
     const rules = (warehouse()[1].Properties['LifecycleConfiguration'] as { Rules: Json[] }).Rules;
-    expect(rules).toContainEqual(expect.objectContaining({ Id: 'ExpireSnapshots', Prefix: 'warehouse/', ExpirationInDays: CONTEXT.retentionDays, Status: 'Enabled' }));
+    expect(rules).toContainEqual(expect.objectContaining({ Id: 'ExpireRunState', Prefix: 'warehouse/_runs/', ExpirationInDays: CONTEXT.retentionDays, Status: 'Enabled' }));
+    // A record unchanged for longer than the retention has its only row in an old partition: no rule may expire tables by age.
+    const expiring = rules.filter((r) => r['ExpirationInDays'] !== undefined || r['ExpirationDate'] !== undefined || r['NoncurrentVersionExpiration'] !== undefined);
+    expect(expiring.map((r) => r['Prefix'])).toEqual(['warehouse/_runs/']);
   });
 });
 
 describe('pipeline', () => {
-  it('runs both functions on NODEJS_22_X, arm64, bundled ESM with source maps, logging to a log group with the configured retention', () => {
+  it('runs every function (planner, fetcher, compactor) on NODEJS_22_X, arm64, bundled ESM with source maps, logging to a log group with the configured retention', () => {
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions).toHaveLength(2);
+    expect(functions).toHaveLength(3);
     for (const [id, f] of functions) {
       expect(f.Properties['Runtime'], id).toBe('nodejs22.x');
       expect(f.Properties['Architectures'], id).toEqual(['arm64']);
@@ -156,7 +161,7 @@ describe('pipeline', () => {
   it('bundles each handler into one ESM file with a source map (from cdk.out)', () => {
     const manifest = JSON.parse(readFileSync(join(outdir, 'KomboEtl.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string; packaging: string } }> };
     const bundles = Object.values(manifest.files).filter((f) => f.source.packaging === 'zip');
-    expect(bundles).toHaveLength(2);
+    expect(bundles).toHaveLength(3);
     for (const b of bundles) {
       const code = readFileSync(join(outdir, b.source.path, 'index.mjs'), 'utf8');
       expect(code.startsWith('import')).toBe(true);
@@ -215,7 +220,8 @@ describe('pipeline', () => {
     // Bundling skipped: only the environment variables are read.
     const { app, stack } = createApp({ outdir: mkdtempSync(join(tmpdir(), 'kombo-cdk-nobudget-')), context: { fetcherMaxConcurrency: '7', 'aws:cdk:bundling-stacks': [] } });
     const plain = app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, Resource> };
-    const functions = Object.values(plain.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    // The compactor never calls Kombo.
+    const functions = Object.values(plain.Resources).filter((r) => r.Type === 'AWS::Lambda::Function' && !JSON.stringify(r.Properties['Description']).includes('retention'));
     expect(functions).toHaveLength(2);
     for (const f of functions) {
       expect(variables(f)[ENV.komboApiUrl]).toBeDefined();
@@ -312,6 +318,43 @@ describe('pipeline', () => {
     expect(parts).toHaveLength(1);
     expect(parts[0]!.Properties).toMatchObject({ Name: `${REGISTRY_PATH}/part-001`, Value: '[]' });
     expect(parts[0]!.DeletionPolicy).toBe('Delete');
+  }, 60_000);
+});
+
+describe('compaction', () => {
+  const compactor = () => one('AWS::Lambda::Function', (r) => JSON.stringify(r.Properties['Description']).includes('retention'));
+
+  it('gives the compactor the retention, the warehouse and the Glue database, in values it reads, and nothing of Kombo', () => {
+    const env = variables(compactor()[1]);
+    expect(env).toMatchObject({ [RETENTION_DAYS_ENV]: String(CONTEXT.retentionDays), [ENV.warehousePrefix]: 'warehouse', [ENV.glueDatabase]: 'kombo_etl' });
+    expect(env).not.toHaveProperty(ENV.apiKeySecretArn);
+    expect(env).not.toHaveProperty(ENV.komboApiUrl);
+    expect(parseCompactorEnv({ ...(env as Record<string, string>), [ENV.warehouseBucket]: 'bucket' }).retentionDays).toBe(CONTEXT.retentionDays);
+  });
+
+  it('compacts weekly, twelve hours after the nightly run starts, in its timezone', () => {
+    const [compactorId] = compactor();
+    const [, weekly] = one('AWS::Scheduler::Schedule', (r) => JSON.stringify(r.Properties['Target']).includes(compactorId));
+    // The nightly run starts at 03:30 in CONTEXT.
+    expect(weekly.Properties).toMatchObject({ ScheduleExpression: 'cron(0 15 ? * SUN *)', ScheduleExpressionTimezone: CONTEXT.timezone, State: 'ENABLED', Target: { Arn: getAtt(compactorId) } });
+    expect(compactionSchedule('cron(0 22 * * ? *)')).toBe('cron(0 10 ? * SUN *)');
+    expect(compactionSchedule('cron(0 1,13 * * ? *)')).toBe('cron(0 14 ? * SUN *)');
+  });
+
+  it('lets the compactor repoint partitions of the catalog tables and touch the warehouse prefix only', () => {
+    const role = compactor()[1].Properties['Role'] as { 'Fn::GetAtt': [string, string] };
+    const policies = ofType('AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties['Roles']).includes(role['Fn::GetAtt'][0]));
+    const statements = policies.flatMap(([, p]) => (p.Properties['PolicyDocument'] as { Statement: Json[] }).Statement);
+    const actions = statements.flatMap((x) => (Array.isArray(x['Action']) ? x['Action'] : [x['Action']]) as string[]);
+    expect(new Set(actions.filter((a) => !a.startsWith('logs:')))).toEqual(new Set(['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListBucket', 'glue:CreatePartition', 'glue:UpdatePartition']));
+  });
+
+  it('keeps every version with retentionDays=0: no lifecycle expiry, no compaction schedule', () => {
+    const { app, stack } = createApp({ outdir: mkdtempSync(join(tmpdir(), 'kombo-cdk-keep-')), context: { retentionDays: '0', 'aws:cdk:bundling-stacks': [] } });
+    const plain = app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, Resource> };
+    const all = Object.values(plain.Resources);
+    expect(JSON.stringify(all.filter((r) => r.Type === 'AWS::S3::Bucket'))).not.toContain('ExpireRunState');
+    expect(all.filter((r) => r.Type === 'AWS::Scheduler::Schedule')).toHaveLength(2);
   }, 60_000);
 });
 

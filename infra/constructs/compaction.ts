@@ -1,0 +1,89 @@
+/**
+ * Compaction: the compactor Lambda and its weekly schedule. Retention of a warehouse of versions
+ * cannot be an S3 lifecycle rule by age (a record unchanged for years has its only row in an old
+ * partition), so the compactor rewrites old partitions without what the retention no longer
+ * needs, and the lifecycle rule only expires run state.
+ */
+import { Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { Construct } from 'constructs';
+import { RETENTION_DAYS_ENV } from '../../shared/adapters/aws/compactor-env.ts';
+import { KomboFunction } from './function.ts';
+
+/** Lambda's longest: the compactor stops taking streams a few minutes before it. */
+export const COMPACTOR_TIMEOUT = Duration.minutes(15);
+/** A partition is rewritten in memory. */
+export const COMPACTOR_MEMORY_MB = 3008;
+/** Hours between the nightly run's start and the compaction, so that neither meets the other's streams. */
+export const COMPACTION_HOURS_AFTER_RUN = 12;
+
+/**
+ * The weekly compaction's cron: Sundays, {@link COMPACTION_HOURS_AFTER_RUN} hours after the hour the
+ * nightly run starts (14:00 for a run at 02:00), at 14:00 when that hour is not a single number.
+ */
+export function compactionSchedule(nightly: string): string {
+  const hour = /^cron\(\S+ (\d{1,2}) /.exec(nightly)?.[1];
+  const at = hour === undefined ? 14 : (Number(hour) + COMPACTION_HOURS_AFTER_RUN) % 24;
+  return `cron(0 ${at} ? * SUN *)`;
+}
+
+export interface CompactionProps {
+  readonly warehouse: IBucket;
+  readonly warehousePrefix: string;
+  readonly databaseName: string;
+  readonly tableNames: readonly string[];
+  /** Days of history kept whole; 0 keeps every version (no schedule: the compactor only erases, when invoked). */
+  readonly retentionDays: number;
+  /** The nightly run's cron, in `timezone`: the compaction runs away from it. */
+  readonly nightlySchedule: string;
+  readonly timezone: string;
+  readonly logRetention: logs.RetentionDays;
+  readonly serviceName: string;
+}
+
+export class Compaction extends Construct {
+  readonly compactor: KomboFunction;
+  /** Undefined with a retention of 0. */
+  readonly schedule: scheduler.Schedule | undefined;
+
+  constructor(scope: Construct, id: string, props: CompactionProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.compactor = new KomboFunction(this, 'Compactor', {
+      name: 'compactor',
+      description: 'Applies the retention to the kombo-etl warehouse: removes superseded versions and records deleted before the cutoff; erases records on request.',
+      timeout: COMPACTOR_TIMEOUT,
+      memorySize: COMPACTOR_MEMORY_MB,
+      logRetention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+      serviceName: props.serviceName,
+    })
+      .bindWarehouse(props.warehouse, props.warehousePrefix)
+      .bindCatalog(props.databaseName, props.tableNames);
+    this.compactor.function.addEnvironment(RETENTION_DAYS_ENV, String(props.retentionDays));
+
+    if (props.retentionDays === 0) {
+      this.schedule = undefined;
+      return;
+    }
+    const role = new iam.Role(this, 'ScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+      description: `EventBridge Scheduler: invokes the ${stack.stackName} compactor`,
+    });
+    const compactorId = stack.resolve(stack.getLogicalId(this.compactor.function.node.defaultChild as lambda.CfnFunction)) as string;
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${compactorId}.Arn>:*]`,
+      reason: "CDK's grantInvoke also covers the compactor's versions and aliases (`<arn>:*`); it is still this one function only.",
+    });
+    this.schedule = new scheduler.Schedule(this, 'WeeklyCompaction', {
+      description: 'Applies the kombo-etl retention: compacts versions older than the retention.',
+      schedule: scheduler.ScheduleExpression.expression(compactionSchedule(props.nightlySchedule), TimeZone.of(props.timezone)),
+      target: new LambdaInvoke(this.compactor.function, { role, input: scheduler.ScheduleTargetInput.fromObject({}), retryAttempts: 2, maxEventAge: Duration.hours(1) }),
+    });
+  }
+}
