@@ -983,7 +983,7 @@ export function viewReference(): string {
   for (const v of VIEWS) {
     parts.push(`### \`${v.name}\``, '', `Grain: ${v.grain}.`, '', v.notes, '');
     if (v.name.endsWith('_latest')) {
-      parts.push(`Columns: every column of \`${v.name.replace(/_latest$/, '')}\`, then \`snapshot_date\` (date) and \`integration_id\` (varchar).`, '');
+      parts.push(`Columns: every column of \`${v.name.replace(/_latest$/, '')}\`, then \`snapshot_date\` (date: of the sync that stored the version) and \`integration_id\` (varchar).`, '');
       continue;
     }
     if (HISTORY_VIEW_NAMES.has(v.name)) {
