@@ -113,7 +113,8 @@ describe('kombo-etl sync with every fault switched on', () => {
     expect(sandbox.stats.faults['5xx'], faults).toBeGreaterThan(0);
     expect(sandbox.stats.faults.reset, faults).toBeGreaterThan(0);
     // The report's retries column is the client's count: it must have seen them too.
-    const retries = [...result.stdout.matchAll(/\s(done|skipped|failed)\s+\d+\s+\d+\s+\d+\s+(\d+)/g)].reduce((n, m) => n + Number(m[2]), 0);
+    // After the status: the mode and updated after (when the stream fetched), then records, versions, deletions, rows, pages, requests, retries.
+    const retries = [...result.stdout.matchAll(/\s(done|skipped|failed)\s+(?:(?:full|incremental)\s+)?(?:\d{4}-\d\d-\d\dT\S+Z\s+)?(?:\d+\s+){6}(\d+)/g)].reduce((n, m) => n + Number(m[2]), 0);
     expect(retries).toBeGreaterThan(0);
   });
 
