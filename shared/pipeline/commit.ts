@@ -77,7 +77,16 @@ async function storeVanished(store: ObjectStore, msg: StreamRef, chunk: number, 
   for (const table of tablesForModel(msg.model)) {
     const key = table.columns.find((c) => (table.arrayField === undefined ? c.name === 'id' : c.source.kind === 'parent-id'))!.name;
     const rows: Record<string, unknown>[] = [];
-    for (const [date, ids] of byDate) rows.push(...(await readPartitionRows(store, table, date, msg.integrationId, (r) => ids.has(r[key] as string))));
+    // A row once, even when a partition holds a second copy of it for a while (a rewrite that
+    // died before its old files went).
+    const taken = new Set<string>();
+    const once = (r: Record<string, unknown>): boolean => {
+      const k = `${String(r[key])}\n${String(r['position'] ?? '')}`;
+      if (taken.has(k)) return false;
+      taken.add(k);
+      return true;
+    };
+    for (const [date, ids] of byDate) rows.push(...(await readPartitionRows(store, table, date, msg.integrationId, (r) => ids.has(r[key] as string) && once(r))));
     if (rows.length === 0) continue;
     const dataCols = table.columns.filter((c) => c.source.kind !== 'meta');
     const columns = dataCols.map((c) => rows.map((r) => (c.source.kind === 'deleted' ? true : toCell(r[c.name]))));
