@@ -8,7 +8,7 @@
  * distinct states each record had at each synced day (the hashed columns). 0 versions lost, 0 doubled.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningSandbox, SandboxTimeline } from '../../sandbox/index.ts';
+import type { RunningSandbox, SandboxIntegrationData, SandboxTimeline } from '../../sandbox/index.ts';
 import { asOfInstant, consecutiveDays, createSandboxTimeline, startSandbox, updatedSince } from '../../sandbox/index.ts';
 import { readPlan } from '../../shared/pipeline/finish.ts';
 import { planRun } from '../../shared/pipeline/plan.ts';
@@ -73,13 +73,16 @@ afterAll(async () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// The test's own edits of the company: a change on every day, of a root column, of a child table
-// only, a deletion Kombo flags, and records that vanish outright (only a full sync can tell).
+// The test's own edits of the company, on top of the timeline's: a root column, a child table only,
+// a deletion Kombo flags, and records that vanish outright (only a full sync can tell).
 
 const instant = (date: string, time: string) => `${date}T${time}Z`;
+let firstDay: SandboxIntegrationData | undefined;
+/** Integration A as of D1: where the edited records are picked. */
+const firstDayOfA = (): SandboxIntegrationData => (firstDay ??= timeline.datasetAsOf(D1).integrations.find((i) => i.id === A)!);
 /** Candidates of A with at least one application and one email address, sorted by id: the records the edits touch. */
 function pickCandidates(n: number): string[] {
-  const data = timeline.datasetAsOf(D1).integrations.find((i) => i.id === A)!;
+  const data = firstDayOfA();
   const picked = data.candidates
     .filter((c) => c['remote_deleted_at'] === null && (c['applications'] as unknown[]).length > 0 && (c['email_addresses'] as unknown[]).length > 0)
     .map((c) => c['id'] as string)
@@ -88,7 +91,7 @@ function pickCandidates(n: number): string[] {
   return picked.slice(0, n);
 }
 function pickApplications(n: number): string[] {
-  const data = timeline.datasetAsOf(D1).integrations.find((i) => i.id === A)!;
+  const data = firstDayOfA();
   return data.applications
     .filter((a) => a['remote_deleted_at'] === null)
     .map((a) => a['id'] as string)
@@ -117,8 +120,9 @@ function dailyEdits(): SourceEdit[] {
   ];
 }
 
-function edit(from: string, model: SourceEdit['model'], id: string, apply: SourceEdit['apply'], integrationId: string = A): SourceEdit {
-  return { from, integrationId, model, id, apply };
+/** An edit of a record of integration A. */
+function edit(from: string, model: SourceEdit['model'], id: string, apply: SourceEdit['apply']): SourceEdit {
+  return { from, integrationId: A, model, id, apply };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -140,13 +144,15 @@ interface CaseRun {
   readonly edits: readonly SourceEdit[];
   faults: number;
   runs: number;
+  /** Runs left unfinished by a lost message, then completed by `retry`. */
+  retried: number;
 }
 
 /** The models most cases run: both have child tables, and their full syncs run to several chunks. */
 const TWO_MODELS: readonly ModelName[] = ['candidates', 'applications'];
 
 function startCase(a: Adapters, edits: readonly SourceEdit[], models: readonly ModelName[] = TWO_MODELS): CaseRun {
-  return { adapters: a, history: new SourceHistory(INTEGRATIONS, models), edits, faults: 0, runs: 0 };
+  return { adapters: a, history: new SourceHistory(INTEGRATIONS, models), edits, faults: 0, runs: 0, retried: 0 };
 }
 
 const newRunId = (c: CaseRun, date: string) => `cc-${date.replaceAll('-', '')}-${++c.runs}`;
@@ -172,6 +178,7 @@ async function syncDay(c: CaseRun, day: Day, runId = newRunId(c, day.date)): Pro
     // SQS gives up on a message only after its receives have taken longer than the FIFO
     // deduplication window (5 minutes): the retry's sends are never taken for duplicates of it.
     report = (await retryCase(runOf(c, day.date, runId, { adapters: { ...c.adapters, queue: new FifoMemoryQueue() } }))).report;
+    c.retried++;
   }
   expect(report.status, JSON.stringify(report.streams.filter((s) => s.status !== 'done'))).toBe('succeeded');
   c.history.observe(sandbox.dataset, day.date, day.mode);
@@ -261,6 +268,10 @@ async function crashDays(c: CaseRun, points: readonly FaultPoint[], days: (crash
   // Every boundary was met, and crashed at, on some day. Except after-finish once after-stream-marker
   // crashed: the redelivered message finds the stream ended and does nothing.
   for (const p of points) if (!(p === 'after-finish' && points.includes('after-stream-marker'))) expect(counts.get(p) ?? 0, `crashes at ${p}`).toBeGreaterThan(0);
+  // A lost message leaves its run unfinished, unless it was lost after its continuation was sent or
+  // after the run completed: each day that loses one is then finished by `retry`.
+  const losing = days(() => undefined).filter((d) => d.onCrash === 'lose').length;
+  if (points.some((p) => EVERY_STREAM.has(p) && p !== 'after-finish')) expect(c.retried).toBe(losing);
   return (await expectHistory(c, runState)).stored;
 }
 
