@@ -37,6 +37,12 @@ export interface StreamMessage {
    * never). A restarted chain keeps counting chunks up, so its files and deduplication ids are new.
    */
   readonly restarts?: number;
+  /**
+   * The chunk its chain began at: absent (0) for the planner's chain, the first chunk of a chain a
+   * retry or a cursor restart began. A message of an older chain than the stream's latest is
+   * dropped, so an abandoned chain never writes over the one that replaced it.
+   */
+  readonly chain?: number;
   /** How the stream fetches, as the planner decided (absent: a full sync started when the chunk runs). */
   readonly sync?: StreamSync;
 }

@@ -114,6 +114,25 @@ export interface ChunkResult {
   readonly alreadyEnded?: boolean;
   /** Set when the chunk restarted the stream from its first page (cursor rejected). */
   readonly restarted?: boolean;
+  /** Set when the message belongs to a chain a retry or a restart replaced: it did nothing. */
+  readonly abandoned?: boolean;
+}
+
+/** `_runs/<run>/chains/<integration>/<model>.json`: the chunk the stream's latest chain began at. */
+export const chainKey = (msg: Pick<StreamMessage, 'runId' | 'integrationId' | 'model'>): string =>
+  `${runKeys.prefix(msg.runId)}chains/${hiveEscape(assertIntegrationId(msg.integrationId))}/${msg.model}.json`;
+
+/** Record that the stream's chain now begins at `chain`: messages of older chains are dropped from then on. */
+export async function startChain(store: ObjectStore, msg: Pick<StreamMessage, 'runId' | 'integrationId' | 'model'>, chain: number): Promise<void> {
+  await store.put(chainKey(msg), JSON.stringify({ chain }));
+}
+
+/** Whether a newer chain replaced the message's own. */
+async function isAbandoned(store: ObjectStore, msg: StreamMessage): Promise<boolean> {
+  const body = await store.get(chainKey(msg));
+  if (!body) return false;
+  const { chain } = JSON.parse(new TextDecoder().decode(body)) as { chain: number };
+  return (msg.chain ?? 0) < chain;
 }
 
 function addTotals(a: StreamTotals, b: StreamTotals): StreamTotals {
@@ -214,6 +233,8 @@ export async function processChunk(deps: ChunkDeps, msg: StreamMessage): Promise
     await completeRunIfLast(deps.store, msg.runId, now);
     return { outcome: ended.status, totals: ended.totals, alreadyEnded: true, ...(ended.code !== undefined && { code: ended.code }), ...(ended.reason !== undefined && { reason: ended.reason }) };
   }
+  // A message of a chain a retry (or a restart) replaced, delivered late: the new chain does its work.
+  if (await isAbandoned(deps.store, msg)) return { outcome: 'continued', totals: msg.totals, abandoned: true };
   // The first chunk of a restarted chain: whatever the abandoned chain wrote must go, even files a
   // late redelivery of it may have added after the restart was sent.
   if (msg.cursor === null && msg.chunk > 0) await deps.store.delete(await ownStreamKeys(deps.store, msg, msg.chunk));
@@ -419,8 +440,9 @@ async function restartStream(deps: ChunkDeps, msg: StreamMessage, err: KomboEtlE
     return { outcome: 'failed', totals, code: err.code, reason };
   }
   await deps.store.delete(await ownStreamKeys(deps.store, msg));
-  const fresh: StreamTotals = { ...totals, rows: {}, files: 0, duplicates: 0 };
-  await deps.queue.send({ ...msg, cursor: null, chunk: msg.chunk + 1, restarts: restarts + 1, totals: fresh });
+  const fresh: StreamTotals = { ...totals, rows: {}, files: 0, duplicates: 0, records: 0, unchanged: 0 };
+  await startChain(deps.store, msg, msg.chunk + 1);
+  await deps.queue.send({ ...msg, cursor: null, chunk: msg.chunk + 1, chain: msg.chunk + 1, restarts: restarts + 1, totals: fresh });
   return { outcome: 'continued', totals: fresh, restarted: true, code: err.code, reason: 'cursor rejected: the stream restarts from its first page' };
 }
 

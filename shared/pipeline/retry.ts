@@ -10,7 +10,7 @@ import { ConfigError } from '../errors.ts';
 import { tablesForModel } from '../tables.ts';
 import { assertRunId, runKeys, runPrefix } from '../warehouse/layout.ts';
 import { completeRunIfLast, readMarkers, readPlan } from './finish.ts';
-import { streamIdsPrefix } from './chunk.ts';
+import { startChain, streamIdsPrefix } from './chunk.ts';
 import { streamVersionsPrefix } from './commit.ts';
 import type { InterruptedRun, PlannedStream, StreamMarker } from './state.ts';
 import { decodeJson, encodeJson, interruptedKey } from './state.ts';
@@ -112,10 +112,13 @@ export async function retryFailedStreams(deps: RetryDeps, runId: string, opts: R
   const syncs = new Map(plan.streams.map((s) => [`${s.integrationId}\n${s.model}`, s.sync]));
   const first = (s: Pick<PlannedStream, 'integrationId' | 'model'>, chunk: number): StreamMessage => {
     const sync = syncs.get(`${s.integrationId}\n${s.model}`);
-    return { runId, snapshotDate: plan.snapshotDate, integrationId: s.integrationId, model: s.model, cursor: null, chunk, totals: EMPTY_TOTALS, ...(sync && { sync }) };
+    return { runId, snapshotDate: plan.snapshotDate, integrationId: s.integrationId, model: s.model, cursor: null, chunk, chain: chunk, totals: EMPTY_TOTALS, ...(sync && { sync }) };
   };
   const messages = failed.map((m) => first(m, m.chunk === undefined ? 0 : m.chunk + 1));
   for (const s of resumed) messages.push(first(s, await nextChunk(deps.store, runId, plan.snapshotDate, s)));
+  // Each stream's new chain is recorded before it is sent: a message of its old chain that turns up
+  // later (a redelivery, a dead-letter queue redriven) then does nothing.
+  for (const m of messages) await startChain(deps.store, m, m.chunk);
   // Batched like the planner's: a retry of a whole failed night resends every stream.
   await sendAll(deps.queue, messages);
   const ref = (s: StreamRef): StreamRef => ({ integrationId: s.integrationId, model: s.model, ...(s.code !== undefined && { code: s.code }), ...(s.reason !== undefined && { reason: s.reason }) });

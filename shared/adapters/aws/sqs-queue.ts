@@ -45,9 +45,21 @@ export const STREAM_MESSAGE = z.object({
     rows: z.record(z.string(), count),
     files: count,
     duplicates: count.optional(),
+    records: count.optional(),
+    unchanged: count.optional(),
+    deletions: count.optional(),
   }),
   // Cursor restarts so far: without it a restarted stream could restart forever.
   restarts: count.optional(),
+  chain: count.optional(),
+  // The planner's decision: without it every chunk would sync in full from its own clock.
+  sync: z
+    .object({
+      mode: z.enum(['full', 'incremental']),
+      updatedAfter: z.iso.datetime({ offset: true }).optional(),
+      startedAt: z.iso.datetime({ offset: true }),
+    })
+    .optional(),
 });
 
 function safe(assert: (v: string) => unknown): (v: string) => boolean {
