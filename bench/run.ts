@@ -4,10 +4,13 @@
  * - encode: parse + validate + flatten + encode vs the floor, and a 50,000-row chunk's peak RSS.
  * - scale: whole runs against the rate-limited, slow sandbox, compared with their bound.
  * - lambda: bundle sizes and cold import time of each handler.
+ * - history: 30 simulated nights of one integration, incremental syncs and versions, against targets
+ *   for requests, rows stored and the bytes `hiring_funnel` reads (`bench/history.ts`).
  * - chain (only when named): scenario 2 with the candidates stream alone, a single chain.
  */
 import { cpus } from 'node:os';
 import { runEncodeBench } from './encode.ts';
+import { printHistory, runHistory } from './history.ts';
 import { runLambdaBench } from './lambda.ts';
 import type { ScenarioResult } from './scale.ts';
 import { SCENARIOS, fileTargetMet, runScenario } from './scale.ts';
@@ -132,9 +135,13 @@ async function lambdaSection(): Promise<void> {
   console.log();
 }
 
-const SECTIONS = { encode: encodeSection, scale: scaleSection, lambda: lambdaSection, chain: chainSection } as const;
+async function historySection(): Promise<void> {
+  printHistory(await runHistory());
+}
+
+const SECTIONS = { encode: encodeSection, scale: scaleSection, lambda: lambdaSection, history: historySection, chain: chainSection } as const;
 type Section = keyof typeof SECTIONS;
-const DEFAULT_SECTIONS: readonly Section[] = ['encode', 'scale', 'lambda'];
+const DEFAULT_SECTIONS: readonly Section[] = ['encode', 'scale', 'lambda', 'history'];
 const asked = process.argv.slice(2);
 const unknown = asked.filter((a) => !(a in SECTIONS));
 if (unknown.length > 0) throw new Error(`unknown bench section(s) ${unknown.join(', ')}: choose from ${Object.keys(SECTIONS).join(', ')}`);

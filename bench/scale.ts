@@ -133,7 +133,8 @@ const median = (xs: readonly number[]): number => {
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 
-function* walk(dir: string): Generator<string> {
+/** Every file under `dir`, depth first. */
+export function* walk(dir: string): Generator<string> {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) yield* walk(p);
@@ -195,7 +196,8 @@ function child(args: readonly string[]): { proc: ChildProcess; lines: AsyncItera
   return { proc, lines };
 }
 
-async function nextJson<T>(lines: AsyncIterator<string>, what: string): Promise<T> {
+/** The next line of a child's stdout that holds a JSON object, parsed. */
+export async function nextJson<T>(lines: AsyncIterator<string>, what: string): Promise<T> {
   for (;;) {
     const { value, done } = await lines.next();
     if (done) throw new Error(`${what} exited without answering`);
@@ -203,7 +205,8 @@ async function nextJson<T>(lines: AsyncIterator<string>, what: string): Promise<
   }
 }
 
-const exited = (proc: ChildProcess): Promise<number | null> =>
+/** Resolves with the exit code once the child process has exited. */
+export const exited = (proc: ChildProcess): Promise<number | null> =>
   proc.exitCode !== null ? Promise.resolve(proc.exitCode) : new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
 
 interface SandboxReady {
@@ -335,6 +338,7 @@ async function pipelineMode(args: { url: string; apiKey: string; dir: string; co
   process.stdout.write(`${JSON.stringify(done)}\n`);
 }
 
-const mode = process.argv[2];
+// Child modes only when this file is the process's entry point, not when another bench imports it.
+const mode = process.argv[1] === fileURLToPath(import.meta.url) ? process.argv[2] : undefined;
 if (mode === '--sandbox') await sandboxMode(JSON.parse(process.argv[3]!) as Scenario);
 else if (mode === '--pipeline') await pipelineMode(JSON.parse(process.argv[3]!) as Parameters<typeof pipelineMode>[0]);
