@@ -20,7 +20,7 @@ import { STREAM_ROW_GROUP_ROWS } from '../parquet-stream.ts';
 import { tablesForModel } from '../tables.ts';
 import { assertIntegrationId, dataFileKey, hiveEscape, runKeys, runPrefix } from '../warehouse/layout.ts';
 import { completeRunIfLast, endStream, finishStream, readMarker, readMarkers } from './finish.ts';
-import { streamVersionsPrefix, syncOf, versionsKey } from './commit.ts';
+import { streamIdsPrefix, streamVersionsPrefix, syncOf, versionsKey } from './commit.ts';
 import type { PriorEntry, VersionEntry } from './chunk-work.ts';
 import { OUT_OF_ORDER_CODE, outOfOrderReason, priorIndex, readStreamState, takeLock, versionTime } from './versions.ts';
 import type { StreamLock } from './versions.ts';
@@ -151,10 +151,6 @@ function addTotals(a: StreamTotals, b: StreamTotals): StreamTotals {
   };
 }
 
-/** `_runs/<run>/ids/<integration>/<model>/`: the ids each chunk of a stream kept. */
-export function streamIdsPrefix(msg: Pick<StreamMessage, 'runId' | 'integrationId' | 'model'>): string {
-  return `${runKeys.prefix(msg.runId)}ids/${hiveEscape(assertIntegrationId(msg.integrationId))}/${msg.model}/`;
-}
 
 const idsKey = (msg: StreamMessage, chunk: number) => `${streamIdsPrefix(msg)}part-${String(chunk).padStart(5, '0')}.txt`;
 const chunkOfKey = (key: string): number => Number(/part-(\d{5})\.[a-z]+$/.exec(key)?.[1] ?? Number.NaN);

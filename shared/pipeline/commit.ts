@@ -15,6 +15,11 @@ import { priorIndex, readStreamState, stateKeys, versionTime, writeCommit, write
 
 type StreamRef = Pick<StreamMessage, 'runId' | 'snapshotDate' | 'integrationId' | 'model'>;
 
+/** `_runs/<run>/ids/<integration>/<model>/`: the ids each chunk of a stream kept. */
+export function streamIdsPrefix(msg: Pick<StreamMessage, 'runId' | 'integrationId' | 'model'>): string {
+  return `${runKeys.prefix(msg.runId)}ids/${hiveEscape(assertIntegrationId(msg.integrationId))}/${msg.model}/`;
+}
+
 /** `_runs/<run>/versions/<integration>/<model>/`: the versions each chunk of a stream stored. */
 export function streamVersionsPrefix(msg: Pick<StreamMessage, 'runId' | 'integrationId' | 'model'>): string {
   return `${runKeys.prefix(msg.runId)}versions/${hiveEscape(assertIntegrationId(msg.integrationId))}/${msg.model}/`;
@@ -124,7 +129,7 @@ export async function collectVersions(store: ObjectStore, msg: StreamMessage, la
   let vanishedFiles = 0;
   if (sync.mode === 'full') {
     const returned = new Set<string>();
-    for (const body of await readLists(store, `${runKeys.prefix(msg.runId)}ids/${hiveEscape(msg.integrationId)}/${msg.model}/`, lastChunk)) {
+    for (const body of await readLists(store, streamIdsPrefix(msg), lastChunk)) {
       for (const id of body.split('\n')) if (id !== '') returned.add(id);
     }
     const gone = new Map([...prior].filter(([id, e]) => !e.d && !returned.has(id)));

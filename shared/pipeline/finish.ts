@@ -5,7 +5,7 @@
  */
 import type { Catalog, ObjectStore, StreamMessage, StreamTotals } from '../ports.ts';
 import { SYNCS_TABLE, tablesForModel } from '../tables.ts';
-import { collectVersions, commitStream, syncOf, writeIndex, writeSyncRow } from './commit.ts';
+import { collectVersions, commitStream, streamIdsPrefix, streamVersionsPrefix, syncOf, writeIndex, writeSyncRow } from './commit.ts';
 import { releaseLock } from './versions.ts';
 import { partitionPrefix, runKeys, runPrefix } from '../warehouse/layout.ts';
 import type { FailureLocation } from '../errors.ts';
@@ -63,6 +63,9 @@ export async function finishStream(deps: FinishDeps, msg: StreamMessage, totals:
   await deps.faultPoint?.('after-commit', msg);
   await writeMarker(deps.store, markerOf(msg, { status: 'done', totals: done, finishedAt: now().toISOString(), sync }));
   await deps.faultPoint?.('after-stream-marker', msg);
+  // The chunks' id and version lists served this sync only: the index under `_state` now holds
+  // what it stored, and a message delivered again finds the marker first.
+  await deps.store.delete([...(await deps.store.list(streamIdsPrefix(msg))), ...(await deps.store.list(streamVersionsPrefix(msg)))]);
   await releaseLock(deps.store, msg.integrationId, msg.model, msg.runId);
   await completeRunIfLast(deps.store, msg.runId, now);
   return done;

@@ -10,8 +10,8 @@ import { ConfigError } from '../errors.ts';
 import { tablesForModel } from '../tables.ts';
 import { assertRunId, runKeys, runPrefix } from '../warehouse/layout.ts';
 import { completeRunIfLast, readMarkers, readPlan } from './finish.ts';
-import { startChain, streamIdsPrefix } from './chunk.ts';
-import { streamVersionsPrefix } from './commit.ts';
+import { startChain } from './chunk.ts';
+import { streamIdsPrefix, streamVersionsPrefix } from './commit.ts';
 import type { InterruptedRun, PlannedStream, StreamMarker } from './state.ts';
 import { decodeJson, encodeJson, interruptedKey } from './state.ts';
 
