@@ -151,7 +151,6 @@ function addTotals(a: StreamTotals, b: StreamTotals): StreamTotals {
   };
 }
 
-
 const idsKey = (msg: StreamMessage, chunk: number) => `${streamIdsPrefix(msg)}part-${String(chunk).padStart(5, '0')}.txt`;
 const chunkOfKey = (key: string): number => Number(/part-(\d{5})\.[a-z]+$/.exec(key)?.[1] ?? Number.NaN);
 
