@@ -1,7 +1,9 @@
 /**
- * Step 3: finish a stream. Register (or repoint) its partitions at this run's folder, delete that
- * partition's files from older runs, write the stream's marker, and, if it is the last stream of
- * the run, write the run's completion marker (a conditional write, so exactly one stream does).
+ * Step 3: finish a stream. Store the deletion versions a full sync found, register (or repoint) its
+ * partitions at this run's folder, delete that partition's files from older runs, write its `syncs`
+ * row, commit its sync (the new watermark), write the stream's marker, and, if it is the last
+ * stream of the run, write the run's completion marker (a conditional write, so exactly one stream
+ * does).
  */
 import type { Catalog, ObjectStore, StreamMessage, StreamTotals } from '../ports.ts';
 import { SYNCS_TABLE, tablesForModel } from '../tables.ts';
