@@ -1,10 +1,13 @@
 /**
- * Step 2: process one chunk of a stream. Fetch pages from the message's cursor until the chunk's
- * row or time budget, flatten, write one Parquet file per table under deterministic keys, then send
- * the continuation or finish the stream.
+ * Step 2: process one chunk of a stream. Fetch pages from the message's cursor (with the stream's
+ * `updated_after` on an incremental sync) until the chunk's row or time budget, compare each record
+ * with its last stored version, flatten the changed ones, write one Parquet file per table under
+ * deterministic keys, then send the continuation or finish the stream.
  *
  * What makes it safe under at-least-once delivery and a misbehaving API:
- * - a message for a stream that already ended does nothing (but completing the run);
+ * - the first chunk of a chain takes the stream's lock, so two runs never sync one stream at once;
+ * - a message for a stream that already ended does nothing (but completing the run), nor does a
+ *   message of a chain a retry or a restart replaced;
  * - records already returned earlier in the stream (a repeated record, on this page or across a
  *   chunk boundary) are dropped by id: each chunk writes the ids it kept next to the run state, and
  *   the next chunks read them;
