@@ -21,8 +21,8 @@ import { KomboEtlError, RunFatalError, describeLocation, errorMessage } from '..
 import type { PiiOptions } from '../flatten.ts';
 import { STREAM_ROW_GROUP_ROWS } from '../parquet-stream.ts';
 import { tablesForModel } from '../tables.ts';
-import { assertIntegrationId, dataFileKey, hiveEscape, runKeys, runPrefix } from '../warehouse/layout.ts';
-import { completeRunIfLast, endStream, finishStream, readMarker, readMarkers } from './finish.ts';
+import { assertIntegrationId, chunkOfKey, dataFileKey, hiveEscape, runKeys, runPrefix } from '../warehouse/layout.ts';
+import { completeRunIfLast, endStream, finishStream, readMarker, runHasLetGo } from './finish.ts';
 import { streamIdsPrefix, streamVersionsPrefix, syncOf, versionsKey } from './commit.ts';
 import type { PriorEntry, VersionEntry } from './chunk-work.ts';
 import { OUT_OF_ORDER_CODE, outOfOrderReason, priorIndex, readStreamState, takeLock, versionTime } from './versions.ts';
@@ -155,7 +155,6 @@ function addTotals(a: StreamTotals, b: StreamTotals): StreamTotals {
 }
 
 const idsKey = (msg: StreamMessage, chunk: number) => `${streamIdsPrefix(msg)}part-${String(chunk).padStart(5, '0')}.txt`;
-const chunkOfKey = (key: string): number => Number(/part-(\d{5})\.[a-z]+$/.exec(key)?.[1] ?? Number.NaN);
 
 /** Ids kept by the chunks before `chunk`, read from what they wrote. */
 async function idsBefore(store: ObjectStore, msg: StreamMessage): Promise<Set<string>> {
@@ -245,6 +244,10 @@ export async function processChunk(deps: ChunkDeps, msg: StreamMessage): Promise
     if (refused) return refused;
   }
   const state = await readStreamState(deps.store, msg.integrationId, msg.model);
+  const latest = state.commits.at(-1);
+  if (msg.cursor === null && latest !== undefined && latest.snapshotDate > msg.snapshotDate) {
+    return refuseStream(deps, msg, OUT_OF_ORDER_CODE, outOfOrderReason(msg.snapshotDate, latest.snapshotDate));
+  }
   const prior = await priorIndex(deps.store, state, msg.snapshotDate);
 
   const started = Date.now();
@@ -388,7 +391,7 @@ export async function processChunk(deps: ChunkDeps, msg: StreamMessage): Promise
       await deps.faultPoint?.('after-continuation', msg);
       return { outcome: 'continued', totals };
     }
-    const done = await finishStream(deps, msg, totals);
+    const done = await finishStream(deps, msg, totals, { state, prior });
     await deps.faultPoint?.('after-finish', msg);
     return { outcome: 'done', totals: done };
   }
@@ -397,32 +400,19 @@ export async function processChunk(deps: ChunkDeps, msg: StreamMessage): Promise
 /** Another run holds the stream and has not ended it. */
 export const BUSY_CODE = 'STREAM.BUSY';
 
-/**
- * Take the stream's lock and check that its warehouse holds no later date. Returns the stream's
- * end when it may not sync (held by another run that has not ended it, or out of date order).
- */
+/** Take the stream's lock; the stream's end when another run holds it and has not let go. */
 async function holdStream(deps: ChunkDeps, msg: StreamMessage, now: () => Date): Promise<ChunkResult | undefined> {
   const lock: StreamLock = { runId: msg.runId, snapshotDate: msg.snapshotDate, lockedAt: now().toISOString() };
-  const over = async (holder: StreamLock): Promise<boolean> => {
-    // The holder ended the stream (and died before letting go), or its whole run is over.
-    if ((await readMarkers(deps.store, holder.runId)).some((m) => m.integrationId === msg.integrationId && m.model === msg.model)) return true;
-    for (const key of [runKeys.success(holder.runId), runKeys.failed(holder.runId), `${runKeys.prefix(holder.runId)}_INTERRUPTED.json`]) {
-      if ((await deps.store.get(key)) !== undefined) return true;
-    }
-    return false;
-  };
-  const taken = await takeLock(deps.store, msg.integrationId, msg.model, lock, over);
-  const end = async (code: string, reason: string): Promise<ChunkResult> => {
-    const totals = msg.totals;
-    await endStream(deps, msg, 'failed', code, reason, totals);
-    return { outcome: 'failed', totals, code, reason };
-  };
-  if (!taken.taken) {
-    return end(BUSY_CODE, `run ${taken.holder.runId} (snapshot ${taken.holder.snapshotDate}) is syncing this stream and has not finished it: this run did not sync it; retry this run once that one has ended`);
-  }
-  const latest = (await readStreamState(deps.store, msg.integrationId, msg.model)).commits.at(-1);
-  if (latest !== undefined && latest.snapshotDate > msg.snapshotDate) return end(OUT_OF_ORDER_CODE, outOfOrderReason(msg.snapshotDate, latest.snapshotDate));
-  return undefined;
+  const taken = await takeLock(deps.store, msg.integrationId, msg.model, lock, (holder) => runHasLetGo(deps.store, holder.runId, msg));
+  if (taken.taken) return undefined;
+  const reason = `run ${taken.holder.runId} (snapshot ${taken.holder.snapshotDate}) is syncing this stream and has not finished it: this run did not sync it; retry this run once that one has ended`;
+  return refuseStream(deps, msg, BUSY_CODE, reason);
+}
+
+/** End the stream failed before it fetched anything. */
+async function refuseStream(deps: ChunkDeps, msg: StreamMessage, code: string, reason: string): Promise<ChunkResult> {
+  await endStream(deps, msg, 'failed', code, reason, msg.totals);
+  return { outcome: 'failed', totals: msg.totals, code, reason };
 }
 
 /**

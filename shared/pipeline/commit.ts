@@ -2,16 +2,16 @@
  * The versions side of finishing a stream: what its chunks stored, the deletion versions of records
  * a full sync no longer returned, the `syncs` row, and the stream's commit (its new watermark).
  */
-import { parquetReadObjects } from 'hyparquet';
 import type { Cell } from '../flatten.ts';
 import { encodeParquet } from '../parquet.ts';
 import type { ObjectStore, StreamMessage, StreamSync } from '../ports.ts';
-import type { TableDef } from '../tables.ts';
 import { SYNCS_TABLE, tablesForModel } from '../tables.ts';
-import { assertIntegrationId, dataFileKey, hiveEscape, partitionPrefix, runKeys } from '../warehouse/layout.ts';
+import { assertIntegrationId, chunkOfKey, dataFileKey, hiveEscape, partitionPrefix, runKeys } from '../warehouse/layout.ts';
 import type { VersionEntry } from './chunk-work.ts';
+import type { Row } from './partition-rows.ts';
+import { parquetCell, readPartition, recordKeyColumn } from './partition-rows.ts';
 import type { RecordIndex, StreamCommit, StreamState } from './versions.ts';
-import { priorIndex, readStreamState, stateKeys, versionTime, writeCommit, writeIndexFile } from './versions.ts';
+import { stateKeys, versionTime, writeCommit, writeIndexFile } from './versions.ts';
 
 type StreamRef = Pick<StreamMessage, 'runId' | 'snapshotDate' | 'integrationId' | 'model'>;
 
@@ -37,33 +37,12 @@ export function syncOf(msg: StreamMessage, now: () => Date): StreamSync {
 async function readLists(store: ObjectStore, prefix: string, lastChunk: number): Promise<string[]> {
   const bodies: string[] = [];
   for (const key of await store.list(prefix)) {
-    const chunk = Number(/part-(\d{5})\.[a-z]+$/.exec(key)?.[1] ?? Number.NaN);
+    const chunk = chunkOfKey(key);
     if (!(chunk <= lastChunk)) continue;
     const body = await store.get(key);
     if (body) bodies.push(new TextDecoder().decode(body));
   }
   return bodies;
-}
-
-/** A Parquet cell as the pipeline writes it: timestamps as epoch milliseconds. */
-function toCell(value: unknown): Cell {
-  if (value === undefined || value === null) return null;
-  if (value instanceof Date) return value.getTime();
-  if (typeof value === 'bigint') return Number(value);
-  return value as Cell;
-}
-
-/** The rows of a partition's files (the registered run's: finishing removes the others) that `keep` selects. */
-async function readPartitionRows(store: ObjectStore, table: TableDef, snapshotDate: string, integrationId: string, keep: (row: Record<string, unknown>) => boolean): Promise<Record<string, unknown>[]> {
-  const rows: Record<string, unknown>[] = [];
-  for (const key of await store.list(partitionPrefix(table.name, snapshotDate, integrationId))) {
-    if (!key.endsWith('.parquet')) continue;
-    const body = await store.get(key);
-    if (!body) continue;
-    const file = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
-    for (const row of (await parquetReadObjects({ file })) as Record<string, unknown>[]) if (keep(row)) rows.push(row);
-  }
-  return rows;
 }
 
 /**
@@ -80,21 +59,21 @@ async function storeVanished(store: ObjectStore, msg: StreamRef, chunk: number, 
   }
   let files = 0;
   for (const table of tablesForModel(msg.model)) {
-    const key = table.columns.find((c) => (table.arrayField === undefined ? c.name === 'id' : c.source.kind === 'parent-id'))!.name;
-    const rows: Record<string, unknown>[] = [];
+    const key = recordKeyColumn(table);
+    const rows: Row[] = [];
     // A row once, even when a partition holds a second copy of it for a while (a rewrite that
     // died before its old files went).
     const taken = new Set<string>();
-    const once = (r: Record<string, unknown>): boolean => {
+    const once = (r: Row): boolean => {
       const k = `${String(r[key])}\n${String(r['position'] ?? '')}`;
       if (taken.has(k)) return false;
       taken.add(k);
       return true;
     };
-    for (const [date, ids] of byDate) rows.push(...(await readPartitionRows(store, table, date, msg.integrationId, (r) => ids.has(r[key] as string) && once(r))));
+    for (const [date, ids] of byDate) rows.push(...(await readPartition(store, table, date, msg.integrationId)).rows.filter((r) => ids.has(r[key] as string) && once(r)));
     if (rows.length === 0) continue;
     const dataCols = table.columns.filter((c) => c.source.kind !== 'meta');
-    const columns = dataCols.map((c) => rows.map((r) => (c.source.kind === 'deleted' ? true : toCell(r[c.name]))));
+    const columns = dataCols.map((c) => rows.map((r) => (c.source.kind === 'deleted' ? true : parquetCell(r[c.name]))));
     const body = encodeParquet({ table, columns, rowCount: rows.length }, { runId: msg.runId, syncedAt });
     await store.put(dataFileKey(table.name, msg.snapshotDate, msg.integrationId, msg.runId, chunk), body);
     files++;
@@ -114,14 +93,18 @@ export interface StreamVersions {
   readonly vanishedFiles: number;
 }
 
+/** A stream's state, and the index of its records before the snapshot date being synced. */
+export interface PriorState {
+  readonly state: StreamState;
+  readonly prior: RecordIndex;
+}
+
 /**
  * Gather what the stream's chunks stored, and on a full sync store the deletion versions of the
  * records it no longer returned. Deterministic for a given chain, so a finish that died half way
  * does exactly the same again.
  */
-export async function collectVersions(store: ObjectStore, msg: StreamMessage, lastChunk: number, sync: StreamSync): Promise<StreamVersions> {
-  const state = await readStreamState(store, msg.integrationId, msg.model);
-  const prior = await priorIndex(store, state, msg.snapshotDate);
+export async function collectVersions(store: ObjectStore, msg: StreamMessage, lastChunk: number, sync: StreamSync, { state, prior }: PriorState): Promise<StreamVersions> {
   const stored: VersionEntry[] = (await readLists(store, streamVersionsPrefix(msg), lastChunk)).flatMap((b) => JSON.parse(b) as VersionEntry[]);
   const index: RecordIndex = sync.mode === 'full' ? new Map(prior) : new Map();
   for (const [id, h, d] of stored) index.set(id, { h, d, v: msg.snapshotDate });

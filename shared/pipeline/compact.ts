@@ -28,17 +28,17 @@
  * before the cutoff, their index files, and run state (`_runs/`) older than the cutoff go too.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { parquetReadObjects } from 'hyparquet';
-import type { Cell } from '../flatten.ts';
 import { encodeParquet } from '../parquet.ts';
 import type { Catalog, ObjectStore } from '../ports.ts';
 import type { ModelName, TableDef } from '../tables.ts';
 import { MODELS, isModelName, tableByName, tablesForModel } from '../tables.ts';
-import { assertIntegrationId, dataFileKey, hiveUnescape, newRunId, partitionPrefix, runKeys, runPrefix } from '../warehouse/layout.ts';
-import { readMarker } from './finish.ts';
+import { assertIntegrationId, dataFileKey, hiveUnescape, newRunId, runPrefix } from '../warehouse/layout.ts';
+import { runHasLetGo } from './finish.ts';
+import type { Row } from './partition-rows.ts';
+import { parquetCell, readPartition, recordKeyColumn } from './partition-rows.ts';
 import type { RecordIndex, StreamCommit, StreamLock, StreamState } from './versions.ts';
 import { priorIndex, readStreamState, releaseLock, stateKeys, streamStatePrefix, takeLock } from './versions.ts';
-import { decodeJson, encodeJson, interruptedKey } from './state.ts';
+import { decodeJson, encodeJson } from './state.ts';
 
 /** Run ids of compactions start with this, so that a lock they hold is known as theirs. */
 export const COMPACTION_RUN_PREFIX = 'compact-';
@@ -199,11 +199,7 @@ export async function compactWarehouse(deps: CompactDeps, req: CompactRequest): 
 /** Whether the run holding a lock has let go of the stream (or died). */
 async function holderIsOver(store: ObjectStore, integrationId: string, model: ModelName, holder: StreamLock, now: Date): Promise<boolean> {
   if (holder.runId.startsWith(COMPACTION_RUN_PREFIX)) return now.getTime() - Date.parse(holder.lockedAt) > COMPACTION_LOCK_STALE_MS;
-  if ((await readMarker(store, { runId: holder.runId, integrationId, model })) !== undefined) return true;
-  for (const key of [runKeys.success(holder.runId), runKeys.failed(holder.runId), interruptedKey(holder.runId)]) {
-    if ((await store.get(key)) !== undefined) return true;
-  }
-  return false;
+  return runHasLetGo(store, holder.runId, { integrationId, model });
 }
 
 /** Compact one stream under its lock. */
@@ -248,32 +244,6 @@ async function readRetained(store: ObjectStore, integrationId: string, model: Mo
   const body = await store.get(compactionKeys.retained(integrationId, model));
   return body === undefined ? undefined : (JSON.parse(gunzipSync(body).toString('utf8')) as RetainedState);
 }
-
-type Row = Record<string, unknown>;
-
-/** The Parquet files of a partition and their rows (or only `columns` of them). */
-async function readPartition(store: ObjectStore, table: TableDef, date: string, integrationId: string, columns?: string[]): Promise<{ keys: string[]; rows: Row[] }> {
-  const keys = (await store.list(partitionPrefix(table.name, date, integrationId))).filter((k) => k.endsWith('.parquet'));
-  const rows: Row[] = [];
-  for (const key of keys) {
-    const body = await store.get(key);
-    if (!body) continue;
-    const file = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
-    rows.push(...((await parquetReadObjects({ file, ...(columns && { columns }) })) as Row[]));
-  }
-  return { keys, rows };
-}
-
-/** A Parquet value read back as the cell it was written from: timestamps as epoch milliseconds. */
-function toCell(value: unknown): Cell {
-  if (value === undefined || value === null) return null;
-  if (value instanceof Date) return value.getTime();
-  if (typeof value === 'bigint') return Number(value);
-  return value as Cell;
-}
-
-/** The column holding the record id: `id` in the model's own table, the parent id in a child table. */
-const keyColumn = (table: TableDef): string => table.columns.find((c) => (table.arrayField === undefined ? c.name === 'id' : c.source.kind === 'parent-id'))!.name;
 
 async function compactHeld(deps: CompactDeps, runId: string, integrationId: string, model: ModelName, cutoff: string, erase: ReadonlySet<string>): Promise<Omit<StreamCompaction, 'integrationId' | 'model' | 'status'>> {
   const { store } = deps;
@@ -382,13 +352,13 @@ async function currentIndex(store: ObjectStore, state: StreamState): Promise<Rec
  */
 async function rewritePartition(deps: CompactDeps, runId: string, table: TableDef, date: string, integrationId: string, ids: ReadonlySet<string>): Promise<{ removed: number; left: number; removedIds: string[] } | undefined> {
   const { store, catalog } = deps;
-  const key = keyColumn(table);
+  const key = recordKeyColumn(table);
   const { keys, rows } = await readPartition(store, table, date, integrationId);
   const keep = rows.filter((r) => !ids.has(r[key] as string));
   if (keep.length === rows.length) return undefined;
   const groups = new Map<string, Row[]>();
   for (const r of keep) {
-    const g = `${String(r['_run_id'])}\u0000${toCell(r['_synced_at']) ?? ''}`;
+    const g = `${String(r['_run_id'])}\u0000${parquetCell(r['_synced_at']) ?? ''}`;
     const group = groups.get(g);
     if (group === undefined) groups.set(g, [r]);
     else group.push(r);
@@ -400,9 +370,9 @@ async function rewritePartition(deps: CompactDeps, runId: string, table: TableDe
   await store.put(pendingKey, encodeJson(pending));
   const dataColumns = table.columns.filter((c) => c.name !== '_run_id' && c.name !== '_synced_at');
   for (const { key: fileKey, group } of files) {
-    const columns = dataColumns.map((c) => group.map((r) => toCell(r[c.name])));
+    const columns = dataColumns.map((c) => group.map((r) => parquetCell(r[c.name])));
     const first = group[0]!;
-    await store.put(fileKey, encodeParquet({ table, columns, rowCount: group.length }, { runId: String(first['_run_id']), syncedAt: toCell(first['_synced_at']) as number }));
+    await store.put(fileKey, encodeParquet({ table, columns, rowCount: group.length }, { runId: String(first['_run_id']), syncedAt: parquetCell(first['_synced_at']) as number }));
   }
   // Register first, then delete: readers never meet a partition without its rows.
   await catalog.registerPartition(table, date, integrationId, prefix);

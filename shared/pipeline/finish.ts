@@ -7,12 +7,13 @@
  */
 import type { Catalog, ObjectStore, StreamMessage, StreamTotals } from '../ports.ts';
 import { SYNCS_TABLE, tablesForModel } from '../tables.ts';
+import type { PriorState } from './commit.ts';
 import { collectVersions, commitStream, streamIdsPrefix, streamVersionsPrefix, syncOf, writeIndex, writeSyncRow } from './commit.ts';
 import { releaseLock } from './versions.ts';
 import { partitionPrefix, runKeys, runPrefix } from '../warehouse/layout.ts';
 import type { FailureLocation } from '../errors.ts';
 import type { FaultHook, RunPlan, RunReport, StreamMarker } from './state.ts';
-import { decodeJson, encodeJson } from './state.ts';
+import { decodeJson, encodeJson, interruptedKey } from './state.ts';
 
 export interface FinishDeps {
   readonly store: ObjectStore;
@@ -32,11 +33,13 @@ type StreamRef = Pick<StreamMessage, 'runId' | 'snapshotDate' | 'integrationId' 
  * Order: the deletion versions of records a full sync no longer returned, the index of what was
  * stored, the partitions, the `syncs` row, the commit (the new watermark), the marker. A crash
  * before the commit leaves the watermark where it was: the versions are fetched and compared again.
+ * `before` is the stream's state and the index before the snapshot date, as the last chunk read them
+ * under the stream's lock.
  */
-export async function finishStream(deps: FinishDeps, msg: StreamMessage, totals: StreamTotals): Promise<StreamTotals> {
+export async function finishStream(deps: FinishDeps, msg: StreamMessage, totals: StreamTotals, before: PriorState): Promise<StreamTotals> {
   const now = deps.now ?? (() => new Date());
   const sync = syncOf(msg, now);
-  const versions = await collectVersions(deps.store, msg, msg.chunk, sync);
+  const versions = await collectVersions(deps.store, msg, msg.chunk, sync, before);
   const records = totals.records ?? 0;
   const commit = await writeIndex(deps.store, msg, sync, versions, records);
   const own = tablesForModel(msg.model)[0]!.name;
@@ -115,6 +118,18 @@ async function writeMarker(store: ObjectStore, marker: StreamMarker): Promise<vo
 export async function readMarker(store: ObjectStore, msg: Pick<StreamMessage, 'runId' | 'integrationId' | 'model'>): Promise<StreamMarker | undefined> {
   const body = await store.get(runKeys.stream(msg.runId, msg.integrationId, msg.model));
   return body ? decodeJson<StreamMarker>(body) : undefined;
+}
+
+/**
+ * Whether `runId` has let go of a stream, for taking over its lock: it ended the stream (and died
+ * before letting go), or the whole run is over (completed, failed or interrupted).
+ */
+export async function runHasLetGo(store: ObjectStore, runId: string, stream: Pick<StreamMessage, 'integrationId' | 'model'>): Promise<boolean> {
+  if ((await readMarker(store, { runId, ...stream })) !== undefined) return true;
+  for (const key of [runKeys.success(runId), runKeys.failed(runId), interruptedKey(runId)]) {
+    if ((await store.get(key)) !== undefined) return true;
+  }
+  return false;
 }
 
 /** Read every stream marker of a run. */

@@ -8,7 +8,7 @@ import type { ObjectStore, Queue, StreamMessage } from '../ports.ts';
 import { EMPTY_TOTALS, sendAll } from '../ports.ts';
 import { ConfigError } from '../errors.ts';
 import { tablesForModel } from '../tables.ts';
-import { assertRunId, runKeys, runPrefix } from '../warehouse/layout.ts';
+import { assertRunId, chunkOfKey, runKeys, runPrefix } from '../warehouse/layout.ts';
 import { completeRunIfLast, readMarkers, readPlan } from './finish.ts';
 import { startChain } from './chunk.ts';
 import { streamIdsPrefix, streamVersionsPrefix } from './commit.ts';
@@ -40,9 +40,6 @@ export interface RetryPlan {
    */
   readonly leftUnended: number;
 }
-
-/** The chunk number in a data file key `…/part-00042.parquet`. */
-const chunkOfKey = (key: string): number => Number(/part-(\d{5})\.[a-z]+$/.exec(key)?.[1] ?? Number.NaN);
 
 /**
  * The chunk a resumed stream starts at: after every chunk its interrupted chain wrote. The chunk

@@ -74,6 +74,14 @@ export function dataFileKey(table: string, snapshotDate: string, integrationId: 
   return `${runPrefix(table, snapshotDate, integrationId, runId)}part-${String(chunk).padStart(5, '0')}.parquet`;
 }
 
+/**
+ * The chunk number of a key a chunk wrote (`…/part-00042.parquet`, `…/part-00042.txt`), NaN for any
+ * other key.
+ */
+export function chunkOfKey(key: string): number {
+  return Number(/part-(\d{5})\.[a-z]+$/.exec(key)?.[1] ?? Number.NaN);
+}
+
 /** Run state keys under `_runs/<run_id>/`. */
 export const runKeys = {
   prefix: (runId: string) => `_runs/${assertRunId(runId)}/`,
