@@ -76,9 +76,9 @@ export interface SandboxFaults {
   rateSlow?: number;
   /** Extra delay of a slow answer (default {@link DEFAULT_SLOW_MS}). */
   slowMs?: number;
-  /** Rejects a request's cursor with 400 `PLATFORM.INPUT_INVALID`, as for an expired cursor. */
+  /** Rejects a cursor with 400 `PLATFORM.INPUT_INVALID`, as for an expired one: a rate of the requests that carry one. */
   rateInvalidCursor?: number;
-  /** A page after the first also carries a record already served on an earlier page. */
+  /** A page after the first also carries a record already served on an earlier page: a rate of those pages. */
   rateRepeatRecord?: number;
   /** When set, rate-based faults hit only requests for these integrations. */
   onlyIntegrations?: string[];
@@ -212,33 +212,34 @@ export function isRevoked(faults: SandboxFaults, integrationId: string): boolean
   return (faults.revokedIntegrations ?? []).includes(integrationId);
 }
 
-/** The faults of the second PRNG, drawn per request (kept apart so older seeds replay unchanged). */
-export interface ExtraFaultDecision {
-  slow: boolean;
-  invalidCursor: boolean;
-  repeatRecord: boolean;
-  /** A number in [0, 1) to pick which earlier record repeats. */
-  pick: number;
+/**
+ * The faults added after the first set, each drawn from its own seeded PRNG so that the decisions
+ * of {@link createFaultDecider} for a given seed stay what they were. A page fault is drawn only
+ * for the requests it can apply to: an invalid cursor for requests that carry a cursor, a repeated
+ * record for pages after the first. Its rate is then a rate of those requests, and which of them
+ * the n-th draw lands on does not depend on how requests of other streams interleave.
+ */
+export interface ExtraFaultDecider {
+  /** Whether the next request answers slower than {@link SandboxFaults.slowMs}. */
+  slow(): boolean;
+  /** Whether the next request that carries a cursor has it rejected as invalid. */
+  invalidCursor(): boolean;
+  /** For the next page after the first: a number in [0, 1) picking the earlier record it repeats, or null. */
+  repeatRecord(): number | null;
 }
 
-/**
- * A decider for the faults added after the first set. It has its own PRNG so that the decisions
- * of {@link createFaultDecider} for a given seed stay what they were.
- */
-export function createExtraFaultDecider(faults: SandboxFaults, fallbackSeed: number): { next(): ExtraFaultDecision } {
-  const rng = new Rng(fnv1a32(`extra-faults:${faults.seed ?? fallbackSeed}`));
+export function createExtraFaultDecider(faults: SandboxFaults, fallbackSeed: number): ExtraFaultDecider {
+  const seed = faults.seed ?? fallbackSeed;
+  const slow = new Rng(fnv1a32(`extra-faults:${seed}`));
+  const cursor = new Rng(fnv1a32(`cursor-faults:${seed}`));
+  const repeat = new Rng(fnv1a32(`repeat-faults:${seed}`));
   return {
-    next(): ExtraFaultDecision {
-      const uSlow = rng.next();
-      const uCursor = rng.next();
-      const uRepeat = rng.next();
-      const pick = rng.next();
-      return {
-        slow: uSlow < (faults.rateSlow ?? 0),
-        invalidCursor: uCursor < (faults.rateInvalidCursor ?? 0),
-        repeatRecord: uRepeat < (faults.rateRepeatRecord ?? 0),
-        pick,
-      };
+    slow: () => slow.next() < (faults.rateSlow ?? 0),
+    invalidCursor: () => cursor.next() < (faults.rateInvalidCursor ?? 0),
+    repeatRecord: () => {
+      const u = repeat.next();
+      const pick = repeat.next();
+      return u < (faults.rateRepeatRecord ?? 0) ? pick : null;
     },
   };
 }

@@ -39,7 +39,7 @@ import {
 import { createSandboxTimeline, generateDataset } from './dataset.ts';
 import type { SandboxTimeline } from './timeline.ts';
 import { asOfInstant } from './timeline.ts';
-import type { ExtraFaultDecision, FaultDecider, FaultDecision, PageBadDataKind, SandboxFaults, ServerErrorKind } from './faults.ts';
+import type { ExtraFaultDecider, FaultDecider, FaultDecision, PageBadDataKind, SandboxFaults, ServerErrorKind } from './faults.ts';
 import { RateLimiter } from './rate-limit.ts';
 import {
   DEFAULT_SLOW_MS,
@@ -496,7 +496,7 @@ class Sandbox {
   private faults: SandboxFaults = {};
   private budget: RateLimiter | undefined;
   private decider: FaultDecider;
-  private extraDecider: { next(): ExtraFaultDecision };
+  private extraDecider: ExtraFaultDecider;
   private readonly states = new Map<string, IntegrationState>();
   private ids: IdFactory | null = null;
   private readonly idRng: Rng;
@@ -600,11 +600,13 @@ class Sandbox {
     const budget = method === 'POST' ? this.budget?.peek(bearerToken(req), Date.now()) : this.budget?.take(bearerToken(req), Date.now());
 
     let decision: FaultDecision = method === 'POST' ? { kind: 'none', delayMs: this.faults.latencyMs ?? 0 } : this.decider.next();
-    const noExtra: ExtraFaultDecision = { slow: false, invalidCursor: false, repeatRecord: false, pick: 0 };
-    let extra = method === 'POST' ? noExtra : this.extraDecider.next();
+    let slow = method !== 'POST' && this.extraDecider.slow();
+    // Writes and requests of integrations the faults do not target get no page faults.
+    let pageFaults = method === 'POST' ? undefined : this.extraDecider;
     if (!isTargeted(this.faults, requestIntegration(url, req))) {
       decision = { kind: 'none', delayMs: decision.delayMs };
-      extra = noExtra;
+      slow = false;
+      pageFaults = undefined;
     }
     // A GET's latency is the time from its arrival to its answer, the sandbox's own work included (as
     // Kombo's is): the answer is computed first and waits for the rest. A write waits first, then acts.
@@ -612,7 +614,7 @@ class Sandbox {
     const untilAnswer = async (): Promise<void> => {
       const left = answerAt - performance.now();
       if (left > 0) await this.sleep(left);
-      if (extra.slow) {
+      if (slow) {
         this.stats.faults.slow++;
         await this.sleep(this.faults.slowMs ?? DEFAULT_SLOW_MS);
       }
@@ -645,7 +647,7 @@ class Sandbox {
       reply = serverError(decision.error);
     } else {
       try {
-        reply = await this.route(method, url, req, extra);
+        reply = await this.route(method, url, req, pageFaults);
       } catch (err) {
         if (err instanceof HttpError) reply = errorReply(err);
         else reply = errorReply(fail(500, 'PLATFORM.UNKNOWN_ERROR', `Sandbox failure: ${err instanceof Error ? err.message : String(err)}`));
@@ -694,7 +696,7 @@ class Sandbox {
     return state;
   }
 
-  private async route(method: string, url: URL, req: IncomingMessage, extra?: ExtraFaultDecision): Promise<Reply> {
+  private async route(method: string, url: URL, req: IncomingMessage, pageFaults?: ExtraFaultDecider): Promise<Reply> {
     const path = url.pathname;
     const notFound = (): HttpError => fail(404, null, `Route ${method}:${path} not found`);
     if (!path.startsWith('/v1/')) throw notFound();
@@ -714,7 +716,7 @@ class Sandbox {
       throw fail(404, 'INTEGRATION.MODEL_NOT_AVAILABLE', `The "${model}" model is not available for ${toolLabel(state.data.tool)} (${state.data.id}).`);
     }
     if (method === 'POST') return this.createCandidate(state, await readJson(req));
-    return this.list(state, model, url.searchParams, extra);
+    return this.list(state, model, url.searchParams, pageFaults);
   }
 
   private getIntegration(id: string): Reply {
@@ -769,7 +771,7 @@ class Sandbox {
     });
   }
 
-  private list(state: IntegrationState, model: SandboxModel, params: URLSearchParams, extra?: ExtraFaultDecision): Reply {
+  private list(state: IntegrationState, model: SandboxModel, params: URLSearchParams, pageFaults?: ExtraFaultDecider): Reply {
     const q = parseListQuery(model, params);
     const view = this.view(state, model);
     const filterKey = JSON.stringify([state.data.id, model, q.includeDeleted, q.updatedAfterMs, q.ids, q.remoteIds]);
@@ -788,7 +790,7 @@ class Sandbox {
       }
     }
 
-    if (extra?.invalidCursor === true && q.cursor !== null) {
+    if (q.cursor !== null && pageFaults?.invalidCursor() === true) {
       this.stats.faults.invalidCursor++;
       throw fail(400, 'PLATFORM.INPUT_INVALID', 'The cursor is invalid or has expired: start again from the first page.');
     }
@@ -801,10 +803,11 @@ class Sandbox {
       this.stats.faults.badData++;
       return badPage(bad, model, next, page);
     }
-    if (extra?.repeatRecord === true && start > 0) {
+    const pick = start > 0 ? pageFaults?.repeatRecord() : undefined;
+    if (pick != null) {
       // A record of an earlier page shows up again, as offset paging does when rows shift.
       this.stats.faults.repeatRecord++;
-      const earlier = results[Math.floor(extra.pick * start)];
+      const earlier = results[Math.floor(pick * start)];
       if (earlier) return okReply({ next, results: [...page.slice(0, 1), earlier, ...page.slice(1)] });
     }
     return okReply({ next, results: page });

@@ -97,8 +97,11 @@ describe.each(['local', 'aws'] as const)('fault matrix on the %s adapters', (kin
       const injected = sandboxFaultCount(sandbox);
       expect(injected, name).toBeGreaterThan(0);
       expect(report.status, JSON.stringify(report.streams.filter((s) => s.status !== 'done'))).toBe('succeeded');
-      if (faults.rateInvalidCursor) expect(results.some((r) => r.restarted)).toBe(true);
-      if (faults.rateRepeatRecord) expect(report.streams.reduce((t, s) => t + (s.totals.duplicates ?? 0), 0)).toBeGreaterThan(0);
+      // Alone, a fault reaches the client every time it is injected. Beside slow answers it may be
+      // drawn on an answer the client has already given up on, so there only exactness is checked.
+      const alone = (rate: keyof SandboxFaults) => Object.keys(faults).filter((k) => k.startsWith('rate')).join() === rate;
+      if (alone('rateInvalidCursor')) expect(results.some((r) => r.restarted)).toBe(true);
+      if (alone('rateRepeatRecord')) expect(report.streams.reduce((t, s) => t + (s.totals.duplicates ?? 0), 0)).toBeGreaterThan(0);
       await expectExact(sandbox, a, id, report, injected);
     } finally {
       await sandbox.close();
