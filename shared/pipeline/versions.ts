@@ -112,11 +112,32 @@ const DAY_MS = 86_400_000;
 const daysBetween = (from: string, to: string): number => Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
 
 /**
- * Full or incremental, for a sync of `snapshotDate`: full when the stream has no commit before that
- * date, when asked, or when its last full sync before it is `fullEveryDays` days old or more;
- * incremental otherwise, from the watermark (the start of the last commit) less the overlap.
+ * The day of the full-sync cycle that is an integration's own: its streams' periodic full syncs
+ * fall on the snapshot dates whose day number (days since 1970-01-01) modulo `every` is this. A
+ * hash of the integration id, so that a fleet's full syncs spread evenly over the cycle instead of
+ * all falling on the night a week after the first sync.
  */
-export function decideMode(state: StreamState, snapshotDate: string, opts: { readonly full?: boolean; readonly fullEveryDays?: number }): StreamModeDecision {
+export function fullSyncDay(integrationId: string, every: number): number {
+  return createHash('sha256').update(integrationId).digest().readUInt32BE(0) % every;
+}
+
+/** Whether `snapshotDate` is the integration's own day of the full-sync cycle. */
+export const isFullSyncDay = (integrationId: string, snapshotDate: string, every: number): boolean =>
+  Math.round(Date.parse(`${snapshotDate}T00:00:00Z`) / DAY_MS) % every === fullSyncDay(integrationId, every);
+
+/**
+ * Full or incremental, for a sync of `snapshotDate`: full when the stream has no commit before that
+ * date, when asked, on the integration's own day of the `fullEveryDays` cycle ({@link fullSyncDay}),
+ * and when its last full sync before the date is `fullEveryDays` days old or more (its own day was
+ * missed); incremental otherwise, from the watermark (the start of the last commit) less the
+ * overlap. A stream so syncs in full every `fullEveryDays` days on its integration's day, and once
+ * more between its first sync and that day.
+ */
+export function decideMode(
+  state: StreamState,
+  snapshotDate: string,
+  opts: { readonly full?: boolean; readonly fullEveryDays?: number },
+): StreamModeDecision {
   const before = commitsBefore(state, snapshotDate);
   const last = before.at(-1);
   if (last === undefined) return { mode: 'full', why: 'first sync' };
@@ -126,6 +147,7 @@ export function decideMode(state: StreamState, snapshotDate: string, opts: { rea
   if (lastFull === undefined) return { mode: 'full', why: 'no full sync yet' };
   const age = daysBetween(lastFull.snapshotDate, snapshotDate);
   if (age >= every) return { mode: 'full', why: `last full sync ${age} days before` };
+  if (isFullSyncDay(state.integrationId, snapshotDate, every)) return { mode: 'full', why: `the integration's day of the ${every}-day cycle` };
   return { mode: 'incremental', updatedAfter: new Date(Date.parse(last.startedAt) - WATERMARK_OVERLAP_MS).toISOString() };
 }
 

@@ -31,6 +31,7 @@ import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { runLocal } from '../../shared/adapters/local/local-run.ts';
+import { cycleWithoutFullDays } from '../helpers/full-cycle.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
 import type { RunReport } from '../../shared/pipeline/state.ts';
 import type { ModelName } from '../../shared/tables.ts';
@@ -49,6 +50,8 @@ const D3 = '2026-03-04';
 const D4 = '2026-03-05';
 const D5 = '2026-03-06';
 const D6 = '2026-03-07';
+/** A full-sync cycle on which none of the days is the integration's own: only day 1 and the asked syncs are full. */
+const CYCLE = cycleWithoutFullDays([INTEGRATION], [D1, D2, D3, D4, D5, D6]);
 /** When each day's sync starts on the server's clock: the `_valid_from` of what it stores. */
 const start = (date: string): string => `${date}T06:00:00.000Z`;
 /** `updated_after` of an incremental sync following the sync of `date`: its start less 15 minutes. */
@@ -407,6 +410,7 @@ beforeAll(async () => {
       models: MODELS,
       concurrency: 2,
       limits: { pageSize: PAGE_SIZE },
+      fullEveryDays: CYCLE,
       ...(s.asked && { full: true }),
     });
     observed.set(s.name, await observe(report, kombo.pages.slice(from)));

@@ -18,6 +18,7 @@ import { FAULT_POINTS } from '../../shared/pipeline/state.ts';
 import type { ModelName } from '../../shared/tables.ts';
 import { MODELS } from '../../shared/tables.ts';
 import type { Reader } from '../helpers/duckdb.ts';
+import { cycleWithoutFullDays } from '../helpers/full-cycle.ts';
 import { duck } from '../helpers/duckdb.ts';
 import type { Adapters, Emulator, RunCase, SourceEdit, StoredVersions, TimelineSource, VersionComparison } from './harness.ts';
 import {
@@ -45,6 +46,8 @@ const B = 'lever:RelChangeCaptureB0000000';
 const INTEGRATIONS = [A, B] as const;
 /** Six consecutive days of the simulated company: hires, stage moves, new applications and deletions happen on them. */
 const [D1, D2, D3, D4, D5, D6] = consecutiveDays('2025-06-02', 6) as [string, string, string, string, string, string];
+/** A full-sync cycle on which none of the days is an integration's own: only the first and the asked syncs are full. */
+const CYCLE = cycleWithoutFullDays(INTEGRATIONS, [D1, D2, D3, D4, D5, D6]);
 
 let timeline: SandboxTimeline;
 let sandbox: RunningSandbox;
@@ -158,7 +161,7 @@ function startCase(a: Adapters, edits: readonly SourceEdit[], models: readonly M
 const newRunId = (c: CaseRun, date: string) => `cc-${date.replaceAll('-', '')}-${++c.runs}`;
 
 function runOf(c: CaseRun, date: string, runId: string, extra: Partial<RunCase> = {}): RunCase {
-  return { sandbox, adapters: c.adapters, runId, snapshotDate: date, integrationIds: INTEGRATIONS, models: c.history.models, ...extra };
+  return { sandbox, adapters: c.adapters, runId, snapshotDate: date, integrationIds: INTEGRATIONS, models: c.history.models, fullEveryDays: CYCLE, ...extra };
 }
 
 /**
@@ -168,7 +171,11 @@ function runOf(c: CaseRun, date: string, runId: string, extra: Partial<RunCase> 
  */
 async function syncDay(c: CaseRun, day: Day, runId = newRunId(c, day.date)): Promise<{ report: RunReport; crashes: number }> {
   source.moveTo(day.date, c.edits);
-  const rc = runOf(c, day.date, runId, { ...(day.full !== undefined && { full: day.full }), ...(day.crash && { crash: day.crash }), ...(day.onCrash && { onCrash: day.onCrash }) });
+  const rc = runOf(c, day.date, runId, {
+    ...(day.full !== undefined && { full: day.full }),
+    ...(day.crash && { crash: day.crash }),
+    ...(day.onCrash && { onCrash: day.onCrash }),
+  });
   const { crashes } = await drainCase(rc);
   c.faults += crashes;
   let report = await readReport(c.adapters.store, runId);

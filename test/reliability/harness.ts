@@ -248,6 +248,8 @@ export interface RunCase {
   readonly noPlan?: boolean;
   /** Plan every stream as a full sync (`sync --full`, the event's `full`). */
   readonly full?: boolean;
+  /** Days of the full-sync cycle (`--full-every`; the planner's default when not given). */
+  readonly fullEveryDays?: number;
   /**
    * What happens to a message whose chunk crashed: delivered again (default, as SQS does), or lost
    * (SQS gave up on it: it went to the dead-letter queue, and only `retry` sends its stream again).
@@ -294,7 +296,10 @@ export async function drainCase(c: RunCase): Promise<Omit<RunOutcome, 'report'>>
   if (!c.noPlan) {
     await planRun(
       { client, store, queue },
-      { runId: c.runId, snapshotDate: c.snapshotDate, integrationIds: c.integrationIds, models: c.models ?? MODELS, ...(c.full !== undefined && { full: c.full }) },
+      { runId: c.runId, snapshotDate: c.snapshotDate, integrationIds: c.integrationIds, models: c.models ?? MODELS,
+        ...(c.full !== undefined && { full: c.full }),
+        ...(c.fullEveryDays !== undefined && { fullEveryDays: c.fullEveryDays }),
+      },
     );
   }
   c.afterPlan?.();

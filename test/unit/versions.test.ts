@@ -5,6 +5,7 @@ import {
   LOCK_STALE_MS,
   WATERMARK_OVERLAP_MS,
   decideMode,
+  fullSyncDay,
   priorIndex,
   readStreamState,
   releaseLock,
@@ -43,6 +44,38 @@ describe('full or incremental', () => {
     expect(decideMode(week, '2025-06-07', {}).mode).toBe('incremental');
     expect(decideMode(week, '2025-06-08', {})).toEqual({ mode: 'full', why: 'last full sync 7 days before' });
     expect(decideMode(week, '2025-06-03', { fullEveryDays: 2 }).mode).toBe('full');
+  });
+
+  it("spreads the periodic full syncs of a fleet over the cycle, each integration on its own day, never more than a cycle apart", () => {
+    const every = 7;
+    const days = Array.from({ length: 60 }, (_, i) => new Date(Date.parse('2025-06-01T00:00:00Z') + i * 86_400_000).toISOString().slice(0, 10));
+    const ids = Array.from({ length: 1_000 }, (_, i) => `greenhouse:Fleet${String(i).padStart(19, '0')}`);
+    const fullsPerNight = days.map(() => 0);
+    for (const id of ids) {
+      // Every integration's first sync falls on the same night, as when a fleet is deployed.
+      const commits: StreamCommit[] = [];
+      const s: StreamState = { integrationId: id, model: 'applications', commits };
+      const fullDays: number[] = [];
+      days.forEach((date, i) => {
+        const { mode } = decideMode(s, date, {});
+        if (mode === 'full') {
+          fullDays.push(i);
+          fullsPerNight[i]!++;
+        }
+        commits.push(commit(date, mode));
+      });
+      const gaps = fullDays.slice(1).map((d, k) => d - fullDays[k]!);
+      expect(Math.max(...gaps), id).toBeLessThanOrEqual(every);
+      // After the first sync, every full sync is on the integration's day, a cycle after the one before.
+      expect(gaps.slice(1).every((g) => g === every), `${id}: ${fullDays.join(',')}`).toBe(true);
+      const day = fullSyncDay(id, every);
+      expect(fullDays.slice(1).every((i) => Math.round(Date.parse(`${days[i]}T00:00:00Z`) / 86_400_000) % every === day)).toBe(true);
+    }
+    expect(fullsPerNight[0]).toBe(ids.length);
+    // From the second week on, each night syncs about a seventh of the fleet in full, never all of it.
+    const later = fullsPerNight.slice(every);
+    expect(Math.max(...later)).toBeLessThan((1.3 * ids.length) / every);
+    expect(Math.min(...later)).toBeGreaterThan((0.7 * ids.length) / every);
   });
 
   it('starts an incremental sync at the start of the last sync before the date, less the overlap', () => {
