@@ -3,7 +3,8 @@
  * (FolderStore + LocalCatalog, the real client over HTTP on 127.0.0.1), against the sandbox's
  * simulated clock (`startSandbox({ timeline, asOf })`, moved on with `setAsOf`), whose `Date` header
  * is the simulated day. The first night syncs in full, the others fetch what changed since the
- * night before, and every seventh night syncs in full again (the default of the planner).
+ * night before, and the integration's own day of the 7-day cycle syncs in full again (the default
+ * of the planner: its first such day falls within a week of the first night, then every 7th night).
  *
  * The window starts on 2025-06-06, when about 2 % of the simulated company's records change a day:
  * new candidates and their applications, stage moves, closed applications, offers, interviews, a
@@ -356,7 +357,7 @@ export function printHistory(r: HistoryResult): void {
     `The sandbox's simulated company from ${first.date} to ${last.date} (${fmt(first.truth.records.candidates)} candidates on the first day, ` +
       `${fmt(last.truth.records.candidates)} on the last; ${fmt(records(first))} records of the nine models on the first day), ` +
       `latency ${s.latencyMs} ms ± ${s.jitterMs / 2}, concurrency ${s.concurrency}, no rate limit. Night 1 syncs in full, the others ` +
-      `fetch what changed since the night before, and every 7th night syncs in full again (the default). A record counts as changed ` +
+      `fetch what changed since the night before, and the integration's own day of the 7-day cycle syncs in full again (the default). A record counts as changed ` +
       `on a day when it is new, gone, or differs from the day before, as the sandbox serves it, in a field the warehouse stores ` +
       `(anything but \`changed_at\`, \`remote_data\` and the nested copies of other records no table keeps).\n`,
   );

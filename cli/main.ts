@@ -65,8 +65,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--pii-mode <mode>', 'personal data: keep; hash (names, emails, phones and handles hashed; free text, addresses and raw payloads null); or drop (all null) (env KOMBO_PII_MODE; default keep)')
     .option('--pii-salt <salt>', 'secret salt for --pii-mode hash (env KOMBO_PII_SALT)')
     .option('--as-of <YYYY-MM-DD>', 'built-in sandbox only (implies --sandbox): serve its simulated company as of the end of that day')
-    .option('--full', 'sync every stream in full (default: a stream syncs only what changed since its last sync, and in full on its first sync and every --full-every days)')
-    .option('--full-every <days>', `a stream whose last full sync is this many days old syncs in full again (env ${FULL_SYNC_EVERY_DAYS_ENV}; default ${DEFAULT_FULL_EVERY_DAYS})`)
+    .option('--full', 'sync every stream in full (default: a stream syncs only what changed since its last sync, and in full on its first sync and on its integration\'s own day of the --full-every cycle)')
+    .option('--full-every <days>', `days of the full-sync cycle: each integration syncs in full on its own day of it, and a stream whose last full sync is this many days old does too (env ${FULL_SYNC_EVERY_DAYS_ENV}; default ${DEFAULT_FULL_EVERY_DAYS})`)
     .addOption(new Option('--format <format>', 'the final report: an aligned table, or JSON').choices(REPORT_FORMATS).default('table'))
     .action(async (opts: SyncInput & { format: ReportFormat }) => {
       const config = parseSyncConfig(opts);

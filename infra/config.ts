@@ -35,7 +35,7 @@ export const DEFAULT_KOMBO_REGION: KomboRegion = 'eu';
 export const DEFAULT_ATHENA_BYTES_SCANNED_CUTOFF_GB = 100;
 /** Athena's smallest allowed cutoff is 10 MB. */
 const MIN_CUTOFF_GB = 0.01;
-/** A stream whose last full sync is this many days old syncs in full again (the CLI's `--full-every` default). */
+/** Days of the full-sync cycle: each integration syncs in full on its own day of it (the CLI's `--full-every` default). */
 export const DEFAULT_FULL_SYNC_EVERY_DAYS = DEFAULT_FULL_EVERY_DAYS;
 /** From 1 (every sync full) to ten years. */
 export const FULL_SYNC_EVERY_DAYS_RANGE = [1, MAX_FULL_EVERY_DAYS] as const;

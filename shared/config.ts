@@ -247,7 +247,7 @@ export function parseFullEveryDays(flag: string | undefined, env: NodeJS.Process
   if (!Number.isInteger(days) || days < 1 || days > MAX_FULL_EVERY_DAYS) {
     const name = fromFlag ? '--full-every' : FULL_SYNC_EVERY_DAYS_ENV;
     throw new ConfigError(
-      `${name}: expected a whole number of days from 1 to ${MAX_FULL_EVERY_DAYS} (how old a stream's last full sync may be before it syncs in full again; default ${DEFAULT_FULL_EVERY_DAYS}), got ${JSON.stringify(raw)}`,
+      `${name}: expected a whole number of days from 1 to ${MAX_FULL_EVERY_DAYS} (the days of the full-sync cycle: each integration syncs in full on its own day of it; default ${DEFAULT_FULL_EVERY_DAYS}), got ${JSON.stringify(raw)}`,
     );
   }
   return days;

@@ -109,7 +109,7 @@ export async function demoCommand(warehouse: string, out: NodeJS.WritableStream 
   const store = new FolderStore(warehouse);
   let exitCode: number = EXIT.ok;
   out.write(`Simulating ${DEMO_DAYS} days of hiring (${dates[0]} → ${dates[dates.length - 1]}) in the built-in Kombo sandbox at ${sandbox.url}\n`);
-  out.write(`one sync per day into ${store.root}: the first fetches everything, the next ones only what changed (and every 7th day everything again)\n\n`);
+  out.write(`one sync per day into ${store.root}: the first fetches everything, the next ones only what changed (and once a week everything again, on each integration's own day)\n\n`);
   try {
     const client = new KomboClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey });
     const integrationIds = sandbox.dataset.integrations.map((i) => i.id);

@@ -202,7 +202,7 @@ export class KomboFunction extends Construct {
     return this;
   }
 
-  /** How many days a stream's last full sync may be old before the planner syncs it in full again. */
+  /** Days of the planner's full-sync cycle: each integration syncs in full on its own day of it. */
   bindFullSyncEveryDays(days: number): this {
     if (!Number.isInteger(days) || days < 1) throw new Error(`full syncs must be a whole number of days apart, at least 1, got ${days}`);
     this.env(ENV.fullSyncEveryDays, String(days));
