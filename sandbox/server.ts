@@ -880,7 +880,8 @@ class Sandbox {
     }
 
     const { answers, unknownQuestions } = screeningAnswers(job, body.screening_question_answers ?? []);
-    const now = new Date().toISOString();
+    // Stamped on the sandbox's clock: the simulated day's end when it serves one, as its `Date` says.
+    const now = sandboxNow(this.asOf).toISOString();
     this.created++;
     const c = body.candidate;
     const candidateId = this.newId();

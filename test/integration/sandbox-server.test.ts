@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningSandbox, SandboxIntegrationData, SandboxModel } from '../../sandbox/index.ts';
-import { SANDBOX_API_KEY, SANDBOX_MODELS, generateDataset, modelRecords, startSandbox } from '../../sandbox/index.ts';
+import { SANDBOX_API_KEY, SANDBOX_MODELS, asOfInstant, createSandboxTimeline, generateDataset, modelRecords, startSandbox } from '../../sandbox/index.ts';
 
 type Rec = Record<string, unknown>;
 
@@ -571,5 +571,38 @@ describe('sandbox server: GET /integrations/:id', () => {
     expect(sandbox.stats.requests).toBeGreaterThan(50);
     expect(sandbox.stats.byPath['/v1/ats/candidates']).toBeGreaterThan(10);
     expect(sandbox.stats.byPath[`/v1/integrations/${BIG}`]).toBeGreaterThan(0);
+  });
+});
+
+describe('sandbox server: POST /ats/candidates on the simulated clock', () => {
+  it('stamps the new candidate and application with the simulated day its Date header says, not the real time', async () => {
+    // Prepare
+    const DAY = '2025-06-03';
+    const timeline = createSandboxTimeline({ seed: 3, integrations: [{ id: 'greenhouse:SimulatedPost00000000000', tool: 'greenhouse', candidates: 20 }] });
+    const simulated = await startSandbox({ port: 0, timeline, asOf: DAY });
+    try {
+      const integration = simulated.dataset.integrations[0]!;
+      // Act
+      const res = await fetch(`${simulated.url}/ats/candidates`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${simulated.apiKey}`, 'x-integration-id': integration.id, 'content-type': 'application/json' },
+        body: JSON.stringify({ candidate: { first_name: 'Sim', last_name: 'Day', email_address: 'sim@example.com' }, application: { job_id: integration.jobs![0]!.id } }),
+      });
+      // Assess
+      expect(res.status).toBe(200);
+      const candidate = ((await res.json()) as { data: Rec }).data;
+      const stamp = new Date(asOfInstant(DAY)).toISOString();
+      expect(new Date(res.headers.get('date')!).toISOString()).toBe(stamp.replace(/\.\d{3}Z$/, '.000Z'));
+      const get = async (path: string): Promise<Rec[]> => {
+        const r = await fetch(`${simulated.url}${path}`, { headers: { authorization: `Bearer ${simulated.apiKey}`, 'x-integration-id': integration.id } });
+        return ((await r.json()) as { data: { results: Rec[] } }).data.results;
+      };
+      const [stored] = await get(`/ats/candidates?ids=${String(candidate.id)}`);
+      expect({ remote_created_at: stored?.remote_created_at, changed_at: stored?.changed_at }).toEqual({ remote_created_at: stamp, changed_at: stamp });
+      const [application] = (await get('/ats/applications?page_size=250&include_deleted=true')).filter((a) => a.candidate_id === candidate.id);
+      expect({ remote_created_at: application?.remote_created_at, changed_at: application?.changed_at }).toEqual({ remote_created_at: stamp, changed_at: stamp });
+    } finally {
+      await simulated.close();
+    }
   });
 });
