@@ -108,7 +108,7 @@ export interface RejectionRow {
   shareOfJob: number;
 }
 
-/** The snapshots an integration has in the warehouse. */
+/** The snapshot dates an integration has synced (`syncs` of `applications`). */
 export interface SnapshotSpan {
   integrationId: string;
   first: string;
@@ -338,7 +338,7 @@ function timeToHireSection(hires: readonly HireRow[]): string {
     .join('');
   const chart =
     bins.length === 0
-      ? '<p class="empty">No hire observed yet: a hire shows once a snapshot sees the outcome change to HIRED.</p>'
+      ? '<p class="empty">No hire observed yet: a hire shows once a sync sees the outcome change to HIRED.</p>'
       : `<svg data-chart="time-to-hire" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" xmlns="http://www.w3.org/2000/svg">` +
         `<title>Time to hire: hires per ${HIRE_BIN_DAYS}-day bin of days from application to hire</title>` +
         `<line x1="${left}" y1="${height - bottom}" x2="${width - 10}" y2="${height - bottom}" stroke="#c5cad6"></line>${bars}` +
@@ -348,7 +348,7 @@ function timeToHireSection(hires: readonly HireRow[]): string {
     .map((h) => [esc(h.jobName ?? ''), esc(tool(h.integrationId)), esc(h.source ?? '(unknown)'), esc(h.appliedOn ?? '–'), esc(h.hiredOn), h.daysToHire === null ? '–' : int(h.daysToHire)]);
   return `<section id="time-to-hire">
 <h2>Time to hire</h2>
-<p class="lead">Days from application to the first snapshot that shows the hire. Hires made before the first snapshot are not counted: their date is unknown.</p>
+<p class="lead">Days from application to the first sync that shows the hire. Hires made before the first sync are not counted: their date is unknown.</p>
 <div class="kpis"><div class="kpi"><b data-kpi="hires">${int(hires.length)}</b><span>hires observed</span></div><div class="kpi"><b data-kpi="median-days-to-hire">${days(median(known))}</b><span>median days to hire</span></div></div>
 <div class="card">${chart}
 <details><summary>Table</summary>${table(
@@ -524,7 +524,7 @@ function timeToFillSection(fill: readonly FillRow[], snapshots: readonly Snapsho
   ]);
   return `<section id="time-to-fill">
 <h2>Time to fill</h2>
-<p class="lead">Days from opening a job to its first hire (green); for a job whose first hire is not in the history, the days it has been open so far (blue) or was open until it closed (grey). A hire the first snapshot already showed has no date.</p>
+<p class="lead">Days from opening a job to its first hire (green); for a job whose first hire is not in the history, the days it has been open so far (blue) or was open until it closed (grey). A hire the first sync already showed has no date.</p>
 <div class="kpis"><div class="kpi"><b data-kpi="open-jobs">${int(fill.filter((f) => f.jobStatus === 'OPEN').length)}</b><span>jobs open</span></div><div class="kpi"><b data-kpi="median-days-to-fill">${days(median(filled))}</b><span>median days to fill</span></div><div class="kpi"><b data-kpi="closed-without-hire">${int(fill.filter((f) => f.closedOn !== null && f.hires === 0).length)}</b><span>closed without a hire</span></div></div>
 <div class="card">${chart}
 <details><summary>Table</summary>${table(
@@ -623,9 +623,9 @@ function offerSection(offers: readonly OfferRow[]): string {
     ]);
   return `<section id="offer-acceptance">
 <h2>Offer acceptance</h2>
-<p class="lead">Offers sent per job, and what became of them: accepted, declined by the candidate, abandoned by the company, or still waiting for an answer. The acceptance rate is accepted ÷ (accepted + declined). Offers sent before the first snapshot are not counted: when they were sent is unknown.</p>
+<p class="lead">Offers sent per job, and what became of them: accepted, declined by the candidate, abandoned by the company, or still waiting for an answer. The acceptance rate is accepted ÷ (accepted + declined). Offers sent before the first sync are not counted: when they were sent is unknown.</p>
 <div class="kpis"><div class="kpi"><b data-kpi="offers-sent">${int(sum(offers.map((o) => o.sent)))}</b><span>offers sent</span></div><div class="kpi"><b data-kpi="acceptance-rate">${pct(accepted + declined === 0 ? null : accepted / (accepted + declined))}</b><span>acceptance rate</span></div><div class="kpi"><b data-kpi="offers-declined">${int(declined)}</b><span>declined by the candidate</span></div></div>
-<div class="card">${jobs.length === 0 ? '<p class="empty">No offer sent since the first snapshot.</p>' : offerBars(jobs)}
+<div class="card">${jobs.length === 0 ? '<p class="empty">No offer sent since the first sync.</p>' : offerBars(jobs)}
 <details><summary>Table</summary>${table(
     [
       ['Month sent', false],
@@ -696,7 +696,7 @@ function rejectionSection(rejections: readonly RejectionRow[]): string {
 
 /**
  * What a report built from too little history cannot show yet: days in stage and time to hire are
- * measured between snapshots, so with one snapshot of an integration its medians are "–". Said
+ * measured between syncs, so with one sync of an integration its medians are "–". Said
  * once at the top, naming the integrations (all of them, or those that joined later).
  */
 export function historyNotice(snapshots: readonly SnapshotSpan[]): string {
@@ -704,15 +704,15 @@ export function historyNotice(snapshots: readonly SnapshotSpan[]): string {
   if (young.length === 0) return '';
   const who =
     young.length === snapshots.length
-      ? `This report is built from ${young.length === 1 ? 'a single snapshot' : 'a single snapshot of each integration'} (${esc([...new Set(young.map((s) => s.first))].join(', '))}).`
-      : `${esc(young.map((s) => tool(s.integrationId)).join(', '))} ${young.length === 1 ? 'has' : 'have'} a single snapshot so far.`;
-  return `<p class="notice" data-notice="history">${who} Days in stage and time to hire are measured between snapshots, so their medians show “–” for now. They fill in as history builds up night by night: each nightly sync adds a snapshot.</p>`;
+      ? `This report is built from ${young.length === 1 ? 'a single sync' : 'a single sync of each integration'} (${esc([...new Set(young.map((s) => s.first))].join(', '))}).`
+      : `${esc(young.map((s) => tool(s.integrationId)).join(', '))} ${young.length === 1 ? 'has' : 'have'} a single sync so far.`;
+  return `<p class="notice" data-notice="history">${who} Days in stage and time to hire are measured between syncs, so their medians show “–” for now. They fill in as history builds up night by night: each nightly sync adds what changed since the one before.</p>`;
 }
 
 /** The whole page. */
 export function renderReport(data: ReportData): string {
   const spans = data.snapshots
-    .map((s) => `${esc(tool(s.integrationId))}: ${s.snapshots} snapshot${s.snapshots === 1 ? '' : 's'}, ${esc(s.first)} → ${esc(s.latest)}`)
+    .map((s) => `${esc(tool(s.integrationId))}: ${s.snapshots} sync${s.snapshots === 1 ? '' : 's'}, ${esc(s.first)} → ${esc(s.latest)}`)
     .join(' · ');
   return `<!doctype html>
 <html lang="en">

@@ -1,7 +1,7 @@
 /**
  * What the CLI prints, read as a user reads it: the sync's opening line counts the integrations it
  * was asked for, `query --format json` gives numbers and ISO 8601 timestamps, the table format
- * stays aligned after wide characters, and a report from one snapshot says why its medians are empty.
+ * stays aligned after wide characters, and a report from one sync says why its medians are empty.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,19 +57,19 @@ describe('kombo-etl query (table)', () => {
   });
 });
 
-describe('kombo-etl report on a warehouse of one snapshot', () => {
+describe('kombo-etl report on a warehouse of one sync', () => {
   it('says the medians fill in as history builds up night by night', async () => {
     const out = join(tempDir(), 'report.html');
     const res = await runCli(['report', '--warehouse', warehouse, '--out', out]);
     expect(res.code, res.stderr).toBe(0);
     const html = readFileSync(out, 'utf8');
-    expect(html).toContain('<p class="notice" data-notice="history">This report is built from a single snapshot (2026-01-15).');
-    expect(html).toContain('They fill in as history builds up night by night: each nightly sync adds a snapshot.');
+    expect(html).toContain('<p class="notice" data-notice="history">This report is built from a single sync (2026-01-15).');
+    expect(html).toContain('They fill in as history builds up night by night: each nightly sync adds what changed since the one before.');
   });
 
   it('names only the integrations that are still young, and says nothing once each has two snapshots', () => {
     const span = (integrationId: string, snapshots: number) => ({ integrationId, first: '2026-01-01', latest: '2026-01-14', snapshots });
-    expect(historyNotice([span('greenhouse:A', 14), span('lever:B', 1)])).toMatch(/^<p class="notice" data-notice="history">lever has a single snapshot so far\. Days in stage/);
+    expect(historyNotice([span('greenhouse:A', 14), span('lever:B', 1)])).toMatch(/^<p class="notice" data-notice="history">lever has a single sync so far\. Days in stage/);
     expect(historyNotice([span('greenhouse:A', 14), span('lever:B', 2)])).toBe('');
   });
 });
