@@ -11,7 +11,7 @@ import type { VersionEntry } from './chunk-work.ts';
 import type { Row } from './partition-rows.ts';
 import { parquetCell, readPartition, recordKeyColumn } from './partition-rows.ts';
 import type { RecordIndex, StreamCommit, StreamState } from './versions.ts';
-import { stateKeys, versionTime, writeCommit, writeIndexFile } from './versions.ts';
+import { stateKeys, unreadIndexFiles, versionTime, writeCommit, writeIndexFile } from './versions.ts';
 
 type StreamRef = Pick<StreamMessage, 'runId' | 'snapshotDate' | 'integrationId' | 'model'>;
 
@@ -163,9 +163,17 @@ export async function writeIndex(store: ObjectStore, msg: StreamRef, sync: Strea
   };
 }
 
-/** Commit: the stream's new watermark. Index files of earlier runs of the same date go afterwards. */
+/**
+ * Commit: the stream's new watermark. Afterwards go the index files of earlier runs of the same date,
+ * and those this commit made unread ({@link unreadIndexFiles}): a stream keeps the indexes of about
+ * two full-sync cycles, not of its whole history. Files a crash left between the commit and the
+ * deletion go when compaction trims their commits.
+ */
 export async function commitStream(store: ObjectStore, state: StreamState, commit: StreamCommit): Promise<void> {
-  await writeCommit(store, state, commit);
+  const next = await writeCommit(store, state, commit);
   const replaced = state.commits.find((c) => c.snapshotDate === commit.snapshotDate && c.index !== commit.index);
-  if (replaced) await store.delete([replaced.index]);
+  const unreadBefore = new Set(unreadIndexFiles(state));
+  const unread = unreadIndexFiles(next).filter((k) => !unreadBefore.has(k));
+  const stale = [...(replaced ? [replaced.index] : []), ...unread];
+  if (stale.length > 0) await store.delete(stale);
 }

@@ -9,7 +9,8 @@
  * - `index/<date>-<run>.json.gz`: what a commit stored, per record id: the hash of its stored
  *   columns, whether the version records a deletion, and the snapshot date of that version. After a
  *   full sync it holds every record known (a checkpoint); after an incremental one, only the
- *   records it stored a version of.
+ *   records it stored a version of. Once no sync can read a file again ({@link unreadIndexFiles}),
+ *   the commit that made it so deletes it.
  * - `lock.json`: the run syncing the stream, so that two runs never sync one stream at once.
  *
  * The index of the records "before date D" (what a sync of D compares against) folds the latest
@@ -189,6 +190,20 @@ export async function writeCommit(store: ObjectStore, state: StreamState, commit
   const next: StreamState = { integrationId: state.integrationId, model: state.model, commits };
   await store.put(stateKeys.stream(state.integrationId, state.model), encodeJson(next));
   return next;
+}
+
+/**
+ * Index files no sync or compaction reads again: those of the commits before the latest full commit
+ * dated before the stream's latest commit. A sync of a later date folds the latest full commit and
+ * the commits after it; a re-run of the latest date (the only earlier date a sync may take) folds the
+ * full commit before it and those after; compaction reads the index after the latest commit. The
+ * commits themselves stay listed: their dates, modes and watermarks are the stream's history.
+ */
+export function unreadIndexFiles(state: StreamState): string[] {
+  const last = state.commits.at(-1);
+  if (last === undefined) return [];
+  const from = state.commits.findLastIndex((c) => c.mode === 'full' && c.snapshotDate < last.snapshotDate);
+  return from <= 0 ? [] : state.commits.slice(0, from).map((c) => c.index);
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   WATERMARK_OVERLAP_MS,
   decideMode,
   fullSyncDay,
+  unreadIndexFiles,
   priorIndex,
   readStreamState,
   releaseLock,
@@ -16,6 +17,7 @@ import {
   writeCommit,
   writeIndexFile,
 } from '../../shared/pipeline/versions.ts';
+import { commitStream } from '../../shared/pipeline/commit.ts';
 import { tempDirs } from '../helpers/temp.ts';
 
 const tmp = tempDirs('kombo-versions-');
@@ -118,6 +120,39 @@ describe('the index of what is stored before a date', () => {
     s = await writeCommit(store, s, { ...commit('2025-06-02', 'full'), runId: 'again' });
     expect(s.commits.map((c) => `${c.snapshotDate}:${c.runId}`)).toEqual(['2025-06-01:run-2025-06-01', '2025-06-02:again']);
     expect(await readStreamState(store, ID, 'applications')).toEqual(s);
+  });
+});
+
+describe('index files kept', () => {
+  it('commits delete the index files no sync of a later date, nor a re-run of the latest, reads again', async () => {
+    const store = new FolderStore(tmp());
+    const days = ['01', '02', '03', '04', '05', '06', '07', '08'].map((d) => `2025-06-${d}`);
+    const modes: StreamCommit['mode'][] = ['full', 'incremental', 'full', 'incremental', 'incremental', 'full', 'incremental', 'incremental'];
+    let s = state();
+    const kept: string[][] = [];
+    for (const [i, date] of days.entries()) {
+      const c = commit(date, modes[i]!);
+      await writeIndexFile(store, c.index, [[`r${i}`, { h: `h${i}`, d: false, v: date }]]);
+      await commitStream(store, s, c);
+      s = await readStreamState(store, ID, 'applications');
+      kept.push((await store.list(`_state/`)).filter((k) => k.includes('/index/')).map((k) => k.replace(/^.*\/index\/(\d{4}-\d\d-(\d\d)).*$/, '$2')));
+      // Whatever was deleted, a re-run of the latest date and a sync of the next day still find their index.
+      await priorIndex(store, s, date);
+      await priorIndex(store, s, '2025-06-09');
+    }
+    expect(s.commits).toHaveLength(8);
+    expect(kept).toEqual([
+      ['01'],
+      ['01', '02'],
+      ['01', '02', '03'],
+      // 06-03 is full and no longer the latest: nothing before it is read again.
+      ['03', '04'],
+      ['03', '04', '05'],
+      ['03', '04', '05', '06'],
+      ['06', '07'],
+      ['06', '07', '08'],
+    ]);
+    expect(unreadIndexFiles(s)).toEqual(s.commits.slice(0, 5).map((c) => c.index));
   });
 });
 
