@@ -94,6 +94,7 @@ export class KomboEtlStack extends Stack {
     this.monitoring = new Monitoring(this, 'Monitoring', {
       planner: this.pipeline.planner.function,
       fetcher: this.pipeline.fetcher.function,
+      compactor: this.compaction.compactor.function,
       queue: this.pipeline.queue,
       deadLetterQueue: this.pipeline.deadLetterQueue,
       serviceName,

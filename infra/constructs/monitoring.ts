@@ -1,6 +1,6 @@
 /**
- * Monitoring: alarms for a non-empty DLQ, fetcher and planner errors, failed streams and a run not
- * finished by the deadline; an optional SNS topic that e-mails them; a small dashboard.
+ * Monitoring: alarms for a non-empty DLQ, fetcher, planner and compactor errors, failed streams and
+ * a run not finished by the deadline; an optional SNS topic that e-mails them; a small dashboard.
  */
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -17,6 +17,8 @@ const FIVE_MINUTES = Duration.minutes(5);
 export interface MonitoringProps {
   readonly planner: lambda.IFunction;
   readonly fetcher: lambda.IFunction;
+  /** The weekly compactor: an error leaves superseded versions and expired deletions past the retention. */
+  readonly compactor: lambda.IFunction;
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   /** Powertools `service` dimension of the custom metrics. */
@@ -27,7 +29,7 @@ export interface MonitoringProps {
 }
 
 export class Monitoring extends Construct {
-  readonly alarms: Record<'deadLetters' | 'fetcherErrors' | 'plannerErrors' | 'streamsFailed' | 'runOverdue', cloudwatch.Alarm>;
+  readonly alarms: Record<'deadLetters' | 'fetcherErrors' | 'plannerErrors' | 'compactorErrors' | 'streamsFailed' | 'runOverdue', cloudwatch.Alarm>;
   readonly topic: sns.Topic | undefined;
   readonly dashboard: cloudwatch.Dashboard;
 
@@ -53,6 +55,12 @@ export class Monitoring extends Construct {
         ...atLeastOne,
         alarmDescription: 'The planner Lambda failed: no run was started (bad API key, unreadable registry…). See the planner logs.',
         metric: props.planner.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      }),
+      compactorErrors: new cloudwatch.Alarm(this, 'CompactorErrors', {
+        ...atLeastOne,
+        alarmDescription:
+          'The compactor Lambda failed: versions and deleted records past the retention stay until a compaction completes (the next one goes on where this one stopped). See the compactor logs; `kombo-etl compact` runs the same step by hand.',
+        metric: props.compactor.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
       }),
       streamsFailed: new cloudwatch.Alarm(this, 'StreamsFailed', {
         ...atLeastOne,
