@@ -210,6 +210,48 @@ const trimmed = (expr: string): string => `trim(${expr}, ${TRIM_CODE_POINTS.map(
 
 const APPLICATIONS = tableDef('applications');
 
+/**
+ * Every version of every application, in order, with what the next version shows, and its island:
+ * consecutive versions in the same state and stage share one (CTE bodies `obs` and `steps`, read
+ * from `applications` once). A stretch in a stage is an island of `OPEN` versions with a stage; its
+ * last version holds what ended it (`next_…`, null while current).
+ */
+const APPLICATION_STEPS = `obs AS (
+  SELECT a.integration_id, a.id AS application_id, a.job_id, a.job_name,
+    a.current_stage_id AS stage_id, a.current_stage_name AS stage_name, a.current_stage_index AS stage_index,
+    a.outcome, a.snapshot_date, a."_synced_at" AS valid_from,
+    row_number() OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date) AS version_no,
+    CASE WHEN ${deletedFlag('a', APPLICATIONS)} THEN 'DELETED'
+      WHEN a.outcome IS NULL OR a.outcome = 'PENDING' THEN 'OPEN'
+      ELSE 'CLOSED' END AS state
+  FROM applications a
+),
+steps AS (
+  SELECT integration_id, application_id, job_id, job_name, stage_id, stage_name, stage_index, outcome, snapshot_date, valid_from, version_no, state,
+    lead(snapshot_date) OVER (PARTITION BY integration_id, application_id ORDER BY version_no) AS next_date,
+    lead(valid_from) OVER (PARTITION BY integration_id, application_id ORDER BY version_no) AS next_valid_from,
+    lead(state) OVER (PARTITION BY integration_id, application_id ORDER BY version_no) AS next_state,
+    lead(stage_index) OVER (PARTITION BY integration_id, application_id ORDER BY version_no) AS next_stage_index,
+    lead(outcome) OVER (PARTITION BY integration_id, application_id ORDER BY version_no) AS next_outcome,
+    version_no - row_number() OVER (PARTITION BY integration_id, application_id, state, stage_id ORDER BY version_no) AS island
+  FROM obs
+)`;
+
+/** What ended a stretch, from its last version (`e`) in `steps`: null while current. */
+const OUTCOME_AFTER = `CASE
+    WHEN e.next_date IS NULL THEN NULL
+    WHEN e.next_state = 'DELETED' THEN 'DELETED'
+    WHEN e.next_state = 'CLOSED' THEN e.next_outcome
+    WHEN e.next_stage_index > e.stage_index THEN 'ADVANCED'
+    WHEN e.next_stage_index < e.stage_index THEN 'MOVED_BACK'
+    ELSE 'MOVED'
+  END`;
+
+/**
+ * Athena (Trino) plans a CTE or a view again at every reference and bills the bytes of each scan, so
+ * this view reads `applications` once: the last version of each island carries the stretch, its
+ * start taken with a window over the island rather than by joining the islands back to `steps`.
+ */
 const APPLICATION_STAGE_HISTORY: ViewDef = {
   name: 'application_stage_history',
   grain: 'one row per application per stretch it spent, open, in one stage',
@@ -246,62 +288,35 @@ const APPLICATION_STAGE_HISTORY: ViewDef = {
   sql: `WITH sync_dates AS (
   ${syncDates('applications')}
 ),
-obs AS (
-  SELECT a.integration_id, a.id AS application_id, a.job_id, a.job_name,
-    a.current_stage_id AS stage_id, a.current_stage_name AS stage_name, a.current_stage_index AS stage_index,
-    a.outcome, a.snapshot_date, a."_synced_at" AS valid_from,
-    row_number() OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date) AS version_no,
-    CASE WHEN ${deletedFlag('a', APPLICATIONS)} THEN 'DELETED'
-      WHEN a.outcome IS NULL OR a.outcome = 'PENDING' THEN 'OPEN'
-      ELSE 'CLOSED' END AS state
-  FROM applications a
-),
-steps AS (
-  SELECT integration_id, application_id, job_id, job_name, stage_id, stage_name, stage_index, snapshot_date, valid_from, version_no, state,
-    lead(snapshot_date) OVER (PARTITION BY integration_id, application_id ORDER BY version_no) AS next_date,
-    lead(valid_from) OVER (PARTITION BY integration_id, application_id ORDER BY version_no) AS next_valid_from,
-    lead(state) OVER (PARTITION BY integration_id, application_id ORDER BY version_no) AS next_state,
-    lead(stage_index) OVER (PARTITION BY integration_id, application_id ORDER BY version_no) AS next_stage_index,
-    lead(outcome) OVER (PARTITION BY integration_id, application_id ORDER BY version_no) AS next_outcome,
-    version_no - row_number() OVER (PARTITION BY integration_id, application_id, state, stage_id ORDER BY version_no) AS island
-  FROM obs
-),
-islands AS (
-  SELECT integration_id, application_id, stage_id, island, min(snapshot_date) AS entered_on, min(valid_from) AS entered_at, max(version_no) AS last_version_no
+${APPLICATION_STEPS},
+ends AS (
+  SELECT integration_id, application_id, job_id, job_name, stage_id, stage_name, stage_index, version_no,
+    next_date, next_valid_from, next_state, next_stage_index, next_outcome,
+    min(snapshot_date) OVER (PARTITION BY integration_id, application_id, stage_id, island) AS entered_on,
+    min(valid_from) OVER (PARTITION BY integration_id, application_id, stage_id, island) AS entered_at,
+    max(version_no) OVER (PARTITION BY integration_id, application_id, stage_id, island) AS last_version_no
   FROM steps
   WHERE state = 'OPEN' AND stage_id IS NOT NULL
-  GROUP BY integration_id, application_id, stage_id, island
 )
 SELECT
-  CAST(i.integration_id AS VARCHAR) AS integration_id,
-  CAST(i.application_id AS VARCHAR) AS application_id,
+  CAST(e.integration_id AS VARCHAR) AS integration_id,
+  CAST(e.application_id AS VARCHAR) AS application_id,
   CAST(e.job_id AS VARCHAR) AS job_id,
   CAST(e.job_name AS VARCHAR) AS job_name,
-  CAST(i.stage_id AS VARCHAR) AS stage_id,
+  CAST(e.stage_id AS VARCHAR) AS stage_id,
   CAST(e.stage_name AS VARCHAR) AS stage_name,
   CAST(e.stage_index AS INTEGER) AS stage_index,
-  CAST(i.entered_on AS DATE) AS entered_on,
-  i.entered_at AS entered_at,
+  CAST(e.entered_on AS DATE) AS entered_on,
+  e.entered_at AS entered_at,
   CAST(e.next_date AS DATE) AS left_on,
   e.next_valid_from AS left_at,
-  CAST(date_diff('day', i.entered_on, coalesce(e.next_date, s.latest_date)) AS BIGINT) AS days_in_stage,
+  CAST(date_diff('day', e.entered_on, coalesce(e.next_date, s.latest_date)) AS BIGINT) AS days_in_stage,
   CAST(e.next_date IS NULL AS BOOLEAN) AS is_current,
-  CAST(CASE
-    WHEN e.next_date IS NULL THEN NULL
-    WHEN e.next_state = 'DELETED' THEN 'DELETED'
-    WHEN e.next_state = 'CLOSED' THEN e.next_outcome
-    WHEN e.next_stage_index > e.stage_index THEN 'ADVANCED'
-    WHEN e.next_stage_index < e.stage_index THEN 'MOVED_BACK'
-    ELSE 'MOVED'
-  END AS VARCHAR) AS outcome_after
-FROM islands i
-JOIN steps e ON e.integration_id = i.integration_id AND e.application_id = i.application_id AND e.version_no = i.last_version_no
-LEFT JOIN sync_dates s ON s.integration_id = i.integration_id`,
+  CAST(${OUTCOME_AFTER} AS VARCHAR) AS outcome_after
+FROM ends e
+LEFT JOIN sync_dates s ON s.integration_id = e.integration_id
+WHERE e.version_no = e.last_version_no`,
 };
-
-/** Applications whose current version is not a deletion, with that version's job and outcome (a CTE body). */
-const LIVE_APPLICATIONS = `SELECT a.integration_id, a.id AS application_id, a.job_id, a.outcome
-  FROM applications_latest a`;
 
 /**
  * The current version of every job not deleted (`jobs_latest`), with the job's status, department
@@ -328,6 +343,14 @@ const APPLICATION_JOBS = `SELECT a.integration_id, a.id AS application_id, a.job
   FROM applications_history a
   WHERE a."_is_current"`;
 
+/**
+ * One pass over `applications` (Trino inlines every reference to a CTE or a view, and Athena bills
+ * each scan): every version row gets, by windows, its application's current state, job and outcome,
+ * its stretch and the latest name and index of its stage and job; the listed stages are added as rows
+ * of their own, and one GROUP BY per stage counts from there. An application reaches every stage up to
+ * the furthest it was seen in, so it is counted once, at that stage (`furthest`), and `reached` sums
+ * those counts from the last stage back (the stages with the same index together).
+ */
 const HIRING_FUNNEL: ViewDef = {
   name: 'hiring_funnel',
   grain: 'one row per integration, job and stage (order rows by `stage_index`)',
@@ -362,11 +385,8 @@ const HIRING_FUNNEL: ViewDef = {
     col('hired', 'bigint', 'applications among `reached` whose latest outcome is `HIRED`'),
     col('median_days_in_stage', 'double', 'median `days_in_stage` of completed stretches in the stage; null when none'),
   ],
-  sql: `WITH first_snap AS (
+  sql: `WITH sync_dates AS (
   ${syncDates('applications')}
-),
-live AS (
-  ${LIVE_APPLICATIONS}
 ),
 job_list AS (
   ${JOB_LIST}
@@ -374,102 +394,98 @@ job_list AS (
 listed AS (
   ${LISTED_STAGES}
 ),
-stage_seen AS (
-  SELECT integration_id, job_id, current_stage_id AS stage_id, max(snapshot_date) AS snapshot_date,
-    max(CASE WHEN current_stage_index IS NOT NULL THEN snapshot_date END) AS indexed_on
-  FROM applications
-  WHERE current_stage_id IS NOT NULL
-  GROUP BY integration_id, job_id, current_stage_id
+${APPLICATION_STEPS},
+versions AS (
+  SELECT t.integration_id, t.application_id, t.job_id, t.job_name, t.stage_id, t.stage_name, t.stage_index, t.snapshot_date,
+    t.version_no, t.state, t.next_date, t.next_state, t.next_stage_index, t.next_outcome, f.first_date,
+    max(CASE WHEN t.next_date IS NULL THEN t.state END) OVER (PARTITION BY t.integration_id, t.application_id) AS current_state,
+    max(CASE WHEN t.next_date IS NULL THEN t.job_id END) OVER (PARTITION BY t.integration_id, t.application_id) AS current_job_id,
+    max(CASE WHEN t.next_date IS NULL THEN t.outcome END) OVER (PARTITION BY t.integration_id, t.application_id) AS current_outcome,
+    min(t.snapshot_date) OVER (PARTITION BY t.integration_id, t.application_id, t.state, t.stage_id, t.island) AS entered_on,
+    max(t.version_no) OVER (PARTITION BY t.integration_id, t.application_id, t.state, t.stage_id, t.island) AS last_version_no,
+    max(t.snapshot_date) OVER (PARTITION BY t.integration_id, t.job_id, t.stage_id) AS stage_seen_on,
+    max(CASE WHEN t.stage_index IS NOT NULL THEN t.snapshot_date END) OVER (PARTITION BY t.integration_id, t.job_id, t.stage_id) AS stage_indexed_on,
+    max(t.snapshot_date) OVER (PARTITION BY t.integration_id, t.job_id) AS job_seen_on
+  FROM steps t
+  LEFT JOIN sync_dates f ON f.integration_id = t.integration_id
 ),
 seen AS (
-  SELECT s.integration_id, s.job_id, s.stage_id,
-    min(CASE WHEN a.snapshot_date = s.snapshot_date THEN a.current_stage_name END) AS stage_name,
-    min(CASE WHEN a.snapshot_date = s.indexed_on THEN a.current_stage_index END) AS stage_index
-  FROM stage_seen s
-  JOIN applications a ON a.integration_id = s.integration_id AND a.job_id = s.job_id AND a.current_stage_id = s.stage_id
-    AND (a.snapshot_date = s.snapshot_date OR a.snapshot_date = s.indexed_on)
-  GROUP BY s.integration_id, s.job_id, s.stage_id
+  SELECT e.integration_id, e.job_id, e.stage_id, e.application_id, e.current_outcome AS outcome,
+    min(CASE WHEN e.snapshot_date = e.stage_seen_on THEN e.stage_name END) OVER (PARTITION BY e.integration_id, e.job_id, e.stage_id) AS seen_name,
+    min(CASE WHEN e.snapshot_date = e.stage_indexed_on THEN e.stage_index END) OVER (PARTITION BY e.integration_id, e.job_id, e.stage_id) AS seen_index,
+    min(CASE WHEN e.snapshot_date = e.job_seen_on THEN e.job_name END) OVER (PARTITION BY e.integration_id, e.job_id) AS job_name,
+    CASE WHEN e.current_state <> 'DELETED' AND e.state <> 'DELETED' AND e.job_id = e.current_job_id THEN 1 ELSE 0 END AS counted,
+    CASE WHEN e.state = 'OPEN' AND e.version_no = e.last_version_no AND e.next_date IS NULL THEN 1 ELSE 0 END AS open_now,
+    CASE WHEN e.state = 'OPEN' AND e.version_no = e.last_version_no AND e.next_date IS NOT NULL AND e.entered_on > e.first_date
+      AND ${OUTCOME_AFTER} <> 'DELETED' AND e.current_state <> 'DELETED' THEN 1 ELSE 0 END AS completed,
+    date_diff('day', e.entered_on, e.next_date) AS days
+  FROM versions e
+  WHERE e.job_id IS NOT NULL
+),
+stage_rows AS (
+  SELECT integration_id, job_id, stage_id, 1 AS in_list, stage_name AS listed_name, stage_index AS listed_index,
+    CAST(NULL AS VARCHAR) AS seen_name, CAST(NULL AS INTEGER) AS seen_index, CAST(NULL AS VARCHAR) AS job_name,
+    CAST(NULL AS VARCHAR) AS application_id, CAST(NULL AS VARCHAR) AS outcome, 0 AS counted, 0 AS open_now, 0 AS completed, CAST(NULL AS BIGINT) AS days
+  FROM listed
+  UNION ALL
+  SELECT integration_id, job_id, stage_id, 0, NULL, NULL, seen_name, seen_index, job_name, application_id, outcome, counted, open_now, completed, days
+  FROM seen
 ),
 known AS (
-  SELECT integration_id, job_id, stage_id, stage_name, stage_index, true AS listed_in_job FROM listed
-  UNION ALL
-  SELECT s.integration_id, s.job_id, s.stage_id, s.stage_name, s.stage_index, false AS listed_in_job
-  FROM seen s
-  LEFT JOIN listed l ON l.integration_id = s.integration_id AND l.job_id = s.job_id AND l.stage_id = s.stage_id
-  WHERE l.stage_id IS NULL
+  SELECT integration_id, job_id, stage_id, application_id, outcome, counted, open_now, completed, days,
+    max(in_list) OVER (PARTITION BY integration_id, job_id, stage_id) AS listed_in_job,
+    CASE WHEN max(in_list) OVER (PARTITION BY integration_id, job_id, stage_id) = 1
+      THEN max(listed_name) OVER (PARTITION BY integration_id, job_id, stage_id)
+      ELSE max(seen_name) OVER (PARTITION BY integration_id, job_id, stage_id) END AS stage_name,
+    CASE WHEN max(in_list) OVER (PARTITION BY integration_id, job_id, stage_id) = 1
+      THEN max(listed_index) OVER (PARTITION BY integration_id, job_id, stage_id)
+      ELSE max(seen_index) OVER (PARTITION BY integration_id, job_id, stage_id) END AS known_index,
+    max(job_name) OVER (PARTITION BY integration_id, job_id) AS job_name
+  FROM stage_rows
+),
+placed AS (
+  SELECT integration_id, job_id, stage_id, application_id, outcome, counted, open_now, completed, days, listed_in_job, stage_name, known_index, job_name,
+    coalesce(known_index,
+      coalesce(max(known_index) OVER (PARTITION BY integration_id, job_id), -1)
+        + dense_rank() OVER (PARTITION BY integration_id, job_id, known_index ORDER BY stage_id)) AS stage_index
+  FROM known
+  WHERE stage_id IS NOT NULL
+),
+ranked AS (
+  SELECT integration_id, job_id, stage_id, application_id, outcome, counted, open_now, completed, days, listed_in_job, stage_name, known_index, job_name, stage_index,
+    CASE WHEN counted = 1 AND known_index IS NOT NULL
+      AND row_number() OVER (PARTITION BY integration_id, application_id, counted, known_index IS NULL ORDER BY stage_index DESC) = 1
+      THEN 1 ELSE 0 END AS furthest,
+    row_number() OVER (PARTITION BY integration_id, job_id, stage_id, completed ORDER BY days) AS rn,
+    count(*) OVER (PARTITION BY integration_id, job_id, stage_id, completed) AS n
+  FROM placed
 ),
 stages AS (
-  SELECT integration_id, job_id, stage_id, stage_name, listed_in_job, stage_index IS NOT NULL AS has_index,
-    coalesce(stage_index,
-      coalesce(max(stage_index) OVER (PARTITION BY integration_id, job_id), -1)
-        + row_number() OVER (PARTITION BY integration_id, job_id, stage_index ORDER BY stage_id)) AS stage_index
-  FROM known
-),
-app_stages AS (
-  SELECT v.integration_id, v.application_id, v.job_id, v.outcome, s.stage_id, s.stage_index, s.has_index
-  FROM live v
-  JOIN applications a ON a.integration_id = v.integration_id AND a.id = v.application_id AND a.job_id = v.job_id
-  JOIN stages s ON s.integration_id = a.integration_id AND s.job_id = a.job_id AND s.stage_id = a.current_stage_id
-  WHERE NOT ${deletedFlag('a', APPLICATIONS)}
-),
-reach AS (
-  SELECT integration_id, application_id, job_id, outcome, max(stage_index) AS max_index
-  FROM app_stages
-  WHERE has_index
-  GROUP BY integration_id, application_id, job_id, outcome
-),
-reached_by AS (
-  SELECT s.integration_id, s.job_id, s.stage_id, r.application_id, r.outcome
-  FROM stages s
-  JOIN reach r ON r.integration_id = s.integration_id AND r.job_id = s.job_id AND r.max_index >= s.stage_index
-  WHERE s.has_index
-  UNION
-  SELECT integration_id, job_id, stage_id, application_id, outcome
-  FROM app_stages
-  WHERE NOT has_index
-),
-job_seen AS (
-  SELECT integration_id, job_id, max(snapshot_date) AS snapshot_date FROM applications GROUP BY integration_id, job_id
-),
-job_names AS (
-  SELECT j.integration_id, j.job_id, min(a.job_name) AS job_name
-  FROM job_seen j
-  JOIN applications a ON a.integration_id = j.integration_id AND a.job_id = j.job_id AND a.snapshot_date = j.snapshot_date
-  GROUP BY j.integration_id, j.job_id
+  SELECT integration_id, job_id, stage_id, max(stage_name) AS stage_name, max(stage_index) AS stage_index,
+    max(listed_in_job) = 1 AS listed_in_job, max(known_index) IS NOT NULL AS has_index, max(job_name) AS job_name,
+    sum(furthest) AS furthest,
+    sum(CASE WHEN furthest = 1 AND outcome = 'HIRED' THEN 1 ELSE 0 END) AS furthest_hired,
+    count(DISTINCT CASE WHEN counted = 1 THEN application_id END) AS seen_in,
+    count(DISTINCT CASE WHEN counted = 1 AND outcome = 'HIRED' THEN application_id END) AS seen_in_hired,
+    sum(open_now) AS currently_in,
+    avg(CASE WHEN completed = 1 AND 2 * rn BETWEEN n AND n + 2 THEN CAST(days AS DOUBLE) END) AS median_days
+  FROM ranked
+  GROUP BY integration_id, job_id, stage_id
 ),
 reached AS (
-  SELECT s.integration_id, s.job_id, s.stage_id,
-    count(b.application_id) AS reached,
-    sum(CASE WHEN b.outcome = 'HIRED' THEN 1 ELSE 0 END) AS hired
-  FROM stages s
-  LEFT JOIN reached_by b ON b.integration_id = s.integration_id AND b.job_id = s.job_id AND b.stage_id = s.stage_id
-  GROUP BY s.integration_id, s.job_id, s.stage_id
-),
-now_in AS (
-  SELECT integration_id, job_id, stage_id, count(*) AS currently_in
-  FROM application_stage_history
-  WHERE is_current
-  GROUP BY integration_id, job_id, stage_id
-),
-durations AS (
-  SELECT h.integration_id, h.job_id, h.stage_id, h.days_in_stage,
-    row_number() OVER (PARTITION BY h.integration_id, h.job_id, h.stage_id ORDER BY h.days_in_stage) AS rn,
-    count(*) OVER (PARTITION BY h.integration_id, h.job_id, h.stage_id) AS n
-  FROM application_stage_history h
-  JOIN first_snap f ON f.integration_id = h.integration_id
-  JOIN live v ON v.integration_id = h.integration_id AND v.application_id = h.application_id
-  WHERE h.left_on IS NOT NULL AND h.entered_on > f.first_date AND h.outcome_after <> 'DELETED'
-),
-medians AS (
-  SELECT integration_id, job_id, stage_id, avg(CAST(days_in_stage AS DOUBLE)) AS median_days
-  FROM durations
-  WHERE 2 * rn BETWEEN n AND n + 2
-  GROUP BY integration_id, job_id, stage_id
+  SELECT integration_id, job_id, stage_id, stage_name, stage_index, listed_in_job, has_index, job_name, currently_in, median_days,
+    CASE WHEN has_index
+      THEN sum(furthest) OVER (PARTITION BY integration_id, job_id, has_index ORDER BY stage_index DESC RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+      ELSE seen_in END AS reached,
+    CASE WHEN has_index
+      THEN sum(furthest_hired) OVER (PARTITION BY integration_id, job_id, has_index ORDER BY stage_index DESC RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+      ELSE seen_in_hired END AS hired
+  FROM stages
 )
 SELECT
   CAST(s.integration_id AS VARCHAR) AS integration_id,
   CAST(s.job_id AS VARCHAR) AS job_id,
-  CAST(coalesce(jl.job_name, j.job_name) AS VARCHAR) AS job_name,
+  CAST(coalesce(jl.job_name, s.job_name) AS VARCHAR) AS job_name,
   CAST(jl.job_status AS VARCHAR) AS job_status,
   CAST(jl.department AS VARCHAR) AS department,
   CAST(jl.location AS VARCHAR) AS location,
@@ -477,19 +493,15 @@ SELECT
   CAST(s.stage_name AS VARCHAR) AS stage_name,
   CAST(s.stage_index AS INTEGER) AS stage_index,
   CAST(s.listed_in_job AS BOOLEAN) AS listed_in_job,
-  CAST(r.reached AS BIGINT) AS reached,
-  CAST(coalesce(c.currently_in, 0) AS BIGINT) AS currently_in,
-  CAST(CASE WHEN r.reached > 0 AND s.has_index
-    THEN CAST(lead(r.reached) OVER (PARTITION BY s.integration_id, s.job_id, s.has_index ORDER BY s.stage_index, s.stage_id) AS DOUBLE) / r.reached
+  CAST(s.reached AS BIGINT) AS reached,
+  CAST(s.currently_in AS BIGINT) AS currently_in,
+  CAST(CASE WHEN s.reached > 0 AND s.has_index
+    THEN CAST(lead(s.reached) OVER (PARTITION BY s.integration_id, s.job_id, s.has_index ORDER BY s.stage_index, s.stage_id) AS DOUBLE) / s.reached
   END AS DOUBLE) AS conversion_to_next,
-  CAST(r.hired AS BIGINT) AS hired,
-  CAST(m.median_days AS DOUBLE) AS median_days_in_stage
-FROM stages s
-JOIN reached r ON r.integration_id = s.integration_id AND r.job_id = s.job_id AND r.stage_id = s.stage_id
-LEFT JOIN job_list jl ON jl.integration_id = s.integration_id AND jl.job_id = s.job_id
-LEFT JOIN job_names j ON j.integration_id = s.integration_id AND j.job_id = s.job_id
-LEFT JOIN now_in c ON c.integration_id = s.integration_id AND c.job_id = s.job_id AND c.stage_id = s.stage_id
-LEFT JOIN medians m ON m.integration_id = s.integration_id AND m.job_id = s.job_id AND m.stage_id = s.stage_id`,
+  CAST(s.hired AS BIGINT) AS hired,
+  CAST(s.median_days AS DOUBLE) AS median_days_in_stage
+FROM reached s
+LEFT JOIN job_list jl ON jl.integration_id = s.integration_id AND jl.job_id = s.job_id`,
 };
 
 const TIME_TO_HIRE: ViewDef = {
