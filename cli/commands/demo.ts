@@ -7,11 +7,12 @@
  */
 import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
-import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
+import { CATALOG_PREFIX, LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
 import { assertLocalWarehouseSource, runLocal } from '../../shared/adapters/local/local-run.ts';
 import type { RunReport } from '../../shared/pipeline/state.ts';
-import { MODELS, TABLES } from '../../shared/tables.ts';
+import { CATALOG_TABLES, MODELS, TABLES } from '../../shared/tables.ts';
+import { SOURCE_KEY } from '../../shared/warehouse/source.ts';
 import { newRunId } from '../../shared/warehouse/layout.ts';
 import { DEFAULT_CONCURRENCY } from '../../shared/config.ts';
 import { formatTable } from '../output.ts';
@@ -97,6 +98,20 @@ const stored = (report: RunReport): number => report.streams.reduce((n, s) => n 
 /** `full`, `incremental`, or both when the streams of a run differ. */
 const modes = (report: RunReport): string => [...new Set(report.streams.flatMap((s) => (s.sync ? [s.sync.mode] : [])))].sort().join('+') || 'none';
 
+/**
+ * Removes what an earlier demo (or sandbox sync) wrote into the warehouse: its tables, `syncs`, run
+ * and change capture state, local catalog and source record; other files stay. The demo replays the
+ * same 14 days, and a stream refuses to sync a date before its last one, so it starts afresh.
+ * Called only once the warehouse is known to hold no Kombo data. Resolves to whether there was any.
+ */
+async function clearEarlierDemo(store: FolderStore): Promise<boolean> {
+  const prefixes = [...CATALOG_TABLES.map((t) => `${t.name}/`), '_runs/', '_state/', CATALOG_PREFIX];
+  const keys = (await Promise.all(prefixes.map((p) => store.list(p)))).flat();
+  if (keys.length === 0) return false;
+  await store.delete([...keys, SOURCE_KEY]);
+  return true;
+}
+
 /** Runs the demo into `warehouse`; resolves to the exit code (1 when a day's sync was incomplete). */
 export async function demoCommand(warehouse: string, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   await assertWritableWarehouse(warehouse);
@@ -108,6 +123,7 @@ export async function demoCommand(warehouse: string, out: NodeJS.WritableStream 
   const sandbox = await startSandbox({ asOf: dates[0] as string });
   const store = new FolderStore(warehouse);
   let exitCode: number = EXIT.ok;
+  if (await clearEarlierDemo(store)) out.write(`The sandbox data an earlier run left in ${store.root} is replaced.\n`);
   out.write(`Simulating ${DEMO_DAYS} days of hiring (${dates[0]} → ${dates[dates.length - 1]}) in the built-in Kombo sandbox at ${sandbox.url}\n`);
   out.write(`one sync per day into ${store.root}: the first fetches everything, the next ones only what changed (and once a week everything again, on each integration's own day)\n\n`);
   try {
@@ -153,12 +169,12 @@ export async function demoCommand(warehouse: string, out: NodeJS.WritableStream 
       const fill = await db.query(LARGEST_JOB_FILL_SQL);
       out.write(`\nTime to fill of ${job} (view time_to_fill):\n${formatTable(fill.columns, fill.rows)}\n`);
       const row = Object.fromEntries(fill.columns.map((c, i) => [c, fill.rows[0]?.[i]]));
-      // A hire the first snapshot already showed has no date: say so rather than leave a blank unexplained.
-      if (row['first hire'] === null && Number(row.hires) > 0) out.write(`(its first hire came before the first snapshot, ${dates[0]}: its date is unknown)\n`);
+      // A hire the first sync already showed has no date: say so rather than leave a blank unexplained.
+      if (row['first hire'] === null && Number(row.hires) > 0) out.write(`(its first hire came before the first sync, ${dates[0]}: its date is unknown)\n`);
       const offers = await db.query(LARGEST_JOB_OFFERS_SQL);
       out.write(
         offers.rows.length === 0
-          ? `\nOffers of ${job}: none sent since the first snapshot (view offer_acceptance).\n`
+          ? `\nOffers of ${job}: none sent since the first sync (view offer_acceptance).\n`
           : `\nOffers of ${job} by month sent (view offer_acceptance):\n${formatTable(offers.columns, offers.rows)}\n`,
       );
       const rejections = await db.query(LARGEST_JOB_REJECTIONS_SQL);

@@ -257,3 +257,15 @@ describe('the report in headless Chromium', () => {
     expect(readFileSync(path).subarray(1, 4).toString()).toBe('PNG');
   });
 });
+
+describe('npm start a second time, into the same warehouse', () => {
+  it('replaces the first demo and prints the same 14 days and rows', async () => {
+    const again = await runCli(['demo', '--warehouse', warehouse]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain(`The sandbox data an earlier run left in ${warehouse} is replaced.`);
+    expect(again.stdout.match(/^ {2}2025-06-\d\d {2}succeeded/gm)).toHaveLength(14);
+    const rows = (out: string) => out.slice(out.indexOf('Rows per table'), out.indexOf('\n\n', out.indexOf('Rows per table')));
+    expect(rows(again.stdout)).toBe(rows(demo.stdout));
+    expect(rows(demo.stdout)).toMatch(/^applications +\d+/m);
+  }, 180_000);
+});
