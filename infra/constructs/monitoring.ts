@@ -64,7 +64,7 @@ export class Monitoring extends Construct {
       }),
       streamsFailed: new cloudwatch.Alarm(this, 'StreamsFailed', {
         ...atLeastOne,
-        alarmDescription: "A stream failed (integration revoked, inactive, retries exhausted…): its partitions keep the previous snapshot. The run's report.json names the Kombo error code.",
+        alarmDescription: "A stream failed (integration revoked, inactive, retries exhausted…): nothing of it was stored and its watermark stays; the next sync fetches what changed since its last completed one. The run's report.json names the Kombo error code.",
         metric: custom('StreamsFailed'),
       }),
       runOverdue: new cloudwatch.Alarm(this, 'RunOverdue', {
