@@ -146,7 +146,7 @@ export async function demoCommand(warehouse: string, out: NodeJS.WritableStream 
       if (report.status !== 'succeeded') exitCode = EXIT.streamsFailed;
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       out.write(
-        `  ${date}  ${report.status}  ${modes(report).padEnd(11)}  ${fetched(report).toLocaleString('en-US').padStart(6)} records fetched, ${stored(report).toLocaleString('en-US').padStart(6)} versions stored, from ${integrationIds.length} integrations  (${seconds} s)\n`,
+        `  ${date}  ${report.status}  ${modes(report).padEnd(16)}  ${fetched(report).toLocaleString('en-US').padStart(6)} records fetched, ${stored(report).toLocaleString('en-US').padStart(6)} versions stored, from ${integrationIds.length} integrations  (${seconds} s)\n`,
       );
     }
   } finally {
