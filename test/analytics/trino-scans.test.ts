@@ -121,5 +121,4 @@ describe('the scan count itself', () => {
   ])('counts %s', (_what, sql, expected) => {
     expect(Object.fromEntries(trinoScans(sql, views))).toEqual(expected);
   });
-
 });
