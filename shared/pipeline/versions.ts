@@ -110,7 +110,9 @@ export interface StreamModeDecision {
 }
 
 const DAY_MS = 86_400_000;
-const daysBetween = (from: string, to: string): number => Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY_MS);
+/** Days since 1970-01-01 of a snapshot date. */
+const dayNumber = (date: string): number => Math.round(Date.parse(`${date}T00:00:00Z`) / DAY_MS);
+const daysBetween = (from: string, to: string): number => dayNumber(to) - dayNumber(from);
 
 /**
  * The day of the full-sync cycle that is an integration's own: its streams' periodic full syncs
@@ -124,7 +126,7 @@ export function fullSyncDay(integrationId: string, every: number): number {
 
 /** Whether `snapshotDate` is the integration's own day of the full-sync cycle. */
 export const isFullSyncDay = (integrationId: string, snapshotDate: string, every: number): boolean =>
-  Math.round(Date.parse(`${snapshotDate}T00:00:00Z`) / DAY_MS) % every === fullSyncDay(integrationId, every);
+  dayNumber(snapshotDate) % every === fullSyncDay(integrationId, every);
 
 /**
  * Full or incremental, for a sync of `snapshotDate`: full when the stream has no commit before that
