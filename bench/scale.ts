@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parquetMetadata } from 'hyparquet';
 import type { SandboxRateLimit } from '../sandbox/index.ts';
 import { MAX_PAGE_SIZE } from '../shared/kombo/client.ts';
-import { DEFAULT_CHUNK_ROWS } from '../shared/pipeline/chunk.ts';
+import { DEFAULT_CHUNK_ROWS, endedStream } from '../shared/pipeline/chunk.ts';
 import type { ModelName } from '../shared/tables.ts';
 import { MODELS } from '../shared/tables.ts';
 
@@ -321,7 +321,7 @@ async function pipelineMode(args: { url: string; apiKey: string; dir: string; co
     // KOMBO_BENCH_THREADS=0 does the pages' work on the main thread, for comparison.
     threads: process.env['KOMBO_BENCH_THREADS'] === undefined ? defaultThreadCount(args.concurrency) : Number(process.env['KOMBO_BENCH_THREADS']),
     onChunk: (msg, result) => {
-      if (result.outcome !== 'continued') streamMs[`${msg.integrationId}/${msg.model}`] = Math.round(performance.now() - t0);
+      if (endedStream(result)) streamMs[`${msg.integrationId}/${msg.model}`] = Math.round(performance.now() - t0);
     },
   });
   const wallMs = performance.now() - t0;

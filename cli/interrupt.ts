@@ -5,9 +5,9 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { runKeys } from '../shared/warehouse/layout.ts';
-import type { InterruptedRun } from '../shared/pipeline/state.ts';
-import { encodeJson, interruptedKey } from '../shared/pipeline/state.ts';
+import { encodeJson } from '../shared/state/codec.ts';
+import { runKeys } from '../shared/state/keys.ts';
+import type { InterruptedRun } from '../shared/state/runs.ts';
 
 /** The exit code of a run stopped by a signal: 128 + SIGINT, as shells report Ctrl-C. */
 export const EXIT_INTERRUPTED = 130;
@@ -75,7 +75,7 @@ function markInterruptedNow(run: RunInProgress, signal: string): boolean {
   const at = (key: string) => join(run.warehouseRoot, key);
   if (!existsSync(at(runKeys.plan(run.runId)))) return false;
   if (existsSync(at(runKeys.success(run.runId))) || existsSync(at(runKeys.failed(run.runId)))) return false;
-  const path = at(interruptedKey(run.runId));
+  const path = at(runKeys.interrupted(run.runId));
   if (!existsSync(path)) {
     const record: InterruptedRun = { runId: run.runId, interruptedAt: new Date().toISOString(), signal };
     mkdirSync(dirname(path), { recursive: true });

@@ -19,9 +19,10 @@ import {
 } from '@duckdb/node-api';
 import type { StreamMessage } from '../shared/ports.ts';
 import type { ChunkResult } from '../shared/pipeline/chunk.ts';
-import type { RunPlan, RunReport, StreamMarker } from '../shared/pipeline/state.ts';
+import { endedStream } from '../shared/pipeline/chunk.ts';
 import type { RetryEvent } from '../shared/kombo/client.ts';
 import type { HoldEvent } from '../shared/kombo/pacing.ts';
+import type { RunPlan, RunReport, StreamMarker } from '../shared/state/runs.ts';
 
 /**
  * Render rows as an aligned plain-text table (numbers right-aligned). Columns are aligned by the
@@ -137,7 +138,7 @@ function waitLines(now: () => number): { retry(e: RetryEvent): string | undefine
 
 /** A page of records or a finished chunk, as a log line. */
 const chunkLine = (m: StreamMessage, r: ChunkResult) =>
-  `${m.integrationId} ${m.model} chunk ${m.chunk}: ${r.outcome}${r.code ? ` (${r.code})` : ''}, ${r.totals.pages} pages, ${r.totals.requests} requests, ${r.totals.retries} retries so far`;
+  `${m.integrationId} ${m.model} chunk ${m.chunk}: ${r.outcome}${'code' in r ? ` (${r.code})` : ''}, ${r.totals.pages} pages, ${r.totals.requests} requests, ${r.totals.retries} retries so far`;
 
 /** ` (2 full, 7 incremental)`, for planned streams whose mode the plan says; else nothing. */
 function modeCounts(streams: readonly RunPlan['streams'][number][]): string {
@@ -193,7 +194,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, now:
       bar?.update({ records, last: `${m.integrationId} ${m.model}` });
     },
     chunk: (_m, r) => {
-      if (r.outcome !== 'continued') bar?.increment(1, { records });
+      if (endedStream(r)) bar?.increment(1, { records });
     },
     retry: (e) => {
       const line = waits.retry(e);

@@ -21,10 +21,11 @@ import { CachedSecret, S3Store, SqsQueue, komboClientFromSecret, parsePlannerEnv
 import { planRun } from '../shared/pipeline/plan.ts';
 import type { RetryPlan } from '../shared/pipeline/retry.ts';
 import { retryFailedStreams } from '../shared/pipeline/retry.ts';
-import type { StreamStatus } from '../shared/pipeline/state.ts';
 import type { DeadlineVerdict } from '../shared/pipeline/watch.ts';
 import { checkRunDeadline } from '../shared/pipeline/watch.ts';
-import { newRunId, runKeys } from '../shared/warehouse/layout.ts';
+import { newRunId } from '../shared/warehouse/layout.ts';
+import { runKeys } from '../shared/state/keys.ts';
+import type { StreamStatus } from '../shared/state/runs.ts';
 
 const env = parsePlannerEnv();
 const logger = new Logger();

@@ -11,9 +11,9 @@ import type { PiiMode, PiiOptions } from './flatten.ts';
 import { DEFAULT_PII_MODE, PII_MODES } from './flatten.ts';
 import { MODELS, isModelName } from './tables.ts';
 import { assertIntegrationId, assertSnapshotDate, todayUtc } from './warehouse/layout.ts';
-import type { DataSource } from './warehouse/source.ts';
-import { DEFAULT_FULL_EVERY_DAYS } from './pipeline/versions.ts';
 import { availableParallelism } from 'node:os';
+import { DEFAULT_FULL_EVERY_DAYS } from './pipeline/plan.ts';
+import type { DataSource } from './state/source.ts';
 
 export const DEFAULT_WAREHOUSE = './warehouse';
 export const DEFAULT_CONCURRENCY = 4;

@@ -81,6 +81,12 @@ export interface Queue {
   send(message: StreamMessage): Promise<void>;
   /** Send many at once (a planner's first message of every stream); absent: one `send` after another. */
   sendAll?(messages: readonly StreamMessage[]): Promise<void>;
+  /**
+   * Make a message whose processing failed visible again after a back-off that grows with its
+   * attempts, instead of the queue's own retry delay; absent: the queue's default.
+   * @param receipt the queue's handle of the delivery that failed.
+   */
+  backOff?(receipt: string, attempts: number): Promise<void>;
 }
 
 /** Send `messages` with the queue's `sendAll` when it has one (batches), else one after another. */

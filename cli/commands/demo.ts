@@ -10,15 +10,15 @@ import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { CATALOG_PREFIX, LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
 import { assertLocalWarehouseSource, runLocal } from '../../shared/adapters/local/local-run.ts';
-import type { RunReport } from '../../shared/pipeline/state.ts';
 import { CATALOG_TABLES, MODELS, TABLES } from '../../shared/tables.ts';
-import { SOURCE_KEY } from '../../shared/warehouse/source.ts';
 import { newRunId } from '../../shared/warehouse/layout.ts';
 import { DEFAULT_CONCURRENCY } from '../../shared/config.ts';
 import { formatTable } from '../output.ts';
 import { EXIT } from './sync.ts';
 import { writeReport } from './report.ts';
 import { assertWritableWarehouse } from '../warehouse.ts';
+import { RUNS_PREFIX, SOURCE_KEY, STATE_PREFIX } from '../../shared/state/keys.ts';
+import type { RunReport } from '../../shared/state/runs.ts';
 
 /** Simulated days `npm start` syncs, one snapshot each. */
 export const DEMO_DAYS = 14;
@@ -105,7 +105,7 @@ const modes = (report: RunReport): string => [...new Set(report.streams.flatMap(
  * Called only once the warehouse is known to hold no Kombo data. Resolves to whether there was any.
  */
 async function clearEarlierDemo(store: FolderStore): Promise<boolean> {
-  const prefixes = [...CATALOG_TABLES.map((t) => `${t.name}/`), '_runs/', '_state/', CATALOG_PREFIX];
+  const prefixes = [...CATALOG_TABLES.map((t) => `${t.name}/`), RUNS_PREFIX, STATE_PREFIX, CATALOG_PREFIX];
   const keys = (await Promise.all(prefixes.map((p) => store.list(p)))).flat();
   if (keys.length === 0) return false;
   await store.delete([...keys, SOURCE_KEY]);

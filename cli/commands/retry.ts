@@ -9,7 +9,6 @@ import { KomboClient } from '../../shared/kombo/client.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { assertLocalWarehouseSource, readRunner, retryLocal, saltFingerprint } from '../../shared/adapters/local/local-run.ts';
-import { readPlan } from '../../shared/pipeline/finish.ts';
 import { assertRunId } from '../../shared/warehouse/layout.ts';
 import { ConfigError, RunFatalError, RunInterruptedError } from '../../shared/errors.ts';
 import type { RunningSandbox } from '../../sandbox/index.ts';
@@ -19,6 +18,7 @@ import { assertWritableWarehouse } from '../warehouse.ts';
 import type { SyncOutcome } from './sync.ts';
 import { EXIT, exitInterrupted, writeReport } from './sync.ts';
 import { listenForInterrupts, resumeCommand } from '../interrupt.ts';
+import { readPlan } from '../../shared/state/runs.ts';
 
 /** Retry a run and print what was retried and the run's new report. Never prints the API key. */
 export async function retryCommand(runId: string, config: RetryConfig, out: NodeJS.WritableStream = process.stdout, format: ReportFormat = 'table'): Promise<SyncOutcome> {

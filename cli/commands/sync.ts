@@ -4,7 +4,6 @@ import { KomboClient } from '../../shared/kombo/client.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { assertLocalWarehouseSource, runLocal } from '../../shared/adapters/local/local-run.ts';
-import type { RunReport } from '../../shared/pipeline/state.ts';
 import { newRunId } from '../../shared/warehouse/layout.ts';
 import { ConfigError, RunFatalError, RunInterruptedError } from '../../shared/errors.ts';
 import type { RunningSandbox } from '../../sandbox/index.ts';
@@ -12,6 +11,7 @@ import type { ReportFormat } from '../output.ts';
 import { createProgress, formatReport, formatReportJson } from '../output.ts';
 import { EXIT_INTERRUPTED, listenForInterrupts, resumeCommand } from '../interrupt.ts';
 import { assertWritableWarehouse } from '../warehouse.ts';
+import type { RunReport } from '../../shared/state/runs.ts';
 
 /**
  * Exit codes: 0 complete (or skipped as not available), 1 some stream failed, 2 bad usage or config,

@@ -20,8 +20,8 @@ import { REGISTRY_PART_MAX_CHARS, registryPartName, splitRegistry } from '../../
 import { API_KEY_PLACEHOLDER } from '../../shared/adapters/aws/secret.ts';
 import type { PiiMode } from '../../shared/flatten.ts';
 import { DEFAULT_CHUNK_MILLIS } from '../../shared/pipeline/chunk.ts';
-import { DEFAULT_FULL_EVERY_DAYS } from '../../shared/pipeline/versions.ts';
 import { KomboFunction } from './function.ts';
+import { DEFAULT_FULL_EVERY_DAYS } from '../../shared/pipeline/plan.ts';
 
 /** The planner checks every integration (with retries) and sends one message per stream. */
 export const PLANNER_TIMEOUT = Duration.minutes(5);

@@ -6,6 +6,7 @@
  * compactor (`compaction.ts`) applies the retention to them. Data is retained when the stack is
  * deleted unless `destroyData` is set.
  */
+import { RUNS_PREFIX } from '../../shared/state/keys.ts';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -62,7 +63,7 @@ export class Storage extends Construct {
 
     // Never a rule on the table prefixes: age says nothing of whether a version is still current.
     const runStateExpiry: s3.LifecycleRule[] =
-      props.retentionDays > 0 ? [{ id: 'ExpireRunState', prefix: `${props.warehousePrefix}/_runs/`, expiration: Duration.days(props.retentionDays) }] : [];
+      props.retentionDays > 0 ? [{ id: 'ExpireRunState', prefix: `${props.warehousePrefix}/${RUNS_PREFIX}`, expiration: Duration.days(props.retentionDays) }] : [];
     this.warehouse = new s3.Bucket(this, 'Warehouse', {
       ...secure,
       ...lifetime,

@@ -8,14 +8,15 @@
  * so that one thread only waits on Kombo: with many streams in one process, a page's parsing or a
  * row group's encoding would otherwise hold back every other stream's next request.
  */
+import { createHash } from 'node:crypto';
 import type { FailureLocation } from '../errors.ts';
-import type { PiiOptions } from '../flatten.ts';
+import type { Cell, PiiOptions } from '../flatten.ts';
 import { createBuffers, flattenInto, isDeleted } from '../flatten.ts';
 import type { Page, RawPage } from '../kombo/client.ts';
 import { readPage } from '../kombo/client.ts';
 import { ParquetFileBuilder } from '../parquet-stream.ts';
 import type { ModelName } from '../tables.ts';
-import { UNHASHED_COLUMNS, versionHash } from './versions.ts';
+import type { VersionEntry } from '../state/chunks.ts';
 
 /** What a chunk's work needs to start. Plain data, so that it can cross to a worker thread. */
 export interface ChunkWorkInit {
@@ -37,8 +38,7 @@ export interface ChunkWorkInit {
 /** A record as last stored: id, hash of its stored columns, whether that version records a deletion. */
 export type PriorEntry = readonly [string, string, boolean];
 
-/** A version this chunk stores: id, hash, deletion. */
-export type VersionEntry = PriorEntry;
+export type { VersionEntry };
 
 /** What one page added. */
 export interface PageOutcome {
@@ -158,3 +158,18 @@ export class InlineChunkWork implements ChunkWork {
 }
 
 export const inlineChunkWork: ChunkWorkFactory = (init) => new InlineChunkWork(init);
+
+/**
+ * Columns a version's hash leaves out: the pipeline's own, the raw payload (Kombo does not move
+ * `changed_at` when only `remote_data` changes, so an incremental fetch would never see such a
+ * change and a full one would: leaving it out keeps both alike) and `changed_at` itself (it moves
+ * with any change of the rest).
+ */
+export const UNHASHED_COLUMNS: ReadonlySet<string> = new Set(['_run_id', '_synced_at', '_is_deleted', 'remote_data', 'changed_at']);
+
+/** A short, stable hash of a record's stored cells (its own row and its child rows, in order). */
+export function versionHash(cells: readonly (readonly Cell[])[]): string {
+  const hash = createHash('sha256');
+  for (const row of cells) hash.update(JSON.stringify(row)).update('\n');
+  return hash.digest('base64url').slice(0, 22);
+}

@@ -4,6 +4,10 @@
  * with its last stored version, flatten the changed ones, write one Parquet file per table under
  * deterministic keys, then send the continuation or finish the stream.
  *
+ * A chunk reads open → fetch → save → continue or finish: the stream's session is opened once
+ * (`session.ts`), its pages fetched into the chunk's work (`fetch-pages.ts`), the chunk's files and
+ * lists saved, then the continuation sent or the stream finished (`finish.ts`).
+ *
  * What makes it safe under at-least-once delivery and a misbehaving API:
  * - the first chunk of a chain takes the stream's lock, so two runs never sync one stream at once;
  * - a message for a stream that already ended does nothing (but completing the run), nor does a
@@ -14,22 +18,25 @@
  * - a cursor Kombo rejects restarts the stream from its first page, a bounded number of times;
  * - retries are bounded per request (the client) and per stream (here), so a 429 loop ends.
  */
-import type { KomboClient, Page, RawPage, RequestTracker } from '../kombo/client.ts';
-import { MAX_PAGE_SIZE } from '../kombo/client.ts';
+import type { KomboClient, RequestTracker } from '../kombo/client.ts';
 import type { Catalog, ObjectStore, Queue, StreamMessage, StreamTotals } from '../ports.ts';
 import { KomboEtlError, RunFatalError, describeLocation, errorMessage } from '../errors.ts';
 import type { PiiOptions } from '../flatten.ts';
 import { STREAM_ROW_GROUP_ROWS } from '../parquet-stream.ts';
 import { tablesForModel } from '../tables.ts';
-import { assertIntegrationId, chunkOfKey, dataFileKey, hiveEscape, runKeys, runPrefix } from '../warehouse/layout.ts';
-import { completeRunIfLast, endStream, finishStream, readMarker, runHasLetGo } from './finish.ts';
-import { streamIdsPrefix, streamVersionsPrefix, syncOf, versionsKey } from './commit.ts';
-import type { PriorEntry, VersionEntry } from './chunk-work.ts';
-import { OUT_OF_ORDER_CODE, outOfOrderReason, priorIndex, readStreamState, takeLock, versionTime } from './versions.ts';
-import type { StreamLock } from './versions.ts';
-import type { FaultHook } from './state.ts';
-import type { ChunkWork, ChunkWorkFactory } from './chunk-work.ts';
+import { dataFileKey, runPrefix } from '../warehouse/layout.ts';
+import { chunkListKeys, startChain, writeChunkLists } from '../state/chunks.ts';
+import type { StreamMarker } from '../state/runs.ts';
+import type { ChunkWorkFactory, PriorEntry } from './chunk-work.ts';
 import { inlineChunkWork } from './chunk-work.ts';
+import type { FaultHook } from './faults.ts';
+import type { FetchBudget, FetchError, FetchedPages } from './fetch-pages.ts';
+import { fetchPages } from './fetch-pages.ts';
+import type { StreamEnd } from './finish.ts';
+import { endStream, finishStream } from './finish.ts';
+import type { StreamSession } from './session.ts';
+import { openStream } from './session.ts';
+import { versionTime } from './versions.ts';
 
 /**
  * Chunk sizing. A chunk keeps fetching until the model's own table holds
@@ -105,38 +112,27 @@ export interface ChunkDeps {
   readonly work?: ChunkWorkFactory;
 }
 
-/** What a chunk ended in. */
-export type ChunkOutcome = 'continued' | 'done' | 'skipped' | 'failed';
+/**
+ * What a chunk ended in: the stream goes on (`continued`), restarted from its first page after Kombo
+ * rejected its cursor (`restarted`), ended (`done`, `skipped`, `failed`); or the chunk did nothing
+ * because the stream had already ended (`redelivered`) or a retry or restart replaced its chain
+ * (`superseded`).
+ */
+export type ChunkResult =
+  | StreamEnding
+  | { readonly outcome: 'continued' | 'superseded'; readonly totals: StreamTotals }
+  | { readonly outcome: 'restarted'; readonly totals: StreamTotals; readonly code: string; readonly reason: string }
+  | { readonly outcome: 'redelivered'; readonly totals: StreamTotals; readonly marker: StreamMarker };
 
-export interface ChunkResult {
-  readonly outcome: ChunkOutcome;
-  readonly totals: StreamTotals;
-  readonly code?: string;
-  readonly reason?: string;
-  /** Set when the chunk found the stream already ended (a redelivery) and did nothing. */
-  readonly alreadyEnded?: boolean;
-  /** Set when the chunk restarted the stream from its first page (cursor rejected). */
-  readonly restarted?: boolean;
-  /** Set when the message belongs to a chain a retry or a restart replaced: it did nothing. */
-  readonly abandoned?: boolean;
-}
+/** How this chunk ended its stream. */
+export type StreamEnding =
+  | { readonly outcome: 'done'; readonly totals: StreamTotals }
+  | { readonly outcome: 'skipped' | 'failed'; readonly totals: StreamTotals; readonly code: string; readonly reason: string };
 
-/** `_runs/<run>/chains/<integration>/<model>.json`: the chunk the stream's latest chain began at. */
-export const chainKey = (msg: Pick<StreamMessage, 'runId' | 'integrationId' | 'model'>): string =>
-  `${runKeys.prefix(msg.runId)}chains/${hiveEscape(assertIntegrationId(msg.integrationId))}/${msg.model}.json`;
+export type ChunkOutcome = ChunkResult['outcome'];
 
-/** Record that the stream's chain now begins at `chain`: messages of older chains are dropped from then on. */
-export async function startChain(store: ObjectStore, msg: Pick<StreamMessage, 'runId' | 'integrationId' | 'model'>, chain: number): Promise<void> {
-  await store.put(chainKey(msg), JSON.stringify({ chain }));
-}
-
-/** Whether a newer chain replaced the message's own. */
-async function isAbandoned(store: ObjectStore, msg: StreamMessage): Promise<boolean> {
-  const body = await store.get(chainKey(msg));
-  if (!body) return false;
-  const { chain } = JSON.parse(new TextDecoder().decode(body)) as { chain: number };
-  return (msg.chain ?? 0) < chain;
-}
+/** Whether the chunk ended its stream (done, skipped or failed), rather than going on or doing nothing. */
+export const endedStream = (r: ChunkResult): r is StreamEnding => r.outcome === 'done' || r.outcome === 'skipped' || r.outcome === 'failed';
 
 function addTotals(a: StreamTotals, b: StreamTotals): StreamTotals {
   const rows: Record<string, number> = { ...a.rows };
@@ -154,53 +150,20 @@ function addTotals(a: StreamTotals, b: StreamTotals): StreamTotals {
   };
 }
 
-const idsKey = (msg: StreamMessage, chunk: number) => `${streamIdsPrefix(msg)}part-${String(chunk).padStart(5, '0')}.txt`;
-
-/** Ids kept by the chunks before `chunk`, read from what they wrote. */
-async function idsBefore(store: ObjectStore, msg: StreamMessage): Promise<Set<string>> {
-  const seen = new Set<string>();
-  for (const key of await store.list(streamIdsPrefix(msg))) {
-    if (!(chunkOfKey(key) < msg.chunk)) continue;
-    const body = await store.get(key);
-    if (!body) continue;
-    for (const id of new TextDecoder().decode(body).split('\n')) if (id !== '') seen.add(id);
-  }
-  return seen;
-}
-
-/** This run's data files and id lists of the stream, optionally only those of chunks before `beforeChunk`. */
-async function ownStreamKeys(store: ObjectStore, msg: StreamMessage, beforeChunk = Number.POSITIVE_INFINITY): Promise<string[]> {
-  const keys: string[] = [];
-  for (const table of tablesForModel(msg.model)) keys.push(...(await store.list(runPrefix(table.name, msg.snapshotDate, msg.integrationId, msg.runId))));
-  keys.push(...(await store.list(streamIdsPrefix(msg))));
-  keys.push(...(await store.list(streamVersionsPrefix(msg))));
-  return keys.filter((k) => chunkOfKey(k) < beforeChunk);
-}
-
-/** A page asked for, and the page its answer's head led the chunk to ask for next. */
-interface PageRequest {
-  readonly cursor: string | null;
-  page: Promise<Page | RawPage>;
-  next?: PageRequest;
-  /** Set when the chunk will not take the page: it then asks for nothing more. */
-  dropped: boolean;
-}
-
-/** Give up a request and those it led to: none is awaited, none may end as an unhandled rejection. */
-function drop(req: PageRequest | undefined): void {
-  for (let r = req; r; r = r.next) {
-    r.dropped = true;
-    r.page.catch(() => undefined);
-  }
-}
-
-/**
- * Whether the chunk's files are big enough: the model's own table (the first) holds `target` rows
- * and every other table with rows holds `min`.
- */
-function filesFull(rows: readonly number[], target: number, min: number): boolean {
-  if ((rows[0] ?? 0) < target) return false;
-  return rows.every((n) => n === 0 || n >= min);
+/** The chunk's own totals: what its pages gave, what its requests cost, the files it wrote. */
+function chunkTotals(msg: StreamMessage, fetched: FetchedPages, tracker: RequestTracker, files: number, rows: boolean): StreamTotals {
+  const tables = tablesForModel(msg.model);
+  return {
+    records: fetched.records,
+    unchanged: fetched.records - fetched.stored.length,
+    pages: fetched.pages,
+    requests: tracker.stats.requests,
+    retries: tracker.stats.retries,
+    throttles: tracker.stats.throttles,
+    files,
+    rows: rows ? Object.fromEntries(fetched.tableRows.map((n, i) => [tables[i]!.name, n])) : {},
+    duplicates: fetched.duplicates,
+  };
 }
 
 /** Kombo rejected the cursor of a later page: the filters were fine on page one, so the cursor is at fault. */
@@ -208,230 +171,116 @@ function isInvalidCursor(err: unknown, cursor: string | null): err is KomboEtlEr
   return cursor !== null && err instanceof KomboEtlError && err.code === INVALID_CURSOR_CODE;
 }
 
+/** The chunk's fetch budget, from its limits and the defaults. */
+function budgetOf(limits: Partial<ChunkLimits> = {}): FetchBudget {
+  return {
+    maxRows: limits.maxRows ?? DEFAULT_CHUNK_MAX_RECORDS,
+    fileRows: limits.fileRows ?? DEFAULT_CHUNK_TARGET_ROWS,
+    minFileRows: limits.minFileRows ?? DEFAULT_CHUNK_ROWS,
+    maxBytes: limits.maxBytes ?? DEFAULT_CHUNK_MAX_BYTES,
+    maxMillis: limits.maxMillis ?? DEFAULT_CHUNK_MILLIS,
+    ...(limits.pageSize !== undefined && { pageSize: limits.pageSize }),
+  };
+}
+
 /**
- * Process one chunk. Never throws for a problem of this stream (it ends the stream with a marker
- * instead); throws {@link RunFatalError} for problems that must stop the run, and store/queue errors
- * so that the message is retried.
+ * Process one chunk: open the stream, fetch, save, then continue or finish. Never throws for a
+ * problem of this stream (it ends the stream with a marker instead); throws {@link RunFatalError}
+ * for problems that must stop the run, and store/queue errors so that the message is retried.
  */
 export async function processChunk(deps: ChunkDeps, msg: StreamMessage): Promise<ChunkResult> {
-  const now = deps.now ?? (() => new Date());
-  const maxRows = deps.limits?.maxRows ?? DEFAULT_CHUNK_MAX_RECORDS;
-  const fileRows = deps.limits?.fileRows ?? DEFAULT_CHUNK_TARGET_ROWS;
-  const minFileRows = deps.limits?.minFileRows ?? DEFAULT_CHUNK_ROWS;
-  const maxBytes = deps.limits?.maxBytes ?? DEFAULT_CHUNK_MAX_BYTES;
-  const maxMillis = deps.limits?.maxMillis ?? DEFAULT_CHUNK_MILLIS;
+  const opening = await openStream(deps, msg);
+  if (opening.kind === 'ended') return { outcome: 'redelivered', totals: opening.marker.totals, marker: opening.marker };
+  if (opening.kind === 'superseded') return { outcome: 'superseded', totals: msg.totals };
+  if (opening.kind === 'refused') return endChunk(deps, msg, { status: 'failed', code: opening.code, reason: opening.reason, totals: msg.totals });
+  const { session } = opening;
   const maxStreamRetries = deps.limits?.maxStreamRetries ?? DEFAULT_STREAM_RETRIES;
-  const maxRestarts = deps.limits?.maxCursorRestarts ?? DEFAULT_CURSOR_RESTARTS;
-
-  // A redelivery after the stream ended (or a late duplicate): nothing to fetch, nothing to write.
-  // The run may still lack its completion marker if the first delivery died just before it.
-  const ended = await readMarker(deps.store, msg);
-  if (ended) {
-    await completeRunIfLast(deps.store, msg.runId, now);
-    return { outcome: ended.status, totals: ended.totals, alreadyEnded: true, ...(ended.code !== undefined && { code: ended.code }), ...(ended.reason !== undefined && { reason: ended.reason }) };
-  }
-  // A message of a chain a retry (or a restart) replaced, delivered late: the new chain does its work.
-  if (await isAbandoned(deps.store, msg)) return { outcome: 'continued', totals: msg.totals, abandoned: true };
-  // The first chunk of a restarted chain: whatever the abandoned chain wrote must go, even files a
-  // late redelivery of it may have added after the restart was sent.
-  if (msg.cursor === null && msg.chunk > 0) await deps.store.delete(await ownStreamKeys(deps.store, msg, msg.chunk));
-
-  const sync = syncOf(msg, now);
-  // The first chunk of a chain takes the stream's lock: one run at a time per stream, so that two
-  // runs never compare against, or commit, the same state at once.
-  if (msg.cursor === null) {
-    const refused = await holdStream(deps, msg, now);
-    if (refused) return refused;
-  }
-  const state = await readStreamState(deps.store, msg.integrationId, msg.model);
-  const latest = state.commits.at(-1);
-  if (msg.cursor === null && latest !== undefined && latest.snapshotDate > msg.snapshotDate) {
-    return refuseStream(deps, msg, OUT_OF_ORDER_CODE, outOfOrderReason(msg.snapshotDate, latest.snapshotDate));
-  }
-  const prior = await priorIndex(deps.store, state, msg.snapshotDate);
-
-  const started = Date.now();
   const tracker: RequestTracker = { stats: { requests: 0, retries: 0, throttles: 0 }, retriesLeft: Math.max(0, maxStreamRetries - msg.totals.retries) };
-  const tables = tablesForModel(msg.model);
-  const kept: string[] = [];
-  const stored: VersionEntry[] = [];
   // Files are encoded a row group at a time while pages arrive (see parquet-stream.ts), by the
   // chunk's work: on this thread, or on a worker thread in the local runner.
-  const work: ChunkWork = (deps.work ?? inlineChunkWork)({
+  const work = (deps.work ?? inlineChunkWork)({
     model: msg.model,
     runId: msg.runId,
-    syncedAt: versionTime(sync.startedAt, msg.snapshotDate),
-    seen: [...(await idsBefore(deps.store, msg))],
-    prior: Array.from(prior, ([id, e]): PriorEntry => [id, e.h, e.d]),
+    syncedAt: versionTime(session.sync.startedAt, msg.snapshotDate),
+    seen: [...session.seen],
+    prior: Array.from(session.prior, ([id, e]): PriorEntry => [id, e.h, e.d]),
     rowGroupRows: deps.limits?.rowGroupRows ?? STREAM_ROW_GROUP_ROWS,
     ...(deps.pii && { pii: deps.pii }),
   });
   try {
-    return await fetchAndWrite();
+    const onPage = deps.onPage && ((records: number) => deps.onPage?.(msg, records));
+    const fetched = await fetchPages(deps.client, msg, work, budgetOf(deps.limits), tracker, tablesForModel(msg.model).length, onPage);
+    if ('error' in fetched) return await fetchFailed(deps, msg, fetched, tracker);
+    await deps.faultPoint?.('after-fetch', msg);
+    const files = await saveChunk(deps, msg, fetched, await work.finish());
+    return await continueOrFinish(deps, session, fetched.cursor, addTotals(msg.totals, chunkTotals(msg, fetched, tracker, files, true)));
   } finally {
     work.close();
   }
+}
 
-  async function fetchAndWrite(): Promise<ChunkResult> {
-    /** Rows per table after the last page taken. */
-    let rowsSoFar: readonly number[] = tables.map(() => 0);
-    const tableRows = (): readonly number[] => rowsSoFar;
-    let cursor = msg.cursor;
-    let pages = 0;
-    let records = 0;
-    let bytes = 0;
-    /** The largest answer so far: what a page asked for ahead is judged to weigh. */
-    let largestPage = 0;
-    let duplicates = 0;
-
-    const chunkTotals = (files: number): StreamTotals => ({
-      records,
-      unchanged: records - stored.length,
-      pages,
-      requests: tracker.stats.requests,
-      retries: tracker.stats.retries,
-      throttles: tracker.stats.throttles,
-      files,
-      rows: Object.fromEntries(tableRows().map((n, i) => [tables[i]!.name, n])),
-      duplicates,
-    });
-
-    // One request ahead: the next page is asked for as soon as its cursor is known, so that the
-    // API's latency hides our own work on this page. The client tells the cursor before it parses
-    // and validates the page (`onNext`); when it cannot, the page's `next` is used. A page is asked
-    // for only when the chunk will take it, so no request is wasted on a guess that holds; `cursor`
-    // is always the cursor of the request awaited next.
-    const pageSize = deps.limits?.pageSize ?? MAX_PAGE_SIZE;
-    let current: PageRequest | undefined;
-    // Raw answers when the client gives them, so that the work parses them (perhaps on another thread).
-    const fetchPage = deps.client.fetchPage?.bind(deps.client) ?? deps.client.listPage.bind(deps.client);
-    const ask = (from: string | null): PageRequest => {
-      const req: PageRequest = { cursor: from, dropped: false } as PageRequest;
-      req.page = fetchPage(msg.integrationId, msg.model, {
-        cursor: from,
-        tracker,
-        ...(sync.updatedAfter !== undefined && { updatedAfter: sync.updatedAfter }),
-        ...(deps.limits?.pageSize !== undefined && { pageSize: deps.limits.pageSize }),
-        onNext: (next) => {
-          // Told again when an answer broke off after its head and the request was retried: the
-          // page asked for on the first telling stands if the cursor is the same, else it goes.
-          if (req.next) {
-            if (req.next.cursor === next) return;
-            drop(req.next);
-            delete req.next;
-          }
-          // Judged as if this page and those asked for before it were full and new: the chunk then
-          // still takes the next page under the exact rule below, so reading ahead wastes nothing.
-          let pending = 0;
-          for (let r = current; r; r = r.next) {
-            pending++;
-            if (r === req) break;
-          }
-          const within = records + pending * pageSize < maxRows && bytes + pending * largestPage < maxBytes && !filesFull(tableRows(), fileRows, minFileRows) && Date.now() - started < maxMillis;
-          if (next !== null && within && !req.dropped) req.next = ask(next);
-        },
-      });
-      return req;
-    };
-    current = ask(cursor);
-    try {
-      while (current) {
-        const answer = await current.page;
-        // Parsed, validated, deduplicated (the first copy of a record wins: an earlier chunk's file
-        // cannot be rewritten), flattened and encoded by the work, while the next page is on its way.
-        const page = await work.page(answer, { integrationId: msg.integrationId, model: msg.model, cursor: current.cursor });
-        const guess: PageRequest | undefined = current.next;
-        if (guess && guess.cursor !== page.next) drop(guess);
-        kept.push(...page.fresh);
-        stored.push(...page.versions);
-        duplicates += page.records - page.fresh.length;
-        pages++;
-        records += page.fresh.length;
-        bytes += answer.bytes ?? 0;
-        largestPage = Math.max(largestPage, answer.bytes ?? 0);
-        cursor = page.next;
-        // Row targets are judged as they were before this page: the page that fills the files may
-        // bring one more page along, which is cheaper than waiting for it in the next chunk.
-        const more: boolean = cursor !== null && records < maxRows && bytes < maxBytes && !filesFull(tableRows(), fileRows, minFileRows) && Date.now() - started < maxMillis;
-        // A page asked for on a guess that held is taken even if this page filled the chunk.
-        current = guess && guess.cursor === cursor ? guess : more ? ask(cursor) : undefined;
-        rowsSoFar = page.tableRows;
-        deps.onPage?.(msg, page.records);
-      }
-    } catch (err) {
-      // A page asked for ahead must not end as an unhandled rejection.
-      drop(current);
-      if (isInvalidCursor(err, cursor)) return restartStream(deps, msg, err, addTotals(msg.totals, { ...chunkTotals(0), rows: {} }), maxRestarts);
-      if (err instanceof RunFatalError || !(err instanceof KomboEtlError)) throw err;
-      const status = err.kind === 'skippable' ? 'skipped' : 'failed';
-      const totals = addTotals(msg.totals, { ...chunkTotals(0), rows: {} });
-      const where = describeLocation(err.location);
-      const reason = where === '' ? err.message : `${err.message} (${where})`;
-      await endStream(deps, msg, status, err.code, reason, totals, err.location);
-      return { outcome: status, totals, code: err.code, reason };
-    }
-    await deps.faultPoint?.('after-fetch', msg);
-
-    await deps.store.put(idsKey(msg, msg.chunk), kept.join('\n'));
-    await deps.store.put(versionsKey(msg, msg.chunk), JSON.stringify(stored));
-    const finished = await work.finish();
-    let written = 0;
-    const toWrite = tables.flatMap((table, i) => (finished[i] ? [{ table, body: finished[i] }] : []));
-    for (const { table, body } of toWrite) {
-      const key = dataFileKey(table.name, msg.snapshotDate, msg.integrationId, msg.runId, msg.chunk);
-      await deps.store.put(key, body);
-      written++;
-      if (written === 1 && toWrite.length > 1) await deps.faultPoint?.('after-some-tables', msg);
-    }
-    await deps.faultPoint?.('after-all-tables', msg);
-    const totals = addTotals(msg.totals, chunkTotals(written));
-
-    if (cursor !== null) {
-      await deps.queue.send({ ...msg, cursor, chunk: msg.chunk + 1, totals });
-      await deps.faultPoint?.('after-continuation', msg);
-      return { outcome: 'continued', totals };
-    }
-    const done = await finishStream(deps, msg, totals, { state, prior });
-    await deps.faultPoint?.('after-finish', msg);
-    return { outcome: 'done', totals: done };
+/** Write the chunk's id and version lists, then its files (one per table with rows). Returns how many files. */
+async function saveChunk(deps: ChunkDeps, msg: StreamMessage, fetched: FetchedPages, encoded: readonly (Uint8Array | undefined)[]): Promise<number> {
+  await writeChunkLists(deps.store, msg, msg.chunk, fetched.kept, fetched.stored);
+  const toWrite = tablesForModel(msg.model).flatMap((table, i) => (encoded[i] ? [{ table, body: encoded[i] }] : []));
+  let written = 0;
+  for (const { table, body } of toWrite) {
+    await deps.store.put(dataFileKey(table.name, msg.snapshotDate, msg.integrationId, msg.runId, msg.chunk), body);
+    written++;
+    if (written === 1 && toWrite.length > 1) await deps.faultPoint?.('after-some-tables', msg);
   }
+  await deps.faultPoint?.('after-all-tables', msg);
+  return written;
 }
 
-/** Another run holds the stream and has not ended it. */
-export const BUSY_CODE = 'STREAM.BUSY';
-
-/** Take the stream's lock; the stream's end when another run holds it and has not let go. */
-async function holdStream(deps: ChunkDeps, msg: StreamMessage, now: () => Date): Promise<ChunkResult | undefined> {
-  const lock: StreamLock = { runId: msg.runId, snapshotDate: msg.snapshotDate, lockedAt: now().toISOString() };
-  const taken = await takeLock(deps.store, msg.integrationId, msg.model, lock, (holder) => runHasLetGo(deps.store, holder.runId, msg));
-  if (taken.taken) return undefined;
-  const reason = `run ${taken.holder.runId} (snapshot ${taken.holder.snapshotDate}) is syncing this stream and has not finished it: this run did not sync it; retry this run once that one has ended`;
-  return refuseStream(deps, msg, BUSY_CODE, reason);
+/** Send the next chunk while the stream has pages left, else finish the stream. */
+async function continueOrFinish(deps: ChunkDeps, session: StreamSession, cursor: string | null, totals: StreamTotals): Promise<ChunkResult> {
+  const { msg } = session;
+  if (cursor !== null) {
+    await deps.queue.send({ ...msg, cursor, chunk: msg.chunk + 1, totals });
+    await deps.faultPoint?.('after-continuation', msg);
+    return { outcome: 'continued', totals };
+  }
+  const done = await finishStream(deps, msg, totals, session);
+  await deps.faultPoint?.('after-finish', msg);
+  return { outcome: 'done', totals: done };
 }
 
-/** End the stream failed before it fetched anything. */
-async function refuseStream(deps: ChunkDeps, msg: StreamMessage, code: string, reason: string): Promise<ChunkResult> {
-  await endStream(deps, msg, 'failed', code, reason, msg.totals);
-  return { outcome: 'failed', totals: msg.totals, code, reason };
+/** A page failed: restart on a rejected cursor, end the stream on a Kombo error, throw anything else. */
+async function fetchFailed(deps: ChunkDeps, msg: StreamMessage, fetched: FetchError, tracker: RequestTracker): Promise<ChunkResult> {
+  const err = fetched.error;
+  const totals = addTotals(msg.totals, chunkTotals(msg, fetched, tracker, 0, false));
+  if (isInvalidCursor(err, fetched.cursor)) return restartStream(deps, msg, err, totals);
+  if (err instanceof RunFatalError || !(err instanceof KomboEtlError)) throw err;
+  const where = describeLocation(err.location);
+  const reason = where === '' ? err.message : `${err.message} (${where})`;
+  return endChunk(deps, msg, { status: err.kind === 'skippable' ? 'skipped' : 'failed', code: err.code, reason, totals, ...(err.location && { location: err.location }) });
+}
+
+/** End the stream skipped or failed, and say so. */
+async function endChunk(deps: ChunkDeps, msg: StreamMessage, end: StreamEnd): Promise<ChunkResult> {
+  await endStream(deps, msg, end);
+  return { outcome: end.status, totals: end.totals, code: end.code, reason: end.reason };
 }
 
 /**
  * Kombo rejected the cursor: drop everything this run wrote for the stream and start again from the
  * first page, as a new chain (chunk numbers keep counting up, so no key or deduplication id is
- * reused). After `maxRestarts` restarts the stream fails with Kombo's code.
+ * reused). After the limit of restarts the stream fails with Kombo's code.
  */
-async function restartStream(deps: ChunkDeps, msg: StreamMessage, err: KomboEtlError, totals: StreamTotals, maxRestarts: number): Promise<ChunkResult> {
+async function restartStream(deps: ChunkDeps, msg: StreamMessage, err: KomboEtlError, totals: StreamTotals): Promise<ChunkResult> {
   const restarts = msg.restarts ?? 0;
-  if (restarts >= maxRestarts) {
+  if (restarts >= (deps.limits?.maxCursorRestarts ?? DEFAULT_CURSOR_RESTARTS)) {
     const reason = `Kombo rejected the stream's cursor ${restarts + 1} times (restarted from the first page ${restarts} times): ${err.message}`;
-    await endStream(deps, msg, 'failed', err.code, reason, totals, err.location);
-    return { outcome: 'failed', totals, code: err.code, reason };
+    return endChunk(deps, msg, { status: 'failed', code: err.code, reason, totals, ...(err.location && { location: err.location }) });
   }
-  await deps.store.delete(await ownStreamKeys(deps.store, msg));
+  const own: string[] = [];
+  for (const table of tablesForModel(msg.model)) own.push(...(await deps.store.list(runPrefix(table.name, msg.snapshotDate, msg.integrationId, msg.runId))));
+  await deps.store.delete([...own, ...(await chunkListKeys(deps.store, msg))]);
   const fresh: StreamTotals = { ...totals, rows: {}, files: 0, duplicates: 0, records: 0, unchanged: 0 };
   await startChain(deps.store, msg, msg.chunk + 1);
   await deps.queue.send({ ...msg, cursor: null, chunk: msg.chunk + 1, chain: msg.chunk + 1, restarts: restarts + 1, totals: fresh });
-  return { outcome: 'continued', totals: fresh, restarted: true, code: err.code, reason: 'cursor rejected: the stream restarts from its first page' };
+  return { outcome: 'restarted', totals: fresh, code: err.code, reason: 'cursor rejected: the stream restarts from its first page' };
 }
 
 /** For callers that must describe an unexpected error without leaking anything sensitive. */

@@ -6,51 +6,22 @@ import type { Cell } from '../flatten.ts';
 import { encodeParquet } from '../parquet.ts';
 import type { ObjectStore, StreamMessage, StreamSync } from '../ports.ts';
 import { SYNCS_TABLE, tablesForModel } from '../tables.ts';
-import { assertIntegrationId, chunkOfKey, dataFileKey, hiveEscape, partitionPrefix, runKeys } from '../warehouse/layout.ts';
-import type { VersionEntry } from './chunk-work.ts';
+import { dataFileKey, partitionPrefix } from '../warehouse/layout.ts';
+import { idsUpTo, versionsUpTo } from '../state/chunks.ts';
+import { stateKeys } from '../state/keys.ts';
+import type { DatedStreamRef } from '../state/ref.ts';
+import type { RecordIndex, StreamCommit, StreamState } from '../state/streams.ts';
+import { writeIndexFile } from '../state/streams.ts';
 import type { Row } from './partition-rows.ts';
 import { parquetCell, readPartition, recordKeyColumn } from './partition-rows.ts';
-import type { RecordIndex, StreamCommit, StreamState } from './versions.ts';
-import { stateKeys, unreadIndexFiles, versionTime, writeCommit, writeIndexFile } from './versions.ts';
-
-type StreamRef = Pick<StreamMessage, 'runId' | 'snapshotDate' | 'integrationId' | 'model'>;
-
-/** `_runs/<run>/ids/<integration>/<model>/`: the ids each chunk of a stream kept. */
-export function streamIdsPrefix(msg: Pick<StreamMessage, 'runId' | 'integrationId' | 'model'>): string {
-  return `${runKeys.prefix(msg.runId)}ids/${hiveEscape(assertIntegrationId(msg.integrationId))}/${msg.model}/`;
-}
-
-/** `_runs/<run>/versions/<integration>/<model>/`: the versions each chunk of a stream stored. */
-export function streamVersionsPrefix(msg: Pick<StreamMessage, 'runId' | 'integrationId' | 'model'>): string {
-  return `${runKeys.prefix(msg.runId)}versions/${hiveEscape(assertIntegrationId(msg.integrationId))}/${msg.model}/`;
-}
-
-/** The key of one chunk's version list. */
-export const versionsKey = (msg: StreamMessage, chunk: number): string => `${streamVersionsPrefix(msg)}part-${String(chunk).padStart(5, '0')}.json`;
-
-/** The sync a message carries, or a full one started now (a message sent before syncs had modes). */
-export function syncOf(msg: StreamMessage, now: () => Date): StreamSync {
-  return msg.sync ?? { mode: 'full', startedAt: now().toISOString() };
-}
-
-/** Every version list and id list the stream's chain wrote, chunk by chunk up to `lastChunk`. */
-async function readLists(store: ObjectStore, prefix: string, lastChunk: number): Promise<string[]> {
-  const bodies: string[] = [];
-  for (const key of await store.list(prefix)) {
-    const chunk = chunkOfKey(key);
-    if (!(chunk <= lastChunk)) continue;
-    const body = await store.get(key);
-    if (body) bodies.push(new TextDecoder().decode(body));
-  }
-  return bodies;
-}
+import { versionTime } from './versions.ts';
 
 /**
  * A full sync no longer returned these records: store a copy of each one's last version (its own
  * row and its child rows) flagged `_is_deleted`, as the chunk after the chain's last. Kombo hides
  * nothing from a fetch with `include_deleted=true`, so these were removed outright.
  */
-async function storeVanished(store: ObjectStore, msg: StreamRef, chunk: number, vanished: ReadonlyMap<string, { readonly v: string }>, syncedAt: number): Promise<number> {
+async function storeVanished(store: ObjectStore, msg: DatedStreamRef, chunk: number, vanished: ReadonlyMap<string, { readonly v: string }>, syncedAt: number): Promise<number> {
   const byDate = new Map<string, Set<string>>();
   for (const [id, e] of vanished) {
     const ids = byDate.get(e.v) ?? new Set<string>();
@@ -105,16 +76,13 @@ export interface PriorState {
  * does exactly the same again.
  */
 export async function collectVersions(store: ObjectStore, msg: StreamMessage, lastChunk: number, sync: StreamSync, { state, prior }: PriorState): Promise<StreamVersions> {
-  const stored: VersionEntry[] = (await readLists(store, streamVersionsPrefix(msg), lastChunk)).flatMap((b) => JSON.parse(b) as VersionEntry[]);
+  const stored = await versionsUpTo(store, msg, lastChunk);
   const index: RecordIndex = sync.mode === 'full' ? new Map(prior) : new Map();
   for (const [id, h, d] of stored) index.set(id, { h, d, v: msg.snapshotDate });
   let vanished = 0;
   let vanishedFiles = 0;
   if (sync.mode === 'full') {
-    const returned = new Set<string>();
-    for (const body of await readLists(store, streamIdsPrefix(msg), lastChunk)) {
-      for (const id of body.split('\n')) if (id !== '') returned.add(id);
-    }
+    const returned = await idsUpTo(store, msg, lastChunk);
     const gone = new Map([...prior].filter(([id, e]) => !e.d && !returned.has(id)));
     vanished = gone.size;
     if (gone.size > 0) {
@@ -127,7 +95,7 @@ export async function collectVersions(store: ObjectStore, msg: StreamMessage, la
 }
 
 /** The `syncs` row of a completed stream, as a one-row Parquet file of its partition. */
-export async function writeSyncRow(store: ObjectStore, msg: StreamRef, sync: StreamSync, counts: { readonly records: number; readonly versions: number; readonly deletions: number }, finishedAt: Date): Promise<string> {
+export async function writeSyncRow(store: ObjectStore, msg: DatedStreamRef, sync: StreamSync, counts: { readonly records: number; readonly versions: number; readonly deletions: number }, finishedAt: Date): Promise<string> {
   const values: Record<string, Cell> = {
     model: msg.model,
     run_id: msg.runId,
@@ -147,7 +115,7 @@ export async function writeSyncRow(store: ObjectStore, msg: StreamRef, sync: Str
 }
 
 /** Write the index file of this sync and return the commit that names it (not yet written). */
-export async function writeIndex(store: ObjectStore, msg: StreamRef, sync: StreamSync, v: StreamVersions, records: number): Promise<StreamCommit> {
+export async function writeIndex(store: ObjectStore, msg: DatedStreamRef, sync: StreamSync, v: StreamVersions, records: number): Promise<StreamCommit> {
   const key = stateKeys.index(msg.integrationId, msg.model, msg.snapshotDate, msg.runId);
   await writeIndexFile(store, key, v.index);
   return {
@@ -161,19 +129,4 @@ export async function writeIndex(store: ObjectStore, msg: StreamRef, sync: Strea
     deletions: v.deletions,
     index: key,
   };
-}
-
-/**
- * Commit: the stream's new watermark. Afterwards go the index files of earlier runs of the same date,
- * and those this commit made unread ({@link unreadIndexFiles}): a stream keeps the indexes of about
- * two full-sync cycles, not of its whole history. Files a crash left between the commit and the
- * deletion go when compaction trims their commits.
- */
-export async function commitStream(store: ObjectStore, state: StreamState, commit: StreamCommit): Promise<void> {
-  const next = await writeCommit(store, state, commit);
-  const replaced = state.commits.find((c) => c.snapshotDate === commit.snapshotDate && c.index !== commit.index);
-  const unreadBefore = new Set(unreadIndexFiles(state));
-  const unread = unreadIndexFiles(next).filter((k) => !unreadBefore.has(k));
-  const stale = [...(replaced ? [replaced.index] : []), ...unread];
-  if (stale.length > 0) await store.delete(stale);
 }

@@ -27,18 +27,20 @@
  * versions of their records live in. Commits of `stream.json` older than the latest full commit
  * before the cutoff, their index files, and run state (`_runs/`) older than the cutoff go too.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { encodeParquet } from '../parquet.ts';
 import type { Catalog, ObjectStore } from '../ports.ts';
 import type { ModelName, TableDef } from '../tables.ts';
-import { MODELS, isModelName, tableByName, tablesForModel } from '../tables.ts';
-import { assertIntegrationId, dataFileKey, hiveUnescape, newRunId, runPrefix } from '../warehouse/layout.ts';
-import { runHasLetGo } from './finish.ts';
+import { tableByName, tablesForModel } from '../tables.ts';
+import { DAY_MS, assertIntegrationId, dataFileKey, newRunId, runPrefix } from '../warehouse/layout.ts';
+import { clearPendingRewrite, readCompactionCursor, readPendingRewrite, readRetained, writeCompactionCursor, writePendingRewrite, writeRetained } from '../state/compaction.ts';
+import type { PendingRewrite } from '../state/compaction.ts';
+import type { StreamLock } from '../state/lock.ts';
+import { releaseLock, takeLock } from '../state/lock.ts';
+import { removeRunsBefore, runHasLetGo } from '../state/runs.ts';
+import type { RecordIndex, StreamCommit, StreamState } from '../state/streams.ts';
+import { listIndexFiles, listStreams, priorIndex, readStreamState, writeStreamState } from '../state/streams.ts';
 import type { Row } from './partition-rows.ts';
 import { parquetCell, readPartition, recordKeyColumn } from './partition-rows.ts';
-import type { RecordIndex, StreamCommit, StreamLock, StreamState } from './versions.ts';
-import { priorIndex, readStreamState, releaseLock, stateKeys, streamStatePrefix, takeLock } from './versions.ts';
-import { decodeJson, encodeJson } from './state.ts';
 
 /** Run ids of compactions start with this, so that a lock they hold is known as theirs. */
 export const COMPACTION_RUN_PREFIX = 'compact-';
@@ -55,7 +57,6 @@ export function newCompactionRunId(now: Date = new Date()): string {
  */
 export const COMPACTION_LOCK_STALE_MS = 3_600_000;
 
-const DAY_MS = 86_400_000;
 
 /** The first snapshot date a retention of `retentionDays` keeps whole, counted back from `today`. */
 export function retentionCutoff(today: string, retentionDays: number): string {
@@ -124,44 +125,6 @@ export interface CompactionReport {
   readonly notReached: number;
 }
 
-/** A partition rewrite under way: finished (or undone) by the next compaction of the stream. */
-interface PendingRewrite {
-  readonly table: string;
-  readonly snapshotDate: string;
-  /** The new run folder. */
-  readonly prefix: string;
-  /** Files of the new run folder (none when no row is left). */
-  readonly written: readonly string[];
-  /** The files it replaces. */
-  readonly obsolete: readonly string[];
-}
-
-/** `retained.json.gz`: what the last compaction kept before its cutoff. */
-interface RetainedState {
-  readonly cutoff: string;
-  /** `[id, snapshot date]` of each record's version kept before the cutoff. */
-  readonly retained: readonly (readonly [string, string])[];
-}
-
-/** Where a compaction that stopped early left off (see `CompactRequest.resume`). */
-const CURSOR_KEY = '_state/_compaction.json';
-
-const compactionKeys = {
-  pending: (integrationId: string, model: string) => `${streamStatePrefix(integrationId, model)}compaction.json`,
-  retained: (integrationId: string, model: string) => `${streamStatePrefix(integrationId, model)}retained.json.gz`,
-};
-
-/** Every stream with change capture state, as `[integrationId, model]`, by integration then model order. */
-export async function listStreams(store: ObjectStore): Promise<[string, ModelName][]> {
-  const streams: [string, ModelName][] = [];
-  for (const key of await store.list('_state/')) {
-    const m = /^_state\/([^/]+)\/([^/]+)\/stream\.json$/.exec(key);
-    if (m === null || !isModelName(m[2]!)) continue;
-    streams.push([hiveUnescape(m[1]!), m[2]]);
-  }
-  return streams.sort((a, b) => a[0].localeCompare(b[0]) || MODELS.indexOf(a[1]) - MODELS.indexOf(b[1]));
-}
-
 /**
  * Compact every stream (or those of `integrationIds`), then remove old run state. A stream another
  * run is syncing is left alone (`busy`) until the next compaction.
@@ -170,18 +133,17 @@ export async function compactWarehouse(deps: CompactDeps, req: CompactRequest): 
   if (!Number.isInteger(req.retentionDays) || req.retentionDays < 1) throw new Error(`retention must be a whole number of days, at least 1 (got ${req.retentionDays})`);
   const cutoff = retentionCutoff(req.today, req.retentionDays);
   const only = req.integrationIds === undefined ? undefined : new Set(req.integrationIds.map(assertIntegrationId));
-  let streams = (await listStreams(deps.store)).filter(([id]) => only === undefined || only.has(id));
-  const streamKey = ([id, model]: readonly [string, string]) => `${id}/${model}`;
+  let streams = (await listStreams(deps.store)).filter((s) => only === undefined || only.has(s.integrationId));
+  const streamKey = (s: { readonly integrationId: string; readonly model: string }) => `${s.integrationId}/${s.model}`;
   if (req.resume === true) {
-    const cursor = await deps.store.get(CURSOR_KEY);
-    const next = cursor === undefined ? undefined : decodeJson<{ next: string }>(cursor).next;
+    const next = await readCompactionCursor(deps.store);
     const from = next === undefined ? 0 : Math.max(0, streams.findIndex((s) => streamKey(s) >= next));
     streams = [...streams.slice(from), ...streams.slice(0, from)];
   }
   const erase = new Set(req.erase ?? []);
   const done: StreamCompaction[] = [];
   let notReached = 0;
-  for (const [integrationId, model] of streams) {
+  for (const { integrationId, model } of streams) {
     if (req.shouldStop?.() === true) {
       notReached = streams.length - done.length;
       break;
@@ -189,10 +151,9 @@ export async function compactWarehouse(deps: CompactDeps, req: CompactRequest): 
     done.push(await compactStream(deps, req.runId, integrationId, model, cutoff, erase));
   }
   if (req.resume === true) {
-    if (notReached > 0) await deps.store.put(CURSOR_KEY, encodeJson({ next: streamKey(streams[done.length]!) }));
-    else await deps.store.delete([CURSOR_KEY]);
+    await writeCompactionCursor(deps.store, notReached > 0 ? streamKey(streams[done.length]!) : undefined);
   }
-  const runsRemoved = req.removeRuns === false || notReached > 0 ? [] : await removeOldRuns(deps.store, cutoff);
+  const runsRemoved = req.removeRuns === false || notReached > 0 ? [] : await removeRunsBefore(deps.store, cutoff);
   return { runId: req.runId, retentionDays: req.retentionDays, cutoff, streams: done, runsRemoved, notReached };
 }
 
@@ -206,23 +167,21 @@ async function holderIsOver(store: ObjectStore, integrationId: string, model: Mo
 export async function compactStream(deps: CompactDeps, runId: string, integrationId: string, model: ModelName, cutoff: string, erase: ReadonlySet<string>): Promise<StreamCompaction> {
   const now = deps.now ?? (() => new Date());
   const lock: StreamLock = { runId, snapshotDate: cutoff, lockedAt: now().toISOString() };
-  const taken = await takeLock(deps.store, integrationId, model, lock, (holder) => holderIsOver(deps.store, integrationId, model, holder, now()));
+  const taken = await takeLock(deps.store, { integrationId, model }, lock, (holder) => holderIsOver(deps.store, integrationId, model, holder, now()));
   const empty = { rowsRemoved: {}, versionsRemoved: 0, recordsPurged: 0, partitionsRewritten: 0, partitionsEmptied: 0, commitsTrimmed: 0, indexFilesRemoved: 0 };
   if (!taken.taken) return { integrationId, model, status: 'busy', holder: taken.holder.runId, ...empty };
   try {
     await finishPendingRewrite(deps, integrationId, model);
     return { integrationId, model, status: 'compacted', ...(await compactHeld(deps, runId, integrationId, model, cutoff, erase)) };
   } finally {
-    await releaseLock(deps.store, integrationId, model, runId);
+    await releaseLock(deps.store, { integrationId, model }, runId);
   }
 }
 
 /** A rewrite cut short: roll it forward when its new files are all there, else drop them. */
 async function finishPendingRewrite(deps: CompactDeps, integrationId: string, model: ModelName): Promise<void> {
-  const key = compactionKeys.pending(integrationId, model);
-  const body = await deps.store.get(key);
-  if (body === undefined) return;
-  const p = decodeJson<PendingRewrite>(body);
+  const p = await readPendingRewrite(deps.store, { integrationId, model });
+  if (p === undefined) return;
   const present = await deps.store.list(p.prefix);
   const table = tableByName(p.table);
   if (table !== undefined && p.written.every((k) => present.includes(k))) {
@@ -231,7 +190,7 @@ async function finishPendingRewrite(deps: CompactDeps, integrationId: string, mo
   } else {
     await deps.store.delete(present);
   }
-  await deps.store.delete([key]);
+  await clearPendingRewrite(deps.store, { integrationId, model });
 }
 
 /** A record's version that was current at the cutoff. */
@@ -240,16 +199,11 @@ interface AtCutoff {
   readonly deleted: boolean;
 }
 
-async function readRetained(store: ObjectStore, integrationId: string, model: ModelName): Promise<RetainedState | undefined> {
-  const body = await store.get(compactionKeys.retained(integrationId, model));
-  return body === undefined ? undefined : (JSON.parse(gunzipSync(body).toString('utf8')) as RetainedState);
-}
-
 async function compactHeld(deps: CompactDeps, runId: string, integrationId: string, model: ModelName, cutoff: string, erase: ReadonlySet<string>): Promise<Omit<StreamCompaction, 'integrationId' | 'model' | 'status'>> {
   const { store } = deps;
   const [own, ...children] = tablesForModel(model) as [TableDef, ...TableDef[]];
-  const state = await readStreamState(store, integrationId, model);
-  const before = await readRetained(store, integrationId, model);
+  const state = await readStreamState(store, { integrationId, model });
+  const before = await readRetained(store, { integrationId, model });
   const lastCutoff = before?.cutoff ?? '0000-01-01';
   const retained = new Map(before?.retained ?? []);
   // Dates that aged past the cutoff since the last compaction: their commits are all still listed
@@ -331,7 +285,7 @@ async function compactHeld(deps: CompactDeps, runId: string, integrationId: stri
   const kept: [string, string][] = [];
   for (const [id, at] of atCutoff) if (!at.deleted && !erase.has(id)) kept.push([id, at.date]);
   const newCutoff = cutoff > lastCutoff ? cutoff : lastCutoff;
-  await store.put(compactionKeys.retained(integrationId, model), gzipSync(Buffer.from(JSON.stringify({ cutoff: newCutoff, retained: kept } satisfies RetainedState), 'utf8')));
+  await writeRetained(store, { integrationId, model }, { cutoff: newCutoff, retained: kept });
 
   const { commitsTrimmed, indexFilesRemoved } = await trimCommits(store, state, newCutoff);
   return { rowsRemoved, versionsRemoved, recordsPurged: purged.size, partitionsRewritten, partitionsEmptied, commitsTrimmed, indexFilesRemoved };
@@ -365,9 +319,9 @@ async function rewritePartition(deps: CompactDeps, runId: string, table: TableDe
   }
   const prefix = runPrefix(table.name, date, integrationId, runId);
   const files = [...groups.values()].map((group, i) => ({ key: dataFileKey(table.name, date, integrationId, runId, i), group }));
-  const pendingKey = compactionKeys.pending(integrationId, table.model);
+  const stream = { integrationId, model: table.model };
   const pending: PendingRewrite = { table: table.name, snapshotDate: date, prefix, written: files.map((f) => f.key), obsolete: keys.filter((k) => !k.startsWith(prefix)) };
-  await store.put(pendingKey, encodeJson(pending));
+  await writePendingRewrite(store, stream, pending);
   const dataColumns = table.columns.filter((c) => c.name !== '_run_id' && c.name !== '_synced_at');
   for (const { key: fileKey, group } of files) {
     const columns = dataColumns.map((c) => group.map((r) => parquetCell(r[c.name])));
@@ -377,7 +331,7 @@ async function rewritePartition(deps: CompactDeps, runId: string, table: TableDe
   // Register first, then delete: readers never meet a partition without its rows.
   await catalog.registerPartition(table, date, integrationId, prefix);
   await store.delete(pending.obsolete);
-  await store.delete([pendingKey]);
+  await clearPendingRewrite(store, stream);
   const removedIds = [...new Set(rows.filter((r) => ids.has(r[key] as string)).map((r) => r[key] as string))];
   return { removed: rows.length - keep.length, left: keep.length, removedIds };
 }
@@ -393,36 +347,10 @@ async function trimCommits(store: ObjectStore, state: StreamState, cutoff: strin
   });
   const commits: StreamCommit[] = from > 0 ? state.commits.slice(from) : [...state.commits];
   if (commits.length < state.commits.length) {
-    await store.put(stateKeys.stream(state.integrationId, state.model), encodeJson({ ...state, commits } satisfies StreamState));
+    await writeStreamState(store, { ...state, commits });
   }
   const named = new Set(commits.map((c) => c.index));
-  const stale = (await store.list(`${streamStatePrefix(state.integrationId, state.model)}index/`)).filter((k) => !named.has(k));
+  const stale = (await listIndexFiles(store, state)).filter((k) => !named.has(k));
   await store.delete(stale);
   return { commitsTrimmed: state.commits.length - commits.length, indexFilesRemoved: stale.length };
-}
-
-/**
- * Remove `_runs/<run>/` of ended runs (completed, failed or interrupted) whose snapshot date is
- * before the cutoff. A run still going (a backfill of an old date) keeps its state.
- */
-async function removeOldRuns(store: ObjectStore, cutoff: string): Promise<string[]> {
-  const byRun = new Map<string, string[]>();
-  for (const key of await store.list('_runs/')) {
-    const run = key.split('/')[1]!;
-    const keys = byRun.get(run);
-    if (keys === undefined) byRun.set(run, [key]);
-    else keys.push(key);
-  }
-  const removed: string[] = [];
-  for (const [run, keys] of byRun) {
-    const plan = keys.find((k) => k === `_runs/${run}/plan.json`);
-    const body = plan === undefined ? undefined : await store.get(plan);
-    const date = body === undefined ? undefined : decodeJson<{ snapshotDate?: string }>(body).snapshotDate;
-    if (date === undefined || date >= cutoff) continue;
-    const ended = keys.some((k) => k.endsWith('/_SUCCESS.json') || k.endsWith('/_FAILED.json') || k.endsWith('/_INTERRUPTED.json'));
-    if (!ended) continue;
-    await store.delete(keys);
-    removed.push(run);
-  }
-  return removed.sort();
 }

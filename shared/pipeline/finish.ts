@@ -1,19 +1,23 @@
 /**
- * Step 3: finish a stream. Store the deletion versions a full sync found, register (or repoint) its
- * partitions at this run's folder, delete that partition's files from older runs, write its `syncs`
- * row, commit its sync (the new watermark), write the stream's marker, and, if it is the last
- * stream of the run, write the run's completion marker (a conditional write, so exactly one stream
- * does).
+ * Step 3: end a stream. A completed one: store the deletion versions a full sync found, register
+ * (or repoint) its partitions at this run's folder, delete that partition's files from older runs,
+ * write its `syncs` row, commit its sync (the new watermark), write the stream's marker, and, if it
+ * is the last stream of the run, write the run's completion marker (a conditional write, so exactly
+ * one stream does). A skipped or failed one: drop what this run wrote of it and write its marker.
  */
+import type { FailureLocation } from '../errors.ts';
 import type { Catalog, ObjectStore, StreamMessage, StreamTotals } from '../ports.ts';
 import { SYNCS_TABLE, tablesForModel } from '../tables.ts';
+import { partitionPrefix, runPrefix } from '../warehouse/layout.ts';
+import { chunkListKeys } from '../state/chunks.ts';
+import { releaseLock } from '../state/lock.ts';
+import type { StreamMarker } from '../state/runs.ts';
+import { completeRunIfLast, writeMarker } from '../state/runs.ts';
+import { commitStream } from '../state/streams.ts';
 import type { PriorState } from './commit.ts';
-import { collectVersions, commitStream, streamIdsPrefix, streamVersionsPrefix, syncOf, writeIndex, writeSyncRow } from './commit.ts';
-import { releaseLock } from './versions.ts';
-import { partitionPrefix, runKeys, runPrefix } from '../warehouse/layout.ts';
-import type { FailureLocation } from '../errors.ts';
-import type { FaultHook, RunPlan, RunReport, StreamMarker } from './state.ts';
-import { decodeJson, encodeJson, interruptedKey } from './state.ts';
+import { collectVersions, writeIndex, writeSyncRow } from './commit.ts';
+import type { FaultHook } from './faults.ts';
+import { syncOf } from './versions.ts';
 
 export interface FinishDeps {
   readonly store: ObjectStore;
@@ -23,7 +27,29 @@ export interface FinishDeps {
   readonly faultPoint?: FaultHook;
 }
 
-type StreamRef = Pick<StreamMessage, 'runId' | 'snapshotDate' | 'integrationId' | 'model' | 'sync'> & { readonly chunk?: number };
+/** How a stream ends without making anything visible. */
+export interface StreamEnd {
+  readonly status: 'skipped' | 'failed';
+  readonly code: string;
+  readonly reason: string;
+  readonly totals: StreamTotals;
+  readonly location?: FailureLocation;
+}
+
+/** Register the stream's partitions at this run's folder, then delete older runs' files of them. */
+async function publishPartitions(deps: FinishDeps, msg: StreamMessage): Promise<void> {
+  let registered = 0;
+  for (const table of tablesForModel(msg.model)) {
+    const ownPrefix = runPrefix(table.name, msg.snapshotDate, msg.integrationId, msg.runId);
+    const keys = await deps.store.list(partitionPrefix(table.name, msg.snapshotDate, msg.integrationId));
+    // A table without a version today and no earlier run of the date has nothing to show or replace.
+    if (keys.length === 0) continue;
+    await deps.catalog.registerPartition(table, msg.snapshotDate, msg.integrationId, ownPrefix);
+    // Only after the partition points at this run may older runs' files go.
+    await deps.store.delete(keys.filter((k) => !k.startsWith(ownPrefix)));
+    if (++registered === 1) await deps.faultPoint?.('after-some-partitions', msg);
+  }
+}
 
 /**
  * Make a completed stream visible, atomically per partition, and clean older runs out of it; then
@@ -33,8 +59,8 @@ type StreamRef = Pick<StreamMessage, 'runId' | 'snapshotDate' | 'integrationId' 
  * Order: the deletion versions of records a full sync no longer returned, the index of what was
  * stored, the partitions, the `syncs` row, the commit (the new watermark), the marker. A crash
  * before the commit leaves the watermark where it was: the versions are fetched and compared again.
- * `before` is the stream's state and the index before the snapshot date, as the last chunk read them
- * under the stream's lock.
+ * `before` is the stream's state and the index before the snapshot date, as the chunk's session read
+ * them under the stream's lock.
  */
 export async function finishStream(deps: FinishDeps, msg: StreamMessage, totals: StreamTotals, before: PriorState): Promise<StreamTotals> {
   const now = deps.now ?? (() => new Date());
@@ -50,17 +76,7 @@ export async function finishStream(deps: FinishDeps, msg: StreamMessage, totals:
     deletions: versions.deletions,
   };
   await deps.faultPoint?.('after-versions', msg);
-  let registered = 0;
-  for (const table of tablesForModel(msg.model)) {
-    const ownPrefix = runPrefix(table.name, msg.snapshotDate, msg.integrationId, msg.runId);
-    const keys = await deps.store.list(partitionPrefix(table.name, msg.snapshotDate, msg.integrationId));
-    // A table without a version today and no earlier run of the date has nothing to show or replace.
-    if (keys.length === 0) continue;
-    await deps.catalog.registerPartition(table, msg.snapshotDate, msg.integrationId, ownPrefix);
-    // Only after the partition points at this run may older runs' files go.
-    await deps.store.delete(keys.filter((k) => !k.startsWith(ownPrefix)));
-    if (++registered === 1) await deps.faultPoint?.('after-some-partitions', msg);
-  }
+  await publishPartitions(deps, msg);
   const syncsPrefix = await writeSyncRow(deps.store, msg, sync, { records, versions: versions.versions, deletions: versions.deletions }, now());
   await deps.catalog.registerPartition(SYNCS_TABLE, msg.snapshotDate, msg.integrationId, syncsPrefix);
   await deps.faultPoint?.('after-partitions', msg);
@@ -70,105 +86,31 @@ export async function finishStream(deps: FinishDeps, msg: StreamMessage, totals:
   await deps.faultPoint?.('after-stream-marker', msg);
   // The chunks' id and version lists served this sync only: the index under `_state` now holds
   // what it stored, and a message delivered again finds the marker first.
-  await deps.store.delete([...(await deps.store.list(streamIdsPrefix(msg))), ...(await deps.store.list(streamVersionsPrefix(msg)))]);
-  await releaseLock(deps.store, msg.integrationId, msg.model, msg.runId);
-  await completeRunIfLast(deps.store, msg.runId, now);
+  await letGo(deps.store, msg, now, await chunkListKeys(deps.store, msg));
   return done;
 }
 
 /** End a stream without making anything visible: skipped (model not available) or failed. */
-export async function endStream(
-  deps: { readonly store: ObjectStore; readonly now?: () => Date },
-  msg: StreamRef,
-  status: 'skipped' | 'failed',
-  code: string,
-  reason: string,
-  totals: StreamTotals,
-  location?: FailureLocation,
-): Promise<void> {
+export async function endStream(deps: { readonly store: ObjectStore; readonly now?: () => Date }, msg: StreamMessage, end: StreamEnd): Promise<void> {
   const now = deps.now ?? (() => new Date());
   // This run's partial files for the stream are never registered; remove them so that every
   // partition holds one run's files.
   for (const table of tablesForModel(msg.model)) {
-    const own = await deps.store.list(runPrefix(table.name, msg.snapshotDate, msg.integrationId, msg.runId));
-    await deps.store.delete(own);
+    await deps.store.delete(await deps.store.list(runPrefix(table.name, msg.snapshotDate, msg.integrationId, msg.runId)));
   }
+  const { status, code, reason, totals, location } = end;
   await writeMarker(deps.store, markerOf(msg, { status, code, reason, totals, finishedAt: now().toISOString(), ...(location && { location }), ...(msg.sync && { sync: msg.sync }) }));
-  await releaseLock(deps.store, msg.integrationId, msg.model, msg.runId);
-  await completeRunIfLast(deps.store, msg.runId, now);
+  await letGo(deps.store, msg, now, []);
+}
+
+/** After the stream's marker: delete what served only this sync, release the lock, complete the run if last. */
+async function letGo(store: ObjectStore, msg: StreamMessage, now: () => Date, served: readonly string[]): Promise<void> {
+  if (served.length > 0) await store.delete(served);
+  await releaseLock(store, msg, msg.runId);
+  await completeRunIfLast(store, msg.runId, now);
 }
 
 /** A marker holds the stream's identity and outcome, never the message's cursor or other fields. */
-function markerOf(msg: StreamRef, outcome: Omit<StreamMarker, 'runId' | 'integrationId' | 'model' | 'chunk'>): StreamMarker {
-  // The marker keeps the stream's sync (`outcome.sync`), never the message's other fields.
-  return {
-    runId: msg.runId,
-    integrationId: msg.integrationId,
-    model: msg.model,
-    ...outcome,
-    ...(msg.chunk !== undefined && { chunk: msg.chunk }),
-  };
-}
-
-async function writeMarker(store: ObjectStore, marker: StreamMarker): Promise<void> {
-  await store.put(runKeys.stream(marker.runId, marker.integrationId, marker.model), encodeJson(marker));
-}
-
-/** The stream's marker, or undefined while the stream has not ended. */
-export async function readMarker(store: ObjectStore, msg: Pick<StreamMessage, 'runId' | 'integrationId' | 'model'>): Promise<StreamMarker | undefined> {
-  const body = await store.get(runKeys.stream(msg.runId, msg.integrationId, msg.model));
-  return body ? decodeJson<StreamMarker>(body) : undefined;
-}
-
-/**
- * Whether `runId` has let go of a stream, for taking over its lock: it ended the stream (and died
- * before letting go), or the whole run is over (completed, failed or interrupted).
- */
-export async function runHasLetGo(store: ObjectStore, runId: string, stream: Pick<StreamMessage, 'integrationId' | 'model'>): Promise<boolean> {
-  if ((await readMarker(store, { runId, ...stream })) !== undefined) return true;
-  for (const key of [runKeys.success(runId), runKeys.failed(runId), interruptedKey(runId)]) {
-    if ((await store.get(key)) !== undefined) return true;
-  }
-  return false;
-}
-
-/** Read every stream marker of a run. */
-export async function readMarkers(store: ObjectStore, runId: string): Promise<StreamMarker[]> {
-  const keys = await store.list(runKeys.streamsPrefix(runId));
-  const markers: StreamMarker[] = [];
-  for (const key of keys) {
-    const body = await store.get(key);
-    if (body) markers.push(decodeJson<StreamMarker>(body));
-  }
-  return markers;
-}
-
-/** Read a run's plan, or undefined when there is none. */
-export async function readPlan(store: ObjectStore, runId: string): Promise<RunPlan | undefined> {
-  const body = await store.get(runKeys.plan(runId));
-  return body ? decodeJson<RunPlan>(body) : undefined;
-}
-
-/**
- * When every planned stream has its marker, write the run report and the completion marker.
- * Returns the report if this call wrote the marker (exactly one caller does), else undefined.
- */
-export async function completeRunIfLast(store: ObjectStore, runId: string, now: () => Date = () => new Date()): Promise<RunReport | undefined> {
-  const plan = await readPlan(store, runId);
-  if (!plan) return undefined;
-  const markers = await readMarkers(store, runId);
-  if (markers.length < plan.streams.length) return undefined;
-  const report: RunReport = {
-    runId,
-    snapshotDate: plan.snapshotDate,
-    status: markers.some((m) => m.status === 'failed') ? 'failed' : 'succeeded',
-    finishedAt: now().toISOString(),
-    streams: markers,
-  };
-  // Hadoop's convention: `_SUCCESS` only for a complete, clean run; `_FAILED` otherwise.
-  const markerKey = report.status === 'succeeded' ? runKeys.success(runId) : runKeys.failed(runId);
-  const won = await store.putIfAbsent(markerKey, encodeJson(report));
-  if (!won) return undefined;
-  await store.put(runKeys.report(runId), encodeJson(report));
-  return report;
+function markerOf(msg: StreamMessage, outcome: Omit<StreamMarker, 'runId' | 'integrationId' | 'model' | 'chunk'>): StreamMarker {
+  return { runId: msg.runId, integrationId: msg.integrationId, model: msg.model, ...outcome, chunk: msg.chunk };
 }

@@ -2,6 +2,7 @@
  * Step 1: plan a run. Check each integration with `GET /integrations/{id}`, record what cannot be
  * synced and why, write the plan, and send one message per stream (integration × model).
  */
+import { createHash } from 'node:crypto';
 import type { RequestStats, RequestTracker } from '../kombo/client.ts';
 import type { IntegrationInfo } from '../kombo/schemas.ts';
 import type { ModelName } from '../tables.ts';
@@ -9,11 +10,12 @@ import { KOMBO_MODELS } from '../tables.ts';
 import type { ObjectStore, Queue, StreamMessage, StreamSync } from '../ports.ts';
 import { EMPTY_TOTALS, sendAll } from '../ports.ts';
 import { KomboEtlError, RunFatalError } from '../errors.ts';
-import { assertIntegrationId, assertRunId, assertSnapshotDate, runKeys } from '../warehouse/layout.ts';
-import type { PlannedStream, RunPlan, StreamMarker } from './state.ts';
-import { encodeJson } from './state.ts';
-import { completeRunIfLast } from './finish.ts';
-import { OUT_OF_ORDER_CODE, decideMode, outOfOrderReason, readStreamState } from './versions.ts';
+import { DAY_MS, assertIntegrationId, assertRunId, assertSnapshotDate } from '../warehouse/layout.ts';
+import type { PlannedStream, RunPlan } from '../state/runs.ts';
+import { completeRunIfLast, writeMarker, writePlan } from '../state/runs.ts';
+import type { StreamState, SyncMode } from '../state/streams.ts';
+import { commitsBefore, readStreamState } from '../state/streams.ts';
+import { OUT_OF_ORDER_CODE, outOfOrderReason } from './versions.ts';
 
 export interface PlanDeps {
   readonly client: { getIntegration(integrationId: string, tracker?: RequestTracker): Promise<IntegrationInfo & { readonly sourceTime?: string }> };
@@ -82,7 +84,7 @@ async function decide(deps: PlanDeps, integrationId: string, req: PlanRequest, t
         const why = rm.opted_out_by_customer === true ? 'opted out by the customer' : 'not available for this integration';
         return { integrationId, model, status: 'skipped', code: 'INTEGRATION.MODEL_NOT_AVAILABLE', reason: `${KOMBO_MODELS[model].readModel} is ${why}` };
       }
-      const state = await readStreamState(deps.store, integrationId, model);
+      const state = await readStreamState(deps.store, { integrationId, model });
       const later = state.commits.at(-1);
       if (later !== undefined && later.snapshotDate > req.snapshotDate) {
         return { integrationId, model, status: 'failed', code: OUT_OF_ORDER_CODE, reason: outOfOrderReason(req.snapshotDate, later.snapshotDate) };
@@ -129,11 +131,11 @@ export async function planRun(deps: PlanDeps, req: PlanRequest): Promise<RunPlan
   const checks = new Map(req.integrationIds.map((id, i) => [id, perIntegration[i]?.check]));
 
   const plan: RunPlan = { runId: req.runId, snapshotDate: req.snapshotDate, createdAt: now().toISOString(), streams };
-  await deps.store.put(runKeys.plan(req.runId), encodeJson(plan));
+  await writePlan(deps.store, plan);
 
   for (const s of streams) {
     if (s.status === 'pending') continue;
-    const marker: StreamMarker = {
+    await writeMarker(deps.store, {
       runId: req.runId,
       integrationId: s.integrationId,
       model: s.model,
@@ -142,8 +144,7 @@ export async function planRun(deps: PlanDeps, req: PlanRequest): Promise<RunPlan
       ...(s.reason !== undefined && { reason: s.reason }),
       totals: { ...EMPTY_TOTALS, ...checks.get(s.integrationId) },
       finishedAt: now().toISOString(),
-    };
-    await deps.store.put(runKeys.stream(req.runId, s.integrationId, s.model), encodeJson(marker));
+    });
   }
   const first: StreamMessage[] = streams
     .filter((s) => s.status === 'pending')
@@ -152,4 +153,68 @@ export async function planRun(deps: PlanDeps, req: PlanRequest): Promise<RunPlan
   // A run with nothing to fetch is complete at once.
   if (!streams.some((s) => s.status === 'pending')) await completeRunIfLast(deps.store, req.runId, now);
   return plan;
+}
+
+/** Days between full syncs of a stream, unless configured otherwise. */
+export const DEFAULT_FULL_EVERY_DAYS = 7;
+
+/**
+ * How far before the watermark an incremental fetch starts. Kombo does not say whether
+ * `updated_after` is inclusive, and a record may be stamped `changed_at` a little before it becomes
+ * visible to a fetch: records changed in this margin are fetched twice, and the hash comparison
+ * stores them once.
+ */
+export const WATERMARK_OVERLAP_MS = 15 * 60_000;
+
+/** What the planner decided for one stream. */
+export interface StreamModeDecision {
+  readonly mode: SyncMode;
+  /** `updated_after` to send (ISO 8601), for an incremental stream. */
+  readonly updatedAfter?: string;
+  /** Why a full sync: `first sync`, `asked`, `last full sync N days ago`. */
+  readonly why?: string;
+}
+
+/** Days since 1970-01-01 of a snapshot date. */
+const dayNumber = (date: string): number => Math.round(Date.parse(`${date}T00:00:00Z`) / DAY_MS);
+const daysBetween = (from: string, to: string): number => dayNumber(to) - dayNumber(from);
+
+/**
+ * The day of the full-sync cycle that is an integration's own: its streams' periodic full syncs
+ * fall on the snapshot dates whose day number (days since 1970-01-01) modulo `every` is this. A
+ * hash of the integration id, so that a fleet's full syncs spread evenly over the cycle instead of
+ * all falling on the night a week after the first sync.
+ */
+export function fullSyncDay(integrationId: string, every: number): number {
+  return createHash('sha256').update(integrationId).digest().readUInt32BE(0) % every;
+}
+
+/** Whether `snapshotDate` is the integration's own day of the full-sync cycle. */
+export const isFullSyncDay = (integrationId: string, snapshotDate: string, every: number): boolean =>
+  dayNumber(snapshotDate) % every === fullSyncDay(integrationId, every);
+
+/**
+ * Full or incremental, for a sync of `snapshotDate`: full when the stream has no commit before that
+ * date, when asked, on the integration's own day of the `fullEveryDays` cycle ({@link fullSyncDay}),
+ * and when its last full sync before the date is `fullEveryDays` days old or more (its own day was
+ * missed); incremental otherwise, from the watermark (the start of the last commit) less the
+ * overlap. A stream so syncs in full every `fullEveryDays` days on its integration's day, and once
+ * more between its first sync and that day.
+ */
+export function decideMode(
+  state: StreamState,
+  snapshotDate: string,
+  opts: { readonly full?: boolean; readonly fullEveryDays?: number },
+): StreamModeDecision {
+  const before = commitsBefore(state, snapshotDate);
+  const last = before.at(-1);
+  if (last === undefined) return { mode: 'full', why: 'first sync' };
+  if (opts.full === true) return { mode: 'full', why: 'asked' };
+  const lastFull = before.filter((c) => c.mode === 'full').at(-1);
+  const every = opts.fullEveryDays ?? DEFAULT_FULL_EVERY_DAYS;
+  if (lastFull === undefined) return { mode: 'full', why: 'no full sync yet' };
+  const age = daysBetween(lastFull.snapshotDate, snapshotDate);
+  if (age >= every) return { mode: 'full', why: `last full sync ${age} days before` };
+  if (isFullSyncDay(state.integrationId, snapshotDate, every)) return { mode: 'full', why: `the integration's day of the ${every}-day cycle` };
+  return { mode: 'incremental', updatedAfter: new Date(Date.parse(last.startedAt) - WATERMARK_OVERLAP_MS).toISOString() };
 }

@@ -8,12 +8,12 @@ import type { ObjectStore, Queue, StreamMessage } from '../ports.ts';
 import { EMPTY_TOTALS, sendAll } from '../ports.ts';
 import { ConfigError } from '../errors.ts';
 import { tablesForModel } from '../tables.ts';
-import { assertRunId, chunkOfKey, runKeys, runPrefix } from '../warehouse/layout.ts';
-import { completeRunIfLast, readMarkers, readPlan } from './finish.ts';
-import { startChain } from './chunk.ts';
-import { streamIdsPrefix, streamVersionsPrefix } from './commit.ts';
-import type { InterruptedRun, PlannedStream, StreamMarker } from './state.ts';
-import { decodeJson, encodeJson, interruptedKey } from './state.ts';
+import { assertRunId, chunkOfKey, runPrefix } from '../warehouse/layout.ts';
+import { chunkListKeys, startChain } from '../state/chunks.ts';
+import type { StreamId } from '../state/ref.ts';
+import { streamKey } from '../state/ref.ts';
+import type { StreamMarker } from '../state/runs.ts';
+import { clearInterrupted, completeRunIfLast, deleteMarkers, readInterrupted, readMarkers, readPlan, reopenRun, runCompleted, unendedStreams } from '../state/runs.ts';
 
 export interface RetryDeps {
   readonly store: ObjectStore;
@@ -25,15 +25,16 @@ export interface RetryOptions {
   readonly integrationIds?: readonly string[];
 }
 
-type StreamRef = Pick<StreamMarker, 'integrationId' | 'model' | 'code' | 'reason'>;
+/** A stream a retry sent again, and why it had failed. */
+export type RetriedStream = Pick<StreamMarker, 'integrationId' | 'model' | 'code' | 'reason'>;
 
 export interface RetryPlan {
   readonly runId: string;
   readonly snapshotDate: string;
   /** The failed streams sent again. Empty when the run had no failed stream (of those integrations). */
-  readonly streams: readonly StreamRef[];
+  readonly streams: readonly RetriedStream[];
   /** The streams of an interrupted run that never ended, sent again. */
-  readonly resumed: readonly StreamRef[];
+  readonly resumed: readonly RetriedStream[];
   /**
    * Streams of an interrupted run that never ended and were not selected (other integrations): the
    * run stays interrupted until a retry resumes them.
@@ -46,16 +47,15 @@ export interface RetryPlan {
  * step deletes this run's files of the stream numbered below it, so whatever the abandoned chain
  * left (a chunk written, or a partition half finished) is replaced, never added to.
  */
-async function nextChunk(store: ObjectStore, runId: string, snapshotDate: string, s: Pick<PlannedStream, 'integrationId' | 'model'>): Promise<number> {
-  let last = -1;
+async function nextChunk(store: ObjectStore, runId: string, snapshotDate: string, s: StreamId): Promise<number> {
+  const keys: string[] = [];
+  for (const t of tablesForModel(s.model)) keys.push(...(await store.list(runPrefix(t.name, snapshotDate, s.integrationId, runId))));
   // A chunk that found nothing changed writes no data file, only its id and version lists.
-  const ref = { runId, integrationId: s.integrationId, model: s.model };
-  const prefixes = [...tablesForModel(s.model).map((t) => runPrefix(t.name, snapshotDate, s.integrationId, runId)), streamIdsPrefix(ref), streamVersionsPrefix(ref)];
-  for (const prefix of prefixes) {
-    for (const key of await store.list(prefix)) {
-      const chunk = chunkOfKey(key);
-      if (chunk > last) last = chunk;
-    }
+  keys.push(...(await chunkListKeys(store, { runId, ...s })));
+  let last = -1;
+  for (const key of keys) {
+    const chunk = chunkOfKey(key);
+    if (chunk > last) last = chunk;
   }
   return last + 1;
 }
@@ -81,20 +81,19 @@ export async function retryFailedStreams(deps: RetryDeps, runId: string, opts: R
   const selected = (s: { readonly integrationId: string }) => opts.integrationIds === undefined || opts.integrationIds.includes(s.integrationId);
 
   const markers = await readMarkers(deps.store, runId);
-  const finished = (await deps.store.get(runKeys.success(runId))) ?? (await deps.store.get(runKeys.failed(runId)));
-  const interrupted = (await deps.store.get(interruptedKey(runId))) !== undefined;
+  const finished = await runCompleted(deps.store, runId);
+  const interrupted = (await readInterrupted(deps.store, runId)) !== undefined;
   if (!finished && !interrupted && markers.length < plan.streams.length) {
     throw new ConfigError(`run ${runId} is still running (${markers.length} of ${plan.streams.length} streams ended): retry it once it has finished`);
   }
-  const ended = new Set(markers.map((m) => `${m.integrationId}\n${m.model}`));
-  const unended = finished ? [] : plan.streams.filter((s) => !ended.has(`${s.integrationId}\n${s.model}`));
+  const unended = finished ? [] : unendedStreams(plan, markers);
   const resumed = unended.filter(selected);
   const failed = markers.filter((m) => m.status === 'failed' && selected(m));
   const leftUnended = unended.length - resumed.length;
   if (interrupted && !finished && unended.length === 0) {
     // Stopped after its last stream ended but before it completed: complete it now.
     await completeRunIfLast(deps.store, runId);
-    await deps.store.delete([interruptedKey(runId)]);
+    await clearInterrupted(deps.store, runId);
     if (failed.length === 0) return { runId, snapshotDate: plan.snapshotDate, streams: [], resumed: [], leftUnended };
   }
   if (failed.length === 0 && resumed.length === 0) return { runId, snapshotDate: plan.snapshotDate, streams: [], resumed: [], leftUnended };
@@ -102,13 +101,13 @@ export async function retryFailedStreams(deps: RetryDeps, runId: string, opts: R
   // Order matters for a crash in between: markers first would let a concurrent finish complete the
   // run again; removing the run's verdict first leaves it "running" until the retried streams end.
   // An interrupted run keeps its marker while streams of other integrations are left unended.
-  await deps.store.delete([runKeys.failed(runId), runKeys.report(runId), ...(leftUnended === 0 ? [interruptedKey(runId)] : [])]);
-  await deps.store.delete(failed.map((m) => runKeys.stream(runId, m.integrationId, m.model)));
+  await reopenRun(deps.store, runId, { keepInterrupted: leftUnended > 0 });
+  await deleteMarkers(deps.store, runId, failed);
   // A stream syncs again as the plan decided: full, or incremental from the same watermark (its
   // fetch starts later, so it finds every change the first attempt would have, and more).
-  const syncs = new Map(plan.streams.map((s) => [`${s.integrationId}\n${s.model}`, s.sync]));
-  const first = (s: Pick<PlannedStream, 'integrationId' | 'model'>, chunk: number): StreamMessage => {
-    const sync = syncs.get(`${s.integrationId}\n${s.model}`);
+  const syncs = new Map(plan.streams.map((s) => [streamKey(s), s.sync]));
+  const first = (s: StreamId, chunk: number): StreamMessage => {
+    const sync = syncs.get(streamKey(s));
     return { runId, snapshotDate: plan.snapshotDate, integrationId: s.integrationId, model: s.model, cursor: null, chunk, chain: chunk, totals: EMPTY_TOTALS, ...(sync && { sync }) };
   };
   const messages = failed.map((m) => first(m, m.chunk === undefined ? 0 : m.chunk + 1));
@@ -118,34 +117,6 @@ export async function retryFailedStreams(deps: RetryDeps, runId: string, opts: R
   for (const m of messages) await startChain(deps.store, m, m.chunk);
   // Batched like the planner's: a retry of a whole failed night resends every stream.
   await sendAll(deps.queue, messages);
-  const ref = (s: StreamRef): StreamRef => ({ integrationId: s.integrationId, model: s.model, ...(s.code !== undefined && { code: s.code }), ...(s.reason !== undefined && { reason: s.reason }) });
+  const ref = (s: RetriedStream): RetriedStream => ({ integrationId: s.integrationId, model: s.model, ...(s.code !== undefined && { code: s.code }), ...(s.reason !== undefined && { reason: s.reason }) });
   return { runId, snapshotDate: plan.snapshotDate, streams: failed.map(ref), resumed: resumed.map(ref), leftUnended };
-}
-
-/**
- * Mark a run interrupted (a signal stopped it before every stream ended, or its process is gone),
- * so that `retry` resumes it instead of waiting for it. Does nothing for a run that has no plan yet
- * or has completed.
- * @returns whether the marker was written.
- */
-export async function markRunInterrupted(store: ObjectStore, runId: string, signal: string, now: Date = new Date()): Promise<boolean> {
-  const plan = await readPlan(store, runId);
-  if (!plan) return false;
-  if ((await store.get(runKeys.success(runId))) ?? (await store.get(runKeys.failed(runId)))) return false;
-  const ended = new Set((await readMarkers(store, runId)).map((m) => `${m.integrationId}\n${m.model}`));
-  const record: InterruptedRun = {
-    runId,
-    snapshotDate: plan.snapshotDate,
-    interruptedAt: now.toISOString(),
-    signal,
-    unended: plan.streams.filter((s) => !ended.has(`${s.integrationId}\n${s.model}`)).map((s) => ({ integrationId: s.integrationId, model: s.model })),
-  };
-  await store.put(interruptedKey(runId), encodeJson(record));
-  return true;
-}
-
-/** A run's interruption marker, or undefined when it has none. */
-export async function readInterrupted(store: ObjectStore, runId: string): Promise<InterruptedRun | undefined> {
-  const body = await store.get(interruptedKey(runId));
-  return body ? decodeJson<InterruptedRun>(body) : undefined;
 }

@@ -3,10 +3,11 @@
  * whether they finished. Backs the "run not finished by the deadline" alarm.
  */
 import type { ObjectStore } from '../ports.ts';
-import type { RunStatus } from './state.ts';
+import { DAY_MS } from '../warehouse/layout.ts';
+import type { RunProgress } from '../state/runs.ts';
+import { runsOfDays } from '../state/runs.ts';
 
-/** A run's progress: finished one way or the other, or still running (or stuck). */
-export type RunProgress = RunStatus | 'running';
+export type { RunProgress };
 
 export interface RunSummary {
   readonly runId: string;
@@ -37,24 +38,14 @@ const dayStamp = (t: Date) => t.toISOString().slice(0, 10).replace(/-/g, '');
 
 /** Every run started in `[from, to]`, oldest first, with its progress. */
 export async function runsStartedBetween(store: ObjectStore, from: Date, to: Date): Promise<RunSummary[]> {
-  const flags = new Map<string, { success: boolean; failed: boolean }>();
   // One listing per UTC day in the window: run ids start with the day, so older runs are not read.
-  for (let day = Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()); day <= to.getTime(); day += 86_400_000) {
-    for (const key of await store.list(`_runs/${dayStamp(new Date(day))}`)) {
-      const [, runId, ...rest] = key.split('/');
-      if (runId === undefined) continue;
-      const f = flags.get(runId) ?? { success: false, failed: false };
-      const file = rest.join('/');
-      if (file === '_SUCCESS.json') f.success = true;
-      if (file === '_FAILED.json') f.failed = true;
-      flags.set(runId, f);
-    }
-  }
+  const days: string[] = [];
+  for (let day = Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()); day <= to.getTime(); day += DAY_MS) days.push(dayStamp(new Date(day)));
   const runs: RunSummary[] = [];
-  for (const [runId, f] of flags) {
+  for (const [runId, progress] of await runsOfDays(store, days)) {
     const at = startedAt(runId);
     if (at === undefined || at < from || at > to) continue;
-    runs.push({ runId, startedAt: at, progress: f.success ? 'succeeded' : f.failed ? 'failed' : 'running' });
+    runs.push({ runId, startedAt: at, progress });
   }
   return runs.sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
 }

@@ -1,7 +1,8 @@
 /**
  * The warehouse layout (contract):
- * `<table>/snapshot_date=YYYY-MM-DD/integration_id=<escaped id>/run-<run_id>/part-<chunk>.parquet`
- * and run state under `_runs/<run_id>/`. Every segment is validated before it touches a path or key.
+ * `<table>/snapshot_date=YYYY-MM-DD/integration_id=<escaped id>/run-<run_id>/part-<chunk>.parquet`.
+ * Every segment is validated before it touches a path or key. What the warehouse keeps besides its
+ * tables lives in `shared/state/`.
  */
 import { ConfigError } from '../errors.ts';
 
@@ -82,25 +83,15 @@ export function chunkOfKey(key: string): number {
   return Number(/part-(\d{5})\.[a-z]+$/.exec(key)?.[1] ?? Number.NaN);
 }
 
-/** Run state keys under `_runs/<run_id>/`. */
-export const runKeys = {
-  prefix: (runId: string) => `_runs/${assertRunId(runId)}/`,
-  plan: (runId: string) => `_runs/${assertRunId(runId)}/plan.json`,
-  /** The stream's marker; written once the stream finished (done, skipped or failed). */
-  stream: (runId: string, integrationId: string, model: string) =>
-    `_runs/${assertRunId(runId)}/streams/${hiveEscape(assertIntegrationId(integrationId))}/${assertNameSegment(model)}.json`,
-  streamsPrefix: (runId: string) => `_runs/${assertRunId(runId)}/streams/`,
-  success: (runId: string) => `_runs/${assertRunId(runId)}/_SUCCESS.json`,
-  failed: (runId: string) => `_runs/${assertRunId(runId)}/_FAILED.json`,
-  report: (runId: string) => `_runs/${assertRunId(runId)}/report.json`,
-};
-
 /** Mint a sortable, path-safe run id: `20261123T020000Z-a1b2c3`. */
 export function newRunId(now: Date = new Date(), random: () => number = Math.random): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
   const suffix = Math.floor(random() * 0xffffff).toString(16).padStart(6, '0');
   return `${stamp}-${suffix}`;
 }
+
+/** One day, in milliseconds. */
+export const DAY_MS = 86_400_000;
 
 /** Today's date in UTC, `YYYY-MM-DD`. */
 export function todayUtc(now: Date = new Date()): string {

@@ -1,9 +1,9 @@
+import { isFullSyncDay } from '../../shared/pipeline/plan.ts';
 /**
  * Each integration syncs in full on its own day of the full-sync cycle (`fullSyncDay`). A test
  * whose days must all sync incrementally unless it asks for a full sync takes a cycle on which none
  * of its days is one of its integrations' own days.
  */
-import { isFullSyncDay } from '../../shared/pipeline/versions.ts';
 
 /** The shortest cycle of at least `min` days on which none of `dates` is a full-sync day of any of `integrationIds`. */
 export function cycleWithoutFullDays(integrationIds: readonly string[], dates: readonly string[], min = 8): number {

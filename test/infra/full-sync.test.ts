@@ -16,11 +16,11 @@ import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalQueue } from '../../shared/adapters/local/local-queue.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import { planRun } from '../../shared/pipeline/plan.ts';
-import type { StreamCommit } from '../../shared/pipeline/versions.ts';
-import { readStreamState, writeCommit } from '../../shared/pipeline/versions.ts';
 import type { IntegrationInfo } from '../../shared/kombo/schemas.ts';
 import { MODELS } from '../../shared/tables.ts';
 import { tempDirs } from '../helpers/temp.ts';
+import { readStreamState, writeCommit } from '../../shared/state/streams.ts';
+import type { StreamCommit } from '../../shared/state/streams.ts';
 
 type Resource = { Type: string; Properties: Record<string, unknown> };
 
@@ -114,7 +114,7 @@ describe('what the planner plans from the event and its environment', () => {
   async function warehouse(): Promise<FolderStore> {
     const store = new FolderStore(tmp());
     for (const model of ['candidates', 'jobs'] as const) {
-      let state = await readStreamState(store, INTEGRATION, model);
+      let state = await readStreamState(store, { integrationId: INTEGRATION, model: model });
       for (const [snapshotDate, mode] of [['2026-11-13', 'full'], ['2026-11-22', 'incremental']] as const) {
         const commit: StreamCommit = { snapshotDate, runId: `20261113T020000Z-abcde${mode === 'full' ? 'f' : '0'}`, mode, startedAt: `${snapshotDate}T02:00:00.000Z`, updatedAfter: null, records: 1, versions: 1, deletions: 0, index: 'unused' };
         state = await writeCommit(store, state, commit);

@@ -38,14 +38,15 @@ import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { DEFAULT_PACING_UTILISATION } from '../../shared/kombo/pacing.ts';
 import type { ObjectStore, StreamMessage } from '../../shared/ports.ts';
 import { EMPTY_TOTALS } from '../../shared/ports.ts';
-import type { RunReport } from '../../shared/pipeline/state.ts';
 import { checkRunDeadline } from '../../shared/pipeline/watch.ts';
-import { decodeJson } from '../../shared/pipeline/state.ts';
 import { MODELS, TABLES, tableByName } from '../../shared/tables.ts';
-import { partitionPrefix, runKeys, runPrefix } from '../../shared/warehouse/layout.ts';
+import { partitionPrefix, runPrefix } from '../../shared/warehouse/layout.ts';
 import type { Reader } from '../helpers/duckdb.ts';
 import { duck } from '../helpers/duckdb.ts';
 import { EXPECTED, JSON_COLUMNS, rowKey, servedRecords } from '../helpers/truth.ts';
+import { decodeJson } from '../../shared/state/codec.ts';
+import { runKeys } from '../../shared/state/keys.ts';
+import type { RunReport } from '../../shared/state/runs.ts';
 
 const REGION = 'eu-west-1';
 const BUCKET = 'kombo-warehouse';

@@ -33,11 +33,11 @@ import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { runLocal } from '../../shared/adapters/local/local-run.ts';
 import { cycleWithoutFullDays } from '../helpers/full-cycle.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
-import type { RunReport } from '../../shared/pipeline/state.ts';
 import type { ModelName } from '../../shared/tables.ts';
 import { objects } from '../helpers/history.ts';
 import type { KomboRecord, KomboServer, PageRequest, Stage } from '../helpers/kombo-server.ts';
 import { applicationRecord, candidateRecord, startKomboServer } from '../helpers/kombo-server.ts';
+import type { RunReport } from '../../shared/state/runs.ts';
 
 const INTEGRATION = 'greenhouse:ChangeCapture7Kq2';
 const KEY = 'change-capture-test-key';

@@ -26,15 +26,16 @@ import { KomboClient } from '../../shared/kombo/client.ts';
 import { encodeParquet } from '../../shared/parquet.ts';
 import { compactWarehouse, retentionCutoff } from '../../shared/pipeline/compact.ts';
 import type { CompactionReport } from '../../shared/pipeline/compact.ts';
-import { encodeJson } from '../../shared/pipeline/state.ts';
-import type { IndexEntry, StreamCommit, StreamState } from '../../shared/pipeline/versions.ts';
-import { readStreamState, stateKeys, writeIndexFile } from '../../shared/pipeline/versions.ts';
 import type { TableDef } from '../../shared/tables.ts';
 import { MODELS, TABLES, tableByName } from '../../shared/tables.ts';
-import { dataFileKey, runKeys, runPrefix } from '../../shared/warehouse/layout.ts';
+import { dataFileKey, runPrefix } from '../../shared/warehouse/layout.ts';
 import { runCli } from '../helpers/cli.ts';
 import { buildHistoryWarehouse, objects } from '../helpers/history.ts';
 import { tempDirs } from '../helpers/temp.ts';
+import { encodeJson } from '../../shared/state/codec.ts';
+import { runKeys, stateKeys } from '../../shared/state/keys.ts';
+import { readStreamState, writeIndexFile } from '../../shared/state/streams.ts';
+import type { IndexEntry, StreamCommit, StreamState } from '../../shared/state/streams.ts';
 
 const INTEGRATION = 'greenhouse:CompactTestAAAAbbbb';
 const CANDIDATES = tableByName('candidates')!;
@@ -184,7 +185,7 @@ describe('compaction of a warehouse of versions', () => {
     });
     expect(report.runsRemoved).toEqual([runOf(D0), runOf(D1), runOf(D2)]);
     const store = new FolderStore(dir);
-    expect((await readStreamState(store, INTEGRATION, 'candidates')).commits.map((c) => c.snapshotDate)).toEqual([D1, D2, D3, D4]);
+    expect((await readStreamState(store, { integrationId: INTEGRATION, model: 'candidates' })).commits.map((c) => c.snapshotDate)).toEqual([D1, D2, D3, D4]);
     expect(await store.list(runKeys.prefix('unended-backfill'))).toHaveLength(1);
     // Each rewritten partition holds one run folder, the compaction's, registered.
     const files = (await store.list('candidates/')).filter((k) => k.includes(`snapshot_date=${D0}/`));

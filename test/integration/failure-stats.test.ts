@@ -13,9 +13,9 @@ import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { runLocal } from '../../shared/adapters/local/local-run.ts';
 import type { RetryEvent } from '../../shared/kombo/client.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
-import type { RunReport } from '../../shared/pipeline/state.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tempDirs } from '../helpers/temp.ts';
+import type { RunReport } from '../../shared/state/runs.ts';
 
 const A = `workable:StatsA${'0'.repeat(18)}`;
 const B = `lever:StatsB${'0'.repeat(18)}`;

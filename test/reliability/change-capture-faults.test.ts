@@ -10,11 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSandbox, SandboxIntegrationData, SandboxTimeline } from '../../sandbox/index.ts';
 import { asOfInstant, consecutiveDays, createSandboxTimeline, startSandbox, updatedSince } from '../../sandbox/index.ts';
-import { readPlan } from '../../shared/pipeline/finish.ts';
 import { planRun } from '../../shared/pipeline/plan.ts';
-import { markRunInterrupted } from '../../shared/pipeline/retry.ts';
-import type { FaultPoint, RunReport } from '../../shared/pipeline/state.ts';
-import { FAULT_POINTS } from '../../shared/pipeline/state.ts';
 import type { ModelName } from '../../shared/tables.ts';
 import { MODELS } from '../../shared/tables.ts';
 import type { Reader } from '../helpers/duckdb.ts';
@@ -38,6 +34,10 @@ import {
   testClient,
   timelineSource,
 } from './harness.ts';
+import { FAULT_POINTS } from '../../shared/pipeline/faults.ts';
+import type { FaultPoint } from '../../shared/pipeline/faults.ts';
+import { markRunInterrupted, readPlan } from '../../shared/state/runs.ts';
+import type { RunReport } from '../../shared/state/runs.ts';
 
 type Rec = Record<string, unknown>;
 
@@ -334,7 +334,7 @@ describe('redelivery of messages after their streams completed', () => {
       for (const m of messages) queue.redeliver(m);
       const { results } = await drainCase(runOf(c, date, 'unused', { noPlan: true }));
       expect(results).toHaveLength(messages.length);
-      expect(results.every((r) => r.alreadyEnded === true)).toBe(true);
+      expect(results.every((r) => r.outcome === 'redelivered')).toBe(true);
       c.faults += messages.length;
     };
     await syncDay(c, { date: D1, mode: 'full' });

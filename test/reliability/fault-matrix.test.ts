@@ -7,12 +7,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSandbox, SandboxFaults } from '../../sandbox/index.ts';
 import { generateDataset, startSandbox } from '../../sandbox/index.ts';
-import { FAULT_POINTS } from '../../shared/pipeline/state.ts';
-import type { FaultPoint } from '../../shared/pipeline/state.ts';
 import type { Reader } from '../helpers/duckdb.ts';
 import { duck } from '../helpers/duckdb.ts';
 import type { Adapters, Emulator } from './harness.ts';
 import { Tally, awsAdapters, compareWithTruth, localAdapters, runCase, sandboxFaultCount, startEmulator } from './harness.ts';
+import { FAULT_POINTS } from '../../shared/pipeline/faults.ts';
+import type { FaultPoint } from '../../shared/pipeline/faults.ts';
 
 const DATE = '2026-11-20';
 const A = 'greenhouse:RelMatrixA00000000000000';
@@ -100,7 +100,7 @@ describe.each(['local', 'aws'] as const)('fault matrix on the %s adapters', (kin
       // Alone, a fault reaches the client every time it is injected. Beside slow answers it may be
       // drawn on an answer the client has already given up on, so there only exactness is checked.
       const alone = (rate: keyof SandboxFaults) => Object.keys(faults).filter((k) => k.startsWith('rate')).join() === rate;
-      if (alone('rateInvalidCursor')) expect(results.some((r) => r.restarted)).toBe(true);
+      if (alone('rateInvalidCursor')) expect(results.some((r) => r.outcome === 'restarted')).toBe(true);
       if (alone('rateRepeatRecord')) expect(report.streams.reduce((t, s) => t + (s.totals.duplicates ?? 0), 0)).toBeGreaterThan(0);
       await expectExact(sandbox, a, id, report, injected);
     } finally {

@@ -27,14 +27,17 @@ import type { ChunkLimits, ChunkResult } from '../../shared/pipeline/chunk.ts';
 import { processChunk } from '../../shared/pipeline/chunk.ts';
 import { planRun } from '../../shared/pipeline/plan.ts';
 import { retryFailedStreams } from '../../shared/pipeline/retry.ts';
-import type { FaultPoint, RunReport, StreamMarker } from '../../shared/pipeline/state.ts';
-import { decodeJson } from '../../shared/pipeline/state.ts';
-import { readStreamState, stateKeys, UNHASHED_COLUMNS } from '../../shared/pipeline/versions.ts';
 import type { ModelName, TableDef } from '../../shared/tables.ts';
 import { MODELS, TABLES, tablesForModel } from '../../shared/tables.ts';
-import { runKeys, runPrefix } from '../../shared/warehouse/layout.ts';
+import { runPrefix } from '../../shared/warehouse/layout.ts';
 import type { Reader } from '../helpers/duckdb.ts';
 import { EXPECTED, JSON_COLUMNS, rowKey, servedRecords } from '../helpers/truth.ts';
+import { UNHASHED_COLUMNS } from '../../shared/pipeline/chunk-work.ts';
+import type { FaultPoint } from '../../shared/pipeline/faults.ts';
+import { decodeJson } from '../../shared/state/codec.ts';
+import { runKeys, stateKeys } from '../../shared/state/keys.ts';
+import type { RunReport, StreamMarker } from '../../shared/state/runs.ts';
+import { readStreamState } from '../../shared/state/streams.ts';
 
 export const REGION = 'eu-west-1';
 const BUCKET = 'kombo-reliability';
@@ -795,7 +798,7 @@ export async function checkRunState(db: Reader, adapters: Adapters, history: Sou
   const days = history.synced();
   for (const integrationId of history.integrationIds) {
     for (const model of history.models) {
-      const state = await readStreamState(adapters.store, integrationId, model);
+      const state = await readStreamState(adapters.store, { integrationId: integrationId, model: model });
       const got = state.commits.map((c) => `${c.snapshotDate} ${c.mode} ${c.startedAt}`);
       const want = days.map((d) => `${d.date} ${d.mode} ${new Date(Math.floor(asOfInstant(d.date) / 1000) * 1000).toISOString()}`);
       if (canonical(got) !== canonical(want)) problems.push(`${integrationId}/${model} commits ${canonical(got)} ≠ ${canonical(want)}`);

@@ -17,12 +17,13 @@ import { parsePiiOptions } from '../../shared/config.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
 import { CATALOG_TABLES, MODELS, TABLES } from '../../shared/tables.ts';
-import { dataFileKey, partitionPrefix, runKeys } from '../../shared/warehouse/layout.ts';
+import { dataFileKey, partitionPrefix } from '../../shared/warehouse/layout.ts';
 import { runCli } from '../helpers/cli.ts';
 import type { Reader } from '../helpers/duckdb.ts';
 import { duck } from '../helpers/duckdb.ts';
 import { tempDirs } from '../helpers/temp.ts';
 import { localAdapters, runCase } from './harness.ts';
+import { runKeys } from '../../shared/state/keys.ts';
 
 const A = 'greenhouse:RelSecurityA000000000000';
 const B = 'lever:RelSecurityB000000000000';

@@ -4,7 +4,7 @@ import stringWidth from 'string-width';
 import { describe, expect, it } from 'vitest';
 import { WAIT_LOG_INTERVAL_MS, createProgress, formatJsonRows, formatReport, formatReportJson, formatTable, streamReportRows } from '../../cli/output.ts';
 import type { RetryEvent } from '../../shared/kombo/client.ts';
-import type { RunPlan, RunReport } from '../../shared/pipeline/state.ts';
+import type { RunPlan, RunReport } from '../../shared/state/runs.ts';
 
 /** A stderr stand-in that keeps what is written; a terminal when `tty`. */
 function sink(tty: boolean) {

@@ -6,13 +6,13 @@ import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { LocalQueue } from '../../shared/adapters/local/local-queue.ts';
 import { processChunk } from '../../shared/pipeline/chunk.ts';
-import { completeRunIfLast, readMarkers } from '../../shared/pipeline/finish.ts';
 import { planRun } from '../../shared/pipeline/plan.ts';
 import type { StreamMessage } from '../../shared/ports.ts';
 import { EMPTY_TOTALS } from '../../shared/ports.ts';
 import type { Page } from '../../shared/kombo/client.ts';
 import { IntegrationFatalError, ModelNotAvailableError, RunFatalError } from '../../shared/errors.ts';
-import { runKeys } from '../../shared/warehouse/layout.ts';
+import { runKeys } from '../../shared/state/keys.ts';
+import { completeRunIfLast, readMarkers } from '../../shared/state/runs.ts';
 
 const INTEGRATION = 'lever:AbC123';
 const DATE = '2026-11-23';

@@ -3,8 +3,8 @@ import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalQueue } from '../../shared/adapters/local/local-queue.ts';
 import { RunFatalError } from '../../shared/errors.ts';
 import { PLAN_CONCURRENCY, planRun } from '../../shared/pipeline/plan.ts';
-import { runKeys } from '../../shared/warehouse/layout.ts';
 import { tempDirs } from '../helpers/temp.ts';
+import { runKeys } from '../../shared/state/keys.ts';
 
 const tempDir = tempDirs('kombo-plan-');
 

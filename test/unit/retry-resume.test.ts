@@ -7,11 +7,13 @@ import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import type { Queue, StreamMessage } from '../../shared/ports.ts';
 import { EMPTY_TOTALS } from '../../shared/ports.ts';
-import { markRunInterrupted, readInterrupted, retryFailedStreams } from '../../shared/pipeline/retry.ts';
-import type { RunPlan, StreamMarker } from '../../shared/pipeline/state.ts';
-import { encodeJson, interruptedKey } from '../../shared/pipeline/state.ts';
-import { dataFileKey, runKeys } from '../../shared/warehouse/layout.ts';
+import { retryFailedStreams } from '../../shared/pipeline/retry.ts';
+import { dataFileKey } from '../../shared/warehouse/layout.ts';
 import { tempDirs } from '../helpers/temp.ts';
+import { encodeJson } from '../../shared/state/codec.ts';
+import { runKeys } from '../../shared/state/keys.ts';
+import { markRunInterrupted, readInterrupted } from '../../shared/state/runs.ts';
+import type { RunPlan, StreamMarker } from '../../shared/state/runs.ts';
 
 const RUN = '20261123T020000Z-abc123';
 const DATE = '2026-11-23';
@@ -55,7 +57,7 @@ describe('retryFailedStreams on an interrupted run', () => {
       [C, null, 1],
       [B, null, 2],
     ]);
-    expect(await store.get(interruptedKey(RUN))).toBeUndefined();
+    expect(await store.get(runKeys.interrupted(RUN))).toBeUndefined();
   });
 
   it('with --integrations of other integrations, leaves it interrupted and says how many streams stay unended', async () => {
@@ -64,7 +66,7 @@ describe('retryFailedStreams on an interrupted run', () => {
     expect(plan.resumed).toEqual([]);
     expect(plan.leftUnended).toBe(1);
     expect(sent.map((m) => m.integrationId)).toEqual([C]);
-    expect(await store.get(interruptedKey(RUN))).toBeDefined();
+    expect(await store.get(runKeys.interrupted(RUN))).toBeDefined();
   });
 
   it('refuses a run that is still running, and an integration the run does not hold', async () => {
@@ -79,6 +81,6 @@ describe('retryFailedStreams on an interrupted run', () => {
     const { store } = await stoppedRun(false);
     await store.put(runKeys.failed(RUN), encodeJson({}));
     expect(await markRunInterrupted(store, RUN, 'SIGINT')).toBe(false);
-    expect(await store.get(interruptedKey(RUN))).toBeUndefined();
+    expect(await store.get(runKeys.interrupted(RUN))).toBeUndefined();
   });
 });

@@ -1,24 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
-import type { StreamCommit, StreamState } from '../../shared/pipeline/versions.ts';
-import {
-  LOCK_STALE_MS,
-  WATERMARK_OVERLAP_MS,
-  decideMode,
-  fullSyncDay,
-  unreadIndexFiles,
-  priorIndex,
-  readStreamState,
-  releaseLock,
-  stateKeys,
-  takeLock,
-  versionHash,
-  versionTime,
-  writeCommit,
-  writeIndexFile,
-} from '../../shared/pipeline/versions.ts';
-import { commitStream } from '../../shared/pipeline/commit.ts';
+import { versionTime } from '../../shared/pipeline/versions.ts';
 import { tempDirs } from '../helpers/temp.ts';
+import { versionHash } from '../../shared/pipeline/chunk-work.ts';
+import { WATERMARK_OVERLAP_MS, decideMode, fullSyncDay } from '../../shared/pipeline/plan.ts';
+import { stateKeys } from '../../shared/state/keys.ts';
+import { LOCK_STALE_MS, releaseLock, takeLock } from '../../shared/state/lock.ts';
+import { commitStream, priorIndex, readStreamState, unreadIndexFiles, writeCommit, writeIndexFile } from '../../shared/state/streams.ts';
+import type { StreamCommit, StreamState } from '../../shared/state/streams.ts';
 
 const tmp = tempDirs('kombo-versions-');
 const ID = 'greenhouse:AbC123';
@@ -119,7 +108,7 @@ describe('the index of what is stored before a date', () => {
     s = await writeCommit(store, s, commit('2025-06-01', 'full'));
     s = await writeCommit(store, s, { ...commit('2025-06-02', 'full'), runId: 'again' });
     expect(s.commits.map((c) => `${c.snapshotDate}:${c.runId}`)).toEqual(['2025-06-01:run-2025-06-01', '2025-06-02:again']);
-    expect(await readStreamState(store, ID, 'applications')).toEqual(s);
+    expect(await readStreamState(store, { integrationId: ID, model: 'applications' })).toEqual(s);
   });
 });
 
@@ -134,7 +123,7 @@ describe('index files kept', () => {
       const c = commit(date, modes[i]!);
       await writeIndexFile(store, c.index, [[`r${i}`, { h: `h${i}`, d: false, v: date }]]);
       await commitStream(store, s, c);
-      s = await readStreamState(store, ID, 'applications');
+      s = await readStreamState(store, { integrationId: ID, model: 'applications' });
       kept.push((await store.list(`_state/`)).filter((k) => k.includes('/index/')).map((k) => k.replace(/^.*\/index\/(\d{4}-\d\d-(\d\d)).*$/, '$2')));
       // Whatever was deleted, a re-run of the latest date and a sync of the next day still find their index.
       await priorIndex(store, s, date);
@@ -162,15 +151,15 @@ describe('the stream lock', () => {
   it('one run at a time: the holder again, then another only once the holder is over or stale', async () => {
     const store = new FolderStore(tmp());
     const never = async () => false;
-    expect(await takeLock(store, ID, 'applications', lock('r1'), never)).toEqual({ taken: true });
-    expect(await takeLock(store, ID, 'applications', lock('r1'), never)).toEqual({ taken: true });
-    expect(await takeLock(store, ID, 'applications', lock('r2'), never)).toEqual({ taken: false, holder: lock('r1') });
-    expect(await takeLock(store, ID, 'applications', lock('r2'), async (h) => h.runId === 'r1')).toEqual({ taken: true });
+    expect(await takeLock(store, { integrationId: ID, model: 'applications' }, lock('r1'), never)).toEqual({ taken: true });
+    expect(await takeLock(store, { integrationId: ID, model: 'applications' }, lock('r1'), never)).toEqual({ taken: true });
+    expect(await takeLock(store, { integrationId: ID, model: 'applications' }, lock('r2'), never)).toEqual({ taken: false, holder: lock('r1') });
+    expect(await takeLock(store, { integrationId: ID, model: 'applications' }, lock('r2'), async (h) => h.runId === 'r1')).toEqual({ taken: true });
     const later = new Date(Date.parse('2025-06-02T02:00:00.000Z') + LOCK_STALE_MS + 1).toISOString();
-    expect(await takeLock(store, ID, 'applications', lock('r3', later), never)).toEqual({ taken: true });
-    await releaseLock(store, ID, 'applications', 'r2');
+    expect(await takeLock(store, { integrationId: ID, model: 'applications' }, lock('r3', later), never)).toEqual({ taken: true });
+    await releaseLock(store, { integrationId: ID, model: 'applications' }, 'r2');
     expect(await store.get(stateKeys.lock(ID, 'applications'))).toBeDefined();
-    await releaseLock(store, ID, 'applications', 'r3');
+    await releaseLock(store, { integrationId: ID, model: 'applications' }, 'r3');
     expect(await store.get(stateKeys.lock(ID, 'applications'))).toBeUndefined();
   });
 });

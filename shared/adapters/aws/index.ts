@@ -7,3 +7,4 @@ export * from './registry.ts';
 export * from './s3-store.ts';
 export * from './secret.ts';
 export * from './sqs-queue.ts';
+export * from './chunk-report.ts';

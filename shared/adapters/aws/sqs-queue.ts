@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import type { Queue, StreamMessage } from '../../ports.ts';
 import { MODELS } from '../../tables.ts';
@@ -114,6 +114,11 @@ export class SqsQueue implements Queue {
   constructor(opts: SqsQueueOptions) {
     this.client = opts.client;
     this.queueUrl = opts.queueUrl;
+  }
+
+  /** `ChangeMessageVisibility` to {@link retryDelaySeconds} of the attempts so far. */
+  async backOff(receipt: string, attempts: number): Promise<void> {
+    await this.client.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receipt, VisibilityTimeout: retryDelaySeconds(attempts) }));
   }
 
   async send(message: StreamMessage): Promise<void> {

@@ -11,17 +11,18 @@ import { RunInterruptedError } from '../../errors.ts';
 import type { ModelName } from '../../tables.ts';
 import { LocalQueue } from './local-queue.ts';
 import { ChunkThreads } from './chunk-threads.ts';
-import { runKeys } from '../../warehouse/layout.ts';
 import type { PiiMode, PiiOptions } from '../../flatten.ts';
 import type { ChunkDeps, ChunkLimits, ChunkResult } from '../../pipeline/chunk.ts';
 import { processChunk } from '../../pipeline/chunk.ts';
 import { planRun } from '../../pipeline/plan.ts';
 import type { RetryOptions, RetryPlan } from '../../pipeline/retry.ts';
-import { markRunInterrupted, readInterrupted, retryFailedStreams } from '../../pipeline/retry.ts';
-import type { RunPlan, RunReport } from '../../pipeline/state.ts';
-import { decodeJson, encodeJson } from '../../pipeline/state.ts';
-import type { DataSource } from '../../warehouse/source.ts';
-import { assertWarehouseSource, recordWarehouseSource } from '../../warehouse/source.ts';
+import { retryFailedStreams } from '../../pipeline/retry.ts';
+import { decodeJson, encodeJson } from '../../state/codec.ts';
+import { runKeys } from '../../state/keys.ts';
+import { markRunInterrupted, readInterrupted, readReport } from '../../state/runs.ts';
+import type { RunPlan, RunReport } from '../../state/runs.ts';
+import { assertWarehouseSource, recordWarehouseSource } from '../../state/source.ts';
+import type { DataSource } from '../../state/source.ts';
 
 export interface LocalRunOptions {
   readonly client: KomboClient;
@@ -92,17 +93,16 @@ function runnerPii(pii: PiiOptions | undefined): LocalRunner['pii'] {
   return pii?.mode === 'hash' && pii.salt !== undefined ? { mode, saltFingerprint: saltFingerprint(pii.salt) } : { mode };
 }
 
-const runnerKey = (runId: string): string => `${runKeys.prefix(runId)}runner.json`;
 
 /** The run's {@link LocalRunner} record, or undefined for a run without one (an AWS run, an older local run). */
 export async function readRunner(store: ObjectStore, runId: string): Promise<LocalRunner | undefined> {
-  const body = await store.get(runnerKey(runId));
+  const body = await store.get(runKeys.runner(runId));
   return body ? decodeJson<LocalRunner>(body) : undefined;
 }
 
 async function writeRunner(store: ObjectStore, runId: string, source: DataSource, asOf: string | undefined, pii: PiiOptions | undefined): Promise<void> {
   const runner: LocalRunner = { source, ...(asOf !== undefined && { asOf }), pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), pii: runnerPii(pii) };
-  await store.put(runnerKey(runId), encodeJson(runner));
+  await store.put(runKeys.runner(runId), encodeJson(runner));
 }
 
 /** Whether a process of this machine still runs (one of another user counts as running). */
@@ -173,7 +173,7 @@ const signalName = (signal: AbortSignal): string => (typeof signal.reason === 's
  */
 async function finishLocal(store: ObjectStore, runId: string, signal: AbortSignal | undefined): Promise<RunReport> {
   if (signal?.aborted && (await markRunInterrupted(store, runId, signalName(signal)))) throw new RunInterruptedError(runId, signalName(signal), true);
-  return readReport(store, runId);
+  return drainedReport(store, runId);
 }
 
 /** The store and catalog as the chunks see them: once the run is stopped, an abandoned chunk may read but no longer write. */
@@ -218,10 +218,10 @@ async function drainLocal(opts: Omit<LocalRunOptions, 'runId' | 'snapshotDate' |
   }
 }
 
-async function readReport(store: ObjectStore, runId: string): Promise<RunReport> {
-  const report = (await store.get(runKeys.report(runId))) ?? (await store.get(runKeys.success(runId)));
+async function drainedReport(store: ObjectStore, runId: string): Promise<RunReport> {
+  const report = await readReport(store, runId);
   if (!report) throw new Error(`run ${runId} drained but wrote no report`);
-  return decodeJson<RunReport>(report);
+  return report;
 }
 
 export type LocalRetryOptions = Omit<LocalRunOptions, 'snapshotDate' | 'integrationIds' | 'models' | 'onPlan' | 'full' | 'fullEveryDays'> &

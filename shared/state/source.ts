@@ -6,14 +6,13 @@
  */
 import type { ObjectStore } from '../ports.ts';
 import { ConfigError } from '../errors.ts';
-import type { RunPlan } from '../pipeline/state.ts';
-import { decodeJson, encodeJson } from '../pipeline/state.ts';
+
+import { decodeJson, encodeJson } from './codec.ts';
+import { SOURCE_KEY } from './keys.ts';
+import { readAllPlans } from './runs.ts';
 
 /** Where the data comes from: Kombo's API (with a key) or the built-in sandbox. */
 export type DataSource = 'kombo' | 'sandbox';
-
-/** The record's key, at the warehouse's root next to `_runs/`. */
-export const SOURCE_KEY = '_source.json';
 
 export interface SourceRecord {
   readonly source: DataSource;
@@ -38,14 +37,10 @@ const LABEL: Record<DataSource, string> = { kombo: 'Kombo', sandbox: 'the built-
 export async function readWarehouseSource(store: ObjectStore, sandboxIntegrationIds: () => Promise<ReadonlySet<string>>): Promise<WarehouseSource | undefined> {
   const body = await store.get(SOURCE_KEY);
   if (body) return { source: decodeJson<SourceRecord>(body).source, how: 'recorded' };
-  const planKeys = (await store.list('_runs/')).filter((k) => /^_runs\/[^/]+\/plan\.json$/.test(k));
-  if (planKeys.length === 0) return undefined;
+  const plans = await readAllPlans(store);
+  if (plans.length === 0) return undefined;
   const sandboxIds = await sandboxIntegrationIds();
-  for (const key of planKeys) {
-    const plan = await store.get(key);
-    if (!plan) continue;
-    if (decodeJson<RunPlan>(plan).streams.some((s) => !sandboxIds.has(s.integrationId))) return { source: 'kombo', how: 'inferred' };
-  }
+  if (plans.some((plan) => plan.streams.some((s) => !sandboxIds.has(s.integrationId)))) return { source: 'kombo', how: 'inferred' };
   return { source: 'sandbox', how: 'inferred' };
 }
 

@@ -1,0 +1,206 @@
+/**
+ * The fetch of one chunk: pages from the message's cursor until the chunk's row, byte or time
+ * budget, each handed to the chunk's work (parsed, compared with its last stored version,
+ * flattened and encoded) while the next page is on its way.
+ *
+ * One request ahead: the next page is asked for as soon as its cursor is known, so that the API's
+ * latency hides our own work on this page. The client tells the cursor before it parses and
+ * validates the page (`onNext`); when it cannot, the page's `next` is used. A page is asked for only
+ * when the chunk will take it, so no request is wasted on a guess that holds; `cursor` is always the
+ * cursor of the request awaited next.
+ */
+import type { KomboClient, Page, RawPage, RequestTracker } from '../kombo/client.ts';
+import { MAX_PAGE_SIZE } from '../kombo/client.ts';
+import type { StreamMessage } from '../ports.ts';
+import type { VersionEntry } from '../state/chunks.ts';
+import type { ChunkWork } from './chunk-work.ts';
+
+/** What bounds a chunk's fetch (see `chunk.ts` for the defaults and why). */
+export interface FetchBudget {
+  readonly maxRows: number;
+  readonly fileRows: number;
+  readonly minFileRows: number;
+  readonly maxBytes: number;
+  readonly maxMillis: number;
+  readonly pageSize?: number;
+}
+
+export type PageClient = Pick<KomboClient, 'listPage'> & Partial<Pick<KomboClient, 'fetchPage'>>;
+
+/** What the pages of a chunk gave, up to where it stopped. */
+export interface FetchedPages {
+  /** The cursor of the page after the last one taken; null when the stream has no more. */
+  readonly cursor: string | null;
+  /** Ids of the records kept (seen for the first time in the stream), in order. */
+  readonly kept: readonly string[];
+  /** The versions the chunk stores: the kept records that changed. */
+  readonly stored: readonly VersionEntry[];
+  readonly pages: number;
+  readonly records: number;
+  readonly duplicates: number;
+  /** Rows per table after the last page taken. */
+  readonly tableRows: readonly number[];
+}
+
+/** The fetch ended on an error: what it had taken until then, and the cursor of the page that failed. */
+export interface FetchError extends FetchedPages {
+  readonly error: unknown;
+}
+
+/** A page asked for, and the page its answer's head led the chunk to ask for next. */
+interface PageRequest {
+  readonly cursor: string | null;
+  page: Promise<Page | RawPage>;
+  next?: PageRequest;
+  /** Set when the chunk will not take the page: it then asks for nothing more. */
+  dropped: boolean;
+}
+
+/** Give up a request and those it led to: none is awaited, none may end as an unhandled rejection. */
+function drop(req: PageRequest | undefined): void {
+  for (let r = req; r; r = r.next) {
+    r.dropped = true;
+    r.page.catch(() => undefined);
+  }
+}
+
+/**
+ * Whether the chunk's files are big enough: the model's own table (the first) holds `target` rows
+ * and every other table with rows holds `min`.
+ */
+function filesFull(rows: readonly number[], target: number, min: number): boolean {
+  if ((rows[0] ?? 0) < target) return false;
+  return rows.every((n) => n === 0 || n >= min);
+}
+
+/** One chunk's pages, fetched and handed to its work. */
+class PageFetch {
+  private readonly started = Date.now();
+  private readonly kept: string[] = [];
+  private readonly stored: VersionEntry[] = [];
+  private tableRows: readonly number[];
+  private cursor: string | null;
+  private current: PageRequest | undefined;
+  private pages = 0;
+  private records = 0;
+  private bytes = 0;
+  /** The largest answer so far: what a page asked for ahead is judged to weigh. */
+  private largestPage = 0;
+  private duplicates = 0;
+  private readonly fetchPage: (...args: Parameters<PageClient['listPage']>) => Promise<Page | RawPage>;
+
+  constructor(
+    client: PageClient,
+    private readonly msg: StreamMessage,
+    private readonly work: ChunkWork,
+    private readonly budget: FetchBudget,
+    private readonly tracker: RequestTracker,
+    tables: number,
+    private readonly onPage?: (records: number) => void,
+  ) {
+    this.tableRows = Array.from({ length: tables }, () => 0);
+    this.cursor = msg.cursor;
+    // Raw answers when the client gives them, so that the work parses them (perhaps on another thread).
+    this.fetchPage = client.fetchPage?.bind(client) ?? client.listPage.bind(client);
+  }
+
+  /** Whether `pending` more full pages of the largest size seen would still fit the budget. */
+  private within(pending: number): boolean {
+    const b = this.budget;
+    const pageSize = b.pageSize ?? MAX_PAGE_SIZE;
+    return (
+      this.records + pending * pageSize < b.maxRows &&
+      this.bytes + pending * this.largestPage < b.maxBytes &&
+      !filesFull(this.tableRows, b.fileRows, b.minFileRows) &&
+      Date.now() - this.started < b.maxMillis
+    );
+  }
+
+  private ask(from: string | null): PageRequest {
+    const req: PageRequest = { cursor: from, dropped: false } as PageRequest;
+    req.page = this.fetchPage(this.msg.integrationId, this.msg.model, {
+      cursor: from,
+      tracker: this.tracker,
+      ...(this.msg.sync?.updatedAfter !== undefined && { updatedAfter: this.msg.sync.updatedAfter }),
+      ...(this.budget.pageSize !== undefined && { pageSize: this.budget.pageSize }),
+      onNext: (next) => this.onNext(req, next),
+    });
+    return req;
+  }
+
+  private onNext(req: PageRequest, next: string | null): void {
+    // Told again when an answer broke off after its head and the request was retried: the page
+    // asked for on the first telling stands if the cursor is the same, else it goes.
+    if (req.next) {
+      if (req.next.cursor === next) return;
+      drop(req.next);
+      delete req.next;
+    }
+    // Judged as if this page and those asked for before it were full and new: the chunk then still
+    // takes the next page under the exact rule in `run`, so reading ahead wastes nothing.
+    let pending = 0;
+    for (let r = this.current; r; r = r.next) {
+      pending++;
+      if (r === req) break;
+    }
+    if (next !== null && this.within(pending) && !req.dropped) req.next = this.ask(next);
+  }
+
+  /** Take one page: hand it to the work, count it, and choose the request awaited next. */
+  private async take(req: PageRequest): Promise<PageRequest | undefined> {
+    const answer = await req.page;
+    // Parsed, validated, deduplicated (the first copy of a record wins: an earlier chunk's file
+    // cannot be rewritten), flattened and encoded by the work, while the next page is on its way.
+    const page = await this.work.page(answer, { integrationId: this.msg.integrationId, model: this.msg.model, cursor: req.cursor });
+    const guess = req.next;
+    if (guess && guess.cursor !== page.next) drop(guess);
+    this.kept.push(...page.fresh);
+    this.stored.push(...page.versions);
+    this.duplicates += page.records - page.fresh.length;
+    this.pages++;
+    this.records += page.fresh.length;
+    this.bytes += answer.bytes ?? 0;
+    this.largestPage = Math.max(this.largestPage, answer.bytes ?? 0);
+    this.cursor = page.next;
+    // Row targets are judged as they were before this page: the page that fills the files may
+    // bring one more page along, which is cheaper than waiting for it in the next chunk.
+    const more = this.cursor !== null && this.within(0);
+    // A page asked for on a guess that held is taken even if this page filled the chunk.
+    const next = guess && guess.cursor === this.cursor ? guess : more ? this.ask(this.cursor) : undefined;
+    this.tableRows = page.tableRows;
+    this.onPage?.(page.records);
+    return next;
+  }
+
+  private result(): FetchedPages {
+    return { cursor: this.cursor, kept: this.kept, stored: this.stored, pages: this.pages, records: this.records, duplicates: this.duplicates, tableRows: this.tableRows };
+  }
+
+  async run(): Promise<FetchedPages | FetchError> {
+    this.current = this.ask(this.cursor);
+    try {
+      while (this.current) this.current = await this.take(this.current);
+      return this.result();
+    } catch (error) {
+      // A page asked for ahead must not end as an unhandled rejection.
+      drop(this.current);
+      return { ...this.result(), error };
+    }
+  }
+}
+
+/**
+ * Fetch the chunk's pages into its work. Never throws: an error of a page (or of the work) comes
+ * back with what was taken before it and the cursor of the page that failed.
+ */
+export function fetchPages(
+  client: PageClient,
+  msg: StreamMessage,
+  work: ChunkWork,
+  budget: FetchBudget,
+  tracker: RequestTracker,
+  tables: number,
+  onPage?: (records: number) => void,
+): Promise<FetchedPages | FetchError> {
+  return new PageFetch(client, msg, work, budget, tracker, tables, onPage).run();
+}
