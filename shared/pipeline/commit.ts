@@ -2,11 +2,10 @@
  * The versions side of finishing a stream: what its chunks stored, the deletion versions of records
  * a full sync no longer returned, the `syncs` row, and the stream's commit (its new watermark).
  */
-import type { Cell } from '../flatten.ts';
 import { encodeParquet } from '../parquet.ts';
 import type { ObjectStore, StreamMessage, StreamSync } from '../ports.ts';
-import { SYNCS_TABLE, tablesForModel } from '../tables.ts';
-import { dataFileKey, partitionPrefix } from '../warehouse/layout.ts';
+import { tablesForModel } from '../tables.ts';
+import { dataFileKey } from '../warehouse/layout.ts';
 import { idsUpTo, versionsUpTo } from '../state/chunks.ts';
 import { stateKeys } from '../state/keys.ts';
 import type { DatedStreamRef } from '../state/ref.ts';
@@ -14,7 +13,6 @@ import type { RecordIndex, StreamCommit, StreamState } from '../state/streams.ts
 import { writeIndexFile } from '../state/streams.ts';
 import type { Row } from './partition-rows.ts';
 import { parquetCell, readPartition, recordKeyColumn } from './partition-rows.ts';
-import { versionTime } from './versions.ts';
 
 /**
  * A full sync no longer returned these records: store a copy of each one's last version (its own
@@ -64,10 +62,13 @@ export interface StreamVersions {
   readonly vanishedFiles: number;
 }
 
-/** A stream's state, and the index of its records before the snapshot date being synced. */
+/** A stream's state, the index of its records before the snapshot date being synced, and the sync. */
 export interface PriorState {
   readonly state: StreamState;
   readonly prior: RecordIndex;
+  readonly sync: StreamSync;
+  /** `_synced_at` of the versions this sync stores (see `versions.ts`). */
+  readonly syncedAt: number;
 }
 
 /**
@@ -75,7 +76,7 @@ export interface PriorState {
  * records it no longer returned. Deterministic for a given chain, so a finish that died half way
  * does exactly the same again.
  */
-export async function collectVersions(store: ObjectStore, msg: StreamMessage, lastChunk: number, sync: StreamSync, { state, prior }: PriorState): Promise<StreamVersions> {
+export async function collectVersions(store: ObjectStore, msg: StreamMessage, lastChunk: number, { state, prior, sync, syncedAt }: PriorState): Promise<StreamVersions> {
   const stored = await versionsUpTo(store, msg, lastChunk);
   const index: RecordIndex = sync.mode === 'full' ? new Map(prior) : new Map();
   for (const [id, h, d] of stored) index.set(id, { h, d, v: msg.snapshotDate });
@@ -86,32 +87,12 @@ export async function collectVersions(store: ObjectStore, msg: StreamMessage, la
     const gone = new Map([...prior].filter(([id, e]) => !e.d && !returned.has(id)));
     vanished = gone.size;
     if (gone.size > 0) {
-      vanishedFiles = await storeVanished(store, msg, lastChunk + 1, gone, versionTime(sync.startedAt, msg.snapshotDate));
+      vanishedFiles = await storeVanished(store, msg, lastChunk + 1, gone, syncedAt);
       for (const [id, e] of gone) index.set(id, { h: e.h, d: true, v: msg.snapshotDate });
     }
   }
   const deletions = stored.filter((e) => e[2]).length + vanished;
   return { state, index, versions: stored.length + vanished, deletions, vanished, vanishedFiles };
-}
-
-/** The `syncs` row of a completed stream, as a one-row Parquet file of its partition. */
-export async function writeSyncRow(store: ObjectStore, msg: DatedStreamRef, sync: StreamSync, counts: { readonly records: number; readonly versions: number; readonly deletions: number }, finishedAt: Date): Promise<string> {
-  const values: Record<string, Cell> = {
-    model: msg.model,
-    run_id: msg.runId,
-    mode: sync.mode,
-    updated_after: sync.updatedAfter === undefined ? null : Date.parse(sync.updatedAfter),
-    started_at: Date.parse(sync.startedAt),
-    valid_from: versionTime(sync.startedAt, msg.snapshotDate),
-    records: counts.records,
-    versions: counts.versions,
-    deletions: counts.deletions,
-    finished_at: finishedAt.getTime(),
-  };
-  const body = encodeParquet({ table: SYNCS_TABLE, columns: SYNCS_TABLE.columns.map((c) => [values[c.name] ?? null]), rowCount: 1 }, { runId: msg.runId, syncedAt: finishedAt.getTime() });
-  const prefix = partitionPrefix(SYNCS_TABLE.name, msg.snapshotDate, msg.integrationId);
-  await store.put(`${prefix}${msg.model}.parquet`, body);
-  return prefix;
 }
 
 /** Write the index file of this sync and return the commit that names it (not yet written). */

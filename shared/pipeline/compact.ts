@@ -256,30 +256,9 @@ async function compactHeld(deps: CompactDeps, runId: string, integrationId: stri
   }
 
   // Never a current version that records no deletion, unless erased.
-  const index = await currentIndex(store, state);
-  for (const [date, ids] of drops) {
-    for (const id of ids) {
-      const e = index.get(id);
-      if (e !== undefined && e.v === date && !e.d && !erase.has(id)) throw new Error(`compaction of ${integrationId} ${model} would remove the current version of ${id} (${date}); nothing of this stream was changed past this point`);
-    }
-  }
+  assertKeepsCurrent(await currentIndex(store, state), drops, erase, `${integrationId} ${model}`);
 
-  const rowsRemoved: Record<string, number> = {};
-  let versionsRemoved = 0;
-  let partitionsRewritten = 0;
-  let partitionsEmptied = 0;
-  for (const date of [...drops.keys()].sort()) {
-    const ids = drops.get(date)!;
-    // Children first: a compaction cut short between the two leaves no child row without its parent.
-    for (const table of [...children, own]) {
-      const result = await rewritePartition(deps, runId, table, date, integrationId, ids);
-      if (result === undefined) continue;
-      rowsRemoved[table.name] = (rowsRemoved[table.name] ?? 0) + result.removed;
-      partitionsRewritten++;
-      if (result.left === 0) partitionsEmptied++;
-      if (table === own) versionsRemoved += result.removedIds.filter((id) => !purged.has(id)).length;
-    }
-  }
+  const rewritten = await rewriteDrops(deps, runId, integrationId, [...children, own], drops, purged);
 
   // What this compaction kept before its cutoff, written before the commits that listed its dates go.
   const kept: [string, string][] = [];
@@ -288,7 +267,40 @@ async function compactHeld(deps: CompactDeps, runId: string, integrationId: stri
   await writeRetained(store, { integrationId, model }, { cutoff: newCutoff, retained: kept });
 
   const { commitsTrimmed, indexFilesRemoved } = await trimCommits(store, state, newCutoff);
-  return { rowsRemoved, versionsRemoved, recordsPurged: purged.size, partitionsRewritten, partitionsEmptied, commitsTrimmed, indexFilesRemoved };
+  return { ...rewritten, recordsPurged: purged.size, commitsTrimmed, indexFilesRemoved };
+}
+
+/** Throws before anything changes when a drop would remove a current version that records no deletion (and is not erased). */
+function assertKeepsCurrent(index: RecordIndex, drops: ReadonlyMap<string, ReadonlySet<string>>, erase: ReadonlySet<string>, stream: string): void {
+  for (const [date, ids] of drops) {
+    for (const id of ids) {
+      const e = index.get(id);
+      if (e !== undefined && e.v === date && !e.d && !erase.has(id)) throw new Error(`compaction of ${stream} would remove the current version of ${id} (${date}); nothing of this stream was changed past this point`);
+    }
+  }
+}
+
+/**
+ * Rewrite each date's partitions without the dropped ids, children first (own table last): a
+ * compaction cut short between the two leaves no child row without its parent.
+ */
+async function rewriteDrops(deps: CompactDeps, runId: string, integrationId: string, tables: readonly TableDef[], drops: ReadonlyMap<string, ReadonlySet<string>>, purged: ReadonlySet<string>) {
+  const own = tables.at(-1)!;
+  const rowsRemoved: Record<string, number> = {};
+  let versionsRemoved = 0;
+  let partitionsRewritten = 0;
+  let partitionsEmptied = 0;
+  for (const date of [...drops.keys()].sort()) {
+    for (const table of tables) {
+      const result = await rewritePartition(deps, runId, table, date, integrationId, drops.get(date)!);
+      if (result === undefined) continue;
+      rowsRemoved[table.name] = (rowsRemoved[table.name] ?? 0) + result.removed;
+      partitionsRewritten++;
+      if (result.left === 0) partitionsEmptied++;
+      if (table === own) versionsRemoved += result.removedIds.filter((id) => !purged.has(id)).length;
+    }
+  }
+  return { rowsRemoved, versionsRemoved, partitionsRewritten, partitionsEmptied };
 }
 
 /** The index after the stream's latest commit: every record's current version. */

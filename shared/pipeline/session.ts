@@ -6,16 +6,15 @@
  * date, and the ids the chain's earlier chunks kept.
  */
 import type { ObjectStore, StreamMessage, StreamSync } from '../ports.ts';
-import { tablesForModel } from '../tables.ts';
-import { chunkOfKey, runPrefix } from '../warehouse/layout.ts';
-import { chunkListKeys, currentChain, idsUpTo } from '../state/chunks.ts';
+import { currentChain, idsUpTo, streamRunKeys } from '../state/chunks.ts';
 import type { StreamLock } from '../state/lock.ts';
 import { takeLock } from '../state/lock.ts';
 import type { StreamMarker } from '../state/runs.ts';
 import { completeRunIfLast, readMarker, runHasLetGo } from '../state/runs.ts';
 import type { RecordIndex, StreamState } from '../state/streams.ts';
 import { priorIndex, readStreamState } from '../state/streams.ts';
-import { OUT_OF_ORDER_CODE, outOfOrderReason, syncOf } from './versions.ts';
+import type { ChunkStep } from './chunk-types.ts';
+import { OUT_OF_ORDER_CODE, outOfOrderReason, syncOf, versionTime } from './versions.ts';
 
 /** Another run holds the stream and has not ended it. */
 export const BUSY_CODE = 'STREAM.BUSY';
@@ -24,6 +23,8 @@ export const BUSY_CODE = 'STREAM.BUSY';
 export interface StreamSession {
   readonly msg: StreamMessage;
   readonly sync: StreamSync;
+  /** `_synced_at` of the versions this sync stores. */
+  readonly syncedAt: number;
   readonly state: StreamState;
   /** What is stored of each record before the snapshot date. */
   readonly prior: RecordIndex;
@@ -38,28 +39,12 @@ export type StreamOpening =
   | { readonly kind: 'ended'; readonly marker: StreamMarker }
   /** A retry or a restart replaced the message's chain: the new chain does its work. */
   | { readonly kind: 'superseded' }
-  /** The stream may not sync now: another run holds it, or a later date is stored. */
-  | { readonly kind: 'refused'; readonly code: string; readonly reason: string };
+  /** The stream may not sync now (another run holds it, or a later date is stored): it ends failed. */
+  | { readonly kind: 'refused'; readonly step: Extract<ChunkStep, { readonly kind: 'end' }> };
 
 export interface SessionDeps {
   readonly store: ObjectStore;
   readonly now?: () => Date;
-}
-
-/** This run's data files and lists of the stream written by chunks before `beforeChunk`. */
-async function ownKeysBefore(store: ObjectStore, msg: StreamMessage, beforeChunk: number): Promise<string[]> {
-  const keys: string[] = [];
-  for (const table of tablesForModel(msg.model)) keys.push(...(await store.list(runPrefix(table.name, msg.snapshotDate, msg.integrationId, msg.runId))));
-  keys.push(...(await chunkListKeys(store, msg)));
-  return keys.filter((k) => chunkOfKey(k) < beforeChunk);
-}
-
-/** Take the stream's lock; the reason it is refused when another run holds it and has not let go. */
-async function lockStream(store: ObjectStore, msg: StreamMessage, now: () => Date): Promise<string | undefined> {
-  const lock: StreamLock = { runId: msg.runId, snapshotDate: msg.snapshotDate, lockedAt: now().toISOString() };
-  const taken = await takeLock(store, msg, lock, (holder) => runHasLetGo(store, holder.runId, msg));
-  if (taken.taken) return undefined;
-  return `run ${taken.holder.runId} (snapshot ${taken.holder.snapshotDate}) is syncing this stream and has not finished it: this run did not sync it; retry this run once that one has ended`;
 }
 
 /** Open the stream for the message's chunk. */
@@ -76,17 +61,20 @@ export async function openStream(deps: SessionDeps, msg: StreamMessage): Promise
   const first = msg.cursor === null;
   // The first chunk of a restarted chain: whatever the abandoned chain wrote must go, even files a
   // late redelivery of it may have added after the restart was sent.
-  if (first && msg.chunk > 0) await store.delete(await ownKeysBefore(store, msg, msg.chunk));
+  if (first && msg.chunk > 0) await store.delete(await streamRunKeys(store, msg, msg.chunk));
+  const seen = await idsUpTo(store, msg, msg.chunk - 1);
+  const refuse = (code: string, reason: string): StreamOpening => ({ kind: 'refused', step: { kind: 'end', end: { status: 'failed', code, reason, totals: msg.totals } } });
   // The first chunk of a chain takes the stream's lock: one run at a time per stream, so that two
   // runs never compare against, or commit, the same state at once.
-  const busy = first ? await lockStream(store, msg, now) : undefined;
-  if (busy !== undefined) return { kind: 'refused', code: BUSY_CODE, reason: busy };
+  const lock: StreamLock = { runId: msg.runId, snapshotDate: msg.snapshotDate, lockedAt: now().toISOString() };
+  const taken = first ? await takeLock(store, msg, lock, (holder) => runHasLetGo(store, holder.runId, msg)) : { taken: true as const };
+  if (!taken.taken) {
+    return refuse(BUSY_CODE, `run ${taken.holder.runId} (snapshot ${taken.holder.snapshotDate}) is syncing this stream and has not finished it: this run did not sync it; retry this run once that one has ended`);
+  }
   const state = await readStreamState(store, msg);
   const latest = state.commits.at(-1);
-  if (first && latest !== undefined && latest.snapshotDate > msg.snapshotDate) {
-    return { kind: 'refused', code: OUT_OF_ORDER_CODE, reason: outOfOrderReason(msg.snapshotDate, latest.snapshotDate) };
-  }
+  if (first && latest !== undefined && latest.snapshotDate > msg.snapshotDate) return refuse(OUT_OF_ORDER_CODE, outOfOrderReason(msg.snapshotDate, latest.snapshotDate));
   const prior = await priorIndex(store, state, msg.snapshotDate);
-  const seen = await idsUpTo(store, msg, msg.chunk - 1);
-  return { kind: 'open', session: { msg, sync: syncOf(msg, now), state, prior, seen } };
+  const sync = syncOf(msg, now);
+  return { kind: 'open', session: { msg, sync, syncedAt: versionTime(sync.startedAt, msg.snapshotDate), state, prior, seen } };
 }

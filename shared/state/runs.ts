@@ -7,6 +7,7 @@ import type { ObjectStore, StreamSync, StreamTotals } from '../ports.ts';
 import type { ModelName } from '../tables.ts';
 import { decodeJson, encodeJson } from './codec.ts';
 import { RUNS_PREFIX, runKeys, splitRunKey } from './keys.ts';
+import { releaseLock } from './lock.ts';
 import type { StreamId, StreamRef } from './ref.ts';
 import { streamKey } from './ref.ts';
 
@@ -156,6 +157,18 @@ export async function completeRunIfLast(store: ObjectStore, runId: string, now: 
   if (!won) return undefined;
   await store.put(runKeys.report(runId), encodeJson(report));
   return report;
+}
+
+/**
+ * A stream has ended: write its marker, then (after `afterMarker`, what the stream's end still has
+ * to do) complete the run if it was the last stream, and let go of the stream's lock. The lock goes
+ * last: a lock whose run has ended the stream, or has completed, is taken over anyway.
+ */
+export async function closeStream(store: ObjectStore, marker: StreamMarker, now: () => Date, afterMarker?: () => Promise<void>): Promise<void> {
+  await writeMarker(store, marker);
+  await afterMarker?.();
+  await completeRunIfLast(store, marker.runId, now);
+  await releaseLock(store, marker, marker.runId);
 }
 
 /** The streams of a plan that have no marker yet. */

@@ -6,6 +6,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -23,6 +24,17 @@ function importGraph(dirs: readonly string[]): Map<string, string[]> {
     }
   }
   return graph;
+}
+
+/** The text of every string literal and template head in a TypeScript source. */
+function literals(source: string): string[] {
+  const found: string[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isStringLiteral(node) || ts.isNoSubstitutionTemplateLiteral(node) || ts.isTemplateHead(node)) found.push(node.text);
+    ts.forEachChild(node, visit);
+  };
+  visit(ts.createSourceFile('file.ts', source, ts.ScriptTarget.Latest, true));
+  return found;
 }
 
 /** The cycles of a graph, each as the path that closes it. */
@@ -54,6 +66,40 @@ describe('module layers', () => {
       ['c.ts', ['a.ts']],
     ]);
     expect(cycles(graph).map((c) => c.join(' → '))).toEqual(['a.ts → b.ts → c.ts → a.ts']);
+  });
+
+  /** The imports from files under `from` that land under one of `to`, as `file → target`. */
+  const crossing = (graph: Map<string, string[]>, from: string, to: readonly string[]): string[] =>
+    [...graph.entries()].filter(([file]) => file.startsWith(join(from, ''))).flatMap(([file, targets]) => targets.filter((t) => to.some((d) => t.startsWith(join(d, '')))).map((t) => `${file} → ${t}`));
+
+  it('the state layer imports no step: what the warehouse keeps lies under the steps that keep it', () => {
+    const graph = importGraph(['shared']);
+    expect([...graph.keys()].filter((f) => f.startsWith(join('shared', 'state', ''))).length).toBeGreaterThan(5);
+    expect(crossing(graph, join('shared', 'state'), [join('shared', 'pipeline'), join('shared', 'adapters'), join('shared', 'analytics')])).toEqual([]);
+  });
+
+  it('the warehouse layout imports nothing from the steps or the state layer', () => {
+    const graph = importGraph(['shared']);
+    expect(crossing(graph, join('shared', 'warehouse'), [join('shared', 'pipeline'), join('shared', 'state')])).toEqual([]);
+  });
+
+  it('only the state layer spells a `_runs/` or `_state/` key', () => {
+    const spelled = ['shared', 'functions', 'cli', 'infra', 'bench', 'scripts'].flatMap((dir) =>
+      readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+        .filter((entry) => entry.endsWith('.ts') && !join(dir, entry).startsWith(join('shared', 'state', '')))
+        .filter((entry) => literals(readFileSync(join(ROOT, dir, entry), 'utf8')).some((text) => /^_(?:runs|state)\//.test(text)))
+        .map((entry) => join(dir, entry)),
+    );
+    expect(spelled).toEqual([]);
+  });
+
+  it('finds a key spelled in a literal, not in a comment', () => {
+    expect(literals("// see `_runs/`\nconst a = '_runs/x'; const b = `_state/${c}/`; const d = 'see _runs/';")).toEqual(['_runs/x', '_state/', 'see _runs/']);
+  });
+
+  it('finds a crossing where there is one', () => {
+    const graph = new Map([[join('shared', 'state', 'runs.ts'), [join('shared', 'pipeline', 'finish.ts'), join('shared', 'ports.ts')]]]);
+    expect(crossing(graph, join('shared', 'state'), [join('shared', 'pipeline')])).toEqual([`${join('shared', 'state', 'runs.ts')} → ${join('shared', 'pipeline', 'finish.ts')}`]);
   });
 
   it('the domain imports no adapter', () => {

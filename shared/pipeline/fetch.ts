@@ -1,7 +1,8 @@
 /**
  * The fetch of one chunk: pages from the message's cursor until the chunk's row, byte or time
  * budget, each handed to the chunk's work (parsed, compared with its last stored version,
- * flattened and encoded) while the next page is on its way.
+ * flattened and encoded) while the next page is on its way; then the chunk's files and lists are
+ * saved, and the step the chunk leads to is named (see `finish.ts`, which takes it).
  *
  * One request ahead: the next page is asked for as soon as its cursor is known, so that the API's
  * latency hides our own work on this page. The client tells the cursor before it parses and
@@ -9,11 +10,20 @@
  * when the chunk will take it, so no request is wasted on a guess that holds; `cursor` is always the
  * cursor of the request awaited next.
  */
+import { KomboEtlError, RunFatalError, describeLocation } from '../errors.ts';
 import type { KomboClient, Page, RawPage, RequestTracker } from '../kombo/client.ts';
 import { MAX_PAGE_SIZE } from '../kombo/client.ts';
-import type { StreamMessage } from '../ports.ts';
+import { STREAM_ROW_GROUP_ROWS } from '../parquet-stream.ts';
+import type { StreamMessage, StreamTotals } from '../ports.ts';
+import { tablesForModel } from '../tables.ts';
+import { dataFileKey } from '../warehouse/layout.ts';
 import type { VersionEntry } from '../state/chunks.ts';
-import type { ChunkWork } from './chunk-work.ts';
+import { writeChunkLists } from '../state/chunks.ts';
+import type { ChunkDeps, ChunkLimits, ChunkStep } from './chunk-types.ts';
+import { DEFAULT_CHUNK_MAX_BYTES, DEFAULT_CHUNK_MAX_RECORDS, DEFAULT_CHUNK_MILLIS, DEFAULT_CHUNK_ROWS, DEFAULT_CHUNK_TARGET_ROWS, DEFAULT_STREAM_RETRIES, INVALID_CURSOR_CODE } from './chunk-types.ts';
+import type { ChunkWork, PriorEntry } from './chunk-work.ts';
+import { inlineChunkWork } from './chunk-work.ts';
+import type { StreamSession } from './session.ts';
 
 /** What bounds a chunk's fetch (see `chunk.ts` for the defaults and why). */
 export interface FetchBudget {
@@ -189,18 +199,93 @@ class PageFetch {
   }
 }
 
+/** Stream totals plus this chunk's: what its pages gave, what its requests cost, the files it wrote. */
+function totalsAfter(msg: StreamMessage, fetched: FetchedPages, tracker: RequestTracker, files: number, rows: boolean): StreamTotals {
+  const own: Record<string, number> = { ...msg.totals.rows };
+  if (rows) tablesForModel(msg.model).forEach((t, i) => (own[t.name] = (own[t.name] ?? 0) + (fetched.tableRows[i] ?? 0)));
+  const a = msg.totals;
+  return {
+    records: (a.records ?? 0) + fetched.records,
+    unchanged: (a.unchanged ?? 0) + fetched.records - fetched.stored.length,
+    pages: a.pages + fetched.pages,
+    requests: a.requests + tracker.stats.requests,
+    retries: a.retries + tracker.stats.retries,
+    throttles: a.throttles + tracker.stats.throttles,
+    files: a.files + files,
+    rows: own,
+    duplicates: (a.duplicates ?? 0) + fetched.duplicates,
+  };
+}
+
+/** The chunk's fetch budget, from its limits and the defaults. */
+function budgetOf(limits: Partial<ChunkLimits> = {}): FetchBudget {
+  return {
+    maxRows: limits.maxRows ?? DEFAULT_CHUNK_MAX_RECORDS,
+    fileRows: limits.fileRows ?? DEFAULT_CHUNK_TARGET_ROWS,
+    minFileRows: limits.minFileRows ?? DEFAULT_CHUNK_ROWS,
+    maxBytes: limits.maxBytes ?? DEFAULT_CHUNK_MAX_BYTES,
+    maxMillis: limits.maxMillis ?? DEFAULT_CHUNK_MILLIS,
+    ...(limits.pageSize !== undefined && { pageSize: limits.pageSize }),
+  };
+}
+
 /**
- * Fetch the chunk's pages into its work. Never throws: an error of a page (or of the work) comes
- * back with what was taken before it and the cursor of the page that failed.
+ * A page failed: a cursor Kombo rejected on a later page (the filters were fine on page one, so
+ * the cursor is at fault) restarts the stream; another Kombo error ends it; anything else, and a
+ * problem that must stop the run, is thrown.
  */
-export function fetchPages(
-  client: PageClient,
-  msg: StreamMessage,
-  work: ChunkWork,
-  budget: FetchBudget,
-  tracker: RequestTracker,
-  tables: number,
-  onPage?: (records: number) => void,
-): Promise<FetchedPages | FetchError> {
-  return new PageFetch(client, msg, work, budget, tracker, tables, onPage).run();
+function failedStep(msg: StreamMessage, fetched: FetchError, tracker: RequestTracker): ChunkStep {
+  const err = fetched.error;
+  const totals = totalsAfter(msg, fetched, tracker, 0, false);
+  if (fetched.cursor !== null && err instanceof KomboEtlError && err.code === INVALID_CURSOR_CODE) return { kind: 'restart', error: err, totals };
+  if (err instanceof RunFatalError || !(err instanceof KomboEtlError)) throw err;
+  const where = describeLocation(err.location);
+  const reason = where === '' ? err.message : `${err.message} (${where})`;
+  return { kind: 'end', end: { status: err.kind === 'skippable' ? 'skipped' : 'failed', code: err.code, reason, totals, ...(err.location && { location: err.location }) } };
+}
+
+/** Write the chunk's id and version lists, then its files (one per table with rows). Returns how many files. */
+async function saveChunk(deps: ChunkDeps, msg: StreamMessage, fetched: FetchedPages, encoded: readonly (Uint8Array | undefined)[]): Promise<number> {
+  await writeChunkLists(deps.store, msg, msg.chunk, fetched.kept, fetched.stored);
+  const toWrite = tablesForModel(msg.model).flatMap((table, i) => (encoded[i] ? [{ table, body: encoded[i] }] : []));
+  let written = 0;
+  for (const { table, body } of toWrite) {
+    await deps.store.put(dataFileKey(table.name, msg.snapshotDate, msg.integrationId, msg.runId, msg.chunk), body);
+    written++;
+    if (written === 1 && toWrite.length > 1) await deps.faultPoint?.('after-some-tables', msg);
+  }
+  await deps.faultPoint?.('after-all-tables', msg);
+  return written;
+}
+
+/**
+ * Fetch the chunk's pages into its work, save what they gave, and name the next step: the next
+ * chunk, the stream's finish, a restart or its end. Throws for problems that must stop the run and
+ * for store errors (the message is then retried).
+ */
+export async function fetchChunk(deps: ChunkDeps, session: StreamSession): Promise<ChunkStep> {
+  const { msg } = session;
+  const maxStreamRetries = deps.limits?.maxStreamRetries ?? DEFAULT_STREAM_RETRIES;
+  const tracker: RequestTracker = { stats: { requests: 0, retries: 0, throttles: 0 }, retriesLeft: Math.max(0, maxStreamRetries - msg.totals.retries) };
+  // Files are encoded a row group at a time while pages arrive (see parquet-stream.ts), by the
+  // chunk's work: on this thread, or on a worker thread in the local runner.
+  const work = (deps.work ?? inlineChunkWork)({
+    model: msg.model,
+    runId: msg.runId,
+    syncedAt: session.syncedAt,
+    seen: [...session.seen],
+    prior: Array.from(session.prior, ([id, e]): PriorEntry => [id, e.h, e.d]),
+    rowGroupRows: deps.limits?.rowGroupRows ?? STREAM_ROW_GROUP_ROWS,
+    ...(deps.pii && { pii: deps.pii }),
+  });
+  try {
+    const onPage = deps.onPage && ((records: number) => deps.onPage?.(msg, records));
+    const fetched = await new PageFetch(deps.client, msg, work, budgetOf(deps.limits), tracker, tablesForModel(msg.model).length, onPage).run();
+    if ('error' in fetched) return failedStep(msg, fetched, tracker);
+    await deps.faultPoint?.('after-fetch', msg);
+    const totals = totalsAfter(msg, fetched, tracker, await saveChunk(deps, msg, fetched, await work.finish()), true);
+    return fetched.cursor !== null ? { kind: 'continue', cursor: fetched.cursor, totals } : { kind: 'finish', totals, before: session };
+  } finally {
+    work.close();
+  }
 }
