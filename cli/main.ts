@@ -155,7 +155,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('compact')
     .description('apply the retention: remove versions superseded, and records deleted, before today less --retention-days (a current version always stays); erase records on request')
     .option('--warehouse <dir>', 'warehouse folder', DEFAULT_WAREHOUSE)
-    .option('--retention-days <n>', 'days of history kept whole (required), e.g. 730')
+    .option('--retention-days <n>', 'days of history kept whole (required), e.g. 730; 0 keeps every version (only --erase removes anything)')
     .option('--integrations <ids>', 'comma-separated integration ids (default: every integration of the warehouse)')
     .option('--erase <ids>', 'comma-separated record ids (candidates, applications, …) whose every version goes, current ones included')
     .option('--today <YYYY-MM-DD>', 'count the retention back from this date (default: today, UTC)')

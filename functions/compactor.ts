@@ -30,8 +30,6 @@ const catalog = new GlueCatalog({ client: new GlueClient({}), database: env.glue
 
 /** Stop taking streams when less than this is left of the invocation: one stream's rewrite fits in it. */
 export const STOP_BEFORE_TIMEOUT_MS = 4 * 60_000;
-/** With a retention of 0 (keep every version), a cutoff before any data: only erasure removes anything. */
-const KEEP_EVERYTHING_DAYS = 365 * 200;
 
 /** A scheduled event carries nothing the compactor reads; a manual one may name records to erase. */
 const EVENT = z
@@ -50,7 +48,7 @@ async function lambdaHandler(event: unknown, context: Context): Promise<Compacti
     {
       runId: newCompactionRunId(),
       today: todayUtc(),
-      retentionDays: env.retentionDays > 0 ? env.retentionDays : KEEP_EVERYTHING_DAYS,
+      retentionDays: env.retentionDays,
       ...(integrationIds && { integrationIds }),
       ...(parsed.data.erase && { erase: parsed.data.erase }),
       // S3 lifecycle expires `_runs/` by age: listing every run here would be slow.

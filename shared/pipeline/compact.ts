@@ -32,6 +32,7 @@ import { encodeParquet } from '../parquet.ts';
 import type { Catalog, ObjectStore } from '../ports.ts';
 import type { ModelName, TableDef } from '../tables.ts';
 import { MODELS, isModelName, tableByName, tablesForModel } from '../tables.ts';
+import { retentionCutoff } from '../retention.ts';
 import { assertIntegrationId, dataFileKey, hiveUnescape, newRunId, runPrefix } from '../warehouse/layout.ts';
 import { runHasLetGo } from './finish.ts';
 import type { Row } from './partition-rows.ts';
@@ -57,17 +58,12 @@ export const COMPACTION_LOCK_STALE_MS = 3_600_000;
 
 const DAY_MS = 86_400_000;
 
-/** The first snapshot date a retention of `retentionDays` keeps whole, counted back from `today`. */
-export function retentionCutoff(today: string, retentionDays: number): string {
-  return new Date(Date.parse(`${today}T00:00:00Z`) - retentionDays * DAY_MS).toISOString().slice(0, 10);
-}
-
 export interface CompactRequest {
   /** Names the new run folders of rewritten partitions: see {@link newCompactionRunId}. */
   readonly runId: string;
   /** The date the retention counts back from (`YYYY-MM-DD`). */
   readonly today: string;
-  /** Days of history kept whole: at least 1. */
+  /** Days of history kept whole; 0 keeps every version (see `retention.ts`). */
   readonly retentionDays: number;
   /** Only these integrations' streams (default: every stream the warehouse holds). */
   readonly integrationIds?: readonly string[];
@@ -167,7 +163,6 @@ export async function listStreams(store: ObjectStore): Promise<[string, ModelNam
  * run is syncing is left alone (`busy`) until the next compaction.
  */
 export async function compactWarehouse(deps: CompactDeps, req: CompactRequest): Promise<CompactionReport> {
-  if (!Number.isInteger(req.retentionDays) || req.retentionDays < 1) throw new Error(`retention must be a whole number of days, at least 1 (got ${req.retentionDays})`);
   const cutoff = retentionCutoff(req.today, req.retentionDays);
   const only = req.integrationIds === undefined ? undefined : new Set(req.integrationIds.map(assertIntegrationId));
   let streams = (await listStreams(deps.store)).filter(([id]) => only === undefined || only.has(id));

@@ -24,7 +24,8 @@ import { VIEWS } from '../../shared/analytics/views.ts';
 import type { Cell } from '../../shared/flatten.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
 import { encodeParquet } from '../../shared/parquet.ts';
-import { compactWarehouse, retentionCutoff } from '../../shared/pipeline/compact.ts';
+import { compactWarehouse } from '../../shared/pipeline/compact.ts';
+import { retentionCutoff } from '../../shared/retention.ts';
 import type { CompactionReport } from '../../shared/pipeline/compact.ts';
 import { encodeJson } from '../../shared/pipeline/state.ts';
 import type { IndexEntry, StreamCommit, StreamState } from '../../shared/pipeline/versions.ts';
@@ -363,9 +364,24 @@ describe('kombo-etl compact', () => {
     expect((await stored(dir)).versions).toEqual(['A@2023-11-01', 'B@2024-06-01', 'E@2023-11-01', 'E@2025-06-01', 'F@2026-02-01']);
   });
 
+  it('with --retention-days 0 keeps every version and only erases, as the compactor Lambda does with RETENTION_DAYS=0', async () => {
+    const dir = newWarehouse();
+    await buildWarehouse(dir);
+    const runs = await new FolderStore(dir).list('_runs/');
+    const r = await runCli(['compact', '--warehouse', dir, '--retention-days', '0', '--erase', 'B', '--today', '2026-03-01']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('every version kept (--retention-days 0): only the records erased were removed');
+    expect(r.stdout).toContain('removed 4 rows (0 superseded versions, 1 record purged)');
+    expect((await stored(dir)).versions).toEqual(['A@2023-11-01', 'C@2023-11-01', 'C@2024-06-01!', 'E@2023-11-01', 'E@2025-06-01', 'F@2026-02-01']);
+    expect(await new FolderStore(dir).list('_runs/')).toEqual(runs);
+    expect((await readStreamState(new FolderStore(dir), INTEGRATION, 'candidates')).commits).toHaveLength(SYNCS.length);
+  });
+
   it.each([
     [['--today', '2026-03-01'], '--retention-days "": give the days of history to keep whole'],
-    [['--retention-days', '0'], '--retention-days "0"'],
+    [['--retention-days', '-1'], '--retention-days "-1"'],
+    [['--retention-days', '36501'], '--retention-days "36501"'],
     [['--retention-days', '30', '--erase', 'A,../x'], '--erase: "../x" is not a Kombo record id'],
     [['--retention-days', '30', '--integrations', 'nope'], 'invalid integration id "nope"'],
     [['--retention-days', '30', '--today', '2026-02-30'], 'invalid snapshot date "2026-02-30"'],
