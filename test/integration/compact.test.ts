@@ -16,6 +16,11 @@
 import { cpSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { consecutiveDays, createSandboxTimeline, startSandbox } from '../../sandbox/index.ts';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { compactInvocation, parseCompactorEvent } from '../../shared/adapters/aws/compactor.ts';
+import { RETENTION_DAYS_ENV, parseCompactorEnv } from '../../shared/adapters/aws/compactor-env.ts';
+import { ENV } from '../../shared/adapters/aws/env.ts';
 import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
@@ -367,6 +372,8 @@ describe('kombo-etl compact', () => {
   it('with --retention-days 0 keeps every version and only erases, as the compactor Lambda does with RETENTION_DAYS=0', async () => {
     const dir = newWarehouse();
     await buildWarehouse(dir);
+    const lambdaDir = newWarehouse();
+    cpSync(dir, lambdaDir, { recursive: true });
     const runs = await new FolderStore(dir).list('_runs/');
     const r = await runCli(['compact', '--warehouse', dir, '--retention-days', '0', '--erase', 'B', '--today', '2026-03-01']);
     expect(r.stderr).toBe('');
@@ -376,6 +383,13 @@ describe('kombo-etl compact', () => {
     expect((await stored(dir)).versions).toEqual(['A@2023-11-01', 'C@2023-11-01', 'C@2024-06-01!', 'E@2023-11-01', 'E@2025-06-01', 'F@2026-02-01']);
     expect(await new FolderStore(dir).list('_runs/')).toEqual(runs);
     expect((await readStreamState(new FolderStore(dir), INTEGRATION, 'candidates')).commits).toHaveLength(SYNCS.length);
+
+    // The compactor Lambda's own code, on the same warehouse through the local adapters.
+    const { retentionDays } = parseCompactorEnv({ [ENV.warehouseBucket]: 'bucket', [ENV.glueDatabase]: 'db', [RETENTION_DAYS_ENV]: '0' });
+    const store = new FolderStore(lambdaDir);
+    const lambdaDeps = { store, catalog: new LocalCatalog(store), retentionDays, logger: new Logger({ logLevel: 'SILENT' }), metrics: new Metrics({ namespace: 'test' }) };
+    await compactInvocation(lambdaDeps, parseCompactorEvent({ erase: ['B'] }), () => 15 * 60_000);
+    expect(await stored(lambdaDir)).toEqual(await stored(dir));
   });
 
   it.each([
