@@ -9,7 +9,7 @@ import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { CATALOG_PREFIX, LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
-import { assertLocalWarehouseSource, runLocal } from '../../shared/adapters/local/local-run.ts';
+import { runLocal } from '../../shared/adapters/local/local-run.ts';
 import type { RunReport } from '../../shared/pipeline/state.ts';
 import { CATALOG_TABLES, MODELS, TABLES } from '../../shared/tables.ts';
 import { SOURCE_KEY } from '../../shared/warehouse/source.ts';
@@ -18,7 +18,7 @@ import { DEFAULT_CONCURRENCY } from '../../shared/config.ts';
 import { formatTable } from '../output.ts';
 import { EXIT } from './sync.ts';
 import { writeReport } from './report.ts';
-import { assertWritableWarehouse } from '../warehouse.ts';
+import { assertLocalWarehouseSource, assertWritableWarehouse, sandboxIntegrationIds } from '../warehouse.ts';
 
 /** Simulated days `npm start` syncs, one snapshot each. */
 export const DEMO_DAYS = 14;
@@ -134,6 +134,7 @@ export async function demoCommand(warehouse: string, out: NodeJS.WritableStream 
       const started = performance.now();
       const report = await runLocal({
         source: 'sandbox',
+        sandboxIntegrationIds,
         client,
         store,
         catalog: new LocalCatalog(store),

@@ -3,7 +3,7 @@ import type { SyncConfig } from '../../shared/config.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
-import { assertLocalWarehouseSource, runLocal } from '../../shared/adapters/local/local-run.ts';
+import { runLocal } from '../../shared/adapters/local/local-run.ts';
 import type { RunReport } from '../../shared/pipeline/state.ts';
 import { newRunId } from '../../shared/warehouse/layout.ts';
 import { ConfigError, RunFatalError, RunInterruptedError } from '../../shared/errors.ts';
@@ -11,7 +11,7 @@ import type { RunningSandbox } from '../../sandbox/index.ts';
 import type { ReportFormat } from '../output.ts';
 import { createProgress, formatReport, formatReportJson } from '../output.ts';
 import { EXIT_INTERRUPTED, listenForInterrupts, resumeCommand } from '../interrupt.ts';
-import { assertWritableWarehouse } from '../warehouse.ts';
+import { assertLocalWarehouseSource, assertWritableWarehouse, sandboxIntegrationIds } from '../warehouse.ts';
 
 /**
  * Exit codes: 0 complete (or skipped as not available), 1 some stream failed, 2 bad usage or config,
@@ -69,6 +69,7 @@ export async function syncCommand(config: SyncConfig, out: NodeJS.WritableStream
       catalog: new LocalCatalog(store),
       runId,
       source: config.source,
+      sandboxIntegrationIds,
       ...(config.asOf !== undefined && { asOf: config.asOf }),
       signal: interrupts.signal,
       snapshotDate: config.snapshotDate,

@@ -1,7 +1,7 @@
 /**
  * The analytics views, written once in SQL that both Athena (Trino, engine version 3) and DuckDB
  * accept. DuckDB creates them over a local warehouse (`openWarehouse`), the CDK stack registers
- * them in Glue (`glue-views.ts`), and `docs/ANALYTICS.md` documents them from these definitions.
+ * them in Glue (`shared/adapters/aws/glue-views.ts`), and `docs/ANALYTICS.md` documents them from these definitions.
  *
  * Dialect rules (checked by `test/analytics/portability.test.ts`, listed in `docs/ANALYTICS.md`):
  * standard `CAST(x AS T)` only; no DuckDB shorthands (`::`, `QUALIFY`, `GROUP BY ALL`, `FILTER`,
