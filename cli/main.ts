@@ -4,8 +4,9 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { DEFAULT_CONCURRENCY, DEFAULT_FULL_EVERY_DAYS, DEFAULT_WAREHOUSE, FULL_SYNC_EVERY_DAYS_ENV, parseRetryConfig, parseSyncConfig } from '../shared/config.ts';
-import type { SyncInput } from '../shared/config.ts';
+import { DEFAULT_CONCURRENCY, DEFAULT_FULL_EVERY_DAYS, DEFAULT_WAREHOUSE, FULL_SYNC_EVERY_DAYS_ENV } from '../shared/config.ts';
+import { parseRetryConfig, parseSyncConfig } from './config.ts';
+import type { SyncInput } from './config.ts';
 import { ConfigError, errorMessage } from '../shared/errors.ts';
 import { MODELS } from '../shared/tables.ts';
 import { EXIT, syncCommand } from './commands/sync.ts';

@@ -2,7 +2,7 @@
  * `kombo-etl retry --run-id ID`: re-run only a finished run's failed streams, into the same
  * snapshot, or resume a run Ctrl-C interrupted.
  */
-import type { RetryConfig } from '../../shared/config.ts';
+import type { RetryConfig } from '../config.ts';
 import type { PiiOptions } from '../../shared/flatten.ts';
 import type { LocalRunner } from '../../shared/adapters/local/local-run.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';

@@ -1,5 +1,5 @@
 /** `kombo-etl sync`: one run into a local warehouse, against Kombo or the built-in sandbox. */
-import type { SyncConfig } from '../../shared/config.ts';
+import type { SyncConfig } from '../config.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
