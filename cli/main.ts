@@ -4,8 +4,9 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
-import { DEFAULT_CONCURRENCY, DEFAULT_FULL_EVERY_DAYS, DEFAULT_WAREHOUSE, FULL_SYNC_EVERY_DAYS_ENV, parseRetryConfig, parseSyncConfig } from '../shared/config.ts';
-import type { SyncInput } from '../shared/config.ts';
+import { DEFAULT_CONCURRENCY, DEFAULT_FULL_EVERY_DAYS, DEFAULT_WAREHOUSE, FULL_SYNC_EVERY_DAYS_ENV } from '../shared/config.ts';
+import { parseRetryConfig, parseSyncConfig } from './config.ts';
+import type { SyncInput } from './config.ts';
 import { ConfigError, errorMessage } from '../shared/errors.ts';
 import { MODELS } from '../shared/tables.ts';
 import { EXIT, syncCommand } from './commands/sync.ts';
@@ -155,7 +156,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('compact')
     .description('apply the retention: remove versions superseded, and records deleted, before today less --retention-days (a current version always stays); erase records on request')
     .option('--warehouse <dir>', 'warehouse folder', DEFAULT_WAREHOUSE)
-    .option('--retention-days <n>', 'days of history kept whole (required), e.g. 730')
+    .option('--retention-days <n>', 'days of history kept whole (required), e.g. 730; 0 keeps every version (only --erase removes anything)')
     .option('--integrations <ids>', 'comma-separated integration ids (default: every integration of the warehouse)')
     .option('--erase <ids>', 'comma-separated record ids (candidates, applications, …) whose every version goes, current ones included')
     .option('--today <YYYY-MM-DD>', 'count the retention back from this date (default: today, UTC)')

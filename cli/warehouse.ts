@@ -9,6 +9,9 @@ import { dirname, join, resolve } from 'node:path';
 import { ConfigError, errorMessage } from '../shared/errors.ts';
 import { FolderStore, errnoCode, makeDirectory } from '../shared/adapters/local/folder-store.ts';
 import { CATALOG_PREFIX } from '../shared/adapters/local/local-catalog.ts';
+import type { ObjectStore } from '../shared/ports.ts';
+import { assertWarehouseSource } from '../shared/state/source.ts';
+import type { DataSource } from '../shared/state/source.ts';
 
 /** Name of the file written and removed to prove the warehouse folder is writable. */
 const PROBE_PREFIX = '.kombo-etl-write-check-';
@@ -117,4 +120,18 @@ export async function makeOutputFolder(option: string, file: string): Promise<vo
   } catch (err) {
     throw new ConfigError(`${option} ${file}: ${await whyNotWritable(folder, err)}; choose a folder you can write to`);
   }
+}
+
+/** The built-in sandbox's integration ids, for telling what an older warehouse holds. Loaded on demand: it brings the data generator. */
+export async function sandboxIntegrationIds(): Promise<ReadonlySet<string>> {
+  const { DEFAULT_SANDBOX_INTEGRATIONS } = await import('../sandbox/index.ts');
+  return new Set(DEFAULT_SANDBOX_INTEGRATIONS.map((i) => i.id));
+}
+
+/**
+ * Throws a ConfigError when the warehouse holds data from the other source than `source` (see
+ * `shared/warehouse/source.ts`); call it before starting anything, so that the refusal writes nothing.
+ */
+export async function assertLocalWarehouseSource(store: ObjectStore, source: DataSource, where: string): Promise<void> {
+  await assertWarehouseSource(store, source, where, sandboxIntegrationIds);
 }

@@ -11,6 +11,7 @@ import { DEFAULT_PII_MODE, PII_MODES } from '../shared/flatten.ts';
 import { KOMBO_EU_URL, KOMBO_US_URL } from '../shared/kombo/client.ts';
 import { DEFAULT_WAREHOUSE_PREFIX, MAX_KOMBO_REQUESTS_PER_SECOND } from '../shared/adapters/aws/env.ts';
 import { assertIntegrationId } from '../shared/warehouse/layout.ts';
+import { KEEP_EVERY_VERSION, MAX_RETENTION_DAYS } from '../shared/retention.ts';
 
 /** Kombo's two data regions and their API endpoints. */
 export const KOMBO_ENDPOINTS = { eu: KOMBO_EU_URL, us: KOMBO_US_URL } as const;
@@ -161,7 +162,7 @@ const SCHEMA = z.object({
   runDeadline: cron.default(DEFAULT_RUN_DEADLINE),
   fetcherMaxConcurrency: int(...FETCHER_MAX_CONCURRENCY_RANGE).default(DEFAULT_FETCHER_MAX_CONCURRENCY),
   komboRequestsPerSecond: num(...KOMBO_REQUESTS_PER_SECOND_RANGE).optional(),
-  retentionDays: int(0, 36_500).default(DEFAULT_RETENTION_DAYS),
+  retentionDays: int(KEEP_EVERY_VERSION, MAX_RETENTION_DAYS).default(DEFAULT_RETENTION_DAYS),
   komboRegion: z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(['eu', 'us'])).default(DEFAULT_KOMBO_REGION),
   alarmEmail: z.preprocess((v) => (v === '' ? undefined : v), z.email().optional()),
   destroyData: bool.default(false),

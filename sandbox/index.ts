@@ -22,6 +22,7 @@ export {
   SANDBOX_MODELS,
   WITHDRAWAL_REASON,
   modelRecords,
+  sortById,
 } from './data.ts';
 export type { SandboxFunnelModel, SandboxFunnelRecords } from './funnel.ts';
 export { SANDBOX_FUNNEL_MODELS } from './funnel.ts';

@@ -85,6 +85,12 @@ export interface TableDef extends CatalogTable {
   /** For child tables: the array field of the parent record that becomes rows. */
   readonly arrayField?: string;
   readonly columns: readonly ColumnDef[];
+  /**
+   * Set on the tables analytics reads as current records: what one record is called (`candidate`).
+   * Such a table gets a `<table>_latest` view (its records' current versions, deleted ones left
+   * out) besides the `<table>_history` view every table gets.
+   */
+  readonly latest?: { readonly record: string };
 }
 
 const field = (name: string, type: ColumnType = 'string', path: readonly string[] = [name]): ColumnDef => ({
@@ -135,6 +141,7 @@ export const TABLES: readonly TableDef[] = (
   {
     name: 'candidates',
     model: 'candidates',
+    latest: { record: 'candidate' },
     grain: 'one row per candidate',
     columns: [
       field('id'),
@@ -187,6 +194,7 @@ export const TABLES: readonly TableDef[] = (
   {
     name: 'applications',
     model: 'applications',
+    latest: { record: 'application' },
     grain: 'one row per application',
     columns: [
       field('id'),
@@ -242,6 +250,7 @@ export const TABLES: readonly TableDef[] = (
   {
     name: 'interviews',
     model: 'interviews',
+    latest: { record: 'interview' },
     grain: 'one row per interview',
     columns: [
       field('id'),
@@ -275,6 +284,7 @@ export const TABLES: readonly TableDef[] = (
   {
     name: 'jobs',
     model: 'jobs',
+    latest: { record: 'job' },
     grain: 'one row per job',
     columns: [
       field('id'),
@@ -372,6 +382,7 @@ export const TABLES: readonly TableDef[] = (
   {
     name: 'offers',
     model: 'offers',
+    latest: { record: 'offer' },
     grain: 'one row per offer',
     columns: [
       field('id'),
@@ -391,6 +402,7 @@ export const TABLES: readonly TableDef[] = (
   {
     name: 'users',
     model: 'users',
+    latest: { record: 'user' },
     grain: 'one row per ATS user (recruiters, hiring managers, interviewers)',
     columns: [
       field('id'),

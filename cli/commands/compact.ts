@@ -8,6 +8,7 @@ import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import type { CompactionReport } from '../../shared/pipeline/compact.ts';
 import { compactWarehouse, newCompactionRunId } from '../../shared/pipeline/compact.ts';
+import { keepsEveryVersion, parseRetentionDays } from '../../shared/retention.ts';
 import { assertIntegrationId, assertSnapshotDate, todayUtc } from '../../shared/warehouse/layout.ts';
 import { formatTable } from '../output.ts';
 import { assertReadableWarehouse, assertWritableWarehouse } from '../warehouse.ts';
@@ -41,21 +42,22 @@ const list = (raw: string | undefined): string[] | undefined => {
 
 /** Check the options; throws a {@link ConfigError} that says what to give instead. */
 export function parseCompactConfig(input: CompactInput, now: Date = new Date()): CompactConfig {
-  const days = input.retentionDays?.trim() ?? '';
-  if (!/^\d+$/.test(days) || Number(days) < 1) {
-    throw new ConfigError(`--retention-days ${JSON.stringify(input.retentionDays ?? '')}: give the days of history to keep whole, a whole number of at least 1 (e.g. --retention-days 730)`);
-  }
+  const retentionDays = parseRetentionDays(input.retentionDays, '--retention-days');
   const integrationIds = list(input.integrations)?.map(assertIntegrationId);
   const erase = list(input.erase);
   const bad = erase?.find((id) => !RECORD_ID.test(id));
   if (bad !== undefined) throw new ConfigError(`--erase: ${JSON.stringify(bad)} is not a Kombo record id (letters, digits, "_" and "-"); give ids separated by commas`);
   const today = input.today === undefined ? todayUtc(now) : assertSnapshotDate(input.today);
-  return { warehouse: input.warehouse, retentionDays: Number(days), today, ...(integrationIds && { integrationIds }), ...(erase && { erase }) };
+  return { warehouse: input.warehouse, retentionDays, today, ...(integrationIds && { integrationIds }), ...(erase && { erase }) };
 }
 
 /** What a compaction removed, as printed. */
 export function formatCompaction(report: CompactionReport): string {
-  const lines = [`compaction ${report.runId}: ${report.retentionDays} days of history kept whole; versions stored before ${report.cutoff} compacted`];
+  const lines = [
+    keepsEveryVersion(report.retentionDays)
+      ? `compaction ${report.runId}: every version kept (--retention-days 0): only the records erased were removed`
+      : `compaction ${report.runId}: ${report.retentionDays} days of history kept whole; versions stored before ${report.cutoff} compacted`,
+  ];
   const rowsOf = (s: CompactionReport['streams'][number]) => Object.values(s.rowsRemoved).reduce((a, b) => a + b, 0);
   const changed = report.streams.filter((s) => s.status === 'compacted' && (rowsOf(s) > 0 || s.commitsTrimmed > 0 || s.indexFilesRemoved > 0));
   if (changed.length > 0) {

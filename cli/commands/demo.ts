@@ -9,14 +9,14 @@ import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { CATALOG_PREFIX, LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
-import { assertLocalWarehouseSource, runLocal } from '../../shared/adapters/local/local-run.ts';
+import { runLocal } from '../../shared/adapters/local/local-run.ts';
 import { CATALOG_TABLES, MODELS, TABLES } from '../../shared/tables.ts';
 import { newRunId } from '../../shared/warehouse/layout.ts';
 import { DEFAULT_CONCURRENCY } from '../../shared/config.ts';
 import { formatTable } from '../output.ts';
 import { EXIT } from './sync.ts';
 import { writeReport } from './report.ts';
-import { assertWritableWarehouse } from '../warehouse.ts';
+import { assertLocalWarehouseSource, assertWritableWarehouse, sandboxIntegrationIds } from '../warehouse.ts';
 import { RUNS_PREFIX, SOURCE_KEY, STATE_PREFIX } from '../../shared/state/keys.ts';
 import type { RunReport } from '../../shared/state/runs.ts';
 
@@ -134,6 +134,7 @@ export async function demoCommand(warehouse: string, out: NodeJS.WritableStream 
       const started = performance.now();
       const report = await runLocal({
         source: 'sandbox',
+        sandboxIntegrationIds,
         client,
         store,
         catalog: new LocalCatalog(store),

@@ -2,19 +2,19 @@
  * `kombo-etl retry --run-id ID`: re-run only a finished run's failed streams, into the same
  * snapshot, or resume a run Ctrl-C interrupted.
  */
-import type { RetryConfig } from '../../shared/config.ts';
+import type { RetryConfig } from '../config.ts';
 import type { PiiOptions } from '../../shared/flatten.ts';
 import type { LocalRunner } from '../../shared/adapters/local/local-run.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
-import { assertLocalWarehouseSource, readRunner, retryLocal, saltFingerprint } from '../../shared/adapters/local/local-run.ts';
+import { readRunner, retryLocal, saltFingerprint } from '../../shared/adapters/local/local-run.ts';
 import { assertRunId } from '../../shared/warehouse/layout.ts';
 import { ConfigError, RunFatalError, RunInterruptedError } from '../../shared/errors.ts';
 import type { RunningSandbox } from '../../sandbox/index.ts';
 import type { ReportFormat } from '../output.ts';
 import { createProgress } from '../output.ts';
-import { assertWritableWarehouse } from '../warehouse.ts';
+import { assertLocalWarehouseSource, assertWritableWarehouse, sandboxIntegrationIds } from '../warehouse.ts';
 import type { SyncOutcome } from './sync.ts';
 import { EXIT, exitInterrupted, writeReport } from './sync.ts';
 import { listenForInterrupts, resumeCommand } from '../interrupt.ts';
@@ -57,6 +57,7 @@ export async function retryCommand(runId: string, config: RetryConfig, out: Node
       catalog: new LocalCatalog(store),
       runId,
       source: config.source,
+      sandboxIntegrationIds,
       ...(asOf !== undefined && { asOf }),
       signal: interrupts.signal,
       ...(config.integrationIds !== undefined && { integrationIds: config.integrationIds }),

@@ -1,16 +1,16 @@
 /** `kombo-etl sync`: one run into a local warehouse, against Kombo or the built-in sandbox. */
-import type { SyncConfig } from '../../shared/config.ts';
+import type { SyncConfig } from '../config.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
-import { assertLocalWarehouseSource, runLocal } from '../../shared/adapters/local/local-run.ts';
+import { runLocal } from '../../shared/adapters/local/local-run.ts';
 import { newRunId } from '../../shared/warehouse/layout.ts';
 import { ConfigError, RunFatalError, RunInterruptedError } from '../../shared/errors.ts';
 import type { RunningSandbox } from '../../sandbox/index.ts';
 import type { ReportFormat } from '../output.ts';
 import { createProgress, formatReport, formatReportJson } from '../output.ts';
 import { EXIT_INTERRUPTED, listenForInterrupts, resumeCommand } from '../interrupt.ts';
-import { assertWritableWarehouse } from '../warehouse.ts';
+import { assertLocalWarehouseSource, assertWritableWarehouse, sandboxIntegrationIds } from '../warehouse.ts';
 import type { RunReport } from '../../shared/state/runs.ts';
 
 /**
@@ -69,6 +69,7 @@ export async function syncCommand(config: SyncConfig, out: NodeJS.WritableStream
       catalog: new LocalCatalog(store),
       runId,
       source: config.source,
+      sandboxIntegrationIds,
       ...(config.asOf !== undefined && { asOf: config.asOf }),
       signal: interrupts.signal,
       snapshotDate: config.snapshotDate,

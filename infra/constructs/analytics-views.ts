@@ -1,13 +1,13 @@
 /**
  * The analytics views (`shared/analytics/views.ts`) as Athena views in the Glue database, so they
  * exist right after `cdk deploy`: one `AWS::Glue::Table` of type `VIRTUAL_VIEW` per view, encoded
- * by `shared/analytics/glue-views.ts`. The views read the contract's tables, so add a dependency on
+ * by `shared/adapters/aws/glue-views.ts`. The views read the contract's tables, so add a dependency on
  * the construct that creates the database and tables (`views.node.addDependency(catalog)`).
  */
 import { Stack } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import { Construct } from 'constructs';
-import { DEFAULT_VIEW_OWNER, glueViewTableInput } from '../../shared/analytics/glue-views.ts';
+import { DEFAULT_VIEW_OWNER, glueViewTableInput } from '../../shared/adapters/aws/glue-views.ts';
 import type { ViewDef } from '../../shared/analytics/views.ts';
 import { VIEWS } from '../../shared/analytics/views.ts';
 

@@ -13,6 +13,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { RETENTION_DAYS_ENV } from '../../shared/adapters/aws/compactor-env.ts';
+import { keepsEveryVersion } from '../../shared/retention.ts';
 import { KomboFunction } from './function.ts';
 
 /** Lambda's longest: the compactor stops taking streams a few minutes before it. */
@@ -67,7 +68,7 @@ export class Compaction extends Construct {
       .bindCatalog(props.databaseName, props.tableNames);
     this.compactor.function.addEnvironment(RETENTION_DAYS_ENV, String(props.retentionDays));
 
-    if (props.retentionDays === 0) {
+    if (keepsEveryVersion(props.retentionDays)) {
       this.schedule = undefined;
       return;
     }

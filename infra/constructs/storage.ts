@@ -10,6 +10,7 @@ import { RUNS_PREFIX } from '../../shared/state/keys.ts';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { keepsEveryVersion } from '../../shared/retention.ts';
 
 /** Days Athena query results are kept: they are re-creatable, and may hold copies of data. */
 export const ATHENA_RESULTS_EXPIRY_DAYS = 30;
@@ -63,7 +64,7 @@ export class Storage extends Construct {
 
     // Never a rule on the table prefixes: age says nothing of whether a version is still current.
     const runStateExpiry: s3.LifecycleRule[] =
-      props.retentionDays > 0 ? [{ id: 'ExpireRunState', prefix: `${props.warehousePrefix}/${RUNS_PREFIX}`, expiration: Duration.days(props.retentionDays) }] : [];
+      !keepsEveryVersion(props.retentionDays) ? [{ id: 'ExpireRunState', prefix: `${props.warehousePrefix}/${RUNS_PREFIX}`, expiration: Duration.days(props.retentionDays) }] : [];
     this.warehouse = new s3.Bucket(this, 'Warehouse', {
       ...secure,
       ...lifetime,

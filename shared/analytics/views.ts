@@ -1,7 +1,7 @@
 /**
  * The analytics views, written once in SQL that both Athena (Trino, engine version 3) and DuckDB
  * accept. DuckDB creates them over a local warehouse (`openWarehouse`), the CDK stack registers
- * them in Glue (`glue-views.ts`), and `docs/ANALYTICS.md` documents them from these definitions.
+ * them in Glue (`shared/adapters/aws/glue-views.ts`), and `docs/ANALYTICS.md` documents them from these definitions.
  *
  * Dialect rules (checked by `test/analytics/portability.test.ts`, listed in `docs/ANALYTICS.md`):
  * standard `CAST(x AS T)` only; no DuckDB shorthands (`::`, `QUALIFY`, `GROUP BY ALL`, `FILTER`,
@@ -166,8 +166,9 @@ FROM ${def.name} t`,
 }
 
 /** `<table>_latest`: the current version of every record of every integration, deleted ones left out. */
-function latestView(table: string, what: string): ViewDef {
-  const def = tableDef(table);
+function latestView(def: TableDef & Required<Pick<TableDef, 'latest'>>): ViewDef {
+  const table = def.name;
+  const what = def.latest.record;
   const columns: ViewColumn[] = [
     ...def.columns.map((c) => col(c.name, TABLE_TYPES[c.type], `as in \`${table}\``)),
     ...PARTITION_COLUMNS.map((p) => col(p.name, TABLE_TYPES[p.type], p.name === 'snapshot_date' ? 'date of the sync that stored this version (the last one that found the record changed)' : 'Kombo integration id')),
@@ -965,12 +966,8 @@ FROM agg`,
 export const VIEWS: readonly ViewDef[] = [
   // Parents come before their child tables in TABLES, so a child's history view follows its parent's.
   ...TABLES.map(historyView),
-  latestView('candidates', 'candidate'),
-  latestView('applications', 'application'),
-  latestView('interviews', 'interview'),
-  latestView('jobs', 'job'),
-  latestView('offers', 'offer'),
-  latestView('users', 'user'),
+  // The tables that name their record (`latest` in `tables.ts`) get a `_latest` view.
+  ...TABLES.filter(hasLatestView).map(latestView),
   APPLICATION_STAGE_HISTORY,
   HIRING_FUNNEL,
   TIME_TO_HIRE,
@@ -980,6 +977,11 @@ export const VIEWS: readonly ViewDef[] = [
   INTERVIEWER_LOAD,
   SOURCE_EFFECTIVENESS,
 ];
+
+/** Whether a table gets a `<table>_latest` view. */
+function hasLatestView(def: TableDef): def is TableDef & Required<Pick<TableDef, 'latest'>> {
+  return def.latest !== undefined;
+}
 
 /** Names of the `<table>_history` views. */
 const HISTORY_VIEW_NAMES: ReadonlySet<string> = new Set(TABLES.map((t) => `${t.name}_history`));

@@ -31,6 +31,7 @@ import { encodeParquet } from '../parquet.ts';
 import type { Catalog, ObjectStore } from '../ports.ts';
 import type { ModelName, TableDef } from '../tables.ts';
 import { tableByName, tablesForModel } from '../tables.ts';
+import { retentionCutoff } from '../retention.ts';
 import { DAY_MS, assertIntegrationId, dataFileKey, newRunId, runPrefix } from '../warehouse/layout.ts';
 import { clearPendingRewrite, readCompactionCursor, readPendingRewrite, readRetained, writeCompactionCursor, writePendingRewrite, writeRetained } from '../state/compaction.ts';
 import type { PendingRewrite } from '../state/compaction.ts';
@@ -58,17 +59,12 @@ export function newCompactionRunId(now: Date = new Date()): string {
 export const COMPACTION_LOCK_STALE_MS = 3_600_000;
 
 
-/** The first snapshot date a retention of `retentionDays` keeps whole, counted back from `today`. */
-export function retentionCutoff(today: string, retentionDays: number): string {
-  return new Date(Date.parse(`${today}T00:00:00Z`) - retentionDays * DAY_MS).toISOString().slice(0, 10);
-}
-
 export interface CompactRequest {
   /** Names the new run folders of rewritten partitions: see {@link newCompactionRunId}. */
   readonly runId: string;
   /** The date the retention counts back from (`YYYY-MM-DD`). */
   readonly today: string;
-  /** Days of history kept whole: at least 1. */
+  /** Days of history kept whole; 0 keeps every version (see `retention.ts`). */
   readonly retentionDays: number;
   /** Only these integrations' streams (default: every stream the warehouse holds). */
   readonly integrationIds?: readonly string[];
@@ -130,7 +126,6 @@ export interface CompactionReport {
  * run is syncing is left alone (`busy`) until the next compaction.
  */
 export async function compactWarehouse(deps: CompactDeps, req: CompactRequest): Promise<CompactionReport> {
-  if (!Number.isInteger(req.retentionDays) || req.retentionDays < 1) throw new Error(`retention must be a whole number of days, at least 1 (got ${req.retentionDays})`);
   const cutoff = retentionCutoff(req.today, req.retentionDays);
   const only = req.integrationIds === undefined ? undefined : new Set(req.integrationIds.map(assertIntegrationId));
   let streams = (await listStreams(deps.store)).filter((s) => only === undefined || only.has(s.integrationId));

@@ -1,13 +1,13 @@
 /**
  * The views as Athena sees them: Glue `VIRTUAL_VIEW` tables in Presto-view encoding, rendered by
- * `shared/analytics/glue-views.ts` and created by the `AnalyticsViews` CDK construct.
+ * `shared/adapters/aws/glue-views.ts` and created by the `AnalyticsViews` CDK construct.
  */
 import type { TableInput } from '@aws-sdk/client-glue';
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { AnalyticsViews } from '../../infra/constructs/analytics-views.ts';
-import { ATHENA_CATALOG, DEFAULT_VIEW_OWNER, decodePrestoViewText, glueViewTableInput, viewComment } from '../../shared/analytics/glue-views.ts';
+import { ATHENA_CATALOG, DEFAULT_VIEW_OWNER, decodePrestoViewText, glueViewTableInput, viewComment } from '../../shared/adapters/aws/glue-views.ts';
 import { HIVE_VIEW_TYPES, VIEWS } from '../../shared/analytics/views.ts';
 
 const DATABASE = 'kombo_warehouse';

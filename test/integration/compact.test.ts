@@ -16,6 +16,11 @@
 import { cpSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { consecutiveDays, createSandboxTimeline, startSandbox } from '../../sandbox/index.ts';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { compactInvocation, parseCompactorEvent } from '../../shared/adapters/aws/compactor.ts';
+import { RETENTION_DAYS_ENV, parseCompactorEnv } from '../../shared/adapters/aws/compactor-env.ts';
+import { ENV } from '../../shared/adapters/aws/env.ts';
 import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
@@ -24,7 +29,8 @@ import { VIEWS } from '../../shared/analytics/views.ts';
 import type { Cell } from '../../shared/flatten.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
 import { encodeParquet } from '../../shared/parquet.ts';
-import { compactWarehouse, retentionCutoff } from '../../shared/pipeline/compact.ts';
+import { compactWarehouse } from '../../shared/pipeline/compact.ts';
+import { retentionCutoff } from '../../shared/retention.ts';
 import type { CompactionReport } from '../../shared/pipeline/compact.ts';
 import type { TableDef } from '../../shared/tables.ts';
 import { MODELS, TABLES, tableByName } from '../../shared/tables.ts';
@@ -364,9 +370,33 @@ describe('kombo-etl compact', () => {
     expect((await stored(dir)).versions).toEqual(['A@2023-11-01', 'B@2024-06-01', 'E@2023-11-01', 'E@2025-06-01', 'F@2026-02-01']);
   });
 
+  it('with --retention-days 0 keeps every version and only erases, as the compactor Lambda does with RETENTION_DAYS=0', async () => {
+    const dir = newWarehouse();
+    await buildWarehouse(dir);
+    const lambdaDir = newWarehouse();
+    cpSync(dir, lambdaDir, { recursive: true });
+    const runs = await new FolderStore(dir).list('_runs/');
+    const r = await runCli(['compact', '--warehouse', dir, '--retention-days', '0', '--erase', 'B', '--today', '2026-03-01']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('every version kept (--retention-days 0): only the records erased were removed');
+    expect(r.stdout).toContain('removed 4 rows (0 superseded versions, 1 record purged)');
+    expect((await stored(dir)).versions).toEqual(['A@2023-11-01', 'C@2023-11-01', 'C@2024-06-01!', 'E@2023-11-01', 'E@2025-06-01', 'F@2026-02-01']);
+    expect(await new FolderStore(dir).list('_runs/')).toEqual(runs);
+    expect((await readStreamState(new FolderStore(dir), { integrationId: INTEGRATION, model: 'candidates' })).commits).toHaveLength(SYNCS.length);
+
+    // The compactor Lambda's own code, on the same warehouse through the local adapters.
+    const { retentionDays } = parseCompactorEnv({ [ENV.warehouseBucket]: 'bucket', [ENV.glueDatabase]: 'db', [RETENTION_DAYS_ENV]: '0' });
+    const store = new FolderStore(lambdaDir);
+    const lambdaDeps = { store, catalog: new LocalCatalog(store), retentionDays, logger: new Logger({ logLevel: 'SILENT' }), metrics: new Metrics({ namespace: 'test' }) };
+    await compactInvocation(lambdaDeps, parseCompactorEvent({ erase: ['B'] }), () => 15 * 60_000);
+    expect(await stored(lambdaDir)).toEqual(await stored(dir));
+  });
+
   it.each([
     [['--today', '2026-03-01'], '--retention-days "": give the days of history to keep whole'],
-    [['--retention-days', '0'], '--retention-days "0"'],
+    [['--retention-days', '-1'], '--retention-days "-1"'],
+    [['--retention-days', '36501'], '--retention-days "36501"'],
     [['--retention-days', '30', '--erase', 'A,../x'], '--erase: "../x" is not a Kombo record id'],
     [['--retention-days', '30', '--integrations', 'nope'], 'invalid integration id "nope"'],
     [['--retention-days', '30', '--today', '2026-02-30'], 'invalid snapshot date "2026-02-30"'],

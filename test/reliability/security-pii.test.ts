@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSandbox } from '../../sandbox/index.ts';
 import { generateDataset, startSandbox } from '../../sandbox/index.ts';
 import { parseStreamMessage } from '../../shared/adapters/aws/sqs-queue.ts';
-import { parsePiiOptions } from '../../shared/config.ts';
+import { parsePiiOptions } from '../../cli/config.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
 import { CATALOG_TABLES, MODELS, TABLES } from '../../shared/tables.ts';

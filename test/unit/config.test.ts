@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONCURRENCY, DEFAULT_FULL_EVERY_DAYS, DEFAULT_WAREHOUSE, MAX_FULL_EVERY_DAYS, defaultThreadCount, parseRetryConfig, parseSyncConfig } from '../../shared/config.ts';
-import type { SyncInput } from '../../shared/config.ts';
+import { parseRetryConfig, parseSyncConfig } from '../../cli/config.ts';
+import type { SyncInput } from '../../cli/config.ts';
+import { DEFAULT_CONCURRENCY, DEFAULT_FULL_EVERY_DAYS, DEFAULT_WAREHOUSE, MAX_FULL_EVERY_DAYS, defaultThreadCount } from '../../shared/config.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import { KOMBO_EU_URL } from '../../shared/kombo/client.ts';
 

@@ -1,10 +1,11 @@
 /**
  * The module layers stay as the README's Design section describes them: the sandbox's files import
- * one another without a cycle, and the domain (`shared/` outside `shared/adapters/`) imports no
- * adapter.
+ * one another without a cycle, the domain (`shared/` outside `shared/adapters/`) imports no
+ * adapter, only the AWS adapter knows the AWS SDK, and the sandbox (a test double) is reached only
+ * through `sandbox/index.ts`, never from `shared/`.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, normalize } from 'node:path';
+import { dirname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +37,28 @@ function literals(source: string): string[] {
   visit(ts.createSourceFile('file.ts', source, ts.ScriptTarget.Latest, true));
   return found;
 }
+
+/** Every module specifier of every TypeScript file under `dirs` (packages as written, relative ones resolved from the root), type-only and dynamic imports included. */
+function specifiers(dirs: readonly string[]): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  for (const dir of dirs) {
+    for (const entry of readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })) {
+      if (!entry.endsWith('.ts')) continue;
+      const file = join(dir, entry);
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      const written = [...text.matchAll(/^(?:import|export)\b[^;]*?from '([^']+)'/gms), ...text.matchAll(/import\('([^']+)'\)/g)].map((m) => m[1]!);
+      found.set(file, written.map((s) => (s.startsWith('.') ? normalize(join(dirname(file), s)) : s)));
+    }
+  }
+  return found;
+}
+
+/** `file → specifier` for every import of `graph` that `bad` picks out. */
+const offending = (graph: Map<string, string[]>, bad: (file: string, target: string) => boolean): string[] =>
+  [...graph.entries()].flatMap(([file, targets]) => targets.filter((t) => bad(file, t)).map((t) => `${file} → ${t}`));
+
+/** Every folder of the project's own TypeScript, the sandbox aside. */
+const OUTSIDE_SANDBOX = ['cli', 'shared', 'functions', 'infra', 'bench', 'scripts', 'test'] as const;
 
 /** The cycles of a graph, each as the path that closes it. */
 function cycles(graph: Map<string, string[]>): string[][] {
@@ -108,5 +131,22 @@ describe('module layers', () => {
     expect(domain.length).toBeGreaterThan(20);
     const bad = domain.flatMap(([file, targets]) => targets.filter((t) => t.startsWith(join('shared', 'adapters'))).map((t) => `${file} → ${t}`));
     expect(bad).toEqual([]);
+  });
+
+  it('no module in shared/ outside shared/adapters/aws/ imports the AWS SDK', () => {
+    const graph = specifiers(['shared']);
+    expect(graph.size).toBeGreaterThan(20);
+    expect(offending(graph, (file, t) => t.startsWith('@aws-sdk/') && !file.startsWith(join('shared', 'adapters', 'aws') + sep))).toEqual([]);
+  });
+
+  it('shared/ imports nothing from sandbox/', () => {
+    expect(offending(specifiers(['shared']), (_, t) => t === 'sandbox' || t.startsWith(`sandbox${sep}`))).toEqual([]);
+  });
+
+  it('nothing outside sandbox/ imports a sandbox module other than sandbox/index.ts', () => {
+    const graph = specifiers(OUTSIDE_SANDBOX);
+    const sandboxImports = offending(graph, (_, t) => t.startsWith(`sandbox${sep}`));
+    expect(sandboxImports.length).toBeGreaterThan(10);
+    expect(offending(graph, (_, t) => t.startsWith(`sandbox${sep}`) && t !== join('sandbox', 'index.ts'))).toEqual([]);
   });
 });

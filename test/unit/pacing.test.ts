@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimiter } from '../../sandbox/rate-limit.ts';
+import { RateLimiter } from '../../sandbox/index.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
 import type { HoldEvent, RateLimitSnapshot } from '../../shared/kombo/pacing.ts';
 import { RATE_RECOVERY_STEP, RequestGate, THROTTLE_RATE_FACTOR, parseRateLimitHeaders } from '../../shared/kombo/pacing.ts';

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SandboxIntegrationData, SandboxIntegrationSpec } from '../../sandbox/index.ts';
-import { OFFER_DECLINED_REASON, WITHDRAWAL_REASON, sortById } from '../../sandbox/data.ts';
-import { DEFAULT_SANDBOX_INTEGRATIONS, DEFAULT_SANDBOX_SEED, generateDataset } from '../../sandbox/index.ts';
+import { DEFAULT_SANDBOX_INTEGRATIONS, DEFAULT_SANDBOX_SEED, OFFER_DECLINED_REASON, WITHDRAWAL_REASON, generateDataset, sortById } from '../../sandbox/index.ts';
 
 type Rec = Record<string, unknown>;
 

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { SandboxIntegrationData } from '../../sandbox/index.ts';
-import { generateDataset } from '../../sandbox/index.ts';
-import { WITHDRAWAL_REASON } from '../../sandbox/data.ts';
 import {
   HUGE_STRING_BYTES,
   MANY_CUSTOM_FIELDS,
@@ -9,8 +7,10 @@ import {
   UNKNOWN_QUESTION_TYPE,
   applyOddities,
   createFaultDecider,
+  WITHDRAWAL_REASON,
+  generateDataset,
   parseSandboxFaults,
-} from '../../sandbox/faults.ts';
+} from '../../sandbox/index.ts';
 
 type Rec = Record<string, unknown>;
 

@@ -4,10 +4,11 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../../errors.ts';
+import { RETENTION_RULE, retentionDaysOf } from '../../retention.ts';
 import type { WarehouseEnv } from './env.ts';
 import { DEFAULT_WAREHOUSE_PREFIX, ENV } from './env.ts';
 
-/** Days of history kept whole (the `retentionDays` CDK context); 0 keeps every version, and the compactor only erases. */
+/** Days of history kept whole (the `retentionDays` CDK context): see `shared/retention.ts`; 0 keeps every version, and the compactor only erases. */
 export const RETENTION_DAYS_ENV = 'RETENTION_DAYS';
 
 export interface CompactorEnv {
@@ -26,7 +27,11 @@ const SCHEMA = z.object({
     .regex(/^([A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*)?$/, 'must be a key prefix such as "warehouse", without leading or trailing "/"')
     .default(DEFAULT_WAREHOUSE_PREFIX),
   [ENV.glueDatabase]: required,
-  [RETENTION_DAYS_ENV]: required.regex(/^\d+$/, 'must be a whole number of days').transform(Number),
+  [RETENTION_DAYS_ENV]: required.transform((v, ctx) => {
+    const days = retentionDaysOf(v);
+    if (days === undefined) ctx.addIssue({ code: 'custom', message: `must be ${RETENTION_RULE}` });
+    return days ?? z.NEVER;
+  }),
 });
 
 /** The compactor's environment. Throws a ConfigError naming the first bad variable. */

@@ -24,6 +24,9 @@ import type { RunPlan, RunReport } from '../../state/runs.ts';
 import { assertWarehouseSource, recordWarehouseSource } from '../../state/source.ts';
 import type { DataSource } from '../../state/source.ts';
 
+/** The built-in sandbox's integration ids (a port: `shared/` does not know the sandbox). */
+export type SandboxIntegrationIds = () => Promise<ReadonlySet<string>>;
+
 export interface LocalRunOptions {
   readonly client: KomboClient;
   readonly store: ObjectStore;
@@ -49,6 +52,12 @@ export interface LocalRunOptions {
    * (a ConfigError before anything is written) and a new warehouse records it.
    */
   readonly source?: DataSource;
+  /**
+   * The built-in sandbox's integration ids, asked only for a warehouse written before it recorded
+   * its source, whose runs then tell (see `warehouse/source.ts`). The caller that can start the
+   * sandbox gives them; without them every such run counts as Kombo's.
+   */
+  readonly sandboxIntegrationIds?: SandboxIntegrationIds;
   /** The built-in sandbox's simulated day it serves (`--as-of`), recorded so that `retry` serves the same. */
   readonly asOf?: string;
   /**
@@ -126,23 +135,17 @@ async function markIfOrphaned(store: ObjectStore, runId: string): Promise<void> 
   await markRunInterrupted(store, runId, `process ${runner.pid} ended without finishing it`);
 }
 
-/** The built-in sandbox's integration ids, for telling what an older warehouse holds. Loaded on demand: it brings the data generator. */
-async function sandboxIntegrationIds(): Promise<ReadonlySet<string>> {
-  const { DEFAULT_SANDBOX_INTEGRATIONS } = await import('../../../sandbox/data.ts');
-  return new Set(DEFAULT_SANDBOX_INTEGRATIONS.map((i) => i.id));
-}
+/** No sandbox integration known: every run of a warehouse without a source record counts as Kombo's. */
+const NO_SANDBOX_IDS: SandboxIntegrationIds = () => Promise.resolve(new Set());
 
-/**
- * Throws a ConfigError when the warehouse holds data from the other source than `source` (see
- * `warehouse/source.ts`); call it before starting anything, so that the refusal writes nothing.
- */
-export async function assertLocalWarehouseSource(store: ObjectStore, source: DataSource, where: string): Promise<void> {
-  await assertWarehouseSource(store, source, where, sandboxIntegrationIds);
+/** Refuse, before anything is written, a warehouse that holds the other source's data than `opts.source`. */
+async function assertRunSource(opts: Pick<LocalRunOptions, 'store' | 'source' | 'sandboxIntegrationIds'>): Promise<void> {
+  if (opts.source) await assertWarehouseSource(opts.store, opts.source, opts.store.locate(''), opts.sandboxIntegrationIds ?? NO_SANDBOX_IDS);
 }
 
 /** Plan and run to completion. Throws a RunFatalError (bad API key…) as soon as one occurs. */
 export async function runLocal(opts: LocalRunOptions): Promise<RunReport> {
-  if (opts.source) await assertLocalWarehouseSource(opts.store, opts.source, opts.store.locate(''));
+  await assertRunSource(opts);
   if (opts.signal?.aborted) throw new RunInterruptedError(opts.runId, signalName(opts.signal), false);
   const queue = new LocalQueue();
   const plan = await planRun(
@@ -235,7 +238,7 @@ export type LocalRetryOptions = Omit<LocalRunOptions, 'snapshotDate' | 'integrat
  * has not completed: streams of other integrations than `integrationIds` were left unended.
  */
 export async function retryLocal(opts: LocalRetryOptions): Promise<{ readonly retried: RetryPlan; readonly report: RunReport | undefined }> {
-  if (opts.source) await assertLocalWarehouseSource(opts.store, opts.source, opts.store.locate(''));
+  await assertRunSource(opts);
   await markIfOrphaned(opts.store, opts.runId);
   const queue = new LocalQueue();
   const retried = await retryFailedStreams({ store: opts.store, queue }, opts.runId, opts.integrationIds === undefined ? {} : { integrationIds: opts.integrationIds });

@@ -12,8 +12,8 @@
  * into the view definition's own `comment` field instead.
  */
 import type { TableInput } from '@aws-sdk/client-glue';
-import type { ViewDef } from './views.ts';
-import { HIVE_VIEW_TYPES } from './views.ts';
+import type { ViewDef } from '../../analytics/views.ts';
+import { HIVE_VIEW_TYPES } from '../../analytics/views.ts';
 
 /** Athena's name for the Glue Data Catalog. */
 export const ATHENA_CATALOG = 'awsdatacatalog';

@@ -1,0 +1,125 @@
+/**
+ * The planner Lambda's work, so that its handler is wiring: per invocation (see `events.ts`) it
+ * plans a run, sends the failed streams of a finished run again, or checks that a run finished by
+ * the deadline, and reports each as metrics and logs.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import { RunFatalError } from '../../errors.ts';
+import type { KomboClient } from '../../kombo/client.ts';
+import { planRun } from '../../pipeline/plan.ts';
+import type { RetryPlan } from '../../pipeline/retry.ts';
+import { retryFailedStreams } from '../../pipeline/retry.ts';
+import type { DeadlineVerdict } from '../../pipeline/watch.ts';
+import { checkRunDeadline } from '../../pipeline/watch.ts';
+import type { ObjectStore, Queue } from '../../ports.ts';
+import { newRunId } from '../../warehouse/layout.ts';
+import type { DeadlineCheckEvent, PlanRequestEvent, PlannerEvent, RetryRunEvent } from './events.ts';
+import { toPlanRequest } from './events.ts';
+import { readIntegrationRegistry } from './registry.ts';
+import { runKeys } from '../../state/keys.ts';
+import type { RunPlan, StreamStatus } from '../../state/runs.ts';
+
+/** What the planner works with: built once per container by the handler. */
+export interface PlannerDeps {
+  readonly store: ObjectStore;
+  readonly queue: Queue;
+  /** The Kombo client, with the API key as the secret holds it now. */
+  readonly kombo: () => Promise<KomboClient>;
+  /** Forget the cached API key: Kombo rejected it, and the secret may have been fixed by the next invocation. */
+  readonly forgetApiKey: () => void;
+  /** The integration registry: the SSM client and the parameter's path. */
+  readonly registry: { readonly ssm: SSMClient; readonly path: string };
+  /** Days of the full-sync cycle (`KOMBO_FULL_SYNC_EVERY_DAYS`). */
+  readonly fullEveryDays: number;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/** What a planning invocation returns: enough to follow the run. */
+export interface PlanResult {
+  readonly kind: 'plan';
+  readonly runId: string;
+  readonly snapshotDate: string;
+  readonly streams: Partial<Record<StreamStatus, number>>;
+  /** Streams planned per sync mode. */
+  readonly modes: { readonly full: number; readonly incremental: number };
+  /** Where the run's state is written. */
+  readonly runState: string;
+}
+
+/** What a retry invocation returns: the streams sent again (none when the run had no failed stream). */
+export interface RetryResult extends RetryPlan {
+  readonly kind: 'retry';
+  /** Where the run's state is written. */
+  readonly runState: string;
+}
+
+/** What a deadline check returns. */
+export type DeadlineResult = { readonly kind: 'deadline' } & DeadlineVerdict;
+
+export type PlannerResult = PlanResult | RetryResult | DeadlineResult;
+
+/** Do what the invocation asks. */
+export async function runPlanner(deps: PlannerDeps, req: PlannerEvent): Promise<PlannerResult> {
+  if (req.kind === 'deadline') return checkDeadline(deps, req);
+  if (req.kind === 'retry') return retry(deps, req);
+  return plan(deps, req);
+}
+
+async function plan(deps: PlannerDeps, req: PlanRequestEvent): Promise<PlanResult> {
+  const { logger, registry } = deps;
+  const integrationIds = req.integrations ?? (await readIntegrationRegistry(registry.ssm, registry.path));
+  if (integrationIds.length === 0) logger.warn('the integration registry is empty: nothing to sync', { path: registry.path });
+  const request = toPlanRequest(req, newRunId(), integrationIds, deps.fullEveryDays);
+  const { runId, snapshotDate } = request;
+  let runPlan: RunPlan;
+  try {
+    runPlan = await planRun({ client: await deps.kombo(), store: deps.store, queue: deps.queue }, request);
+  } catch (err) {
+    // A rejected key may have been fixed in the secret by the time the invocation is retried.
+    if (err instanceof RunFatalError) deps.forgetApiKey();
+    throw err;
+  }
+  const { streams, modes } = countStreams(runPlan);
+  for (const s of runPlan.streams.filter((x) => x.status !== 'pending')) {
+    logger.warn('stream not fetched', { runId, integrationId: s.integrationId, model: s.model, status: s.status, code: s.code, reason: s.reason });
+  }
+  const { metrics } = deps;
+  metrics.addMetric('RunsStarted', MetricUnit.Count, 1);
+  metrics.addMetric('StreamsPlanned', MetricUnit.Count, streams.pending ?? 0);
+  metrics.addMetric('StreamsFailed', MetricUnit.Count, streams.failed ?? 0);
+  metrics.addMetric('StreamsSkipped', MetricUnit.Count, streams.skipped ?? 0);
+  metrics.addMetric('StreamsFull', MetricUnit.Count, modes.full);
+  logger.info('run planned', { runId, snapshotDate, integrations: integrationIds.length, streams, modes, fullAsked: req.full === true, fullEveryDays: deps.fullEveryDays });
+  return { kind: 'plan', runId, snapshotDate, streams, modes, runState: deps.store.locate(runKeys.prefix(runId)) };
+}
+
+/** A plan's streams per status, and per sync mode. */
+function countStreams(runPlan: RunPlan): Pick<PlanResult, 'streams' | 'modes'> {
+  const streams: Partial<Record<StreamStatus, number>> = {};
+  for (const s of runPlan.streams) streams[s.status] = (streams[s.status] ?? 0) + 1;
+  const modes = { full: 0, incremental: 0 };
+  for (const s of runPlan.streams) if (s.sync !== undefined) modes[s.sync.mode]++;
+  return { streams, modes };
+}
+
+async function retry(deps: PlannerDeps, req: RetryRunEvent): Promise<RetryResult> {
+  const result = await retryFailedStreams({ store: deps.store, queue: deps.queue }, req.runId);
+  deps.metrics.addMetric('StreamsRetried', MetricUnit.Count, result.streams.length);
+  const details = { runId: result.runId, snapshotDate: result.snapshotDate, streams: result.streams.map((s) => ({ integrationId: s.integrationId, model: s.model, code: s.code })) };
+  if (result.streams.length === 0) deps.logger.info('retry: the run has no failed stream, nothing sent', details);
+  else deps.logger.info('retry: failed streams sent again', details);
+  return { kind: 'retry', ...result, runState: deps.store.locate(runKeys.prefix(result.runId)) };
+}
+
+async function checkDeadline(deps: PlannerDeps, req: DeadlineCheckEvent): Promise<DeadlineResult> {
+  const verdict = await checkRunDeadline(deps.store, req.at);
+  deps.metrics.addMetric('RunsOverdue', MetricUnit.Count, verdict.status === 'missed' ? 1 : 0);
+  const details = { deadline: req.at.toISOString(), reason: verdict.reason, runs: verdict.runs };
+  if (verdict.status === 'missed') deps.logger.error('no run finished by the deadline', details);
+  else deps.logger.info('deadline met', details);
+  return { kind: 'deadline', ...verdict };
+}
