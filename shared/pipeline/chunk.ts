@@ -227,7 +227,7 @@ export async function processChunk(deps: ChunkDeps, msg: StreamMessage): Promise
   // The run may still lack its completion marker if the first delivery died just before it.
   const ended = await readMarker(deps.store, msg);
   if (ended) {
-    await completeRunIfLast(deps.store, msg.runId, now);
+    await completeRunIfLast(deps.store, msg.runId, now, msg);
     return { outcome: ended.status, totals: ended.totals, alreadyEnded: true, ...(ended.code !== undefined && { code: ended.code }), ...(ended.reason !== undefined && { reason: ended.reason }) };
   }
   // A message of a chain a retry (or a restart) replaced, delivered late: the new chain does its work.

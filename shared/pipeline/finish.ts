@@ -12,6 +12,8 @@ import { collectVersions, commitStream, streamIdsPrefix, streamVersionsPrefix, s
 import { releaseLock } from './versions.ts';
 import { partitionPrefix, runKeys, runPrefix } from '../warehouse/layout.ts';
 import type { FailureLocation } from '../errors.ts';
+import type { EndedStream } from './run-completion.ts';
+import { completeRun } from './run-completion.ts';
 import type { FaultHook, RunPlan, RunReport, StreamMarker } from './state.ts';
 import { decodeJson, encodeJson, interruptedKey } from './state.ts';
 
@@ -72,7 +74,7 @@ export async function finishStream(deps: FinishDeps, msg: StreamMessage, totals:
   // what it stored, and a message delivered again finds the marker first.
   await deps.store.delete([...(await deps.store.list(streamIdsPrefix(msg))), ...(await deps.store.list(streamVersionsPrefix(msg)))]);
   await releaseLock(deps.store, msg.integrationId, msg.model, msg.runId);
-  await completeRunIfLast(deps.store, msg.runId, now);
+  await completeRunIfLast(deps.store, msg.runId, now, msg);
   return done;
 }
 
@@ -95,7 +97,7 @@ export async function endStream(
   }
   await writeMarker(deps.store, markerOf(msg, { status, code, reason, totals, finishedAt: now().toISOString(), ...(location && { location }), ...(msg.sync && { sync: msg.sync }) }));
   await releaseLock(deps.store, msg.integrationId, msg.model, msg.runId);
-  await completeRunIfLast(deps.store, msg.runId, now);
+  await completeRunIfLast(deps.store, msg.runId, now, msg);
 }
 
 /** A marker holds the stream's identity and outcome, never the message's cursor or other fields. */
@@ -152,23 +154,8 @@ export async function readPlan(store: ObjectStore, runId: string): Promise<RunPl
 /**
  * When every planned stream has its marker, write the run report and the completion marker.
  * Returns the report if this call wrote the marker (exactly one caller does), else undefined.
+ * `ended`: the stream that just ended, so that its integration's markers are counted first.
  */
-export async function completeRunIfLast(store: ObjectStore, runId: string, now: () => Date = () => new Date()): Promise<RunReport | undefined> {
-  const plan = await readPlan(store, runId);
-  if (!plan) return undefined;
-  const markers = await readMarkers(store, runId);
-  if (markers.length < plan.streams.length) return undefined;
-  const report: RunReport = {
-    runId,
-    snapshotDate: plan.snapshotDate,
-    status: markers.some((m) => m.status === 'failed') ? 'failed' : 'succeeded',
-    finishedAt: now().toISOString(),
-    streams: markers,
-  };
-  // Hadoop's convention: `_SUCCESS` only for a complete, clean run; `_FAILED` otherwise.
-  const markerKey = report.status === 'succeeded' ? runKeys.success(runId) : runKeys.failed(runId);
-  const won = await store.putIfAbsent(markerKey, encodeJson(report));
-  if (!won) return undefined;
-  await store.put(runKeys.report(runId), encodeJson(report));
-  return report;
+export async function completeRunIfLast(store: ObjectStore, runId: string, now: () => Date = () => new Date(), ended?: EndedStream): Promise<RunReport | undefined> {
+  return completeRun(store, runId, now, ended);
 }
