@@ -18,13 +18,15 @@ import type { Context } from 'aws-lambda';
 import { RunFatalError } from '../shared/errors.ts';
 import type { DeadlineCheckEvent, PlanRequestEvent, RetryRunEvent } from '../shared/adapters/aws/index.ts';
 import { CachedSecret, S3Store, SqsQueue, komboClientFromSecret, parsePlannerEnv, parsePlannerEvent, readIntegrationRegistry, toPlanRequest } from '../shared/adapters/aws/index.ts';
+import { readPlan } from '../shared/pipeline/finish.ts';
 import { planRun } from '../shared/pipeline/plan.ts';
+import { runIdOf } from '../shared/pipeline/scheduled-run.ts';
 import type { RetryPlan } from '../shared/pipeline/retry.ts';
 import { retryFailedStreams } from '../shared/pipeline/retry.ts';
-import type { StreamStatus } from '../shared/pipeline/state.ts';
+import type { RunPlan, StreamStatus } from '../shared/pipeline/state.ts';
 import type { DeadlineVerdict } from '../shared/pipeline/watch.ts';
 import { checkRunDeadline } from '../shared/pipeline/watch.ts';
-import { newRunId, runKeys } from '../shared/warehouse/layout.ts';
+import { runKeys } from '../shared/warehouse/layout.ts';
 
 const env = parsePlannerEnv();
 const logger = new Logger();
@@ -48,12 +50,17 @@ export interface PlanResult {
   readonly modes: { readonly full: number; readonly incremental: number };
   /** Where the run's state is written. */
   readonly runState: string;
+  /** A repeated invocation of a schedule's night: the run was planned already, nothing was sent. */
+  readonly repeated?: true;
 }
 
 async function plan(req: PlanRequestEvent): Promise<PlanResult> {
+  const runIdOfNight = runIdOf(req);
+  const planned = await readPlan(store, runIdOfNight);
+  if (planned) return repeated(planned);
   const integrationIds = req.integrations ?? (await readIntegrationRegistry(ssm, env.integrationsPath));
   if (integrationIds.length === 0) logger.warn('the integration registry is empty: nothing to sync', { path: env.integrationsPath });
-  const request = toPlanRequest(req, newRunId(), integrationIds, env.fullEveryDays);
+  const request = toPlanRequest(req, runIdOfNight, integrationIds, env.fullEveryDays);
   const { runId, snapshotDate } = request;
   let runPlan;
   try {
@@ -63,10 +70,7 @@ async function plan(req: PlanRequestEvent): Promise<PlanResult> {
     if (err instanceof RunFatalError) apiKey.invalidate();
     throw err;
   }
-  const streams: Partial<Record<StreamStatus, number>> = {};
-  for (const s of runPlan.streams) streams[s.status] = (streams[s.status] ?? 0) + 1;
-  const modes = { full: 0, incremental: 0 };
-  for (const s of runPlan.streams) if (s.sync !== undefined) modes[s.sync.mode]++;
+  const { streams, modes } = countStreams(runPlan);
   for (const s of runPlan.streams.filter((x) => x.status !== 'pending')) {
     logger.warn('stream not fetched', { runId, integrationId: s.integrationId, model: s.model, status: s.status, code: s.code, reason: s.reason });
   }
@@ -77,6 +81,21 @@ async function plan(req: PlanRequestEvent): Promise<PlanResult> {
   metrics.addMetric('StreamsFull', MetricUnit.Count, modes.full);
   logger.info('run planned', { runId, snapshotDate, integrations: integrationIds.length, streams, modes, fullAsked: req.full === true, fullEveryDays: env.fullEveryDays });
   return { kind: 'plan', runId, snapshotDate, streams, modes, runState: store.locate(runKeys.prefix(runId)) };
+}
+
+function countStreams(runPlan: RunPlan): Pick<PlanResult, 'streams' | 'modes'> {
+  const streams: Partial<Record<StreamStatus, number>> = {};
+  for (const s of runPlan.streams) streams[s.status] = (streams[s.status] ?? 0) + 1;
+  const modes = { full: 0, incremental: 0 };
+  for (const s of runPlan.streams) if (s.sync !== undefined) modes[s.sync.mode]++;
+  return { streams, modes };
+}
+
+/** The schedule invoked the planner again for a night it planned: the run goes on, alone. */
+function repeated(runPlan: RunPlan): PlanResult {
+  const { runId, snapshotDate } = runPlan;
+  logger.info('run already planned: a repeated invocation of its schedule, nothing sent', { runId, snapshotDate });
+  return { kind: 'plan', runId, snapshotDate, ...countStreams(runPlan), runState: store.locate(runKeys.prefix(runId)), repeated: true };
 }
 
 /** What a retry invocation returns: the streams sent again (none when the run had no failed stream). */

@@ -39,6 +39,8 @@ export const MAX_RECEIVE_COUNT = 5;
 export const FETCHER_BATCH_SIZE = 1;
 export const FETCHER_MEMORY_MB = 2048;
 export const PLANNER_MEMORY_MB = 512;
+/** Lambda's own retries of an asynchronous planner invocation (its default is 2). */
+export const PLANNER_ASYNC_RETRY_ATTEMPTS = 0;
 
 /**
  * One fetcher's share of a Kombo budget of `requestsPerSecond` for the whole deployment: each of
@@ -162,6 +164,10 @@ export class Pipeline extends Construct {
       .bindRegistry(this.registryPath)
       .bindFullSyncEveryDays(props.fullSyncEveryDays ?? DEFAULT_FULL_EVERY_DAYS);
     if (props.komboRequestsPerSecond !== undefined) this.planner.bindKomboRequestBudget(props.komboRequestsPerSecond);
+    // Schedules invoke the planner asynchronously; Lambda would retry a failed or timed-out invocation
+    // twice. A repeat of a planned night is harmless (its run id is derived from the schedule), but a
+    // planner that failed says why in PlannerErrors, and a run started by hand takes its place.
+    this.planner.function.configureAsyncInvoke({ retryAttempts: PLANNER_ASYNC_RETRY_ATTEMPTS });
 
     this.fetcher = new KomboFunction(this, 'Fetcher', {
       ...common,

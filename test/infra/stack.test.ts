@@ -269,7 +269,7 @@ describe('pipeline', () => {
     const [plannerId] = fn('Planner');
     const [, nightly] = one('AWS::Scheduler::Schedule', (r) => JSON.stringify(r.Properties).includes(SCHEDULED_RUN));
     expect(nightly.Properties).toMatchObject({ ScheduleExpression: CONTEXT.schedule, ScheduleExpressionTimezone: CONTEXT.timezone, State: 'ENABLED', Target: { Arn: getAtt(plannerId) } });
-    expect(scheduleEvent(nightly)).toEqual({ kind: 'plan', at: new Date('2026-11-24T02:30:00Z') });
+    expect(scheduleEvent(nightly)).toEqual({ kind: 'plan', at: new Date('2026-11-24T02:30:00Z'), scheduleArn: 'arn:aws:scheduler:eu-west-1:123456789012:schedule/default/x' });
   });
 
   it('checks the run deadline on its own cron, with an event the planner reads as a deadline check', () => {
