@@ -20,6 +20,7 @@ import type { DeadlineCheckEvent, PlanRequestEvent, RetryRunEvent } from '../sha
 import { CachedSecret, S3Store, SqsQueue, komboClientFromSecret, parsePlannerEnv, parsePlannerEvent, readIntegrationRegistry, toPlanRequest } from '../shared/adapters/aws/index.ts';
 import { readPlan } from '../shared/pipeline/finish.ts';
 import { planRun } from '../shared/pipeline/plan.ts';
+import { checkNightlyDeadline } from '../shared/pipeline/nightly-deadline.ts';
 import { runIdOf } from '../shared/pipeline/scheduled-run.ts';
 import type { RetryPlan } from '../shared/pipeline/retry.ts';
 import { retryFailedStreams } from '../shared/pipeline/retry.ts';
@@ -115,7 +116,7 @@ async function retry(req: RetryRunEvent): Promise<RetryResult> {
 }
 
 async function checkDeadline(req: DeadlineCheckEvent): Promise<{ kind: 'deadline' } & DeadlineVerdict> {
-  const verdict = await checkRunDeadline(store, req.at);
+  const verdict = req.nightlyScheduleArn === undefined ? await checkRunDeadline(store, req.at) : await checkNightlyDeadline(store, req.at, req.nightlyScheduleArn);
   metrics.addMetric('RunsOverdue', MetricUnit.Count, verdict.status === 'missed' ? 1 : 0);
   const details = { deadline: req.at.toISOString(), reason: verdict.reason, runs: verdict.runs };
   if (verdict.status === 'missed') logger.error('no run finished by the deadline', details);

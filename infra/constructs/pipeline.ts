@@ -226,7 +226,7 @@ export class Pipeline extends Construct {
     });
 
     const timeZone = TimeZone.of(props.timezone);
-    const input = (detailType: typeof SCHEDULED_RUN | typeof RUN_DEADLINE) =>
+    const input = (detailType: typeof SCHEDULED_RUN | typeof RUN_DEADLINE, detail?: Record<string, string>) =>
       scheduler.ScheduleTargetInput.fromObject(
         scheduleEventInput(detailType, {
           scheduledTime: scheduler.ContextAttribute.scheduledTime,
@@ -234,7 +234,7 @@ export class Pipeline extends Construct {
           scheduleArn: scheduler.ContextAttribute.scheduleArn,
           account: stack.account,
           region: stack.region,
-        }),
+        }, detail),
       );
     this.nightly = new scheduler.Schedule(this, 'NightlyRun', {
       description: 'Starts the nightly kombo-etl run.',
@@ -243,9 +243,10 @@ export class Pipeline extends Construct {
     });
     warnOfSkippedTimes(this, { schedule: props.schedule, runDeadline: props.runDeadline }, props.timezone);
     this.deadline = new scheduler.Schedule(this, 'RunDeadline', {
+      // Names the nightly schedule: only its run counts as the night's, not one started by hand.
       description: 'Checks that the nightly kombo-etl run finished; the RunOverdue alarm fires if not.',
       schedule: scheduler.ScheduleExpression.expression(props.runDeadline, timeZone),
-      target: new LambdaInvoke(this.planner.function, { role: scheduleRole, input: input(RUN_DEADLINE), retryAttempts: 2, maxEventAge: Duration.hours(1) }),
+      target: new LambdaInvoke(this.planner.function, { role: scheduleRole, input: input(RUN_DEADLINE, { nightly_schedule: this.nightly.scheduleArn }), retryAttempts: 2, maxEventAge: Duration.hours(1) }),
     });
   }
 }

@@ -98,6 +98,17 @@ describe('one run per night', () => {
   });
 });
 
+describe('the run deadline', () => {
+  it('names the nightly schedule in the deadline check, so that only its run counts as the night\'s', () => {
+    const [nightlyId] = europe.ofType('AWS::Scheduler::Schedule').find(([, r]) => JSON.stringify(r.Properties).includes('Scheduled Event'))!;
+    const [, deadline] = europe.ofType('AWS::Scheduler::Schedule').find(([, r]) => JSON.stringify(r.Properties).includes('Run Deadline'))!;
+    const parts = ((deadline.Properties['Target'] as Json)['Input'] as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+    const at = parts.findIndex((p) => JSON.stringify(p) === JSON.stringify({ 'Fn::GetAtt': [nightlyId, 'Arn'] }));
+    expect(at).toBeGreaterThan(0);
+    expect(String(parts[at - 1])).toMatch(/"nightly_schedule":"$/);
+  });
+});
+
 describe('reads of keys that do not exist yet', () => {
   it.each(['Plans', 'Fetches', 'Applies the retention'])('lets the %s function list the warehouse bucket without a prefix condition, so a missing key answers 404', (verb) => {
     const roleId = europe.role(verb);

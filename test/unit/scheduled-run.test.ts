@@ -1,11 +1,13 @@
 /**
  * The run id of a scheduled invocation: the same for every invocation of one schedule's night, and
- * read back by the deadline check as the time the run started.
+ * read back by the deadline check as the time the run started; the deadline check counts that run
+ * only, and forgives its first deadline when the schedule has not run yet.
  */
 import { describe, expect, it } from 'vitest';
-import { SCHEDULED_RUN, SCHEDULE_SOURCE, parsePlannerEvent } from '../../shared/adapters/aws/events.ts';
+import { RUN_DEADLINE, SCHEDULED_RUN, SCHEDULE_SOURCE, parsePlannerEvent } from '../../shared/adapters/aws/events.ts';
+import { checkNightlyDeadline } from '../../shared/pipeline/nightly-deadline.ts';
 import { runIdOf, scheduledRunId } from '../../shared/pipeline/scheduled-run.ts';
-import { runsStartedBetween } from '../../shared/pipeline/watch.ts';
+import { checkRunDeadline, runsStartedBetween } from '../../shared/pipeline/watch.ts';
 import { assertRunId, runKeys } from '../../shared/warehouse/layout.ts';
 import { MemoryStore } from '../helpers/memory-store.ts';
 
@@ -52,5 +54,40 @@ describe('runIdOf a planner invocation', () => {
       expect(req.scheduleArn).toBeUndefined();
       expect(runIdOf(req, mint)).toMatch(/^20261123T100000Z-/);
     }
+  });
+});
+
+describe('checkNightlyDeadline', () => {
+  const DEADLINE = new Date('2026-11-23T08:00:00Z');
+  const nightly = scheduledRunId(NIGHT, ARN);
+  const byHand = '20261123T031500Z-00abcd';
+
+  it('forgives the first deadline after a deploy when the schedule has not run yet, and no later one', async () => {
+    const store = new MemoryStore();
+    expect(await checkNightlyDeadline(store, DEADLINE, ARN)).toMatchObject({ status: 'met', reason: expect.stringMatching(/^first deadline check since the deploy/) });
+    expect(await checkNightlyDeadline(store, new Date('2026-11-24T08:00:00Z'), ARN)).toMatchObject({ status: 'missed', reason: expect.stringMatching(/started no run/) });
+  });
+
+  it("counts only the schedule's own run: one started by hand is not the night's", async () => {
+    const store = new MemoryStore();
+    await checkNightlyDeadline(store, new Date('2026-11-22T08:00:00Z'), ARN);
+    await store.put(runKeys.success(byHand), '{}');
+    expect(await checkNightlyDeadline(store, DEADLINE, ARN)).toMatchObject({ status: 'missed', runs: [] });
+    // What the check without the schedule says of the same warehouse.
+    expect((await checkRunDeadline(store, DEADLINE)).status).toBe('met');
+  });
+
+  it("is met once the night's run finished, failed streams or not, and missed while it runs", async () => {
+    const store = new MemoryStore();
+    await store.put(runKeys.plan(nightly), '{}');
+    expect(await checkNightlyDeadline(store, DEADLINE, ARN)).toMatchObject({ status: 'missed', reason: `the nightly run ${nightly} has not finished` });
+    await store.put(runKeys.failed(nightly), '{}');
+    expect(await checkNightlyDeadline(store, DEADLINE, ARN)).toMatchObject({ status: 'met', runs: [{ runId: nightly, progress: 'failed' }] });
+  });
+
+  it('reads the nightly schedule from the deadline event, and any run without it', () => {
+    const deadline = (detail: unknown) => ({ version: '0', id: 'x', 'detail-type': RUN_DEADLINE, source: SCHEDULE_SOURCE, account: '1', time: DEADLINE.toISOString(), region: 'eu-central-1', resources: [], detail });
+    expect(parsePlannerEvent(deadline({ nightly_schedule: ARN }), DEADLINE)).toEqual({ kind: 'deadline', at: DEADLINE, nightlyScheduleArn: ARN });
+    expect(parsePlannerEvent(deadline({}), DEADLINE)).toEqual({ kind: 'deadline', at: DEADLINE });
   });
 });

@@ -36,7 +36,7 @@ export interface ScheduleContext {
  * The input of a schedule: an EventBridge event envelope, so the planner reads schedule invocations
  * and EventBridge rule invocations alike.
  */
-export function scheduleEventInput(detailType: typeof SCHEDULED_RUN | typeof RUN_DEADLINE, ctx: ScheduleContext): Record<string, unknown> {
+export function scheduleEventInput(detailType: typeof SCHEDULED_RUN | typeof RUN_DEADLINE, ctx: ScheduleContext, detail: Record<string, string> = {}): Record<string, unknown> {
   return {
     version: '0',
     id: ctx.executionId,
@@ -46,7 +46,7 @@ export function scheduleEventInput(detailType: typeof SCHEDULED_RUN | typeof RUN
     time: ctx.scheduledTime,
     region: ctx.region,
     resources: [ctx.scheduleArn],
-    detail: {},
+    detail,
   };
 }
 
@@ -68,6 +68,8 @@ export interface PlanRequestEvent {
 export interface DeadlineCheckEvent {
   readonly kind: 'deadline';
   readonly at: Date;
+  /** The nightly schedule whose run must have finished (the deadline schedule's `detail.nightly_schedule`); absent: any run. */
+  readonly nightlyScheduleArn?: string;
 }
 
 /** Send the failed streams of a finished run again, into the same run (`{"retry_run_id": …}`). */
@@ -135,7 +137,10 @@ export function parsePlannerEvent(event: unknown, now: Date): PlannerEvent {
     const env = ENVELOPE.safeParse(event);
     if (!env.success) throw new ConfigError(`invalid EventBridge event: ${env.error.issues[0]?.path.join('.')} ${env.error.issues[0]?.message}`);
     const at = new Date(env.data.time);
-    if (env.data['detail-type'] === RUN_DEADLINE) return { kind: 'deadline', at };
+    if (env.data['detail-type'] === RUN_DEADLINE) {
+      const nightly = (env.data.detail as { nightly_schedule?: unknown } | undefined)?.nightly_schedule;
+      return { kind: 'deadline', at, ...(typeof nightly === 'string' && nightly.startsWith('arn:') && { nightlyScheduleArn: nightly }) };
+    }
     const req = toRequest(at, parseOverride(env.data.detail, 'event detail'), 'event detail');
     const scheduleArn = ourSchedule(env.data);
     return req.kind === 'plan' && scheduleArn !== undefined ? { ...req, scheduleArn } : req;
