@@ -6,9 +6,12 @@
  * - lambda: bundle sizes and cold import time of each handler.
  * - history: 30 simulated nights of one integration, incremental syncs and versions, against targets
  *   for requests, rows stored and the bytes `hiring_funnel` reads (`bench/history.ts`).
+ * - completion: the GETs, LISTs and PUTs on `_runs/` of a run's streams ending, at 90 and 9,000
+ *   streams (`bench/completion.ts`).
  * - chain (only when named): scenario 2 with the candidates stream alone, a single chain.
  */
 import { cpus } from 'node:os';
+import { runCompletion } from './completion.ts';
 import { runEncodeBench } from './encode.ts';
 import { printHistory, runHistory } from './history.ts';
 import { runLambdaBench } from './lambda.ts';
@@ -139,9 +142,20 @@ async function historySection(): Promise<void> {
   printHistory(await runHistory());
 }
 
-const SECTIONS = { encode: encodeSection, scale: scaleSection, lambda: lambdaSection, history: historySection, chain: chainSection } as const;
+async function completionSection(): Promise<void> {
+  console.log('## Run completion: requests on `_runs/` as streams end (in-memory store, a LIST per 1,000 keys)\n');
+  console.log('| streams | GETs | LISTs | PUTs | GETs per stream | completed once |');
+  console.log('|---|---|---|---|---|---|');
+  for (const integrations of [10, 1000]) {
+    const f = await runCompletion(integrations);
+    console.log(`| ${fmt(f.streams)} | ${fmt(f.gets)} | ${fmt(f.lists)} | ${fmt(f.puts)} | ${(f.gets / f.streams).toFixed(2)} | ${f.completed ? 'yes' : 'no'} |`);
+  }
+  console.log();
+}
+
+const SECTIONS = { encode: encodeSection, completion: completionSection, scale: scaleSection, lambda: lambdaSection, history: historySection, chain: chainSection } as const;
 type Section = keyof typeof SECTIONS;
-const DEFAULT_SECTIONS: readonly Section[] = ['encode', 'scale', 'lambda', 'history'];
+const DEFAULT_SECTIONS: readonly Section[] = ['encode', 'scale', 'lambda', 'history', 'completion'];
 const asked = process.argv.slice(2);
 const unknown = asked.filter((a) => !(a in SECTIONS));
 if (unknown.length > 0) throw new Error(`unknown bench section(s) ${unknown.join(', ')}: choose from ${Object.keys(SECTIONS).join(', ')}`);

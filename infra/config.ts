@@ -75,6 +75,13 @@ export interface EtlConfig {
    * deleted without a trace); between full syncs, each stream fetches only what changed.
    */
   readonly fullSyncEveryDays: number;
+  /**
+   * The account's Glue catalog is governed by Lake Formation: the stack registers the warehouse
+   * location and grants the pipeline roles and {@link lakeFormationReaders} Lake Formation permissions.
+   */
+  readonly lakeFormation: boolean;
+  /** IAM roles and users (ARNs) granted SELECT and DESCRIBE on every table and view; needs {@link lakeFormation}. */
+  readonly lakeFormationReaders: readonly string[];
 }
 
 /** The context keys, as typed on the command line: `npx cdk deploy -c fetcherMaxConcurrency=8`. */
@@ -95,6 +102,8 @@ export const CONTEXT_KEYS = [
   'logRetentionDays',
   'piiMode',
   'fullSyncEveryDays',
+  'lakeFormation',
+  'lakeFormationReaders',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -141,6 +150,9 @@ const timezone = z
     }
   }, 'expected an IANA time zone such as "UTC" or "Europe/Berlin"');
 
+/** A Lake Formation principal this stack can grant to: an IAM role or user of any partition. */
+const IAM_PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
+
 const SCHEMA = z.object({
   stackName: z
     .string()
@@ -181,6 +193,8 @@ const SCHEMA = z.object({
     .refine((m) => (PII_MODES as readonly string[]).includes(m), `expected one of ${PII_MODES.join(', ')}`)
     .default(DEFAULT_PII_MODE),
   fullSyncEveryDays: int(...FULL_SYNC_EVERY_DAYS_RANGE).default(DEFAULT_FULL_SYNC_EVERY_DAYS),
+  lakeFormation: bool.default(false),
+  lakeFormationReaders: list.pipe(z.array(z.string().regex(IAM_PRINCIPAL_ARN, 'expected IAM role or user ARNs such as "arn:aws:iam::123456789012:role/bi-analysts"'))).default([]),
 });
 
 /**
@@ -221,6 +235,9 @@ export function parseConfig(get: (key: ContextKey) => unknown): EtlConfig {
     throw new ConfigError(`CDK context "${key}": ${issue?.message ?? 'invalid'} (got ${JSON.stringify(raw[key])})`);
   }
   const c = parsed.data;
+  if (c.lakeFormationReaders.length > 0 && !c.lakeFormation) {
+    throw new ConfigError('CDK context "lakeFormationReaders": only granted with Lake Formation; add -c lakeFormation=true, or leave the readers out');
+  }
   return {
     ...c,
     integrations: [...new Set(c.integrations)],

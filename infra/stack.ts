@@ -11,6 +11,7 @@ import type { EtlConfig } from './config.ts';
 import { AnalyticsViews } from './constructs/analytics-views.ts';
 import { Catalog } from './constructs/catalog.ts';
 import { Compaction } from './constructs/compaction.ts';
+import { LakeFormationGrants } from './constructs/lake-formation.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { Pipeline } from './constructs/pipeline.ts';
 import { ATHENA_RESULTS_PREFIX, Storage } from './constructs/storage.ts';
@@ -27,6 +28,20 @@ export function glueDatabaseName(stackName: string): string {
     .toLowerCase();
 }
 
+/**
+ * The AWS CLI gives up reading an answer after 60 s and sends the request again, while planning a
+ * large registry takes longer: without this, one command would start two runs.
+ */
+export const WAIT_FOR_PLANNER = '--cli-read-timeout 0';
+
+/**
+ * CloudWatch dashboards are global to the account: the region in the name lets a copy of the stack
+ * in another region (Kombo EU and US are separate endpoints) have its own.
+ */
+export function dashboardName(stackName: string): string {
+  return `${stackName}-${Aws.REGION}`;
+}
+
 export class KomboEtlStack extends Stack {
   readonly storage: Storage;
   readonly catalog: Catalog;
@@ -34,6 +49,8 @@ export class KomboEtlStack extends Stack {
   readonly pipeline: Pipeline;
   readonly compaction: Compaction;
   readonly monitoring: Monitoring;
+  /** Only with the `lakeFormation` context key. */
+  readonly lakeFormation: LakeFormationGrants | undefined;
 
   constructor(scope: Construct, id: string, props: KomboEtlStackProps) {
     super(scope, id, {
@@ -91,6 +108,18 @@ export class KomboEtlStack extends Stack {
       serviceName,
     });
 
+    this.lakeFormation = c.lakeFormation
+      ? new LakeFormationGrants(this, 'LakeFormation', {
+          databaseName,
+          tableNames: this.catalog.tableNames,
+          warehouse: this.storage.warehouse,
+          warehousePrefix: c.warehousePrefix,
+          writers: [this.pipeline.fetcher.role, this.compaction.compactor.role],
+          readers: c.lakeFormationReaders,
+          after: [this.catalog, this.views],
+        })
+      : undefined;
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       planner: this.pipeline.planner.function,
       fetcher: this.pipeline.fetcher.function,
@@ -99,7 +128,7 @@ export class KomboEtlStack extends Stack {
       deadLetterQueue: this.pipeline.deadLetterQueue,
       serviceName,
       ...(c.alarmEmail !== undefined && { alarmEmail: c.alarmEmail }),
-      dashboardName: this.stackName,
+      dashboardName: dashboardName(this.stackName),
     });
 
     this.outputs(c, databaseName);
@@ -125,12 +154,12 @@ export class KomboEtlStack extends Stack {
     out('GlueDatabase', databaseName, 'Glue database with one table per warehouse table');
     out('AthenaWorkGroup', this.catalog.workGroup.name, 'Athena workgroup to query the warehouse with');
     out('PlannerFunction', p.planner.function.functionName, 'Planner Lambda (invoke it to start a run)');
-    out('StartRunCommand', `aws lambda invoke ${region} --function-name ${p.planner.function.functionName} --cli-binary-format raw-in-base64-out --payload '{}' /dev/stdout`, 'Start a run now; the payload may set snapshot_date, integrations, models, and "full": true to sync every stream in full');
-    out('RetryRunCommand', `aws lambda invoke ${region} --function-name ${p.planner.function.functionName} --cli-binary-format raw-in-base64-out --payload '{"retry_run_id":"<run_id>"}' /dev/stdout`, 'Send the failed streams of a finished run (id from _runs/) again, into the same run');
+    out('StartRunCommand', `aws lambda invoke ${region} ${WAIT_FOR_PLANNER} --function-name ${p.planner.function.functionName} --cli-binary-format raw-in-base64-out --payload '{}' /dev/stdout`, 'Start a run now; the payload may set snapshot_date, integrations, models, and "full": true to sync every stream in full');
+    out('RetryRunCommand', `aws lambda invoke ${region} ${WAIT_FOR_PLANNER} --function-name ${p.planner.function.functionName} --cli-binary-format raw-in-base64-out --payload '{"retry_run_id":"<run_id>"}' /dev/stdout`, 'Send the failed streams of a finished run (id from _runs/) again, into the same run');
     out('FetcherLogGroup', p.fetcher.logGroup.logGroupName, 'Logs of the fetcher (one line per chunk and per stream end)');
     out('FetchQueueUrl', p.queue.queueUrl, 'FIFO queue of stream chunks');
     out('DeadLetterQueueUrl', p.deadLetterQueue.queueUrl, 'Chunks that failed every attempt');
-    out('DashboardUrl', `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards/dashboard/${this.stackName}`, 'CloudWatch dashboard');
+    out('DashboardUrl', `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards/dashboard/${dashboardName(this.stackName)}`, 'CloudWatch dashboard');
     if (this.monitoring.topic) out('AlarmTopicArn', this.monitoring.topic.topicArn, 'SNS topic of the alarms (confirm the e-mail subscription)');
   }
 }

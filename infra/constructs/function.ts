@@ -108,7 +108,7 @@ export class KomboFunction extends Construct {
     this.function.addEnvironment(name, value);
   }
 
-  /** Read, write and delete objects under the warehouse prefix, and list it. Nothing else in the bucket. */
+  /** Read, write and delete objects under the warehouse prefix, and list the bucket (so that a missing key reads as 404). */
   bindWarehouse(bucket: IBucket, prefix: string): this {
     this.env(ENV.warehouseBucket, bucket.bucketName);
     this.env(ENV.warehousePrefix, prefix);
@@ -119,12 +119,16 @@ export class KomboFunction extends Construct {
         resources: [bucket.arnForObjects(`${prefix}/*`)],
       }),
     );
+    // Not scoped by s3:prefix: S3 answers a read of a missing key with 404 only to a caller that may
+    // list the bucket, and with a prefix condition that permission does not apply to a GetObject, so
+    // the read gets 403 instead. The pipeline reads missing keys by design: a stream's `_state/`
+    // (commits, lock, index) on its first sync, a stream's marker before it ends, a run's plan,
+    // completion markers and chain records before they are written. The bucket holds the warehouse.
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'WarehouseList',
         actions: ['s3:ListBucket'],
         resources: [bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${prefix}/*`] } },
       }),
     );
     // The finding names the bucket by its logical id; derive it so the acknowledgement follows renames.

@@ -2,9 +2,10 @@
  * Monitoring: alarms for a non-empty DLQ, fetcher, planner and compactor errors, failed streams and
  * a run not finished by the deadline; an optional SNS topic that e-mails them; a small dashboard.
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -76,6 +77,21 @@ export class Monitoring extends Construct {
 
     if (props.alarmEmail !== undefined) {
       this.topic = new sns.Topic(this, 'AlarmTopic', { displayName: 'kombo-etl alarms', enforceSSL: true });
+      // enforceSSL writes a topic policy holding only its Deny, and a topic policy replaces the
+      // default one: without this Allow, CloudWatch may not publish and no alarm reaches the inbox.
+      const stack = Stack.of(this);
+      this.topic.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'CloudWatchAlarmsPublish',
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['sns:Publish'],
+          resources: [this.topic.topicArn],
+          conditions: {
+            StringEquals: { 'aws:SourceAccount': stack.account },
+            ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+          },
+        }),
+      );
       this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
       Validations.of(this.topic).acknowledge({
         id: 'AwsSolutions-SNS2',

@@ -3,7 +3,7 @@
  * queue with its DLQ, the Kombo API key secret and the integration registry (SSM parameters under
  * one path).
  */
-import { Duration, RemovalPolicy, SecretValue, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, SecretValue, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -20,6 +20,7 @@ import { REGISTRY_PART_MAX_CHARS, registryPartName, splitRegistry } from '../../
 import { API_KEY_PLACEHOLDER } from '../../shared/adapters/aws/secret.ts';
 import type { PiiMode } from '../../shared/flatten.ts';
 import { DEFAULT_CHUNK_MILLIS } from '../../shared/pipeline/chunk.ts';
+import { skippedTimes } from '../dst-gap.ts';
 import { KomboFunction } from './function.ts';
 import { DEFAULT_FULL_EVERY_DAYS } from '../../shared/pipeline/plan.ts';
 
@@ -39,6 +40,8 @@ export const MAX_RECEIVE_COUNT = 5;
 export const FETCHER_BATCH_SIZE = 1;
 export const FETCHER_MEMORY_MB = 2048;
 export const PLANNER_MEMORY_MB = 512;
+/** Lambda's own retries of an asynchronous planner invocation (its default is 2). */
+export const PLANNER_ASYNC_RETRY_ATTEMPTS = 0;
 
 /**
  * One fetcher's share of a Kombo budget of `requestsPerSecond` for the whole deployment: each of
@@ -50,6 +53,22 @@ export function fetcherRequestShare(requestsPerSecond: number, fetcherMaxConcurr
   const share = Math.floor((requestsPerSecond / fetcherMaxConcurrency) * 1e6) / 1e6;
   if (!(share > 0)) throw new Error(`a Kombo budget of ${requestsPerSecond} requests per second is too small to share among ${fetcherMaxConcurrency} fetchers`);
   return share;
+}
+
+/**
+ * Warn at synth when a schedule's time falls into a daylight-saving gap of its time zone this year
+ * or next: EventBridge Scheduler skips it, so that night has no run (or no deadline check).
+ */
+export function warnOfSkippedTimes(scope: Construct, crons: Readonly<Record<string, string>>, timezone: string): void {
+  const year = new Date().getUTCFullYear();
+  for (const [key, cron] of Object.entries(crons)) {
+    const skipped = [...skippedTimes(cron, timezone, year), ...skippedTimes(cron, timezone, year + 1)];
+    if (skipped.length === 0) continue;
+    Annotations.of(scope).addWarningV2(
+      `kombo-etl:${key}-skipped`,
+      `${key} ${cron} in ${timezone}: the clocks skip ${skipped.join(', ')}, and EventBridge Scheduler skips the invocation then; choose a time outside the hour the clocks go forward`,
+    );
+  }
 }
 
 export interface PipelineProps {
@@ -81,7 +100,7 @@ export interface PipelineProps {
   readonly fullSyncEveryDays?: number;
   readonly logRetention: logs.RetentionDays;
   readonly serviceName: string;
-  /** Delete the secret and the registry parameters with the stack. @default false */
+  /** Delete the secret with the stack (the registry parameters are deleted with it always). @default false */
   readonly destroyData?: boolean;
 }
 
@@ -101,7 +120,9 @@ export class Pipeline extends Construct {
   constructor(scope: Construct, id: string, props: PipelineProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const removalPolicy = props.destroyData === true ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    // Kept when the stack is deleted, but not when its creation rolls back: a failed first deploy
+    // leaves nothing behind that the next one would trip over.
+    const removalPolicy = props.destroyData === true ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE;
     if (CHUNK_BUDGET_MILLIS + CHUNK_HEADROOM_MILLIS > FETCHER_TIMEOUT.toMilliseconds()) {
       throw new Error(`the chunk budget (${CHUNK_BUDGET_MILLIS} ms) leaves too little of the fetcher timeout (${FETCHER_TIMEOUT.toHumanString()})`);
     }
@@ -127,7 +148,9 @@ export class Pipeline extends Construct {
         stringValue: value,
         tier: ssm.ParameterTier.STANDARD,
       });
-      part.applyRemovalPolicy(removalPolicy);
+      // Deleted with the stack whatever destroyData says: a kept part has a fixed name, and the next
+      // deploy (after a rollback or `cdk destroy`) would fail creating it. The context seeds it again.
+      part.applyRemovalPolicy(RemovalPolicy.DESTROY);
       return part;
     });
 
@@ -162,6 +185,10 @@ export class Pipeline extends Construct {
       .bindRegistry(this.registryPath)
       .bindFullSyncEveryDays(props.fullSyncEveryDays ?? DEFAULT_FULL_EVERY_DAYS);
     if (props.komboRequestsPerSecond !== undefined) this.planner.bindKomboRequestBudget(props.komboRequestsPerSecond);
+    // Schedules invoke the planner asynchronously; Lambda would retry a failed or timed-out invocation
+    // twice. A repeat of a planned night is harmless (its run id is derived from the schedule), but a
+    // planner that failed says why in PlannerErrors, and a run started by hand takes its place.
+    this.planner.function.configureAsyncInvoke({ retryAttempts: PLANNER_ASYNC_RETRY_ATTEMPTS });
 
     this.fetcher = new KomboFunction(this, 'Fetcher', {
       ...common,
@@ -199,7 +226,7 @@ export class Pipeline extends Construct {
     });
 
     const timeZone = TimeZone.of(props.timezone);
-    const input = (detailType: typeof SCHEDULED_RUN | typeof RUN_DEADLINE) =>
+    const input = (detailType: typeof SCHEDULED_RUN | typeof RUN_DEADLINE, detail?: Record<string, string>) =>
       scheduler.ScheduleTargetInput.fromObject(
         scheduleEventInput(detailType, {
           scheduledTime: scheduler.ContextAttribute.scheduledTime,
@@ -207,17 +234,19 @@ export class Pipeline extends Construct {
           scheduleArn: scheduler.ContextAttribute.scheduleArn,
           account: stack.account,
           region: stack.region,
-        }),
+        }, detail),
       );
     this.nightly = new scheduler.Schedule(this, 'NightlyRun', {
       description: 'Starts the nightly kombo-etl run.',
       schedule: scheduler.ScheduleExpression.expression(props.schedule, timeZone),
       target: new LambdaInvoke(this.planner.function, { role: scheduleRole, input: input(SCHEDULED_RUN), retryAttempts: 2, maxEventAge: Duration.hours(1) }),
     });
+    warnOfSkippedTimes(this, { schedule: props.schedule, runDeadline: props.runDeadline }, props.timezone);
     this.deadline = new scheduler.Schedule(this, 'RunDeadline', {
+      // Names the nightly schedule: only its run counts as the night's, not one started by hand.
       description: 'Checks that the nightly kombo-etl run finished; the RunOverdue alarm fires if not.',
       schedule: scheduler.ScheduleExpression.expression(props.runDeadline, timeZone),
-      target: new LambdaInvoke(this.planner.function, { role: scheduleRole, input: input(RUN_DEADLINE), retryAttempts: 2, maxEventAge: Duration.hours(1) }),
+      target: new LambdaInvoke(this.planner.function, { role: scheduleRole, input: input(RUN_DEADLINE, { nightly_schedule: this.nightly.scheduleArn }), retryAttempts: 2, maxEventAge: Duration.hours(1) }),
     });
   }
 }

@@ -40,7 +40,8 @@ export class Storage extends Construct {
     super(scope, id);
     const destroy = props.destroyData ?? false;
     const lifetime = {
-      removalPolicy: destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+      // Kept on stack deletion, deleted when a failed first deploy rolls back (still empty then).
+      removalPolicy: destroy ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
       autoDeleteObjects: destroy,
     };
     const secure = {

@@ -54,7 +54,7 @@ export async function openStream(deps: SessionDeps, msg: StreamMessage): Promise
   const marker = await readMarker(store, msg);
   if (marker) {
     // The run may still lack its completion marker if the first delivery died just before it.
-    await completeRunIfLast(store, msg.runId, now);
+    await completeRunIfLast(store, msg.runId, now, msg);
     return { kind: 'ended', marker };
   }
   if ((msg.chain ?? 0) < (await currentChain(store, msg))) return { kind: 'superseded' };

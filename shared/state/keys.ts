@@ -29,6 +29,11 @@ export const runKeys = {
   /** The stream's marker; written once the stream finished (done, skipped or failed). */
   stream: (runId: string, integrationId: string, model: string) => `${runKeys.streamsPrefix(runId)}${streamPath({ integrationId, model })}.json`,
   streamsPrefix: (runId: string) => `${runKeys.prefix(runId)}streams/`,
+  /** The markers of one integration's streams. */
+  integrationStreamsPrefix: (runId: string, integrationId: string) => `${runKeys.streamsPrefix(runId)}${hiveEscape(assertIntegrationId(integrationId))}/`,
+  /** One key per integration whose streams have all ended (see `completion.ts`). */
+  endedPrefix: (runId: string) => `${runKeys.prefix(runId)}ended/`,
+  ended: (runId: string, integrationId: string) => `${runKeys.endedPrefix(runId)}${hiveEscape(assertIntegrationId(integrationId))}.json`,
   success: (runId: string) => `${runKeys.prefix(runId)}_SUCCESS.json`,
   failed: (runId: string) => `${runKeys.prefix(runId)}_FAILED.json`,
   report: (runId: string) => `${runKeys.prefix(runId)}report.json`,
@@ -44,6 +49,8 @@ export const runKeys = {
   /** The versions each chunk of a stream stored. */
   versionsPrefix: (s: StreamRef) => `${runKeys.prefix(s.runId)}versions/${streamPath(s)}/`,
   versions: (s: StreamRef, chunk: number) => `${runKeys.versionsPrefix(s)}${part(chunk, 'json')}`,
+  /** Written by a nightly schedule's first deadline check, and kept by every later one. */
+  deadlineCheck: (scheduleHash: string) => `${RUNS_PREFIX}_deadline-${scheduleHash}.json`,
   /** Runs minted on one UTC day (`YYYYMMDD`): run ids start with their day. */
   dayPrefix: (day: string) => `${RUNS_PREFIX}${day}`,
 };

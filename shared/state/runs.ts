@@ -7,6 +7,7 @@ import type { ObjectStore, StreamSync, StreamTotals } from '../ports.ts';
 import type { ModelName } from '../tables.ts';
 import { decodeJson, encodeJson } from './codec.ts';
 import { RUNS_PREFIX, runKeys, splitRunKey } from './keys.ts';
+import { completeRun } from './completion.ts';
 import { releaseLock } from './lock.ts';
 import type { StreamId, StreamRef } from './ref.ts';
 import { streamKey } from './ref.ts';
@@ -138,25 +139,11 @@ export async function runHasLetGo(store: ObjectStore, runId: string, stream: Str
 /**
  * When every planned stream has its marker, write the run report and the completion marker.
  * Returns the report if this call wrote the marker (exactly one caller does), else undefined.
+ * `ended`: the stream that just ended, so that only its integration's markers are counted first
+ * (see `completion.ts`: reads linear in the streams).
  */
-export async function completeRunIfLast(store: ObjectStore, runId: string, now: () => Date = () => new Date()): Promise<RunReport | undefined> {
-  const plan = await readPlan(store, runId);
-  if (!plan) return undefined;
-  const markers = await readMarkers(store, runId);
-  if (markers.length < plan.streams.length) return undefined;
-  const report: RunReport = {
-    runId,
-    snapshotDate: plan.snapshotDate,
-    status: markers.some((m) => m.status === 'failed') ? 'failed' : 'succeeded',
-    finishedAt: now().toISOString(),
-    streams: markers,
-  };
-  // Hadoop's convention: `_SUCCESS` only for a complete, clean run; `_FAILED` otherwise.
-  const markerKey = report.status === 'succeeded' ? runKeys.success(runId) : runKeys.failed(runId);
-  const won = await store.putIfAbsent(markerKey, encodeJson(report));
-  if (!won) return undefined;
-  await store.put(runKeys.report(runId), encodeJson(report));
-  return report;
+export async function completeRunIfLast(store: ObjectStore, runId: string, now: () => Date = () => new Date(), ended?: StreamId): Promise<RunReport | undefined> {
+  return completeRun(store, runId, now, ended);
 }
 
 /**
@@ -167,7 +154,7 @@ export async function completeRunIfLast(store: ObjectStore, runId: string, now: 
 export async function closeStream(store: ObjectStore, marker: StreamMarker, now: () => Date, afterMarker?: () => Promise<void>): Promise<void> {
   await writeMarker(store, marker);
   await afterMarker?.();
-  await completeRunIfLast(store, marker.runId, now);
+  await completeRunIfLast(store, marker.runId, now, marker);
   await releaseLock(store, marker, marker.runId);
 }
 

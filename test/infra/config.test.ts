@@ -45,6 +45,8 @@ describe('parseConfig', () => {
       logRetentionDays: DEFAULT_LOG_RETENTION_DAYS,
       piiMode: 'keep',
       fullSyncEveryDays: DEFAULT_FULL_SYNC_EVERY_DAYS,
+      lakeFormation: false,
+      lakeFormationReaders: [],
     });
     expect(DEFAULT_FULL_SYNC_EVERY_DAYS).toBe(7);
     expect(DEFAULT_SCHEDULE).toBe('cron(0 2 * * ? *)');

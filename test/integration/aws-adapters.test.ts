@@ -755,6 +755,19 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
 
   type Hook = (m: StreamMessage, raw: Message) => Promise<'keep' | 'delete'>;
 
+  /** The nightly schedule's event for DATE; each delivery has its own id, as Scheduler's retries do. */
+  const nightlyEvent = (): EventBridgeEvent<typeof SCHEDULED_RUN, Record<string, never>> => ({
+    version: '0',
+    id: randomUUID(),
+    'detail-type': SCHEDULED_RUN,
+    source: SCHEDULE_SOURCE,
+    account: '123456789012',
+    time: `${DATE}T02:00:00Z`,
+    region: REGION,
+    resources: [`arn:aws:scheduler:${REGION}:123456789012:schedule/default/KomboEtl-NightlyRun`],
+    detail: {},
+  });
+
   /**
    * What Lambda's event source does, one message per invocation: receive, invoke, delete what
    * succeeded. A failed message is made visible at once instead of after its back-off.
@@ -881,18 +894,7 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
       ({ handler: planner } = (await import('../../functions/planner.ts')) as unknown as { handler: typeof planner });
       ({ handler: fetcher } = (await import('../../functions/fetcher.ts')) as unknown as { handler: typeof fetcher });
 
-      const scheduled: EventBridgeEvent<typeof SCHEDULED_RUN, Record<string, never>> = {
-        version: '0',
-        id: randomUUID(),
-        'detail-type': SCHEDULED_RUN,
-        source: SCHEDULE_SOURCE,
-        account: '123456789012',
-        time: `${DATE}T02:00:00Z`,
-        region: REGION,
-        resources: [`arn:aws:scheduler:${REGION}:123456789012:schedule/default/KomboEtl-NightlyRun`],
-        detail: {},
-      };
-      const planned = (await planner(scheduled, context('planner'))) as { runId: string; snapshotDate: string; streams: Record<string, number> };
+      const planned = (await planner(nightlyEvent(), context('planner'))) as { runId: string; snapshotDate: string; streams: Record<string, number> };
       runId = planned.runId;
       expect(planned.snapshotDate).toBe(DATE);
       // Every model of the four integrations: the revoked one fails whole, MID does not offer interviews.
@@ -1070,15 +1072,29 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
 
   it('the deadline check finds the finished run, and reports a missed deadline a day later', async () => {
     const deadline = (time: string) => ({ version: '0', id: randomUUID(), 'detail-type': RUN_DEADLINE, source: SCHEDULE_SOURCE, account: '123456789012', time, region: REGION, resources: [], detail: {} });
-    const now = new Date(Date.now() + 60_000).toISOString();
+    // The nightly run is stamped with its scheduled time, 02:00 on DATE.
     vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
     try {
-      expect(await planner(deadline(now), context('planner'))).toMatchObject({ kind: 'deadline', status: 'met' });
-      const later = new Date(Date.now() + 2 * 86_400_000).toISOString();
+      expect(await planner(deadline(`${DATE}T08:00:00Z`), context('planner'))).toMatchObject({ kind: 'deadline', status: 'met' });
+      const later = new Date(Date.parse(`${DATE}T08:00:00Z`) + 2 * 86_400_000).toISOString();
       expect(await planner(deadline(later), context('planner'))).toMatchObject({ kind: 'deadline', status: 'missed' });
     } finally {
       vi.mocked(process.stdout.write).mockRestore();
     }
+  });
+
+  it('plans a night once: the schedule invoking the planner again for it answers with the same run and sends nothing', async () => {
+    const chunksBefore = processed.size;
+    vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      const again = (await planner(nightlyEvent(), context('planner'))) as { runId: string; repeated?: boolean };
+      expect(again).toMatchObject({ runId, repeated: true });
+      await drain();
+    } finally {
+      vi.mocked(process.stdout.write).mockRestore();
+    }
+    expect(processed.size).toBe(chunksBefore);
+    expect(decodeJson<RunReport>((await warehouse.get(runKeys.report(runId)))!)).toEqual(report);
   });
 
   it('a {"retry_run_id"} invocation sends the failed streams of the finished run again, and the run completes again', async () => {

@@ -36,7 +36,7 @@ export interface ScheduleContext {
  * The input of a schedule: an EventBridge event envelope, so the planner reads schedule invocations
  * and EventBridge rule invocations alike.
  */
-export function scheduleEventInput(detailType: typeof SCHEDULED_RUN | typeof RUN_DEADLINE, ctx: ScheduleContext): Record<string, unknown> {
+export function scheduleEventInput(detailType: typeof SCHEDULED_RUN | typeof RUN_DEADLINE, ctx: ScheduleContext, detail: Record<string, string> = {}): Record<string, unknown> {
   return {
     version: '0',
     id: ctx.executionId,
@@ -46,7 +46,7 @@ export function scheduleEventInput(detailType: typeof SCHEDULED_RUN | typeof RUN
     time: ctx.scheduledTime,
     region: ctx.region,
     resources: [ctx.scheduleArn],
-    detail: {},
+    detail,
   };
 }
 
@@ -60,12 +60,16 @@ export interface PlanRequestEvent {
   readonly models?: readonly ModelName[];
   /** `"full": true`: sync every stream in full, whatever its state; unset, each stream by its state. */
   readonly full?: boolean;
+  /** The schedule of ours that invoked the planner for `at`: every invocation of that night is one run. */
+  readonly scheduleArn?: string;
 }
 
 /** A deadline check at `at`: did a run started in the day before finish? */
 export interface DeadlineCheckEvent {
   readonly kind: 'deadline';
   readonly at: Date;
+  /** The nightly schedule whose run must have finished (the deadline schedule's `detail.nightly_schedule`); absent: any run. */
+  readonly nightlyScheduleArn?: string;
 }
 
 /** Send the failed streams of a finished run again, into the same run (`{"retry_run_id": …}`). */
@@ -99,6 +103,8 @@ const ENVELOPE = z.looseObject({
   'detail-type': z.string(),
   time: z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date-time'),
   detail: z.unknown().optional(),
+  source: z.unknown().optional(),
+  resources: z.unknown().optional(),
 });
 
 function parseOverride(value: unknown, where: string): z.output<typeof OVERRIDE> {
@@ -131,10 +137,22 @@ export function parsePlannerEvent(event: unknown, now: Date): PlannerEvent {
     const env = ENVELOPE.safeParse(event);
     if (!env.success) throw new ConfigError(`invalid EventBridge event: ${env.error.issues[0]?.path.join('.')} ${env.error.issues[0]?.message}`);
     const at = new Date(env.data.time);
-    if (env.data['detail-type'] === RUN_DEADLINE) return { kind: 'deadline', at };
-    return toRequest(at, parseOverride(env.data.detail, 'event detail'), 'event detail');
+    if (env.data['detail-type'] === RUN_DEADLINE) {
+      const nightly = (env.data.detail as { nightly_schedule?: unknown } | undefined)?.nightly_schedule;
+      return { kind: 'deadline', at, ...(typeof nightly === 'string' && nightly.startsWith('arn:') && { nightlyScheduleArn: nightly }) };
+    }
+    const req = toRequest(at, parseOverride(env.data.detail, 'event detail'), 'event detail');
+    const scheduleArn = ourSchedule(env.data);
+    return req.kind === 'plan' && scheduleArn !== undefined ? { ...req, scheduleArn } : req;
   }
   return toRequest(now, parseOverride(event, 'input'), 'input');
+}
+
+/** The schedule ARN of a nightly event our schedule sent (`resources[0]`), else undefined. */
+function ourSchedule(event: z.output<typeof ENVELOPE>): string | undefined {
+  if (event.source !== SCHEDULE_SOURCE || event['detail-type'] !== SCHEDULED_RUN || !Array.isArray(event.resources)) return undefined;
+  const [arn] = event.resources as unknown[];
+  return typeof arn === 'string' && arn.startsWith('arn:') ? arn : undefined;
 }
 
 function toPlan(at: Date, o: z.output<typeof OVERRIDE>, where: string): PlanRequestEvent {

@@ -12,15 +12,17 @@ import type { KomboClient } from '../../kombo/client.ts';
 import { planRun } from '../../pipeline/plan.ts';
 import type { RetryPlan } from '../../pipeline/retry.ts';
 import { retryFailedStreams } from '../../pipeline/retry.ts';
+import { checkNightlyDeadline } from '../../pipeline/nightly-deadline.ts';
+import { runIdOf } from '../../pipeline/scheduled-run.ts';
 import type { DeadlineVerdict } from '../../pipeline/watch.ts';
 import { checkRunDeadline } from '../../pipeline/watch.ts';
 import type { ObjectStore, Queue } from '../../ports.ts';
-import { newRunId } from '../../warehouse/layout.ts';
 import type { DeadlineCheckEvent, PlanRequestEvent, PlannerEvent, RetryRunEvent } from './events.ts';
 import { toPlanRequest } from './events.ts';
 import { readIntegrationRegistry } from './registry.ts';
 import { runKeys } from '../../state/keys.ts';
 import type { RunPlan, StreamStatus } from '../../state/runs.ts';
+import { readPlan } from '../../state/runs.ts';
 
 /** What the planner works with: built once per container by the handler. */
 export interface PlannerDeps {
@@ -48,6 +50,8 @@ export interface PlanResult {
   readonly modes: { readonly full: number; readonly incremental: number };
   /** Where the run's state is written. */
   readonly runState: string;
+  /** A repeated invocation of a schedule's night: the run was planned already, nothing was sent. */
+  readonly repeated?: true;
 }
 
 /** What a retry invocation returns: the streams sent again (none when the run had no failed stream). */
@@ -71,9 +75,12 @@ export async function runPlanner(deps: PlannerDeps, req: PlannerEvent): Promise<
 
 async function plan(deps: PlannerDeps, req: PlanRequestEvent): Promise<PlanResult> {
   const { logger, registry } = deps;
+  const runIdOfNight = runIdOf(req);
+  const planned = await readPlan(deps.store, runIdOfNight);
+  if (planned) return repeated(deps, planned);
   const integrationIds = req.integrations ?? (await readIntegrationRegistry(registry.ssm, registry.path));
   if (integrationIds.length === 0) logger.warn('the integration registry is empty: nothing to sync', { path: registry.path });
-  const request = toPlanRequest(req, newRunId(), integrationIds, deps.fullEveryDays);
+  const request = toPlanRequest(req, runIdOfNight, integrationIds, deps.fullEveryDays);
   const { runId, snapshotDate } = request;
   let runPlan: RunPlan;
   try {
@@ -106,6 +113,13 @@ function countStreams(runPlan: RunPlan): Pick<PlanResult, 'streams' | 'modes'> {
   return { streams, modes };
 }
 
+/** The schedule invoked the planner again for a night it planned: the run goes on, alone. */
+function repeated(deps: PlannerDeps, runPlan: RunPlan): PlanResult {
+  const { runId, snapshotDate } = runPlan;
+  deps.logger.info('run already planned: a repeated invocation of its schedule, nothing sent', { runId, snapshotDate });
+  return { kind: 'plan', runId, snapshotDate, ...countStreams(runPlan), runState: deps.store.locate(runKeys.prefix(runId)), repeated: true };
+}
+
 async function retry(deps: PlannerDeps, req: RetryRunEvent): Promise<RetryResult> {
   const result = await retryFailedStreams({ store: deps.store, queue: deps.queue }, req.runId);
   deps.metrics.addMetric('StreamsRetried', MetricUnit.Count, result.streams.length);
@@ -116,7 +130,7 @@ async function retry(deps: PlannerDeps, req: RetryRunEvent): Promise<RetryResult
 }
 
 async function checkDeadline(deps: PlannerDeps, req: DeadlineCheckEvent): Promise<DeadlineResult> {
-  const verdict = await checkRunDeadline(deps.store, req.at);
+  const verdict = req.nightlyScheduleArn === undefined ? await checkRunDeadline(deps.store, req.at) : await checkNightlyDeadline(deps.store, req.at, req.nightlyScheduleArn);
   deps.metrics.addMetric('RunsOverdue', MetricUnit.Count, verdict.status === 'missed' ? 1 : 0);
   const details = { deadline: req.at.toISOString(), reason: verdict.reason, runs: verdict.runs };
   if (verdict.status === 'missed') deps.logger.error('no run finished by the deadline', details);

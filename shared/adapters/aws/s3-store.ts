@@ -100,6 +100,8 @@ export class S3Store implements ObjectStore {
       return res.Body ? await res.Body.transformToByteArray() : new Uint8Array();
     } catch (err) {
       if (err instanceof NoSuchKey || httpStatus(err) === 404) return undefined;
+      // S3 hides whether a key exists from a caller without s3:ListBucket: a missing key reads as 403.
+      if (httpStatus(err) === 403) throw new Error(`access denied reading s3://${this.bucket}/${this.objectKey(key)}: a missing key answers 403 unless the role may s3:ListBucket on the bucket (without an s3:prefix condition), and the pipeline reads keys that do not exist yet (first syncs' _state/, markers, plans)`, { cause: err });
       throw err;
     }
   }
