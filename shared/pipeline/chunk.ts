@@ -4,8 +4,8 @@
  * with its last stored version, flatten the changed ones, write one Parquet file per table under
  * deterministic keys, then send the continuation or finish the stream.
  *
- * A chunk reads open → fetch → save → continue or finish: the stream's session is opened once
- * (`session.ts`), its pages fetched into the chunk's work and its files and lists saved
+ * A chunk reads open → fetch → save → continue or finish: the stream is opened once
+ * (`open-stream.ts`), its pages fetched into the chunk's work and its files and lists saved
  * (`fetch.ts`), then the step that leads to taken: the continuation sent, a restart, the stream's
  * end or its finish (`finish.ts`).
  *
@@ -24,7 +24,7 @@ import { KomboEtlError, errorMessage } from '../errors.ts';
 import type { ChunkDeps, ChunkResult } from './chunk-types.ts';
 import { fetchChunk } from './fetch.ts';
 import { settleChunk } from './finish.ts';
-import { openStream } from './session.ts';
+import { openStream } from './open-stream.ts';
 
 export * from './chunk-types.ts';
 
@@ -37,7 +37,7 @@ export async function processChunk(deps: ChunkDeps, msg: StreamMessage): Promise
   const opening = await openStream(deps, msg);
   if (opening.kind === 'ended') return { outcome: 'redelivered', totals: opening.marker.totals, marker: opening.marker };
   if (opening.kind === 'superseded') return { outcome: 'superseded', totals: msg.totals };
-  const step = opening.kind === 'open' ? await fetchChunk(deps, opening.session) : opening.step;
+  const step = opening.kind === 'open' ? await fetchChunk(deps, opening.stream) : opening.step;
   return settleChunk(deps, msg, step);
 }
 

@@ -23,7 +23,7 @@ import type { ChunkDeps, ChunkLimits, ChunkStep } from './chunk-types.ts';
 import { DEFAULT_CHUNK_MAX_BYTES, DEFAULT_CHUNK_MAX_RECORDS, DEFAULT_CHUNK_MILLIS, DEFAULT_CHUNK_ROWS, DEFAULT_CHUNK_TARGET_ROWS, DEFAULT_STREAM_RETRIES, INVALID_CURSOR_CODE } from './chunk-types.ts';
 import type { ChunkWork, PriorEntry } from './chunk-work.ts';
 import { inlineChunkWork } from './chunk-work.ts';
-import type { StreamSession } from './session.ts';
+import type { OpenedStream } from './open-stream.ts';
 
 /** What bounds a chunk's fetch (see `chunk.ts` for the defaults and why). */
 export interface FetchBudget {
@@ -263,8 +263,8 @@ async function saveChunk(deps: ChunkDeps, msg: StreamMessage, fetched: FetchedPa
  * chunk, the stream's finish, a restart or its end. Throws for problems that must stop the run and
  * for store errors (the message is then retried).
  */
-export async function fetchChunk(deps: ChunkDeps, session: StreamSession): Promise<ChunkStep> {
-  const { msg } = session;
+export async function fetchChunk(deps: ChunkDeps, opened: OpenedStream): Promise<ChunkStep> {
+  const { msg } = opened;
   const maxStreamRetries = deps.limits?.maxStreamRetries ?? DEFAULT_STREAM_RETRIES;
   const tracker: RequestTracker = { stats: { requests: 0, retries: 0, throttles: 0 }, retriesLeft: Math.max(0, maxStreamRetries - msg.totals.retries) };
   // Files are encoded a row group at a time while pages arrive (see parquet-stream.ts), by the
@@ -272,9 +272,9 @@ export async function fetchChunk(deps: ChunkDeps, session: StreamSession): Promi
   const work = (deps.work ?? inlineChunkWork)({
     model: msg.model,
     runId: msg.runId,
-    syncedAt: session.syncedAt,
-    seen: [...session.seen],
-    prior: Array.from(session.prior, ([id, e]): PriorEntry => [id, e.h, e.d]),
+    syncedAt: opened.syncedAt,
+    seen: [...opened.seen],
+    prior: Array.from(opened.prior, ([id, e]): PriorEntry => [id, e.h, e.d]),
     rowGroupRows: deps.limits?.rowGroupRows ?? STREAM_ROW_GROUP_ROWS,
     ...(deps.pii && { pii: deps.pii }),
   });
@@ -284,7 +284,7 @@ export async function fetchChunk(deps: ChunkDeps, session: StreamSession): Promi
     if ('error' in fetched) return failedStep(msg, fetched, tracker);
     await deps.faultPoint?.('after-fetch', msg);
     const totals = totalsAfter(msg, fetched, tracker, await saveChunk(deps, msg, fetched, await work.finish()), true);
-    return fetched.cursor !== null ? { kind: 'continue', cursor: fetched.cursor, totals } : { kind: 'finish', totals, before: session };
+    return fetched.cursor !== null ? { kind: 'continue', cursor: fetched.cursor, totals } : { kind: 'finish', totals, before: opened };
   } finally {
     work.close();
   }

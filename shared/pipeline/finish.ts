@@ -37,7 +37,7 @@ export interface FinishDeps {
  * Order: the deletion versions of records a full sync no longer returned, the index of what was
  * stored, the partitions, the `syncs` row, the commit (the new watermark), the marker. A crash
  * before the commit leaves the watermark where it was: the versions are fetched and compared again.
- * `before` is the stream's state and the index before the snapshot date, as the chunk's session read
+ * `before` is the stream's state and the index before the snapshot date, as the chunk read
  * them under the stream's lock.
  */
 export async function finishStream(deps: FinishDeps, msg: StreamMessage, totals: StreamTotals, before: PriorState): Promise<StreamTotals> {

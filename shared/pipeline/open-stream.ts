@@ -20,7 +20,7 @@ import { OUT_OF_ORDER_CODE, outOfOrderReason, syncOf, versionTime } from './vers
 export const BUSY_CODE = 'STREAM.BUSY';
 
 /** An open stream: what the chunk compares against and builds on. */
-export interface StreamSession {
+export interface OpenedStream {
   readonly msg: StreamMessage;
   readonly sync: StreamSync;
   /** `_synced_at` of the versions this sync stores. */
@@ -34,7 +34,7 @@ export interface StreamSession {
 
 /** What opening a stream found. */
 export type StreamOpening =
-  | { readonly kind: 'open'; readonly session: StreamSession }
+  | { readonly kind: 'open'; readonly stream: OpenedStream }
   /** The stream already ended: the message is a redelivery, or a late duplicate. */
   | { readonly kind: 'ended'; readonly marker: StreamMarker }
   /** A retry or a restart replaced the message's chain: the new chain does its work. */
@@ -42,13 +42,13 @@ export type StreamOpening =
   /** The stream may not sync now (another run holds it, or a later date is stored): it ends failed. */
   | { readonly kind: 'refused'; readonly step: Extract<ChunkStep, { readonly kind: 'end' }> };
 
-export interface SessionDeps {
+export interface OpenDeps {
   readonly store: ObjectStore;
   readonly now?: () => Date;
 }
 
 /** Open the stream for the message's chunk. */
-export async function openStream(deps: SessionDeps, msg: StreamMessage): Promise<StreamOpening> {
+export async function openStream(deps: OpenDeps, msg: StreamMessage): Promise<StreamOpening> {
   const { store } = deps;
   const now = deps.now ?? (() => new Date());
   const marker = await readMarker(store, msg);
@@ -76,5 +76,5 @@ export async function openStream(deps: SessionDeps, msg: StreamMessage): Promise
   if (first && latest !== undefined && latest.snapshotDate > msg.snapshotDate) return refuse(OUT_OF_ORDER_CODE, outOfOrderReason(msg.snapshotDate, latest.snapshotDate));
   const prior = await priorIndex(store, state, msg.snapshotDate);
   const sync = syncOf(msg, now);
-  return { kind: 'open', session: { msg, sync, syncedAt: versionTime(sync.startedAt, msg.snapshotDate), state, prior, seen } };
+  return { kind: 'open', stream: { msg, sync, syncedAt: versionTime(sync.startedAt, msg.snapshotDate), state, prior, seen } };
 }
