@@ -32,10 +32,11 @@
 import { encodeParquet } from '../parquet.ts';
 import type { Catalog, ObjectStore } from '../ports.ts';
 import type { ModelName, TableDef } from '../tables.ts';
-import { tableByName, tablesForModel } from '../tables.ts';
+import { copiesUsers, tableByName, tablesForModel } from '../tables.ts';
 import { DAY_MS, assertIntegrationId, dataFileKey, newRunId, runPrefix } from '../warehouse/layout.ts';
 import { clearPendingRewrite, readCompactionCursor, readPendingRewrite, readRetained, writeCompactionCursor, writePendingRewrite, writeRetained } from '../state/compaction.ts';
 import type { PendingRewrite, RetainedState } from '../state/compaction.ts';
+import { rememberErased } from '../state/erased.ts';
 import type { StreamLock } from '../state/lock.ts';
 import { releaseLock, takeLock } from '../state/lock.ts';
 import { removeRunsBefore, runHasLetGo } from '../state/runs.ts';
@@ -143,6 +144,8 @@ export async function compactWarehouse(deps: CompactDeps, req: CompactRequest): 
     streams = [...streams.slice(from), ...streams.slice(0, from)];
   }
   const erase = new Set(req.erase ?? []);
+  // Remembered first: a sync that starts from now on drops these records, whatever Kombo still serves.
+  if (erase.size > 0) await rememberErased(deps.store, [...new Set([...(only ?? []), ...streams.map((s) => s.integrationId)])], [...erase]);
   const done: StreamCompaction[] = [];
   let notReached = 0;
   for (const { integrationId, model } of streams) {
@@ -331,9 +334,6 @@ interface UserErasure {
   readonly users: ReadonlySet<string>;
   readonly dates: readonly string[];
 }
-
-/** Child tables that copy users (`interview_users`, `job_hiring_team`): their `user_id` is the user's own id. */
-const copiesUsers = (table: TableDef): boolean => table.arrayField !== undefined && table.columns.some((c) => c.name === 'user_id' && c.source.kind === 'field');
 
 const NONE: ReadonlySet<string> = new Set();
 
