@@ -530,6 +530,14 @@ export function tablesForModel(model: ModelName): readonly TableDef[] {
   return TABLES.filter((t) => t.model === model);
 }
 
+/**
+ * Whether a child table copies ATS users (`interview_users`, `job_hiring_team`): its `user_id` is
+ * the user's own id, not its parent's, so erasing a user reaches these rows too.
+ */
+export function copiesUsers(table: TableDef): boolean {
+  return table.arrayField !== undefined && table.columns.some((c) => c.name === 'user_id' && c.source.kind === 'field');
+}
+
 /** Look a table up by name. */
 export function tableByName(name: string): TableDef | undefined {
   return TABLES.find((t) => t.name === name);

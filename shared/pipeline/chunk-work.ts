@@ -16,7 +16,9 @@ import type { Page, RawPage } from '../kombo/client.ts';
 import { readPage } from '../kombo/client.ts';
 import { ParquetFileBuilder } from '../parquet-stream.ts';
 import type { ModelName } from '../tables.ts';
+import { copiesUsers, tablesForModel } from '../tables.ts';
 import type { VersionEntry } from '../state/chunks.ts';
+import { erasureHash } from '../state/erased.ts';
 
 /** What a chunk's work needs to start. Plain data, so that it can cross to a worker thread. */
 export interface ChunkWorkInit {
@@ -33,6 +35,11 @@ export interface ChunkWorkInit {
    * deletion flag match adds no row. Empty on a stream's first sync.
    */
   readonly prior: readonly PriorEntry[];
+  /**
+   * Records erased on request (`state/erased.ts`): such a record is taken as returned but stores
+   * nothing, and an erased user is left out of the records that copy users.
+   */
+  readonly erased?: { readonly integrationId: string; readonly hashes: readonly string[] };
 }
 
 /** A record as last stored: id, hash of its stored columns, whether that version records a deletion. */
@@ -75,12 +82,17 @@ export class ChunkWorkCore {
   private readonly prior: Map<string, PriorEntry>;
   /** Per buffer, the indexes (among its data columns) of the columns a version's hash covers. */
   private readonly hashed: number[][];
+  private readonly erased: ReadonlySet<string>;
+  /** The model's array fields that copy users. */
+  private readonly userFields: readonly string[];
 
   constructor(private readonly init: ChunkWorkInit) {
     this.seen = new Set(init.seen);
     this.buffers = createBuffers(init.model);
     this.files = this.buffers.map((b) => new ParquetFileBuilder(b.table, { runId: init.runId, syncedAt: init.syncedAt }));
     this.prior = new Map(init.prior.map((e) => [e[0], e]));
+    this.erased = new Set(init.erased?.hashes ?? []);
+    this.userFields = this.erased.size === 0 ? [] : tablesForModel(init.model).filter(copiesUsers).map((t) => t.arrayField!);
     this.hashed = this.buffers.map((b) =>
       b.table.columns
         .filter((c) => c.source.kind !== 'meta')
@@ -99,7 +111,9 @@ export class ChunkWorkCore {
     const versions: VersionEntry[] = [];
     // One record at a time: its rows are flattened, hashed, and taken back out when they match what
     // is stored already, so an unchanged record adds no row to any table.
-    for (const record of fresh) {
+    for (const fetched of fresh) {
+      const record = this.withoutErased(fetched);
+      if (record === undefined) continue;
       const before = this.buffers.map((b) => b.rowCount);
       flattenInto(this.buffers, [record], this.init.pii);
       const cells: (readonly unknown[])[] = [];
@@ -122,6 +136,24 @@ export class ChunkWorkCore {
       if (b.rowCount >= this.init.rowGroupRows) this.files[i]!.append(b);
     });
     return { next: page.next, records: page.records.length, fresh: fresh.map((r) => r['id'] as string), versions, tableRows: this.tableRows() };
+  }
+
+  private isErased(id: unknown): boolean {
+    return typeof id === 'string' && this.erased.has(erasureHash(this.init.erased!.integrationId, id));
+  }
+
+  /** Undefined for an erased record; else the record without the erased users it copies. */
+  private withoutErased(record: Record<string, unknown>): Record<string, unknown> | undefined {
+    if (this.erased.size === 0) return record;
+    if (this.isErased(record['id'])) return undefined;
+    let kept = record;
+    for (const field of this.userFields) {
+      const users = record[field];
+      if (!Array.isArray(users)) continue;
+      const left = users.filter((u: unknown) => !this.isErased((u as Record<string, unknown> | null)?.['id']));
+      if (left.length < users.length) kept = { ...kept, [field]: left };
+    }
+    return kept;
   }
 
   tableRows(): number[] {

@@ -11,9 +11,11 @@
  * - a superseded version goes once a later version before the cutoff replaces it;
  * - a record deleted before the cutoff loses every row (personal data of deleted candidates ends
  *   R days after their deletion version);
- * - any point in time from the cutoff on reads exactly as before (`_history`, `_latest`).
+ * - any point in time from the cutoff on reads exactly as before (`_history`, `_latest`), and an
+ *   application's stretch in a stage under way at the cutoff keeps its first version, so it starts
+ *   (or stays of unknown start) as before.
  * Child rows follow their parent's version. `erase` removes every version of the given record ids,
- * whatever their date.
+ * whatever their date, and an erased user's copies in other records' child rows.
  *
  * A partition is rewritten as a new run folder, registered, and only then are the old files
  * deleted, as a sync's partition is; a journal makes a rewrite cut short finish (or vanish) at the
@@ -30,11 +32,12 @@
 import { encodeParquet } from '../parquet.ts';
 import type { Catalog, ObjectStore } from '../ports.ts';
 import type { ModelName, TableDef } from '../tables.ts';
-import { tableByName, tablesForModel } from '../tables.ts';
+import { copiesUsers, tableByName, tablesForModel } from '../tables.ts';
 import { retentionCutoff } from '../retention.ts';
 import { DAY_MS, assertIntegrationId, dataFileKey, newRunId, runPrefix } from '../warehouse/layout.ts';
 import { clearPendingRewrite, readCompactionCursor, readPendingRewrite, readRetained, writeCompactionCursor, writePendingRewrite, writeRetained } from '../state/compaction.ts';
-import type { PendingRewrite } from '../state/compaction.ts';
+import type { PendingRewrite, RetainedState } from '../state/compaction.ts';
+import { rememberErased } from '../state/erased.ts';
 import type { StreamLock } from '../state/lock.ts';
 import { releaseLock, takeLock } from '../state/lock.ts';
 import { removeRunsBefore, runHasLetGo } from '../state/runs.ts';
@@ -136,6 +139,8 @@ export async function compactWarehouse(deps: CompactDeps, req: CompactRequest): 
     streams = [...streams.slice(from), ...streams.slice(0, from)];
   }
   const erase = new Set(req.erase ?? []);
+  // Remembered first: a sync that starts from now on drops these records, whatever Kombo still serves.
+  if (erase.size > 0) await rememberErased(deps.store, [...new Set([...(only ?? []), ...streams.map((s) => s.integrationId)])], [...erase]);
   const done: StreamCompaction[] = [];
   let notReached = 0;
   for (const { integrationId, model } of streams) {
@@ -192,48 +197,74 @@ async function finishPendingRewrite(deps: CompactDeps, integrationId: string, mo
 interface AtCutoff {
   readonly date: string;
   readonly deleted: boolean;
+  /** Date of the first version of the stretch it belongs to (its own date when it starts one). */
+  readonly start: string;
+  /** What the versions of its stretch share, for a model with stretches. */
+  readonly stretch?: string;
 }
 
-async function compactHeld(deps: CompactDeps, runId: string, integrationId: string, model: ModelName, cutoff: string, erase: ReadonlySet<string>): Promise<Omit<StreamCompaction, 'integrationId' | 'model' | 'status'>> {
-  const { store } = deps;
-  const [own, ...children] = tablesForModel(model) as [TableDef, ...TableDef[]];
-  const state = await readStreamState(store, { integrationId, model });
-  const before = await readRetained(store, { integrationId, model });
-  const lastCutoff = before?.cutoff ?? '0000-01-01';
-  const retained = new Map(before?.retained ?? []);
-  // Dates that aged past the cutoff since the last compaction: their commits are all still listed
-  // (trimming keeps every commit from the latest full one before the last cutoff).
-  const commitDates = [...new Set(state.commits.map((c) => c.snapshotDate))].sort();
-  const aged = commitDates.filter((d) => d >= lastCutoff && d < cutoff);
-  const recent = commitDates.filter((d) => d >= cutoff && d >= lastCutoff);
+/** Whether compaction keeps the version of `date` of a record whose version at the cutoff is `at`. */
+const keeps = (at: AtCutoff, date: string): boolean => !at.deleted && (at.date === date || at.start === date);
 
-  // Per record, its version current at the cutoff: the retained one, unless a partition that aged
-  // since holds a later one.
+/**
+ * Models whose views read when a stretch of versions began: consecutive versions of an application
+ * in the same state and stage are one stretch in a stage, entered on the first one's date
+ * (`application_stage_history`, `hiring_funnel`). Compaction keeps the first version of the stretch
+ * under way at the cutoff next to the one current then, so that its start, known or unknown (the
+ * integration's first sync), reads as before.
+ */
+const STRETCHES: Partial<Record<ModelName, { readonly columns: readonly string[]; readonly key: (r: Row) => string }>> = {
+  applications: {
+    columns: ['outcome', 'current_stage_id', 'remote_deleted_at'],
+    key: (r) => {
+      const deleted = (r['_is_deleted'] as boolean | null) ?? (r['remote_deleted_at'] !== null && r['remote_deleted_at'] !== undefined);
+      const state = deleted ? 'DELETED' : r['outcome'] === null || r['outcome'] === undefined || r['outcome'] === 'PENDING' ? 'OPEN' : 'CLOSED';
+      return `${state}\u0000${String(r['current_stage_id'] ?? '')}`;
+    },
+  },
+};
+
+/**
+ * Per record, its version current at the cutoff: the retained one, unless a partition that aged
+ * since holds a later one; and the ids each aged partition holds.
+ */
+async function versionsAtCutoff(store: ObjectStore, own: TableDef, integrationId: string, retained: RetainedState['retained'], aged: readonly string[]) {
+  const stretch = STRETCHES[own.model];
   const atCutoff = new Map<string, AtCutoff>();
-  for (const [id, date] of retained) atCutoff.set(id, { date, deleted: false });
+  for (const [id, date, start, key] of retained) atCutoff.set(id, { date, deleted: false, start: start ?? date, ...(key !== undefined && { stretch: key }) });
   const agedIds = new Map<string, string[]>();
   for (const date of aged) {
-    const { rows } = await readPartition(store, own, date, integrationId, ['id', '_is_deleted']);
-    for (const r of rows) atCutoff.set(r['id'] as string, { date, deleted: r['_is_deleted'] === true });
+    const { rows } = await readPartition(store, own, date, integrationId, ['id', '_is_deleted', ...(stretch?.columns ?? [])]);
+    for (const r of rows) {
+      const id = r['id'] as string;
+      const key = stretch?.key(r);
+      const prev = atCutoff.get(id);
+      const start = key !== undefined && prev?.stretch === key ? prev.start : date;
+      atCutoff.set(id, { date, deleted: r['_is_deleted'] === true, start, ...(key !== undefined && { stretch: key }) });
+    }
     agedIds.set(date, rows.map((r) => r['id'] as string));
   }
+  return { atCutoff, agedIds };
+}
 
-  // Per date before the cutoff, the ids whose rows there go; then the erased ids of later dates.
+/** Per date, the ids whose rows there go, and the records whose every version goes. */
+async function plannedDrops(store: ObjectStore, own: TableDef, integrationId: string, retained: RetainedState['retained'], aged: readonly string[], recent: readonly string[], erase: ReadonlySet<string>) {
+  const { atCutoff, agedIds } = await versionsAtCutoff(store, own, integrationId, retained, aged);
   const drops = new Map<string, Set<string>>();
   const drop = (date: string, id: string) => {
     const ids = drops.get(date) ?? new Set<string>();
     ids.add(id);
     drops.set(date, ids);
   };
-  for (const [id, date] of retained) {
+  for (const [id, date, start] of retained) {
     const at = atCutoff.get(id)!;
-    if (at.date !== date || at.deleted || erase.has(id)) drop(date, id);
+    for (const d of new Set([date, start ?? date])) if (!keeps(at, d) || erase.has(id)) drop(d, id);
   }
   const purged = new Set<string>();
   for (const [date, ids] of agedIds) {
     for (const id of ids) {
       const at = atCutoff.get(id)!;
-      if (at.date !== date || at.deleted || erase.has(id)) drop(date, id);
+      if (!keeps(at, date) || erase.has(id)) drop(date, id);
       if ((at.deleted && at.date === date) || erase.has(id)) purged.add(id);
     }
   }
@@ -247,17 +278,35 @@ async function compactHeld(deps: CompactDeps, runId: string, integrationId: stri
         }
       }
     }
-    for (const id of erase) if (retained.has(id)) purged.add(id);
+    for (const [id] of retained) if (erase.has(id)) purged.add(id);
   }
+  return { atCutoff, drops, purged };
+}
+
+async function compactHeld(deps: CompactDeps, runId: string, integrationId: string, model: ModelName, cutoff: string, erase: ReadonlySet<string>): Promise<Omit<StreamCompaction, 'integrationId' | 'model' | 'status'>> {
+  const { store } = deps;
+  const [own, ...children] = tablesForModel(model) as [TableDef, ...TableDef[]];
+  const state = await readStreamState(store, { integrationId, model });
+  const before = await readRetained(store, { integrationId, model });
+  const lastCutoff = before?.cutoff ?? '0000-01-01';
+  const retained = before?.retained ?? [];
+  // Dates that aged past the cutoff since the last compaction: their commits are all still listed
+  // (trimming keeps every commit from the latest full one before the last cutoff).
+  const commitDates = [...new Set(state.commits.map((c) => c.snapshotDate))].sort();
+  const aged = commitDates.filter((d) => d >= lastCutoff && d < cutoff);
+  const recent = commitDates.filter((d) => d >= cutoff && d >= lastCutoff);
+  const { atCutoff, drops, purged } = await plannedDrops(store, own, integrationId, retained, aged, recent, erase);
 
   // Never a current version that records no deletion, unless erased.
   assertKeepsCurrent(await currentIndex(store, state), drops, erase, `${integrationId} ${model}`);
 
-  const rewritten = await rewriteDrops(deps, runId, integrationId, [...children, own], drops, purged);
+  // An erased user's copies in other records' child rows, in every partition the stream holds.
+  const everyDate = erase.size > 0 ? [...new Set([...commitDates, ...retained.flatMap(([, date, start]) => [date, start ?? date])])] : [];
+  const rewritten = await rewriteDrops(deps, runId, integrationId, [...children, own], drops, purged, { users: erase, dates: everyDate });
 
   // What this compaction kept before its cutoff, written before the commits that listed its dates go.
-  const kept: [string, string][] = [];
-  for (const [id, at] of atCutoff) if (!at.deleted && !erase.has(id)) kept.push([id, at.date]);
+  const kept: RetainedState['retained'][number][] = [];
+  for (const [id, at] of atCutoff) if (!at.deleted && !erase.has(id)) kept.push(at.stretch === undefined ? [id, at.date] : [id, at.date, at.start, at.stretch]);
   const newCutoff = cutoff > lastCutoff ? cutoff : lastCutoff;
   await writeRetained(store, { integrationId, model }, { cutoff: newCutoff, retained: kept });
 
@@ -275,19 +324,33 @@ function assertKeepsCurrent(index: RecordIndex, drops: ReadonlyMap<string, Reado
   }
 }
 
+/** Erased users whose copies go from the child tables that hold users, in every date given. */
+interface UserErasure {
+  readonly users: ReadonlySet<string>;
+  readonly dates: readonly string[];
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
 /**
- * Rewrite each date's partitions without the dropped ids, children first (own table last): a
- * compaction cut short between the two leaves no child row without its parent.
+ * Rewrite each date's partitions without the dropped ids (and the erased users' copies), children
+ * first (own table last): a compaction cut short between the two leaves no child row without its
+ * parent.
  */
-async function rewriteDrops(deps: CompactDeps, runId: string, integrationId: string, tables: readonly TableDef[], drops: ReadonlyMap<string, ReadonlySet<string>>, purged: ReadonlySet<string>) {
+async function rewriteDrops(deps: CompactDeps, runId: string, integrationId: string, tables: readonly TableDef[], drops: ReadonlyMap<string, ReadonlySet<string>>, purged: ReadonlySet<string>, erased: UserErasure) {
   const own = tables.at(-1)!;
   const rowsRemoved: Record<string, number> = {};
   let versionsRemoved = 0;
   let partitionsRewritten = 0;
   let partitionsEmptied = 0;
-  for (const date of [...drops.keys()].sort()) {
+  const userTables = erased.users.size > 0 ? tables.filter(copiesUsers) : [];
+  const dates = [...new Set([...drops.keys(), ...(userTables.length > 0 ? erased.dates : [])])].sort();
+  for (const date of dates) {
     for (const table of tables) {
-      const result = await rewritePartition(deps, runId, table, date, integrationId, drops.get(date)!);
+      const ids = drops.get(date) ?? NONE;
+      const users = userTables.includes(table) ? erased.users : NONE;
+      if (ids.size === 0 && users.size === 0) continue;
+      const result = await rewritePartition(deps, runId, table, date, integrationId, ids, users);
       if (result === undefined) continue;
       rowsRemoved[table.name] = (rowsRemoved[table.name] ?? 0) + result.removed;
       partitionsRewritten++;
@@ -307,15 +370,16 @@ async function currentIndex(store: ObjectStore, state: StreamState): Promise<Rec
 }
 
 /**
- * Rewrite one partition without the rows of `ids`: new run folder, registered, then the old files
- * deleted. Undefined when the partition holds none of them. Rows keep every column as stored:
- * one file per (`_run_id`, `_synced_at`) they carry.
+ * Rewrite one partition without the rows of `ids` (and the rows copying one of `users`): new run
+ * folder, registered, then the old files deleted. Undefined when the partition holds none of them.
+ * Rows keep every column as stored: one file per (`_run_id`, `_synced_at`) they carry.
  */
-async function rewritePartition(deps: CompactDeps, runId: string, table: TableDef, date: string, integrationId: string, ids: ReadonlySet<string>): Promise<{ removed: number; left: number; removedIds: string[] } | undefined> {
+async function rewritePartition(deps: CompactDeps, runId: string, table: TableDef, date: string, integrationId: string, ids: ReadonlySet<string>, users: ReadonlySet<string> = NONE): Promise<{ removed: number; left: number; removedIds: string[] } | undefined> {
   const { store, catalog } = deps;
   const key = recordKeyColumn(table);
   const { keys, rows } = await readPartition(store, table, date, integrationId);
-  const keep = rows.filter((r) => !ids.has(r[key] as string));
+  const goes = (r: Row): boolean => ids.has(r[key] as string) || users.has(r['user_id'] as string);
+  const keep = rows.filter((r) => !goes(r));
   if (keep.length === rows.length) return undefined;
   const groups = new Map<string, Row[]>();
   for (const r of keep) {
@@ -339,7 +403,7 @@ async function rewritePartition(deps: CompactDeps, runId: string, table: TableDe
   await catalog.registerPartition(table, date, integrationId, prefix);
   await store.delete(pending.obsolete);
   await clearPendingRewrite(store, stream);
-  const removedIds = [...new Set(rows.filter((r) => ids.has(r[key] as string)).map((r) => r[key] as string))];
+  const removedIds = [...new Set(rows.filter(goes).map((r) => r[key] as string))];
   return { removed: rows.length - keep.length, left: keep.length, removedIds };
 }
 

@@ -277,6 +277,7 @@ export async function fetchChunk(deps: ChunkDeps, opened: OpenedStream): Promise
     prior: Array.from(opened.prior, ([id, e]): PriorEntry => [id, e.h, e.d]),
     rowGroupRows: deps.limits?.rowGroupRows ?? STREAM_ROW_GROUP_ROWS,
     ...(deps.pii && { pii: deps.pii }),
+    ...(opened.erased.length > 0 && { erased: { integrationId: msg.integrationId, hashes: opened.erased } }),
   });
   try {
     const onPage = deps.onPage && ((records: number) => deps.onPage?.(msg, records));

@@ -13,6 +13,7 @@ import type { StreamMarker } from '../state/runs.ts';
 import { completeRunIfLast, readMarker, runHasLetGo } from '../state/runs.ts';
 import type { RecordIndex, StreamState } from '../state/streams.ts';
 import { priorIndex, readStreamState } from '../state/streams.ts';
+import { readErased } from '../state/erased.ts';
 import type { ChunkStep } from './chunk-types.ts';
 import { OUT_OF_ORDER_CODE, outOfOrderReason, syncOf, versionTime } from './versions.ts';
 
@@ -30,6 +31,8 @@ export interface OpenedStream {
   readonly prior: RecordIndex;
   /** Ids the chain's earlier chunks kept: a repeated record keeps its first copy. */
   readonly seen: ReadonlySet<string>;
+  /** Hashes of the records erased on request (`state/erased.ts`): never stored again. */
+  readonly erased: readonly string[];
 }
 
 /** What opening a stream found. */
@@ -76,5 +79,6 @@ export async function openStream(deps: OpenDeps, msg: StreamMessage): Promise<St
   if (first && latest !== undefined && latest.snapshotDate > msg.snapshotDate) return refuse(OUT_OF_ORDER_CODE, outOfOrderReason(msg.snapshotDate, latest.snapshotDate));
   const prior = await priorIndex(store, state, msg.snapshotDate);
   const sync = syncOf(msg, now);
-  return { kind: 'open', stream: { msg, sync, syncedAt: versionTime(sync.startedAt, msg.snapshotDate), state, prior, seen } };
+  const erased = await readErased(store);
+  return { kind: 'open', stream: { msg, sync, syncedAt: versionTime(sync.startedAt, msg.snapshotDate), state, prior, seen, erased } };
 }

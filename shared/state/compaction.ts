@@ -24,8 +24,12 @@ export interface PendingRewrite {
 /** `retained.json.gz`: what the last compaction kept before its cutoff. */
 export interface RetainedState {
   readonly cutoff: string;
-  /** `[id, snapshot date]` of each record's version kept before the cutoff. */
-  readonly retained: readonly (readonly [string, string])[];
+  /**
+   * `[id, snapshot date]` of each record's version kept before the cutoff; for a model with
+   * stretches (applications in a stage), also the date of the first version of the stretch that
+   * version belongs to (kept too) and what the stretch's versions share.
+   */
+  readonly retained: readonly (readonly [id: string, date: string, start?: string, stretch?: string])[];
 }
 
 export async function readPendingRewrite(store: ObjectStore, s: StreamId): Promise<PendingRewrite | undefined> {

@@ -76,6 +76,8 @@ export const stateKeys = {
   compactionRetained: (integrationId: string, model: string) => `${stateKeys.prefix(integrationId, model)}retained.json.gz`,
   /** Where a compaction that stopped early left off. */
   compactionCursor: () => `${STATE_PREFIX}_compaction.json`,
+  /** Hashes of the records erased on request, which no sync stores again. */
+  erased: () => `${STATE_PREFIX}_erased.json.gz`,
 };
 
 /** The stream a `_state/<integration>/<model>/stream.json` key belongs to (escaped id), else undefined. */
