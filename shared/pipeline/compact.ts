@@ -38,12 +38,11 @@ import type { StreamLock } from '../state/lock.ts';
 import { releaseLock, takeLock } from '../state/lock.ts';
 import { removeRunsBefore, runHasLetGo } from '../state/runs.ts';
 import type { RecordIndex, StreamCommit, StreamState } from '../state/streams.ts';
-import { listIndexFiles, listStreams, priorIndex, readStreamState, writeStreamState } from '../state/streams.ts';
+import { committedRun, listIndexFiles, listStreams, priorIndex, readStreamState, writeStreamState } from '../state/streams.ts';
 import type { Row } from './partition-rows.ts';
-import { parquetCell, readPartition, recordKeyColumn } from './partition-rows.ts';
+import { COMPACTION_RUN_PREFIX, parquetCell, readPartition, recordKeyColumn } from './partition-rows.ts';
 
-/** Run ids of compactions start with this, so that a lock they hold is known as theirs. */
-export const COMPACTION_RUN_PREFIX = 'compact-';
+export { COMPACTION_RUN_PREFIX } from './partition-rows.ts';
 
 /** A compaction run id: `compact-20261123T140000Z-a1b2c3`. */
 export function newCompactionRunId(now: Date = new Date()): string {
@@ -218,7 +217,7 @@ async function compactHeld(deps: CompactDeps, runId: string, integrationId: stri
   for (const [id, date] of retained) atCutoff.set(id, { date, deleted: false });
   const agedIds = new Map<string, string[]>();
   for (const date of aged) {
-    const { rows } = await readPartition(store, own, date, integrationId, ['id', '_is_deleted']);
+    const { rows } = await readPartition(store, own, date, integrationId, committedRun(state, date), ['id', '_is_deleted']);
     for (const r of rows) atCutoff.set(r['id'] as string, { date, deleted: r['_is_deleted'] === true });
     agedIds.set(date, rows.map((r) => r['id'] as string));
   }
@@ -244,7 +243,7 @@ async function compactHeld(deps: CompactDeps, runId: string, integrationId: stri
   }
   if (erase.size > 0) {
     for (const date of recent) {
-      for (const r of (await readPartition(store, own, date, integrationId, ['id'])).rows) {
+      for (const r of (await readPartition(store, own, date, integrationId, committedRun(state, date), ['id'])).rows) {
         const id = r['id'] as string;
         if (erase.has(id)) {
           drop(date, id);
@@ -258,7 +257,7 @@ async function compactHeld(deps: CompactDeps, runId: string, integrationId: stri
   // Never a current version that records no deletion, unless erased.
   assertKeepsCurrent(await currentIndex(store, state), drops, erase, `${integrationId} ${model}`);
 
-  const rewritten = await rewriteDrops(deps, runId, integrationId, [...children, own], drops, purged);
+  const rewritten = await rewriteDrops(deps, runId, integrationId, [...children, own], drops, purged, (date) => committedRun(state, date));
 
   // What this compaction kept before its cutoff, written before the commits that listed its dates go.
   const kept: [string, string][] = [];
@@ -284,7 +283,7 @@ function assertKeepsCurrent(index: RecordIndex, drops: ReadonlyMap<string, Reado
  * Rewrite each date's partitions without the dropped ids, children first (own table last): a
  * compaction cut short between the two leaves no child row without its parent.
  */
-async function rewriteDrops(deps: CompactDeps, runId: string, integrationId: string, tables: readonly TableDef[], drops: ReadonlyMap<string, ReadonlySet<string>>, purged: ReadonlySet<string>) {
+async function rewriteDrops(deps: CompactDeps, runId: string, integrationId: string, tables: readonly TableDef[], drops: ReadonlyMap<string, ReadonlySet<string>>, purged: ReadonlySet<string>, committed: (date: string) => string | undefined) {
   const own = tables.at(-1)!;
   const rowsRemoved: Record<string, number> = {};
   let versionsRemoved = 0;
@@ -292,7 +291,7 @@ async function rewriteDrops(deps: CompactDeps, runId: string, integrationId: str
   let partitionsEmptied = 0;
   for (const date of [...drops.keys()].sort()) {
     for (const table of tables) {
-      const result = await rewritePartition(deps, runId, table, date, integrationId, drops.get(date)!);
+      const result = await rewritePartition(deps, runId, table, date, integrationId, committed(date), drops.get(date)!);
       if (result === undefined) continue;
       rowsRemoved[table.name] = (rowsRemoved[table.name] ?? 0) + result.removed;
       partitionsRewritten++;
@@ -316,10 +315,10 @@ async function currentIndex(store: ObjectStore, state: StreamState): Promise<Rec
  * deleted. Undefined when the partition holds none of them. Rows keep every column as stored:
  * one file per (`_run_id`, `_synced_at`) they carry.
  */
-async function rewritePartition(deps: CompactDeps, runId: string, table: TableDef, date: string, integrationId: string, ids: ReadonlySet<string>): Promise<{ removed: number; left: number; removedIds: string[] } | undefined> {
+async function rewritePartition(deps: CompactDeps, runId: string, table: TableDef, date: string, integrationId: string, committed: string | undefined, ids: ReadonlySet<string>): Promise<{ removed: number; left: number; removedIds: string[] } | undefined> {
   const { store, catalog } = deps;
   const key = recordKeyColumn(table);
-  const { keys, rows } = await readPartition(store, table, date, integrationId);
+  const { all, rows } = await readPartition(store, table, date, integrationId, committed);
   const keep = rows.filter((r) => !ids.has(r[key] as string));
   if (keep.length === rows.length) return undefined;
   const groups = new Map<string, Row[]>();
@@ -332,7 +331,7 @@ async function rewritePartition(deps: CompactDeps, runId: string, table: TableDe
   const prefix = runPrefix(table.name, date, integrationId, runId);
   const files = [...groups.values()].map((group, i) => ({ key: dataFileKey(table.name, date, integrationId, runId, i), group }));
   const stream = { integrationId, model: table.model };
-  const pending: PendingRewrite = { table: table.name, snapshotDate: date, prefix, written: files.map((f) => f.key), obsolete: keys.filter((k) => !k.startsWith(prefix)) };
+  const pending: PendingRewrite = { table: table.name, snapshotDate: date, prefix, written: files.map((f) => f.key), obsolete: all.filter((k) => !k.startsWith(prefix)) };
   await writePendingRewrite(store, stream, pending);
   const dataColumns = table.columns.filter((c) => c.name !== '_run_id' && c.name !== '_synced_at');
   for (const { key: fileKey, group } of files) {

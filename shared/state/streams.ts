@@ -96,6 +96,11 @@ export class MissingIndexError extends Error {
   }
 }
 
+/** The run whose commit of `snapshotDate` the stream holds: the run folder its partitions read. */
+export function committedRun(state: StreamState, snapshotDate: string): string | undefined {
+  return state.commits.find((c) => c.snapshotDate === snapshotDate)?.runId;
+}
+
 /** Read one index file. */
 async function readIndexFile(store: ObjectStore, key: string): Promise<IndexRow[]> {
   const body = await store.get(key);
