@@ -12,12 +12,27 @@ export interface ObjectStore {
   putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean>;
   /** Read an object, or undefined when it does not exist. */
   get(key: string): Promise<Uint8Array | undefined>;
+  /** Read an object with its version tag (S3's ETag), for a later `putIfMatch` or `deleteIfMatch`. */
+  getTagged(key: string): Promise<TaggedObject | undefined>;
+  /**
+   * Replace an object only if it still is the version `etag` names (compare-and-swap). Returns
+   * false when it changed or is gone meanwhile (someone else won).
+   */
+  putIfMatch(key: string, body: Uint8Array | string, etag: string): Promise<boolean>;
+  /** Delete an object only if it still is the version `etag` names. Returns false when it changed or is gone. */
+  deleteIfMatch(key: string, etag: string): Promise<boolean>;
   /** All keys under a prefix, in lexical order. */
   list(prefix: string): Promise<string[]>;
   /** Delete keys; missing keys are not an error. */
   delete(keys: readonly string[]): Promise<void>;
   /** Where a key lives, for catalogs and humans: a local path or an `s3://` URI. */
   locate(key: string): string;
+}
+
+/** An object's body and the tag of that version. */
+export interface TaggedObject {
+  readonly body: Uint8Array;
+  readonly etag: string;
 }
 
 /** One bounded chunk of one stream's chain. */

@@ -10,7 +10,7 @@ import { idsUpTo, versionsUpTo } from '../state/chunks.ts';
 import { stateKeys } from '../state/keys.ts';
 import type { DatedStreamRef } from '../state/ref.ts';
 import type { RecordIndex, StreamCommit, StreamState } from '../state/streams.ts';
-import { writeIndexFile } from '../state/streams.ts';
+import { committedRun, writeIndexFile } from '../state/streams.ts';
 import type { Row } from './partition-rows.ts';
 import { parquetCell, readPartition, recordKeyColumn } from './partition-rows.ts';
 
@@ -19,7 +19,7 @@ import { parquetCell, readPartition, recordKeyColumn } from './partition-rows.ts
  * row and its child rows) flagged `_is_deleted`, as the chunk after the chain's last. Kombo hides
  * nothing from a fetch with `include_deleted=true`, so these were removed outright.
  */
-async function storeVanished(store: ObjectStore, msg: DatedStreamRef, chunk: number, vanished: ReadonlyMap<string, { readonly v: string }>, syncedAt: number): Promise<number> {
+async function storeVanished(store: ObjectStore, msg: DatedStreamRef, chunk: number, vanished: ReadonlyMap<string, { readonly v: string }>, syncedAt: number, state: StreamState): Promise<number> {
   const byDate = new Map<string, Set<string>>();
   for (const [id, e] of vanished) {
     const ids = byDate.get(e.v) ?? new Set<string>();
@@ -39,7 +39,7 @@ async function storeVanished(store: ObjectStore, msg: DatedStreamRef, chunk: num
       taken.add(k);
       return true;
     };
-    for (const [date, ids] of byDate) rows.push(...(await readPartition(store, table, date, msg.integrationId)).rows.filter((r) => ids.has(r[key] as string) && once(r)));
+    for (const [date, ids] of byDate) rows.push(...(await readPartition(store, table, date, msg.integrationId, committedRun(state, date))).rows.filter((r) => ids.has(r[key] as string) && once(r)));
     if (rows.length === 0) continue;
     const dataCols = table.columns.filter((c) => c.source.kind !== 'meta');
     const columns = dataCols.map((c) => rows.map((r) => (c.source.kind === 'deleted' ? true : parquetCell(r[c.name]))));
@@ -87,7 +87,7 @@ export async function collectVersions(store: ObjectStore, msg: StreamMessage, la
     const gone = new Map([...prior].filter(([id, e]) => !e.d && !returned.has(id)));
     vanished = gone.size;
     if (gone.size > 0) {
-      vanishedFiles = await storeVanished(store, msg, lastChunk + 1, gone, syncedAt);
+      vanishedFiles = await storeVanished(store, msg, lastChunk + 1, gone, syncedAt, state);
       for (const [id, e] of gone) index.set(id, { h: e.h, d: true, v: msg.snapshotDate });
     }
   }

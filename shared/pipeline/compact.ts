@@ -42,12 +42,11 @@ import type { StreamLock } from '../state/lock.ts';
 import { releaseLock, takeLock } from '../state/lock.ts';
 import { removeRunsBefore, runHasLetGo } from '../state/runs.ts';
 import type { RecordIndex, StreamCommit, StreamState } from '../state/streams.ts';
-import { listIndexFiles, listStreams, priorIndex, readStreamState, writeStreamState } from '../state/streams.ts';
+import { committedRun, listIndexFiles, listStreams, priorIndex, readStreamState, writeStreamState } from '../state/streams.ts';
 import type { Row } from './partition-rows.ts';
-import { parquetCell, readPartition, recordKeyColumn } from './partition-rows.ts';
+import { COMPACTION_RUN_PREFIX, parquetCell, readPartition, recordKeyColumn } from './partition-rows.ts';
 
-/** Run ids of compactions start with this, so that a lock they hold is known as theirs. */
-export const COMPACTION_RUN_PREFIX = 'compact-';
+export { COMPACTION_RUN_PREFIX } from './partition-rows.ts';
 
 /** A compaction run id: `compact-20261123T140000Z-a1b2c3`. */
 export function newCompactionRunId(now: Date = new Date()): string {
@@ -228,13 +227,13 @@ const STRETCHES: Partial<Record<ModelName, { readonly columns: readonly string[]
  * Per record, its version current at the cutoff: the retained one, unless a partition that aged
  * since holds a later one; and the ids each aged partition holds.
  */
-async function versionsAtCutoff(store: ObjectStore, own: TableDef, integrationId: string, retained: RetainedState['retained'], aged: readonly string[]) {
+async function versionsAtCutoff(store: ObjectStore, own: TableDef, integrationId: string, state: StreamState, retained: RetainedState['retained'], aged: readonly string[]) {
   const stretch = STRETCHES[own.model];
   const atCutoff = new Map<string, AtCutoff>();
   for (const [id, date, start, key] of retained) atCutoff.set(id, { date, deleted: false, start: start ?? date, ...(key !== undefined && { stretch: key }) });
   const agedIds = new Map<string, string[]>();
   for (const date of aged) {
-    const { rows } = await readPartition(store, own, date, integrationId, ['id', '_is_deleted', ...(stretch?.columns ?? [])]);
+    const { rows } = await readPartition(store, own, date, integrationId, committedRun(state, date), ['id', '_is_deleted', ...(stretch?.columns ?? [])]);
     for (const r of rows) {
       const id = r['id'] as string;
       const key = stretch?.key(r);
@@ -248,8 +247,8 @@ async function versionsAtCutoff(store: ObjectStore, own: TableDef, integrationId
 }
 
 /** Per date, the ids whose rows there go, and the records whose every version goes. */
-async function plannedDrops(store: ObjectStore, own: TableDef, integrationId: string, retained: RetainedState['retained'], aged: readonly string[], recent: readonly string[], erase: ReadonlySet<string>) {
-  const { atCutoff, agedIds } = await versionsAtCutoff(store, own, integrationId, retained, aged);
+async function plannedDrops(store: ObjectStore, own: TableDef, integrationId: string, state: StreamState, retained: RetainedState['retained'], aged: readonly string[], recent: readonly string[], erase: ReadonlySet<string>) {
+  const { atCutoff, agedIds } = await versionsAtCutoff(store, own, integrationId, state, retained, aged);
   const drops = new Map<string, Set<string>>();
   const drop = (date: string, id: string) => {
     const ids = drops.get(date) ?? new Set<string>();
@@ -270,7 +269,7 @@ async function plannedDrops(store: ObjectStore, own: TableDef, integrationId: st
   }
   if (erase.size > 0) {
     for (const date of recent) {
-      for (const r of (await readPartition(store, own, date, integrationId, ['id'])).rows) {
+      for (const r of (await readPartition(store, own, date, integrationId, committedRun(state, date), ['id'])).rows) {
         const id = r['id'] as string;
         if (erase.has(id)) {
           drop(date, id);
@@ -295,14 +294,14 @@ async function compactHeld(deps: CompactDeps, runId: string, integrationId: stri
   const commitDates = [...new Set(state.commits.map((c) => c.snapshotDate))].sort();
   const aged = commitDates.filter((d) => d >= lastCutoff && d < cutoff);
   const recent = commitDates.filter((d) => d >= cutoff && d >= lastCutoff);
-  const { atCutoff, drops, purged } = await plannedDrops(store, own, integrationId, retained, aged, recent, erase);
+  const { atCutoff, drops, purged } = await plannedDrops(store, own, integrationId, state, retained, aged, recent, erase);
 
   // Never a current version that records no deletion, unless erased.
   assertKeepsCurrent(await currentIndex(store, state), drops, erase, `${integrationId} ${model}`);
 
   // An erased user's copies in other records' child rows, in every partition the stream holds.
   const everyDate = erase.size > 0 ? [...new Set([...commitDates, ...retained.flatMap(([, date, start]) => [date, start ?? date])])] : [];
-  const rewritten = await rewriteDrops(deps, runId, integrationId, [...children, own], drops, purged, { users: erase, dates: everyDate });
+  const rewritten = await rewriteDrops(deps, runId, integrationId, [...children, own], drops, purged, { users: erase, dates: everyDate }, (date) => committedRun(state, date));
 
   // What this compaction kept before its cutoff, written before the commits that listed its dates go.
   const kept: RetainedState['retained'][number][] = [];
@@ -337,7 +336,7 @@ const NONE: ReadonlySet<string> = new Set();
  * first (own table last): a compaction cut short between the two leaves no child row without its
  * parent.
  */
-async function rewriteDrops(deps: CompactDeps, runId: string, integrationId: string, tables: readonly TableDef[], drops: ReadonlyMap<string, ReadonlySet<string>>, purged: ReadonlySet<string>, erased: UserErasure) {
+async function rewriteDrops(deps: CompactDeps, runId: string, integrationId: string, tables: readonly TableDef[], drops: ReadonlyMap<string, ReadonlySet<string>>, purged: ReadonlySet<string>, erased: UserErasure, committed: (date: string) => string | undefined) {
   const own = tables.at(-1)!;
   const rowsRemoved: Record<string, number> = {};
   let versionsRemoved = 0;
@@ -350,7 +349,7 @@ async function rewriteDrops(deps: CompactDeps, runId: string, integrationId: str
       const ids = drops.get(date) ?? NONE;
       const users = userTables.includes(table) ? erased.users : NONE;
       if (ids.size === 0 && users.size === 0) continue;
-      const result = await rewritePartition(deps, runId, table, date, integrationId, ids, users);
+      const result = await rewritePartition(deps, runId, table, date, integrationId, committed(date), ids, users);
       if (result === undefined) continue;
       rowsRemoved[table.name] = (rowsRemoved[table.name] ?? 0) + result.removed;
       partitionsRewritten++;
@@ -374,10 +373,10 @@ async function currentIndex(store: ObjectStore, state: StreamState): Promise<Rec
  * folder, registered, then the old files deleted. Undefined when the partition holds none of them.
  * Rows keep every column as stored: one file per (`_run_id`, `_synced_at`) they carry.
  */
-async function rewritePartition(deps: CompactDeps, runId: string, table: TableDef, date: string, integrationId: string, ids: ReadonlySet<string>, users: ReadonlySet<string> = NONE): Promise<{ removed: number; left: number; removedIds: string[] } | undefined> {
+async function rewritePartition(deps: CompactDeps, runId: string, table: TableDef, date: string, integrationId: string, committed: string | undefined, ids: ReadonlySet<string>, users: ReadonlySet<string> = NONE): Promise<{ removed: number; left: number; removedIds: string[] } | undefined> {
   const { store, catalog } = deps;
   const key = recordKeyColumn(table);
-  const { keys, rows } = await readPartition(store, table, date, integrationId);
+  const { all, rows } = await readPartition(store, table, date, integrationId, committed);
   const goes = (r: Row): boolean => ids.has(r[key] as string) || users.has(r['user_id'] as string);
   const keep = rows.filter((r) => !goes(r));
   if (keep.length === rows.length) return undefined;
@@ -391,7 +390,7 @@ async function rewritePartition(deps: CompactDeps, runId: string, table: TableDe
   const prefix = runPrefix(table.name, date, integrationId, runId);
   const files = [...groups.values()].map((group, i) => ({ key: dataFileKey(table.name, date, integrationId, runId, i), group }));
   const stream = { integrationId, model: table.model };
-  const pending: PendingRewrite = { table: table.name, snapshotDate: date, prefix, written: files.map((f) => f.key), obsolete: keys.filter((k) => !k.startsWith(prefix)) };
+  const pending: PendingRewrite = { table: table.name, snapshotDate: date, prefix, written: files.map((f) => f.key), obsolete: all.filter((k) => !k.startsWith(prefix)) };
   await writePendingRewrite(store, stream, pending);
   const dataColumns = table.columns.filter((c) => c.name !== '_run_id' && c.name !== '_synced_at');
   for (const { key: fileKey, group } of files) {

@@ -12,13 +12,18 @@ import { takeLock } from '../state/lock.ts';
 import type { StreamMarker } from '../state/runs.ts';
 import { completeRunIfLast, readMarker, runHasLetGo } from '../state/runs.ts';
 import type { RecordIndex, StreamState } from '../state/streams.ts';
-import { priorIndex, readStreamState } from '../state/streams.ts';
+import { MissingIndexError, priorIndex, readStreamState } from '../state/streams.ts';
 import { readErased } from '../state/erased.ts';
 import type { ChunkStep } from './chunk-types.ts';
 import { OUT_OF_ORDER_CODE, outOfOrderReason, syncOf, versionTime } from './versions.ts';
 
 /** Another run holds the stream and has not ended it. */
 export const BUSY_CODE = 'STREAM.BUSY';
+/** An index file the stream's commits name is gone: only a full sync can go on from there. */
+export const INDEX_MISSING_CODE = 'STATE.INDEX_MISSING';
+
+const indexMissingReason = (key: string): string =>
+  `change capture state is missing ${key}, so this sync cannot tell what changed: sync the stream again in full (kombo-etl sync --full, or the event {"full": true}), which rebuilds its state from what Kombo returns`;
 
 /** An open stream: what the chunk compares against and builds on. */
 export interface OpenedStream {
@@ -77,8 +82,14 @@ export async function openStream(deps: OpenDeps, msg: StreamMessage): Promise<St
   const state = await readStreamState(store, msg);
   const latest = state.commits.at(-1);
   if (first && latest !== undefined && latest.snapshotDate > msg.snapshotDate) return refuse(OUT_OF_ORDER_CODE, outOfOrderReason(msg.snapshotDate, latest.snapshotDate));
-  const prior = await priorIndex(store, state, msg.snapshotDate);
   const sync = syncOf(msg, now);
+  let prior: RecordIndex;
+  try {
+    prior = await priorIndex(store, state, msg.snapshotDate, { ifMissing: sync.mode === 'full' ? 'empty' : 'throw' });
+  } catch (err) {
+    if (err instanceof MissingIndexError) return refuse(INDEX_MISSING_CODE, indexMissingReason(err.key));
+    throw err;
+  }
   const erased = await readErased(store);
   return { kind: 'open', stream: { msg, sync, syncedAt: versionTime(sync.startedAt, msg.snapshotDate), state, prior, seen, erased } };
 }

@@ -12,12 +12,30 @@ import { partitionPrefix } from '../warehouse/layout.ts';
 /** A row as hyparquet reads it, by column name. */
 export type Row = Record<string, unknown>;
 
+/** Run ids of compactions start with this, so that a lock they hold is known as theirs. */
+export const COMPACTION_RUN_PREFIX = 'compact-';
+
 /**
- * The Parquet files of a partition and their rows (or only `columns` of them). A finished
- * partition holds one run's files; a rewrite cut short may leave a second run's for a while.
+ * Whether a file of a partition is one its readers see: under the run folder of the stream's
+ * commit of that date, or a compaction's rewrite of it. Files of runs that never committed the date
+ * (stopped, failed, or still running) are never read. Without a commit of the date (one compaction
+ * trimmed), every folder counts, as nothing but a registered run's files can be left there then.
  */
-export async function readPartition(store: ObjectStore, table: TableDef, date: string, integrationId: string, columns?: string[]): Promise<{ keys: string[]; rows: Row[] }> {
-  const keys = (await store.list(partitionPrefix(table.name, date, integrationId))).filter((k) => k.endsWith('.parquet'));
+export function isCommittedFile(key: string, prefix: string, committedRun: string | undefined): boolean {
+  if (committedRun === undefined) return true;
+  const folder = key.slice(prefix.length).split('/')[0] ?? '';
+  return folder === `run-${committedRun}` || folder.startsWith(`run-${COMPACTION_RUN_PREFIX}`);
+}
+
+/**
+ * The Parquet files of a partition its readers see ({@link isCommittedFile}) and their rows (or
+ * only `columns` of them), and every file the partition's folder holds (`all`), for a rewrite to
+ * replace. A rewrite cut short may leave a second compaction folder for a while.
+ */
+export async function readPartition(store: ObjectStore, table: TableDef, date: string, integrationId: string, committedRun: string | undefined, columns?: string[]): Promise<{ keys: string[]; all: string[]; rows: Row[] }> {
+  const prefix = partitionPrefix(table.name, date, integrationId);
+  const all = (await store.list(prefix)).filter((k) => k.endsWith('.parquet'));
+  const keys = all.filter((k) => isCommittedFile(k, prefix, committedRun));
   const rows: Row[] = [];
   for (const key of keys) {
     const body = await store.get(key);
@@ -25,7 +43,7 @@ export async function readPartition(store: ObjectStore, table: TableDef, date: s
     const file = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
     rows.push(...((await parquetReadObjects({ file, ...(columns && { columns }) })) as Row[]));
   }
-  return { keys, rows };
+  return { keys, all, rows };
 }
 
 /** A Parquet value read back as the cell it was written from: timestamps as epoch milliseconds. */

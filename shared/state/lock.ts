@@ -24,27 +24,30 @@ export const LOCK_STALE_MS = 24 * 3_600_000;
 export type LockOutcome = { readonly taken: true } | { readonly taken: false; readonly holder: StreamLock };
 
 /**
- * Take the stream's lock for `lock.runId`. It is this run's already (a retry, a redelivery), free,
- * or taken over when `isOver(holder)` says the run holding it has ended or it is stale.
+ * Take the stream's lock for `lock.runId`. It is this run's already (a retry, a redelivery), free
+ * (created with a conditional write), or taken over when `isOver(holder)` says the run holding it
+ * has ended or it is stale: a compare-and-swap against the very version read, so that of many runs
+ * taking over one holder at once exactly one wins and the others see the winner as the holder.
  */
 export async function takeLock(store: ObjectStore, s: StreamId, lock: StreamLock, isOver: (holder: StreamLock) => Promise<boolean>): Promise<LockOutcome> {
   const key = stateKeys.lock(s.integrationId, s.model);
-  if (await store.putIfAbsent(key, encodeJson(lock))) return { taken: true };
-  const body = await store.get(key);
-  if (!body) return (await store.putIfAbsent(key, encodeJson(lock))) ? { taken: true } : takeLock(store, s, lock, isOver);
-  const holder = decodeJson<StreamLock>(body);
-  if (holder.runId === lock.runId) return { taken: true };
-  const stale = Date.parse(lock.lockedAt) - Date.parse(holder.lockedAt) > LOCK_STALE_MS;
-  if (stale || (await isOver(holder))) {
-    await store.put(key, encodeJson(lock));
-    return { taken: true };
+  const body = encodeJson(lock);
+  for (;;) {
+    if (await store.putIfAbsent(key, body)) return { taken: true };
+    const current = await store.getTagged(key);
+    if (!current) continue; // let go of meanwhile: try to create it again
+    const holder = decodeJson<StreamLock>(current.body);
+    if (holder.runId === lock.runId) return { taken: true };
+    const stale = Date.parse(lock.lockedAt) - Date.parse(holder.lockedAt) > LOCK_STALE_MS;
+    if (!stale && !(await isOver(holder))) return { taken: false, holder };
+    if (await store.putIfMatch(key, body, current.etag)) return { taken: true };
+    // Another run swapped (or let go) first: look at the new holder.
   }
-  return { taken: false, holder };
 }
 
-/** Release the stream's lock if `runId` holds it. */
+/** Release the stream's lock if `runId` holds it; a lock another run took meanwhile stays. */
 export async function releaseLock(store: ObjectStore, s: StreamId, runId: string): Promise<void> {
   const key = stateKeys.lock(s.integrationId, s.model);
-  const body = await store.get(key);
-  if (body && decodeJson<StreamLock>(body).runId === runId) await store.delete([key]);
+  const current = await store.getTagged(key);
+  if (current && decodeJson<StreamLock>(current.body).runId === runId) await store.deleteIfMatch(key, current.etag);
 }

@@ -215,8 +215,9 @@ export async function runsOfDays(store: ObjectStore, days: readonly string[]): P
 }
 
 /**
- * Remove `_runs/<run>/` of ended runs (completed, failed or interrupted) whose snapshot date is
- * before the cutoff. A run still going (a backfill of an old date) keeps its state.
+ * Remove `_runs/<run>/` of ended runs (completed or failed) whose snapshot date is before the
+ * cutoff. A run still going (a backfill of an old date) keeps its state, and so does an interrupted
+ * one, until a `retry` has removed the files its stopped streams left.
  */
 export async function removeRunsBefore(store: ObjectStore, cutoff: string): Promise<string[]> {
   const byRun = new Map<string, string[]>();
@@ -233,7 +234,8 @@ export async function removeRunsBefore(store: ObjectStore, cutoff: string): Prom
     const files = new Set(keys.map((k) => splitRunKey(k)?.file));
     const date = files.has('plan.json') ? (await readJson<RunPlan>(store, keys.find((k) => splitRunKey(k)?.file === 'plan.json')!))?.snapshotDate : undefined;
     if (date === undefined || date >= cutoff) continue;
-    const ended = ['_SUCCESS.json', '_FAILED.json', '_INTERRUPTED.json'].some((f) => files.has(f));
+    // An interrupted run is kept: `retry` still needs its state to remove its streams' files.
+    const ended = ['_SUCCESS.json', '_FAILED.json'].some((f) => files.has(f)) && !files.has('_INTERRUPTED.json');
     if (!ended) continue;
     await store.delete(keys);
     removed.push(runId);

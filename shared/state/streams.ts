@@ -88,24 +88,45 @@ export function commitsBefore(state: StreamState, snapshotDate: string): StreamC
   return state.commits.filter((c) => c.snapshotDate < snapshotDate);
 }
 
+/** An index file a commit names is gone: the stream's change capture state is damaged. */
+export class MissingIndexError extends Error {
+  constructor(readonly key: string) {
+    super(`change capture state is missing ${key}`);
+    this.name = 'MissingIndexError';
+  }
+}
+
+/** The run whose commit of `snapshotDate` the stream holds: the run folder its partitions read. */
+export function committedRun(state: StreamState, snapshotDate: string): string | undefined {
+  return state.commits.find((c) => c.snapshotDate === snapshotDate)?.runId;
+}
+
 /** Read one index file. */
 async function readIndexFile(store: ObjectStore, key: string): Promise<IndexRow[]> {
   const body = await store.get(key);
-  if (!body) throw new Error(`change capture state is missing ${key}: run the stream with --full to rebuild it`);
+  if (!body) throw new MissingIndexError(key);
   return JSON.parse(gunzipSync(body).toString('utf8')) as IndexRow[];
 }
 
 /**
  * The index of every record as stored before `snapshotDate`: the latest full commit before it,
- * then the incremental commits after that one, in date order.
+ * then the incremental commits after that one, in date order. When one of their files is gone it
+ * throws {@link MissingIndexError}, or, with `ifMissing: 'empty'` (a full sync, which rebuilds the
+ * index from what it fetches), answers an empty index: a partial one would compare records with
+ * versions that are not their latest.
  */
-export async function priorIndex(store: ObjectStore, state: StreamState, snapshotDate: string): Promise<RecordIndex> {
+export async function priorIndex(store: ObjectStore, state: StreamState, snapshotDate: string, opts: { readonly ifMissing?: 'throw' | 'empty' } = {}): Promise<RecordIndex> {
   const before = commitsBefore(state, snapshotDate);
   let start = before.length - 1;
   while (start >= 0 && before[start]!.mode !== 'full') start--;
   const index: RecordIndex = new Map();
-  for (const commit of before.slice(Math.max(0, start))) {
-    for (const [id, h, d, v] of await readIndexFile(store, commit.index)) index.set(id, { h, d: d === 1, v });
+  try {
+    for (const commit of before.slice(Math.max(0, start))) {
+      for (const [id, h, d, v] of await readIndexFile(store, commit.index)) index.set(id, { h, d: d === 1, v });
+    }
+  } catch (err) {
+    if (err instanceof MissingIndexError && opts.ifMissing === 'empty') return new Map();
+    throw err;
   }
   return index;
 }

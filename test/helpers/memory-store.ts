@@ -3,7 +3,10 @@
  * GET per `get`, one LIST per thousand keys a `list` returns (S3 pages at 1,000), one PUT per `put`
  * and `putIfAbsent`. `putIfAbsent` checks and writes in one step, as a conditional write does.
  */
+import { createHash } from 'node:crypto';
 import type { ObjectStore } from '../../shared/ports.ts';
+
+const tagOf = (body: Uint8Array): string => `"${createHash('md5').update(body).digest('hex')}"`;
 
 /** Keys S3 returns per ListObjectsV2 page. */
 export const LIST_PAGE_KEYS = 1000;
@@ -49,6 +52,27 @@ export class MemoryStore implements ObjectStore {
 
   async delete(keys: readonly string[]): Promise<void> {
     for (const k of keys) this.objects.delete(k);
+  }
+
+  /** The body and a version tag: the body's own bytes, as S3's ETag stands for its content. */
+  async getTagged(key: string): Promise<{ readonly body: Uint8Array; readonly etag: string } | undefined> {
+    const body = await this.get(key);
+    return body === undefined ? undefined : { body, etag: tagOf(body) };
+  }
+
+  async putIfMatch(key: string, body: Uint8Array | string, etag: string): Promise<boolean> {
+    this.count('puts', key);
+    const now = this.objects.get(key);
+    if (now === undefined || tagOf(now) !== etag) return false;
+    this.objects.set(key, typeof body === 'string' ? new TextEncoder().encode(body) : body);
+    return true;
+  }
+
+  async deleteIfMatch(key: string, etag: string): Promise<boolean> {
+    const now = this.objects.get(key);
+    if (now === undefined || tagOf(now) !== etag) return false;
+    this.objects.delete(key);
+    return true;
   }
 
   locate(key: string): string {

@@ -1,12 +1,13 @@
 /**
  * {@link ObjectStore} on S3: the warehouse in a bucket under a key prefix. Large bodies go up as
- * multipart uploads; `putIfAbsent` is an S3 conditional write (`If-None-Match: *`), so exactly one
- * of several concurrent writers wins.
+ * multipart uploads. The conditional writes are S3's own: `putIfAbsent` sends `If-None-Match: *`,
+ * `putIfMatch` and `deleteIfMatch` send `If-Match: <etag>`, so exactly one of several concurrent
+ * writers wins and a 412 Precondition Failed tells the others they lost.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { DeleteObjectsCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, S3ServiceException, paginateListObjectsV2 } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, NoSuchKey, PutObjectCommand, S3ServiceException, paginateListObjectsV2 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { ObjectStore } from '../../ports.ts';
+import type { ObjectStore, TaggedObject } from '../../ports.ts';
 
 /** Bodies from this size up are sent as multipart uploads. */
 export const DEFAULT_MULTIPART_THRESHOLD_BYTES = 16 * 1024 * 1024;
@@ -41,6 +42,9 @@ const toBytes = (body: Uint8Array | string): Uint8Array => (typeof body === 'str
 function httpStatus(err: unknown): number | undefined {
   return err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
 }
+
+/** The key does not exist (not a missing bucket, which is a 404 too but a configuration error). */
+const isNoSuchKey = (err: unknown): boolean => err instanceof NoSuchKey || (err instanceof S3ServiceException && err.name === 'NoSuchKey');
 
 export class S3Store implements ObjectStore {
   readonly bucket: string;
@@ -79,14 +83,29 @@ export class S3Store implements ObjectStore {
 
   async putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
     const params = { Bucket: this.bucket, Key: this.objectKey(key), Body: toBytes(body), ContentType: contentType(key), IfNoneMatch: '*' };
+    return this.conditional(() => this.client.send(new PutObjectCommand(params)));
+  }
+
+  async putIfMatch(key: string, body: Uint8Array | string, etag: string): Promise<boolean> {
+    const params = { Bucket: this.bucket, Key: this.objectKey(key), Body: toBytes(body), ContentType: contentType(key), IfMatch: etag };
+    return this.conditional(() => this.client.send(new PutObjectCommand(params)));
+  }
+
+  async deleteIfMatch(key: string, etag: string): Promise<boolean> {
+    return this.conditional(() => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), IfMatch: etag })));
+  }
+
+  /** Send a conditional request: true when S3 accepted it, false when its condition failed. */
+  private async conditional(send: () => Promise<unknown>): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.client.send(new PutObjectCommand(params));
+        await send();
         return true;
       } catch (err) {
         const status = httpStatus(err);
-        // 412 Precondition Failed: the object exists, someone else won.
-        if (status === 412) return false;
+        // 412 Precondition Failed: the object exists (If-None-Match) or is another version
+        // (If-Match); NoSuchKey: an If-Match found no object at all. Either way someone else won.
+        if (status === 412 || isNoSuchKey(err)) return false;
         // 409 ConditionalRequestConflict: a concurrent conditional write is in flight; retry.
         if (status === 409 && attempt < CONFLICT_RETRIES) continue;
         throw err;
@@ -95,9 +114,14 @@ export class S3Store implements ObjectStore {
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
+    return (await this.getTagged(key))?.body;
+  }
+
+  async getTagged(key: string): Promise<TaggedObject | undefined> {
     try {
       const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
-      return res.Body ? await res.Body.transformToByteArray() : new Uint8Array();
+      const body = res.Body ? await res.Body.transformToByteArray() : new Uint8Array();
+      return { body, etag: res.ETag ?? '' };
     } catch (err) {
       if (err instanceof NoSuchKey || httpStatus(err) === 404) return undefined;
       // S3 hides whether a key exists from a caller without s3:ListBucket: a missing key reads as 403.

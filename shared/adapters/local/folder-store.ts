@@ -1,8 +1,21 @@
-/** {@link ObjectStore} over a local folder: the warehouse on a laptop. */
-import { mkdir, open, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+/**
+ * {@link ObjectStore} over a local folder: the warehouse on a laptop. Conditional writes are atomic
+ * file system operations: `putIfAbsent` links a written file into place (fails if the name exists),
+ * and a compare-and-swap (`putIfMatch`, `deleteIfMatch`) checks the version and renames (or
+ * unlinks) while it holds the key's swap folder, made with an atomic `mkdir`, so that no two swaps
+ * of one key interleave.
+ */
+import { link, mkdir, readFile, readdir, rename, rm, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import type { ObjectStore } from '../../ports.ts';
+import { createHash, randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ObjectStore, TaggedObject } from '../../ports.ts';
+
+/** A swap folder older than this was left by a process that died mid-swap (a swap takes milliseconds). */
+const SWAP_STALE_MS = 10_000;
+
+/** The version tag of a body: its SHA-256, like S3's ETag a digest of the content. */
+const tagOf = (body: Uint8Array): string => `"${createHash('sha256').update(body).digest('hex')}"`;
 
 /** The `code` of a Node.js system error (`ENOENT`, `EACCES`…), if it has one. */
 export function errnoCode(err: unknown): string | undefined {
@@ -78,19 +91,70 @@ export class FolderStore implements ObjectStore {
   async putIfAbsent(key: string, body: Uint8Array | string): Promise<boolean> {
     const target = this.path(key);
     await makeDirectory(dirname(target));
-    let handle;
+    // Write aside, then link into place: the link fails if the name exists, and a reader never
+    // sees an empty or half-written file.
+    const tmp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(tmp, body);
     try {
-      handle = await open(target, 'wx');
+      await link(tmp, target);
+      return true;
     } catch (err) {
       if (errnoCode(err) === 'EEXIST') return false;
       throw err;
+    } finally {
+      await unlink(tmp).catch(() => undefined);
+    }
+  }
+
+  async putIfMatch(key: string, body: Uint8Array | string, etag: string): Promise<boolean> {
+    const target = this.path(key);
+    const tmp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await writeFile(tmp, body);
+    } catch (err) {
+      if (isNotFound(err)) return false; // its folder is gone, and so is the object
+      throw err;
     }
     try {
-      await handle.writeFile(body);
+      return await this.swapping(target, async () => {
+        if ((await this.getTagged(key))?.etag !== etag) return false;
+        await rename(tmp, target);
+        return true;
+      });
     } finally {
-      await handle.close();
+      await unlink(tmp).catch(() => undefined);
     }
-    return true;
+  }
+
+  async deleteIfMatch(key: string, etag: string): Promise<boolean> {
+    const target = this.path(key);
+    return this.swapping(target, async () => {
+      if ((await this.getTagged(key))?.etag !== etag) return false;
+      await unlink(target);
+      return true;
+    });
+  }
+
+  /** Run `swap` while holding `target`'s swap folder; a missing parent folder means no object. */
+  private async swapping(target: string, swap: () => Promise<boolean>): Promise<boolean> {
+    const mutex = `${target}.swap`;
+    for (;;) {
+      try {
+        await mkdir(mutex);
+        break;
+      } catch (err) {
+        if (isNotFound(err)) return false;
+        if (errnoCode(err) !== 'EEXIST') throw err;
+        const age = await stat(mutex).then((st) => Date.now() - st.mtimeMs, () => 0);
+        if (age > SWAP_STALE_MS) await rmdir(mutex).catch(() => undefined);
+        else await sleep(1);
+      }
+    }
+    try {
+      return await swap();
+    } finally {
+      await rmdir(mutex);
+    }
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
@@ -100,6 +164,11 @@ export class FolderStore implements ObjectStore {
       if (isNotFound(err)) return undefined;
       throw err;
     }
+  }
+
+  async getTagged(key: string): Promise<TaggedObject | undefined> {
+    const body = await this.get(key);
+    return body === undefined ? undefined : { body, etag: tagOf(body) };
   }
 
   async list(prefix: string): Promise<string[]> {

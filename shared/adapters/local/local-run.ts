@@ -198,7 +198,7 @@ async function drainLocal(opts: Omit<LocalRunOptions, 'runId' | 'snapshotDate' |
   const signal = opts.signal;
   const deps: ChunkDeps = {
     client: opts.client,
-    store: signal ? fenced(opts.store, signal, ['put', 'putIfAbsent', 'delete']) : opts.store,
+    store: signal ? fenced(opts.store, signal, ['put', 'putIfAbsent', 'putIfMatch', 'deleteIfMatch', 'delete']) : opts.store,
     queue,
     catalog: signal ? fenced(opts.catalog, signal, ['registerPartition']) : opts.catalog,
     ...(opts.limits && { limits: opts.limits }),
