@@ -106,6 +106,8 @@ export interface Page {
 export interface ListOptions {
   readonly cursor?: string | null;
   readonly updatedAfter?: string;
+  /** Only these records (Kombo's `ids` filter, a comma-separated list), deleted ones included. */
+  readonly ids?: readonly string[];
   readonly pageSize?: number;
   /** Per-caller accounting and retry budget (one per stream), on top of the client's own stats. */
   readonly tracker?: RequestTracker;
@@ -318,6 +320,7 @@ export class KomboClient {
     });
     // Kombo wants every filter repeated on every page, the cursor alongside.
     if (opts.updatedAfter !== undefined) params.set('updated_after', opts.updatedAfter);
+    if (opts.ids !== undefined) params.set('ids', opts.ids.join(','));
     if (cursor !== null) params.set('cursor', cursor);
     return this.request(`${KOMBO_MODELS[model].endpoint}?${params.toString()}`, integrationId, loc, opts.tracker, opts.onNext);
   }

@@ -23,6 +23,7 @@ import type { ChunkDeps, ChunkLimits, ChunkStep } from './chunk-types.ts';
 import { DEFAULT_CHUNK_MAX_BYTES, DEFAULT_CHUNK_MAX_RECORDS, DEFAULT_CHUNK_MILLIS, DEFAULT_CHUNK_ROWS, DEFAULT_CHUNK_TARGET_ROWS, DEFAULT_STREAM_RETRIES, INVALID_CURSOR_CODE } from './chunk-types.ts';
 import type { ChunkWork, PriorEntry } from './chunk-work.ts';
 import { inlineChunkWork } from './chunk-work.ts';
+import { lookAgain } from './second-look.ts';
 import type { OpenedStream } from './open-stream.ts';
 
 /** What bounds a chunk's fetch (see `chunk.ts` for the defaults and why). */
@@ -281,7 +282,10 @@ export async function fetchChunk(deps: ChunkDeps, opened: OpenedStream): Promise
   });
   try {
     const onPage = deps.onPage && ((records: number) => deps.onPage?.(msg, records));
-    const fetched = await new PageFetch(deps.client, msg, work, budgetOf(deps.limits), tracker, tablesForModel(msg.model).length, onPage).run();
+    const listed = await new PageFetch(deps.client, msg, work, budgetOf(deps.limits), tracker, tablesForModel(msg.model).length, onPage).run();
+    if ('error' in listed) return failedStep(msg, listed, tracker);
+    // The listing's end: a full sync looks again at what it did not return (see second-look.ts).
+    const fetched = listed.cursor === null ? await lookAgain(deps.client, opened, work, listed, { tracker, ...(deps.limits?.pageSize !== undefined && { pageSize: deps.limits.pageSize }) }) : listed;
     if ('error' in fetched) return failedStep(msg, fetched, tracker);
     await deps.faultPoint?.('after-fetch', msg);
     const totals = totalsAfter(msg, fetched, tracker, await saveChunk(deps, msg, fetched, await work.finish()), true);

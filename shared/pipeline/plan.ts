@@ -40,11 +40,15 @@ export const PLAN_CONCURRENCY = 8;
 
 /**
  * The source's clock as the integration check saw it: the start of the streams' fetches, which
- * follow the check. Kombo's own time (its `Date` header) when it gives one, so that a clock of ours
- * running ahead can never skip a change; else ours.
+ * follow the check, and so the next watermark. The earlier of Kombo's own time (its `Date` header)
+ * and ours: a clock of ours running ahead then never skips a change, and neither does a `Date`
+ * header running ahead (a proxy's, a skewed server's), which a watermark could otherwise place past
+ * changes made after the fetch, by more than the overlap ({@link WATERMARK_OVERLAP_MS}) covers.
  */
 function sourceTime(info: { readonly sourceTime?: string }, now: () => Date): string {
-  return info.sourceTime ?? now().toISOString();
+  const ours = now();
+  if (info.sourceTime === undefined) return ours.toISOString();
+  return Date.parse(info.sourceTime) <= ours.getTime() ? info.sourceTime : ours.toISOString();
 }
 
 /** The streams of one integration, and what checking it cost. */

@@ -4,14 +4,21 @@
  * API does, as far as a sync uses it:
  *
  * - `GET /v1/integrations/{id}`: the integration, ACTIVE, with its read models;
- * - `GET /v1/ats/<endpoint>?page_size=&include_deleted=&updated_after=&cursor=`: records ordered by
- *   id, those with `changed_at >= updated_after` only when it is given, those with
- *   `remote_deleted_at` set only with `include_deleted=true`; the cursor carries the filters it was
- *   issued for, and a page asked with other filters than its cursor's is refused;
- * - a `Date` header from a clock the test sets, so the client reads the source's time from it.
+ * - `GET /v1/ats/<endpoint>?page_size=&include_deleted=&updated_after=&ids=&cursor=`: records
+ *   ordered by id, those with `changed_at >= updated_after` only when it is given, those named by
+ *   `ids` only when it is given, those with `remote_deleted_at` set only with `include_deleted=true`;
+ *   an `ids` filter naming a record the server does not have is refused (404), as Kombo does;
+ *   the cursor carries the filters it was issued for, and a page asked with other filters than its
+ *   cursor's is refused. A cursor is an offset into the listing, as many ATSs' are: a record that
+ *   disappears while a listing is paged shifts the records after it, and one is skipped;
+ * - a `Date` header from a clock the test sets (or one running ahead of it, `dateAheadMs`), so the
+ *   client reads the source's time from it.
  *
- * Every change the test makes stamps the record's `changed_at` with that clock. Each request is
- * logged with its query, so a test can count pages per endpoint and filter.
+ * Every change the test makes with `change` stamps the record's `changed_at` with that clock;
+ * `changeLinked` changes a record's copy of a linked record without stamping it, as Kombo does for
+ * the nested data its `updated_after` table marks as not bringing the parent back (a job's name in
+ * an application, a job's stages, a candidate's tags, an interview's users). Each request is logged
+ * with its query, so a test can count pages per endpoint and filter.
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -31,6 +38,8 @@ export interface PageRequest {
   readonly endpoint: string;
   readonly updatedAfter: string | null;
   readonly includeDeleted: boolean;
+  /** The `ids` filter, when given. */
+  readonly idsFilter?: readonly string[];
   readonly pageSize: number;
   readonly cursor: string | null;
   /** Ids of the records the page held (empty for a refused request). */
@@ -46,6 +55,8 @@ export interface KomboServerOptions {
   readonly clock: string;
   /** Records per endpoint at start, kept as given (their `changed_at` included). Other endpoints answer empty pages. */
   readonly records: Readonly<Record<string, readonly KomboRecord[]>>;
+  /** How far the `Date` header runs ahead of the clock that stamps `changed_at` (default 0). */
+  readonly dateAheadMs?: number;
 }
 
 export interface KomboServer {
@@ -62,6 +73,13 @@ export interface KomboServer {
   put(endpoint: string, record: KomboRecord): void;
   /** Changes a record in place, then stamps `changed_at` = clock. */
   change(endpoint: string, id: string, edit: (record: KomboRecord) => void): void;
+  /**
+   * Changes a record's copy of a linked record in place, leaving `changed_at` as it was: an
+   * incremental fetch does not return the record for it (Kombo's `updated_after` table).
+   */
+  changeLinked(endpoint: string, id: string, edit: (record: KomboRecord) => void): void;
+  /** Called after each page is served, before the answer leaves (to change data mid-listing). */
+  afterPage(hook: ((page: PageRequest) => void) | undefined): void;
   /** Deletes a record as an ATS does: it stays, with `remote_deleted_at` = `changed_at` = clock. */
   markDeleted(endpoint: string, id: string): void;
   /** Removes a record outright: no request returns it any more, `include_deleted` or not. */
@@ -83,6 +101,7 @@ interface Cursor {
   readonly offset: number;
   readonly updatedAfter: string | null;
   readonly includeDeleted: boolean;
+  readonly ids?: string | null;
 }
 
 const encodeCursor = (c: Cursor): string => Buffer.from(JSON.stringify(c), 'utf8').toString('base64url');
@@ -107,6 +126,7 @@ export async function startKomboServer(opts: KomboServerOptions): Promise<KomboS
   const data = new Map<string, Map<string, KomboRecord>>();
   for (const [endpoint, records] of Object.entries(opts.records)) data.set(endpoint, new Map(records.map((r) => [r.id, structuredClone(r)])));
   const always = new Map<string, ReadonlySet<string>>();
+  let pageHook: ((page: PageRequest) => void) | undefined;
   const pages: PageRequest[] = [];
   let integrationRequests = 0;
   const integration = JSON.parse(fixture('integration')) as { data: { id: string } };
@@ -125,10 +145,12 @@ export async function startKomboServer(opts: KomboServerOptions): Promise<KomboS
   };
 
   /** The records a listing with these filters holds, in the order pages serve them. */
-  const listing = (endpoint: string, updatedAfter: string | null, includeDeleted: boolean): KomboRecord[] => {
+  const listing = (endpoint: string, updatedAfter: string | null, includeDeleted: boolean, ids: readonly string[] | undefined): KomboRecord[] => {
     const since = updatedAfter === null ? Number.NEGATIVE_INFINITY : Date.parse(updatedAfter);
     const quirk = always.get(endpoint) ?? new Set<string>();
+    const named = ids && new Set(ids);
     return [...table(endpoint).values()]
+      .filter((r) => named === undefined || named.has(r.id))
       .filter((r) => includeDeleted || r.remote_deleted_at === null)
       .filter((r) => Date.parse(r.changed_at) >= since || quirk.has(r.id))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -138,7 +160,7 @@ export async function startKomboServer(opts: KomboServerOptions): Promise<KomboS
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const send = (status: number, body: string): string => {
       // The source's clock, as Kombo's `Date` header gives it (whole seconds).
-      res.writeHead(status, { 'content-type': 'application/json', date: new Date(clock).toUTCString() });
+      res.writeHead(status, { 'content-type': 'application/json', date: new Date(clock + (opts.dateAheadMs ?? 0)).toUTCString() });
       res.end(body);
       return body;
     };
@@ -157,24 +179,34 @@ export async function startKomboServer(opts: KomboServerOptions): Promise<KomboS
     const includeDeleted = q.get('include_deleted') === 'true';
     const pageSize = Number(q.get('page_size') ?? '100');
     const cursorText = q.get('cursor');
-    const logged = { endpoint, updatedAfter, includeDeleted, pageSize, cursor: cursorText };
+    const idsText = q.get('ids');
+    const idsFilter = idsText === null ? undefined : idsText.split(',');
+    const logged = { endpoint, updatedAfter, includeDeleted, pageSize, cursor: cursorText, ...(idsFilter && { idsFilter }) };
     const refuse = (message: string): void => {
       pages.push({ ...logged, ids: [] });
       send(400, kombError('PLATFORM.INPUT_INVALID', message));
     };
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 250) return refuse('page_size must be 1 to 250');
     if (updatedAfter !== null && !UPDATED_AFTER.test(updatedAfter)) return refuse('updated_after must be YYYY-MM-DDTHH:mm:ss.sssZ');
-    const cursor = cursorText === null ? { offset: 0, updatedAfter, includeDeleted } : decodeCursor(cursorText);
+    const cursor = cursorText === null ? { offset: 0, updatedAfter, includeDeleted, ids: idsText } : decodeCursor(cursorText);
     if (cursor === undefined) return refuse('invalid cursor');
     // Kombo wants every filter repeated with the cursor: a cursor is only good for the listing it came from.
-    if (cursor.updatedAfter !== updatedAfter || cursor.includeDeleted !== includeDeleted) return refuse('the cursor belongs to a listing with other filters');
+    if (cursor.updatedAfter !== updatedAfter || cursor.includeDeleted !== includeDeleted || (cursor.ids ?? null) !== idsText) return refuse('the cursor belongs to a listing with other filters');
 
-    const all = listing(endpoint, updatedAfter, includeDeleted);
+    // Kombo refuses an `ids` filter naming a record it does not have, the whole request.
+    const unknown = idsFilter?.filter((id) => !table(endpoint).has(id)) ?? [];
+    if (unknown.length > 0) {
+      pages.push({ ...logged, ids: [] });
+      return void send(404, kombError('PLATFORM.INPUT_INVALID', `No ${endpoint} found for these IDs in this integration: ${unknown.join(', ')}.`));
+    }
+    const all = listing(endpoint, updatedAfter, includeDeleted, idsFilter);
     const results = all.slice(cursor.offset, cursor.offset + pageSize);
     const end = cursor.offset + results.length;
-    const next = end < all.length ? encodeCursor({ offset: end, updatedAfter, includeDeleted }) : null;
-    const body = send(200, JSON.stringify({ status: 'success', data: { next, results } }));
-    pages.push({ ...logged, ids: results.map((r) => r.id), body });
+    const next = end < all.length ? encodeCursor({ offset: end, updatedAfter, includeDeleted, ids: idsText }) : null;
+    const page: PageRequest = { ...logged, ids: results.map((r) => r.id), body: JSON.stringify({ status: 'success', data: { next, results } }) };
+    pages.push(page);
+    pageHook?.(page);
+    send(200, page.body as string);
   });
   await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
   const { port } = server.address() as AddressInfo;
@@ -196,6 +228,12 @@ export async function startKomboServer(opts: KomboServerOptions): Promise<KomboS
       const r = found(endpoint, id);
       edit(r);
       r.changed_at = new Date(clock).toISOString();
+    },
+    changeLinked(endpoint, id, edit) {
+      edit(found(endpoint, id));
+    },
+    afterPage(hook) {
+      pageHook = hook;
     },
     markDeleted(endpoint, id) {
       const r = found(endpoint, id);

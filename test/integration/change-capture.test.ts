@@ -448,7 +448,8 @@ describe('the server is Kombo-compatible', () => {
     const schemas = { candidates: GetAtsCandidatesPositiveResponse$inboundSchema, applications: GetAtsApplicationsPositiveResponse$inboundSchema };
     const served = [...observed.values()].flatMap((o) => o.pages);
     expect(served.length).toBeGreaterThan(20);
-    for (const page of served) {
+    // A full sync's second look at eve-2, gone since day 2, is refused (404): the page it asks for names no record.
+    for (const page of served.filter((p) => !(p.idsFilter?.join() === 'app-eve-2'))) {
       expect(page.body, `refused: ${JSON.stringify(page)}`).toBeDefined();
       const parsed = schemas[page.endpoint as keyof typeof schemas].safeParse(JSON.parse(page.body as string));
       expect(parsed.success, parsed.success ? '' : JSON.stringify(parsed.error.issues.slice(0, 3))).toBe(true);
@@ -469,7 +470,10 @@ describe.each(STEPS)('$name', (s) => {
   it('asks for the pages of what changed and no more: every page with the sync\'s filters', () => {
     const { pages } = seen(s.name);
     for (const endpoint of ['candidates', 'applications'] as const) {
-      const mine = pages.filter((p) => p.endpoint === endpoint);
+      const mine = pages.filter((p) => p.endpoint === endpoint && p.idsFilter === undefined);
+      // A full sync asks once more, by id, for what its listing no longer returned: eve-2, from day 5 on.
+      const lookedFor = pages.filter((p) => p.endpoint === endpoint && p.idsFilter !== undefined).map((p) => p.idsFilter);
+      expect(lookedFor, endpoint).toEqual(s.date === D5 && endpoint === 'applications' ? [['app-eve-2']] : []);
       const returned = RETURNED[s.date]![endpoint];
       expect(mine.flatMap((p) => p.ids), endpoint).toEqual(returned);
       // The server's last page has no `next`, so the pages are exactly those holding the records (one when there are none).
