@@ -7,9 +7,8 @@
 import type { ObjectStore, Queue, StreamMessage } from '../ports.ts';
 import { EMPTY_TOTALS, sendAll } from '../ports.ts';
 import { ConfigError } from '../errors.ts';
-import { tablesForModel } from '../tables.ts';
-import { assertRunId, chunkOfKey, runPrefix } from '../warehouse/layout.ts';
-import { chunkListKeys, startChain } from '../state/chunks.ts';
+import { assertRunId, chunkOfKey } from '../warehouse/layout.ts';
+import { startChain, streamRunKeys } from '../state/chunks.ts';
 import type { StreamId } from '../state/ref.ts';
 import { streamKey } from '../state/ref.ts';
 import type { StreamMarker } from '../state/runs.ts';
@@ -48,12 +47,9 @@ export interface RetryPlan {
  * left (a chunk written, or a partition half finished) is replaced, never added to.
  */
 async function nextChunk(store: ObjectStore, runId: string, snapshotDate: string, s: StreamId): Promise<number> {
-  const keys: string[] = [];
-  for (const t of tablesForModel(s.model)) keys.push(...(await store.list(runPrefix(t.name, snapshotDate, s.integrationId, runId))));
-  // A chunk that found nothing changed writes no data file, only its id and version lists.
-  keys.push(...(await chunkListKeys(store, { runId, ...s })));
+  // A chunk that found nothing changed writes no data file, only its id and version lists: both count.
   let last = -1;
-  for (const key of keys) {
+  for (const key of await streamRunKeys(store, { runId, snapshotDate, ...s })) {
     const chunk = chunkOfKey(key);
     if (chunk > last) last = chunk;
   }
