@@ -8,9 +8,8 @@
  * so that one thread only waits on Kombo: with many streams in one process, a page's parsing or a
  * row group's encoding would otherwise hold back every other stream's next request.
  */
-import { createHash } from 'node:crypto';
 import type { FailureLocation } from '../errors.ts';
-import type { Cell, PiiOptions } from '../flatten.ts';
+import type { PiiOptions } from '../flatten.ts';
 import { createBuffers, flattenInto, isDeleted } from '../flatten.ts';
 import type { Page, RawPage } from '../kombo/client.ts';
 import { readPage } from '../kombo/client.ts';
@@ -19,6 +18,10 @@ import type { ModelName } from '../tables.ts';
 import { copiesUsers, tablesForModel } from '../tables.ts';
 import type { VersionEntry } from '../state/chunks.ts';
 import { erasureHash } from '../state/erased.ts';
+import type { HashLayout, LayoutPlan } from './hash-layout.ts';
+import { currentLayout, layoutIdOf, legacyLayout, planHash, planLayout, taggedHash } from './hash-layout.ts';
+
+export { UNHASHED_COLUMNS, versionHash } from './hash-layout.ts';
 
 /** What a chunk's work needs to start. Plain data, so that it can cross to a worker thread. */
 export interface ChunkWorkInit {
@@ -40,6 +43,12 @@ export interface ChunkWorkInit {
    * nothing, and an erased user is left out of the records that copy users.
    */
   readonly erased?: { readonly integrationId: string; readonly hashes: readonly string[] };
+  /**
+   * The hash layouts the stream's index was written under (`state/layouts.ts`): a prior hash of
+   * another layout than this release's is compared under its own layout's columns. The legacy
+   * layout (untagged hashes) is known without it.
+   */
+  readonly layouts?: readonly HashLayout[];
 }
 
 /** A record as last stored: id, hash of its stored columns, whether that version records a deletion. */
@@ -56,6 +65,11 @@ export interface PageOutcome {
   readonly fresh: readonly string[];
   /** The records among them that changed since their last stored version: they are written. */
   readonly versions: readonly VersionEntry[];
+  /**
+   * The records among them whose stored hash is of an earlier hash layout and whose values did not
+   * change: no version, their index entry takes the hash under this release's layout.
+   */
+  readonly rehashed: readonly VersionEntry[];
   /** Rows per table of the model (in `tablesForModel` order) after this page. */
   readonly tableRows: readonly number[];
 }
@@ -80,8 +94,11 @@ export class ChunkWorkCore {
   private readonly buffers;
   private readonly files: ParquetFileBuilder[];
   private readonly prior: Map<string, PriorEntry>;
-  /** Per buffer, the indexes (among its data columns) of the columns a version's hash covers. */
-  private readonly hashed: number[][];
+  /** Where this release's hash layout reads its cells. */
+  private readonly layout: HashLayout;
+  private readonly plan: LayoutPlan;
+  /** Plans of the earlier layouts prior hashes were made under, by id; undefined for one whose columns are no longer all stored. */
+  private readonly earlier: Map<string, LayoutPlan | undefined>;
   private readonly erased: ReadonlySet<string>;
   /** The model's array fields that copy users. */
   private readonly userFields: readonly string[];
@@ -93,11 +110,27 @@ export class ChunkWorkCore {
     this.prior = new Map(init.prior.map((e) => [e[0], e]));
     this.erased = new Set(init.erased?.hashes ?? []);
     this.userFields = this.erased.size === 0 ? [] : tablesForModel(init.model).filter(copiesUsers).map((t) => t.arrayField!);
-    this.hashed = this.buffers.map((b) =>
-      b.table.columns
-        .filter((c) => c.source.kind !== 'meta')
-        .flatMap((c, i) => (UNHASHED_COLUMNS.has(c.name) ? [] : [i])),
-    );
+    const tables = this.buffers.map((b) => b.table);
+    this.layout = currentLayout(init.model, init.pii?.mode);
+    this.plan = planLayout(this.layout, tables)!;
+    this.earlier = new Map([legacyLayout(init.model), ...(init.layouts ?? [])].map((l) => [l.id, planLayout(l, tables)]));
+  }
+
+  /**
+   * Whether the record flattened into rows `before` on is a new version (`version`), the same as
+   * stored (`same`), or the same under the layout its stored hash was made under (`rehash`), and
+   * its entry under this release's layout.
+   */
+  private decide(record: Record<string, unknown>, before: readonly number[]): [VersionEntry, 'version' | 'same' | 'rehash'] {
+    const id = record['id'] as string;
+    const entry: VersionEntry = [id, taggedHash(this.layout, planHash(this.plan, this.buffers, before)), isDeleted(record)];
+    const prior = this.prior.get(id);
+    if (prior === undefined || prior[2] !== entry[2]) return [entry, 'version'];
+    if (prior[1] === entry[1]) return [entry, 'same'];
+    const layoutId = layoutIdOf(prior[1]);
+    const plan = layoutId === this.layout.id ? undefined : this.earlier.get(layoutId);
+    if (plan === undefined) return [entry, 'version'];
+    return [entry, taggedHash({ id: layoutId }, planHash(plan, this.buffers, before)) === prior[1] ? 'rehash' : 'version'];
   }
 
   page(input: RawPage | Page, loc: FailureLocation): PageOutcome {
@@ -109,6 +142,7 @@ export class ChunkWorkCore {
       return true;
     });
     const versions: VersionEntry[] = [];
+    const rehashed: VersionEntry[] = [];
     // One record at a time: its rows are flattened, hashed, and taken back out when they match what
     // is stored already, so an unchanged record adds no row to any table.
     for (const fetched of fresh) {
@@ -116,26 +150,21 @@ export class ChunkWorkCore {
       if (record === undefined) continue;
       const before = this.buffers.map((b) => b.rowCount);
       flattenInto(this.buffers, [record], this.init.pii);
-      const cells: (readonly unknown[])[] = [];
-      this.buffers.forEach((b, t) => {
-        for (let r = before[t]!; r < b.rowCount; r++) cells.push([t, ...this.hashed[t]!.map((c) => b.columns[c]![r])]);
-      });
-      const id = record['id'] as string;
-      const entry: VersionEntry = [id, versionHash(cells as never), isDeleted(record)];
-      const prior = this.prior.get(id);
-      if (prior !== undefined && prior[1] === entry[1] && prior[2] === entry[2]) {
-        this.buffers.forEach((b, t) => {
-          for (const col of b.columns) col.length = before[t]!;
-          b.rowCount = before[t]!;
-        });
+      const [entry, outcome] = this.decide(record, before);
+      if (outcome === 'version') {
+        versions.push(entry);
         continue;
       }
-      versions.push(entry);
+      if (outcome === 'rehash') rehashed.push(entry);
+      this.buffers.forEach((b, t) => {
+        for (const col of b.columns) col.length = before[t]!;
+        b.rowCount = before[t]!;
+      });
     }
     this.buffers.forEach((b, i) => {
       if (b.rowCount >= this.init.rowGroupRows) this.files[i]!.append(b);
     });
-    return { next: page.next, records: page.records.length, fresh: fresh.map((r) => r['id'] as string), versions, tableRows: this.tableRows() };
+    return { next: page.next, records: page.records.length, fresh: fresh.map((r) => r['id'] as string), versions, rehashed, tableRows: this.tableRows() };
   }
 
   private isErased(id: unknown): boolean {
@@ -191,17 +220,3 @@ export class InlineChunkWork implements ChunkWork {
 
 export const inlineChunkWork: ChunkWorkFactory = (init) => new InlineChunkWork(init);
 
-/**
- * Columns a version's hash leaves out: the pipeline's own, the raw payload (Kombo does not move
- * `changed_at` when only `remote_data` changes, so an incremental fetch would never see such a
- * change and a full one would: leaving it out keeps both alike) and `changed_at` itself (it moves
- * with any change of the rest).
- */
-export const UNHASHED_COLUMNS: ReadonlySet<string> = new Set(['_run_id', '_synced_at', '_is_deleted', 'remote_data', 'changed_at']);
-
-/** A short, stable hash of a record's stored cells (its own row and its child rows, in order). */
-export function versionHash(cells: readonly (readonly Cell[])[]): string {
-  const hash = createHash('sha256');
-  for (const row of cells) hash.update(JSON.stringify(row)).update('\n');
-  return hash.digest('base64url').slice(0, 22);
-}

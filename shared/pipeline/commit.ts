@@ -77,8 +77,10 @@ export interface PriorState {
  * does exactly the same again.
  */
 export async function collectVersions(store: ObjectStore, msg: StreamMessage, lastChunk: number, { state, prior, sync, syncedAt }: PriorState): Promise<StreamVersions> {
-  const stored = await versionsUpTo(store, msg, lastChunk);
+  const { stored, rehashed } = await versionsUpTo(store, msg, lastChunk);
   const index: RecordIndex = sync.mode === 'full' ? new Map(prior) : new Map();
+  // A record re-hashed under this release's layout keeps the date of its last version.
+  for (const [id, h, d] of rehashed) index.set(id, { h, d, v: prior.get(id)?.v ?? msg.snapshotDate });
   for (const [id, h, d] of stored) index.set(id, { h, d, v: msg.snapshotDate });
   let vanished = 0;
   let vanishedFiles = 0;

@@ -19,10 +19,12 @@ import { tablesForModel } from '../tables.ts';
 import { dataFileKey } from '../warehouse/layout.ts';
 import type { VersionEntry } from '../state/chunks.ts';
 import { writeChunkLists } from '../state/chunks.ts';
+import { saveLayout } from '../state/layouts.ts';
 import type { ChunkDeps, ChunkLimits, ChunkStep } from './chunk-types.ts';
 import { DEFAULT_CHUNK_MAX_BYTES, DEFAULT_CHUNK_MAX_RECORDS, DEFAULT_CHUNK_MILLIS, DEFAULT_CHUNK_ROWS, DEFAULT_CHUNK_TARGET_ROWS, DEFAULT_STREAM_RETRIES, INVALID_CURSOR_CODE } from './chunk-types.ts';
 import type { ChunkWork, PriorEntry } from './chunk-work.ts';
 import { inlineChunkWork } from './chunk-work.ts';
+import { currentLayout } from './hash-layout.ts';
 import { lookAgain } from './second-look.ts';
 import type { OpenedStream } from './open-stream.ts';
 
@@ -46,6 +48,8 @@ export interface FetchedPages {
   readonly kept: readonly string[];
   /** The versions the chunk stores: the kept records that changed. */
   readonly stored: readonly VersionEntry[];
+  /** The kept records unchanged under an earlier hash layout: their index entries take this release's hash. */
+  readonly rehashed: readonly VersionEntry[];
   readonly pages: number;
   readonly records: number;
   readonly duplicates: number;
@@ -89,6 +93,7 @@ class PageFetch {
   private readonly started = Date.now();
   private readonly kept: string[] = [];
   private readonly stored: VersionEntry[] = [];
+  private readonly rehashed: VersionEntry[] = [];
   private tableRows: readonly number[];
   private cursor: string | null;
   private current: PageRequest | undefined;
@@ -167,6 +172,7 @@ class PageFetch {
     if (guess && guess.cursor !== page.next) drop(guess);
     this.kept.push(...page.fresh);
     this.stored.push(...page.versions);
+    this.rehashed.push(...page.rehashed);
     this.duplicates += page.records - page.fresh.length;
     this.pages++;
     this.records += page.fresh.length;
@@ -184,7 +190,7 @@ class PageFetch {
   }
 
   private result(): FetchedPages {
-    return { cursor: this.cursor, kept: this.kept, stored: this.stored, pages: this.pages, records: this.records, duplicates: this.duplicates, tableRows: this.tableRows };
+    return { cursor: this.cursor, kept: this.kept, stored: this.stored, rehashed: this.rehashed, pages: this.pages, records: this.records, duplicates: this.duplicates, tableRows: this.tableRows };
   }
 
   async run(): Promise<FetchedPages | FetchError> {
@@ -247,7 +253,7 @@ function failedStep(msg: StreamMessage, fetched: FetchError, tracker: RequestTra
 
 /** Write the chunk's id and version lists, then its files (one per table with rows). Returns how many files. */
 async function saveChunk(deps: ChunkDeps, msg: StreamMessage, fetched: FetchedPages, encoded: readonly (Uint8Array | undefined)[]): Promise<number> {
-  await writeChunkLists(deps.store, msg, msg.chunk, fetched.kept, fetched.stored);
+  await writeChunkLists(deps.store, msg, msg.chunk, fetched.kept, fetched.stored, fetched.rehashed);
   const toWrite = tablesForModel(msg.model).flatMap((table, i) => (encoded[i] ? [{ table, body: encoded[i] }] : []));
   let written = 0;
   for (const { table, body } of toWrite) {
@@ -279,6 +285,7 @@ export async function fetchChunk(deps: ChunkDeps, opened: OpenedStream): Promise
     rowGroupRows: deps.limits?.rowGroupRows ?? STREAM_ROW_GROUP_ROWS,
     ...(deps.pii && { pii: deps.pii }),
     ...(opened.erased.length > 0 && { erased: { integrationId: msg.integrationId, hashes: opened.erased } }),
+    ...(opened.layouts.length > 0 && { layouts: opened.layouts }),
   });
   try {
     const onPage = deps.onPage && ((records: number) => deps.onPage?.(msg, records));
@@ -288,6 +295,8 @@ export async function fetchChunk(deps: ChunkDeps, opened: OpenedStream): Promise
     const fetched = listed.cursor === null ? await lookAgain(deps.client, opened, work, listed, { tracker, ...(deps.limits?.pageSize !== undefined && { pageSize: deps.limits.pageSize }) }) : listed;
     if ('error' in fetched) return failedStep(msg, fetched, tracker);
     await deps.faultPoint?.('after-fetch', msg);
+    // The index this stream commits holds hashes of this release's layout: later releases read its columns here.
+    await saveLayout(deps.store, msg, currentLayout(msg.model, deps.pii?.mode), opened.layouts);
     const totals = totalsAfter(msg, fetched, tracker, await saveChunk(deps, msg, fetched, await work.finish()), true);
     return fetched.cursor !== null ? { kind: 'continue', cursor: fetched.cursor, totals } : { kind: 'finish', totals, before: opened };
   } finally {

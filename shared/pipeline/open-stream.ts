@@ -14,6 +14,8 @@ import { completeRunIfLast, readMarker, runHasLetGo } from '../state/runs.ts';
 import type { RecordIndex, StreamState } from '../state/streams.ts';
 import { MissingIndexError, priorIndex, readStreamState } from '../state/streams.ts';
 import { readErased } from '../state/erased.ts';
+import type { StoredLayout } from '../state/layouts.ts';
+import { readLayouts } from '../state/layouts.ts';
 import type { ChunkStep } from './chunk-types.ts';
 import { OUT_OF_ORDER_CODE, outOfOrderReason, syncOf, versionTime } from './versions.ts';
 
@@ -38,6 +40,8 @@ export interface OpenedStream {
   readonly seen: ReadonlySet<string>;
   /** Hashes of the records erased on request (`state/erased.ts`): never stored again. */
   readonly erased: readonly string[];
+  /** The hash layouts the stream's index was written under (`state/layouts.ts`). */
+  readonly layouts: readonly StoredLayout[];
 }
 
 /** What opening a stream found. */
@@ -91,5 +95,6 @@ export async function openStream(deps: OpenDeps, msg: StreamMessage): Promise<St
     throw err;
   }
   const erased = await readErased(store);
-  return { kind: 'open', stream: { msg, sync, syncedAt: versionTime(sync.startedAt, msg.snapshotDate), state, prior, seen, erased } };
+  const layouts = await readLayouts(store, msg);
+  return { kind: 'open', stream: { msg, sync, syncedAt: versionTime(sync.startedAt, msg.snapshotDate), state, prior, seen, erased, layouts } };
 }

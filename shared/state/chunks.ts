@@ -12,6 +12,12 @@ import type { DatedStreamRef, StreamRef } from './ref.ts';
 /** `[record id, version hash, deleted]` of one version a chunk stored. */
 export type VersionEntry = readonly [string, string, boolean];
 
+/**
+ * What a chunk's version list holds: its versions, then, flagged `1`, the index entries of records
+ * that stored no version but whose hash is now of another hash layout.
+ */
+type ListedEntry = readonly [string, string, boolean] | readonly [string, string, boolean, 1];
+
 /** Record that the stream's chain now begins at `chain`: messages of older chains are dropped from then on. */
 export async function startChain(store: ObjectStore, s: StreamRef, chain: number): Promise<void> {
   await store.put(runKeys.chain(s), JSON.stringify({ chain }));
@@ -23,10 +29,11 @@ export async function currentChain(store: ObjectStore, s: StreamRef): Promise<nu
   return body ? (JSON.parse(new TextDecoder().decode(body)) as { chain: number }).chain : 0;
 }
 
-/** Write what one chunk kept and stored. */
-export async function writeChunkLists(store: ObjectStore, s: StreamRef, chunk: number, kept: readonly string[], stored: readonly VersionEntry[]): Promise<void> {
+/** Write what one chunk kept and stored, and the index entries it re-hashed without a version. */
+export async function writeChunkLists(store: ObjectStore, s: StreamRef, chunk: number, kept: readonly string[], stored: readonly VersionEntry[], rehashed: readonly VersionEntry[] = []): Promise<void> {
   await store.put(runKeys.ids(s, chunk), kept.join('\n'));
-  await store.put(runKeys.versions(s, chunk), JSON.stringify(stored));
+  const listed: ListedEntry[] = [...stored, ...rehashed.map((e): ListedEntry => [...e, 1])];
+  await store.put(runKeys.versions(s, chunk), JSON.stringify(listed));
 }
 
 /** The bodies of the lists under `prefix` written by chunks up to `lastChunk`, in chunk order. */
@@ -49,9 +56,11 @@ export async function idsUpTo(store: ObjectStore, s: StreamRef, lastChunk: numbe
   return ids;
 }
 
-/** The versions stored by the stream's chunks up to `lastChunk`. */
-export async function versionsUpTo(store: ObjectStore, s: StreamRef, lastChunk: number): Promise<VersionEntry[]> {
-  return (await readLists(store, runKeys.versionsPrefix(s), lastChunk)).flatMap((b) => JSON.parse(b) as VersionEntry[]);
+/** The versions stored by the stream's chunks up to `lastChunk`, and the entries they re-hashed without a version. */
+export async function versionsUpTo(store: ObjectStore, s: StreamRef, lastChunk: number): Promise<{ readonly stored: VersionEntry[]; readonly rehashed: VersionEntry[] }> {
+  const listed = (await readLists(store, runKeys.versionsPrefix(s), lastChunk)).flatMap((b) => JSON.parse(b) as ListedEntry[]);
+  const entry = (e: ListedEntry): VersionEntry => [e[0], e[1], e[2]];
+  return { stored: listed.filter((e) => e.length === 3).map(entry), rehashed: listed.filter((e) => e.length === 4).map(entry) };
 }
 
 /** The keys of the stream's id and version lists. */

@@ -3,7 +3,7 @@
  *
  * - `_runs/<run_id>/`: a run's plan, its streams' markers, chains, the ids and versions each chunk
  *   stored, its completion, report, interruption and runner records;
- * - `_state/<integration>/<model>/`: a stream's commits, index files, lock and compaction records;
+ * - `_state/<integration>/<model>/`: a stream's commits, index files, hash layouts, lock and compaction records;
  * - `_source.json`: which source the warehouse holds.
  *
  * The prefixes are exported for the storage lifecycle rule, the demo's clean-up and compaction.
@@ -67,6 +67,8 @@ export const stateKeys = {
   prefix: (integrationId: string, model: string) => `${STATE_PREFIX}${streamPath({ integrationId, model })}/`,
   stream: (integrationId: string, model: string) => `${stateKeys.prefix(integrationId, model)}stream.json`,
   lock: (integrationId: string, model: string) => `${stateKeys.prefix(integrationId, model)}lock.json`,
+  /** The hash layouts the stream's index files were written under. */
+  layouts: (integrationId: string, model: string) => `${stateKeys.prefix(integrationId, model)}layouts.json`,
   indexPrefix: (integrationId: string, model: string) => `${stateKeys.prefix(integrationId, model)}index/`,
   index: (integrationId: string, model: string, snapshotDate: string, runId: string) =>
     `${stateKeys.indexPrefix(integrationId, model)}${assertSnapshotDate(snapshotDate)}-${assertRunId(runId)}.json.gz`,

@@ -32,7 +32,7 @@ import { MODELS, TABLES, tablesForModel } from '../../shared/tables.ts';
 import { runPrefix } from '../../shared/warehouse/layout.ts';
 import type { Reader } from '../helpers/duckdb.ts';
 import { EXPECTED, JSON_COLUMNS, rowKey, servedRecords } from '../helpers/truth.ts';
-import { UNHASHED_COLUMNS } from '../../shared/pipeline/chunk-work.ts';
+import { decidesVersion } from '../../shared/pipeline/hash-layout.ts';
 import type { FaultPoint } from '../../shared/pipeline/faults.ts';
 import { decodeJson } from '../../shared/state/codec.ts';
 import { runKeys, stateKeys } from '../../shared/state/keys.ts';
@@ -553,9 +553,8 @@ export interface Version extends RecordState {
   readonly date: string;
 }
 
-/** Columns a version's hash covers: stored, not meta, not in `UNHASHED_COLUMNS`. */
-const hashedColumns = (table: TableDef): string[] =>
-  table.columns.filter((c) => c.source.kind !== 'meta' && c.source.kind !== 'deleted' && !UNHASHED_COLUMNS.has(c.name)).map((c) => c.name);
+/** Columns a version's hash covers: stored, not meta, not unhashed, not a linked copy (`decidesVersion`). */
+const hashedColumns = (table: TableDef): string[] => table.columns.filter(decidesVersion).map((c) => c.name);
 
 /** JSON with object keys sorted, so that equal values give equal text wherever they came from. */
 function canonical(value: unknown): string {
@@ -673,7 +672,7 @@ export async function storedVersions(db: Reader, adapters: Adapters, integration
         files.push(...readdirSync(folder).filter((f) => f.endsWith('.parquet')).map((f) => join(folder, f)));
       }
       if (files.length === 0) continue;
-      const cols = table.columns.filter((c) => c.source.kind !== 'meta' && c.source.kind !== 'deleted' && !UNHASHED_COLUMNS.has(c.name));
+      const cols = table.columns.filter(decidesVersion);
       const select = cols.map((c) => (c.type === 'timestamp' ? `epoch_ms("${c.name}")::DOUBLE AS "${c.name}"` : `"${c.name}"`)).join(', ');
       const list = files.map((f) => `'${f.replaceAll("'", "''")}'`).join(', ');
       const rows = await db.all(`SELECT filename, "_is_deleted", ${select} FROM read_parquet([${list}], filename = true, hive_partitioning = false, union_by_name = true)`);
