@@ -13,6 +13,12 @@ export interface KomboModel {
   readonly endpoint: string;
   /** The read model that says whether the integration offers it (`read_models[].id`). */
   readonly readModel: string;
+  /**
+   * Set on a model listed in full on every sync, never incrementally: its records are few, and
+   * Kombo's `updated_after` does not return them for a change of the linked records they copy (a
+   * job for a renamed stage or hiring team member), so a full listing is what keeps those copies current.
+   */
+  readonly everySync?: 'full';
 }
 
 /** Endpoint and read model of every model we read. */
@@ -20,7 +26,7 @@ export const KOMBO_MODELS: Readonly<Record<ModelName, KomboModel>> = {
   candidates: { endpoint: '/ats/candidates', readModel: 'ats_candidates' },
   applications: { endpoint: '/ats/applications', readModel: 'ats_applications' },
   interviews: { endpoint: '/ats/interviews', readModel: 'ats_interviews' },
-  jobs: { endpoint: '/ats/jobs', readModel: 'ats_jobs' },
+  jobs: { endpoint: '/ats/jobs', readModel: 'ats_jobs', everySync: 'full' },
   offers: { endpoint: '/ats/offers', readModel: 'ats_offers' },
   users: { endpoint: '/ats/users', readModel: 'ats_users' },
   rejection_reasons: { endpoint: '/ats/rejection-reasons', readModel: 'ats_rejection_reasons' },
@@ -69,6 +75,15 @@ export interface ColumnDef {
   readonly source: ColumnSource;
   /** Set on columns holding personal data (see {@link PiiKind}). */
   readonly pii?: PiiKind;
+  /**
+   * Set on a column that copies a field of another model's record (the job's name in an
+   * application): the model whose own records hold the field. Kombo's `updated_after` does not
+   * return the record when only the linked record changed, so an incremental sync leaves such a
+   * copy as it was. A linked column does not decide a version (it is left out of the version's
+   * hash): the copy is stored with the record's versions and may lag; the views read the field
+   * from the linked model's own table.
+   */
+  readonly linked?: ModelName;
 }
 
 /** A table of the catalog: its name, what a row is, and its columns (partition columns aside). */
@@ -105,6 +120,9 @@ const nested = (object: string, fields: readonly string[], type: ColumnType = 's
 
 /** Mark a column as personal data. */
 const pii = (col: ColumnDef, kind: PiiKind): ColumnDef => ({ ...col, pii: kind });
+
+/** Mark a column as a copy of a field of `model`'s records (see {@link ColumnDef.linked}). */
+const linked = (col: ColumnDef, model: ModelName): ColumnDef => ({ ...col, linked: model });
 
 const parentId = (name: string): ColumnDef => ({ name, type: 'string', source: { kind: 'parent-id' } });
 const position: ColumnDef = { name: 'position', type: 'int32', source: { kind: 'position' } };
@@ -189,7 +207,7 @@ export const TABLES: readonly TableDef[] = (
     model: 'candidates',
     grain: 'one row per tag of a candidate (candidates[].tags)',
     arrayField: 'tags',
-    columns: [parentId('candidate_id'), position, field('tag_id', 'string', ['id']), field('name'), field('remote_id')],
+    columns: [parentId('candidate_id'), position, field('tag_id', 'string', ['id']), linked(field('name'), 'tags'), linked(field('remote_id'), 'tags')],
   },
   {
     name: 'applications',
@@ -204,8 +222,8 @@ export const TABLES: readonly TableDef[] = (
       field('rejected_at', 'timestamp'),
       field('candidate_id'),
       field('job_id'),
-      field('job_name', 'string', ['job', 'name']),
-      field('job_remote_id', 'string', ['job', 'remote_id']),
+      linked(field('job_name', 'string', ['job', 'name']), 'jobs'),
+      linked(field('job_remote_id', 'string', ['job', 'remote_id']), 'jobs'),
       field('current_stage_id'),
       field('current_stage_name', 'string', ['current_stage', 'name']),
       field('current_stage_remote_id', 'string', ['current_stage', 'remote_id']),
@@ -278,7 +296,8 @@ export const TABLES: readonly TableDef[] = (
     columns: [
       parentId('interview_id'),
       position,
-      ...userColumns(),
+      // Which users interview is the interview's own data; their names and emails are the users'.
+      ...userColumns().map((c) => (c.name === 'user_id' ? c : linked(c, 'users'))),
     ],
   },
   {

@@ -199,7 +199,7 @@ export const isFullSyncDay = (integrationId: string, snapshotDate: string, every
 
 /**
  * Full or incremental, for a sync of `snapshotDate`: full when the stream has no commit before that
- * date, when asked, on the integration's own day of the `fullEveryDays` cycle ({@link fullSyncDay}),
+ * date, when asked, for a model listed in full every sync (`everySync` of `tables.ts`: jobs), on the integration's own day of the `fullEveryDays` cycle ({@link fullSyncDay}),
  * and when its last full sync before the date is `fullEveryDays` days old or more (its own day was
  * missed); incremental otherwise, from the watermark (the start of the last commit) less the
  * overlap. A stream so syncs in full every `fullEveryDays` days on its integration's day, and once
@@ -214,6 +214,7 @@ export function decideMode(
   const last = before.at(-1);
   if (last === undefined) return { mode: 'full', why: 'first sync' };
   if (opts.full === true) return { mode: 'full', why: 'asked' };
+  if (KOMBO_MODELS[state.model].everySync === 'full') return { mode: 'full', why: 'listed in full every sync' };
   const lastFull = before.filter((c) => c.mode === 'full').at(-1);
   const every = opts.fullEveryDays ?? DEFAULT_FULL_EVERY_DAYS;
   if (lastFull === undefined) return { mode: 'full', why: 'no full sync yet' };
