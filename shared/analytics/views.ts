@@ -212,20 +212,55 @@ const trimmed = (expr: string): string => `trim(${expr}, ${TRIM_CODE_POINTS.map(
 const APPLICATIONS = tableDef('applications');
 
 /**
- * Every version of every application, in order, with what the next version shows, and its island:
- * consecutive versions in the same state and stage share one (CTE bodies `obs` and `steps`, read
- * from `applications` once). A stretch in a stage is an island of `OPEN` versions with a stage; its
- * last version holds what ended it (`next_…`, null while current).
+ * The name of every job: its latest stored version's, deleted or not (a query). Jobs are listed in
+ * full every sync, so this is the name Kombo gives today; the copies a record keeps of a job
+ * (`applications.job_name`) may lag (Kombo's `updated_after` does not return an application for a
+ * renamed job) and are only read for a job `jobs` does not hold.
  */
-const APPLICATION_STEPS = `obs AS (
-  SELECT a.integration_id, a.id AS application_id, a.job_id, a.job_name,
-    a.current_stage_id AS stage_id, a.current_stage_name AS stage_name, a.current_stage_index AS stage_index,
+const JOB_NAMES = `SELECT jh.integration_id, jh.id AS job_id, jh.name AS job_name, jh.snapshot_date
+  FROM jobs_history jh
+  WHERE jh."_is_current"`;
+
+/**
+ * The stages each job lists in its latest stored version, deleted or not, in the job's order:
+ * `index`, or the stage's place in the list when the ATS gives none (a CTE body; reads the CTE
+ * `job_names`). The views name and order stages from here, not from an application's copy.
+ */
+const JOB_STAGE_NAMES = `SELECT s.integration_id, s.job_id, s.stage_id, min(s.name) AS stage_name, min(coalesce(s."index", s."position")) AS stage_index
+  FROM job_stages s
+  JOIN job_names j ON j.integration_id = s.integration_id AND j.job_id = s.job_id AND j.snapshot_date = s.snapshot_date
+  WHERE s.stage_id IS NOT NULL
+  GROUP BY s.integration_id, s.job_id, s.stage_id`;
+
+/**
+ * Every version of every application, in order, with what the next version shows, and its island:
+ * consecutive versions in the same state and stage share one (CTE bodies `job_names`,
+ * `job_stage_names`, `obs` and `steps`, read from `applications` once). A stretch in a stage is an
+ * island of `OPEN` versions with a stage; its last version holds what ended it (`next_…`, null
+ * while current). Job and stage names, and stage order, are the job's own ({@link JOB_NAMES},
+ * {@link JOB_STAGE_NAMES}); for a job or stage the job does not hold, the copy the application's
+ * latest version gave, one name per job and per stage.
+ */
+const APPLICATION_STEPS = `job_names AS (
+  ${JOB_NAMES}
+),
+job_stage_names AS (
+  ${JOB_STAGE_NAMES}
+),
+obs AS (
+  SELECT a.integration_id, a.id AS application_id, a.job_id,
+    coalesce(jn.job_name, first_value(a.job_name) OVER (PARTITION BY a.integration_id, a.job_id ORDER BY a.snapshot_date DESC, a.job_name)) AS job_name,
+    a.current_stage_id AS stage_id,
+    coalesce(js.stage_name, first_value(a.current_stage_name) OVER (PARTITION BY a.integration_id, a.job_id, a.current_stage_id ORDER BY a.snapshot_date DESC, a.current_stage_name)) AS stage_name,
+    CASE WHEN js.stage_id IS NOT NULL THEN js.stage_index ELSE a.current_stage_index END AS stage_index,
     a.outcome, a.snapshot_date, a."_synced_at" AS valid_from,
     row_number() OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date) AS version_no,
     CASE WHEN ${deletedFlag('a', APPLICATIONS)} THEN 'DELETED'
       WHEN a.outcome IS NULL OR a.outcome = 'PENDING' THEN 'OPEN'
       ELSE 'CLOSED' END AS state
   FROM applications a
+  LEFT JOIN job_names jn ON jn.integration_id = a.integration_id AND jn.job_id = a.job_id
+  LEFT JOIN job_stage_names js ON js.integration_id = a.integration_id AND js.job_id = a.job_id AND js.stage_id = a.current_stage_id
 ),
 steps AS (
   SELECT integration_id, application_id, job_id, job_name, stage_id, stage_name, stage_index, outcome, snapshot_date, valid_from, version_no, state,
@@ -270,10 +305,10 @@ const APPLICATION_STAGE_HISTORY: ViewDef = {
     col('integration_id', 'varchar', 'Kombo integration id'),
     col('application_id', 'varchar', 'the application'),
     col('job_id', 'varchar', 'its job'),
-    col('job_name', 'varchar', 'job name, as of the last version of the stretch'),
+    col('job_name', 'varchar', "job name: the job's latest version in `jobs` (the application's latest copy for a job `jobs` does not hold)"),
     col('stage_id', 'varchar', 'the stage'),
-    col('stage_name', 'varchar', 'stage name, as of the last version of the stretch'),
-    col('stage_index', 'integer', 'position of the stage in the job, from 0'),
+    col('stage_name', 'varchar', "stage name, as the job's latest version lists it (the application's latest copy for a stage the job does not list)"),
+    col('stage_index', 'integer', "position of the stage in the job, from 0, as the job's latest version lists it (the application's own for a stage the job does not list)"),
     col('entered_on', 'date', 'snapshot date of the first version showing the application in the stage'),
     col('entered_at', 'timestamp', "that version's `_valid_from`: the start of the sync that saw it"),
     col('left_on', 'date', 'snapshot date of the next version, showing it elsewhere, closed or deleted; null while current'),
@@ -339,9 +374,11 @@ const LISTED_STAGES = `SELECT s.integration_id, s.job_id, s.stage_id, min(s.name
   WHERE s.stage_id IS NOT NULL
   GROUP BY s.integration_id, s.job_id, s.stage_id`;
 
-/** Each application's job, from its current version, deleted or not (a CTE body). */
-const APPLICATION_JOBS = `SELECT a.integration_id, a.id AS application_id, a.job_id, a.job_name
+/** Each application's job, from its current version, deleted or not, named as {@link JOB_NAMES} (a CTE body). */
+const APPLICATION_JOBS = `SELECT a.integration_id, a.id AS application_id, a.job_id,
+    coalesce(jn.job_name, first_value(a.job_name) OVER (PARTITION BY a.integration_id, a.job_id ORDER BY a.snapshot_date DESC, a.job_name)) AS job_name
   FROM applications_history a
+  LEFT JOIN (${JOB_NAMES}) jn ON jn.integration_id = a.integration_id AND jn.job_id = a.job_id
   WHERE a."_is_current"`;
 
 /**
@@ -517,7 +554,7 @@ const TIME_TO_HIRE: ViewDef = {
     col('application_id', 'varchar', 'the hired application'),
     col('candidate_id', 'varchar', 'the candidate'),
     col('job_id', 'varchar', 'the job'),
-    col('job_name', 'varchar', "job name in the application's current version"),
+    col('job_name', 'varchar', "job name: the job's latest version in `jobs` (the application's copy for a job `jobs` does not hold)"),
     col('source', 'varchar', "the candidate's `source` in its current version (null when unknown)"),
     col('applied_on', 'date', 'UTC date of `remote_created_at` (null when the ATS does not say)'),
     col('hired_on', 'date', 'snapshot date of the first version with outcome `HIRED`'),
@@ -537,7 +574,7 @@ SELECT
   CAST(a.id AS VARCHAR) AS application_id,
   CAST(a.candidate_id AS VARCHAR) AS candidate_id,
   CAST(a.job_id AS VARCHAR) AS job_id,
-  CAST(a.job_name AS VARCHAR) AS job_name,
+  CAST(coalesce(jn.job_name, a.job_name) AS VARCHAR) AS job_name,
   CAST(c.source AS VARCHAR) AS source,
   CAST(a.remote_created_at AS DATE) AS applied_on,
   CAST(h.hired_on AS DATE) AS hired_on,
@@ -546,6 +583,7 @@ FROM applications_latest a
 JOIN first_hired h ON h.integration_id = a.integration_id AND h.id = a.id
 JOIN first_snap f ON f.integration_id = a.integration_id
 LEFT JOIN candidates_latest c ON c.integration_id = a.integration_id AND c.id = a.candidate_id
+LEFT JOIN (${JOB_NAMES}) jn ON jn.integration_id = a.integration_id AND jn.job_id = a.job_id
 WHERE a.outcome = 'HIRED' AND h.hired_on > f.first_date`,
 };
 
@@ -555,14 +593,15 @@ const INTERVIEWER_LOAD: ViewDef = {
   notes:
     'From `interviews_latest` (deleted interviews left out) and its `interview_users`; canceled interviews ' +
     '(`canceled = true`) are left out, upcoming ones count. Each interviewer of an interview gets its full duration. ' +
-    "The interviewer's name and status come from `users_latest` (the ATS's user list), the name falling back to the " +
-    "one on the interview for a user that list does not hold.",
+    "The interviewer's name, email and status come from `users_latest` (the ATS's user list), falling back to the " +
+    "copy on the interview for a user that list does not hold: the copy may lag, as Kombo's `updated_after` does " +
+    'not return an interview for a renamed user.',
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
     col('user_id', 'varchar', "the interviewer's Kombo user id"),
-    col('first_name', 'varchar', "the interviewer's first name"),
-    col('last_name', 'varchar', "the interviewer's last name"),
-    col('email', 'varchar', "the interviewer's email (null when the ATS has none)"),
+    col('first_name', 'varchar', "the interviewer's first name in `users` (or else on the interview)"),
+    col('last_name', 'varchar', "the interviewer's last name in `users` (or else on the interview)"),
+    col('email', 'varchar', "the interviewer's email in `users` (or else on the interview; null when the ATS has none)"),
     col('user_name', 'varchar', "the interviewer's full name in `users`, or else on the interview"),
     col('user_status', 'varchar', "the interviewer's status in `users` (`ACTIVE`, `INACTIVE`); null when the user list does not hold them"),
     col('week_start', 'date', 'Monday of the ISO week of `starting_at` (UTC)'),
@@ -596,9 +635,9 @@ weekly AS (
 SELECT
   CAST(l.integration_id AS VARCHAR) AS integration_id,
   CAST(l.user_id AS VARCHAR) AS user_id,
-  CAST(l.first_name AS VARCHAR) AS first_name,
-  CAST(l.last_name AS VARCHAR) AS last_name,
-  CAST(l.email AS VARCHAR) AS email,
+  CAST(CASE WHEN p.id IS NOT NULL THEN p.first_name ELSE l.first_name END AS VARCHAR) AS first_name,
+  CAST(CASE WHEN p.id IS NOT NULL THEN p.last_name ELSE l.last_name END AS VARCHAR) AS last_name,
+  CAST(CASE WHEN p.id IS NOT NULL THEN p.email ELSE l.email END AS VARCHAR) AS email,
   CAST(coalesce(nullif(concat_ws(' ', p.first_name, p.last_name), ''), nullif(concat_ws(' ', l.first_name, l.last_name), '')) AS VARCHAR) AS user_name,
   CAST(p.status AS VARCHAR) AS user_status,
   CAST(l.week_start AS DATE) AS week_start,
@@ -884,7 +923,7 @@ declined_in AS (
   LEFT JOIN declined_from h ON h.integration_id = f.integration_id AND h.application_id = f.id AND h.rn = 1
 ),
 declined AS (
-  SELECT a.integration_id, a.id AS application_id, a.job_id, a.job_name,
+  SELECT a.integration_id, a.id AS application_id, a.job_id, coalesce(jn.job_name, a.job_name) AS job_name,
     coalesce(nullif(${trimmed('a.rejection_reason_name')}, ''), '(none)') AS rejection_reason,
     d.stage_id,
     coalesce(l.stage_name, d.stage_name) AS stage_name,
@@ -892,6 +931,7 @@ declined AS (
   FROM applications_latest a
   JOIN declined_in d ON d.integration_id = a.integration_id AND d.application_id = a.id
   LEFT JOIN listed l ON l.integration_id = d.integration_id AND l.job_id = d.job_id AND l.stage_id = d.stage_id
+  LEFT JOIN (${JOB_NAMES}) jn ON jn.integration_id = a.integration_id AND jn.job_id = a.job_id
   WHERE a.outcome = 'DECLINED'
 ),
 counts AS (

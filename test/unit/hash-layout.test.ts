@@ -46,7 +46,8 @@ describe('hash layouts', () => {
   it('leaves linked copies out of the current layout, and a change of one alone stores no version', () => {
     const cols = new Map(current.tables);
     expect(cols.get('applications')).not.toContain('job_name');
-    expect(cols.get('applications')).toContain('current_stage_name');
+    expect(cols.get('applications')).toContain('current_stage_id');
+    expect(cols.get('applications')).not.toContain('current_stage_name');
     expect(new Map(legacyLayout('applications').tables).get('applications')).toContain('job_name');
     const renamed = application((r) => (r['job'] = { ...(r['job'] as object), name: 'Platform Engineer' }));
     expect(fetchOnce(renamed, [['app-1', hashNow, false]])).toEqual({ versions: [], rehashed: [], rows: 0 });
