@@ -28,7 +28,7 @@ import { processChunk } from '../../shared/pipeline/chunk.ts';
 import { planRun } from '../../shared/pipeline/plan.ts';
 import { retryFailedStreams } from '../../shared/pipeline/retry.ts';
 import type { ModelName, TableDef } from '../../shared/tables.ts';
-import { MODELS, TABLES, tablesForModel } from '../../shared/tables.ts';
+import { KOMBO_MODELS, MODELS, TABLES, isModelName, tablesForModel } from '../../shared/tables.ts';
 import { runPrefix } from '../../shared/warehouse/layout.ts';
 import type { Reader } from '../helpers/duckdb.ts';
 import { EXPECTED, JSON_COLUMNS, rowKey, servedRecords } from '../helpers/truth.ts';
@@ -582,6 +582,9 @@ export interface SyncedDay {
 
 const streamKey = (integrationId: string, model: string) => `${integrationId}/${model}`;
 
+/** How a day synced `model`: a model listed in full every sync (`everySync`) is full whatever the day's mode. */
+const modeOf = (day: SyncedDay, model: string): SyncedDay['mode'] => (isModelName(model) && KOMBO_MODELS[model].everySync === 'full' ? 'full' : day.mode);
+
 /**
  * The source's true history, as seen at each synced day, and the versions a change capture must
  * have stored from it: a version whenever a record's state differs from its last stored one, and,
@@ -626,7 +629,7 @@ export class SourceHistory {
           const last = versions.at(-1);
           if (last === undefined || last.key !== s.key || last.deleted !== s.deleted) versions.push({ date: day.date, ...s });
         }
-        if (day.mode !== 'full') continue;
+        if (modeOf(day, stream.slice(stream.lastIndexOf('/') + 1)) !== 'full') continue;
         for (const [id, versions] of records) {
           const last = versions.at(-1)!;
           if (!states.has(id) && !last.deleted) versions.push({ date: day.date, key: last.key, deleted: true });
@@ -799,7 +802,7 @@ export async function checkRunState(db: Reader, adapters: Adapters, history: Sou
     for (const model of history.models) {
       const state = await readStreamState(adapters.store, { integrationId: integrationId, model: model });
       const got = state.commits.map((c) => `${c.snapshotDate} ${c.mode} ${c.startedAt}`);
-      const want = days.map((d) => `${d.date} ${d.mode} ${new Date(Math.floor(asOfInstant(d.date) / 1000) * 1000).toISOString()}`);
+      const want = days.map((d) => `${d.date} ${modeOf(d, model)} ${new Date(Math.floor(asOfInstant(d.date) / 1000) * 1000).toISOString()}`);
       if (canonical(got) !== canonical(want)) problems.push(`${integrationId}/${model} commits ${canonical(got)} ≠ ${canonical(want)}`);
       if ((await adapters.store.get(stateKeys.lock(integrationId, model))) !== undefined) problems.push(`${integrationId}/${model} is still locked`);
     }
@@ -824,7 +827,7 @@ export async function checkRunState(db: Reader, adapters: Adapters, history: Sou
         const found = syncs.get(k) ?? [];
         syncs.delete(k);
         const c = stored.counts.get(k) ?? { versions: 0, deletions: 0 };
-        const want = { mode: d.mode, versions: c.versions, deletions: c.deletions };
+        const want = { mode: modeOf(d, model), versions: c.versions, deletions: c.deletions };
         const row = found[0];
         if (found.length !== 1 || !row) problems.push(`${k}: ${found.length} syncs rows`);
         else if (row['mode'] !== want.mode || row['versions'] !== want.versions || row['deletions'] !== want.deletions) problems.push(`${k}: syncs row ${canonical(row)} ≠ ${canonical(want)}`);
