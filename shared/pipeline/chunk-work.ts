@@ -9,6 +9,8 @@
  * row group's encoding would otherwise hold back every other stream's next request.
  */
 import { createHash } from 'node:crypto';
+import type { CategoryLabels } from '../categories.ts';
+import { CategoryFilter } from '../categories.ts';
 import type { FailureLocation } from '../errors.ts';
 import type { Cell, PiiOptions } from '../flatten.ts';
 import { createBuffers, flattenInto, isDeleted } from '../flatten.ts';
@@ -30,6 +32,11 @@ export interface ChunkWorkInit {
   readonly seen: readonly string[];
   readonly rowGroupRows: number;
   readonly pii?: PiiOptions;
+  /**
+   * The integration's own labels of its category columns (tag names, rejection reason names): outside
+   * `keep` mode, a category value is stored when it is one of them or shared by enough records.
+   */
+  readonly labels?: CategoryLabels;
   /**
    * What is stored of each record before this sync: `[id, hash, deleted]`. A record whose hash and
    * deletion flag match adds no row. Empty on a stream's first sync.
@@ -85,10 +92,12 @@ export class ChunkWorkCore {
   private readonly erased: ReadonlySet<string>;
   /** The model's array fields that copy users. */
   private readonly userFields: readonly string[];
+  private readonly categories: CategoryFilter;
 
   constructor(private readonly init: ChunkWorkInit) {
     this.seen = new Set(init.seen);
     this.buffers = createBuffers(init.model);
+    this.categories = new CategoryFilter(this.buffers, init.labels ?? {}, init.pii?.mode);
     this.files = this.buffers.map((b) => new ParquetFileBuilder(b.table, { runId: init.runId, syncedAt: init.syncedAt }));
     this.prior = new Map(init.prior.map((e) => [e[0], e]));
     this.erased = new Set(init.erased?.hashes ?? []);
@@ -116,11 +125,12 @@ export class ChunkWorkCore {
       if (record === undefined) continue;
       const before = this.buffers.map((b) => b.rowCount);
       flattenInto(this.buffers, [record], this.init.pii);
+      const id = record['id'] as string;
+      this.categories.count(this.buffers, before, id);
       const cells: (readonly unknown[])[] = [];
       this.buffers.forEach((b, t) => {
         for (let r = before[t]!; r < b.rowCount; r++) cells.push([t, ...this.hashed[t]!.map((c) => b.columns[c]![r])]);
       });
-      const id = record['id'] as string;
       const entry: VersionEntry = [id, versionHash(cells as never), isDeleted(record)];
       const prior = this.prior.get(id);
       if (prior !== undefined && prior[1] === entry[1] && prior[2] === entry[2]) {
@@ -133,7 +143,9 @@ export class ChunkWorkCore {
       versions.push(entry);
     }
     this.buffers.forEach((b, i) => {
-      if (b.rowCount >= this.init.rowGroupRows) this.files[i]!.append(b);
+      if (b.rowCount < this.init.rowGroupRows) return;
+      this.categories.apply(this.buffers, i);
+      this.files[i]!.append(b);
     });
     return { next: page.next, records: page.records.length, fresh: fresh.map((r) => r['id'] as string), versions, tableRows: this.tableRows() };
   }
@@ -162,7 +174,11 @@ export class ChunkWorkCore {
 
   finish(): (Uint8Array | undefined)[] {
     const rows = this.tableRows();
-    return this.buffers.map((b, i) => (rows[i]! > 0 ? this.files[i]!.finish(b) : undefined));
+    return this.buffers.map((b, i) => {
+      if (rows[i]! === 0) return undefined;
+      this.categories.apply(this.buffers, i);
+      return this.files[i]!.finish(b);
+    });
   }
 }
 

@@ -23,6 +23,7 @@ import type { ChunkDeps, ChunkLimits, ChunkStep } from './chunk-types.ts';
 import { DEFAULT_CHUNK_MAX_BYTES, DEFAULT_CHUNK_MAX_RECORDS, DEFAULT_CHUNK_MILLIS, DEFAULT_CHUNK_ROWS, DEFAULT_CHUNK_TARGET_ROWS, DEFAULT_STREAM_RETRIES, INVALID_CURSOR_CODE } from './chunk-types.ts';
 import type { ChunkWork, PriorEntry } from './chunk-work.ts';
 import { inlineChunkWork } from './chunk-work.ts';
+import { fetchLabels } from './labels.ts';
 import { lookAgain } from './second-look.ts';
 import type { OpenedStream } from './open-stream.ts';
 
@@ -268,6 +269,12 @@ export async function fetchChunk(deps: ChunkDeps, opened: OpenedStream): Promise
   const { msg } = opened;
   const maxStreamRetries = deps.limits?.maxStreamRetries ?? DEFAULT_STREAM_RETRIES;
   const tracker: RequestTracker = { stats: { requests: 0, retries: 0, throttles: 0 }, retriesLeft: Math.max(0, maxStreamRetries - msg.totals.retries) };
+  let labels;
+  try {
+    labels = await fetchLabels(deps.client, msg.integrationId, msg.model, deps.pii?.mode, tracker);
+  } catch (error) {
+    return failedStep(msg, { cursor: null, kept: [], stored: [], pages: 0, records: 0, duplicates: 0, tableRows: [], error }, tracker);
+  }
   // Files are encoded a row group at a time while pages arrive (see parquet-stream.ts), by the
   // chunk's work: on this thread, or on a worker thread in the local runner.
   const work = (deps.work ?? inlineChunkWork)({
@@ -278,6 +285,7 @@ export async function fetchChunk(deps: ChunkDeps, opened: OpenedStream): Promise
     prior: Array.from(opened.prior, ([id, e]): PriorEntry => [id, e.h, e.d]),
     rowGroupRows: deps.limits?.rowGroupRows ?? STREAM_ROW_GROUP_ROWS,
     ...(deps.pii && { pii: deps.pii }),
+    labels,
     ...(opened.erased.length > 0 && { erased: { integrationId: msg.integrationId, hashes: opened.erased } }),
   });
   try {
