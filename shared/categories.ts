@@ -4,7 +4,8 @@
  * label the analytics group by ("LinkedIn") or free text naming a person ("Referral from Jane Doe").
  * It is stored when it is a label of the integration's own list (the `name`s of its `tags` or
  * `rejection_reasons`), or when at least {@link MIN_CATEGORY_RECORDS} distinct records of the
- * stream carry it; anything else is stored as {@link OTHER_CATEGORY}.
+ * stream carry it (values compared with spaces trimmed from both ends, as the views group them);
+ * anything else is stored as {@link OTHER_CATEGORY}.
  *
  * Records are counted as the chunk flattens them, and a row group's values are decided when it is
  * written (every {@link STREAM_ROW_GROUP_ROWS} rows and at the chunk's end): a value reaching the
@@ -46,7 +47,7 @@ export class CategoryFilter {
         .filter((c) => c.source.kind !== 'meta')
         .forEach((c, column) => {
           if (c.pii !== 'category') return;
-          this.tracked.push({ buffer, column, labels: new Set(c.labels === undefined ? [] : (labels[c.labels] ?? [])), seen: new Map() });
+          this.tracked.push({ buffer, column, labels: new Set((c.labels === undefined ? [] : (labels[c.labels] ?? [])).map((l) => l.trim())), seen: new Map() });
         });
     });
   }
@@ -57,8 +58,8 @@ export class CategoryFilter {
       const buf = buffers[t.buffer]!;
       const cells = buf.columns[t.column]!;
       for (let r = before[t.buffer]!; r < buf.rowCount; r++) {
-        const value = cells[r];
-        if (typeof value !== 'string' || t.labels.has(value)) continue;
+        const value = typeof cells[r] === 'string' ? (cells[r] as string).trim() : undefined;
+        if (value === undefined || t.labels.has(value)) continue;
         const ids = t.seen.get(value) ?? new Set<string>();
         if (ids === true) continue;
         ids.add(recordId);
@@ -74,7 +75,9 @@ export class CategoryFilter {
       const cells: Cell[] = buffers[buffer]!.columns[t.column]!;
       for (let r = 0; r < cells.length; r++) {
         const value = cells[r];
-        if (typeof value === 'string' && !t.labels.has(value) && t.seen.get(value) !== true) cells[r] = OTHER_CATEGORY;
+        if (typeof value !== 'string') continue;
+        const key = value.trim();
+        if (!t.labels.has(key) && t.seen.get(key) !== true) cells[r] = OTHER_CATEGORY;
       }
     }
   }
