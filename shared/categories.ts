@@ -10,7 +10,8 @@
  * Records are counted as the chunk flattens them, and a row group's values are decided when it is
  * written (every {@link STREAM_ROW_GROUP_ROWS} rows and at the chunk's end): a value reaching the
  * count only after a row group was written is `(other)` in that row group's rows. Only the records
- * the sync fetches are counted: on an incremental night, those that changed.
+ * the sync fetches are counted (on an incremental night, those that changed), besides the values
+ * earlier syncs of the stream found shared ({@link SharedCategories}).
  */
 import type { Cell, TableBuffer } from './flatten.ts';
 import type { PiiMode } from './flatten.ts';
@@ -24,8 +25,19 @@ export const MIN_CATEGORY_RECORDS = 5;
 /** The integration's own labels, by the model that lists them. Plain data, to cross to a worker thread. */
 export type CategoryLabels = Partial<Record<NonNullable<ColumnDef['labels']>, readonly string[]>>;
 
+/**
+ * Values earlier syncs of the stream found shared by enough records, by column (`table.column`):
+ * kept as they are on a night that fetches fewer of their records (`state/categories.ts`).
+ */
+export type SharedCategories = Readonly<Record<string, readonly string[]>>;
+
+/** A value that reached the count, and its column (`table.column`). */
+export type SharedValue = readonly [column: string, value: string];
+
 /** One category column of one buffer: its labels and the records each other value was seen in. */
 interface Tracked {
+  /** `table.column`. */
+  readonly key: string;
   readonly buffer: number;
   readonly column: number;
   readonly labels: ReadonlySet<string>;
@@ -39,17 +51,28 @@ export const filtersCategories = (mode: PiiMode | undefined): boolean => mode !=
 /** Counts category values per record and rewrites the rows of a row group before it is written. */
 export class CategoryFilter {
   private readonly tracked: Tracked[] = [];
+  /** Values that reached the count since {@link takeShared} was last called. */
+  private fresh: SharedValue[] = [];
 
-  constructor(buffers: readonly TableBuffer[], labels: CategoryLabels, mode: PiiMode | undefined) {
+  constructor(buffers: readonly TableBuffer[], labels: CategoryLabels, mode: PiiMode | undefined, known: SharedCategories = {}) {
     if (!filtersCategories(mode)) return;
     buffers.forEach((b, buffer) => {
       b.table.columns
         .filter((c) => c.source.kind !== 'meta')
         .forEach((c, column) => {
           if (c.pii !== 'category') return;
-          this.tracked.push({ buffer, column, labels: new Set((c.labels === undefined ? [] : (labels[c.labels] ?? [])).map((l) => l.trim())), seen: new Map() });
+          const key = `${b.table.name}.${c.name}`;
+          const seen = new Map<string, Set<string> | true>((known[key] ?? []).map((v) => [v, true]));
+          this.tracked.push({ key, buffer, column, labels: new Set((c.labels === undefined ? [] : (labels[c.labels] ?? [])).map((l) => l.trim())), seen });
         });
     });
+  }
+
+  /** The values that reached the count since the last call (none that earlier syncs found shared). */
+  takeShared(): SharedValue[] {
+    const fresh = this.fresh;
+    this.fresh = [];
+    return fresh;
   }
 
   /** Count the values of one record's rows: those added to each buffer since `before`. */
@@ -63,7 +86,9 @@ export class CategoryFilter {
         const ids = t.seen.get(value) ?? new Set<string>();
         if (ids === true) continue;
         ids.add(recordId);
-        t.seen.set(value, ids.size >= MIN_CATEGORY_RECORDS ? true : ids);
+        const shared = ids.size >= MIN_CATEGORY_RECORDS;
+        t.seen.set(value, shared ? true : ids);
+        if (shared) this.fresh.push([t.key, value]);
       }
     }
   }

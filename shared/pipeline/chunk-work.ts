@@ -9,7 +9,7 @@
  * row group's encoding would otherwise hold back every other stream's next request.
  */
 import { createHash } from 'node:crypto';
-import type { CategoryLabels } from '../categories.ts';
+import type { CategoryLabels, SharedCategories, SharedValue } from '../categories.ts';
 import { CategoryFilter } from '../categories.ts';
 import type { FailureLocation } from '../errors.ts';
 import type { Cell, PiiOptions } from '../flatten.ts';
@@ -37,6 +37,8 @@ export interface ChunkWorkInit {
    * `keep` mode, a category value is stored when it is one of them or shared by enough records.
    */
   readonly labels?: CategoryLabels;
+  /** Category values earlier syncs of the stream found shared by enough records. */
+  readonly shared?: SharedCategories;
   /**
    * What is stored of each record before this sync: `[id, hash, deleted]`. A record whose hash and
    * deletion flag match adds no row. Empty on a stream's first sync.
@@ -65,6 +67,8 @@ export interface PageOutcome {
   readonly versions: readonly VersionEntry[];
   /** Rows per table of the model (in `tablesForModel` order) after this page. */
   readonly tableRows: readonly number[];
+  /** Category values that reached the count of shared values on this page (`categories.ts`). */
+  readonly shared?: readonly SharedValue[];
 }
 
 /** One chunk's parsing, flattening and encoding. */
@@ -97,7 +101,7 @@ export class ChunkWorkCore {
   constructor(private readonly init: ChunkWorkInit) {
     this.seen = new Set(init.seen);
     this.buffers = createBuffers(init.model);
-    this.categories = new CategoryFilter(this.buffers, init.labels ?? {}, init.pii?.mode);
+    this.categories = new CategoryFilter(this.buffers, init.labels ?? {}, init.pii?.mode, init.shared);
     this.files = this.buffers.map((b) => new ParquetFileBuilder(b.table, { runId: init.runId, syncedAt: init.syncedAt }));
     this.prior = new Map(init.prior.map((e) => [e[0], e]));
     this.erased = new Set(init.erased?.hashes ?? []);
@@ -147,7 +151,8 @@ export class ChunkWorkCore {
       this.categories.apply(this.buffers, i);
       this.files[i]!.append(b);
     });
-    return { next: page.next, records: page.records.length, fresh: fresh.map((r) => r['id'] as string), versions, tableRows: this.tableRows() };
+    const shared = this.categories.takeShared();
+    return { next: page.next, records: page.records.length, fresh: fresh.map((r) => r['id'] as string), versions, tableRows: this.tableRows(), ...(shared.length > 0 && { shared }) };
   }
 
   private isErased(id: unknown): boolean {

@@ -23,6 +23,9 @@ import type { ChunkDeps, ChunkLimits, ChunkStep } from './chunk-types.ts';
 import { DEFAULT_CHUNK_MAX_BYTES, DEFAULT_CHUNK_MAX_RECORDS, DEFAULT_CHUNK_MILLIS, DEFAULT_CHUNK_ROWS, DEFAULT_CHUNK_TARGET_ROWS, DEFAULT_STREAM_RETRIES, INVALID_CURSOR_CODE } from './chunk-types.ts';
 import type { ChunkWork, PriorEntry } from './chunk-work.ts';
 import { inlineChunkWork } from './chunk-work.ts';
+import type { SharedValue } from '../categories.ts';
+import { filtersCategories } from '../categories.ts';
+import { readSharedCategories, rememberSharedCategories } from '../state/categories.ts';
 import { fetchLabels } from './labels.ts';
 import { lookAgain } from './second-look.ts';
 import type { OpenedStream } from './open-stream.ts';
@@ -52,6 +55,8 @@ export interface FetchedPages {
   readonly duplicates: number;
   /** Rows per table after the last page taken. */
   readonly tableRows: readonly number[];
+  /** Category values that reached the count of shared values in this chunk (`categories.ts`). */
+  readonly shared?: readonly SharedValue[];
 }
 
 /** The fetch ended on an error: what it had taken until then, and the cursor of the page that failed. */
@@ -99,6 +104,7 @@ class PageFetch {
   /** The largest answer so far: what a page asked for ahead is judged to weigh. */
   private largestPage = 0;
   private duplicates = 0;
+  private readonly shared: SharedValue[] = [];
   private readonly fetchPage: (...args: Parameters<PageClient['listPage']>) => Promise<Page | RawPage>;
 
   constructor(
@@ -168,6 +174,7 @@ class PageFetch {
     if (guess && guess.cursor !== page.next) drop(guess);
     this.kept.push(...page.fresh);
     this.stored.push(...page.versions);
+    if (page.shared) this.shared.push(...page.shared);
     this.duplicates += page.records - page.fresh.length;
     this.pages++;
     this.records += page.fresh.length;
@@ -185,7 +192,7 @@ class PageFetch {
   }
 
   private result(): FetchedPages {
-    return { cursor: this.cursor, kept: this.kept, stored: this.stored, pages: this.pages, records: this.records, duplicates: this.duplicates, tableRows: this.tableRows };
+    return { cursor: this.cursor, kept: this.kept, stored: this.stored, pages: this.pages, records: this.records, duplicates: this.duplicates, tableRows: this.tableRows, shared: this.shared };
   }
 
   async run(): Promise<FetchedPages | FetchError> {
@@ -275,6 +282,7 @@ export async function fetchChunk(deps: ChunkDeps, opened: OpenedStream): Promise
   } catch (error) {
     return failedStep(msg, { cursor: null, kept: [], stored: [], pages: 0, records: 0, duplicates: 0, tableRows: [], error }, tracker);
   }
+  const shared = filtersCategories(deps.pii?.mode) ? await readSharedCategories(deps.store, msg) : {};
   // Files are encoded a row group at a time while pages arrive (see parquet-stream.ts), by the
   // chunk's work: on this thread, or on a worker thread in the local runner.
   const work = (deps.work ?? inlineChunkWork)({
@@ -286,6 +294,7 @@ export async function fetchChunk(deps: ChunkDeps, opened: OpenedStream): Promise
     rowGroupRows: deps.limits?.rowGroupRows ?? STREAM_ROW_GROUP_ROWS,
     ...(deps.pii && { pii: deps.pii }),
     labels,
+    shared,
     ...(opened.erased.length > 0 && { erased: { integrationId: msg.integrationId, hashes: opened.erased } }),
   });
   try {
@@ -297,6 +306,7 @@ export async function fetchChunk(deps: ChunkDeps, opened: OpenedStream): Promise
     if ('error' in fetched) return failedStep(msg, fetched, tracker);
     await deps.faultPoint?.('after-fetch', msg);
     const totals = totalsAfter(msg, fetched, tracker, await saveChunk(deps, msg, fetched, await work.finish()), true);
+    if (fetched.shared !== undefined) await rememberSharedCategories(deps.store, msg, shared, fetched.shared);
     return fetched.cursor !== null ? { kind: 'continue', cursor: fetched.cursor, totals } : { kind: 'finish', totals, before: opened };
   } finally {
     work.close();

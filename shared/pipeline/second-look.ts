@@ -50,6 +50,7 @@ export async function lookAgain(
       ...acc,
       kept: [...acc.kept, ...page.fresh],
       stored: [...acc.stored, ...page.versions],
+      ...(page.shared && { shared: [...(acc.shared ?? []), ...page.shared] }),
       pages: acc.pages + 1,
       records: acc.records + page.fresh.length,
       duplicates: acc.duplicates + page.records - page.fresh.length,

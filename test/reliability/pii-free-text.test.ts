@@ -100,6 +100,20 @@ describe('free-text personal data and error bodies', () => {
     expect(r.funnel[0]).toMatchObject({ stage_name: 'Initial Screening', reached: 8 });
   }, 120_000);
 
+  it('drop, an incremental night: a source shared by five records in an earlier sync stays itself on records that change alone', async () => {
+    const warehouse = tempDir();
+    const env = { KOMBO_API_URL: server.url, KOMBO_API_KEY: KEY, KOMBO_INTEGRATION_IDS: ID };
+    const sync = (date: string) => runCli(['sync', '--warehouse', warehouse, '--snapshot-date', date, '--pii-mode', 'drop', '--models', 'candidates'], env);
+    expect((await sync(DATE)).code).toBe(0);
+    server.setClock('2026-11-23T05:00:00.000Z');
+    const changed = piiDataset().records['candidates']!.filter((c) => c['source'] === LABELS.source).slice(0, 2).map((c) => c.id);
+    for (const id of changed) server.change('candidates', id, (c) => void (c['confidential'] = true));
+    const second = await sync('2026-11-23');
+    expect(second.code, second.stderr).toBe(0);
+    const rows = await db.all(`SELECT id, source FROM read_parquet('${warehouse}/candidates/snapshot_date=2026-11-23/**/*.parquet') ORDER BY id`);
+    expect(rows).toEqual(changed.map((id) => ({ id, source: LABELS.source })));
+  }, 120_000);
+
   it('keep: the control, where the same scan finds what was planted, and the message is cut and cleaned', async () => {
     const r = await syncAndScan('keep');
     expect(r.sync.code, r.sync.stderr).toBe(1);
