@@ -6,6 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { CategoryFilter, MIN_CATEGORY_RECORDS, OTHER_CATEGORY } from '../../shared/categories.ts';
 import type { PiiMode } from '../../shared/flatten.ts';
 import { createBuffers, flattenInto } from '../../shared/flatten.ts';
+import { inspect } from 'node:util';
+import type { RetryEvent } from '../../shared/kombo/client.ts';
+import { KomboClient } from '../../shared/kombo/client.ts';
+import type { ErrorMessages } from '../../shared/kombo/error-text.ts';
 import { MAX_ERROR_TEXT, cleanText, describeErrorBody } from '../../shared/kombo/error-text.ts';
 
 const candidate = (id: string, source: string, tags: readonly string[]) => ({
@@ -86,5 +90,43 @@ describe('Kombo error bodies', () => {
     expect(told).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
     expect(told).not.toContain('evil.example');
     expect(cleanText(body.message).length).toBe(MAX_ERROR_TEXT);
+  });
+});
+
+describe('KomboClient errors', () => {
+  const MESSAGE = 'Jane Doe <jane.private@example.com>, salary 95000 EUR \u001b[2K\r\u001b[32mrun succeeded';
+  const reply = (status: number, body: string) => new Response(body, { status });
+  const kombo = (code: string) => JSON.stringify({ status: 'error', error: { code, title: 'Missing permission', message: MESSAGE, log_url: 'https://app.kombo.dev/logs/1' } });
+
+  async function failure(messages: ErrorMessages, replies: Response[]) {
+    const retries: RetryEvent[] = [];
+    const c = new KomboClient({
+      baseUrl: 'http://127.0.0.1:9/v1',
+      apiKey: 'k',
+      errorMessages: messages,
+      retry: { maxAttempts: 2 },
+      sleep: async () => {},
+      onRetry: (e) => retries.push(e),
+      fetch: (async () => replies.shift()!) as unknown as typeof fetch,
+    });
+    const err = (await c.listPage('greenhouse:A1', 'candidates').catch((e: unknown) => e)) as Error;
+    return { err, told: [String(err), err.stack ?? '', JSON.stringify(err), inspect(err, { depth: 5 }), ...retries.map((r) => r.message)].join('\n') };
+  }
+
+  it('omit: a retried 503 and a final 403 tell code, title and log URL, never the message', async () => {
+    const { err, told } = await failure('omit', [reply(503, kombo('REMOTE.SERVICE_UNAVAILABLE')), reply(403, kombo('INTEGRATION.PERMISSION_MISSING'))]);
+    expect(err.message).toBe('HTTP 403 INTEGRATION.PERMISSION_MISSING: Missing permission (log: https://app.kombo.dev/logs/1)');
+    for (const needle of ['Jane', 'jane.private', '95000', 'run succeeded', '\u001b']) expect(told).not.toContain(needle);
+  });
+
+  it('omit: a body that is not Kombo\'s JSON is told by its length', async () => {
+    const { err } = await failure('omit', [reply(403, 'Forbidden for Jane Doe')]);
+    expect(err.message).toBe('HTTP 403: 22 characters of text');
+  });
+
+  it('keep: the message, without the escapes that rewrite a terminal line', async () => {
+    const { err, told } = await failure('keep', [reply(403, kombo('INTEGRATION.PERMISSION_MISSING'))]);
+    expect(err.message).toBe('HTTP 403 INTEGRATION.PERMISSION_MISSING: Missing permission Jane Doe <jane.private@example.com>, salary 95000 EUR run succeeded (log: https://app.kombo.dev/logs/1)');
+    expect(told).not.toContain('\u001b');
   });
 });
