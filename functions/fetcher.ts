@@ -16,6 +16,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { RunFatalError, errorMessage } from '../shared/errors.ts';
 import { CachedSecret, GlueCatalog, S3Store, SqsQueue, komboClientFromSecret, parseFetcherEnv, parseStreamMessage, reportChunk } from '../shared/adapters/aws/index.ts';
+import { errorMessagesFor } from '../shared/kombo/error-text.ts';
 import { describeFailure, processChunk } from '../shared/pipeline/chunk.ts';
 import type { StreamMessage } from '../shared/ports.ts';
 
@@ -28,7 +29,8 @@ const queue = new SqsQueue({ client: new SQSClient({}), queueUrl: env.fetchQueue
 const catalog = new GlueCatalog({ client: new GlueClient({}), database: env.glueDatabase, bucket: env.warehouse.bucket, prefix: env.warehouse.prefix });
 const apiKey = new CachedSecret(new SecretsManagerClient({}), env.apiKeySecretArn);
 // Paced at this function's share of the Kombo budget when the stack sets one (KOMBO_REQUESTS_PER_SECOND).
-const kombo = komboClientFromSecret(apiKey, env.komboApiUrl, env.pacing);
+// Kombo's error messages may name a candidate: they reach reports and logs only with piiMode keep.
+const kombo = komboClientFromSecret(apiKey, env.komboApiUrl, env.pacing, errorMessagesFor(env.piiMode));
 const processor = new SqsFifoPartialProcessorAsync();
 
 async function recordHandler(record: SQSRecord): Promise<void> {

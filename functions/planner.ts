@@ -29,6 +29,7 @@ const deps: PlannerDeps = {
   store: new S3Store({ client: new S3Client({}), bucket: env.warehouse.bucket, prefix: env.warehouse.prefix }),
   queue: new SqsQueue({ client: new SQSClient({}), queueUrl: env.fetchQueueUrl }),
   // Paced at this function's share of the Kombo budget when the stack sets one (KOMBO_REQUESTS_PER_SECOND).
+  // Errors tell Kombo's code, title and log URL, never its message, which may name a person.
   kombo: komboClientFromSecret(apiKey, env.komboApiUrl, env.pacing),
   forgetApiKey: () => apiKey.invalidate(),
   registry: { ssm: new SSMClient({}), path: env.integrationsPath },

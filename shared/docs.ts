@@ -1,4 +1,5 @@
 /** The README's column reference and docs/FIELDS.md, generated from the table definitions. */
+import { MIN_CATEGORY_RECORDS, OTHER_CATEGORY } from './categories.ts';
 import { piiTreatment } from './flatten.ts';
 import type { PiiTreatment } from './flatten.ts';
 import { KOMBO_MODELS, MODELS, PARTITION_COLUMNS, TABLES, UNSTORED_FIELDS, komboPath, tablesForModel } from './tables.ts';
@@ -45,7 +46,12 @@ export function columnReference(): string {
   return parts.join('\n');
 }
 
-const TREATMENT_TEXT: Record<PiiTreatment, string> = { kept: 'kept', hashed: 'hashed', null: 'null' };
+const TREATMENT_TEXT: Record<PiiTreatment, string> = {
+  kept: 'kept',
+  hashed: 'hashed',
+  null: 'null',
+  category: `label or \`${OTHER_CATEGORY}\``,
+};
 
 /**
  * Markdown for docs/FIELDS.md: every field of the Kombo models we read, the table, column and type
@@ -60,29 +66,31 @@ export function fieldReference(): string {
     'Every field Kombo documents for the models the pipeline reads, and the column that stores it, or',
     'why none does. Paths are those of a Kombo record: `location.city` is a field of a nested object,',
     '`interviews[].title` a field of each element of an array. A JSON column stores its field whole, with',
-    'everything inside it, as JSON text. The last two columns say what `--pii-mode hash` and `--pii-mode drop`',
-    'store (`keep`, the default, stores every value as Kombo returns it); see',
-    '[RELIABILITY.md](RELIABILITY.md#keeping-personal-data-out-of-the-warehouse) for why.',
+    'everything inside it, as JSON text. The last three columns say what `--pii-mode keep` (the default),',
+    '`hash` and `drop` store: the value as Kombo returns it (`kept`), its salted hash (`hashed`), nothing',
+    `(\`null\`), or, in a category typed by hand (label or \`${OTHER_CATEGORY}\`), the value when it is a label of the`,
+    `integration's own list (its tags, its rejection reasons) or is shared by at least ${MIN_CATEGORY_RECORDS} records of the sync,`,
+    `else \`${OTHER_CATEGORY}\`; see [RELIABILITY.md](RELIABILITY.md#keeping-personal-data-out-of-the-warehouse) for why.`,
     '',
     'Rows are partitioned by `snapshot_date` and `integration_id`, and every table carries `_run_id` and',
     '`_synced_at` (see the [table reference](../README.md#tables)).',
     '',
   ];
   for (const model of MODELS) {
-    parts.push(`## \`GET ${KOMBO_MODELS[model].endpoint}\``, '', '| Kombo field | stored in | type | hash | drop |', '|---|---|---|---|---|');
+    parts.push(`## \`GET ${KOMBO_MODELS[model].endpoint}\``, '', '| Kombo field | stored in | type | keep | hash | drop |', '|---|---|---|---|---|---|');
     for (const table of tablesForModel(model)) {
       if (table.arrayField !== undefined) {
         const keys = table.columns.filter((c) => c.source.kind === 'parent-id' || c.source.kind === 'position').map((c) => `\`${c.name}\``);
-        parts.push(`| \`${table.arrayField}[]\` | \`${table.name}\`, one row per element, keyed by ${keys.join(' and ')} | | | |`);
+        parts.push(`| \`${table.arrayField}[]\` | \`${table.name}\`, one row per element, keyed by ${keys.join(' and ')} | | | | |`);
       }
       for (const col of table.columns) {
         const path = komboPath(table, col);
         if (path === undefined) continue;
-        const [hash, drop] = (['hash', 'drop'] as const).map((mode) => TREATMENT_TEXT[piiTreatment(col.pii, mode)]);
-        parts.push(`| \`${path}\` | \`${table.name}.${col.name}\` | ${PARQUET_TYPES[col.type]} | ${hash} | ${drop} |`);
+        const [keep, hash, drop] = (['keep', 'hash', 'drop'] as const).map((mode) => TREATMENT_TEXT[piiTreatment(col.pii, mode)]);
+        parts.push(`| \`${path}\` | \`${table.name}.${col.name}\` | ${PARQUET_TYPES[col.type]} | ${keep} | ${hash} | ${drop} |`);
       }
     }
-    for (const f of UNSTORED_FIELDS.filter((u) => u.model === model)) parts.push(`| \`${f.path}\` | not stored: ${f.reason} | | | |`);
+    for (const f of UNSTORED_FIELDS.filter((u) => u.model === model)) parts.push(`| \`${f.path}\` | not stored: ${f.reason} | | | | |`);
     parts.push('');
   }
   return parts.join('\n');

@@ -63,8 +63,12 @@ export function hashPii(kind: PiiKind, value: string, salt: string): string {
   return createHash('sha256').update(salt, 'utf8').update('\0').update(normalisePii(kind, value), 'utf8').digest('hex');
 }
 
-/** What a mode stores in a column of a kind of personal data. */
-export type PiiTreatment = 'kept' | 'hashed' | 'null';
+/**
+ * What a mode stores in a column of a kind of personal data. `category`: the value when it is a label
+ * or shared by enough records, else `(other)`; flattening keeps it, and the chunk replaces it before
+ * its rows are written, once it has counted them (`categories.ts`).
+ */
+export type PiiTreatment = 'kept' | 'hashed' | 'null' | 'category';
 
 /** Kinds whose hash still identifies the same person across records, integrations and runs. */
 const HASHABLE: ReadonlySet<PiiKind> = new Set(['name', 'email', 'phone', 'handle']);
@@ -76,6 +80,7 @@ const HASHABLE: ReadonlySet<PiiKind> = new Set(['name', 'email', 'phone', 'handl
  */
 export function piiTreatment(kind: PiiKind | undefined, mode: PiiMode): PiiTreatment {
   if (kind === undefined || mode === 'keep') return 'kept';
+  if (kind === 'category') return 'category';
   return mode === 'hash' && HASHABLE.has(kind) ? 'hashed' : 'null';
 }
 
@@ -83,6 +88,7 @@ function protect(cell: Cell, col: ColumnDef, pii: PiiOptions | undefined): Cell 
   if (col.pii === undefined || pii === undefined || cell === null) return cell;
   switch (piiTreatment(col.pii, pii.mode)) {
     case 'kept':
+    case 'category':
       return cell;
     case 'null':
       return null;

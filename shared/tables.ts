@@ -64,10 +64,17 @@ export type ColumnSource =
  * - `text`: free text or free-form data that may name a person in any form (an interview title
  *   "Interview with Leda Watsica", a custom field, a screening answer, a personal meeting link).
  * - `raw`: the ATS's own payload, which repeats all of the above.
- * A hash of free text links nothing and still lets a guess be confirmed, so `address`, `text` and
- * `raw` columns are only ever kept or dropped.
+ * - `person`: a value that describes one person without naming them (a candidate's employer, job
+ *   title, the link to their page in the ATS, a user's id in the ATS, which some ATSs set to the
+ *   user's email address). No join needs it.
+ * - `category`: a value the analytics group by (a candidate's source, a tag, a rejection reason),
+ *   typed by whoever keys it in, so it may be free text naming a person ("Referral from Jane Doe").
+ *   Outside `keep` mode it is stored only when it is a label of the integration's own list
+ *   ({@link ColumnDef.labels}) or is shared by enough records; anything else is stored as `(other)`.
+ * A hash of free text links nothing and still lets a guess be confirmed, so `address`, `text`,
+ * `raw` and `person` columns are only ever kept or dropped.
  */
-export type PiiKind = 'name' | 'email' | 'phone' | 'handle' | 'address' | 'text' | 'raw';
+export type PiiKind = 'name' | 'email' | 'phone' | 'handle' | 'address' | 'text' | 'raw' | 'person' | 'category';
 
 export interface ColumnDef {
   readonly name: string;
@@ -84,6 +91,8 @@ export interface ColumnDef {
    * from the linked model's own table.
    */
   readonly linked?: ModelName;
+  /** For `category` columns: the model whose `name`s are the integration's own labels for it. */
+  readonly labels?: 'tags' | 'rejection_reasons';
 }
 
 /** A table of the catalog: its name, what a row is, and its columns (partition columns aside). */
@@ -123,6 +132,8 @@ const pii = (col: ColumnDef, kind: PiiKind): ColumnDef => ({ ...col, pii: kind }
 
 /** Mark a column as a copy of a field of `model`'s records (see {@link ColumnDef.linked}). */
 const linked = (col: ColumnDef, model: ModelName): ColumnDef => ({ ...col, linked: model });
+/** Mark a column as a category typed by hand, with the model that lists its labels, if any. */
+const category = (col: ColumnDef, labels?: ColumnDef['labels']): ColumnDef => ({ ...col, pii: 'category', ...(labels && { labels }) });
 
 const parentId = (name: string): ColumnDef => ({ name, type: 'string', source: { kind: 'parent-id' } });
 const position: ColumnDef = { name: 'position', type: 'int32', source: { kind: 'position' } };
@@ -145,7 +156,7 @@ const location = (): ColumnDef[] =>
 /** An ATS user nested in a record (an interviewer, a hiring team member): id, remote id, name and email. */
 const userColumns = (): ColumnDef[] => [
   field('user_id', 'string', ['id']),
-  field('remote_id'),
+  pii(field('remote_id'), 'person'),
   pii(field('first_name'), 'name'),
   pii(field('last_name'), 'name'),
   pii(field('email'), 'email'),
@@ -166,14 +177,14 @@ export const TABLES: readonly TableDef[] = (
       field('remote_id'),
       pii(field('first_name'), 'name'),
       pii(field('last_name'), 'name'),
-      field('company'),
-      field('title'),
+      pii(field('company'), 'person'),
+      pii(field('title'), 'person'),
       field('confidential', 'boolean'),
-      field('source'),
+      category(field('source')),
       ...location(),
       pii(field('custom_fields', 'json'), 'text'),
       pii(field('integration_fields', 'json'), 'text'),
-      field('remote_url'),
+      pii(field('remote_url'), 'person'),
       field('remote_created_at', 'timestamp'),
       field('remote_updated_at', 'timestamp'),
       pii(field('remote_data', 'json'), 'raw'),
@@ -207,7 +218,7 @@ export const TABLES: readonly TableDef[] = (
     model: 'candidates',
     grain: 'one row per tag of a candidate (candidates[].tags)',
     arrayField: 'tags',
-    columns: [parentId('candidate_id'), position, field('tag_id', 'string', ['id']), linked(field('name'), 'tags'), linked(field('remote_id'), 'tags')],
+    columns: [parentId('candidate_id'), position, field('tag_id', 'string', ['id']), linked(category(field('name'), 'tags'), 'tags'), linked(field('remote_id'), 'tags')],
   },
   {
     name: 'applications',
@@ -218,7 +229,7 @@ export const TABLES: readonly TableDef[] = (
       field('id'),
       field('remote_id'),
       field('outcome'),
-      field('rejection_reason_name'),
+      category(field('rejection_reason_name'), 'rejection_reasons'),
       field('rejected_at', 'timestamp'),
       field('candidate_id'),
       field('job_id'),
@@ -425,7 +436,7 @@ export const TABLES: readonly TableDef[] = (
     grain: 'one row per ATS user (recruiters, hiring managers, interviewers)',
     columns: [
       field('id'),
-      field('remote_id'),
+      pii(field('remote_id'), 'person'),
       pii(field('first_name'), 'name'),
       pii(field('last_name'), 'name'),
       pii(field('email'), 'email'),

@@ -6,6 +6,7 @@ import type { RetryConfig } from '../config.ts';
 import type { PiiOptions } from '../../shared/flatten.ts';
 import type { LocalRunner } from '../../shared/adapters/local/local-run.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
+import { errorMessagesFor } from '../../shared/kombo/error-text.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { readRunner, retryLocal, saltFingerprint } from '../../shared/adapters/local/local-run.ts';
@@ -52,7 +53,7 @@ export async function retryCommand(runId: string, config: RetryConfig, out: Node
   try {
     const { retried, report } = await retryLocal({
       // No bar for a retry, but its waits are told as they happen (lines on stderr).
-      client: new KomboClient({ baseUrl: apiUrl, apiKey, onRetry: (e) => waits.retry(e), onHold: (e) => waits.hold(e) }),
+      client: new KomboClient({ baseUrl: apiUrl, apiKey, errorMessages: errorMessagesFor(pii.mode), onRetry: (e) => waits.retry(e), onHold: (e) => waits.hold(e) }),
       store,
       catalog: new LocalCatalog(store),
       runId,

@@ -1,6 +1,7 @@
 /** `kombo-etl sync`: one run into a local warehouse, against Kombo or the built-in sandbox. */
 import type { SyncConfig } from '../config.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
+import { errorMessagesFor } from '../../shared/kombo/error-text.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { runLocal } from '../../shared/adapters/local/local-run.ts';
@@ -64,7 +65,7 @@ export async function syncCommand(config: SyncConfig, out: NodeJS.WritableStream
   const interrupts = listenForInterrupts(() => ({ warehouseRoot: store.root, runId, resume }));
   try {
     const report = await runLocal({
-      client: new KomboClient({ baseUrl: apiUrl, apiKey, onRetry: (e) => progress.retry(e), onHold: (e) => progress.hold(e) }),
+      client: new KomboClient({ baseUrl: apiUrl, apiKey, errorMessages: errorMessagesFor(config.pii.mode), onRetry: (e) => progress.retry(e), onHold: (e) => progress.hold(e) }),
       store,
       catalog: new LocalCatalog(store),
       runId,

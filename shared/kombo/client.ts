@@ -22,6 +22,8 @@ import type { PacingOptions, RequestGateOptions } from './pacing.ts';
 import { BUDGET_THROTTLE_CODES, RequestGate, parseRateLimitHeaders } from './pacing.ts';
 import type { IntegrationInfo } from './schemas.ts';
 import { ERROR_ENVELOPE, INTEGRATION_ENVELOPE, PAGE_ENVELOPE, RECORD_SCHEMAS, formatIssues } from './schemas.ts';
+import type { ErrorMessages } from './error-text.ts';
+import { cleanText, describeErrorBody } from './error-text.ts';
 
 /** Kombo's EU endpoint, the default. */
 export const KOMBO_EU_URL = 'https://api.kombo.dev/v1';
@@ -94,6 +96,11 @@ export interface KomboClientOptions {
   readonly onRetry?: (event: RetryEvent) => void;
   /** Told each time the pacing gate holds requests for a while (see {@link RequestGateOptions.onHold}). */
   readonly onHold?: RequestGateOptions['onHold'];
+  /**
+   * Whether error messages keep Kombo's `message` (`keep`, the default, as `piiMode` keep does) or
+   * give only its code, title and log URL (`omit`): see `error-text.ts`.
+   */
+  readonly errorMessages?: ErrorMessages;
 }
 
 export interface Page {
@@ -194,7 +201,7 @@ const SUMMARY_CHARS = 80;
 
 /** The first words of a text, whitespace collapsed, with `…` when cut. */
 function firstWords(text: string): string {
-  const words = text.replace(/\s+/g, ' ').trim().split(' ');
+  const words = cleanText(text, Number.POSITIVE_INFINITY).split(' ');
   let out = words.slice(0, SUMMARY_WORDS).join(' ');
   if (out.length > SUMMARY_CHARS) out = out.slice(0, SUMMARY_CHARS).trimEnd();
   return out.length < words.join(' ').length ? `${out}…` : out;
@@ -205,14 +212,14 @@ function firstWords(text: string): string {
  * described in a few words for an error message: an HTML page by the first words of its
  * `<title>` (or of its text when it has none), anything else by its first words.
  */
-export function summariseBody(text: string): string {
+export function summariseBody(text: string, messages: ErrorMessages = 'keep'): string {
   if (text.trim() === '') return 'an empty body';
   if (/^\s*(<!doctype html|<html|<head|<body)/i.test(text)) {
     const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(text)?.[1];
     const words = firstWords(decodeEntities((title ?? text.replace(/<(script|style)[\s\S]*?<\/\1>|<[^>]*>/gi, ' ')).trim()));
     return words === '' ? 'an HTML page' : `an HTML page "${words}"`;
   }
-  return `"${firstWords(text)}"`;
+  return messages === 'keep' ? `"${firstWords(text)}"` : `${text.length} characters of text`;
 }
 
 /** The few character references error pages use in titles. */
@@ -287,6 +294,7 @@ export class KomboClient {
   private readonly random: () => number;
   private readonly fetchFn: typeof fetch;
   private readonly onRetry: ((event: RetryEvent) => void) | undefined;
+  private readonly errorMessages: ErrorMessages;
   /** Shared by every caller of this client: when each request may start. */
   readonly pacing: RequestGate;
 
@@ -298,6 +306,7 @@ export class KomboClient {
     this.random = opts.random ?? Math.random;
     this.fetchFn = opts.fetch ?? fetch;
     this.onRetry = opts.onRetry;
+    this.errorMessages = opts.errorMessages ?? 'keep';
     this.pacing = new RequestGate({ ...opts.pacing, sleep: this.sleep, ...(opts.now && { now: opts.now }), ...(opts.onHold && { onHold: opts.onHold }) });
   }
 
@@ -434,8 +443,9 @@ export class KomboClient {
     const envelope = ERROR_ENVELOPE.safeParse(body);
     const code = envelope.success ? (envelope.data.error.code ?? null) : null;
     const kind = classify(code, res.status);
-    // A load balancer's error page is summarised, never pasted into logs and reports.
-    const detail = envelope.success ? (envelope.data.error.message ?? envelope.data.error.title ?? 'no message') : summariseBody(text);
+    // Kombo's message only when personal data is kept; a load balancer's error page is summarised,
+    // never pasted into logs and reports.
+    const detail = envelope.success ? describeErrorBody(envelope.data.error, this.errorMessages) : summariseBody(text, this.errorMessages);
     const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
     throw errorFor(kind, `HTTP ${res.status}${code === null ? '' : ` ${code}`}: ${detail}`, code ?? `HTTP.${res.status}`, loc, retryAfterMs);
   }

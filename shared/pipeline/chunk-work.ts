@@ -8,6 +8,8 @@
  * so that one thread only waits on Kombo: with many streams in one process, a page's parsing or a
  * row group's encoding would otherwise hold back every other stream's next request.
  */
+import type { CategoryLabels, SharedCategories, SharedValue } from '../categories.ts';
+import { CategoryFilter } from '../categories.ts';
 import type { FailureLocation } from '../errors.ts';
 import type { PiiOptions } from '../flatten.ts';
 import { createBuffers, flattenInto, isDeleted } from '../flatten.ts';
@@ -33,6 +35,13 @@ export interface ChunkWorkInit {
   readonly seen: readonly string[];
   readonly rowGroupRows: number;
   readonly pii?: PiiOptions;
+  /**
+   * The integration's own labels of its category columns (tag names, rejection reason names): outside
+   * `keep` mode, a category value is stored when it is one of them or shared by enough records.
+   */
+  readonly labels?: CategoryLabels;
+  /** Category values earlier syncs of the stream found shared by enough records. */
+  readonly shared?: SharedCategories;
   /**
    * What is stored of each record before this sync: `[id, hash, deleted]`. A record whose hash and
    * deletion flag match adds no row. Empty on a stream's first sync.
@@ -72,6 +81,8 @@ export interface PageOutcome {
   readonly rehashed: readonly VersionEntry[];
   /** Rows per table of the model (in `tablesForModel` order) after this page. */
   readonly tableRows: readonly number[];
+  /** Category values that reached the count of shared values on this page (`categories.ts`). */
+  readonly shared?: readonly SharedValue[];
 }
 
 /** One chunk's parsing, flattening and encoding. */
@@ -102,10 +113,12 @@ export class ChunkWorkCore {
   private readonly erased: ReadonlySet<string>;
   /** The model's array fields that copy users. */
   private readonly userFields: readonly string[];
+  private readonly categories: CategoryFilter;
 
   constructor(private readonly init: ChunkWorkInit) {
     this.seen = new Set(init.seen);
     this.buffers = createBuffers(init.model);
+    this.categories = new CategoryFilter(this.buffers, init.labels ?? {}, init.pii?.mode, init.shared);
     this.files = this.buffers.map((b) => new ParquetFileBuilder(b.table, { runId: init.runId, syncedAt: init.syncedAt }));
     this.prior = new Map(init.prior.map((e) => [e[0], e]));
     this.erased = new Set(init.erased?.hashes ?? []);
@@ -150,6 +163,7 @@ export class ChunkWorkCore {
       if (record === undefined) continue;
       const before = this.buffers.map((b) => b.rowCount);
       flattenInto(this.buffers, [record], this.init.pii);
+      this.categories.count(this.buffers, before, record['id'] as string);
       const [entry, outcome] = this.decide(record, before);
       if (outcome === 'version') {
         versions.push(entry);
@@ -162,9 +176,12 @@ export class ChunkWorkCore {
       });
     }
     this.buffers.forEach((b, i) => {
-      if (b.rowCount >= this.init.rowGroupRows) this.files[i]!.append(b);
+      if (b.rowCount < this.init.rowGroupRows) return;
+      this.categories.apply(this.buffers, i);
+      this.files[i]!.append(b);
     });
-    return { next: page.next, records: page.records.length, fresh: fresh.map((r) => r['id'] as string), versions, rehashed, tableRows: this.tableRows() };
+    const shared = this.categories.takeShared();
+    return { next: page.next, records: page.records.length, fresh: fresh.map((r) => r['id'] as string), versions, rehashed, tableRows: this.tableRows(), ...(shared.length > 0 && { shared }) };
   }
 
   private isErased(id: unknown): boolean {
@@ -191,7 +208,11 @@ export class ChunkWorkCore {
 
   finish(): (Uint8Array | undefined)[] {
     const rows = this.tableRows();
-    return this.buffers.map((b, i) => (rows[i]! > 0 ? this.files[i]!.finish(b) : undefined));
+    return this.buffers.map((b, i) => {
+      if (rows[i]! === 0) return undefined;
+      this.categories.apply(this.buffers, i);
+      return this.files[i]!.finish(b);
+    });
   }
 }
 

@@ -25,6 +25,10 @@ import { DEFAULT_CHUNK_MAX_BYTES, DEFAULT_CHUNK_MAX_RECORDS, DEFAULT_CHUNK_MILLI
 import type { ChunkWork, PriorEntry } from './chunk-work.ts';
 import { inlineChunkWork } from './chunk-work.ts';
 import { currentLayout } from './hash-layout.ts';
+import type { SharedValue } from '../categories.ts';
+import { filtersCategories } from '../categories.ts';
+import { readSharedCategories, rememberSharedCategories } from '../state/categories.ts';
+import { fetchLabels } from './labels.ts';
 import { lookAgain } from './second-look.ts';
 import type { OpenedStream } from './open-stream.ts';
 
@@ -55,6 +59,8 @@ export interface FetchedPages {
   readonly duplicates: number;
   /** Rows per table after the last page taken. */
   readonly tableRows: readonly number[];
+  /** Category values that reached the count of shared values in this chunk (`categories.ts`). */
+  readonly shared?: readonly SharedValue[];
 }
 
 /** The fetch ended on an error: what it had taken until then, and the cursor of the page that failed. */
@@ -103,6 +109,7 @@ class PageFetch {
   /** The largest answer so far: what a page asked for ahead is judged to weigh. */
   private largestPage = 0;
   private duplicates = 0;
+  private readonly shared: SharedValue[] = [];
   private readonly fetchPage: (...args: Parameters<PageClient['listPage']>) => Promise<Page | RawPage>;
 
   constructor(
@@ -173,6 +180,7 @@ class PageFetch {
     this.kept.push(...page.fresh);
     this.stored.push(...page.versions);
     this.rehashed.push(...page.rehashed);
+    if (page.shared) this.shared.push(...page.shared);
     this.duplicates += page.records - page.fresh.length;
     this.pages++;
     this.records += page.fresh.length;
@@ -190,7 +198,7 @@ class PageFetch {
   }
 
   private result(): FetchedPages {
-    return { cursor: this.cursor, kept: this.kept, stored: this.stored, rehashed: this.rehashed, pages: this.pages, records: this.records, duplicates: this.duplicates, tableRows: this.tableRows };
+    return { cursor: this.cursor, kept: this.kept, stored: this.stored, rehashed: this.rehashed, pages: this.pages, records: this.records, duplicates: this.duplicates, tableRows: this.tableRows, shared: this.shared };
   }
 
   async run(): Promise<FetchedPages | FetchError> {
@@ -274,6 +282,13 @@ export async function fetchChunk(deps: ChunkDeps, opened: OpenedStream): Promise
   const { msg } = opened;
   const maxStreamRetries = deps.limits?.maxStreamRetries ?? DEFAULT_STREAM_RETRIES;
   const tracker: RequestTracker = { stats: { requests: 0, retries: 0, throttles: 0 }, retriesLeft: Math.max(0, maxStreamRetries - msg.totals.retries) };
+  let labels;
+  try {
+    labels = await fetchLabels(deps.client, msg.integrationId, msg.model, deps.pii?.mode, tracker);
+  } catch (error) {
+    return failedStep(msg, { cursor: null, kept: [], stored: [], pages: 0, records: 0, duplicates: 0, tableRows: [], error }, tracker);
+  }
+  const shared = filtersCategories(deps.pii?.mode) ? await readSharedCategories(deps.store, msg) : {};
   // Files are encoded a row group at a time while pages arrive (see parquet-stream.ts), by the
   // chunk's work: on this thread, or on a worker thread in the local runner.
   const work = (deps.work ?? inlineChunkWork)({
@@ -284,6 +299,8 @@ export async function fetchChunk(deps: ChunkDeps, opened: OpenedStream): Promise
     prior: Array.from(opened.prior, ([id, e]): PriorEntry => [id, e.h, e.d]),
     rowGroupRows: deps.limits?.rowGroupRows ?? STREAM_ROW_GROUP_ROWS,
     ...(deps.pii && { pii: deps.pii }),
+    labels,
+    shared,
     ...(opened.erased.length > 0 && { erased: { integrationId: msg.integrationId, hashes: opened.erased } }),
     ...(opened.layouts.length > 0 && { layouts: opened.layouts }),
   });
@@ -298,6 +315,7 @@ export async function fetchChunk(deps: ChunkDeps, opened: OpenedStream): Promise
     // The index this stream commits holds hashes of this release's layout: later releases read its columns here.
     await saveLayout(deps.store, msg, currentLayout(msg.model, deps.pii?.mode), opened.layouts);
     const totals = totalsAfter(msg, fetched, tracker, await saveChunk(deps, msg, fetched, await work.finish()), true);
+    if (fetched.shared !== undefined) await rememberSharedCategories(deps.store, msg, shared, fetched.shared);
     return fetched.cursor !== null ? { kind: 'continue', cursor: fetched.cursor, totals } : { kind: 'finish', totals, before: opened };
   } finally {
     work.close();

@@ -51,6 +51,7 @@ export async function lookAgain(
       kept: [...acc.kept, ...page.fresh],
       stored: [...acc.stored, ...page.versions],
       rehashed: [...acc.rehashed, ...page.rehashed],
+      ...(page.shared && { shared: [...(acc.shared ?? []), ...page.shared] }),
       pages: acc.pages + 1,
       records: acc.records + page.fresh.length,
       duplicates: acc.duplicates + page.records - page.fresh.length,

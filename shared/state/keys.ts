@@ -72,6 +72,8 @@ export const stateKeys = {
   indexPrefix: (integrationId: string, model: string) => `${stateKeys.prefix(integrationId, model)}index/`,
   index: (integrationId: string, model: string, snapshotDate: string, runId: string) =>
     `${stateKeys.indexPrefix(integrationId, model)}${assertSnapshotDate(snapshotDate)}-${assertRunId(runId)}.json.gz`,
+  /** Category values the stream's syncs found shared by enough records (`state/categories.ts`). */
+  categories: (integrationId: string, model: string) => `${stateKeys.prefix(integrationId, model)}categories.json`,
   /** A partition rewrite of compaction, until it is swapped in. */
   compactionPending: (integrationId: string, model: string) => `${stateKeys.prefix(integrationId, model)}compaction.json`,
   /** The versions compaction kept before its cutoff. */

@@ -57,6 +57,8 @@ export interface KomboServerOptions {
   readonly records: Readonly<Record<string, readonly KomboRecord[]>>;
   /** How far the `Date` header runs ahead of the clock that stamps `changed_at` (default 0). */
   readonly dateAheadMs?: number;
+  /** Endpoints that answer every page request with this status and body (an error as Kombo words it). */
+  readonly failures?: Readonly<Record<string, { readonly status: number; readonly body: string }>>;
 }
 
 export interface KomboServer {
@@ -173,6 +175,8 @@ export async function startKomboServer(opts: KomboServerOptions): Promise<KomboS
     }
     const endpoint = /^\/v1\/ats\/([a-z-]+)$/.exec(url.pathname)?.[1];
     if (endpoint === undefined) return void send(404, kombError('PLATFORM.INPUT_INVALID', 'unknown path'));
+    const failure = opts.failures?.[endpoint];
+    if (failure !== undefined) return void send(failure.status, failure.body);
 
     const q = url.searchParams;
     const updatedAfter = q.get('updated_after');

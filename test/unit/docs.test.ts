@@ -38,9 +38,9 @@ describe('docs/FIELDS.md, the Kombo field reference', () => {
 
   it('says what each PII mode stores: names hashed or dropped, free text and addresses dropped', () => {
     const ref = fieldReference();
-    expect(ref).toContain('| `first_name` | `candidates.first_name` | STRING (UTF-8) | hashed | null |');
-    expect(ref).toContain('| `title` | `interviews.title` | STRING (UTF-8) | null | null |');
-    expect(ref).toContain('| `interviews[].location.zip_code` | `application_interviews.location_zip_code` | STRING (UTF-8) | null | null |');
-    expect(ref).toContain('| `offers[].status` | `application_offers.status` | STRING (UTF-8) | kept | kept |');
+    expect(ref).toContain('| `first_name` | `candidates.first_name` | STRING (UTF-8) | kept | hashed | null |');
+    expect(ref).toContain('| `title` | `interviews.title` | STRING (UTF-8) | kept | null | null |');
+    expect(ref).toContain('| `interviews[].location.zip_code` | `application_interviews.location_zip_code` | STRING (UTF-8) | kept | null | null |');
+    expect(ref).toContain('| `offers[].status` | `application_offers.status` | STRING (UTF-8) | kept | kept | kept |');
   });
 });

@@ -256,18 +256,20 @@ describe('personal data per --pii-mode', () => {
     ['address', 'keep', 'kept'], ['address', 'hash', 'null'], ['address', 'drop', 'null'],
     ['text', 'keep', 'kept'], ['text', 'hash', 'null'], ['text', 'drop', 'null'],
     ['raw', 'hash', 'null'], [undefined, 'drop', 'kept'],
+    ['person', 'keep', 'kept'], ['person', 'hash', 'null'], ['person', 'drop', 'null'],
+    ['category', 'keep', 'kept'], ['category', 'hash', 'category'], ['category', 'drop', 'category'],
   ] as const)('%s in %s mode: %s', (kind, mode, want) => {
     expect(piiTreatment(kind, mode)).toBe(want);
   });
 
-  it.each(['hash', 'drop'] as const)('%s: names hashed or null; titles, street addresses and free-form fields null; the rest kept', (mode) => {
+  it.each(['hash', 'drop'] as const)('%s: names hashed or null; titles, employers, links, street addresses and free-form fields null; the rest kept', (mode) => {
     const pii: PiiOptions = mode === 'hash' ? { mode, salt: SALT } : { mode };
     const c = flattenFixture('candidates', 'kombo-server/candidates-1.json', pii)['candidates']![0]!;
     expect(c).toMatchObject({
       first_name: mode === 'hash' ? hashPii('name', 'John', SALT) : null,
       location_city: 'Berlin', location_country: 'DE', location_street_1: null, location_zip_code: null, location_raw: null,
       custom_fields: null, integration_fields: null, remote_data: null,
-      company: 'Acme, Inc.', remote_url: 'https://app.greenhouse.io/people/32',
+      company: null, title: null, remote_url: null,
     });
     const a = flattenFixture('applications', 'kombo-server/applications-1.json', pii);
     expect(a['applications']![0]).toMatchObject({ screening_question_answers: null, custom_fields: null, outcome: 'HIRED', remote_url: 'https://app.greenhouse.io/applications/32' });
@@ -281,17 +283,17 @@ describe('personal data per --pii-mode', () => {
     expect(i['interviews']![0]).toMatchObject({ title: null, location_zip_code: null, video_conferencing_url: null, location_city: 'Berlin', canceled: false });
   });
 
-  it.each(['hash', 'drop'] as const)('%s: user and hiring team names and emails hashed or null; job descriptions and free-form fields null; the rest kept, the job\'s address too', (mode) => {
+  it.each(['hash', 'drop'] as const)('%s: user and hiring team names and emails hashed or null, their remote ids null; job descriptions and free-form fields null; the rest kept, the job\'s address too', (mode) => {
     const pii: PiiOptions = mode === 'hash' ? { mode, salt: SALT } : { mode };
     const hashed = (kind: 'name' | 'email', value: string) => (mode === 'hash' ? hashPii(kind, value, SALT) : null);
     const u = flattenFixture('users', 'kombo-server/users-1.json', pii);
     expect(u['users']![0]).toMatchObject({
       first_name: hashed('name', 'Leda'), last_name: hashed('name', 'Watsica'), email: hashed('email', 'leda.watsica@example.com'),
-      status: 'ACTIVE', remote_id: 'u-10',
+      status: 'ACTIVE', remote_id: null,
     });
     const j = flattenFixture('jobs', 'kombo-server/jobs-1.json', pii);
     // The same person hashes alike as a user and as a hiring team member, so the two still join.
-    expect(j['job_hiring_team']![0]).toMatchObject({ first_name: u['users']![0]!['first_name'], email: u['users']![0]!['email'], hiring_team_roles: '["HIRING_MANAGER","INTERVIEWER"]' });
+    expect(j['job_hiring_team']![0]).toMatchObject({ first_name: u['users']![0]!['first_name'], email: u['users']![0]!['email'], remote_id: null, hiring_team_roles: '["HIRING_MANAGER","INTERVIEWER"]' });
     expect(j['jobs']![0]).toMatchObject({
       description: null, custom_fields: null, integration_fields: null, remote_data: null,
       name: 'Backend Engineer', department: 'Engineering', weekly_hours: 37.5,

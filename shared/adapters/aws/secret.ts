@@ -10,6 +10,7 @@ import { ConfigError } from '../../errors.ts';
 import type { PiiMode, PiiOptions } from '../../flatten.ts';
 import { KomboClient } from '../../kombo/client.ts';
 import type { PacingOptions } from '../../kombo/pacing.ts';
+import type { ErrorMessages } from '../../kombo/error-text.ts';
 
 /** What the stack puts in the secret until the user sets the real key. */
 export const API_KEY_PLACEHOLDER = 'REPLACE_ME_WITH_THE_KOMBO_API_KEY';
@@ -103,12 +104,14 @@ export class CachedSecret {
  * A Kombo client per container, rebuilt only when the key changes (after {@link CachedSecret.invalidate}),
  * so its request statistics, pace and connections survive across messages. `pacing`: this
  * function's share of the Kombo budget (`{}`: paced by Kombo's `ratelimit-*` headers only).
+ * `errorMessages`: whether Kombo's error `message` reaches reports and logs (`keep` only with
+ * `piiMode` keep; by default it does not, see `kombo/error-text.ts`).
  */
-export function komboClientFromSecret(secret: CachedSecret, baseUrl: string, pacing: PacingOptions = {}): () => Promise<KomboClient> {
+export function komboClientFromSecret(secret: CachedSecret, baseUrl: string, pacing: PacingOptions = {}, errorMessages: ErrorMessages = 'omit'): () => Promise<KomboClient> {
   let current: { key: string; client: KomboClient } | undefined;
   return async () => {
     const key = await secret.value();
-    if (current?.key !== key) current = { key, client: new KomboClient({ baseUrl, apiKey: key, pacing }) };
+    if (current?.key !== key) current = { key, client: new KomboClient({ baseUrl, apiKey: key, pacing, errorMessages }) };
     return current.client;
   };
 }
