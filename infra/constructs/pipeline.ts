@@ -22,7 +22,9 @@ import type { PiiMode } from '../../shared/flatten.ts';
 import { DEFAULT_CHUNK_MILLIS } from '../../shared/pipeline/chunk.ts';
 import { skippedTimes } from '../dst-gap.ts';
 import { KomboFunction } from './function.ts';
+import type { DataKey } from './data-key.ts';
 import { DEFAULT_FULL_EVERY_DAYS } from '../../shared/pipeline/plan.ts';
+import { RUNS_PREFIX, STATE_PREFIX } from '../../shared/state/keys.ts';
 
 /** The planner checks every integration (with retries) and sends one message per stream. */
 export const PLANNER_TIMEOUT = Duration.minutes(5);
@@ -100,6 +102,8 @@ export interface PipelineProps {
   readonly fullSyncEveryDays?: number;
   readonly logRetention: logs.RetentionDays;
   readonly serviceName: string;
+  /** Encrypts the warehouse and the functions' logs. */
+  readonly dataKey: DataKey;
   /** Delete the secret with the stack (the registry parameters are deleted with it always). @default false */
   readonly destroyData?: boolean;
 }
@@ -171,7 +175,7 @@ export class Pipeline extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
 
-    const common = { logRetention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY, serviceName: props.serviceName };
+    const common = { logRetention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY, serviceName: props.serviceName, dataKey: props.dataKey };
     this.planner = new KomboFunction(this, 'Planner', {
       ...common,
       name: 'planner',
@@ -179,7 +183,8 @@ export class Pipeline extends Construct {
       timeout: PLANNER_TIMEOUT,
       memorySize: PLANNER_MEMORY_MB,
     })
-      .bindWarehouse(props.warehouse, props.warehousePrefix)
+      // Run state and stream state only: the planner reads and writes no table data.
+      .bindWarehouse(props.warehouse, props.warehousePrefix, [RUNS_PREFIX, STATE_PREFIX])
       .bindFetchQueue(this.queue)
       .bindKombo(this.apiKey, props.komboApiUrl)
       .bindRegistry(this.registryPath)

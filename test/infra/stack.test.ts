@@ -105,11 +105,22 @@ describe('storage', () => {
   it('encrypts every bucket, blocks public access, and retains it on stack deletion (not on a failed creation) by default', () => {
     expect(buckets()).toHaveLength(3);
     for (const [id, b] of buckets()) {
-      expect(b.Properties['BucketEncryption'], id).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
+      expect(b.Properties['BucketEncryption'], id).toBeDefined();
       expect(b.Properties['PublicAccessBlockConfiguration'], id).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
       expect(b.DeletionPolicy, id).toBe('RetainExceptOnCreate');
       expect(b.UpdateReplacePolicy, id).toBe('Retain');
     }
+  });
+
+  it('encrypts the warehouse and the query results with the data key (SSE-KMS, S3 Bucket Keys), the access logs with S3-managed keys (the only encryption S3 delivers access logs into)', () => {
+    const [keyId] = one('AWS::KMS::Key');
+    const [logBucketId] = buckets().find(([, b]) => b.Properties['LoggingConfiguration'] === undefined)!;
+    for (const [id, b] of buckets().filter(([bid]) => bid !== logBucketId)) {
+      expect(b.Properties['BucketEncryption'], id).toEqual({
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: getAtt(keyId) }, BucketKeyEnabled: true }],
+      });
+    }
+    expect(resources[logBucketId]!.Properties['BucketEncryption']).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
   });
 
   it('denies plain-HTTP access to every bucket', () => {
@@ -142,6 +153,51 @@ describe('storage', () => {
     // A record unchanged for longer than the retention has its only row in an old partition: no rule may expire tables by age.
     const expiring = rules.filter((r) => r['ExpirationInDays'] !== undefined || r['ExpirationDate'] !== undefined || r['NoncurrentVersionExpiration'] !== undefined);
     expect(expiring.map((r) => r['Prefix'])).toEqual(['warehouse/_runs/']);
+  });
+});
+
+describe('data key', () => {
+  type KeyStatement = { Sid?: string; Effect: string; Principal: Json | string; Action: string | string[]; Condition?: Json };
+  const keyStatements = () => ((one('AWS::KMS::Key')[1].Properties['KeyPolicy'] as { Statement: KeyStatement[] }).Statement);
+
+  it('is one customer-managed key with yearly rotation, kept when the stack is deleted or the key replaced', () => {
+    const [, key] = one('AWS::KMS::Key');
+    expect(key.Properties['EnableKeyRotation']).toBe(true);
+    expect(key.DeletionPolicy).toBe('RetainExceptOnCreate');
+    expect(key.UpdateReplacePolicy).toBe('Retain');
+  });
+
+  it('lets CloudWatch Logs of its region use it for this stack\'s log groups only', () => {
+    const logs = keyStatements().filter((x) => JSON.stringify(x.Principal).includes('logs.'));
+    expect(logs).toHaveLength(1);
+    expect(JSON.stringify(logs[0]!.Principal)).toMatch(/logs\.".*AWS::Region.*"\.amazonaws\.com|logs\.\$\{AWS::Region\}\.amazonaws\.com/);
+    const arn = (logs[0]!.Condition!['ArnLike'] as Json)['kms:EncryptionContext:aws:logs:arn'] as { 'Fn::Join': [string, unknown[]] };
+    expect(arn['Fn::Join'][1].at(-1)).toBe(':log-group:KomboEtl-*');
+    // No other service and no one outside the account: the other statement is the account's own.
+    const others = keyStatements().filter((x) => x !== logs[0]);
+    expect(others).toHaveLength(1);
+    expect(JSON.stringify(others[0]!.Principal)).toContain(':root');
+  });
+
+  it('encrypts every log group of the stack with it', () => {
+    const [keyId] = one('AWS::KMS::Key');
+    const groups = ofType('AWS::Logs::LogGroup');
+    expect(groups.length).toBeGreaterThanOrEqual(3);
+    for (const [id, g] of groups) expect(g.Properties['KmsKeyId'], id).toEqual(getAtt(keyId));
+  });
+
+  it('is granted to every function role that reads or writes the warehouse: GenerateDataKey and Decrypt on this key, nothing more', () => {
+    const [keyId] = one('AWS::KMS::Key');
+    for (const [id, f] of ofType('AWS::Lambda::Function')) {
+      const role = (f.Properties['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const statements = ofType('AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties['Roles']).includes(role))
+        .flatMap(([, p]) => (p.Properties['PolicyDocument'] as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
+      const kms = statements.filter((x) => JSON.stringify(x.Action).includes('kms:'));
+      expect(kms, id).toHaveLength(1);
+      expect([kms[0]!.Action].flat().sort(), id).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+      expect(kms[0]!.Resource, id).toEqual(getAtt(keyId));
+    }
   });
 });
 
@@ -347,7 +403,13 @@ describe('compaction', () => {
     const policies = ofType('AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties['Roles']).includes(role['Fn::GetAtt'][0]));
     const statements = policies.flatMap(([, p]) => (p.Properties['PolicyDocument'] as { Statement: Json[] }).Statement);
     const actions = statements.flatMap((x) => (Array.isArray(x['Action']) ? x['Action'] : [x['Action']]) as string[]);
-    expect(new Set(actions.filter((a) => !a.startsWith('logs:')))).toEqual(new Set(['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListBucket', 'glue:CreatePartition', 'glue:UpdatePartition']));
+    expect(new Set(actions.filter((a) => !a.startsWith('logs:')))).toEqual(
+      new Set(['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListBucket', 'glue:CreatePartition', 'glue:UpdatePartition', 'kms:Decrypt', 'kms:GenerateDataKey']),
+    );
+    // Objects of the tables' folders, run state and stream state only: not the whole prefix.
+    const objects = statements.find((x) => JSON.stringify(x['Action']).includes('s3:PutObject'))!;
+    const tails = [objects['Resource']].flat().map((r) => ((r as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].at(-1) as string));
+    expect(tails.sort()).toEqual([...CATALOG_TABLES.map((t) => `/warehouse/${t.name}/*`), '/warehouse/_runs/*', '/warehouse/_state/*'].sort());
   });
 
   it('keeps every version with retentionDays=0: no lifecycle expiry, no compaction schedule', () => {
@@ -378,11 +440,20 @@ describe('least-privilege IAM', () => {
     for (const [id, role] of ofType('AWS::IAM::Role')) expect(role.Properties['ManagedPolicyArns'], id).toBeUndefined();
   });
 
-  it.each(['Planner', 'Fetcher'])('scopes the %s to objects under the warehouse prefix and to listing the warehouse bucket', (name) => {
+  /** The last literal of each object ARN a statement names: `/warehouse/*`, `/warehouse/_runs/*`. */
+  const objectTails = (x: Statement) => resourcesOf(x).map((r) => (r as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].at(-1) as string);
+
+  it.each([
+    ['Planner', ['/warehouse/_runs/*', '/warehouse/_state/*']],
+    ['Fetcher', ['/warehouse/*']],
+  ])('scopes the %s to objects under %j and to listing the warehouse bucket', (name, tails) => {
     const s = statements(`Pipeline${name}Role`);
     const objects = s.find((x) => actions(x).includes('s3:PutObject'))!;
     expect(actions(objects).sort()).toEqual(['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject']);
-    expect(JSON.stringify(objects.Resource)).toMatch(/"\/warehouse\/\*"/);
+    expect(objectTails(objects).sort()).toEqual(tails);
+    // No other statement reaches objects of the bucket.
+    const objectStatements = s.filter((x) => actions(x).some((a) => ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'].includes(a)));
+    expect(objectStatements).toHaveLength(1);
     const list = s.find((x) => actions(x).includes('s3:ListBucket'))!;
     // No s3:prefix condition: with one, a read of a missing key answers 403 instead of 404.
     expect(list.Condition).toBeUndefined();
@@ -459,18 +530,19 @@ describe('catalog and analytics', () => {
     expect(JSON.stringify(sd['Location'])).toContain(`/warehouse/${name}/`);
   });
 
-  it('has an Athena workgroup that enforces an encrypted result location and the configured bytes-scanned cutoff', () => {
+  it('has an Athena workgroup that enforces a result location of its own, encrypted with the data key, and the configured bytes-scanned cutoff', () => {
     const [, wg] = one('AWS::Athena::WorkGroup');
     const [resultsId] = one('AWS::S3::Bucket', (r) => JSON.stringify(r.Properties['LifecycleConfiguration']).includes('ExpireQueryResults'));
     expect(wg.Properties['WorkGroupConfiguration']).toMatchObject({
       EnforceWorkGroupConfiguration: true,
       BytesScannedCutoffPerQuery: CONTEXT.athenaBytesScannedCutoffGb * 1_000_000_000,
       EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
-      ResultConfiguration: { EncryptionConfiguration: { EncryptionOption: 'SSE_S3' } },
+      ResultConfiguration: { EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: getAtt(one('AWS::KMS::Key')[0]) } },
     });
-    const output = JSON.stringify((wg.Properties['WorkGroupConfiguration'] as { ResultConfiguration: Json }).ResultConfiguration['OutputLocation']);
-    expect(output).toContain(JSON.stringify({ Ref: resultsId }));
-    expect(output).toContain('athena-results/');
+    // A prefix of the workgroup's own: s3://<results bucket>/athena-results/<workgroup>/.
+    const output = (wg.Properties['WorkGroupConfiguration'] as { ResultConfiguration: Json }).ResultConfiguration['OutputLocation'] as { 'Fn::Join': [string, unknown[]] };
+    expect(output['Fn::Join'][1]).toEqual(['s3://', { Ref: resultsId }, `/athena-results/${wg.Properties['Name'] as string}/`]);
+    expect(wg.Properties['Name']).toBe('kombo-etl');
   });
 });
 
