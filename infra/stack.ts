@@ -153,10 +153,11 @@ export class KomboEtlStack extends Stack {
     out('AthenaResultsUri', s3Uri(this.storage.athenaResults.bucketName, this.catalog.resultsPrefix), "Where the workgroup writes query results (its own prefix)");
     out('DataKeyArn', this.dataKey.key.keyArn, 'KMS key encrypting the warehouse, query results and logs: a reader needs kms:Decrypt on it (docs/BI.md)');
     out('ApiKeySecretArn', p.apiKey.secretArn, 'Secrets Manager secret holding the Kombo API key');
-    // With piiMode hash the secret also carries the salt: JSON {"apiKey", "piiSalt"}.
-    const secretString = c.piiMode === 'hash' ? `"{\\"apiKey\\":\\"$KOMBO_API_KEY\\",\\"piiSalt\\":\\"$KOMBO_PII_SALT\\"}"` : '"$KOMBO_API_KEY"';
-    const secretWhat = c.piiMode === 'hash' ? 'the Kombo API key and the PII salt (16+ characters)' : 'the Kombo API key';
-    out('SetApiKeyCommand', `aws secretsmanager put-secret-value ${region} --secret-id ${p.apiKey.secretArn} --secret-string ${secretString}`, `Put ${secretWhat} into the secret`);
+    out('SetApiKeyCommand', `aws secretsmanager put-secret-value ${region} --secret-id ${p.apiKey.secretArn} --secret-string "$KOMBO_API_KEY"`, 'Put the Kombo API key into the secret');
+    if (p.piiSalt) {
+      // A secret of its own, which only the fetcher reads.
+      out('SetPiiSaltCommand', `aws secretsmanager put-secret-value ${region} --secret-id ${p.piiSalt.secretArn} --secret-string "$KOMBO_PII_SALT"`, 'Put the PII salt (16+ characters, kept unchanged for good) into its secret');
+    }
     out('IntegrationRegistryPath', p.registryPath, 'SSM path of the integration registry: every parameter directly under it holds a JSON list of integration ids, synced nightly');
     out('ListIntegrationsCommand', `aws ssm get-parameters-by-path ${region} --path ${p.registryPath} --query 'Parameters[].[Name,Value]' --output text`, 'Print the registry, one parameter per line');
     // The first part number the stack does not seed; put-parameter without --overwrite refuses a part that exists.

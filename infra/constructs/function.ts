@@ -244,9 +244,16 @@ export class KomboFunction extends Construct {
     return this;
   }
 
-  /** What to store in personal-data columns. The `hash` salt is read from the Kombo secret (see {@link bindKombo}). */
+  /** What to store in personal-data columns; `hash` reads its salt from the secret of {@link bindPiiSalt}. */
   bindPiiMode(mode: PiiMode): this {
     this.env(ENV.piiMode, mode);
+    return this;
+  }
+
+  /** Read the secret holding the `hash` salt alone: a secret of its own, so that no other function may read it. */
+  bindPiiSalt(secret: ISecret): this {
+    this.env(ENV.piiSaltSecretArn, secret.secretArn);
+    secret.grantRead(this.role);
     return this;
   }
 }

@@ -17,7 +17,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { RUN_DEADLINE, SCHEDULED_RUN, scheduleEventInput } from '../../shared/adapters/aws/events.ts';
 import { REGISTRY_PART_MAX_CHARS, registryPartName, splitRegistry } from '../../shared/adapters/aws/registry.ts';
-import { API_KEY_PLACEHOLDER } from '../../shared/adapters/aws/secret.ts';
+import { API_KEY_PLACEHOLDER, PII_SALT_PLACEHOLDER } from '../../shared/adapters/aws/secret.ts';
 import type { PiiMode } from '../../shared/flatten.ts';
 import { DEFAULT_CHUNK_MILLIS } from '../../shared/pipeline/chunk.ts';
 import { skippedTimes } from '../dst-gap.ts';
@@ -93,7 +93,7 @@ export interface PipelineProps {
    * @default undefined: paced by Kombo's `ratelimit-*` headers and 429s only
    */
   readonly komboRequestsPerSecond?: number;
-  /** Personal-data columns, set on the fetcher; `hash` reads its salt from the API key secret. */
+  /** Personal-data columns, set on the fetcher; `hash` reads its salt from {@link Pipeline.piiSalt}, which only the fetcher may read. */
   readonly piiMode: PiiMode;
   /**
    * Days between full syncs of a stream, set on the planner.
@@ -114,6 +114,8 @@ export class Pipeline extends Construct {
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
   readonly apiKey: secretsmanager.Secret;
+  /** The `hash` salt, alone in a secret the fetcher reads and the planner cannot; only with piiMode hash. */
+  readonly piiSalt: secretsmanager.Secret | undefined;
   /** SSM path of the integration registry, `/<stackName>/integrations`: every parameter directly under it is read. */
   readonly registryPath: string;
   /** The parameters seeded from the `integrations` context: `<registryPath>/part-001`, `part-002`, … */
@@ -141,6 +143,23 @@ export class Pipeline extends Construct {
       id: 'AwsSolutions-SMG4',
       reason: "Kombo API keys are issued in Kombo's dashboard; there is no API a rotation Lambda could call to mint a new one.",
     });
+
+    // Not in the API key secret: the planner reads that one, and must not be able to read the salt.
+    this.piiSalt =
+      props.piiMode === 'hash'
+        ? new secretsmanager.Secret(this, 'PiiSalt', {
+            description: `Salt of the personal-data hashes of ${stack.stackName} (piiMode hash), read by the fetcher only. Replace the placeholder: aws secretsmanager put-secret-value --secret-id <arn> --secret-string <salt>`,
+            // A placeholder, as for the API key: the salt is put in by hand and survives redeploys.
+            secretStringValue: SecretValue.unsafePlainText(PII_SALT_PLACEHOLDER),
+            removalPolicy,
+          })
+        : undefined;
+    if (this.piiSalt) {
+      Validations.of(this.piiSalt).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason: 'The salt must stay the same for the hashes of one person to match across nights; a rotated salt would break every join over hashed columns.',
+      });
+    }
 
     // A standard parameter holds 4 KB (about 100 ids), so the registry is every parameter under a
     // path; the context list is seeded into as many parts as it needs.
@@ -208,6 +227,7 @@ export class Pipeline extends Construct {
       .bindCatalog(props.databaseName, props.tableNames)
       .bindChunkBudget(CHUNK_BUDGET_MILLIS)
       .bindPiiMode(props.piiMode);
+    if (this.piiSalt) this.fetcher.bindPiiSalt(this.piiSalt);
     if (props.komboRequestsPerSecond !== undefined) {
       this.fetcher.bindKomboRequestBudget(fetcherRequestShare(props.komboRequestsPerSecond, props.fetcherMaxConcurrency));
     }

@@ -230,7 +230,7 @@ describe('pipeline', () => {
   it('wires each function to its resources through environment variables', () => {
     const env = (name: 'Planner' | 'Fetcher') => (fn(name)[1].Properties['Environment'] as { Variables: Json }).Variables;
     const [queueId] = one('AWS::SQS::Queue', (r) => r.Properties['RedrivePolicy'] !== undefined);
-    const [secretId] = one('AWS::SecretsManager::Secret');
+    const [secretId] = one('AWS::SecretsManager::Secret', (r) => JSON.stringify(r.Properties['Description']).includes('Kombo API key'));
     for (const name of ['Planner', 'Fetcher'] as const) {
       expect(env(name)).toMatchObject({
         [ENV.warehousePrefix]: 'warehouse',
@@ -244,10 +244,13 @@ describe('pipeline', () => {
     expect(env('Fetcher')[ENV.integrationsPath]).toBeUndefined();
     expect(env('Fetcher')[ENV.glueDatabase]).toBe('kombo_etl');
     expect(env('Fetcher')[ENV.chunkMaxMillis]).toMatch(/^\d+$/);
-    // From context; the salt is not in the template (it lives in the secret).
+    // From context; the salt is not in the template (it lives in a secret of its own, named to the fetcher only).
+    const [saltId] = one('AWS::SecretsManager::Secret', (r) => JSON.stringify(r.Properties['Description']).includes('Salt'));
     expect(env('Fetcher')[ENV.piiMode]).toBe(CONTEXT.piiMode);
+    expect(env('Fetcher')[ENV.piiSaltSecretArn]).toEqual({ Ref: saltId });
     expect(env('Planner')[ENV.piiMode]).toBeUndefined();
-    expect(JSON.stringify(env('Fetcher'))).not.toMatch(/salt/i);
+    expect(env('Planner')).not.toHaveProperty(ENV.piiSaltSecretArn);
+    expect(JSON.stringify(env('Fetcher'))).not.toMatch(/"[^"]*salt[^"]*"\s*:\s*"[^"]/i);
   });
 
   it('paces the planner at the whole komboRequestsPerSecond and each fetcher at its share (÷ fetcherMaxConcurrency), in values the handlers accept', () => {
@@ -339,7 +342,7 @@ describe('pipeline', () => {
     expect(param.Properties).toMatchObject({ Name: `${REGISTRY_PATH}/part-001`, Type: 'String', Tier: 'Standard' });
     expect(JSON.parse(param.Properties['Value'] as string)).toEqual(CONTEXT.integrations);
     expect(param.DeletionPolicy).toBe('Delete');
-    expect(one('AWS::SecretsManager::Secret')[1].DeletionPolicy).toBe('RetainExceptOnCreate');
+    for (const [id, secret] of ofType('AWS::SecretsManager::Secret')) expect(secret.DeletionPolicy, id).toBe('RetainExceptOnCreate');
   });
 
   /** Synthesize with `integrations` (bundling skipped, cdk-nag still on) and return the registry parameters in name order. */
@@ -470,12 +473,16 @@ describe('least-privilege IAM', () => {
     expect(arns.sort()).toEqual([':catalog', ':database/kombo_etl', ...CATALOG_TABLES.map((t) => `:table/kombo_etl/${t.name}`)].sort());
   });
 
-  it('gives the secret to the functions that need it by its own ARN, and the planner GetParametersByPath on the registry path only', () => {
-    const [secretId] = one('AWS::SecretsManager::Secret');
-    for (const name of ['Planner', 'Fetcher']) {
-      const s = statements(`Pipeline${name}Role`).find((x) => actions(x).includes('secretsmanager:GetSecretValue'))!;
-      expect(s.Resource).toEqual({ Ref: secretId });
-    }
+  it('gives the API key secret to the planner and the fetcher, the salt secret to the fetcher alone, each by its own ARN, and the planner GetParametersByPath on the registry path only', () => {
+    const secret = (what: string) => one('AWS::SecretsManager::Secret', (r) => JSON.stringify(r.Properties['Description']).includes(what))[0];
+    const secretsOf = (role: string) => statements(role).filter((x) => actions(x).some((a) => a.startsWith('secretsmanager:'))).flatMap(resourcesOf);
+    expect(secretsOf('PipelinePlannerRole')).toEqual([{ Ref: secret('Kombo API key') }]);
+    expect(secretsOf('PipelineFetcherRole')).toEqual(expect.arrayContaining([{ Ref: secret('Kombo API key') }, { Ref: secret('Salt') }]));
+    expect(secretsOf('PipelineFetcherRole')).toHaveLength(2);
+    expect(secretsOf('CompactionCompactorRole')).toEqual([]);
+    // No policy of the stack names the salt secret but the fetcher's.
+    const naming = ofType('AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties['PolicyDocument']).includes(secret('Salt')));
+    expect(naming.map(([, p]) => JSON.stringify(p.Properties['Roles']))).toEqual([expect.stringContaining('PipelineFetcherRole')]);
     const ssm = statements('PipelinePlannerRole').filter((x) => actions(x).some((a) => a.startsWith('ssm:')));
     expect(ssm).toHaveLength(1);
     expect(ssm[0]!.Effect).toBe('Allow');
@@ -580,8 +587,11 @@ describe('outputs', () => {
     const start = JSON.stringify(outputs['StartRunCommand']!.Value);
     expect(start).toContain('aws lambda invoke');
     expect(start).toContain(JSON.stringify({ Ref: fn('Planner')[0] }));
-    // piiMode hash: the key command writes the JSON form with the salt.
-    expect(JSON.stringify(outputs['SetApiKeyCommand']!.Value)).toContain('piiSalt');
+    // piiMode hash: the key and the salt go into separate secrets, each with its own command.
+    expect(JSON.stringify(outputs['SetApiKeyCommand']!.Value)).not.toMatch(/salt/i);
+    const salt = JSON.stringify(outputs['SetPiiSaltCommand']!.Value);
+    expect(salt).toContain('$KOMBO_PII_SALT');
+    expect(salt).toContain(JSON.stringify({ Ref: one('AWS::SecretsManager::Secret', (r) => JSON.stringify(r.Properties['Description']).includes('Salt'))[0] }));
   });
 
   it('names the registry path, and prints commands that list it and add the first part the stack does not seed', () => {
