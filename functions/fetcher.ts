@@ -27,7 +27,10 @@ const metrics = new Metrics();
 const store = new S3Store({ client: new S3Client({}), bucket: env.warehouse.bucket, prefix: env.warehouse.prefix });
 const queue = new SqsQueue({ client: new SQSClient({}), queueUrl: env.fetchQueueUrl });
 const catalog = new GlueCatalog({ client: new GlueClient({}), database: env.glueDatabase, bucket: env.warehouse.bucket, prefix: env.warehouse.prefix });
-const apiKey = new CachedSecret(new SecretsManagerClient({}), env.apiKeySecretArn);
+const secrets = new SecretsManagerClient({});
+const apiKey = new CachedSecret(secrets, env.apiKeySecretArn);
+// The stack keeps the hash salt in a secret of its own (the planner reads the API key, never the salt).
+const piiSalt = env.piiSaltSecretArn === undefined ? apiKey : new CachedSecret(secrets, env.piiSaltSecretArn, 'piiSalt');
 // Paced at this function's share of the Kombo budget when the stack sets one (KOMBO_REQUESTS_PER_SECOND).
 // Kombo's error messages may name a candidate: they reach reports and logs only with piiMode keep.
 const kombo = komboClientFromSecret(apiKey, env.komboApiUrl, env.pacing, errorMessagesFor(env.piiMode));
@@ -38,7 +41,7 @@ async function recordHandler(record: SQSRecord): Promise<void> {
   try {
     msg = parseStreamMessage(record.body);
     // From the cached secret read; a missing salt for "hash" fails the chunk with how to set it.
-    const pii = await apiKey.piiOptions(env.piiMode);
+    const pii = await piiSalt.piiOptions(env.piiMode);
     reportChunk(logger, metrics, msg, await processChunk({ client: await kombo(), store, queue, catalog, limits: env.chunk, pii }, msg));
   } catch (err) {
     // A rejected key may be corrected in the secret before the retry.

@@ -11,6 +11,7 @@ import type { EtlConfig } from './config.ts';
 import { AnalyticsViews } from './constructs/analytics-views.ts';
 import { Catalog } from './constructs/catalog.ts';
 import { Compaction } from './constructs/compaction.ts';
+import { DataKey } from './constructs/data-key.ts';
 import { LakeFormationGrants } from './constructs/lake-formation.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { Pipeline } from './constructs/pipeline.ts';
@@ -43,6 +44,8 @@ export function dashboardName(stackName: string): string {
 }
 
 export class KomboEtlStack extends Stack {
+  /** Encrypts the warehouse, the query results and the logs; grant it to a new function with `grantDataKey()`. */
+  readonly dataKey: DataKey;
   readonly storage: Storage;
   readonly catalog: Catalog;
   readonly views: AnalyticsViews;
@@ -61,7 +64,8 @@ export class KomboEtlStack extends Stack {
     const serviceName = this.stackName;
     const databaseName = glueDatabaseName(this.stackName);
 
-    this.storage = new Storage(this, 'Storage', { warehousePrefix: c.warehousePrefix, retentionDays: c.retentionDays, destroyData: c.destroyData });
+    this.dataKey = new DataKey(this, 'DataKey', { destroyData: c.destroyData });
+    this.storage = new Storage(this, 'Storage', { warehousePrefix: c.warehousePrefix, retentionDays: c.retentionDays, destroyData: c.destroyData, encryptionKey: this.dataKey.key });
 
     this.catalog = new Catalog(this, 'Catalog', {
       databaseName,
@@ -70,6 +74,7 @@ export class KomboEtlStack extends Stack {
       warehousePrefix: c.warehousePrefix,
       athenaResults: this.storage.athenaResults,
       athenaResultsPrefix: ATHENA_RESULTS_PREFIX,
+      resultsKey: this.dataKey.key,
       bytesScannedCutoffGb: c.athenaBytesScannedCutoffGb,
     });
 
@@ -93,6 +98,7 @@ export class KomboEtlStack extends Stack {
       fullSyncEveryDays: c.fullSyncEveryDays,
       logRetention: c.logRetentionDays,
       serviceName,
+      dataKey: this.dataKey,
       destroyData: c.destroyData,
     });
 
@@ -106,6 +112,7 @@ export class KomboEtlStack extends Stack {
       timezone: c.timezone,
       logRetention: c.logRetentionDays,
       serviceName,
+      dataKey: this.dataKey,
     });
 
     this.lakeFormation = c.lakeFormation
@@ -119,6 +126,8 @@ export class KomboEtlStack extends Stack {
           after: [this.catalog, this.views],
         })
       : undefined;
+    // Athena reads a registered location with Lake Formation's role: it must decrypt the warehouse.
+    if (this.lakeFormation) this.dataKey.allowLakeFormation();
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       planner: this.pipeline.planner.function,
@@ -141,11 +150,14 @@ export class KomboEtlStack extends Stack {
     out('WarehouseBucket', this.storage.warehouse.bucketName, 'Bucket holding the Parquet warehouse');
     out('WarehouseUri', s3Uri(this.storage.warehouse.bucketName, c.warehousePrefix), 'Root of the warehouse (tables and _runs/)');
     out('AthenaResultsBucket', this.storage.athenaResults.bucketName, 'Bucket of Athena query results');
+    out('AthenaResultsUri', s3Uri(this.storage.athenaResults.bucketName, this.catalog.resultsPrefix), "Where the workgroup writes query results (its own prefix)");
+    out('DataKeyArn', this.dataKey.key.keyArn, 'KMS key encrypting the warehouse, query results and logs: a reader needs kms:Decrypt on it (docs/BI.md)');
     out('ApiKeySecretArn', p.apiKey.secretArn, 'Secrets Manager secret holding the Kombo API key');
-    // With piiMode hash the secret also carries the salt: JSON {"apiKey", "piiSalt"}.
-    const secretString = c.piiMode === 'hash' ? `"{\\"apiKey\\":\\"$KOMBO_API_KEY\\",\\"piiSalt\\":\\"$KOMBO_PII_SALT\\"}"` : '"$KOMBO_API_KEY"';
-    const secretWhat = c.piiMode === 'hash' ? 'the Kombo API key and the PII salt (16+ characters)' : 'the Kombo API key';
-    out('SetApiKeyCommand', `aws secretsmanager put-secret-value ${region} --secret-id ${p.apiKey.secretArn} --secret-string ${secretString}`, `Put ${secretWhat} into the secret`);
+    out('SetApiKeyCommand', `aws secretsmanager put-secret-value ${region} --secret-id ${p.apiKey.secretArn} --secret-string "$KOMBO_API_KEY"`, 'Put the Kombo API key into the secret');
+    if (p.piiSalt) {
+      // A secret of its own, which only the fetcher reads.
+      out('SetPiiSaltCommand', `aws secretsmanager put-secret-value ${region} --secret-id ${p.piiSalt.secretArn} --secret-string "$KOMBO_PII_SALT"`, 'Put the PII salt (16+ characters, kept unchanged for good) into its secret');
+    }
     out('IntegrationRegistryPath', p.registryPath, 'SSM path of the integration registry: every parameter directly under it holds a JSON list of integration ids, synced nightly');
     out('ListIntegrationsCommand', `aws ssm get-parameters-by-path ${region} --path ${p.registryPath} --query 'Parameters[].[Name,Value]' --output text`, 'Print the registry, one parameter per line');
     // The first part number the stack does not seed; put-parameter without --overwrite refuses a part that exists.

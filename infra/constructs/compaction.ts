@@ -14,6 +14,8 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 import { RETENTION_DAYS_ENV } from '../../shared/adapters/aws/compactor-env.ts';
 import { keepsEveryVersion } from '../../shared/retention.ts';
+import { RUNS_PREFIX, STATE_PREFIX } from '../../shared/state/keys.ts';
+import type { DataKey } from './data-key.ts';
 import { KomboFunction } from './function.ts';
 
 /** Lambda's longest: the compactor stops taking streams a few minutes before it. */
@@ -45,6 +47,8 @@ export interface CompactionProps {
   readonly timezone: string;
   readonly logRetention: logs.RetentionDays;
   readonly serviceName: string;
+  /** Encrypts the warehouse and the compactor's logs. */
+  readonly dataKey: DataKey;
 }
 
 export class Compaction extends Construct {
@@ -63,8 +67,10 @@ export class Compaction extends Construct {
       logRetention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
       serviceName: props.serviceName,
+      dataKey: props.dataKey,
     })
-      .bindWarehouse(props.warehouse, props.warehousePrefix)
+      // The tables' folders, run state (it removes runs past the retention) and stream state.
+      .bindWarehouse(props.warehouse, props.warehousePrefix, [...props.tableNames.map((t) => `${t}/`), RUNS_PREFIX, STATE_PREFIX])
       .bindCatalog(props.databaseName, props.tableNames);
     this.compactor.function.addEnvironment(RETENTION_DAYS_ENV, String(props.retentionDays));
 

@@ -1,6 +1,9 @@
 /**
  * The one Lambda function construct: NODEJS_22_X on arm64, esbuild bundling to minified ESM with
- * source maps, its own log group with a retention, and a role with no managed policies. The
+ * source maps, its own log group with a retention, encrypted with the stack's data key, and a role
+ * with no managed policies. A function that reads or writes data under the key (the warehouse,
+ * Athena query results) gets it with one call, {@link KomboFunction.grantDataKey}; `bindWarehouse`
+ * makes that call itself. The
  * `bind…` methods grant a permission and set the environment variable that names the resource in
  * the same call, with the variable names from `shared/adapters/aws/env.ts`, so the handler and the
  * template cannot disagree.
@@ -20,6 +23,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../../shared/adapters/aws/env.ts';
 import { REGISTRY_PATH_PATTERN } from '../../shared/adapters/aws/registry.ts';
 import type { PiiMode } from '../../shared/flatten.ts';
+import type { DataKey } from './data-key.ts';
 
 /** The repository root: esbuild resolves packages from here. */
 export const PROJECT_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -48,16 +52,21 @@ export interface KomboFunctionProps {
   readonly removalPolicy: RemovalPolicy;
   /** Powertools' `service` name: the dimension of every custom metric and a key of every log line. */
   readonly serviceName: string;
+  /** Encrypts the log group; {@link KomboFunction.grantDataKey} grants it to the role. */
+  readonly dataKey: DataKey;
 }
 
 export class KomboFunction extends Construct {
   readonly function: NodejsFunction;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
+  private readonly dataKey: DataKey;
+  private dataKeyGranted = false;
 
   constructor(scope: Construct, id: string, props: KomboFunctionProps) {
     super(scope, id);
-    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: props.removalPolicy });
+    this.dataKey = props.dataKey;
+    this.logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, removalPolicy: props.removalPolicy, encryptionKey: props.dataKey.key });
     // A role of our own rather than AWSLambdaBasicExecutionRole: write access to this log group only.
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -108,15 +117,34 @@ export class KomboFunction extends Construct {
     this.function.addEnvironment(name, value);
   }
 
-  /** Read, write and delete objects under the warehouse prefix, and list the bucket (so that a missing key reads as 404). */
-  bindWarehouse(bucket: IBucket, prefix: string): this {
+  /**
+   * Encrypt and decrypt with the stack's data key (`kms:GenerateDataKey`, `kms:Decrypt`): what reading
+   * and writing the warehouse or Athena query results needs on top of the S3 permissions. Once per
+   * function; later calls change nothing.
+   */
+  grantDataKey(): this {
+    if (!this.dataKeyGranted) this.dataKey.grantUse(this.role);
+    this.dataKeyGranted = true;
+    return this;
+  }
+
+  /**
+   * Read, write and delete objects under the warehouse prefix, or only under `areas` of it (key
+   * prefixes below the warehouse prefix ending in `/`, such as `_runs/`); list the bucket (so that a
+   * missing key reads as 404); use the data key the objects are encrypted with.
+   */
+  bindWarehouse(bucket: IBucket, prefix: string, areas?: readonly string[]): this {
     this.env(ENV.warehouseBucket, bucket.bucketName);
     this.env(ENV.warehousePrefix, prefix);
+    for (const area of areas ?? []) {
+      if (!/^[A-Za-z0-9_.=-]+\/$/.test(area)) throw new Error(`a warehouse area is one folder name ending in "/", got ${JSON.stringify(area)}`);
+    }
+    const patterns = areas === undefined ? [`${prefix}/*`] : areas.map((a) => `${prefix}/${a}*`);
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'WarehouseObjects',
         actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
-        resources: [bucket.arnForObjects(`${prefix}/*`)],
+        resources: patterns.map((p) => bucket.arnForObjects(p)),
       }),
     );
     // Not scoped by s3:prefix: S3 answers a read of a missing key with 404 only to a caller that may
@@ -131,13 +159,16 @@ export class KomboFunction extends Construct {
         resources: [bucket.bucketArn],
       }),
     );
+    this.grantDataKey();
     // The finding names the bucket by its logical id; derive it so the acknowledgement follows renames.
     const stack = Stack.of(this);
     const bucketId = stack.resolve(stack.getLogicalId(bucket.node.defaultChild as CfnBucket)) as string;
-    Validations.of(this.role).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}/*]`,
-      reason: `Object keys under the warehouse prefix are per run, table and partition, unknown at deploy time; access is limited to "${prefix}/" and to get, put, delete and abort-multipart.`,
-    });
+    for (const p of patterns) {
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${p}]`,
+        reason: `Object keys under the warehouse prefix are per run, table and partition, unknown at deploy time; access is limited to "${p.slice(0, -1)}" and to get, put, delete and abort-multipart.`,
+      });
+    }
     return this;
   }
 
@@ -213,9 +244,16 @@ export class KomboFunction extends Construct {
     return this;
   }
 
-  /** What to store in personal-data columns. The `hash` salt is read from the Kombo secret (see {@link bindKombo}). */
+  /** What to store in personal-data columns; `hash` reads its salt from the secret of {@link bindPiiSalt}. */
   bindPiiMode(mode: PiiMode): this {
     this.env(ENV.piiMode, mode);
+    return this;
+  }
+
+  /** Read the secret holding the `hash` salt alone: a secret of its own, so that no other function may read it. */
+  bindPiiSalt(secret: ISecret): this {
+    this.env(ENV.piiSaltSecretArn, secret.secretArn);
+    secret.grantRead(this.role);
     return this;
   }
 }

@@ -17,12 +17,14 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { RUN_DEADLINE, SCHEDULED_RUN, scheduleEventInput } from '../../shared/adapters/aws/events.ts';
 import { REGISTRY_PART_MAX_CHARS, registryPartName, splitRegistry } from '../../shared/adapters/aws/registry.ts';
-import { API_KEY_PLACEHOLDER } from '../../shared/adapters/aws/secret.ts';
+import { API_KEY_PLACEHOLDER, PII_SALT_PLACEHOLDER } from '../../shared/adapters/aws/secret.ts';
 import type { PiiMode } from '../../shared/flatten.ts';
 import { DEFAULT_CHUNK_MILLIS } from '../../shared/pipeline/chunk.ts';
 import { skippedTimes } from '../dst-gap.ts';
 import { KomboFunction } from './function.ts';
+import type { DataKey } from './data-key.ts';
 import { DEFAULT_FULL_EVERY_DAYS } from '../../shared/pipeline/plan.ts';
+import { RUNS_PREFIX, STATE_PREFIX } from '../../shared/state/keys.ts';
 
 /** The planner checks every integration (with retries) and sends one message per stream. */
 export const PLANNER_TIMEOUT = Duration.minutes(5);
@@ -91,7 +93,7 @@ export interface PipelineProps {
    * @default undefined: paced by Kombo's `ratelimit-*` headers and 429s only
    */
   readonly komboRequestsPerSecond?: number;
-  /** Personal-data columns, set on the fetcher; `hash` reads its salt from the API key secret. */
+  /** Personal-data columns, set on the fetcher; `hash` reads its salt from {@link Pipeline.piiSalt}, which only the fetcher may read. */
   readonly piiMode: PiiMode;
   /**
    * Days between full syncs of a stream, set on the planner.
@@ -100,6 +102,8 @@ export interface PipelineProps {
   readonly fullSyncEveryDays?: number;
   readonly logRetention: logs.RetentionDays;
   readonly serviceName: string;
+  /** Encrypts the warehouse and the functions' logs. */
+  readonly dataKey: DataKey;
   /** Delete the secret with the stack (the registry parameters are deleted with it always). @default false */
   readonly destroyData?: boolean;
 }
@@ -110,6 +114,8 @@ export class Pipeline extends Construct {
   readonly queue: sqs.Queue;
   readonly deadLetterQueue: sqs.Queue;
   readonly apiKey: secretsmanager.Secret;
+  /** The `hash` salt, alone in a secret the fetcher reads and the planner cannot; only with piiMode hash. */
+  readonly piiSalt: secretsmanager.Secret | undefined;
   /** SSM path of the integration registry, `/<stackName>/integrations`: every parameter directly under it is read. */
   readonly registryPath: string;
   /** The parameters seeded from the `integrations` context: `<registryPath>/part-001`, `part-002`, … */
@@ -137,6 +143,23 @@ export class Pipeline extends Construct {
       id: 'AwsSolutions-SMG4',
       reason: "Kombo API keys are issued in Kombo's dashboard; there is no API a rotation Lambda could call to mint a new one.",
     });
+
+    // Not in the API key secret: the planner reads that one, and must not be able to read the salt.
+    this.piiSalt =
+      props.piiMode === 'hash'
+        ? new secretsmanager.Secret(this, 'PiiSalt', {
+            description: `Salt of the personal-data hashes of ${stack.stackName} (piiMode hash), read by the fetcher only. Replace the placeholder: aws secretsmanager put-secret-value --secret-id <arn> --secret-string <salt>`,
+            // A placeholder, as for the API key: the salt is put in by hand and survives redeploys.
+            secretStringValue: SecretValue.unsafePlainText(PII_SALT_PLACEHOLDER),
+            removalPolicy,
+          })
+        : undefined;
+    if (this.piiSalt) {
+      Validations.of(this.piiSalt).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason: 'The salt must stay the same for the hashes of one person to match across nights; a rotated salt would break every join over hashed columns.',
+      });
+    }
 
     // A standard parameter holds 4 KB (about 100 ids), so the registry is every parameter under a
     // path; the context list is seeded into as many parts as it needs.
@@ -171,7 +194,7 @@ export class Pipeline extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
     });
 
-    const common = { logRetention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY, serviceName: props.serviceName };
+    const common = { logRetention: props.logRetention, removalPolicy: RemovalPolicy.DESTROY, serviceName: props.serviceName, dataKey: props.dataKey };
     this.planner = new KomboFunction(this, 'Planner', {
       ...common,
       name: 'planner',
@@ -179,7 +202,8 @@ export class Pipeline extends Construct {
       timeout: PLANNER_TIMEOUT,
       memorySize: PLANNER_MEMORY_MB,
     })
-      .bindWarehouse(props.warehouse, props.warehousePrefix)
+      // Run state and stream state only: the planner reads and writes no table data.
+      .bindWarehouse(props.warehouse, props.warehousePrefix, [RUNS_PREFIX, STATE_PREFIX])
       .bindFetchQueue(this.queue)
       .bindKombo(this.apiKey, props.komboApiUrl)
       .bindRegistry(this.registryPath)
@@ -203,6 +227,7 @@ export class Pipeline extends Construct {
       .bindCatalog(props.databaseName, props.tableNames)
       .bindChunkBudget(CHUNK_BUDGET_MILLIS)
       .bindPiiMode(props.piiMode);
+    if (this.piiSalt) this.fetcher.bindPiiSalt(this.piiSalt);
     if (props.komboRequestsPerSecond !== undefined) {
       this.fetcher.bindKomboRequestBudget(fetcherRequestShare(props.komboRequestsPerSecond, props.fetcherMaxConcurrency));
     }

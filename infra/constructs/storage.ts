@@ -1,6 +1,8 @@
 /**
  * Storage: the warehouse bucket, the Athena results bucket and the access-log bucket they both log
- * to. All three: S3-managed encryption, public access blocked, TLS required, incomplete multipart
+ * to. The warehouse and the results: encrypted with the stack's data key (SSE-KMS with S3 Bucket
+ * Keys, see `data-key.ts`); the access logs: S3-managed encryption, the only one S3 delivers server
+ * access logs into. All three: public access blocked, TLS required, incomplete multipart
  * uploads aborted after a day. Run state (`_runs/`) expires after the retention; the tables never
  * expire by age: a record unchanged for years has its only row in an old partition, so the
  * compactor (`compaction.ts`) applies the retention to them. Data is retained when the stack is
@@ -8,6 +10,7 @@
  */
 import { RUNS_PREFIX } from '../../shared/state/keys.ts';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { keepsEveryVersion } from '../../shared/retention.ts';
@@ -29,6 +32,8 @@ export interface StorageProps {
   readonly retentionDays: number;
   /** Delete the buckets and their objects with the stack. @default false: retain them. */
   readonly destroyData?: boolean;
+  /** Encrypts the warehouse and the query results. */
+  readonly encryptionKey: kms.IKey;
 }
 
 export class Storage extends Construct {
@@ -45,7 +50,6 @@ export class Storage extends Construct {
       autoDeleteObjects: destroy,
     };
     const secure = {
-      encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       minimumTLSVersion: 1.2,
@@ -53,8 +57,13 @@ export class Storage extends Construct {
     };
     const abortMultipart: s3.LifecycleRule = { id: 'AbortIncompleteMultipartUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) };
 
+    // One data key per bucket-day instead of one KMS request per object.
+    const withKey = { encryption: s3.BucketEncryption.KMS, encryptionKey: props.encryptionKey, bucketKeyEnabled: true };
+
     this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
       ...secure,
+      // S3 delivers server access logs only into a bucket encrypted with S3-managed keys.
+      encryption: s3.BucketEncryption.S3_MANAGED,
       ...lifetime,
       lifecycleRules: [abortMultipart, { id: 'ExpireAccessLogs', expiration: Duration.days(ACCESS_LOG_EXPIRY_DAYS) }],
     });
@@ -68,6 +77,7 @@ export class Storage extends Construct {
       !keepsEveryVersion(props.retentionDays) ? [{ id: 'ExpireRunState', prefix: `${props.warehousePrefix}/${RUNS_PREFIX}`, expiration: Duration.days(props.retentionDays) }] : [];
     this.warehouse = new s3.Bucket(this, 'Warehouse', {
       ...secure,
+      ...withKey,
       ...lifetime,
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'warehouse/',
@@ -76,6 +86,7 @@ export class Storage extends Construct {
 
     this.athenaResults = new s3.Bucket(this, 'AthenaResults', {
       ...secure,
+      ...withKey,
       ...lifetime,
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'athena-results/',

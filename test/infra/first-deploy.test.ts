@@ -158,6 +158,17 @@ describe('Lake Formation', () => {
     expect(Object.keys(governed.resources).length).toBeLessThan(400);
   });
 
+  it("lets Lake Formation's service-linked role decrypt the warehouse it vends to Athena, by a condition (the role may not exist yet), only with Lake Formation on", () => {
+    const keyPolicy = (t: typeof europe) => (t.ofType('AWS::KMS::Key')[0]![1].Properties['KeyPolicy'] as { Statement: Json[] }).Statement;
+    const lf = keyPolicy(governed).filter((x) => x['Sid'] === 'LakeFormationDataAccess');
+    expect(lf).toHaveLength(1);
+    expect(lf[0]).toMatchObject({ Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'] });
+    const condition = lf[0]!['Condition'] as { StringEquals: Json; ArnEquals: Json };
+    expect(condition.StringEquals['kms:CallerAccount']).toEqual({ Ref: 'AWS::AccountId' });
+    expect(JSON.stringify(condition.ArnEquals['aws:PrincipalArn'])).toContain(':role/aws-service-role/lakeformation.amazonaws.com/AWSServiceRoleForLakeFormationDataAccess');
+    expect(keyPolicy(europe).filter((x) => x['Sid'] === 'LakeFormationDataAccess')).toEqual([]);
+  });
+
   it.each(['Fetches', 'Applies the retention'])('grants the %s role what registering partitions needs: the database, each catalog table by name, the data location', (verb) => {
     const mine = to(governed, getAtt(governed.role(verb)));
     const resources = mine.map((g) => g.Properties['Resource'] as Json);

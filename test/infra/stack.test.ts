@@ -105,11 +105,22 @@ describe('storage', () => {
   it('encrypts every bucket, blocks public access, and retains it on stack deletion (not on a failed creation) by default', () => {
     expect(buckets()).toHaveLength(3);
     for (const [id, b] of buckets()) {
-      expect(b.Properties['BucketEncryption'], id).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
+      expect(b.Properties['BucketEncryption'], id).toBeDefined();
       expect(b.Properties['PublicAccessBlockConfiguration'], id).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
       expect(b.DeletionPolicy, id).toBe('RetainExceptOnCreate');
       expect(b.UpdateReplacePolicy, id).toBe('Retain');
     }
+  });
+
+  it('encrypts the warehouse and the query results with the data key (SSE-KMS, S3 Bucket Keys), the access logs with S3-managed keys (the only encryption S3 delivers access logs into)', () => {
+    const [keyId] = one('AWS::KMS::Key');
+    const [logBucketId] = buckets().find(([, b]) => b.Properties['LoggingConfiguration'] === undefined)!;
+    for (const [id, b] of buckets().filter(([bid]) => bid !== logBucketId)) {
+      expect(b.Properties['BucketEncryption'], id).toEqual({
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: getAtt(keyId) }, BucketKeyEnabled: true }],
+      });
+    }
+    expect(resources[logBucketId]!.Properties['BucketEncryption']).toEqual({ ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] });
   });
 
   it('denies plain-HTTP access to every bucket', () => {
@@ -145,6 +156,51 @@ describe('storage', () => {
   });
 });
 
+describe('data key', () => {
+  type KeyStatement = { Sid?: string; Effect: string; Principal: Json | string; Action: string | string[]; Condition?: Json };
+  const keyStatements = () => ((one('AWS::KMS::Key')[1].Properties['KeyPolicy'] as { Statement: KeyStatement[] }).Statement);
+
+  it('is one customer-managed key with yearly rotation, kept when the stack is deleted or the key replaced', () => {
+    const [, key] = one('AWS::KMS::Key');
+    expect(key.Properties['EnableKeyRotation']).toBe(true);
+    expect(key.DeletionPolicy).toBe('RetainExceptOnCreate');
+    expect(key.UpdateReplacePolicy).toBe('Retain');
+  });
+
+  it('lets CloudWatch Logs of its region use it for this stack\'s log groups only', () => {
+    const logs = keyStatements().filter((x) => JSON.stringify(x.Principal).includes('logs.'));
+    expect(logs).toHaveLength(1);
+    expect(JSON.stringify(logs[0]!.Principal)).toMatch(/logs\.".*AWS::Region.*"\.amazonaws\.com|logs\.\$\{AWS::Region\}\.amazonaws\.com/);
+    const arn = (logs[0]!.Condition!['ArnLike'] as Json)['kms:EncryptionContext:aws:logs:arn'] as { 'Fn::Join': [string, unknown[]] };
+    expect(arn['Fn::Join'][1].at(-1)).toBe(':log-group:KomboEtl-*');
+    // No other service and no one outside the account: the other statement is the account's own.
+    const others = keyStatements().filter((x) => x !== logs[0]);
+    expect(others).toHaveLength(1);
+    expect(JSON.stringify(others[0]!.Principal)).toContain(':root');
+  });
+
+  it('encrypts every log group of the stack with it', () => {
+    const [keyId] = one('AWS::KMS::Key');
+    const groups = ofType('AWS::Logs::LogGroup');
+    expect(groups.length).toBeGreaterThanOrEqual(3);
+    for (const [id, g] of groups) expect(g.Properties['KmsKeyId'], id).toEqual(getAtt(keyId));
+  });
+
+  it('is granted to every function role that reads or writes the warehouse: GenerateDataKey and Decrypt on this key, nothing more', () => {
+    const [keyId] = one('AWS::KMS::Key');
+    for (const [id, f] of ofType('AWS::Lambda::Function')) {
+      const role = (f.Properties['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const statements = ofType('AWS::IAM::Policy')
+        .filter(([, p]) => JSON.stringify(p.Properties['Roles']).includes(role))
+        .flatMap(([, p]) => (p.Properties['PolicyDocument'] as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
+      const kms = statements.filter((x) => JSON.stringify(x.Action).includes('kms:'));
+      expect(kms, id).toHaveLength(1);
+      expect([kms[0]!.Action].flat().sort(), id).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+      expect(kms[0]!.Resource, id).toEqual(getAtt(keyId));
+    }
+  });
+});
+
 describe('pipeline', () => {
   it('runs every function (planner, fetcher, compactor) on NODEJS_22_X, arm64, bundled ESM with source maps, logging to a log group with the configured retention', () => {
     const functions = ofType('AWS::Lambda::Function');
@@ -174,7 +230,7 @@ describe('pipeline', () => {
   it('wires each function to its resources through environment variables', () => {
     const env = (name: 'Planner' | 'Fetcher') => (fn(name)[1].Properties['Environment'] as { Variables: Json }).Variables;
     const [queueId] = one('AWS::SQS::Queue', (r) => r.Properties['RedrivePolicy'] !== undefined);
-    const [secretId] = one('AWS::SecretsManager::Secret');
+    const [secretId] = one('AWS::SecretsManager::Secret', (r) => JSON.stringify(r.Properties['Description']).includes('Kombo API key'));
     for (const name of ['Planner', 'Fetcher'] as const) {
       expect(env(name)).toMatchObject({
         [ENV.warehousePrefix]: 'warehouse',
@@ -188,10 +244,13 @@ describe('pipeline', () => {
     expect(env('Fetcher')[ENV.integrationsPath]).toBeUndefined();
     expect(env('Fetcher')[ENV.glueDatabase]).toBe('kombo_etl');
     expect(env('Fetcher')[ENV.chunkMaxMillis]).toMatch(/^\d+$/);
-    // From context; the salt is not in the template (it lives in the secret).
+    // From context; the salt is not in the template (it lives in a secret of its own, named to the fetcher only).
+    const [saltId] = one('AWS::SecretsManager::Secret', (r) => JSON.stringify(r.Properties['Description']).includes('Salt'));
     expect(env('Fetcher')[ENV.piiMode]).toBe(CONTEXT.piiMode);
+    expect(env('Fetcher')[ENV.piiSaltSecretArn]).toEqual({ Ref: saltId });
     expect(env('Planner')[ENV.piiMode]).toBeUndefined();
-    expect(JSON.stringify(env('Fetcher'))).not.toMatch(/salt/i);
+    expect(env('Planner')).not.toHaveProperty(ENV.piiSaltSecretArn);
+    expect(JSON.stringify(env('Fetcher'))).not.toMatch(/"[^"]*salt[^"]*"\s*:\s*"[^"]/i);
   });
 
   it('paces the planner at the whole komboRequestsPerSecond and each fetcher at its share (÷ fetcherMaxConcurrency), in values the handlers accept', () => {
@@ -283,7 +342,7 @@ describe('pipeline', () => {
     expect(param.Properties).toMatchObject({ Name: `${REGISTRY_PATH}/part-001`, Type: 'String', Tier: 'Standard' });
     expect(JSON.parse(param.Properties['Value'] as string)).toEqual(CONTEXT.integrations);
     expect(param.DeletionPolicy).toBe('Delete');
-    expect(one('AWS::SecretsManager::Secret')[1].DeletionPolicy).toBe('RetainExceptOnCreate');
+    for (const [id, secret] of ofType('AWS::SecretsManager::Secret')) expect(secret.DeletionPolicy, id).toBe('RetainExceptOnCreate');
   });
 
   /** Synthesize with `integrations` (bundling skipped, cdk-nag still on) and return the registry parameters in name order. */
@@ -347,7 +406,13 @@ describe('compaction', () => {
     const policies = ofType('AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties['Roles']).includes(role['Fn::GetAtt'][0]));
     const statements = policies.flatMap(([, p]) => (p.Properties['PolicyDocument'] as { Statement: Json[] }).Statement);
     const actions = statements.flatMap((x) => (Array.isArray(x['Action']) ? x['Action'] : [x['Action']]) as string[]);
-    expect(new Set(actions.filter((a) => !a.startsWith('logs:')))).toEqual(new Set(['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListBucket', 'glue:CreatePartition', 'glue:UpdatePartition']));
+    expect(new Set(actions.filter((a) => !a.startsWith('logs:')))).toEqual(
+      new Set(['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListBucket', 'glue:CreatePartition', 'glue:UpdatePartition', 'kms:Decrypt', 'kms:GenerateDataKey']),
+    );
+    // Objects of the tables' folders, run state and stream state only: not the whole prefix.
+    const objects = statements.find((x) => JSON.stringify(x['Action']).includes('s3:PutObject'))!;
+    const tails = [objects['Resource']].flat().map((r) => ((r as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].at(-1) as string));
+    expect(tails.sort()).toEqual([...CATALOG_TABLES.map((t) => `/warehouse/${t.name}/*`), '/warehouse/_runs/*', '/warehouse/_state/*'].sort());
   });
 
   it('keeps every version with retentionDays=0: no lifecycle expiry, no compaction schedule', () => {
@@ -378,11 +443,20 @@ describe('least-privilege IAM', () => {
     for (const [id, role] of ofType('AWS::IAM::Role')) expect(role.Properties['ManagedPolicyArns'], id).toBeUndefined();
   });
 
-  it.each(['Planner', 'Fetcher'])('scopes the %s to objects under the warehouse prefix and to listing the warehouse bucket', (name) => {
+  /** The last literal of each object ARN a statement names: `/warehouse/*`, `/warehouse/_runs/*`. */
+  const objectTails = (x: Statement) => resourcesOf(x).map((r) => (r as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].at(-1) as string);
+
+  it.each([
+    ['Planner', ['/warehouse/_runs/*', '/warehouse/_state/*']],
+    ['Fetcher', ['/warehouse/*']],
+  ])('scopes the %s to objects under %j and to listing the warehouse bucket', (name, tails) => {
     const s = statements(`Pipeline${name}Role`);
     const objects = s.find((x) => actions(x).includes('s3:PutObject'))!;
     expect(actions(objects).sort()).toEqual(['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject']);
-    expect(JSON.stringify(objects.Resource)).toMatch(/"\/warehouse\/\*"/);
+    expect(objectTails(objects).sort()).toEqual(tails);
+    // No other statement reaches objects of the bucket.
+    const objectStatements = s.filter((x) => actions(x).some((a) => ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'].includes(a)));
+    expect(objectStatements).toHaveLength(1);
     const list = s.find((x) => actions(x).includes('s3:ListBucket'))!;
     // No s3:prefix condition: with one, a read of a missing key answers 403 instead of 404.
     expect(list.Condition).toBeUndefined();
@@ -399,12 +473,16 @@ describe('least-privilege IAM', () => {
     expect(arns.sort()).toEqual([':catalog', ':database/kombo_etl', ...CATALOG_TABLES.map((t) => `:table/kombo_etl/${t.name}`)].sort());
   });
 
-  it('gives the secret to the functions that need it by its own ARN, and the planner GetParametersByPath on the registry path only', () => {
-    const [secretId] = one('AWS::SecretsManager::Secret');
-    for (const name of ['Planner', 'Fetcher']) {
-      const s = statements(`Pipeline${name}Role`).find((x) => actions(x).includes('secretsmanager:GetSecretValue'))!;
-      expect(s.Resource).toEqual({ Ref: secretId });
-    }
+  it('gives the API key secret to the planner and the fetcher, the salt secret to the fetcher alone, each by its own ARN, and the planner GetParametersByPath on the registry path only', () => {
+    const secret = (what: string) => one('AWS::SecretsManager::Secret', (r) => JSON.stringify(r.Properties['Description']).includes(what))[0];
+    const secretsOf = (role: string) => statements(role).filter((x) => actions(x).some((a) => a.startsWith('secretsmanager:'))).flatMap(resourcesOf);
+    expect(secretsOf('PipelinePlannerRole')).toEqual([{ Ref: secret('Kombo API key') }]);
+    expect(secretsOf('PipelineFetcherRole')).toEqual(expect.arrayContaining([{ Ref: secret('Kombo API key') }, { Ref: secret('Salt') }]));
+    expect(secretsOf('PipelineFetcherRole')).toHaveLength(2);
+    expect(secretsOf('CompactionCompactorRole')).toEqual([]);
+    // No policy of the stack names the salt secret but the fetcher's.
+    const naming = ofType('AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties['PolicyDocument']).includes(secret('Salt')));
+    expect(naming.map(([, p]) => JSON.stringify(p.Properties['Roles']))).toEqual([expect.stringContaining('PipelineFetcherRole')]);
     const ssm = statements('PipelinePlannerRole').filter((x) => actions(x).some((a) => a.startsWith('ssm:')));
     expect(ssm).toHaveLength(1);
     expect(ssm[0]!.Effect).toBe('Allow');
@@ -459,18 +537,19 @@ describe('catalog and analytics', () => {
     expect(JSON.stringify(sd['Location'])).toContain(`/warehouse/${name}/`);
   });
 
-  it('has an Athena workgroup that enforces an encrypted result location and the configured bytes-scanned cutoff', () => {
+  it('has an Athena workgroup that enforces a result location of its own, encrypted with the data key, and the configured bytes-scanned cutoff', () => {
     const [, wg] = one('AWS::Athena::WorkGroup');
     const [resultsId] = one('AWS::S3::Bucket', (r) => JSON.stringify(r.Properties['LifecycleConfiguration']).includes('ExpireQueryResults'));
     expect(wg.Properties['WorkGroupConfiguration']).toMatchObject({
       EnforceWorkGroupConfiguration: true,
       BytesScannedCutoffPerQuery: CONTEXT.athenaBytesScannedCutoffGb * 1_000_000_000,
       EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
-      ResultConfiguration: { EncryptionConfiguration: { EncryptionOption: 'SSE_S3' } },
+      ResultConfiguration: { EncryptionConfiguration: { EncryptionOption: 'SSE_KMS', KmsKey: getAtt(one('AWS::KMS::Key')[0]) } },
     });
-    const output = JSON.stringify((wg.Properties['WorkGroupConfiguration'] as { ResultConfiguration: Json }).ResultConfiguration['OutputLocation']);
-    expect(output).toContain(JSON.stringify({ Ref: resultsId }));
-    expect(output).toContain('athena-results/');
+    // A prefix of the workgroup's own: s3://<results bucket>/athena-results/<workgroup>/.
+    const output = (wg.Properties['WorkGroupConfiguration'] as { ResultConfiguration: Json }).ResultConfiguration['OutputLocation'] as { 'Fn::Join': [string, unknown[]] };
+    expect(output['Fn::Join'][1]).toEqual(['s3://', { Ref: resultsId }, `/athena-results/${wg.Properties['Name'] as string}/`]);
+    expect(wg.Properties['Name']).toBe('kombo-etl');
   });
 });
 
@@ -508,8 +587,11 @@ describe('outputs', () => {
     const start = JSON.stringify(outputs['StartRunCommand']!.Value);
     expect(start).toContain('aws lambda invoke');
     expect(start).toContain(JSON.stringify({ Ref: fn('Planner')[0] }));
-    // piiMode hash: the key command writes the JSON form with the salt.
-    expect(JSON.stringify(outputs['SetApiKeyCommand']!.Value)).toContain('piiSalt');
+    // piiMode hash: the key and the salt go into separate secrets, each with its own command.
+    expect(JSON.stringify(outputs['SetApiKeyCommand']!.Value)).not.toMatch(/salt/i);
+    const salt = JSON.stringify(outputs['SetPiiSaltCommand']!.Value);
+    expect(salt).toContain('$KOMBO_PII_SALT');
+    expect(salt).toContain(JSON.stringify({ Ref: one('AWS::SecretsManager::Secret', (r) => JSON.stringify(r.Properties['Description']).includes('Salt'))[0] }));
   });
 
   it('names the registry path, and prints commands that list it and add the first part the stack does not seed', () => {

@@ -31,7 +31,7 @@ import { ENV, parseFetcherEnv, parsePlannerEnv } from '../../shared/adapters/aws
 import { RUN_DEADLINE, SCHEDULED_RUN, SCHEDULE_SOURCE, parsePlannerEvent } from '../../shared/adapters/aws/events.ts';
 import { REGISTRY_PART_MAX_CHARS, parseRegistry, readIntegrationRegistry, registryPartName, splitRegistry } from '../../shared/adapters/aws/registry.ts';
 import { GlueCatalog } from '../../shared/adapters/aws/glue-catalog.ts';
-import { API_KEY_PLACEHOLDER, CachedSecret, komboClientFromSecret } from '../../shared/adapters/aws/secret.ts';
+import { API_KEY_PLACEHOLDER, CachedSecret, PII_SALT_PLACEHOLDER, komboClientFromSecret } from '../../shared/adapters/aws/secret.ts';
 import { S3Store } from '../../shared/adapters/aws/s3-store.ts';
 import { SqsQueue, deduplicationId, messageGroupId, parseStreamMessage } from '../../shared/adapters/aws/sqs-queue.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
@@ -441,6 +441,42 @@ describe('CachedSecret', () => {
       expect(message).not.toContain('short-salt-15ch');
       expect(await secret.piiOptions('hash')).toEqual({ mode: 'hash', salt: SALT });
       expect(mock.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    });
+
+    it.each([
+      ['the salt as plain text', ` ${SALT} `],
+      ['JSON with a piiSalt', JSON.stringify({ piiSalt: SALT })],
+    ])('reads a salt secret of its own holding %s, and never asks it for an API key', async (_what, stored) => {
+      mock.reset().on(GetSecretValueCommand).resolves({ SecretString: stored });
+      const secret = new CachedSecret(client, 'arn:salt', 'piiSalt');
+      expect(await secret.piiOptions('hash')).toEqual({ mode: 'hash', salt: SALT });
+      expect(await secret.piiOptions('keep')).toEqual({ mode: 'keep' });
+      expect(mock.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    });
+
+    it.each([
+      ['the placeholder the stack writes', PII_SALT_PLACEHOLDER, /has no "piiSalt"/],
+      ['nothing', '  ', /has no "piiSalt"/],
+      ['a salt shorter than 16', 'short-salt-15ch', /"piiSalt" shorter than 16 characters/],
+    ])('fails hash with a salt secret holding %s, saying how to set the salt alone (never echoing it)', async (_what, stored, problem) => {
+      mock.reset().on(GetSecretValueCommand).resolvesOnce({ SecretString: stored }).resolves({ SecretString: SALT });
+      const secret = new CachedSecret(client, 'arn:salt', 'piiSalt');
+      const err = await secret.piiOptions('hash').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ConfigError);
+      const message = (err as Error).message;
+      expect(message).toMatch(problem);
+      expect(message).toContain("put-secret-value --secret-id arn:salt --secret-string '<the salt>'");
+      expect(message).not.toContain('apiKey');
+      expect(message).not.toContain('short-salt-15ch');
+      expect(message).not.toContain('\n');
+      expect(await secret.piiOptions('hash')).toEqual({ mode: 'hash', salt: SALT });
+    });
+
+    it('names the salt secret in the fetcher environment when the stack sets one, and leaves it out otherwise', () => {
+      const env = { WAREHOUSE_BUCKET: 'b', FETCH_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/q.fifo', KOMBO_API_KEY_SECRET_ARN: 'arn', KOMBO_API_URL: 'https://api.kombo.dev/v1', GLUE_DATABASE: 'db' };
+      expect(parseFetcherEnv({ ...env, [ENV.piiMode]: 'hash', [ENV.piiSaltSecretArn]: 'arn:salt' }).piiSaltSecretArn).toBe('arn:salt');
+      expect(parseFetcherEnv(env)).not.toHaveProperty('piiSaltSecretArn');
+      expect(() => parseFetcherEnv({ ...env, [ENV.piiSaltSecretArn]: ' ' })).toThrow(/^environment variable KOMBO_PII_SALT_SECRET_ARN is empty/);
     });
 
     it('treats a JSON secret with a salt but no apiKey as a key not set yet', async () => {

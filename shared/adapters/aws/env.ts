@@ -26,8 +26,13 @@ export const ENV = {
   chunkMaxRows: 'CHUNK_MAX_ROWS',
   chunkMaxMillis: 'CHUNK_MAX_MILLIS',
   pageSize: 'KOMBO_PAGE_SIZE',
-  /** The CLI reads the same name; the salt is not an environment variable here but lives in the API key secret. */
+  /** The CLI reads the same name; the salt is not an environment variable here but lives in a secret. */
   piiMode: 'KOMBO_PII_MODE',
+  /**
+   * The fetcher's: the secret holding the `hash` salt alone, so that a role that reads the API key
+   * (the planner) cannot read the salt. Unset: the salt is read from the API key secret's `piiSalt`.
+   */
+  piiSaltSecretArn: 'KOMBO_PII_SALT_SECRET_ARN',
   /** This function's share of the Kombo budget in requests per second; unset: paced by Kombo's headers only. */
   komboRequestsPerSecond: 'KOMBO_REQUESTS_PER_SECOND',
   /** The planner's: a stream whose last full sync is this many days old syncs in full again (the CLI reads the same name). */
@@ -68,8 +73,10 @@ export interface FetcherEnv {
   readonly glueDatabase: string;
   /** Overrides of the chunk budget; the pipeline's defaults apply when unset. */
   readonly chunk: { readonly maxRows?: number; readonly maxMillis?: number; readonly pageSize?: number };
-  /** What to store in personal-data columns; `hash` takes its salt from the API key secret. */
+  /** What to store in personal-data columns; `hash` takes its salt from {@link piiSaltSecretArn}. */
   readonly piiMode: PiiMode;
+  /** The secret holding the salt; undefined: the API key secret's `piiSalt`. */
+  readonly piiSaltSecretArn?: string;
   /** How the Kombo client paces itself; `{}`: by Kombo's `ratelimit-*` headers only. */
   readonly pacing: PacingOptions;
 }
@@ -121,6 +128,7 @@ const FETCHER = z.object({
     .refine((v): v is PiiMode => (PII_MODES as readonly string[]).includes(v), `must be one of ${PII_MODES.join(', ')}`)
     .transform((v) => v as PiiMode)
     .default(DEFAULT_PII_MODE),
+  [ENV.piiSaltSecretArn]: required.optional(),
 });
 
 /** Parse with a schema whose keys are variable names; the first problem names its variable. */
@@ -162,5 +170,6 @@ export function parseFetcherEnv(env: NodeJS.ProcessEnv = process.env): FetcherEn
       ...(e[ENV.pageSize] !== undefined && { pageSize: e[ENV.pageSize] }),
     },
     piiMode: e[ENV.piiMode],
+    ...(e[ENV.piiSaltSecretArn] !== undefined && { piiSaltSecretArn: e[ENV.piiSaltSecretArn] }),
   };
 }

@@ -1,6 +1,7 @@
 /**
- * The Kombo API key (and, for `piiMode` hash, the PII salt), read from Secrets Manager once per
- * Lambda container and cached. The values are held in a private field and appear in no error or
+ * The Kombo API key, or the PII salt of `piiMode` hash, read from Secrets Manager once per Lambda
+ * container and cached. The stack keeps the salt in a secret of its own, which only the fetcher may
+ * read; a secret holding both (`{"apiKey", "piiSalt"}`) is read where no salt secret is set. The values are held in a private field and appear in no error or
  * log line; the salt is returned only inside the {@link PiiOptions} handed to the pipeline.
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -14,6 +15,11 @@ import type { ErrorMessages } from '../../kombo/error-text.ts';
 
 /** What the stack puts in the secret until the user sets the real key. */
 export const API_KEY_PLACEHOLDER = 'REPLACE_ME_WITH_THE_KOMBO_API_KEY';
+/** What the stack puts in the salt secret until the user sets the salt. */
+export const PII_SALT_PLACEHOLDER = 'REPLACE_ME_WITH_THE_PII_SALT';
+
+/** What a secret holds: the API key (with an optional `piiSalt` beside it), or the salt alone. */
+export type SecretHolds = 'apiKey' | 'piiSalt';
 
 interface SecretContents {
   readonly apiKey: string;
@@ -45,12 +51,20 @@ function parseContents(secretString: string): SecretContents {
   return { apiKey: text };
 }
 
+/** A salt secret: the salt as plain text, or JSON `{"piiSalt": "…"}`; the placeholder counts as no salt. */
+function parseSalt(secretString: string | undefined): SecretContents {
+  const text = (secretString ?? '').trim();
+  const salt = text.startsWith('{') ? parseContents(text).piiSalt : text;
+  return salt === undefined || salt === '' || salt === PII_SALT_PLACEHOLDER ? { apiKey: '' } : { apiKey: '', piiSalt: salt };
+}
+
 export class CachedSecret {
   #value: Promise<SecretContents> | undefined;
 
   constructor(
     private readonly client: SecretsManagerClient,
     private readonly secretId: string,
+    private readonly holds: SecretHolds = 'apiKey',
   ) {}
 
   /** The API key; the first call reads the secret, later calls reuse it. A failed read is retried next time. */
@@ -70,9 +84,11 @@ export class CachedSecret {
     this.invalidate();
     // The salt itself is never echoed, only whether it is missing or too short.
     const problem = piiSalt === undefined ? 'has no "piiSalt"' : `has a "piiSalt" shorter than ${MIN_PII_SALT_LENGTH} characters`;
+    const value = this.holds === 'piiSalt' ? "'<the salt>'" : `'{"apiKey":"<your Kombo API key>","piiSalt":"<the salt>"}'`;
     throw new ConfigError(
       `piiMode "hash" needs a secret salt of at least ${MIN_PII_SALT_LENGTH} characters, but the secret ${this.secretId} ${problem}: ` +
-        `aws secretsmanager put-secret-value --secret-id ${this.secretId} --secret-string '{"apiKey":"<your Kombo API key>","piiSalt":"<random secret, e.g. from openssl rand -hex 32>"}'`,
+        `aws secretsmanager put-secret-value --secret-id ${this.secretId} --secret-string ${value} ` +
+        '(a random secret, e.g. from openssl rand -hex 32; a salt already in use elsewhere, such as the API key secret, goes in unchanged, or every hash changes)',
     );
   }
 
@@ -91,6 +107,7 @@ export class CachedSecret {
 
   private async read(): Promise<SecretContents> {
     const res = await this.client.send(new GetSecretValueCommand({ SecretId: this.secretId }));
+    if (this.holds === 'piiSalt') return parseSalt(res.SecretString);
     const contents = res.SecretString === undefined ? { apiKey: '' } : parseContents(res.SecretString);
     const howToSet = `aws secretsmanager put-secret-value --secret-id ${this.secretId} --secret-string '<your Kombo API key>'`;
     if (contents.apiKey === '' || contents.apiKey === API_KEY_PLACEHOLDER) {
