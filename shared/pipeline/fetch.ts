@@ -286,7 +286,7 @@ export async function fetchChunk(deps: ChunkDeps, opened: OpenedStream): Promise
   try {
     labels = await fetchLabels(deps.client, msg.integrationId, msg.model, deps.pii?.mode, tracker);
   } catch (error) {
-    return failedStep(msg, { cursor: null, kept: [], stored: [], pages: 0, records: 0, duplicates: 0, tableRows: [], error }, tracker);
+    return failedStep(msg, { cursor: null, kept: [], stored: [], rehashed: [], pages: 0, records: 0, duplicates: 0, tableRows: [], error }, tracker);
   }
   const shared = filtersCategories(deps.pii?.mode) ? await readSharedCategories(deps.store, msg) : {};
   // Files are encoded a row group at a time while pages arrive (see parquet-stream.ts), by the
