@@ -7,6 +7,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { CfnRole } from 'aws-cdk-lib/aws-iam';
+import type { CfnKey } from 'aws-cdk-lib/aws-kms';
+import type { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENV, parseFetcherEnv, parsePlannerEnv } from '../../shared/adapters/aws/env.ts';
@@ -17,6 +22,7 @@ import { VIEWS } from '../../shared/analytics/views.ts';
 import { CATALOG_TABLES, PARTITION_COLUMNS } from '../../shared/tables.ts';
 import { createApp } from '../../infra/app.ts';
 import { fetcherRequestShare } from '../../infra/constructs/pipeline.ts';
+import { KomboFunction } from '../../infra/constructs/function.ts';
 import { compactionSchedule } from '../../infra/constructs/compaction.ts';
 import { RETENTION_DAYS_ENV, parseCompactorEnv } from '../../shared/adapters/aws/compactor-env.ts';
 
@@ -199,6 +205,23 @@ describe('data key', () => {
       expect(kms[0]!.Resource, id).toEqual(getAtt(keyId));
     }
   });
+});
+
+describe('a function added to the stack', () => {
+  it('gets a log group under the data key by construction, and the key itself with one grantDataKey() call, granted once however often it is called', () => {
+    // Bundling skipped: only the template is read.
+    const { app, stack } = createApp({ outdir: mkdtempSync(join(tmpdir(), 'kombo-cdk-extra-')), context: { 'aws:cdk:bundling-stacks': [] } });
+    const extra = new KomboFunction(stack, 'Extra', { name: 'planner', description: 'An added function', timeout: Duration.minutes(1), logRetention: RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY, serviceName: 'x', dataKey: stack.dataKey });
+    extra.grantDataKey().grantDataKey();
+    const synthesized = Template.fromJSON(app.synth().getStackByName(stack.stackName).template as Json);
+    const keyId = stack.resolve(stack.getLogicalId(stack.dataKey.key.node.defaultChild as CfnKey)) as string;
+    const logGroupId = stack.resolve(stack.getLogicalId(extra.logGroup.node.defaultChild as CfnLogGroup)) as string;
+    expect(synthesized.toJSON()['Resources'][logGroupId].Properties.KmsKeyId).toEqual(getAtt(keyId));
+    const roleId = stack.resolve(stack.getLogicalId(extra.role.node.defaultChild as CfnRole)) as string;
+    const policies = Object.values(synthesized.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p['Properties']['Roles']).includes(roleId));
+    const kms = policies.flatMap((p) => (p['Properties']['PolicyDocument'] as { Statement: { Action: unknown; Resource: unknown }[] }).Statement).filter((x) => JSON.stringify(x.Action).includes('kms:'));
+    expect(kms).toEqual([expect.objectContaining({ Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: getAtt(keyId) })]);
+  }, 60_000);
 });
 
 describe('pipeline', () => {
