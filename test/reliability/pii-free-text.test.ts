@@ -17,7 +17,7 @@ import type { Reader } from '../helpers/duckdb.ts';
 import { duck } from '../helpers/duckdb.ts';
 import type { KomboServer } from '../helpers/kombo-server.ts';
 import { startKomboServer } from '../helpers/kombo-server.ts';
-import { LABELS, PLANTED, piiDataset } from '../helpers/pii-dataset.ts';
+import { LABELS, PII_ERROR_BODY, PLANTED, piiDataset } from '../helpers/pii-dataset.ts';
 import { tempDirs } from '../helpers/temp.ts';
 
 const ID = 'greenhouse:PiiFreeText7Lm2Wp9Rt4Kd';
@@ -112,6 +112,33 @@ describe('free-text personal data and error bodies', () => {
     expect(second.code, second.stderr).toBe(0);
     const rows = await db.all(`SELECT id, source FROM read_parquet('${warehouse}/candidates/snapshot_date=2026-11-23/**/*.parquet') ORDER BY id`);
     expect(rows).toEqual(changed.map((id) => ({ id, source: LABELS.source })));
+  }, 120_000);
+
+  it('drop: a label list the integration does not offer leaves counts alone; one Kombo refuses fails its stream', async () => {
+    const { records } = piiDataset();
+    const refusing = await startKomboServer({
+      integrationId: ID, apiKey: KEY, clock: '2026-11-22T05:00:00.000Z', records,
+      failures: {
+        tags: { status: 403, body: PII_ERROR_BODY },
+        'rejection-reasons': { status: 404, body: JSON.stringify({ status: 'error', error: { code: 'INTEGRATION.MODEL_NOT_AVAILABLE', title: 'Model not available', message: null, log_url: null } }) },
+      },
+    });
+    try {
+      const warehouse = tempDir();
+      const env = { KOMBO_API_URL: refusing.url, KOMBO_API_KEY: KEY, KOMBO_INTEGRATION_IDS: ID };
+      const sync = await runCli(['sync', '--warehouse', warehouse, '--snapshot-date', DATE, '--pii-mode', 'drop', '--models', 'candidates,applications', '--format', 'json'], env);
+      expect(sync.code, sync.stderr).toBe(1);
+      const report = JSON.parse(sync.stdout) as { streams: { model: string; status: string; error_code?: string | null }[] };
+      expect(report.streams.map((s) => [s.model, s.status, s.error_code ?? null]).sort()).toEqual([
+        ['applications', 'done', null],
+        ['candidates', 'failed', 'INTEGRATION.PERMISSION_MISSING'],
+      ]);
+      const reasons = await db.all(`SELECT DISTINCT rejection_reason_name AS r FROM read_parquet('${warehouse}/applications/**/*.parquet') WHERE r IS NOT NULL`);
+      expect(reasons).toEqual([{ r: '(other)' }]);
+      expect(leaks([['sync', sync.stdout + sync.stderr]])).toEqual([]);
+    } finally {
+      await refusing.close();
+    }
   }, 120_000);
 
   it('keep: the control, where the same scan finds what was planted, and the message is cut and cleaned', async () => {
