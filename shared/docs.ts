@@ -2,7 +2,7 @@
 import { piiTreatment } from './flatten.ts';
 import type { PiiTreatment } from './flatten.ts';
 import { KOMBO_MODELS, MODELS, PARTITION_COLUMNS, TABLES, UNSTORED_FIELDS, komboPath, tablesForModel } from './tables.ts';
-import type { ColumnDef } from './tables.ts';
+import type { ColumnDef, ModelName } from './tables.ts';
 
 const PARQUET_TYPES = {
   string: 'STRING (UTF-8)',
@@ -47,6 +47,14 @@ export function columnReference(): string {
 
 const TREATMENT_TEXT: Record<PiiTreatment, string> = { kept: 'kept', hashed: 'hashed', null: 'null' };
 
+/** How current a column is after an incremental night (Kombo's `updated_after` returns a record for its own changes). */
+function freshness(model: ModelName, col: ColumnDef): string {
+  if (KOMBO_MODELS[model].everySync === 'full') return 'current (listed in full every sync)';
+  if (col.linked !== undefined) return `may lag: a copy of a \`${col.linked}\` record, stored with this record's versions but deciding none; the views read \`${col.linked}\``;
+  if (col.name === 'remote_data') return 'as of the last version: a change to it alone stores none';
+  return 'current';
+}
+
 /**
  * Markdown for docs/FIELDS.md: every field of the Kombo models we read, the table, column and type
  * that store it or why none does, and what each `--pii-mode` stores there.
@@ -64,25 +72,32 @@ export function fieldReference(): string {
     'store (`keep`, the default, stores every value as Kombo returns it); see',
     '[RELIABILITY.md](RELIABILITY.md#keeping-personal-data-out-of-the-warehouse) for why.',
     '',
+    'The last column says how current the stored value is after an incremental night, which fetches only',
+    "the records Kombo's `updated_after` returns. Kombo returns a record when its own data changed, not",
+    "when only a linked record it copies did (a job's name in an application, a user's name in an",
+    "interview): such a copy may lag until the record changes for another reason, it never decides a",
+    'version on its own, and the analytics views read the linked model instead. Jobs are listed in full',
+    'every sync, so their stages, hiring team and screening questions are current every night.',
+    '',
     'Rows are partitioned by `snapshot_date` and `integration_id`, and every table carries `_run_id` and',
     '`_synced_at` (see the [table reference](../README.md#tables)).',
     '',
   ];
   for (const model of MODELS) {
-    parts.push(`## \`GET ${KOMBO_MODELS[model].endpoint}\``, '', '| Kombo field | stored in | type | hash | drop |', '|---|---|---|---|---|');
+    parts.push(`## \`GET ${KOMBO_MODELS[model].endpoint}\``, '', '| Kombo field | stored in | type | hash | drop | after an incremental night |', '|---|---|---|---|---|---|');
     for (const table of tablesForModel(model)) {
       if (table.arrayField !== undefined) {
         const keys = table.columns.filter((c) => c.source.kind === 'parent-id' || c.source.kind === 'position').map((c) => `\`${c.name}\``);
-        parts.push(`| \`${table.arrayField}[]\` | \`${table.name}\`, one row per element, keyed by ${keys.join(' and ')} | | | |`);
+        parts.push(`| \`${table.arrayField}[]\` | \`${table.name}\`, one row per element, keyed by ${keys.join(' and ')} | | | | |`);
       }
       for (const col of table.columns) {
         const path = komboPath(table, col);
         if (path === undefined) continue;
         const [hash, drop] = (['hash', 'drop'] as const).map((mode) => TREATMENT_TEXT[piiTreatment(col.pii, mode)]);
-        parts.push(`| \`${path}\` | \`${table.name}.${col.name}\` | ${PARQUET_TYPES[col.type]} | ${hash} | ${drop} |`);
+        parts.push(`| \`${path}\` | \`${table.name}.${col.name}\` | ${PARQUET_TYPES[col.type]} | ${hash} | ${drop} | ${freshness(model, col)} |`);
       }
     }
-    for (const f of UNSTORED_FIELDS.filter((u) => u.model === model)) parts.push(`| \`${f.path}\` | not stored: ${f.reason} | | | |`);
+    for (const f of UNSTORED_FIELDS.filter((u) => u.model === model)) parts.push(`| \`${f.path}\` | not stored: ${f.reason} | | | | |`);
     parts.push('');
   }
   return parts.join('\n');
