@@ -3,7 +3,7 @@ import { MIN_CATEGORY_RECORDS, OTHER_CATEGORY } from './categories.ts';
 import { piiTreatment } from './flatten.ts';
 import type { PiiTreatment } from './flatten.ts';
 import { KOMBO_MODELS, MODELS, PARTITION_COLUMNS, TABLES, UNSTORED_FIELDS, komboPath, tablesForModel } from './tables.ts';
-import type { ColumnDef } from './tables.ts';
+import type { ColumnDef, ModelName } from './tables.ts';
 
 const PARQUET_TYPES = {
   string: 'STRING (UTF-8)',
@@ -53,6 +53,14 @@ const TREATMENT_TEXT: Record<PiiTreatment, string> = {
   category: `label or \`${OTHER_CATEGORY}\``,
 };
 
+/** How current a column is after an incremental night (Kombo's `updated_after` returns a record for its own changes). */
+function freshness(model: ModelName, col: ColumnDef): string {
+  if (KOMBO_MODELS[model].everySync === 'full') return 'current (listed in full every sync)';
+  if (col.linked !== undefined) return `may lag: a copy of a \`${col.linked}\` record, stored with this record's versions but deciding none; the views read \`${col.linked}\``;
+  if (col.name === 'remote_data') return 'as of the last version: a change to it alone stores none';
+  return 'current';
+}
+
 /**
  * Markdown for docs/FIELDS.md: every field of the Kombo models we read, the table, column and type
  * that store it or why none does, and what each `--pii-mode` stores there.
@@ -66,18 +74,25 @@ export function fieldReference(): string {
     'Every field Kombo documents for the models the pipeline reads, and the column that stores it, or',
     'why none does. Paths are those of a Kombo record: `location.city` is a field of a nested object,',
     '`interviews[].title` a field of each element of an array. A JSON column stores its field whole, with',
-    'everything inside it, as JSON text. The last three columns say what `--pii-mode keep` (the default),',
+    'everything inside it, as JSON text. The columns keep, hash and drop say what `--pii-mode keep` (the default),',
     '`hash` and `drop` store: the value as Kombo returns it (`kept`), its salted hash (`hashed`), nothing',
     `(\`null\`), or, in a category typed by hand (label or \`${OTHER_CATEGORY}\`), the value when it is a label of the`,
     `integration's own list (its tags, its rejection reasons) or is shared by at least ${MIN_CATEGORY_RECORDS} records in one sync of the`,
     `stream, else \`${OTHER_CATEGORY}\`; see [RELIABILITY.md](RELIABILITY.md#keeping-personal-data-out-of-the-warehouse) for why.`,
+    '',
+    'The last column says how current the stored value is after an incremental night, which fetches only',
+    "the records Kombo's `updated_after` returns. Kombo returns a record when its own data changed, not",
+    "when only a linked record it copies did (a job's name in an application, a user's name in an",
+    "interview): such a copy may lag until the record changes for another reason, it never decides a",
+    'version on its own, and the analytics views read the linked model instead. Jobs are listed in full',
+    'every sync, so their stages, hiring team and screening questions are current every night.',
     '',
     'Rows are partitioned by `snapshot_date` and `integration_id`, and every table carries `_run_id` and',
     '`_synced_at` (see the [table reference](../README.md#tables)).',
     '',
   ];
   for (const model of MODELS) {
-    parts.push(`## \`GET ${KOMBO_MODELS[model].endpoint}\``, '', '| Kombo field | stored in | type | keep | hash | drop |', '|---|---|---|---|---|---|');
+    parts.push(`## \`GET ${KOMBO_MODELS[model].endpoint}\``, '', '| Kombo field | stored in | type | keep | hash | drop | after an incremental night |', '|---|---|---|---|---|---|---|');
     for (const table of tablesForModel(model)) {
       if (table.arrayField !== undefined) {
         const keys = table.columns.filter((c) => c.source.kind === 'parent-id' || c.source.kind === 'position').map((c) => `\`${c.name}\``);
@@ -87,10 +102,10 @@ export function fieldReference(): string {
         const path = komboPath(table, col);
         if (path === undefined) continue;
         const [keep, hash, drop] = (['keep', 'hash', 'drop'] as const).map((mode) => TREATMENT_TEXT[piiTreatment(col.pii, mode)]);
-        parts.push(`| \`${path}\` | \`${table.name}.${col.name}\` | ${PARQUET_TYPES[col.type]} | ${keep} | ${hash} | ${drop} |`);
+        parts.push(`| \`${path}\` | \`${table.name}.${col.name}\` | ${PARQUET_TYPES[col.type]} | ${keep} | ${hash} | ${drop} | ${freshness(model, col)} |`);
       }
     }
-    for (const f of UNSTORED_FIELDS.filter((u) => u.model === model)) parts.push(`| \`${f.path}\` | not stored: ${f.reason} | | | | |`);
+    for (const f of UNSTORED_FIELDS.filter((u) => u.model === model)) parts.push(`| \`${f.path}\` | not stored: ${f.reason} | | | | | |`);
     parts.push('');
   }
   return parts.join('\n');

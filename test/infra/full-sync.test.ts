@@ -140,12 +140,13 @@ describe('what the planner plans from the event and its environment', () => {
     });
   });
 
-  it('fetches what changed since the last sync, less 15 minutes, while the last full sync is younger than fullSyncEveryDays', async () => {
+  it('fetches what changed since the last sync, less 15 minutes, while the last full sync is younger than fullSyncEveryDays; jobs are listed in full every sync', async () => {
     const result = await plan({}, 14);
     expect(result.streams.map((s) => s.sync)).toEqual([
       { mode: 'incremental', updatedAfter: '2026-11-22T01:45:00.000Z', startedAt: '2026-11-23T02:00:05.000Z' },
-      { mode: 'incremental', updatedAfter: '2026-11-22T01:45:00.000Z', startedAt: '2026-11-23T02:00:05.000Z' },
+      { mode: 'full', startedAt: '2026-11-23T02:00:05.000Z' },
     ]);
+    expect(result.streams[1]?.fullBecause).toBe('listed in full every sync');
   });
 
   it('syncs in full once the last full sync is fullSyncEveryDays old (10 days ≥ 7)', async () => {

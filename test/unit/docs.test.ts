@@ -36,6 +36,14 @@ describe('docs/FIELDS.md, the Kombo field reference', () => {
     for (const u of UNSTORED_FIELDS) expect(ref).toContain(`| \`${u.path}\` | not stored: ${u.reason} |`);
   });
 
+  it('says which columns may lag after an incremental night: the copies of linked records, and none of the jobs', () => {
+    const ref = fieldReference();
+    const lagging = ref.split('\n').filter((l) => l.includes('| may lag')).map((l) => /\| `([^`]+)` \|/.exec(l.slice(l.indexOf('|', 1)))?.[1]);
+    expect(lagging).toEqual(TABLES.flatMap((t) => t.columns.filter((c) => c.linked !== undefined).map((c) => `${t.name}.${c.name}`)));
+    expect(lagging).toEqual(expect.arrayContaining(['applications.job_name', 'applications.current_stage_name', 'candidate_tags.name', 'interview_users.first_name']));
+    expect(ref).toMatch(/^\| `stages\[\]\.name` \| `job_stages\.name` \|.*\| current \(listed in full every sync\) \|$/m);
+  });
+
   it('says what each PII mode stores: names hashed or dropped, free text and addresses dropped', () => {
     const ref = fieldReference();
     expect(ref).toContain('| `first_name` | `candidates.first_name` | STRING (UTF-8) | kept | hashed | null |');
