@@ -235,7 +235,7 @@ function decodeEntities(text: string): string {
 }
 
 /** The JSON of a 2xx answer; a clear {@link DataError} when the body is empty or not JSON. */
-function parseBody(raw: RawPage, loc: FailureLocation): unknown {
+function parseBody(raw: RawPage, loc: FailureLocation, messages: ErrorMessages): unknown {
   if (raw.text !== '') {
     try {
       return JSON.parse(raw.text);
@@ -243,13 +243,13 @@ function parseBody(raw: RawPage, loc: FailureLocation): unknown {
       // reported below
     }
   }
-  const what = raw.text === '' ? 'an empty body' : `a body that is not JSON: ${summariseBody(raw.text)}`;
+  const what = raw.text === '' ? 'an empty body' : `a body that is not JSON: ${summariseBody(raw.text, messages)}`;
   throw new DataError(`HTTP ${raw.status} with ${what}`, 'DATA.MALFORMED_JSON', loc);
 }
 
 /** A page answer parsed and validated: the work {@link KomboClient.listPage} adds to {@link KomboClient.fetchPage}. */
-export function readPage(raw: RawPage, model: ModelName, loc: FailureLocation): Page {
-  return { ...parsePage(parseBody(raw, loc), model, loc), bytes: raw.bytes };
+export function readPage(raw: RawPage, model: ModelName, loc: FailureLocation, messages: ErrorMessages = 'keep'): Page {
+  return { ...parsePage(parseBody(raw, loc, messages), model, loc), bytes: raw.bytes };
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -313,7 +313,7 @@ export class KomboClient {
   /** Fetch one page of a model, validated. Retries transient failures within the policy. */
   async listPage(integrationId: string, model: ModelName, opts: ListOptions = {}): Promise<Page> {
     const raw = await this.fetchPage(integrationId, model, opts);
-    return readPage(raw, model, { integrationId, model, cursor: opts.cursor ?? null });
+    return readPage(raw, model, { integrationId, model, cursor: opts.cursor ?? null }, this.errorMessages);
   }
 
   /**
@@ -342,7 +342,7 @@ export class KomboClient {
   async getIntegration(integrationId: string, tracker?: RequestTracker): Promise<IntegrationInfo & { readonly sourceTime?: string }> {
     const loc: FailureLocation = { integrationId };
     const raw = await this.request(`/integrations/${encodeURIComponent(integrationId)}`, integrationId, loc, tracker);
-    const parsed = INTEGRATION_ENVELOPE.safeParse(parseBody(raw, loc));
+    const parsed = INTEGRATION_ENVELOPE.safeParse(parseBody(raw, loc, this.errorMessages));
     if (!parsed.success) {
       throw new DataError(`unexpected integration response: ${formatIssues(parsed.error)}`, 'DATA.INVALID_ENVELOPE', loc);
     }

@@ -15,6 +15,7 @@ import type { PiiOptions } from '../flatten.ts';
 import { createBuffers, flattenInto, isDeleted } from '../flatten.ts';
 import type { Page, RawPage } from '../kombo/client.ts';
 import { readPage } from '../kombo/client.ts';
+import { errorMessagesFor } from '../kombo/error-text.ts';
 import { ParquetFileBuilder } from '../parquet-stream.ts';
 import type { ModelName } from '../tables.ts';
 import { copiesUsers, tablesForModel } from '../tables.ts';
@@ -147,7 +148,7 @@ export class ChunkWorkCore {
   }
 
   page(input: RawPage | Page, loc: FailureLocation): PageOutcome {
-    const page = isRaw(input) ? readPage(input, this.init.model, loc) : input;
+    const page = isRaw(input) ? readPage(input, this.init.model, loc, errorMessagesFor(this.init.pii?.mode ?? 'keep')) : input;
     const fresh = page.records.filter((r) => {
       const id = r['id'] as string;
       if (this.seen.has(id)) return false;

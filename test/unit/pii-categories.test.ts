@@ -124,6 +124,11 @@ describe('KomboClient errors', () => {
     expect(err.message).toBe('HTTP 403: 22 characters of text');
   });
 
+  it('omit: a 2xx page that is not JSON is told by its length', async () => {
+    const { err } = await failure('omit', [reply(200, 'Hello Jane Doe')]);
+    expect(err.message).toBe('HTTP 200 with a body that is not JSON: 14 characters of text');
+  });
+
   it('keep: the message, without the escapes that rewrite a terminal line', async () => {
     const { err, told } = await failure('keep', [reply(403, kombo('INTEGRATION.PERMISSION_MISSING'))]);
     expect(err.message).toBe('HTTP 403 INTEGRATION.PERMISSION_MISSING: Missing permission Jane Doe <jane.private@example.com>, salary 95000 EUR run succeeded (log: https://app.kombo.dev/logs/1)');
