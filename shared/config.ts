@@ -81,8 +81,20 @@ export function checkIntegrationIds(ids: readonly string[]): string[] {
   return unique;
 }
 
-/** Kombo's API URL: http or https. */
+/** Hosts an `http://` API URL may name: this machine, where the sandbox and test servers listen. */
+export const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', 'localhost', '[::1]'];
+
+/** Why an API URL is refused, or undefined when it is fine: https, or http to this machine only. */
+export function apiUrlProblem(url: string): string | undefined {
+  if (!z.url({ protocol: /^https?$/ }).safeParse(url).success) return 'is not an http(s) URL';
+  const { protocol, hostname } = new URL(url);
+  if (protocol === 'https:' || LOOPBACK_HOSTS.includes(hostname)) return undefined;
+  return `sends the API key in clear text: use an https:// URL (http:// only for ${LOOPBACK_HOSTS.slice(0, 2).join(' or ')})`;
+}
+
+/** Kombo's API URL: https, or http to this machine only (the sandbox, test servers): the key travels with every request. */
 export function checkApiUrl(url: string): string {
-  if (!z.url({ protocol: /^https?$/ }).safeParse(url).success) throw new ConfigError(`${JSON.stringify(url)} is not an http(s) URL`);
+  const problem = apiUrlProblem(url);
+  if (problem !== undefined) throw new ConfigError(`${JSON.stringify(url)} ${problem}`);
   return url;
 }

@@ -486,11 +486,17 @@ describe('Lambda environment', () => {
   it.each([
     [{ ...full, GLUE_DATABASE: undefined }, /environment variable GLUE_DATABASE is required/],
     [{ ...full, KOMBO_API_URL: 'ftp://x' }, /environment variable KOMBO_API_URL must be an http\(s\) URL/],
+    [{ ...full, KOMBO_API_URL: 'http://api.kombo.dev/v1' }, /^environment variable KOMBO_API_URL sends the API key in clear text: use an https:\/\/ URL/],
     [{ ...full, KOMBO_PAGE_SIZE: '500' }, /environment variable KOMBO_PAGE_SIZE must be at most 250/],
     [{ ...full, WAREHOUSE_PREFIX: '/w/' }, /environment variable WAREHOUSE_PREFIX must be a key prefix/],
     [{ ...full, KOMBO_PII_MODE: 'mask' }, /environment variable KOMBO_PII_MODE must be one of keep, hash, drop/],
   ])('fails naming the variable: %#', (env, error) => {
     expect(() => parseFetcherEnv(env)).toThrow(error);
+  });
+
+  it('takes an http:// Kombo URL only on this machine (a test server), in the planner and the fetcher', () => {
+    expect(parsePlannerEnv({ ...full, KOMBO_API_URL: 'http://127.0.0.1:8080/v1' }).komboApiUrl).toBe('http://127.0.0.1:8080/v1');
+    expect(() => parsePlannerEnv({ ...full, KOMBO_API_URL: 'http://api.kombo.dev/v1' })).toThrow(ConfigError);
   });
 
   it.each(['', 'KomboEtl/integrations', '/KomboEtl/integrations/', '/Kombo Etl/integrations', '/KomboEtl//integrations'])('fails on the registry path INTEGRATIONS_PATH=%j, naming the variable', (value) => {
