@@ -4,9 +4,9 @@
  * symlink, the hash salt is read from the environment or a file and checked, and a warehouse's
  * personal-data mode never changes silently between syncs.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { CliResult } from '../helpers/cli.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tempDirs } from '../helpers/temp.ts';
@@ -36,5 +36,67 @@ describe('an http:// API URL: the key would travel in clear text', () => {
     expectOneLineConfigError(r, /sends the API key in clear text: use an https:\/\/ URL \(http:\/\/ only for 127\.0\.0\.1 or localhost\)$/);
     expect(r.stderr).not.toContain('a-real-key');
     expect(existsSync(warehouse)).toBe(false);
+  });
+});
+
+/** The small sandbox integration (60 candidates), every model: enough for a report and an export. */
+const WORKABLE = 'workable:Ts5GxY3nKc8WqP2hRz7MfVdJ';
+
+/** Every file and folder under `root` (root included), with its permission bits. */
+function modes(root: string): { files: Map<string, number>; folders: Map<string, number> } {
+  const files = new Map<string, number>();
+  const folders = new Map<string, number>([[root, statSync(root).mode & 0o777]]);
+  for (const e of readdirSync(root, { recursive: true, withFileTypes: true })) {
+    const path = join(e.parentPath, e.name);
+    (e.isDirectory() ? folders : files).set(path, lstatSync(path).mode & 0o777);
+  }
+  return { files, folders };
+}
+
+/** The entries whose permission bits are not `mode`, as `path: octal` (empty when all match). */
+const notMode = (entries: Map<string, number>, mode: number) => [...entries].filter(([, m]) => m !== mode).map(([p, m]) => `${p}: ${m.toString(8)}`);
+
+describe('files the CLI writes are readable by their owner only', () => {
+  let home: string;
+  let warehouse: string;
+  beforeAll(async () => {
+    home = tmp();
+    warehouse = join(home, 'w');
+    const r = await runCli(['sync', '--sandbox', '--integrations', WORKABLE, '--warehouse', warehouse, '--snapshot-date', '2026-01-15']);
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('sync: every Parquet and state file 0600, every folder 0700', () => {
+    const { files, folders } = modes(warehouse);
+    expect([...files.keys()].some((p) => p.endsWith('.parquet'))).toBe(true);
+    expect([...files.keys()].some((p) => p.includes('_runs'))).toBe(true);
+    expect(notMode(files, 0o600)).toEqual([]);
+    expect(notMode(folders, 0o700)).toEqual([]);
+  });
+
+  it('report (default place and --out, over an existing 0644 file) and export --duckdb: 0600', async () => {
+    const out = join(home, 'out', 'report.html');
+    const duckdb = join(home, 'bi', 'kombo.duckdb');
+    const loose = join(home, 'loose.html');
+    writeFileSync(loose, 'old', { mode: 0o644 });
+    for (const args of [['report', '--warehouse', warehouse], ['report', '--warehouse', warehouse, '--out', out], ['report', '--warehouse', warehouse, '--out', loose], ['export', '--warehouse', warehouse, '--duckdb', duckdb]]) {
+      const r = await runCli(args, {}, QUICK);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const written = [join(warehouse, 'report.html'), out, loose, duckdb];
+    expect(written.map((p) => `${p}: ${(statSync(p).mode & 0o777).toString(8)}`)).toEqual(written.map((p) => `${p}: 600`));
+    expect([join(home, 'out'), join(home, 'bi')].map((p) => (statSync(p).mode & 0o777).toString(8))).toEqual(['700', '700']);
+    expect(notMode(modes(warehouse).files, 0o600)).toEqual([]);
+  });
+
+  it('report --out on a symbolic link: exit 2, one line, the file it points to untouched', async () => {
+    const planted = join(home, 'elsewhere.txt');
+    writeFileSync(planted, 'not yours');
+    const link = join(home, 'link.html');
+    symlinkSync(planted, link);
+    const r = await runCli(['report', '--warehouse', warehouse, '--out', link], {}, QUICK);
+    expectOneLineConfigError(r, /--out .*link\.html: is a symbolic link, which the report never follows; remove it or choose another file$/);
+    expect(readFileSync(planted, 'utf8')).toBe('not yours');
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
   });
 });
