@@ -8,7 +8,7 @@ import type { LocalRunner } from '../../shared/adapters/local/local-run.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
-import { readRunner, retryLocal, saltFingerprint } from '../../shared/adapters/local/local-run.ts';
+import { readRunner, retryLocal } from '../../shared/adapters/local/local-run.ts';
 import { assertRunId } from '../../shared/warehouse/layout.ts';
 import { ConfigError, RunFatalError, RunInterruptedError } from '../../shared/errors.ts';
 import type { RunningSandbox } from '../../sandbox/index.ts';
@@ -92,8 +92,8 @@ export async function retryCommand(runId: string, config: RetryConfig, out: Node
 
 /**
  * The personal-data mode a retry writes with: the run's own, so that resuming a `drop` run never
- * stores what its first attempt left out. A different mode, or a hash salt other than the run's,
- * is refused.
+ * stores what its first attempt left out. A different mode is refused. A hash salt other than the
+ * run's cannot be told (nothing of the salt is stored): the retry hashes with the salt it is given.
  */
 function retryPii(runId: string, recorded: LocalRunner['pii'], config: RetryConfig): PiiOptions {
   if (recorded === undefined) return config.pii;
@@ -102,9 +102,6 @@ function retryPii(runId: string, recorded: LocalRunner['pii'], config: RetryConf
   }
   if (recorded.mode !== 'hash') return { mode: recorded.mode };
   const salt = config.pii.mode === 'hash' ? config.pii.salt : undefined;
-  if (salt === undefined) throw new ConfigError(`run ${runId} hashes personal data: pass its salt with --pii-salt or KOMBO_PII_SALT (and --pii-mode hash)`);
-  if (recorded.saltFingerprint !== undefined && saltFingerprint(salt) !== recorded.saltFingerprint) {
-    throw new ConfigError(`run ${runId} was hashed with another salt: pass the run's salt with --pii-salt or KOMBO_PII_SALT`);
-  }
+  if (salt === undefined) throw new ConfigError(`run ${runId} hashes personal data: pass its salt with KOMBO_PII_SALT or KOMBO_PII_SALT_FILE (and --pii-mode hash)`);
   return { mode: 'hash', salt };
 }

@@ -405,7 +405,7 @@ describe('CachedSecret', () => {
   });
 
   describe('PII salt (piiMode hash)', () => {
-    const SALT = 'pepper-0123456789abcdef';
+    const SALT = 'pepper-0123456789abcdef-0123456789';
 
     it('reads the key and the salt from one JSON secret in one read, and hides the salt from inspection', async () => {
       mock.reset().on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ apiKey: 'key-json', piiSalt: ` ${SALT} ` }) });
@@ -428,7 +428,8 @@ describe('CachedSecret', () => {
     it.each([
       ['a plain-text key', 'plain-key', /has no "piiSalt"/],
       ['JSON without piiSalt', '{"apiKey":"k"}', /has no "piiSalt"/],
-      ['a salt shorter than 16', '{"apiKey":"k","piiSalt":"short-salt-15ch"}', /"piiSalt" shorter than 16 characters/],
+      ['a salt shorter than 32', '{"apiKey":"k","piiSalt":"short-salt-15ch"}', /"piiSalt" that is 15 characters long/],
+      ['a salt of one character repeated', `{"apiKey":"k","piiSalt":"${'a'.repeat(40)}"}`, /"piiSalt" that has only 1 different character:/],
     ])('fails hash with %s, saying how to set it (never echoing the salt), then reads the corrected secret', async (_what, stored, problem) => {
       mock.reset().on(GetSecretValueCommand).resolvesOnce({ SecretString: stored }).resolves({ SecretString: JSON.stringify({ apiKey: 'k', piiSalt: SALT }) });
       const secret = new CachedSecret(client, 'arn:aws:secretsmanager:eu-west-1:1:secret:kombo');
@@ -438,7 +439,9 @@ describe('CachedSecret', () => {
       expect(message).toMatch(problem);
       expect(message).toContain(`aws secretsmanager put-secret-value --secret-id arn:aws:secretsmanager:eu-west-1:1:secret:kombo --secret-string '{"apiKey":"`);
       expect(message).toContain('"piiSalt":"');
+      expect(message).toContain('needs a secret salt of at least 32 characters, with at least 10 different ones');
       expect(message).not.toContain('short-salt-15ch');
+      expect(message).not.toContain('aaaaaaaa');
       expect(await secret.piiOptions('hash')).toEqual({ mode: 'hash', salt: SALT });
       expect(mock.commandCalls(GetSecretValueCommand)).toHaveLength(2);
     });

@@ -4,9 +4,11 @@
  * symlink, the hash salt is read from the environment or a file and checked, and a warehouse's
  * personal-data mode never changes silently between syncs.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox } from '../../sandbox/index.ts';
 import type { CliResult } from '../helpers/cli.ts';
 import { runCli } from '../helpers/cli.ts';
 import { tempDirs } from '../helpers/temp.ts';
@@ -98,5 +100,51 @@ describe('files the CLI writes are readable by their owner only', () => {
     expectOneLineConfigError(r, /--out .*link\.html: is a symbolic link, which the report never follows; remove it or choose another file$/);
     expect(readFileSync(planted, 'utf8')).toBe('not yours');
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
+  });
+});
+
+describe('the hash salt on the command line', () => {
+  const SALT = '9f2c4e7a1b3d5f60718293a4b5c6d7e8f90a1b2c3d4e5f6a7b8c9d0e1f2a3b4c';
+  /** What runner.json used to hold: a fingerprint a dictionary of salts can be tested against. */
+  const oldFingerprint = createHash('sha256').update(`kombo-etl pii salt\n${SALT}`).digest('hex').slice(0, 16);
+  const sync = (warehouse: string, args: readonly string[], env: NodeJS.ProcessEnv) =>
+    runCli(['sync', '--sandbox', '--integrations', WORKABLE, '--models', 'candidates', '--warehouse', warehouse, '--snapshot-date', '2026-01-15', '--pii-mode', 'hash', ...args], env);
+
+  it('read from KOMBO_PII_SALT_FILE: no warning, and nothing of the salt in any file of the warehouse', async () => {
+    const home = tmp();
+    const saltFile = join(home, 'salt');
+    writeFileSync(saltFile, `${SALT}\n`, { mode: 0o600 });
+    const warehouse = join(home, 'w');
+    const r = await sync(warehouse, [], { KOMBO_PII_SALT_FILE: saltFile });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/warning/);
+    const state = [...modes(warehouse).files.keys()].filter((p) => !p.endsWith('.parquet'));
+    expect(state.some((p) => p.endsWith('runner.json'))).toBe(true);
+    const found = state.filter((p) => /saltFingerprint|fingerprint/i.test(readFileSync(p, 'latin1')) || readFileSync(p, 'latin1').includes(oldFingerprint) || readFileSync(p, 'latin1').includes(SALT));
+    expect(found).toEqual([]);
+  });
+
+  it('--pii-salt and --api-key still work, with a warning on stderr for each', async () => {
+    const sandbox = await startSandbox({ port: 0 });
+    try {
+      const args = ['sync', '--api-url', sandbox.url, '--api-key', sandbox.apiKey, '--integrations', WORKABLE, '--models', 'candidates', '--warehouse', join(tmp(), 'w')];
+      const r = await runCli([...args, '--snapshot-date', '2026-01-15', '--pii-mode', 'hash', '--pii-salt', SALT]);
+      expect(r.code, r.stderr).toBe(0);
+      const warnings = r.stderr.split('\n').filter((l) => l.startsWith('warning:'));
+      expect(warnings).toEqual([
+        "warning: --api-key shows the secret to every user of this machine (ps) and keeps it in the shell's history; set KOMBO_API_KEY or KOMBO_API_KEY_FILE, or pass --api-key-file, instead",
+        "warning: --pii-salt shows the secret to every user of this machine (ps) and keeps it in the shell's history; set KOMBO_PII_SALT or KOMBO_PII_SALT_FILE, or pass --pii-salt-file, instead",
+      ]);
+      expect(r.stderr).not.toContain(SALT);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
+  it('a weak salt: exit 2, one line with the rule, nothing written', async () => {
+    const warehouse = join(tmp(), 'w');
+    const r = await sync(warehouse, [], { KOMBO_PII_SALT: 'a'.repeat(32) });
+    expectOneLineConfigError(r, /at least 32 characters, with at least 10 different ones .*only 1 different character$/);
+    expect(existsSync(warehouse)).toBe(false);
   });
 });

@@ -61,7 +61,7 @@ describe('terminal output prints control characters escaped, never raw', () => {
           model: 'candidates',
           status: 'failed',
           finishedAt: '2026-11-21T02:05:00.000Z',
-          totals: { pages: 1, requests: 1, retries: 0, throttles: 0, rows: {} },
+          totals: { pages: 1, requests: 1, retries: 0, throttles: 0, rows: {}, files: 0 },
           code: `BAD${CLEAR}`,
           reason: `Kombo said ${OSC8_LINK}`,
         },

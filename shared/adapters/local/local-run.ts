@@ -4,7 +4,6 @@
  * (Ctrl-C): it then abandons its chunks in flight and is marked interrupted, for `retry` to resume.
  */
 import { hostname } from 'node:os';
-import { createHash } from 'node:crypto';
 import type { KomboClient } from '../../kombo/client.ts';
 import type { Catalog, ObjectStore, StreamMessage } from '../../ports.ts';
 import { RunInterruptedError } from '../../errors.ts';
@@ -87,20 +86,13 @@ export interface LocalRunner {
   readonly startedAt: string;
   /**
    * The personal-data mode the run stores rows with, so that a retry writes the same (absent in
-   * runs written before it was recorded). Hash mode keeps a fingerprint of its salt, never the salt.
+   * runs written before it was recorded). Nothing of a hash salt is kept, not even a fingerprint:
+   * a fingerprint lets anyone holding the file test guessed salts offline.
    */
-  readonly pii?: { readonly mode: PiiMode; readonly saltFingerprint?: string };
+  readonly pii?: { readonly mode: PiiMode };
 }
 
-/** A short, one-way fingerprint of a hash-mode salt: tells a retry's salt from the run's without storing it. */
-export function saltFingerprint(salt: string): string {
-  return createHash('sha256').update(`kombo-etl pii salt\n${salt}`).digest('hex').slice(0, 16);
-}
-
-function runnerPii(pii: PiiOptions | undefined): LocalRunner['pii'] {
-  const mode = pii?.mode ?? 'keep';
-  return pii?.mode === 'hash' && pii.salt !== undefined ? { mode, saltFingerprint: saltFingerprint(pii.salt) } : { mode };
-}
+const runnerPii = (pii: PiiOptions | undefined): LocalRunner['pii'] => ({ mode: pii?.mode ?? 'keep' });
 
 
 /** The run's {@link LocalRunner} record, or undefined for a run without one (an AWS run, an older local run). */
