@@ -17,6 +17,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { RunFatalError, errorMessage } from '../shared/errors.ts';
 import { CachedSecret, GlueCatalog, S3Store, SqsQueue, komboClientFromSecret, parseFetcherEnv, parseStreamMessage, reportChunk } from '../shared/adapters/aws/index.ts';
 import { describeFailure, processChunk } from '../shared/pipeline/chunk.ts';
+import { holdWarehousePii } from '../shared/state/pii.ts';
 import type { StreamMessage } from '../shared/ports.ts';
 
 const env = parseFetcherEnv();
@@ -30,6 +31,7 @@ const apiKey = new CachedSecret(new SecretsManagerClient({}), env.apiKeySecretAr
 // Paced at this function's share of the Kombo budget when the stack sets one (KOMBO_REQUESTS_PER_SECOND).
 const kombo = komboClientFromSecret(apiKey, env.komboApiUrl, env.pacing);
 const processor = new SqsFifoPartialProcessorAsync();
+const AWS_PII_HINTS = { mode: "the stack's piiMode", newWarehouse: "another bucket or the stack's warehousePrefix" } as const;
 
 async function recordHandler(record: SQSRecord): Promise<void> {
   let msg: StreamMessage | undefined;
@@ -37,6 +39,8 @@ async function recordHandler(record: SQSRecord): Promise<void> {
     msg = parseStreamMessage(record.body);
     // From the cached secret read; a missing salt for "hash" fails the chunk with how to set it.
     const pii = await apiKey.piiOptions(env.piiMode);
+    // Another mode than the warehouse's (or another hash scheme) fails the chunk before it writes.
+    await holdWarehousePii(store, pii, store.locate(''), AWS_PII_HINTS);
     reportChunk(logger, metrics, msg, await processChunk({ client: await kombo(), store, queue, catalog, limits: env.chunk, pii }, msg));
   } catch (err) {
     // A rejected key may be corrected in the secret before the retry.

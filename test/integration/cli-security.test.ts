@@ -148,3 +148,17 @@ describe('the hash salt on the command line', () => {
     expect(existsSync(warehouse)).toBe(false);
   });
 });
+
+describe('a change of --pii-mode between syncs is refused, never applied to some records only', () => {
+  it('keep, then drop: exit 2, one line that says what to do, nothing written', async () => {
+    const warehouse = join(tmp(), 'w');
+    const sync = (mode: string, date: string) =>
+      runCli(['sync', '--sandbox', '--integrations', WORKABLE, '--models', 'candidates', '--warehouse', warehouse, '--snapshot-date', date, '--pii-mode', mode]);
+    const first = await sync('keep', '2026-01-15');
+    expect(first.code, first.stderr).toBe(0);
+    const before = [...modes(warehouse).files.keys()].sort();
+    const r = await sync('drop', '2026-01-16');
+    expectOneLineConfigError(r, /^error: warehouse .* stores personal data with --pii-mode keep, and this sync asks for drop: .* nothing was written; sync with --pii-mode keep, or sync with --pii-mode drop into a new warehouse \(--warehouse DIR\)$/);
+    expect([...modes(warehouse).files.keys()].sort()).toEqual(before);
+  });
+});

@@ -21,6 +21,8 @@ import { runKeys } from '../../state/keys.ts';
 import { markRunInterrupted, readInterrupted, readReport } from '../../state/runs.ts';
 import type { RunPlan, RunReport } from '../../state/runs.ts';
 import { assertWarehouseSource, recordWarehouseSource } from '../../state/source.ts';
+import type { PiiHints } from '../../state/pii.ts';
+import { assertWarehousePii, recordWarehousePii } from '../../state/pii.ts';
 import type { DataSource } from '../../state/source.ts';
 
 /** The built-in sandbox's integration ids (a port: `shared/` does not know the sandbox). */
@@ -135,9 +137,18 @@ async function assertRunSource(opts: Pick<LocalRunOptions, 'store' | 'source' | 
   if (opts.source) await assertWarehouseSource(opts.store, opts.source, opts.store.locate(''), opts.sandboxIntegrationIds ?? NO_SANDBOX_IDS);
 }
 
-/** Plan and run to completion. Throws a RunFatalError (bad API key…) as soon as one occurs. */
+/** How a refusal of another personal-data mode names the local settings. */
+export const LOCAL_PII_HINTS: PiiHints = { mode: '--pii-mode', newWarehouse: '--warehouse DIR' };
+
+/**
+ * Plan and run to completion. Throws a RunFatalError (bad API key…) as soon as one occurs, and a
+ * ConfigError, before anything is written, for a warehouse of the other source or of another
+ * personal-data mode (`state/pii.ts`).
+ */
 export async function runLocal(opts: LocalRunOptions): Promise<RunReport> {
   await assertRunSource(opts);
+  const pii = opts.pii ?? { mode: 'keep' };
+  await assertWarehousePii(opts.store, pii, opts.store.locate(''), LOCAL_PII_HINTS);
   if (opts.signal?.aborted) throw new RunInterruptedError(opts.runId, signalName(opts.signal), false);
   const queue = new LocalQueue();
   const plan = await planRun(
@@ -151,6 +162,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<RunReport> {
       ...(opts.fullEveryDays !== undefined && { fullEveryDays: opts.fullEveryDays }),
     },
   );
+  await recordWarehousePii(opts.store, pii);
   if (opts.source) {
     await recordWarehouseSource(opts.store, opts.source);
     await writeRunner(opts.store, opts.runId, opts.source, opts.asOf, opts.pii);
