@@ -13,7 +13,7 @@ import { assertRunId } from '../../shared/warehouse/layout.ts';
 import { ConfigError, RunFatalError, RunInterruptedError } from '../../shared/errors.ts';
 import type { RunningSandbox } from '../../sandbox/index.ts';
 import type { ReportFormat } from '../output.ts';
-import { createProgress } from '../output.ts';
+import { createProgress, printable } from '../output.ts';
 import { assertLocalWarehouseSource, assertWritableWarehouse, sandboxIntegrationIds } from '../warehouse.ts';
 import type { SyncOutcome } from './sync.ts';
 import { EXIT, exitInterrupted, writeReport } from './sync.ts';
@@ -69,7 +69,7 @@ export async function retryCommand(runId: string, config: RetryConfig, out: Node
     // With --format json, stdout holds the report alone; what was retried goes to stderr.
     const say = format === 'json' ? process.stderr : out;
     if (retried.streams.length + retried.resumed.length === 0) say.write(`run ${runId} has no failed or unfinished stream${of}: nothing to retry\n`);
-    for (const s of retried.streams) say.write(`retried ${s.integrationId} ${s.model} (was: ${s.code ?? 'failed'})\n`);
+    for (const s of retried.streams) say.write(`${printable(`retried ${s.integrationId} ${s.model} (was: ${s.code ?? 'failed'})`)}\n`);
     for (const s of retried.resumed) say.write(`resumed ${s.integrationId} ${s.model} (interrupted)\n`);
     if (report === undefined) {
       say.write(`run ${runId} is still interrupted: ${retried.leftUnended} streams of other integrations never ended. Resume them with: ${resume}\n`);
