@@ -45,7 +45,7 @@ import type { Reader } from '../helpers/duckdb.ts';
 import { duck } from '../helpers/duckdb.ts';
 import { EXPECTED, JSON_COLUMNS, rowKey, servedRecords } from '../helpers/truth.ts';
 import { decodeJson } from '../../shared/state/codec.ts';
-import { runKeys } from '../../shared/state/keys.ts';
+import { runKeys, stateKeys } from '../../shared/state/keys.ts';
 import type { RunReport } from '../../shared/state/runs.ts';
 
 const REGION = 'eu-west-1';
@@ -1060,6 +1060,11 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
     expect(by(MID)).toEqual(MODELS.map((m) => `${m}:${m === 'interviews' ? 'skipped' : 'done'}`).sort());
     expect(by(BIG)).toEqual(MODELS.map((m) => `${m}:done`).sort());
     expect(report.streams.find((s) => s.integrationId === BIG && s.model === 'candidates')!.totals.rows['candidates']).toBe(integration(BIG).candidates.length);
+  });
+
+  it("recorded the warehouse's personal-data mode before the first chunk wrote, which later chunks held to", async () => {
+    const body = await warehouse.get(stateKeys.pii());
+    expect(body && decodeJson<{ mode: string; hashScheme?: string }>(body)).toMatchObject({ mode: 'keep' });
   });
 
   it('read the API key once per container, and never wrote it to a log line', () => {
