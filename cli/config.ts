@@ -1,10 +1,13 @@
 /**
  * The options of `sync` and `retry`, read once at start-up: CLI flags first, then the environment
  * (`KOMBO_API_URL`, `KOMBO_API_KEY`, `KOMBO_INTEGRATION_IDS`, `KOMBO_PII_MODE`, `KOMBO_PII_SALT`,
- * `KOMBO_FULL_SYNC_EVERY_DAYS`). Each value is checked by `shared/config.ts`; an error names the
- * option or variable at fault.
+ * `KOMBO_FULL_SYNC_EVERY_DAYS`). The two secrets, the API key and the hash salt, can also be read
+ * from a file (`--api-key-file`, `KOMBO_API_KEY_FILE`, `--pii-salt-file`, `KOMBO_PII_SALT_FILE`).
+ * Each value is checked by `shared/config.ts`; an error names the option or variable at fault.
  */
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '../shared/errors.ts';
+import { errnoCode } from '../shared/adapters/local/folder-store.ts';
 import { KOMBO_EU_URL } from '../shared/kombo/client.ts';
 import type { ModelName } from '../shared/tables.ts';
 import type { PiiOptions } from '../shared/flatten.ts';
@@ -41,6 +44,10 @@ export interface SyncInput {
   readonly asOf?: string;
   readonly piiMode?: string;
   readonly piiSalt?: string;
+  /** `--api-key-file`: a file holding the API key (kept out of `ps` and shell history). */
+  readonly apiKeyFile?: string;
+  /** `--pii-salt-file`: a file holding the hash salt. */
+  readonly piiSaltFile?: string;
   /** `--sandbox`: sync the built-in sandbox, whatever Kombo settings the environment holds. */
   readonly sandbox?: boolean;
   /** `--allow-future-date`: take a snapshot date after today (UTC), for the simulated clock. */
@@ -104,11 +111,64 @@ function named<T>(name: string, check: () => T): T {
   }
 }
 
-/** `--pii-mode` / `KOMBO_PII_MODE` and `--pii-salt` / `KOMBO_PII_SALT`: hash needs a salt of 16+ characters. */
-export function parsePiiOptions(input: Pick<SyncInput, 'piiMode' | 'piiSalt'>, env: NodeJS.ProcessEnv = process.env): PiiOptions {
+/**
+ * `--pii-mode` / `KOMBO_PII_MODE`, and for `hash` its salt, from the first of `--pii-salt`,
+ * `--pii-salt-file`, `KOMBO_PII_SALT`, `KOMBO_PII_SALT_FILE` that is set; the salt must pass
+ * `checkPiiSalt` (32 characters or more, enough of them different).
+ */
+export function parsePiiOptions(input: Pick<SyncInput, 'piiMode' | 'piiSalt' | 'piiSaltFile'>, env: NodeJS.ProcessEnv = process.env): PiiOptions {
   const mode = named('--pii-mode / KOMBO_PII_MODE', () => checkPiiMode(input.piiMode?.trim() || env['KOMBO_PII_MODE']?.trim() || DEFAULT_PII_MODE));
   if (mode !== 'hash') return { mode };
-  return { mode, salt: named('--pii-salt / KOMBO_PII_SALT', () => checkPiiSalt(input.piiSalt?.trim() || env['KOMBO_PII_SALT']?.trim())) };
+  const salt = secretValue({ flag: input.piiSalt, fileFlag: input.piiSaltFile, fileFlagName: '--pii-salt-file', env, variable: 'KOMBO_PII_SALT' });
+  return { mode, salt: named('the salt (KOMBO_PII_SALT, KOMBO_PII_SALT_FILE or --pii-salt-file)', () => checkPiiSalt(salt)) };
+}
+
+/** A secret's places, in the order read: its flag, a file named by flag, its variable, a file named by `<variable>_FILE`. */
+interface SecretSources {
+  readonly flag: string | undefined;
+  readonly fileFlag: string | undefined;
+  readonly fileFlagName: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly variable: string;
+}
+
+/** The secret from the first of its places that is set; undefined when none is. */
+function secretValue(from: SecretSources): string | undefined {
+  if (from.flag !== undefined) return from.flag.trim();
+  if (from.fileFlag !== undefined) return readSecretFile(from.fileFlagName, from.fileFlag);
+  const value = from.env[from.variable];
+  if (value !== undefined && value.trim() !== '') return value.trim();
+  const file = nonEmpty(from.env[`${from.variable}_FILE`]);
+  return file === undefined ? value : readSecretFile(`${from.variable}_FILE`, file);
+}
+
+/**
+ * A secret from a file: its text without surrounding white space (the line break an editor or
+ * `echo` adds). A file that cannot be read, or is empty, is a ConfigError naming the option and path.
+ */
+export function readSecretFile(option: string, path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const why = errnoCode(err) === 'ENOENT' ? 'no such file' : errnoCode(err) === 'EISDIR' ? 'is a folder' : errnoCode(err) === 'EACCES' ? 'no permission to read it' : 'cannot be read';
+    throw new ConfigError(`${option} ${path}: ${why}; give the file that holds the secret`);
+  }
+  if (text.trim() === '') throw new ConfigError(`${option} ${path}: the file is empty; write the secret into it`);
+  return text.trim();
+}
+
+/**
+ * What to warn about: a secret given as a flag can be read by any user of the machine (`ps`) and
+ * stays in the shell's history. The flags still work, for scripts written before the files.
+ */
+export function secretFlagWarnings(input: Pick<SyncInput, 'apiKey' | 'piiSalt'>): string[] {
+  const warn = (flag: string, variable: string, fileFlag: string) =>
+    `warning: ${flag} shows the secret to every user of this machine (ps) and keeps it in the shell's history; set ${variable} or ${variable}_FILE, or pass ${fileFlag}, instead`;
+  return [
+    ...(input.apiKey !== undefined ? [warn('--api-key', 'KOMBO_API_KEY', '--api-key-file')] : []),
+    ...(input.piiSalt !== undefined ? [warn('--pii-salt', 'KOMBO_PII_SALT', '--pii-salt-file')] : []),
+  ];
 }
 
 const splitList = (s: string) =>
@@ -129,7 +189,25 @@ const KOMBO_SETTINGS = [
  * @param requireIntegrations with a key, whether integration ids must be given (sync: Kombo has no
  *   endpoint that lists them; retry: the run's plan has them).
  */
-function parseSource(input: SyncInput, env: NodeJS.ProcessEnv, requireIntegrations: boolean): SourceConfig {
+function parseSource(given: SyncInput, givenEnv: NodeJS.ProcessEnv, requireIntegrations: boolean): SourceConfig {
+  const chosen = given.sandbox === true || nonEmpty(given.asOf) !== undefined;
+  if (chosen && given.apiKeyFile !== undefined) throw new ConfigError(`${given.sandbox === true ? '--sandbox' : '--as-of'} takes no --api-key-file: leave it out, or sync Kombo without it`);
+  const { input, env } = chosen ? { input: given, env: givenEnv } : withKeyFile(given, givenEnv);
+  return parseSourceSettings(input, env, requireIntegrations);
+}
+
+/**
+ * The API key read from its file (`--api-key-file`, else `KOMBO_API_KEY_FILE`) into `--api-key` /
+ * `KOMBO_API_KEY`, where those are not set themselves.
+ */
+function withKeyFile(input: SyncInput, env: NodeJS.ProcessEnv): { input: SyncInput; env: NodeJS.ProcessEnv } {
+  if (input.apiKey === undefined && input.apiKeyFile !== undefined) return { input: { ...input, apiKey: readSecretFile('--api-key-file', input.apiKeyFile) }, env };
+  const file = nonEmpty(env['KOMBO_API_KEY_FILE']);
+  if (input.apiKey === undefined && nonEmpty(env['KOMBO_API_KEY']) === undefined && file !== undefined) return { input, env: { ...env, KOMBO_API_KEY: readSecretFile('KOMBO_API_KEY_FILE', file) } };
+  return { input, env };
+}
+
+function parseSourceSettings(input: SyncInput, env: NodeJS.ProcessEnv, requireIntegrations: boolean): SourceConfig {
   // Given at all, even empty: `KOMBO_API_KEY=` in a cron job means a key was meant and is missing.
   const given = KOMBO_SETTINGS.filter((s) => input[s.key] !== undefined || env[s.env] !== undefined);
   const value = (s: (typeof KOMBO_SETTINGS)[number]) => nonEmpty(input[s.key] ?? env[s.env]);

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { encodeJson } from '../shared/state/codec.ts';
 import { runKeys } from '../shared/state/keys.ts';
+import { PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE } from '../shared/adapters/local/folder-store.ts';
 import type { InterruptedRun } from '../shared/state/runs.ts';
 
 /** The exit code of a run stopped by a signal: 128 + SIGINT, as shells report Ctrl-C. */
@@ -78,8 +79,8 @@ function markInterruptedNow(run: RunInProgress, signal: string): boolean {
   const path = at(runKeys.interrupted(run.runId));
   if (!existsSync(path)) {
     const record: InterruptedRun = { runId: run.runId, interruptedAt: new Date().toISOString(), signal };
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, encodeJson(record));
+    mkdirSync(dirname(path), { recursive: true, mode: PRIVATE_FOLDER_MODE });
+    writeFileSync(path, encodeJson(record), { mode: PRIVATE_FILE_MODE });
   }
   return true;
 }

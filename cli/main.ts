@@ -5,7 +5,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_CONCURRENCY, DEFAULT_FULL_EVERY_DAYS, DEFAULT_WAREHOUSE, FULL_SYNC_EVERY_DAYS_ENV } from '../shared/config.ts';
-import { parseRetryConfig, parseSyncConfig } from './config.ts';
+import { parseRetryConfig, parseSyncConfig, secretFlagWarnings } from './config.ts';
 import type { SyncInput } from './config.ts';
 import { ConfigError, errorMessage } from '../shared/errors.ts';
 import { MODELS } from '../shared/tables.ts';
@@ -43,7 +43,11 @@ const nonNegativeInt = (v: string) => {
 /** The version in package.json, for `kombo-etl --version`. */
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-export function buildProgram(setExit: (code: number) => void): Command {
+/**
+ * @param warn takes a line for stderr that `main` prints once the command has run (a warning never
+ *   turns a one-line configuration error into two lines).
+ */
+export function buildProgram(setExit: (code: number) => void, warn: (line: string) => void = () => undefined): Command {
   const program = new Command('kombo-etl')
     .description('Kombo ATS snapshots into a partitioned Parquet warehouse')
     .version(VERSION, '--version', 'print the version of kombo-etl')
@@ -54,7 +58,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('sync')
     .description('sync Kombo (or the built-in sandbox: --sandbox, or no Kombo setting at all) into the warehouse')
     .option('--api-url <url>', 'Kombo base URL (env KOMBO_API_URL; default the EU endpoint)')
-    .option('--api-key <key>', 'Kombo API key (env KOMBO_API_KEY); required with any other Kombo setting')
+    .option('--api-key-file <file>', 'a file holding the Kombo API key (env KOMBO_API_KEY, or KOMBO_API_KEY_FILE); required with any other Kombo setting')
+    .option('--api-key <key>', 'the key itself: seen by every user (ps) and kept in shell history, so prefer KOMBO_API_KEY or --api-key-file')
     .option('--sandbox', 'sync the built-in sandbox, ignoring KOMBO_* settings of the environment')
     .option('--integrations <ids>', 'comma-separated integration ids (env KOMBO_INTEGRATION_IDS)')
     .option('--warehouse <dir>', 'warehouse folder', DEFAULT_WAREHOUSE)
@@ -64,13 +69,15 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--concurrency <n>', 'streams fetched at once', String(DEFAULT_CONCURRENCY))
     .option('--threads <n>', 'worker threads that parse and encode pages; 0: on the main thread (default: one per core but one, at most --concurrency)')
     .option('--pii-mode <mode>', 'personal data: keep; hash (names, emails, phones and handles hashed; free text, addresses and raw payloads null); or drop (all null) (env KOMBO_PII_MODE; default keep)')
-    .option('--pii-salt <salt>', 'secret salt for --pii-mode hash (env KOMBO_PII_SALT)')
+    .option('--pii-salt-file <file>', 'a file holding the secret salt for --pii-mode hash (env KOMBO_PII_SALT, or KOMBO_PII_SALT_FILE): 32 characters or more, 10 of them different')
+    .option('--pii-salt <salt>', 'the salt itself: seen by every user (ps) and kept in shell history, so prefer KOMBO_PII_SALT or --pii-salt-file')
     .option('--as-of <YYYY-MM-DD>', 'built-in sandbox only (implies --sandbox): serve its simulated company as of the end of that day')
     .option('--full', 'sync every stream in full (default: a stream syncs only what changed since its last sync, and in full on its first sync and on its integration\'s own day of the --full-every cycle)')
     .option('--full-every <days>', `days of the full-sync cycle: each integration syncs in full on its own day of it, and a stream whose last full sync is this many days old does too (env ${FULL_SYNC_EVERY_DAYS_ENV}; default ${DEFAULT_FULL_EVERY_DAYS})`)
     .addOption(new Option('--format <format>', 'the final report: an aligned table, or JSON').choices(REPORT_FORMATS).default('table'))
     .action(async (opts: SyncInput & { format: ReportFormat }) => {
       const config = parseSyncConfig(opts);
+      secretFlagWarnings(opts).forEach(warn);
       const { exitCode } = await syncCommand(config, process.stdout, opts.format);
       setExit(exitCode);
     });
@@ -80,18 +87,21 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description("re-run a finished run's failed streams, or resume an interrupted run, into the same run and snapshot")
     .requiredOption('--run-id <id>', 'the run to retry (see `_runs/` in the warehouse)')
     .option('--api-url <url>', 'Kombo base URL (env KOMBO_API_URL; default the EU endpoint)')
-    .option('--api-key <key>', 'Kombo API key (env KOMBO_API_KEY); required with any other Kombo setting')
+    .option('--api-key-file <file>', 'a file holding the Kombo API key (env KOMBO_API_KEY, or KOMBO_API_KEY_FILE); required with any other Kombo setting')
+    .option('--api-key <key>', 'the key itself: seen by every user (ps) and kept in shell history, so prefer KOMBO_API_KEY or --api-key-file')
     .option('--integrations <ids>', "only these integrations' streams (env KOMBO_INTEGRATION_IDS; default: every one of the run)")
     .option('--sandbox', 'retry against the built-in sandbox, ignoring KOMBO_* settings of the environment')
     .option('--warehouse <dir>', 'warehouse folder', DEFAULT_WAREHOUSE)
     .option('--concurrency <n>', 'streams fetched at once', String(DEFAULT_CONCURRENCY))
     .option('--threads <n>', 'worker threads that parse and encode pages; 0: on the main thread (default: one per core but one, at most --concurrency)')
     .option('--pii-mode <mode>', 'as for sync: use the run\'s mode (env KOMBO_PII_MODE; default keep)')
-    .option('--pii-salt <salt>', 'secret salt for --pii-mode hash (env KOMBO_PII_SALT)')
+    .option('--pii-salt-file <file>', 'a file holding the secret salt for --pii-mode hash (env KOMBO_PII_SALT, or KOMBO_PII_SALT_FILE): 32 characters or more, 10 of them different')
+    .option('--pii-salt <salt>', 'the salt itself: seen by every user (ps) and kept in shell history, so prefer KOMBO_PII_SALT or --pii-salt-file')
     .addOption(new Option('--format <format>', 'the final report: an aligned table, or JSON').choices(REPORT_FORMATS).default('table'))
     .action(async (opts: SyncInput & { runId: string; format: ReportFormat }) => {
       // The source is chosen as for sync; integrations, when given, narrow the retry.
       const config = parseRetryConfig(opts);
+      secretFlagWarnings(opts).forEach(warn);
       const { exitCode } = await retryCommand(opts.runId, config, process.stdout, opts.format);
       setExit(exitCode);
     });
@@ -178,9 +188,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
 /** Run the CLI with argv; resolves to the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   let exitCode: number = EXIT.ok;
-  const program = buildProgram((c) => (exitCode = c));
+  const warnings: string[] = [];
+  const program = buildProgram((c) => (exitCode = c), (line) => warnings.push(line));
+  const warn = () => warnings.forEach((line) => process.stderr.write(`${line}\n`));
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
+    warn();
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
@@ -189,6 +202,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return EXIT.usage;
     }
     process.stderr.write(`error: ${errorMessage(err)}\n`);
+    warn();
     return EXIT.streamsFailed;
   }
 }

@@ -24,20 +24,37 @@ import type { RetryEvent } from '../shared/kombo/client.ts';
 import type { HoldEvent } from '../shared/kombo/pacing.ts';
 import type { RunPlan, RunReport, StreamMarker } from '../shared/state/runs.ts';
 
+/** C0 and C1 control characters and DEL: a terminal acts on them (escape sequences, links, clearing the screen). */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
+const NAMED_CONTROLS: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\u001b': '\\e' };
+
+/**
+ * Text as a terminal may print it: every control character written as a visible escape (`\e`,
+ * `\n`, `\r`, `\t`, else `\xHH`), so that a value from the source (a name, an error message) can
+ * neither move the cursor, clear the screen, plant a link nor break a table's lines.
+ */
+export function printable(text: string): string {
+  return text.replace(CONTROL, (c) => NAMED_CONTROLS[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /**
  * Render rows as an aligned plain-text table (numbers right-aligned). Columns are aligned by the
- * width a terminal gives each character: a CJK character or an emoji takes two columns.
+ * width a terminal gives each character: a CJK character or an emoji takes two columns. Control
+ * characters are printed escaped ({@link printable}).
  */
 export function formatTable(columns: readonly string[], rows: readonly (readonly unknown[])[]): string {
-  const cell = (v: unknown): string => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const cell = (v: unknown): string => printable(v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const heads = columns.map(printable);
   const text = rows.map((r) => r.map(cell));
-  const numeric = columns.map((_, i) => rows.length > 0 && rows.every((r) => r[i] === null || typeof r[i] === 'number' || (typeof r[i] === 'string' && /^-?\d+(\.\d+)?$/.test(r[i] as string))));
-  const widths = columns.map((c, i) => Math.max(stringWidth(c), ...text.map((r) => stringWidth(r[i] ?? ''))));
+  const numeric = heads.map((_, i) => rows.length > 0 && rows.every((r) => r[i] === null || typeof r[i] === 'number' || (typeof r[i] === 'string' && /^-?\d+(\.\d+)?$/.test(r[i] as string))));
+  const widths = heads.map((c, i) => Math.max(stringWidth(c), ...text.map((r) => stringWidth(r[i] ?? ''))));
   const pad = (s: string, i: number) => {
     const fill = ' '.repeat(Math.max(0, widths[i]! - stringWidth(s)));
     return numeric[i] ? fill + s : s + fill;
   };
-  const lines = [columns.map(pad).join('  '), widths.map((w) => '-'.repeat(w)).join('  '), ...text.map((r) => r.map(pad).join('  '))];
+  const lines = [heads.map(pad).join('  '), widths.map((w) => '-'.repeat(w)).join('  '), ...text.map((r) => r.map(pad).join('  '))];
   return lines.map((l) => l.trimEnd()).join('\n');
 }
 
@@ -152,7 +169,7 @@ function modeCounts(streams: readonly RunPlan['streams'][number][]): string {
  * (a log file, CI, cron) one timestamped line per event.
  */
 export function createProgress(stream: NodeJS.WriteStream = process.stderr, now: () => number = Date.now): Progress {
-  const log = (line: string) => stream.write(`${new Date(now()).toISOString()} ${line}\n`);
+  const log = (line: string) => stream.write(`${new Date(now()).toISOString()} ${printable(line)}\n`);
   const waits = waitLines(now);
   if (!stream.isTTY) {
     return {
@@ -182,8 +199,8 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, now:
   // Before the plan (integration checks) there is no bar yet to print above.
   const say = (line: string | undefined) => {
     if (line === undefined) return;
-    if (bar) bars.log(`${line}\n`);
-    else stream.write(`${line}\n`);
+    if (bar) bars.log(`${printable(line)}\n`);
+    else stream.write(`${printable(line)}\n`);
   };
   return {
     plan: (p) => {
@@ -191,7 +208,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, now:
     },
     page: (m, n) => {
       records += n;
-      bar?.update({ records, last: `${m.integrationId} ${m.model}` });
+      bar?.update({ records, last: printable(`${m.integrationId} ${m.model}`) });
     },
     chunk: (_m, r) => {
       if (endedStream(r)) bar?.increment(1, { records });
@@ -199,7 +216,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, now:
     retry: (e) => {
       const line = waits.retry(e);
       say(line);
-      if (line !== undefined) bar?.update({ last: `waiting ${seconds(e.delayMs)}: ${e.integrationId}${e.model ? ` ${e.model}` : ''}` });
+      if (line !== undefined) bar?.update({ last: printable(`waiting ${seconds(e.delayMs)}: ${e.integrationId}${e.model ? ` ${e.model}` : ''}`) });
     },
     hold: (e) => say(waits.hold(e)),
     stop: () => {
@@ -302,8 +319,8 @@ export function formatReport(report: RunReport): string {
   const failed = report.streams.filter((s) => s.status === 'failed');
   const columns = ['integration', 'model', 'status', 'mode', 'updated after', 'records', 'versions', 'deletions', 'rows (all tables)', 'pages', 'requests', 'retries', 'throttles', 'error code'];
   const lines = [formatTable(columns, rows)];
-  for (const s of report.streams.filter((x) => x.status !== 'done')) lines.push(`${s.status}: ${s.integrationId} ${s.model}: ${s.reason ?? ''}`);
-  lines.push(`run ${report.runId} ${report.status} (${report.streams.length - failed.length}/${report.streams.length} streams complete)`);
+  for (const s of report.streams.filter((x) => x.status !== 'done')) lines.push(printable(`${s.status}: ${s.integrationId} ${s.model}: ${s.reason ?? ''}`));
+  lines.push(printable(`run ${report.runId} ${report.status} (${report.streams.length - failed.length}/${report.streams.length} streams complete)`));
   return lines.join('\n');
 }
 

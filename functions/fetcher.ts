@@ -18,6 +18,7 @@ import { RunFatalError, errorMessage } from '../shared/errors.ts';
 import { CachedSecret, GlueCatalog, S3Store, SqsQueue, komboClientFromSecret, parseFetcherEnv, parseStreamMessage, reportChunk } from '../shared/adapters/aws/index.ts';
 import { errorMessagesFor } from '../shared/kombo/error-text.ts';
 import { describeFailure, processChunk } from '../shared/pipeline/chunk.ts';
+import { holdWarehousePii } from '../shared/state/pii.ts';
 import type { StreamMessage } from '../shared/ports.ts';
 
 const env = parseFetcherEnv();
@@ -35,6 +36,7 @@ const piiSalt = env.piiSaltSecretArn === undefined ? apiKey : new CachedSecret(s
 // Kombo's error messages may name a candidate: they reach reports and logs only with piiMode keep.
 const kombo = komboClientFromSecret(apiKey, env.komboApiUrl, env.pacing, errorMessagesFor(env.piiMode));
 const processor = new SqsFifoPartialProcessorAsync();
+const AWS_PII_HINTS = { mode: "the stack's piiMode", newWarehouse: "another bucket or the stack's warehousePrefix" } as const;
 
 async function recordHandler(record: SQSRecord): Promise<void> {
   let msg: StreamMessage | undefined;
@@ -42,6 +44,8 @@ async function recordHandler(record: SQSRecord): Promise<void> {
     msg = parseStreamMessage(record.body);
     // From the cached secret read; a missing salt for "hash" fails the chunk with how to set it.
     const pii = await piiSalt.piiOptions(env.piiMode);
+    // Another mode than the warehouse's (or another hash scheme) fails the chunk before it writes.
+    await holdWarehousePii(store, pii, store.locate(''), AWS_PII_HINTS);
     reportChunk(logger, metrics, msg, await processChunk({ client: await kombo(), store, queue, catalog, limits: env.chunk, pii }, msg));
   } catch (err) {
     // A rejected key may be corrected in the secret before the retry.

@@ -156,7 +156,7 @@ export class KomboEtlStack extends Stack {
     out('SetApiKeyCommand', `aws secretsmanager put-secret-value ${region} --secret-id ${p.apiKey.secretArn} --secret-string "$KOMBO_API_KEY"`, 'Put the Kombo API key into the secret');
     if (p.piiSalt) {
       // A secret of its own, which only the fetcher reads.
-      out('SetPiiSaltCommand', `aws secretsmanager put-secret-value ${region} --secret-id ${p.piiSalt.secretArn} --secret-string "$KOMBO_PII_SALT"`, 'Put the PII salt (16+ characters, kept unchanged for good) into its secret');
+      out('SetPiiSaltCommand', `aws secretsmanager put-secret-value ${region} --secret-id ${p.piiSalt.secretArn} --secret-string "$KOMBO_PII_SALT"`, 'Put the PII salt (32+ characters with 10+ different ones, kept unchanged for good) into its secret');
     }
     out('IntegrationRegistryPath', p.registryPath, 'SSM path of the integration registry: every parameter directly under it holds a JSON list of integration ids, synced nightly');
     out('ListIntegrationsCommand', `aws ssm get-parameters-by-path ${region} --path ${p.registryPath} --query 'Parameters[].[Name,Value]' --output text`, 'Print the registry, one parameter per line');

@@ -24,7 +24,14 @@ export const MAX_FULL_EVERY_DAYS = 3_650;
 /** The environment variable of `--full-every`. */
 export const FULL_SYNC_EVERY_DAYS_ENV = 'KOMBO_FULL_SYNC_EVERY_DAYS';
 /** Shortest salt accepted: a short salt makes hashed emails guessable. */
-export const MIN_PII_SALT_LENGTH = 16;
+export const MIN_PII_SALT_LENGTH = 32;
+/**
+ * Fewest different characters a salt must hold: refuses `aaaa…` and `abab…`, which a dictionary
+ * tries first. A random hex string of 32 characters holds about 14.
+ */
+export const MIN_PII_SALT_DISTINCT = 10;
+/** What a salt must be, as errors and the docs say it. */
+export const PII_SALT_RULE = `at least ${MIN_PII_SALT_LENGTH} characters, with at least ${MIN_PII_SALT_DISTINCT} different ones (e.g. from \`openssl rand -hex 32\`)`;
 
 /**
  * Chunk worker threads worth starting for `kombo-etl sync`: one per core but one (that core stays
@@ -40,10 +47,21 @@ export function checkPiiMode(mode: string): PiiMode {
   return mode as PiiMode;
 }
 
-/** The salt of piiMode `hash`: at least {@link MIN_PII_SALT_LENGTH} characters. The salt is a secret: never echoed back. */
+/** What is wrong with a salt ({@link PII_SALT_RULE}), or undefined when it is fine. Never quotes the salt. */
+export function piiSaltProblem(salt: string | undefined): string | undefined {
+  if (salt === undefined || salt === '') return 'is missing';
+  const length = [...salt].length;
+  if (length < MIN_PII_SALT_LENGTH) return `is ${length} characters long`;
+  const distinct = new Set(salt).size;
+  if (distinct < MIN_PII_SALT_DISTINCT) return `has only ${distinct} different character${distinct === 1 ? '' : 's'}`;
+  return undefined;
+}
+
+/** The salt of piiMode `hash`, checked against {@link PII_SALT_RULE}. The salt is a secret: never echoed back. */
 export function checkPiiSalt(salt: string | undefined): string {
-  if (salt === undefined || salt.length < MIN_PII_SALT_LENGTH) throw new ConfigError(`piiMode "hash" needs a secret salt of at least ${MIN_PII_SALT_LENGTH} characters`);
-  return salt;
+  const problem = piiSaltProblem(salt);
+  if (problem !== undefined) throw new ConfigError(`piiMode "hash" needs a secret salt of ${PII_SALT_RULE}; this one ${problem}`);
+  return salt as string;
 }
 
 /** Days of the full-sync cycle, written as digits: from 1 (every sync full) to {@link MAX_FULL_EVERY_DAYS}. */
@@ -81,8 +99,20 @@ export function checkIntegrationIds(ids: readonly string[]): string[] {
   return unique;
 }
 
-/** Kombo's API URL: http or https. */
+/** Hosts an `http://` API URL may name: this machine, where the sandbox and test servers listen. */
+export const LOOPBACK_HOSTS: readonly string[] = ['127.0.0.1', 'localhost', '[::1]'];
+
+/** Why an API URL is refused, or undefined when it is fine: https, or http to this machine only. */
+export function apiUrlProblem(url: string): string | undefined {
+  if (!z.url({ protocol: /^https?$/ }).safeParse(url).success) return 'is not an http(s) URL';
+  const { protocol, hostname } = new URL(url);
+  if (protocol === 'https:' || LOOPBACK_HOSTS.includes(hostname)) return undefined;
+  return `sends the API key in clear text: use an https:// URL (http:// only for ${LOOPBACK_HOSTS.slice(0, 2).join(' or ')})`;
+}
+
+/** Kombo's API URL: https, or http to this machine only (the sandbox, test servers): the key travels with every request. */
 export function checkApiUrl(url: string): string {
-  if (!z.url({ protocol: /^https?$/ }).safeParse(url).success) throw new ConfigError(`${JSON.stringify(url)} is not an http(s) URL`);
+  const problem = apiUrlProblem(url);
+  if (problem !== undefined) throw new ConfigError(`${JSON.stringify(url)} ${problem}`);
   return url;
 }

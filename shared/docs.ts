@@ -75,7 +75,7 @@ export function fieldReference(): string {
     'why none does. Paths are those of a Kombo record: `location.city` is a field of a nested object,',
     '`interviews[].title` a field of each element of an array. A JSON column stores its field whole, with',
     'everything inside it, as JSON text. The columns keep, hash and drop say what `--pii-mode keep` (the default),',
-    '`hash` and `drop` store: the value as Kombo returns it (`kept`), its salted hash (`hashed`), nothing',
+    '`hash` and `drop` store: the value as Kombo returns it (`kept`), its keyed hash (`hashed`, HMAC-SHA256 keyed by the salt), nothing',
     `(\`null\`), or, in a category typed by hand (label or \`${OTHER_CATEGORY}\`), the value when it is a label of the`,
     `integration's own list (its tags, its rejection reasons) or is shared by at least ${MIN_CATEGORY_RECORDS} records in one sync of the`,
     `stream, else \`${OTHER_CATEGORY}\`; see [RELIABILITY.md](RELIABILITY.md#keeping-personal-data-out-of-the-warehouse) for why.`,

@@ -3,7 +3,7 @@
  * Columnar from the start, because that is what the Parquet writer takes and it avoids building
  * one object per row.
  */
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { ColumnDef, ModelName, PiiKind, TableDef } from './tables.ts';
 import { tablesForModel } from './tables.ts';
 
@@ -58,9 +58,18 @@ function normalisePii(kind: PiiKind, value: string): string {
   return value.trim();
 }
 
-/** Salted SHA-256 as lowercase hex: `sha256(salt || 0x00 || normalised value)`. */
+/**
+ * How `hash` mode hashes, recorded with the warehouse (`shared/state/pii.ts`) so that a warehouse
+ * hashed one way is never continued another way. Earlier versions stored `sha256(salt ‖ 0x00 ‖ value)`
+ * (`salted-sha256`); a plain hash of a known prefix and a guessable value lets a dictionary test a
+ * salt offline, a keyed HMAC is the construction made for a secret key.
+ */
+export const PII_HASH_SCHEME = 'hmac-sha256';
+export type PiiHashScheme = typeof PII_HASH_SCHEME | 'salted-sha256';
+
+/** HMAC-SHA256 keyed by the salt, of the normalised value, as lowercase hex. */
 export function hashPii(kind: PiiKind, value: string, salt: string): string {
-  return createHash('sha256').update(salt, 'utf8').update('\0').update(normalisePii(kind, value), 'utf8').digest('hex');
+  return createHmac('sha256', salt).update(normalisePii(kind, value), 'utf8').digest('hex');
 }
 
 /**

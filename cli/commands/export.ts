@@ -13,16 +13,18 @@
  * dbt-duckdb over that file. It needs no warehouse.
  *
  * Files are written to a temporary name beside the target and renamed over it at the end, so a BI
- * tool never opens half a file and a failed export leaves the previous one in place.
+ * tool never opens half a file and a failed export leaves the previous one in place. They are
+ * readable by their owner only (`rw-------`).
  */
 import { randomBytes } from 'node:crypto';
-import { rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { openWarehouse, quoteLiteral } from '../../shared/adapters/local/duckdb.ts';
 import { DBT_SOURCE_NAME, dbtSourcesYaml } from '../../shared/analytics/dbt.ts';
 import { columnDescription, PARTITION_DESCRIPTIONS, SYNCS_COLUMN_DESCRIPTIONS, SYNCS_DESCRIPTION, tableDescription } from '../../shared/analytics/descriptions.ts';
 import { VIEWS } from '../../shared/analytics/views.ts';
 import { ConfigError } from '../../shared/errors.ts';
+import { PRIVATE_FILE_MODE } from '../../shared/adapters/local/folder-store.ts';
 import { CATALOG_TABLES, PARTITION_COLUMNS, SYNCS_TABLE, TABLES } from '../../shared/tables.ts';
 import { assertReadableWarehouse, makeOutputFolder } from '../warehouse.ts';
 
@@ -91,6 +93,8 @@ export async function exportDuckDb(warehouse: string, file: string): Promise<Duc
     } finally {
       await db.connection.run(`DETACH ${TARGET}`);
     }
+    // DuckDB creates the file by the umask; it holds the warehouse's personal data.
+    await chmod(temp, PRIVATE_FILE_MODE);
     await rename(temp, target);
     return { file: target, rows };
   } catch (err) {
@@ -107,7 +111,7 @@ export async function exportDbtSources(file: string): Promise<string> {
   const target = resolve(file);
   const temp = tempBeside(target);
   try {
-    await writeFile(temp, dbtSourcesYaml(), { flag: 'wx' });
+    await writeFile(temp, dbtSourcesYaml(), { flag: 'wx', mode: PRIVATE_FILE_MODE });
     await rename(temp, target);
   } catch (err) {
     await rm(temp, { force: true });

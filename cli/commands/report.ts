@@ -1,12 +1,13 @@
 /** `kombo-etl report`: the hiring report, one self-contained HTML file, from the analytics views. */
-import { writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { lstat, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { WarehouseDb } from '../../shared/adapters/local/duckdb.ts';
 import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import type { ReportData } from '../../shared/analytics/report-html.ts';
 import { renderReport } from '../../shared/analytics/report-html.ts';
 import { ConfigError } from '../../shared/errors.ts';
-import { errnoCode } from '../../shared/adapters/local/folder-store.ts';
+import { PRIVATE_FILE_MODE, errnoCode } from '../../shared/adapters/local/folder-store.ts';
 import { assertReadableWarehouse, makeOutputFolder } from '../warehouse.ts';
 
 /** Weeks of interviewer load shown: the latest snapshot's week, the weeks before it, and the next one. */
@@ -154,13 +155,39 @@ export async function loadReportData(db: WarehouseDb, now: Date = new Date()): P
 }
 
 /**
- * Writes the report of the warehouse at `warehouse` to `out` (default `<warehouse>/report.html`);
- * returns its absolute path. A missing or empty warehouse, or an `--out` that cannot be written, is
- * a {@link ConfigError}, and then nothing is created.
+ * Refuse an output path that is a symbolic link: writing through it would put the report (personal
+ * data) wherever the link points, a file someone else may have planted it to reach.
+ */
+async function assertNotSymlink(path: string): Promise<void> {
+  const s = await lstat(path).catch(() => undefined);
+  if (s?.isSymbolicLink()) throw new ConfigError(`--out ${path}: is a symbolic link, which the report never follows; remove it or choose another file`);
+}
+
+/**
+ * Write `html` at `path`, readable by its owner only: into a new file beside it, renamed over it, so
+ * that a reader never sees half a report and an existing file's looser mode is not kept.
+ */
+async function writePrivately(path: string, html: string): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    await writeFile(temp, html, { encoding: 'utf8', flag: 'wx', mode: PRIVATE_FILE_MODE });
+    await rename(temp, path);
+  } catch (err) {
+    await rm(temp, { force: true });
+    const why = errnoCode(err) === 'EISDIR' ? 'is a folder' : errnoCode(err) === 'EACCES' || errnoCode(err) === 'EPERM' ? 'no permission to write it' : 'cannot be written';
+    throw new ConfigError(`--out ${path}: ${why}; choose another file`);
+  }
+}
+
+/**
+ * Writes the report of the warehouse at `warehouse` to `out` (default `<warehouse>/report.html`),
+ * readable by its owner only; returns its absolute path. A missing or empty warehouse, an `--out`
+ * that cannot be written or is a symbolic link, is a {@link ConfigError}, and then nothing is created.
  */
 export async function writeReport(warehouse: string, out?: string): Promise<string> {
   await assertReadableWarehouse(warehouse);
   const path = resolve(out ?? join(warehouse, REPORT_FILE));
+  await assertNotSymlink(path);
   const db = await openWarehouse(warehouse);
   let html: string;
   try {
@@ -169,12 +196,7 @@ export async function writeReport(warehouse: string, out?: string): Promise<stri
     db.close();
   }
   await makeOutputFolder('--out', path);
-  try {
-    await writeFile(path, html, 'utf8');
-  } catch (err) {
-    const why = errnoCode(err) === 'EISDIR' ? 'is a folder' : errnoCode(err) === 'EACCES' || errnoCode(err) === 'EPERM' ? 'no permission to write it' : 'cannot be written';
-    throw new ConfigError(`--out ${path}: ${why}; choose another file`);
-  }
+  await writePrivately(path, html);
   return path;
 }
 

@@ -9,12 +9,12 @@ import { KomboClient } from '../../shared/kombo/client.ts';
 import { errorMessagesFor } from '../../shared/kombo/error-text.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
-import { readRunner, retryLocal, saltFingerprint } from '../../shared/adapters/local/local-run.ts';
+import { readRunner, retryLocal } from '../../shared/adapters/local/local-run.ts';
 import { assertRunId } from '../../shared/warehouse/layout.ts';
 import { ConfigError, RunFatalError, RunInterruptedError } from '../../shared/errors.ts';
 import type { RunningSandbox } from '../../sandbox/index.ts';
 import type { ReportFormat } from '../output.ts';
-import { createProgress } from '../output.ts';
+import { createProgress, printable } from '../output.ts';
 import { assertLocalWarehouseSource, assertWritableWarehouse, sandboxIntegrationIds } from '../warehouse.ts';
 import type { SyncOutcome } from './sync.ts';
 import { EXIT, exitInterrupted, writeReport } from './sync.ts';
@@ -70,7 +70,7 @@ export async function retryCommand(runId: string, config: RetryConfig, out: Node
     // With --format json, stdout holds the report alone; what was retried goes to stderr.
     const say = format === 'json' ? process.stderr : out;
     if (retried.streams.length + retried.resumed.length === 0) say.write(`run ${runId} has no failed or unfinished stream${of}: nothing to retry\n`);
-    for (const s of retried.streams) say.write(`retried ${s.integrationId} ${s.model} (was: ${s.code ?? 'failed'})\n`);
+    for (const s of retried.streams) say.write(`${printable(`retried ${s.integrationId} ${s.model} (was: ${s.code ?? 'failed'})`)}\n`);
     for (const s of retried.resumed) say.write(`resumed ${s.integrationId} ${s.model} (interrupted)\n`);
     if (report === undefined) {
       say.write(`run ${runId} is still interrupted: ${retried.leftUnended} streams of other integrations never ended. Resume them with: ${resume}\n`);
@@ -93,8 +93,8 @@ export async function retryCommand(runId: string, config: RetryConfig, out: Node
 
 /**
  * The personal-data mode a retry writes with: the run's own, so that resuming a `drop` run never
- * stores what its first attempt left out. A different mode, or a hash salt other than the run's,
- * is refused.
+ * stores what its first attempt left out. A different mode is refused. A hash salt other than the
+ * run's cannot be told (nothing of the salt is stored): the retry hashes with the salt it is given.
  */
 function retryPii(runId: string, recorded: LocalRunner['pii'], config: RetryConfig): PiiOptions {
   if (recorded === undefined) return config.pii;
@@ -103,9 +103,6 @@ function retryPii(runId: string, recorded: LocalRunner['pii'], config: RetryConf
   }
   if (recorded.mode !== 'hash') return { mode: recorded.mode };
   const salt = config.pii.mode === 'hash' ? config.pii.salt : undefined;
-  if (salt === undefined) throw new ConfigError(`run ${runId} hashes personal data: pass its salt with --pii-salt or KOMBO_PII_SALT (and --pii-mode hash)`);
-  if (recorded.saltFingerprint !== undefined && saltFingerprint(salt) !== recorded.saltFingerprint) {
-    throw new ConfigError(`run ${runId} was hashed with another salt: pass the run's salt with --pii-salt or KOMBO_PII_SALT`);
-  }
+  if (salt === undefined) throw new ConfigError(`run ${runId} hashes personal data: pass its salt with KOMBO_PII_SALT or KOMBO_PII_SALT_FILE (and --pii-mode hash)`);
   return { mode: 'hash', salt };
 }

@@ -4,7 +4,8 @@ import { KomboClient } from '../../shared/kombo/client.ts';
 import { errorMessagesFor } from '../../shared/kombo/error-text.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
-import { runLocal } from '../../shared/adapters/local/local-run.ts';
+import { LOCAL_PII_HINTS, runLocal } from '../../shared/adapters/local/local-run.ts';
+import { assertWarehousePii } from '../../shared/state/pii.ts';
 import { newRunId } from '../../shared/warehouse/layout.ts';
 import { ConfigError, RunFatalError, RunInterruptedError } from '../../shared/errors.ts';
 import type { RunningSandbox } from '../../sandbox/index.ts';
@@ -40,6 +41,8 @@ export async function syncCommand(config: SyncConfig, out: NodeJS.WritableStream
   const store = new FolderStore(config.warehouse);
   // Kombo rows never go into a sandbox warehouse, nor sandbox rows into a Kombo one.
   await assertLocalWarehouseSource(store, config.source, store.root);
+  // Nor does a sync change the personal-data mode of the rows stored before it (checked again by runLocal).
+  await assertWarehousePii(store, config.pii, store.root, LOCAL_PII_HINTS);
   let sandbox: RunningSandbox | undefined;
   let apiUrl = config.apiUrl;
   let apiKey = config.apiKey;

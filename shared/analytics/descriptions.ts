@@ -48,7 +48,7 @@ export function columnDescription(table: TableDef, column: ColumnDef): string {
   if (note !== undefined) parts.push(note);
   if (column.pii !== undefined) {
     const hashed = piiTreatment(column.pii, 'hash') === 'hashed';
-    parts.push(`personal data: --pii-mode hash ${hashed ? 'stores a salted hash' : 'stores null'}, drop stores null`);
+    parts.push(`personal data: --pii-mode hash ${hashed ? 'stores a keyed hash (HMAC-SHA256)' : 'stores null'}, drop stores null`);
   }
   return parts.join('; ');
 }

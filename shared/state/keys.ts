@@ -4,6 +4,7 @@
  * - `_runs/<run_id>/`: a run's plan, its streams' markers, chains, the ids and versions each chunk
  *   stored, its completion, report, interruption and runner records;
  * - `_state/<integration>/<model>/`: a stream's commits, index files, hash layouts, lock and compaction records;
+ * - `_state/_pii.json`: the personal-data mode the warehouse stores rows with;
  * - `_source.json`: which source the warehouse holds.
  *
  * The prefixes are exported for the storage lifecycle rule, the demo's clean-up and compaction.
@@ -82,6 +83,8 @@ export const stateKeys = {
   compactionCursor: () => `${STATE_PREFIX}_compaction.json`,
   /** Hashes of the records erased on request, which no sync stores again. */
   erased: () => `${STATE_PREFIX}_erased.json.gz`,
+  /** The personal-data mode (and hash scheme) the warehouse's rows are stored with. */
+  pii: () => `${STATE_PREFIX}_pii.json`,
 };
 
 /** The stream a `_state/<integration>/<model>/stream.json` key belongs to (escaped id), else undefined. */

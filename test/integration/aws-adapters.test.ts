@@ -45,7 +45,7 @@ import type { Reader } from '../helpers/duckdb.ts';
 import { duck } from '../helpers/duckdb.ts';
 import { EXPECTED, JSON_COLUMNS, rowKey, servedRecords } from '../helpers/truth.ts';
 import { decodeJson } from '../../shared/state/codec.ts';
-import { runKeys } from '../../shared/state/keys.ts';
+import { runKeys, stateKeys } from '../../shared/state/keys.ts';
 import type { RunReport } from '../../shared/state/runs.ts';
 
 const REGION = 'eu-west-1';
@@ -405,7 +405,7 @@ describe('CachedSecret', () => {
   });
 
   describe('PII salt (piiMode hash)', () => {
-    const SALT = 'pepper-0123456789abcdef';
+    const SALT = 'pepper-0123456789abcdef-0123456789';
 
     it('reads the key and the salt from one JSON secret in one read, and hides the salt from inspection', async () => {
       mock.reset().on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ apiKey: 'key-json', piiSalt: ` ${SALT} ` }) });
@@ -428,7 +428,8 @@ describe('CachedSecret', () => {
     it.each([
       ['a plain-text key', 'plain-key', /has no "piiSalt"/],
       ['JSON without piiSalt', '{"apiKey":"k"}', /has no "piiSalt"/],
-      ['a salt shorter than 16', '{"apiKey":"k","piiSalt":"short-salt-15ch"}', /"piiSalt" shorter than 16 characters/],
+      ['a salt shorter than 32', '{"apiKey":"k","piiSalt":"short-salt-15ch"}', /"piiSalt" that is 15 characters long/],
+      ['a salt of one character repeated', `{"apiKey":"k","piiSalt":"${'a'.repeat(40)}"}`, /"piiSalt" that has only 1 different character:/],
     ])('fails hash with %s, saying how to set it (never echoing the salt), then reads the corrected secret', async (_what, stored, problem) => {
       mock.reset().on(GetSecretValueCommand).resolvesOnce({ SecretString: stored }).resolves({ SecretString: JSON.stringify({ apiKey: 'k', piiSalt: SALT }) });
       const secret = new CachedSecret(client, 'arn:aws:secretsmanager:eu-west-1:1:secret:kombo');
@@ -438,7 +439,9 @@ describe('CachedSecret', () => {
       expect(message).toMatch(problem);
       expect(message).toContain(`aws secretsmanager put-secret-value --secret-id arn:aws:secretsmanager:eu-west-1:1:secret:kombo --secret-string '{"apiKey":"`);
       expect(message).toContain('"piiSalt":"');
+      expect(message).toContain('needs a secret salt of at least 32 characters, with at least 10 different ones');
       expect(message).not.toContain('short-salt-15ch');
+      expect(message).not.toContain('aaaaaaaa');
       expect(await secret.piiOptions('hash')).toEqual({ mode: 'hash', salt: SALT });
       expect(mock.commandCalls(GetSecretValueCommand)).toHaveLength(2);
     });
@@ -457,7 +460,8 @@ describe('CachedSecret', () => {
     it.each([
       ['the placeholder the stack writes', PII_SALT_PLACEHOLDER, /has no "piiSalt"/],
       ['nothing', '  ', /has no "piiSalt"/],
-      ['a salt shorter than 16', 'short-salt-15ch', /"piiSalt" shorter than 16 characters/],
+      ['a salt shorter than 32', 'short-salt-15ch', /"piiSalt" that is 15 characters long/],
+      ['a salt of too few different characters', 'ab'.repeat(20), /"piiSalt" that has only 2 different characters/],
     ])('fails hash with a salt secret holding %s, saying how to set the salt alone (never echoing it)', async (_what, stored, problem) => {
       mock.reset().on(GetSecretValueCommand).resolvesOnce({ SecretString: stored }).resolves({ SecretString: SALT });
       const secret = new CachedSecret(client, 'arn:salt', 'piiSalt');
@@ -522,11 +526,17 @@ describe('Lambda environment', () => {
   it.each([
     [{ ...full, GLUE_DATABASE: undefined }, /environment variable GLUE_DATABASE is required/],
     [{ ...full, KOMBO_API_URL: 'ftp://x' }, /environment variable KOMBO_API_URL must be an http\(s\) URL/],
+    [{ ...full, KOMBO_API_URL: 'http://api.kombo.dev/v1' }, /^environment variable KOMBO_API_URL sends the API key in clear text: use an https:\/\/ URL/],
     [{ ...full, KOMBO_PAGE_SIZE: '500' }, /environment variable KOMBO_PAGE_SIZE must be at most 250/],
     [{ ...full, WAREHOUSE_PREFIX: '/w/' }, /environment variable WAREHOUSE_PREFIX must be a key prefix/],
     [{ ...full, KOMBO_PII_MODE: 'mask' }, /environment variable KOMBO_PII_MODE must be one of keep, hash, drop/],
   ])('fails naming the variable: %#', (env, error) => {
     expect(() => parseFetcherEnv(env)).toThrow(error);
+  });
+
+  it('takes an http:// Kombo URL only on this machine (a test server), in the planner and the fetcher', () => {
+    expect(parsePlannerEnv({ ...full, KOMBO_API_URL: 'http://127.0.0.1:8080/v1' }).komboApiUrl).toBe('http://127.0.0.1:8080/v1');
+    expect(() => parsePlannerEnv({ ...full, KOMBO_API_URL: 'http://api.kombo.dev/v1' })).toThrow(ConfigError);
   });
 
   it.each(['', 'KomboEtl/integrations', '/KomboEtl/integrations/', '/Kombo Etl/integrations', '/KomboEtl//integrations'])('fails on the registry path INTEGRATIONS_PATH=%j, naming the variable', (value) => {
@@ -1087,6 +1097,11 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
     expect(by(MID)).toEqual(MODELS.map((m) => `${m}:${m === 'interviews' ? 'skipped' : 'done'}`).sort());
     expect(by(BIG)).toEqual(MODELS.map((m) => `${m}:done`).sort());
     expect(report.streams.find((s) => s.integrationId === BIG && s.model === 'candidates')!.totals.rows['candidates']).toBe(integration(BIG).candidates.length);
+  });
+
+  it("recorded the warehouse's personal-data mode before the first chunk wrote, which later chunks held to", async () => {
+    const body = await warehouse.get(stateKeys.pii());
+    expect(body && decodeJson<{ mode: string; hashScheme?: string }>(body)).toMatchObject({ mode: 'keep' });
   });
 
   it('read the API key once per container, and never wrote it to a log line', () => {

@@ -2,7 +2,7 @@
  * Security: the API key never shows in CLI output, run state, reports or errors; path segments are
  * validated; `piiMode` stores what it promises (read back with DuckDB). Also `kombo-etl retry`.
  */
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { mkdtempSync } from 'node:fs';
@@ -112,7 +112,7 @@ describe('path segments are validated before they touch a key', () => {
 describe('piiMode', () => {
   let db: Reader;
   let sandbox: RunningSandbox;
-  const SALT = 'salt-from-the-secret-0123456789';
+  const SALT = 'salt-from-the-secret-0123456789-abcdefgh';
   beforeAll(async () => {
     db = await duck();
     sandbox = await startSandbox({ port: 0, dataset: generateDataset({ seed: 41, integrations: [{ id: A, tool: 'greenhouse', candidates: 12 }] }) });
@@ -122,7 +122,7 @@ describe('piiMode', () => {
     await sandbox?.close();
   });
 
-  const sha = (v: string) => createHash('sha256').update(SALT).update('\0').update(v).digest('hex');
+  const sha = (v: string) => createHmac('sha256', SALT).update(v).digest('hex');
 
   it.each(['keep', 'hash', 'drop'] as const)('%s: stores what it promises', async (mode) => {
     const a = localAdapters();
@@ -232,7 +232,7 @@ describe('--pii-mode drop and hash leave no name, email address or phone number 
     const ids = sandbox.dataset.integrations.map((i) => i.id);
     const sync = await runCli(
       ['sync', '--api-url', sandbox.url, '--api-key', sandbox.apiKey, '--integrations', ids.join(','), '--warehouse', warehouse, '--snapshot-date', DATE, '--pii-mode', mode],
-      { KOMBO_PII_SALT: 'salt-from-the-secret-0123456789' },
+      { KOMBO_PII_SALT: 'salt-from-the-secret-0123456789-abcdefgh' },
     );
     expect(sync.code, sync.stderr).toBe(0);
     const needles = personalNeedles(sandbox.dataset);

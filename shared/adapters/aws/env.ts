@@ -10,7 +10,7 @@ import type { PiiMode } from '../../flatten.ts';
 import { DEFAULT_PII_MODE, PII_MODES } from '../../flatten.ts';
 import { MAX_PAGE_SIZE } from '../../kombo/client.ts';
 import type { PacingOptions } from '../../kombo/pacing.ts';
-import { DEFAULT_FULL_EVERY_DAYS, FULL_SYNC_EVERY_DAYS_ENV, MAX_FULL_EVERY_DAYS } from '../../config.ts';
+import { DEFAULT_FULL_EVERY_DAYS, FULL_SYNC_EVERY_DAYS_ENV, MAX_FULL_EVERY_DAYS, apiUrlProblem } from '../../config.ts';
 import { REGISTRY_PATH_PATTERN } from './registry.ts';
 
 /** Environment variable names, set by `infra/constructs/function.ts`. */
@@ -89,6 +89,11 @@ const prefix = z
   .default(DEFAULT_WAREHOUSE_PREFIX);
 const ssmPath = required.regex(REGISTRY_PATH_PATTERN, 'must be an SSM parameter path such as "/KomboEtl/integrations", starting with "/" and not ending with one');
 const httpUrl = required.pipe(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }));
+/** Kombo's URL carries the API key: https, or http to this machine only (tests). */
+const apiUrl = httpUrl.superRefine((url, ctx) => {
+  const problem = apiUrlProblem(url);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
 const optionalInt = (min: number, max: number) =>
   z
     .string()
@@ -111,7 +116,7 @@ const COMMON = {
   [ENV.warehousePrefix]: prefix,
   [ENV.fetchQueueUrl]: httpUrl,
   [ENV.apiKeySecretArn]: required,
-  [ENV.komboApiUrl]: httpUrl,
+  [ENV.komboApiUrl]: apiUrl,
   [ENV.komboRequestsPerSecond]: optionalRate,
 };
 

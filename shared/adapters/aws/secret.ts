@@ -6,7 +6,7 @@
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { MIN_PII_SALT_LENGTH } from '../../config.ts';
+import { PII_SALT_RULE, piiSaltProblem } from '../../config.ts';
 import { ConfigError } from '../../errors.ts';
 import type { PiiMode, PiiOptions } from '../../flatten.ts';
 import { KomboClient } from '../../kombo/client.ts';
@@ -80,13 +80,14 @@ export class CachedSecret {
   async piiOptions(mode: PiiMode): Promise<PiiOptions> {
     if (mode !== 'hash') return { mode };
     const { piiSalt } = await this.contents();
-    if (piiSalt !== undefined && piiSalt.length >= MIN_PII_SALT_LENGTH) return { mode, salt: piiSalt };
+    const weak = piiSaltProblem(piiSalt);
+    if (piiSalt !== undefined && weak === undefined) return { mode, salt: piiSalt };
     this.invalidate();
-    // The salt itself is never echoed, only whether it is missing or too short.
-    const problem = piiSalt === undefined ? 'has no "piiSalt"' : `has a "piiSalt" shorter than ${MIN_PII_SALT_LENGTH} characters`;
+    // The salt itself is never echoed, only what is wrong with it.
+    const problem = piiSalt === undefined ? 'has no "piiSalt"' : `has a "piiSalt" that ${weak ?? ''}`;
     const value = this.holds === 'piiSalt' ? "'<the salt>'" : `'{"apiKey":"<your Kombo API key>","piiSalt":"<the salt>"}'`;
     throw new ConfigError(
-      `piiMode "hash" needs a secret salt of at least ${MIN_PII_SALT_LENGTH} characters, but the secret ${this.secretId} ${problem}: ` +
+      `piiMode "hash" needs a secret salt of ${PII_SALT_RULE}, but the secret ${this.secretId} ${problem}: ` +
         `aws secretsmanager put-secret-value --secret-id ${this.secretId} --secret-string ${value} ` +
         '(a random secret, e.g. from openssl rand -hex 32; a salt already in use elsewhere, such as the API key secret, goes in unchanged, or every hash changes)',
     );

@@ -11,6 +11,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ObjectStore, TaggedObject } from '../../ports.ts';
 
+/**
+ * Modes of what the local adapters write: a warehouse holds personal data and run state, so its
+ * files (Parquet, `_runs/`, temporary and swap files) are the owner's only (`rw-------`), and so are
+ * its folders (`rwx------`), whatever the umask.
+ */
+export const PRIVATE_FILE_MODE = 0o600;
+export const PRIVATE_FOLDER_MODE = 0o700;
+const PRIVATE_FILE = { mode: PRIVATE_FILE_MODE } as const;
+
 /** A swap folder older than this was left by a process that died mid-swap (a swap takes milliseconds). */
 const SWAP_STALE_MS = 10_000;
 
@@ -28,8 +37,8 @@ function isNotFound(err: unknown): boolean {
 }
 
 /**
- * Create `dir` and its missing parents; resolves to the folders it created, outermost first. On
- * failure, the folders it made are removed again.
+ * Create `dir` and its missing parents, each readable by its owner only ({@link PRIVATE_FOLDER_MODE});
+ * resolves to the folders it created, outermost first. On failure, the folders it made are removed again.
  *
  * Not `mkdir(dir, { recursive: true })`: Node's recursive mkdir retries a child forever when its
  * parent exists but the child still cannot be made (`/proc/x`, a dangling symlink), spinning a core
@@ -52,7 +61,7 @@ export async function makeDirectory(dir: string): Promise<string[]> {
   const created: string[] = [];
   for (const p of missing.reverse()) {
     try {
-      await mkdir(p);
+      await mkdir(p, { mode: PRIVATE_FOLDER_MODE });
       created.push(p);
     } catch (err) {
       // Made meanwhile by a concurrent writer: fine if it is a folder (a dangling symlink is not).
@@ -84,7 +93,7 @@ export class FolderStore implements ObjectStore {
     await makeDirectory(dirname(target));
     // Write then rename: a reader never sees half a file, like an S3 PUT.
     const tmp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(tmp, body);
+    await writeFile(tmp, body, PRIVATE_FILE);
     await rename(tmp, target);
   }
 
@@ -94,7 +103,7 @@ export class FolderStore implements ObjectStore {
     // Write aside, then link into place: the link fails if the name exists, and a reader never
     // sees an empty or half-written file.
     const tmp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(tmp, body);
+    await writeFile(tmp, body, PRIVATE_FILE);
     try {
       await link(tmp, target);
       return true;
@@ -110,7 +119,7 @@ export class FolderStore implements ObjectStore {
     const target = this.path(key);
     const tmp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
     try {
-      await writeFile(tmp, body);
+      await writeFile(tmp, body, PRIVATE_FILE);
     } catch (err) {
       if (isNotFound(err)) return false; // its folder is gone, and so is the object
       throw err;
@@ -140,7 +149,7 @@ export class FolderStore implements ObjectStore {
     const mutex = `${target}.swap`;
     for (;;) {
       try {
-        await mkdir(mutex);
+        await mkdir(mutex, { mode: PRIVATE_FOLDER_MODE });
         break;
       } catch (err) {
         if (isNotFound(err)) return false;

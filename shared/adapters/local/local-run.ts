@@ -4,7 +4,6 @@
  * (Ctrl-C): it then abandons its chunks in flight and is marked interrupted, for `retry` to resume.
  */
 import { hostname } from 'node:os';
-import { createHash } from 'node:crypto';
 import type { KomboClient } from '../../kombo/client.ts';
 import type { Catalog, ObjectStore, StreamMessage } from '../../ports.ts';
 import { RunInterruptedError } from '../../errors.ts';
@@ -22,6 +21,8 @@ import { runKeys } from '../../state/keys.ts';
 import { markRunInterrupted, readInterrupted, readReport } from '../../state/runs.ts';
 import type { RunPlan, RunReport } from '../../state/runs.ts';
 import { assertWarehouseSource, recordWarehouseSource } from '../../state/source.ts';
+import type { PiiHints } from '../../state/pii.ts';
+import { assertWarehousePii, recordWarehousePii } from '../../state/pii.ts';
 import type { DataSource } from '../../state/source.ts';
 
 /** The built-in sandbox's integration ids (a port: `shared/` does not know the sandbox). */
@@ -87,20 +88,13 @@ export interface LocalRunner {
   readonly startedAt: string;
   /**
    * The personal-data mode the run stores rows with, so that a retry writes the same (absent in
-   * runs written before it was recorded). Hash mode keeps a fingerprint of its salt, never the salt.
+   * runs written before it was recorded). Nothing of a hash salt is kept, not even a fingerprint:
+   * a fingerprint lets anyone holding the file test guessed salts offline.
    */
-  readonly pii?: { readonly mode: PiiMode; readonly saltFingerprint?: string };
+  readonly pii?: { readonly mode: PiiMode };
 }
 
-/** A short, one-way fingerprint of a hash-mode salt: tells a retry's salt from the run's without storing it. */
-export function saltFingerprint(salt: string): string {
-  return createHash('sha256').update(`kombo-etl pii salt\n${salt}`).digest('hex').slice(0, 16);
-}
-
-function runnerPii(pii: PiiOptions | undefined): LocalRunner['pii'] {
-  const mode = pii?.mode ?? 'keep';
-  return pii?.mode === 'hash' && pii.salt !== undefined ? { mode, saltFingerprint: saltFingerprint(pii.salt) } : { mode };
-}
+const runnerPii = (pii: PiiOptions | undefined): LocalRunner['pii'] => ({ mode: pii?.mode ?? 'keep' });
 
 
 /** The run's {@link LocalRunner} record, or undefined for a run without one (an AWS run, an older local run). */
@@ -143,9 +137,18 @@ async function assertRunSource(opts: Pick<LocalRunOptions, 'store' | 'source' | 
   if (opts.source) await assertWarehouseSource(opts.store, opts.source, opts.store.locate(''), opts.sandboxIntegrationIds ?? NO_SANDBOX_IDS);
 }
 
-/** Plan and run to completion. Throws a RunFatalError (bad API key…) as soon as one occurs. */
+/** How a refusal of another personal-data mode names the local settings. */
+export const LOCAL_PII_HINTS: PiiHints = { mode: '--pii-mode', newWarehouse: '--warehouse DIR' };
+
+/**
+ * Plan and run to completion. Throws a RunFatalError (bad API key…) as soon as one occurs, and a
+ * ConfigError, before anything is written, for a warehouse of the other source or of another
+ * personal-data mode (`state/pii.ts`).
+ */
 export async function runLocal(opts: LocalRunOptions): Promise<RunReport> {
   await assertRunSource(opts);
+  const pii = opts.pii ?? { mode: 'keep' };
+  await assertWarehousePii(opts.store, pii, opts.store.locate(''), LOCAL_PII_HINTS);
   if (opts.signal?.aborted) throw new RunInterruptedError(opts.runId, signalName(opts.signal), false);
   const queue = new LocalQueue();
   const plan = await planRun(
@@ -159,6 +162,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<RunReport> {
       ...(opts.fullEveryDays !== undefined && { fullEveryDays: opts.fullEveryDays }),
     },
   );
+  await recordWarehousePii(opts.store, pii);
   if (opts.source) {
     await recordWarehouseSource(opts.store, opts.source);
     await writeRunner(opts.store, opts.runId, opts.source, opts.asOf, opts.pii);
