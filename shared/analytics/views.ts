@@ -962,6 +962,180 @@ SELECT
 FROM agg`,
 };
 
+/**
+ * Kaplan–Meier over the CTE `source` (CTE bodies `km_daily`, `km_risk` and `km_curve`): `source` has
+ * one row per subject with the columns `keys`, `duration` (whole units, from 0) and `is_event` (1 when
+ * the clock stopped at the event, 0 when censored). Per key and duration: `at_risk` (subjects whose
+ * clock reached it), `events`, `censored`, and `share` = 1 − the survival, the product of
+ * (1 − events ÷ at_risk) over durations up to it, taken as exp(sum(ln(…))) with a factor of 0 counted
+ * apart (ln(0) is undefined). Each column of `sums` is summed per key and duration and carried along.
+ */
+function kaplanMeier(source: string, keys: readonly string[], sums: readonly string[] = []): string {
+  const k = keys.join(', ');
+  const summed = sums.map((x) => `, sum(${x}) AS ${x}`).join('');
+  const carried = sums.map((x) => `, ${x}`).join('');
+  const cumulative = (order: string): string => `OVER (PARTITION BY ${k} ORDER BY duration ${order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
+  return `km_daily AS (
+  SELECT ${k}, duration, count(*) AS ended, sum(is_event) AS events${summed}
+  FROM ${source}
+  GROUP BY ${k}, duration
+),
+km_risk AS (
+  SELECT ${k}, duration, ended, events${carried}, sum(ended) ${cumulative('DESC')} AS at_risk
+  FROM km_daily
+),
+km_curve AS (
+  SELECT ${k}, duration, at_risk, events, ended - events AS censored${carried},
+    sum(CASE WHEN events = at_risk THEN 1 ELSE 0 END) ${cumulative('')} AS zeros,
+    sum(CASE WHEN events < at_risk THEN ln(1 - CAST(events AS DOUBLE) / at_risk) ELSE CAST(0 AS DOUBLE) END) ${cumulative('')} AS log_survival
+  FROM km_risk
+),
+km AS (
+  SELECT ${k}, duration, at_risk, events, censored${carried},
+    CASE WHEN zeros > 0 THEN CAST(1 AS DOUBLE) ELSE 1 - exp(log_survival) END AS share
+  FROM km_curve
+)`;
+}
+
+/**
+ * The first duration at which a Kaplan–Meier curve (`km`) reaches a share (an aggregate over `km`
+ * rows): null when it never does. A billionth of slack absorbs the rounding of exp(sum(ln(…))).
+ */
+const kmQuantile = (p: number): string => `min(CASE WHEN share >= ${p} - 0.000000001 THEN duration END)`;
+
+/**
+ * Each application's hiring clock (CTE bodies `sync_dates`, `app_versions`, `app_clock` and
+ * `clocks`, reading `applications` once). It starts on the UTC date of `remote_created_at` (its
+ * earliest, over the versions), or on the first version's snapshot date when the ATS gives none. It
+ * stops at the first version showing the application hired when its current version is `HIRED` (the
+ * event); else, censored, at the first version showing it closed or deleted when its current version
+ * is, or at the integration's latest `applications` sync while it is open. A hire or close already in
+ * the integration's first sync stops on that date: the latest it can have happened.
+ */
+const HIRE_CLOCKS = `sync_dates AS (
+  ${syncDates('applications')}
+),
+app_versions AS (
+  SELECT a.integration_id, a.id, a.job_id, a.outcome, a.snapshot_date, a.remote_created_at,
+    CASE WHEN ${deletedFlag('a', APPLICATIONS)} THEN 'DELETED'
+      WHEN a.outcome IS NULL OR a.outcome = 'PENDING' THEN 'OPEN'
+      ELSE 'CLOSED' END AS state,
+    row_number() OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date DESC) AS rn
+  FROM applications a
+),
+app_clock AS (
+  SELECT integration_id, id,
+    max(CASE WHEN rn = 1 THEN job_id END) AS job_id,
+    max(CASE WHEN rn = 1 THEN state END) AS state,
+    max(CASE WHEN rn = 1 THEN outcome END) AS outcome,
+    min(snapshot_date) AS first_seen,
+    CAST(min(remote_created_at) AS DATE) AS applied_on,
+    min(CASE WHEN state = 'CLOSED' AND outcome = 'HIRED' THEN snapshot_date END) AS hired_on,
+    min(CASE WHEN state <> 'OPEN' THEN snapshot_date END) AS closed_on
+  FROM app_versions
+  GROUP BY integration_id, id
+),
+clocks AS (
+  SELECT a.integration_id, a.id, a.job_id, a.applied_on, a.hired_on, s.first_date,
+    CASE WHEN a.state = 'CLOSED' AND a.outcome = 'HIRED' THEN 1 ELSE 0 END AS is_event,
+    greatest(date_diff('day', coalesce(a.applied_on, a.first_seen),
+      CASE WHEN a.state = 'OPEN' THEN s.latest_date WHEN a.state = 'CLOSED' AND a.outcome = 'HIRED' THEN a.hired_on ELSE a.closed_on END), 0) AS duration
+  FROM app_clock a
+  JOIN sync_dates s ON s.integration_id = a.integration_id
+),
+both_scopes AS (
+  SELECT c.integration_id, CASE WHEN k.all_jobs = 0 THEN c.job_id END AS job_id, k.all_jobs, c.duration, c.is_event,
+    CASE WHEN c.is_event = 1 AND c.applied_on IS NOT NULL AND c.hired_on > c.first_date THEN date_diff('day', c.applied_on, c.hired_on) END AS naive_days
+  FROM clocks c
+  CROSS JOIN (VALUES (0), (1)) AS k (all_jobs)
+  WHERE k.all_jobs = 1 OR c.job_id IS NOT NULL
+),
+scoped AS (
+  SELECT integration_id, job_id, all_jobs, duration, is_event,
+    CASE WHEN 2 * row_number() OVER (PARTITION BY integration_id, all_jobs, job_id ORDER BY naive_days NULLS LAST)
+      BETWEEN count(naive_days) OVER (PARTITION BY integration_id, all_jobs, job_id) AND count(naive_days) OVER (PARTITION BY integration_id, all_jobs, job_id) + 2
+      AND naive_days IS NOT NULL THEN naive_days ELSE 0 END AS naive_middle_days,
+    CASE WHEN 2 * row_number() OVER (PARTITION BY integration_id, all_jobs, job_id ORDER BY naive_days NULLS LAST)
+      BETWEEN count(naive_days) OVER (PARTITION BY integration_id, all_jobs, job_id) AND count(naive_days) OVER (PARTITION BY integration_id, all_jobs, job_id) + 2
+      AND naive_days IS NOT NULL THEN 1 ELSE 0 END AS naive_middle
+  FROM both_scopes
+)`;
+
+const HIRE_CLOCK_NOTES =
+  "An application's clock starts on the UTC date of `remote_created_at` (the first version's snapshot date when the " +
+  'ATS gives none) and stops at its hire (the first version showing it `HIRED`, when its current version still is), ' +
+  'or, censored, at the first version showing it closed otherwise (declined, any other outcome) or deleted, or at ' +
+  "the integration's latest `applications` sync while it is still open. A hire or close already in the integration's " +
+  'first `applications` sync stops on that date, the latest it can have happened. Every application counts twice: ' +
+  'in its job, and in the row set with a null `job_id` for all jobs of the integration (applications of no job count ' +
+  'there only). Kaplan–Meier: on each day, `at_risk` counts the applications whose clock reached that day (stopped ' +
+  'on it or later), and the survival is the product over the days up to it of (1 − `hired` ÷ `at_risk`); an open ' +
+  'application counts as "not hired yet after N days" instead of being left out.';
+
+const HIRE_SURVIVAL: ViewDef = {
+  name: 'hire_survival',
+  grain: 'one row per integration, job (and a row set with a null `job_id` for all jobs of the integration) and day since application on which a clock stopped',
+  notes: HIRE_CLOCK_NOTES + ' Days on which no clock stopped have no row: the curve is flat between two rows.',
+  columns: [
+    col('integration_id', 'varchar', 'Kombo integration id'),
+    col('job_id', 'varchar', 'the job; null for the row set of all jobs of the integration'),
+    col('day', 'bigint', 'days since application'),
+    col('at_risk', 'bigint', 'applications whose clock reached this day (not hired before it, nor censored)'),
+    col('hired', 'bigint', 'of those, hired on this day'),
+    col('censored', 'bigint', 'of those, whose clock stopped on this day without a hire: still open at the latest sync, or closed without a hire, or deleted'),
+    col('share_hired', 'double', '1 − the Kaplan–Meier survival: the estimated share of applications hired within this many days (non-decreasing, from 0)'),
+  ],
+  sql: `WITH ${HIRE_CLOCKS},
+${kaplanMeier('scoped', ['integration_id', 'all_jobs', 'job_id'])}
+SELECT
+  CAST(integration_id AS VARCHAR) AS integration_id,
+  CAST(job_id AS VARCHAR) AS job_id,
+  CAST(duration AS BIGINT) AS "day",
+  CAST(at_risk AS BIGINT) AS at_risk,
+  CAST(events AS BIGINT) AS hired,
+  CAST(censored AS BIGINT) AS censored,
+  CAST(share AS DOUBLE) AS share_hired
+FROM km`,
+};
+
+const HIRE_SUMMARY: ViewDef = {
+  name: 'hire_summary',
+  grain: 'one row per integration and job with applications (and one with a null `job_id` for all jobs of the integration)',
+  notes:
+    'The Kaplan–Meier median and 75th percentile of days to hire are read off the curve of `hire_survival`: the first ' +
+    'day whose `share_hired` reaches 0.5 (0.75); null while the curve has not reached it, as when fewer than half the ' +
+    'applications are hired in the time observed. Beside them, `naive_median_days_to_hire` is the median of ' +
+    '`time_to_hire.days_to_hire`: hires only, those with a known application date hired after the first sync, which ' +
+    'leaves out exactly the slow cases still open. ' + HIRE_CLOCK_NOTES,
+  columns: [
+    col('integration_id', 'varchar', 'Kombo integration id'),
+    col('job_id', 'varchar', 'the job; null for all jobs of the integration'),
+    col('applications', 'bigint', 'applications (with a clock: every application stored, deleted ones included, censored at their deletion)'),
+    col('hires', 'bigint', 'applications whose current version is `HIRED`'),
+    col('median_days_to_hire', 'bigint', 'Kaplan–Meier median days from application to hire; null when the curve never reaches one half'),
+    col('p75_days_to_hire', 'bigint', 'Kaplan–Meier 75th percentile of days to hire; null when the curve never reaches three quarters'),
+    col('naive_median_days_to_hire', 'double', 'median `days_to_hire` of `time_to_hire` (completed hires only); null without any'),
+  ],
+  sql: `WITH ${HIRE_CLOCKS},
+${kaplanMeier('scoped', ['integration_id', 'all_jobs', 'job_id'], ['naive_middle_days', 'naive_middle'])},
+curve AS (
+  SELECT integration_id, all_jobs, job_id, sum(events + censored) AS applications, sum(events) AS hires,
+    ${kmQuantile(0.5)} AS median_days, ${kmQuantile(0.75)} AS p75_days,
+    sum(naive_middle_days) AS naive_middle_days, sum(naive_middle) AS naive_middle
+  FROM km
+  GROUP BY integration_id, all_jobs, job_id
+)
+SELECT
+  CAST(integration_id AS VARCHAR) AS integration_id,
+  CAST(job_id AS VARCHAR) AS job_id,
+  CAST(applications AS BIGINT) AS applications,
+  CAST(hires AS BIGINT) AS hires,
+  CAST(median_days AS BIGINT) AS median_days_to_hire,
+  CAST(p75_days AS BIGINT) AS p75_days_to_hire,
+  CAST(CASE WHEN naive_middle > 0 THEN CAST(naive_middle_days AS DOUBLE) / naive_middle END AS DOUBLE) AS naive_median_days_to_hire
+FROM curve`,
+};
+
 /** Every analytics view, in dependency order (a view only references tables and views before it). */
 export const VIEWS: readonly ViewDef[] = [
   // Parents come before their child tables in TABLES, so a child's history view follows its parent's.
@@ -976,6 +1150,8 @@ export const VIEWS: readonly ViewDef[] = [
   REJECTION_BREAKDOWN,
   INTERVIEWER_LOAD,
   SOURCE_EFFECTIVENESS,
+  HIRE_SURVIVAL,
+  HIRE_SUMMARY,
 ];
 
 /** Whether a table gets a `<table>_latest` view. */

@@ -103,6 +103,10 @@ describe('scans of a funnel query in Athena (every CTE and view reference inline
   it('hiring_funnel reads applications, job_stages and syncs once and jobs twice', () => {
     expect(scansOf('hiring_funnel')).toEqual({ applications: 1, job_stages: 1, jobs: 2, syncs: 1 });
   });
+
+  it.each([['hire_survival'], ['hire_summary']])('%s reads applications and syncs once each, the all-jobs curve included', (view) => {
+    expect(scansOf(view)).toEqual({ applications: 1, syncs: 1 });
+  });
 });
 
 describe('the scan count itself', () => {
