@@ -1136,6 +1136,242 @@ SELECT
 FROM curve`,
 };
 
+const STAGE_SURVIVAL: ViewDef = {
+  name: 'stage_survival',
+  grain: 'one row per integration, job and stage some application spent an open stretch in',
+  notes:
+    'From the stretches of `application_stage_history`. A stretch ends (the event) when a later version shows the ' +
+    'application elsewhere or closed; a stretch still current, or ended by a deletion, is censored: it counts as "not ' +
+    'left yet after N days" instead of being left out, as `hiring_funnel.median_days_in_stage` leaves it out. The median ' +
+    'is read off the Kaplan–Meier curve of the stretches (per job and stage, as in `hire_survival`): the first duration ' +
+    "whose share of stretches ended reaches one half, null while it has not. A stretch under way in the integration's " +
+    'first `applications` sync starts on that date (its entry is unknown), so it counts as shorter than it was. Hours ' +
+    "run from the `_valid_from` of the version that showed the application in the stage to that of the version that " +
+    "showed it elsewhere (or the integration's latest `applications` sync), in whole hours: finer than days once " +
+    'several syncs a day exist. The stage name and index are those of its latest stretch.',
+  columns: [
+    col('integration_id', 'varchar', 'Kombo integration id'),
+    col('job_id', 'varchar', 'the job'),
+    col('stage_id', 'varchar', 'the stage'),
+    col('stage_name', 'varchar', 'stage name, of its latest stretch'),
+    col('stage_index', 'integer', 'position of the stage in the job, of its latest stretch'),
+    col('stretches', 'bigint', 'open stretches spent in the stage'),
+    col('left_stage', 'bigint', 'of those, ended by another stage or a final outcome'),
+    col('still_in', 'bigint', 'of those, still current (censored)'),
+    col('median_days_in_stage', 'bigint', 'Kaplan–Meier median days in the stage; null while fewer than half the stretches are known to have ended by then'),
+    col('median_hours_in_stage', 'bigint', 'Kaplan–Meier median whole hours in the stage; null likewise'),
+  ],
+  sql: `WITH sync_times AS (
+  SELECT integration_id, max(valid_from) AS latest_at
+  FROM syncs
+  WHERE model = 'applications'
+  GROUP BY integration_id
+),
+stretches AS (
+  SELECT h.integration_id, h.job_id, h.stage_id, h.is_current, h.days_in_stage,
+    first_value(h.stage_name) OVER (PARTITION BY h.integration_id, h.job_id, h.stage_id ORDER BY h.entered_on DESC, h.application_id) AS stage_name,
+    first_value(h.stage_index) OVER (PARTITION BY h.integration_id, h.job_id, h.stage_id ORDER BY h.entered_on DESC, h.application_id) AS stage_index,
+    CAST(floor(CAST(date_diff('millisecond', h.entered_at, coalesce(h.left_at, t.latest_at)) AS DOUBLE) / 3600000) AS BIGINT) AS hours_in_stage,
+    CASE WHEN h.outcome_after IS NOT NULL AND h.outcome_after <> 'DELETED' THEN 1 ELSE 0 END AS is_event
+  FROM application_stage_history h
+  LEFT JOIN sync_times t ON t.integration_id = h.integration_id
+  WHERE h.job_id IS NOT NULL
+),
+units AS (
+  SELECT s.integration_id, s.job_id, s.stage_id, s.stage_name, s.stage_index, u.in_hours, s.is_event,
+    CASE WHEN s.is_current THEN 1 ELSE 0 END AS current_stretch,
+    greatest(CASE WHEN u.in_hours = 1 THEN s.hours_in_stage ELSE s.days_in_stage END, 0) AS duration
+  FROM stretches s
+  CROSS JOIN (VALUES (0), (1)) AS u (in_hours)
+),
+${kaplanMeier('units', ['integration_id', 'job_id', 'stage_id', 'stage_name', 'stage_index', 'in_hours'], ['current_stretch'])}
+SELECT
+  CAST(integration_id AS VARCHAR) AS integration_id,
+  CAST(job_id AS VARCHAR) AS job_id,
+  CAST(stage_id AS VARCHAR) AS stage_id,
+  CAST(stage_name AS VARCHAR) AS stage_name,
+  CAST(stage_index AS INTEGER) AS stage_index,
+  CAST(sum(CASE WHEN in_hours = 0 THEN events + censored ELSE 0 END) AS BIGINT) AS stretches,
+  CAST(sum(CASE WHEN in_hours = 0 THEN events ELSE 0 END) AS BIGINT) AS left_stage,
+  CAST(sum(CASE WHEN in_hours = 0 THEN current_stretch ELSE 0 END) AS BIGINT) AS still_in,
+  CAST(min(CASE WHEN in_hours = 0 AND share >= 0.5 - 0.000000001 THEN duration END) AS BIGINT) AS median_days_in_stage,
+  CAST(min(CASE WHEN in_hours = 1 AND share >= 0.5 - 0.000000001 THEN duration END) AS BIGINT) AS median_hours_in_stage
+FROM km
+GROUP BY integration_id, job_id, stage_id, stage_name, stage_index`,
+};
+
+const FUNNEL_COHORTS: ViewDef = {
+  name: 'funnel_cohorts',
+  grain: 'one row per integration, job, cohort month (UTC month of application) and stage of `hiring_funnel`',
+  notes:
+    "An application's cohort is the UTC month of its `remote_created_at` (of its first version's snapshot date when the " +
+    'ATS gives none). It **reached** a stage as in `hiring_funnel`: some version showed it, in its current job, in that ' +
+    'stage or a later one by the funnel\'s `stage_index`. Applications whose current version is a deletion, and those of ' +
+    'no job, are left out. A cohort is compared with itself only, so a job with many new applicants does not seem to ' +
+    'convert worse: read `cohort_age_days` before comparing cohorts, a young cohort has had no time to reach the ' +
+    'later stages. Every stage of the job gets a row for every cohort of the job, `reached` 0 included.',
+  columns: [
+    col('integration_id', 'varchar', 'Kombo integration id'),
+    col('job_id', 'varchar', 'the job'),
+    col('cohort_month', 'date', 'first day of the UTC month the applications were made'),
+    col('stage_id', 'varchar', 'the stage'),
+    col('stage_name', 'varchar', 'its name, as in `hiring_funnel`'),
+    col('stage_index', 'integer', 'its position, as in `hiring_funnel`'),
+    col('applications', 'bigint', 'applications of the cohort to the job'),
+    col('reached', 'bigint', 'of those, that reached the stage (or a later one)'),
+    col('share_reached', 'double', '`reached` ÷ `applications`'),
+    col('cohort_age_days', 'bigint', "days from the cohort month's last day to the integration's latest `applications` sync; negative while the month is still running"),
+  ],
+  sql: `WITH sync_dates AS (
+  ${syncDates('applications')}
+),
+stages AS (
+  SELECT integration_id, job_id, stage_id, stage_name, stage_index FROM hiring_funnel
+),
+versions AS (
+  SELECT a.integration_id, a.id, a.job_id, a.current_stage_id AS stage_id, a.snapshot_date,
+    CASE WHEN ${deletedFlag('a', APPLICATIONS)} THEN 1 ELSE 0 END AS is_deleted,
+    row_number() OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date DESC) AS rn,
+    coalesce(CAST(min(a.remote_created_at) OVER (PARTITION BY a.integration_id, a.id) AS DATE),
+      min(a.snapshot_date) OVER (PARTITION BY a.integration_id, a.id)) AS applied_on
+  FROM applications a
+),
+current_versions AS (
+  SELECT integration_id, id, job_id, stage_id, is_deleted, rn, applied_on,
+    max(CASE WHEN rn = 1 THEN job_id END) OVER (PARTITION BY integration_id, id) AS current_job_id,
+    max(CASE WHEN rn = 1 THEN is_deleted END) OVER (PARTITION BY integration_id, id) AS deleted_now
+  FROM versions
+),
+per_stage AS (
+  SELECT v.integration_id, v.id, v.current_job_id AS job_id, v.rn, v.applied_on, s.stage_id, s.stage_name, s.stage_index,
+    max(CASE WHEN s.stage_id = v.stage_id AND v.job_id = v.current_job_id AND v.is_deleted = 0 THEN s.stage_index END)
+      OVER (PARTITION BY v.integration_id, v.id) AS furthest
+  FROM current_versions v
+  JOIN stages s ON s.integration_id = v.integration_id AND s.job_id = v.current_job_id
+  WHERE v.deleted_now = 0
+),
+cohorts AS (
+  SELECT integration_id, job_id, CAST(date_trunc('month', applied_on) AS DATE) AS cohort_month, stage_id,
+    min(stage_name) AS stage_name, min(stage_index) AS stage_index,
+    count(*) AS applications,
+    sum(CASE WHEN furthest >= stage_index THEN 1 ELSE 0 END) AS reached
+  FROM per_stage
+  WHERE rn = 1
+  GROUP BY integration_id, job_id, CAST(date_trunc('month', applied_on) AS DATE), stage_id
+)
+SELECT
+  CAST(c.integration_id AS VARCHAR) AS integration_id,
+  CAST(c.job_id AS VARCHAR) AS job_id,
+  CAST(c.cohort_month AS DATE) AS cohort_month,
+  CAST(c.stage_id AS VARCHAR) AS stage_id,
+  CAST(c.stage_name AS VARCHAR) AS stage_name,
+  CAST(c.stage_index AS INTEGER) AS stage_index,
+  CAST(c.applications AS BIGINT) AS applications,
+  CAST(c.reached AS BIGINT) AS reached,
+  CAST(CAST(c.reached AS DOUBLE) / c.applications AS DOUBLE) AS share_reached,
+  CAST(date_diff('day', CAST(c.cohort_month + INTERVAL '1' MONTH - INTERVAL '1' DAY AS DATE), s.latest_date) AS BIGINT) AS cohort_age_days
+FROM cohorts c
+LEFT JOIN sync_dates s ON s.integration_id = c.integration_id`,
+};
+
+const INTERVIEWER_OUTCOMES: ViewDef = {
+  name: 'interviewer_outcomes',
+  grain: 'one row per integration and interviewer with at least one interview held',
+  notes:
+    'An interview was **held** when `interviews_latest` holds it, not canceled, with a `starting_at`, and it ended ' +
+    "(`ending_at`, else `starting_at`) before the day of the integration's latest `interviews` sync. Its stage is the " +
+    "interview's `stage_id`, or, when the ATS gives none, the stage the application was in, open, on the interview's " +
+    'day (`application_stage_history`). What happened to an application after its latest interview with the ' +
+    'interviewer: **advanced** when its current version is `HIRED` or a stretch entered after the interview\'s day is ' +
+    'in a later stage than the interview\'s; else **declined** when its current version is `DECLINED`; else ' +
+    '**still_open** while it is open. Deleted applications, and those closed otherwise, count in `applications` only. ' +
+    "The days to the interview run from the application's latest entry into the interview's stage on or before the " +
+    "interview's day; entries under way in the integration's first `applications` sync are unknown and left out of the " +
+    'median. Names as in `interviewer_load`.',
+  columns: [
+    col('integration_id', 'varchar', 'Kombo integration id'),
+    col('user_id', 'varchar', "the interviewer's Kombo user id"),
+    col('user_name', 'varchar', "the interviewer's full name in `users`, or else on the interview"),
+    col('interviews', 'bigint', 'interviews held'),
+    col('applications', 'bigint', 'applications interviewed'),
+    col('advanced', 'bigint', 'of those, hired or in a later stage after the interview'),
+    col('declined', 'bigint', 'of those, not advanced and declined'),
+    col('still_open', 'bigint', 'of those, not advanced and still open'),
+    col('advance_rate', 'double', '`advanced` ÷ (`advanced` + `declined`): the share of decided applications that went on; null when none is decided'),
+    col('median_days_to_interview', 'double', "median days from the application entering the interview's stage to the interview; null when no entry is known"),
+  ],
+  sql: `WITH interview_dates AS (
+  ${syncDates('interviews')}
+),
+app_dates AS (
+  ${syncDates('applications')}
+),
+held AS (
+  SELECT i.integration_id, i.id AS interview_id, i.application_id, i.stage_id, CAST(i.starting_at AS DATE) AS held_on,
+    u.user_id, u.first_name, u.last_name,
+    row_number() OVER (PARTITION BY i.integration_id, u.user_id, i.application_id ORDER BY i.starting_at DESC, i.id) AS rn
+  FROM interviews_latest i
+  JOIN interview_users u ON u.integration_id = i.integration_id AND u.snapshot_date = i.snapshot_date AND u.interview_id = i.id
+  JOIN interview_dates d ON d.integration_id = i.integration_id
+  WHERE coalesce(i.canceled, false) = false AND i.starting_at IS NOT NULL AND u.user_id IS NOT NULL
+    AND CAST(coalesce(i.ending_at, i.starting_at) AS DATE) < d.latest_date
+),
+placed AS (
+  SELECT v.integration_id, v.interview_id, v.application_id, v.user_id, v.rn, v.held_on,
+    min(v.first_name) AS first_name, min(v.last_name) AS last_name,
+    max(CASE WHEN (v.stage_id IS NOT NULL AND h.stage_id = v.stage_id)
+      OR (v.stage_id IS NULL AND h.entered_on <= v.held_on AND (h.left_on IS NULL OR h.left_on > v.held_on)) THEN h.stage_index END) AS stage_index,
+    max(CASE WHEN ((v.stage_id IS NOT NULL AND h.stage_id = v.stage_id)
+      OR (v.stage_id IS NULL AND (h.left_on IS NULL OR h.left_on > v.held_on))) AND h.entered_on <= v.held_on THEN h.entered_on END) AS entered_on,
+    max(CASE WHEN h.entered_on > v.held_on THEN h.stage_index END) AS later_index
+  FROM held v
+  LEFT JOIN application_stage_history h ON h.integration_id = v.integration_id AND h.application_id = v.application_id
+  GROUP BY v.integration_id, v.interview_id, v.application_id, v.user_id, v.rn, v.held_on
+),
+fates AS (
+  SELECT p.integration_id, p.user_id, p.application_id, p.rn, p.first_name, p.last_name,
+    CASE WHEN p.entered_on > f.first_date THEN date_diff('day', p.entered_on, p.held_on) END AS days_to_interview,
+    CASE
+      WHEN a.outcome = 'HIRED' OR p.later_index > p.stage_index THEN 'advanced'
+      WHEN a.outcome = 'DECLINED' THEN 'declined'
+      WHEN a.id IS NOT NULL AND (a.outcome IS NULL OR a.outcome = 'PENDING') THEN 'still_open'
+    END AS fate
+  FROM placed p
+  LEFT JOIN app_dates f ON f.integration_id = p.integration_id
+  LEFT JOIN applications_latest a ON a.integration_id = p.integration_id AND a.id = p.application_id
+),
+ranked AS (
+  SELECT integration_id, user_id, application_id, rn, first_name, last_name, days_to_interview, fate,
+    row_number() OVER (PARTITION BY integration_id, user_id ORDER BY days_to_interview NULLS LAST) AS drn,
+    count(days_to_interview) OVER (PARTITION BY integration_id, user_id) AS dn
+  FROM fates
+),
+per_user AS (
+  SELECT integration_id, user_id, min(first_name) AS first_name, min(last_name) AS last_name,
+    count(*) AS interviews,
+    sum(CASE WHEN rn = 1 THEN 1 ELSE 0 END) AS applications,
+    sum(CASE WHEN rn = 1 AND fate = 'advanced' THEN 1 ELSE 0 END) AS advanced,
+    sum(CASE WHEN rn = 1 AND fate = 'declined' THEN 1 ELSE 0 END) AS declined,
+    sum(CASE WHEN rn = 1 AND fate = 'still_open' THEN 1 ELSE 0 END) AS still_open,
+    avg(CASE WHEN days_to_interview IS NOT NULL AND 2 * drn BETWEEN dn AND dn + 2 THEN CAST(days_to_interview AS DOUBLE) END) AS median_days
+  FROM ranked
+  GROUP BY integration_id, user_id
+)
+SELECT
+  CAST(l.integration_id AS VARCHAR) AS integration_id,
+  CAST(l.user_id AS VARCHAR) AS user_id,
+  CAST(coalesce(nullif(concat_ws(' ', p.first_name, p.last_name), ''), nullif(concat_ws(' ', l.first_name, l.last_name), '')) AS VARCHAR) AS user_name,
+  CAST(l.interviews AS BIGINT) AS interviews,
+  CAST(l.applications AS BIGINT) AS applications,
+  CAST(l.advanced AS BIGINT) AS advanced,
+  CAST(l.declined AS BIGINT) AS declined,
+  CAST(l.still_open AS BIGINT) AS still_open,
+  CAST(CASE WHEN l.advanced + l.declined > 0 THEN CAST(l.advanced AS DOUBLE) / (l.advanced + l.declined) END AS DOUBLE) AS advance_rate,
+  CAST(l.median_days AS DOUBLE) AS median_days_to_interview
+FROM per_user l
+LEFT JOIN users_latest p ON p.integration_id = l.integration_id AND p.id = l.user_id`,
+};
+
 /** Every analytics view, in dependency order (a view only references tables and views before it). */
 export const VIEWS: readonly ViewDef[] = [
   // Parents come before their child tables in TABLES, so a child's history view follows its parent's.
@@ -1152,6 +1388,9 @@ export const VIEWS: readonly ViewDef[] = [
   SOURCE_EFFECTIVENESS,
   HIRE_SURVIVAL,
   HIRE_SUMMARY,
+  STAGE_SURVIVAL,
+  FUNNEL_COHORTS,
+  INTERVIEWER_OUTCOMES,
 ];
 
 /** Whether a table gets a `<table>_latest` view. */
