@@ -1372,6 +1372,208 @@ FROM per_user l
 LEFT JOIN users_latest p ON p.integration_id = l.integration_id AND p.id = l.user_id`,
 };
 
+/** The checks of `data_quality`, in the order the docs list them. */
+export const DATA_QUALITY_CHECKS = [
+  'skipped_stage',
+  'moved_back',
+  'declined_without_reason',
+  'hired_without_accepted_offer',
+  'stale_open_application',
+  'duplicate_candidate_email',
+  'application_of_unknown_job',
+  'found_only_by_full_sync',
+] as const;
+
+/** The tables `found_only_by_full_sync` looks at, besides `applications` (read with the other checks). */
+const FULL_SYNC_TABLES = ['candidates', 'jobs', 'offers', 'interviews'] as const;
+
+/** One row per version of a table for `found_only_by_full_sync` (a SELECT for a UNION ALL). */
+const fullSyncVersions = (table: string): string =>
+  `SELECT t.integration_id, '${table}' AS model, t.id, t.snapshot_date, CASE WHEN ${deletedFlag('t', tableDef(table))} THEN 1 ELSE 0 END AS is_deleted,
+    t.remote_deleted_at, t.changed_at, lag(t.changed_at) OVER (PARTITION BY t.integration_id, t.id ORDER BY t.snapshot_date) AS prev_changed_at
+  FROM ${table} t`;
+
+/**
+ * Whether a version (alias `v`) was found only by a later full sync: stored by a `full` sync (`y`, its
+ * `sync_steps` row) after the model's first sync (`s`, its `sync_dates` row), and either a deletion
+ * without `remote_deleted_at` or a change whose `changed_at` is older than the previous sync's start
+ * and differs from the previous version's.
+ */
+const FULL_SYNC_FOUND = (v: string, y: string, s: string): string => `CASE WHEN ${y}.mode = 'full' AND ${v}.snapshot_date > ${s}.first_date AND (
+      (${v}.is_deleted = 1 AND ${v}.remote_deleted_at IS NULL)
+      OR (${v}.is_deleted = 0 AND ${v}.changed_at < ${y}.prev_started_at AND (${v}.prev_changed_at IS NULL OR ${v}.prev_changed_at <> ${v}.changed_at))
+    ) THEN 1 ELSE 0 END`;
+
+const DATA_QUALITY: ViewDef = {
+  name: 'data_quality',
+  grain: 'one row per integration (every integration with a sync) and check, 0 `records` when the check finds nothing',
+  notes:
+    'Checks whether the ATS data deserves trust. Each check counts records (applications, candidates, or records of any ' +
+    'model for `found_only_by_full_sync`) among the records it looks at. `skipped_stage`: an application moved, between ' +
+    "two consecutive versions open in the same job, to a stage more than one step later in the job's current stage list " +
+    '(`jobs_latest` and its `job_stages`), past a stage no version showed it in; of the applications with such a move ' +
+    'between two listed stages, forward or back. `moved_back`: the same, to an earlier stage. `declined_without_reason`: ' +
+    'current version `DECLINED` with no rejection reason (null or blank); of the declined applications. ' +
+    '`hired_without_accepted_offer`: current version `HIRED` and no offer of the application `ACCEPTED` in `offers_latest`; ' +
+    "of the hired applications, for integrations whose `offers` are synced (others look at none). `stale_open_application`: " +
+    "open, and the latest version is 30 days or more older than the integration's latest `applications` sync (a version " +
+    "stored in the first sync counts from its `remote_updated_at`, when given); of the open applications. " +
+    '`duplicate_candidate_email`: a current candidate sharing an email address with another one, compared after trimming ' +
+    'and in lower case (hashes compare as they are stored); of the candidates with an address. ' +
+    "`application_of_unknown_job`: current application whose job is null or not in `jobs_latest`; of the applications, " +
+    'for integrations whose `jobs` are synced. `found_only_by_full_sync`: a record of `applications`, `candidates`, `jobs`, ' +
+    '`offers` or `interviews` with a version stored by a full sync (`syncs.mode`, joined on model and snapshot date) other ' +
+    "than the integration's first one, that the incremental syncs could not return: a deletion without `remote_deleted_at` " +
+    "(no longer returned), or a change whose `changed_at` is older than the start of the model's previous sync and differs " +
+    "from the previous version's (a change of nested data alone leaves `changed_at` and cannot be told); of the records " +
+    'stored. Applications and candidates whose current version is a deletion are left out of the other checks.',
+  columns: [
+    col('integration_id', 'varchar', 'Kombo integration id'),
+    col('check_name', 'varchar', `the check: ${DATA_QUALITY_CHECKS.map((c) => `\`${c}\``).join(', ')}`),
+    col('records', 'bigint', 'records the check finds'),
+    col('share', 'double', '`records` ÷ the records the check looks at; null when it looks at none'),
+    col('example_ids', 'varchar', 'up to 5 ids of records found, comma-separated, in id order (`<model>/<id>` for `found_only_by_full_sync`); null when none'),
+  ],
+  sql: `WITH sync_dates AS (
+  SELECT integration_id, model, min(snapshot_date) AS first_date, max(snapshot_date) AS latest_date
+  FROM syncs
+  GROUP BY integration_id, model
+),
+sync_steps AS (
+  SELECT integration_id, model, snapshot_date, mode,
+    lag(started_at) OVER (PARTITION BY integration_id, model ORDER BY snapshot_date) AS prev_started_at
+  FROM syncs
+),
+job_list AS (
+  ${JOB_LIST}
+),
+listed AS (
+  ${LISTED_STAGES}
+),
+ranked_stages AS (
+  SELECT integration_id, job_id, stage_id, dense_rank() OVER (PARTITION BY integration_id, job_id ORDER BY stage_index) AS stage_rank
+  FROM listed
+),
+app_versions AS (
+  SELECT a.integration_id, a.id, a.job_id, a.current_stage_id AS stage_id, a.outcome, a.rejection_reason_name, a.snapshot_date,
+    a.remote_updated_at, a.remote_deleted_at, a.changed_at,
+    CASE WHEN ${deletedFlag('a', APPLICATIONS)} THEN 1 ELSE 0 END AS is_deleted,
+    lag(a.changed_at) OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date) AS prev_changed_at,
+    lead(a.job_id) OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date) AS next_job_id,
+    lead(a.current_stage_id) OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date) AS next_stage_id,
+    lead(a.outcome) OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date) AS next_outcome,
+    lead(CASE WHEN ${deletedFlag('a', APPLICATIONS)} THEN 1 ELSE 0 END) OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date) AS next_deleted,
+    row_number() OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date DESC) AS rn
+  FROM applications a
+),
+accepted AS (
+  SELECT DISTINCT integration_id, application_id FROM offers_latest WHERE status = 'ACCEPTED'
+),
+app_flags AS (
+  SELECT v.integration_id, v.id,
+    CASE WHEN v.is_deleted = 0 AND v.next_deleted = 0 AND v.next_job_id = v.job_id AND v.next_stage_id <> v.stage_id
+      AND (v.outcome IS NULL OR v.outcome = 'PENDING') AND (v.next_outcome IS NULL OR v.next_outcome = 'PENDING')
+      AND c.stage_rank IS NOT NULL AND n.stage_rank IS NOT NULL THEN n.stage_rank - c.stage_rank END AS step,
+    CASE WHEN v.rn = 1 AND v.is_deleted = 0 THEN 1 ELSE 0 END AS is_current,
+    CASE WHEN v.rn = 1 AND v.is_deleted = 0 AND v.outcome = 'DECLINED' THEN 1 ELSE 0 END AS declined,
+    CASE WHEN v.rn = 1 AND v.is_deleted = 0 AND v.outcome = 'DECLINED' AND nullif(${trimmed('v.rejection_reason_name')}, '') IS NULL THEN 1 ELSE 0 END AS no_reason,
+    CASE WHEN v.rn = 1 AND v.is_deleted = 0 AND v.outcome = 'HIRED' AND so.integration_id IS NOT NULL THEN 1 ELSE 0 END AS hired,
+    CASE WHEN v.rn = 1 AND v.is_deleted = 0 AND v.outcome = 'HIRED' AND so.integration_id IS NOT NULL AND o.application_id IS NULL THEN 1 ELSE 0 END AS no_offer,
+    CASE WHEN v.rn = 1 AND v.is_deleted = 0 AND (v.outcome IS NULL OR v.outcome = 'PENDING') THEN 1 ELSE 0 END AS open_now,
+    CASE WHEN v.rn = 1 AND v.is_deleted = 0 AND (v.outcome IS NULL OR v.outcome = 'PENDING')
+      AND date_diff('day', CASE WHEN v.snapshot_date = sa.first_date THEN coalesce(CAST(v.remote_updated_at AS DATE), v.snapshot_date) ELSE v.snapshot_date END, sa.latest_date) >= 30
+      THEN 1 ELSE 0 END AS stale,
+    CASE WHEN v.rn = 1 AND v.is_deleted = 0 AND sj.integration_id IS NOT NULL THEN 1 ELSE 0 END AS job_checked,
+    CASE WHEN v.rn = 1 AND v.is_deleted = 0 AND sj.integration_id IS NOT NULL AND j.job_id IS NULL THEN 1 ELSE 0 END AS unknown_job,
+    ${FULL_SYNC_FOUND('v', 'y', 'sa')} AS full_sync_only
+  FROM app_versions v
+  LEFT JOIN ranked_stages c ON c.integration_id = v.integration_id AND c.job_id = v.job_id AND c.stage_id = v.stage_id
+  LEFT JOIN ranked_stages n ON n.integration_id = v.integration_id AND n.job_id = v.job_id AND n.stage_id = v.next_stage_id
+  LEFT JOIN accepted o ON o.integration_id = v.integration_id AND o.application_id = v.id
+  LEFT JOIN sync_dates sa ON sa.integration_id = v.integration_id AND sa.model = 'applications'
+  LEFT JOIN sync_dates so ON so.integration_id = v.integration_id AND so.model = 'offers'
+  LEFT JOIN sync_dates sj ON sj.integration_id = v.integration_id AND sj.model = 'jobs'
+  LEFT JOIN job_list j ON j.integration_id = v.integration_id AND j.job_id = v.job_id
+  LEFT JOIN sync_steps y ON y.integration_id = v.integration_id AND y.model = 'applications' AND y.snapshot_date = v.snapshot_date
+),
+per_app AS (
+  SELECT integration_id, id,
+    max(CASE WHEN step IS NOT NULL THEN 1 ELSE 0 END) AS moved,
+    max(CASE WHEN step > 1 THEN 1 ELSE 0 END) AS skipped,
+    max(CASE WHEN step < 0 THEN 1 ELSE 0 END) AS moved_back,
+    max(declined) AS declined, max(no_reason) AS no_reason, max(hired) AS hired, max(no_offer) AS no_offer,
+    max(open_now) AS open_now, max(stale) AS stale, max(job_checked) AS job_checked, max(unknown_job) AS unknown_job,
+    max(full_sync_only) AS full_sync_only
+  FROM app_flags
+  GROUP BY integration_id, id
+),
+app_findings AS (
+  SELECT p.integration_id, k.check_name,
+    CASE WHEN k.check_name = 'found_only_by_full_sync' THEN 'applications/' || p.id ELSE p.id END AS record_id,
+    CASE k.check_name
+      WHEN 'skipped_stage' THEN p.moved WHEN 'moved_back' THEN p.moved WHEN 'declined_without_reason' THEN p.declined
+      WHEN 'hired_without_accepted_offer' THEN p.hired WHEN 'stale_open_application' THEN p.open_now
+      WHEN 'application_of_unknown_job' THEN p.job_checked ELSE 1 END AS looked,
+    CASE k.check_name
+      WHEN 'skipped_stage' THEN p.skipped WHEN 'moved_back' THEN p.moved_back WHEN 'declined_without_reason' THEN p.no_reason
+      WHEN 'hired_without_accepted_offer' THEN p.no_offer WHEN 'stale_open_application' THEN p.stale
+      WHEN 'application_of_unknown_job' THEN p.unknown_job ELSE p.full_sync_only END AS found
+  FROM per_app p
+  CROSS JOIN (VALUES ('skipped_stage'), ('moved_back'), ('declined_without_reason'), ('hired_without_accepted_offer'),
+    ('stale_open_application'), ('application_of_unknown_job'), ('found_only_by_full_sync')) AS k (check_name)
+),
+emails AS (
+  SELECT c.integration_id, c.id, lower(${trimmed('e.email_address')}) AS address
+  FROM candidates_latest c
+  JOIN candidate_email_addresses e ON e.integration_id = c.integration_id AND e.snapshot_date = c.snapshot_date AND e.candidate_id = c.id
+  WHERE nullif(${trimmed('e.email_address')}, '') IS NOT NULL
+  GROUP BY c.integration_id, c.id, lower(${trimmed('e.email_address')})
+),
+other_versions AS (
+  ${FULL_SYNC_TABLES.map(fullSyncVersions).join('\n  UNION ALL\n  ')}
+),
+findings AS (
+  SELECT integration_id, check_name, record_id, found FROM app_findings WHERE looked = 1
+  UNION ALL
+  SELECT integration_id, 'duplicate_candidate_email', id, CASE WHEN count(*) OVER (PARTITION BY integration_id, address) > 1 THEN 1 ELSE 0 END
+  FROM emails
+  UNION ALL
+  SELECT f.integration_id, 'found_only_by_full_sync', f.model || '/' || f.id, ${FULL_SYNC_FOUND('f', 'y', 's')}
+  FROM other_versions f
+  LEFT JOIN sync_steps y ON y.integration_id = f.integration_id AND y.model = f.model AND y.snapshot_date = f.snapshot_date
+  LEFT JOIN sync_dates s ON s.integration_id = f.integration_id AND s.model = f.model
+),
+per_record AS (
+  SELECT integration_id, check_name, record_id, max(found) AS found
+  FROM findings
+  GROUP BY integration_id, check_name, record_id
+),
+examples AS (
+  SELECT integration_id, check_name, record_id, found,
+    row_number() OVER (PARTITION BY integration_id, check_name ORDER BY found DESC, record_id) AS rn
+  FROM per_record
+),
+counts AS (
+  SELECT integration_id, check_name, count(*) AS looked_at, sum(found) AS found,
+    nullif(concat_ws(', ', ${[1, 2, 3, 4, 5].map((k) => `max(CASE WHEN found = 1 AND rn = ${k} THEN record_id END)`).join(', ')}), '') AS example_ids
+  FROM examples
+  GROUP BY integration_id, check_name
+),
+checks AS (
+  SELECT i.integration_id, c.check_name, c.check_order
+  FROM (SELECT DISTINCT integration_id FROM sync_dates) i
+  CROSS JOIN (VALUES ${DATA_QUALITY_CHECKS.map((c, k) => `('${c}', ${k + 1})`).join(', ')}) AS c (check_name, check_order)
+)
+SELECT
+  CAST(k.integration_id AS VARCHAR) AS integration_id,
+  CAST(k.check_name AS VARCHAR) AS check_name,
+  CAST(coalesce(n.found, 0) AS BIGINT) AS records,
+  CAST(CASE WHEN n.looked_at > 0 THEN CAST(n.found AS DOUBLE) / n.looked_at END AS DOUBLE) AS share,
+  CAST(n.example_ids AS VARCHAR) AS example_ids
+FROM checks k
+LEFT JOIN counts n ON n.integration_id = k.integration_id AND n.check_name = k.check_name`,
+};
+
 /** Every analytics view, in dependency order (a view only references tables and views before it). */
 export const VIEWS: readonly ViewDef[] = [
   // Parents come before their child tables in TABLES, so a child's history view follows its parent's.
@@ -1391,6 +1593,7 @@ export const VIEWS: readonly ViewDef[] = [
   STAGE_SURVIVAL,
   FUNNEL_COHORTS,
   INTERVIEWER_OUTCOMES,
+  DATA_QUALITY,
 ];
 
 /** Whether a table gets a `<table>_latest` view. */

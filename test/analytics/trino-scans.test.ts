@@ -119,6 +119,12 @@ describe('scans of a funnel query in Athena (every CTE and view reference inline
   it('interviewer_outcomes reads the interviews once and applications twice (stretches and current outcome)', () => {
     expect(scansOf('interviewer_outcomes')).toEqual({ applications: 2, interview_users: 1, interviews: 1, syncs: 3, users: 1 });
   });
+
+  it('data_quality reads applications once for its seven application checks, and each other model once for found_only_by_full_sync', () => {
+    expect(scansOf('data_quality')).toEqual({
+      applications: 1, candidate_email_addresses: 1, candidates: 2, interviews: 1, job_stages: 2, jobs: 4, offers: 2, syncs: 7,
+    });
+  });
 });
 
 describe('the scan count itself', () => {
