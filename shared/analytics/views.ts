@@ -1011,13 +1011,14 @@ const kmQuantile = (p: number): string => `min(CASE WHEN share >= ${p} - 0.00000
  * stops at the first version showing the application hired when its current version is `HIRED` (the
  * event); else, censored, at the first version showing it closed or deleted when its current version
  * is, or at the integration's latest `applications` sync while it is open. A hire or close already in
- * the integration's first sync stops on that date: the latest it can have happened.
+ * the integration's first sync stops on the UTC date of that version's `remote_updated_at` (the ATS's
+ * last change of the application, at or after it), or on the first sync's date when the ATS gives none.
  */
 const HIRE_CLOCKS = `sync_dates AS (
   ${syncDates('applications')}
 ),
 app_versions AS (
-  SELECT a.integration_id, a.id, a.job_id, a.outcome, a.snapshot_date, a.remote_created_at,
+  SELECT a.integration_id, a.id, a.job_id, a.outcome, a.snapshot_date, a.remote_created_at, a.remote_updated_at,
     CASE WHEN ${deletedFlag('a', APPLICATIONS)} THEN 'DELETED'
       WHEN a.outcome IS NULL OR a.outcome = 'PENDING' THEN 'OPEN'
       ELSE 'CLOSED' END AS state,
@@ -1032,7 +1033,9 @@ app_clock AS (
     min(snapshot_date) AS first_seen,
     CAST(min(remote_created_at) AS DATE) AS applied_on,
     min(CASE WHEN state = 'CLOSED' AND outcome = 'HIRED' THEN snapshot_date END) AS hired_on,
-    min(CASE WHEN state <> 'OPEN' THEN snapshot_date END) AS closed_on
+    min(CASE WHEN state <> 'OPEN' THEN snapshot_date END) AS closed_on,
+    min(CASE WHEN state = 'CLOSED' AND outcome = 'HIRED' THEN CAST(remote_updated_at AS DATE) END) AS hired_updated_on,
+    min(CASE WHEN state <> 'OPEN' THEN CAST(remote_updated_at AS DATE) END) AS closed_updated_on
   FROM app_versions
   GROUP BY integration_id, id
 ),
@@ -1040,7 +1043,11 @@ clocks AS (
   SELECT a.integration_id, a.id, a.job_id, a.applied_on, a.hired_on, s.first_date,
     CASE WHEN a.state = 'CLOSED' AND a.outcome = 'HIRED' THEN 1 ELSE 0 END AS is_event,
     greatest(date_diff('day', coalesce(a.applied_on, a.first_seen),
-      CASE WHEN a.state = 'OPEN' THEN s.latest_date WHEN a.state = 'CLOSED' AND a.outcome = 'HIRED' THEN a.hired_on ELSE a.closed_on END), 0) AS duration
+      CASE WHEN a.state = 'OPEN' THEN s.latest_date
+        WHEN a.state = 'CLOSED' AND a.outcome = 'HIRED' THEN
+          CASE WHEN a.hired_on = s.first_date AND a.hired_updated_on < a.hired_on THEN a.hired_updated_on ELSE a.hired_on END
+        ELSE CASE WHEN a.closed_on = s.first_date AND a.closed_updated_on < a.closed_on THEN a.closed_updated_on ELSE a.closed_on END
+      END), 0) AS duration
   FROM app_clock a
   JOIN sync_dates s ON s.integration_id = a.integration_id
 ),
@@ -1067,7 +1074,9 @@ const HIRE_CLOCK_NOTES =
   'ATS gives none) and stops at its hire (the first version showing it `HIRED`, when its current version still is), ' +
   'or, censored, at the first version showing it closed otherwise (declined, any other outcome) or deleted, or at ' +
   "the integration's latest `applications` sync while it is still open. A hire or close already in the integration's " +
-  'first `applications` sync stops on that date, the latest it can have happened. Every application counts twice: ' +
+  "first `applications` sync happened on an unknown day: it stops on the UTC date of that version's `remote_updated_at` " +
+  "(the ATS's last change of the application, at or after the hire), or on the first sync's date when the ATS gives " +
+  'none: the latest it can have happened. Every application counts twice: ' +
   'in its job, and in the row set with a null `job_id` for all jobs of the integration (applications of no job count ' +
   'there only). Kaplan–Meier: on each day, `at_risk` counts the applications whose clock reached that day (stopped ' +
   'on it or later), and the survival is the product over the days up to it of (1 − `hired` ÷ `at_risk`); an open ' +
