@@ -55,9 +55,9 @@ const TREATMENT_TEXT: Record<PiiTreatment, string> = {
 
 /** How current a column is after an incremental night (Kombo's `updated_after` returns a record for its own changes). */
 function freshness(model: ModelName, col: ColumnDef): string {
+  if (col.name === 'remote_data') return 'as of the last version: a change to it alone stores none';
   if (KOMBO_MODELS[model].everySync === 'full') return 'current (listed in full every sync)';
   if (col.linked !== undefined) return `may lag: a copy of a \`${col.linked}\` record, stored with this record's versions but deciding none; the views read \`${col.linked}\``;
-  if (col.name === 'remote_data') return 'as of the last version: a change to it alone stores none';
   return 'current';
 }
 

@@ -88,9 +88,17 @@ ${TABLES.map(
 ORDER BY 1`;
 }
 
-/** SQL: applications per current stage, deleted ones left out. */
-export const STAGE_COUNTS_SQL = `SELECT current_stage_name AS current_stage, count(*) AS applications FROM applications_latest
-GROUP BY current_stage_name ORDER BY applications DESC, current_stage NULLS LAST`;
+/**
+ * SQL: applications per current stage, deleted ones left out. The stage is named as its job lists
+ * it now (the application's own copy may lag a rename), or by that copy for a stage the job does not list.
+ */
+export const STAGE_COUNTS_SQL = `SELECT coalesce(s.name, a.current_stage_name) AS current_stage, count(*) AS applications
+FROM applications_latest a
+LEFT JOIN (SELECT js.integration_id, js.job_id, js.stage_id, min(js.name) AS name
+  FROM job_stages js JOIN jobs_latest j ON j.integration_id = js.integration_id AND j.id = js.job_id AND j.snapshot_date = js.snapshot_date
+  GROUP BY js.integration_id, js.job_id, js.stage_id) s
+  ON s.integration_id = a.integration_id AND s.job_id = a.job_id AND s.stage_id = a.current_stage_id
+GROUP BY 1 ORDER BY applications DESC, current_stage NULLS LAST`;
 
 /** Records Kombo returned in a run, and the versions it stored (rows of the models' own tables). */
 const fetched = (report: RunReport): number => report.streams.reduce((n, s) => n + (s.totals.records ?? 0), 0);

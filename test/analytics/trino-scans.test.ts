@@ -111,16 +111,16 @@ describe('scans of a funnel query in Athena (every CTE and view reference inline
     expect(scansOf(view)).toEqual({ applications: 1, syncs: 1 });
   });
 
-  it('stage_survival reads applications once, through application_stage_history, days and hours in one pass', () => {
-    expect(scansOf('stage_survival')).toEqual({ applications: 1, syncs: 2 });
+  it('stage_survival reads applications once, through application_stage_history (with its job names and stages), days and hours in one pass', () => {
+    expect(scansOf('stage_survival')).toEqual({ applications: 1, job_stages: 1, jobs: 2, syncs: 2 });
   });
 
   it('funnel_cohorts reads hiring_funnel once and applications once more', () => {
-    expect(scansOf('funnel_cohorts')).toEqual({ applications: 2, job_stages: 1, jobs: 2, syncs: 2 });
+    expect(scansOf('funnel_cohorts')).toEqual({ applications: 2, job_stages: 2, jobs: 4, syncs: 2 });
   });
 
   it('interviewer_outcomes reads the interviews once and applications twice (stretches and current outcome)', () => {
-    expect(scansOf('interviewer_outcomes')).toEqual({ applications: 2, interview_users: 1, interviews: 1, syncs: 3, users: 1 });
+    expect(scansOf('interviewer_outcomes')).toEqual({ applications: 2, interview_users: 1, interviews: 1, job_stages: 1, jobs: 2, syncs: 3, users: 1 });
   });
 
   it('data_quality reads applications once for its seven application checks, and each other model once for found_only_by_full_sync', () => {

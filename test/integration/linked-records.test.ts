@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { STAGE_COUNTS_SQL } from '../../cli/commands/demo.ts';
 import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
@@ -229,6 +230,12 @@ describe('copies of linked records', () => {
       'interviewer_load.first_name': 0,
     });
     expect.soft(await versionsOn(D2)).toEqual({ applications: 1, candidates: 0, interviews: 0, jobs: 2, users: 1 });
+    // The demo's count of applications per current stage names the renamed stage as its job does now.
+    expect.soft(await query(STAGE_COUNTS_SQL)).toEqual([
+      { current_stage: 'Screen', applications: 2 },
+      { current_stage: 'Onsite', applications: 1 },
+      { current_stage: 'Phone Screen', applications: 1 },
+    ]);
 
     // A full sync afterwards: Kombo returns every copy as it is now, and none stores a version alone.
     kombo.setClock(`${D3}T05:00:00.000Z`);
