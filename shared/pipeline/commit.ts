@@ -10,7 +10,9 @@ import { idsUpTo, versionsUpTo } from '../state/chunks.ts';
 import { stateKeys } from '../state/keys.ts';
 import type { DatedStreamRef } from '../state/ref.ts';
 import type { RecordIndex, StreamCommit, StreamState } from '../state/streams.ts';
-import { committedRun, writeIndexFile } from '../state/streams.ts';
+import { committedRun, earlierRunOf, readIndex, writeIndexFile } from '../state/streams.ts';
+import type { CarriedOver } from './carry-over.ts';
+import { NOTHING_CARRIED, carryOver } from './carry-over.ts';
 import type { Row } from './partition-rows.ts';
 import { parquetCell, readPartition, recordKeyColumn } from './partition-rows.ts';
 
@@ -53,13 +55,21 @@ async function storeVanished(store: ObjectStore, msg: DatedStreamRef, chunk: num
 /** What a stream stored, ready to commit. */
 export interface StreamVersions {
   readonly state: StreamState;
-  /** The index after this sync: everything known after a full sync, this sync's versions after an incremental one. */
+  /**
+   * The index after this sync: everything known after a full sync (or a re-run of a date a full
+   * sync committed), this sync's versions after an incremental one (and the earlier run's of the
+   * date, on a re-run).
+   */
   readonly index: RecordIndex;
+  /** Whether the index holds every record known: the commit is a checkpoint (`mode: 'full'`). */
+  readonly complete: boolean;
   readonly versions: number;
   readonly deletions: number;
   /** Deletion copies stored for records a full sync no longer returned. */
   readonly vanished: number;
   readonly vanishedFiles: number;
+  /** What a re-run carried over from the earlier run of the date (see `carry-over.ts`). */
+  readonly carried: CarriedOver;
 }
 
 /** A stream's state, the index of its records before the snapshot date being synced, and the sync. */
@@ -72,39 +82,51 @@ export interface PriorState {
 }
 
 /**
- * Gather what the stream's chunks stored, and on a full sync store the deletion versions of the
- * records it no longer returned. Deterministic for a given chain, so a finish that died half way
- * does exactly the same again.
+ * Gather what the stream's chunks stored, on a full sync store the deletion versions of the records
+ * it no longer returned, and on a re-run of a date carry over the earlier run's versions of it that
+ * this one does not replace. Deterministic for a given chain, so a finish that died half way does
+ * exactly the same again.
  */
 export async function collectVersions(store: ObjectStore, msg: StreamMessage, lastChunk: number, { state, prior, sync, syncedAt }: PriorState): Promise<StreamVersions> {
   const stored = await versionsUpTo(store, msg, lastChunk);
-  const index: RecordIndex = sync.mode === 'full' ? new Map(prior) : new Map();
+  const earlier = earlierRunOf(state, msg.snapshotDate, msg.runId);
+  // `prior` holds the earlier run's index: after a full sync of the date it is complete, else only
+  // that run's own entries start this one's.
+  const complete = sync.mode === 'full' || earlier?.mode === 'full';
+  const index: RecordIndex = complete ? new Map(prior) : earlier ? await readIndex(store, earlier.index) : new Map();
   for (const [id, h, d] of stored) index.set(id, { h, d, v: msg.snapshotDate });
   let vanished = 0;
   let vanishedFiles = 0;
+  // Records this run stores a version of: on a re-run, the earlier run's versions of them go.
+  const replaced = new Set(stored.map((e) => e[0]));
   if (sync.mode === 'full') {
     const returned = await idsUpTo(store, msg, lastChunk);
     const gone = new Map([...prior].filter(([id, e]) => !e.d && !returned.has(id)));
+    for (const id of gone.keys()) replaced.add(id);
     vanished = gone.size;
     if (gone.size > 0) {
       vanishedFiles = await storeVanished(store, msg, lastChunk + 1, gone, syncedAt, state);
       for (const [id, e] of gone) index.set(id, { h: e.h, d: true, v: msg.snapshotDate });
     }
   }
-  const deletions = stored.filter((e) => e[2]).length + vanished;
-  return { state, index, versions: stored.length + vanished, deletions, vanished, vanishedFiles };
+  let carried = NOTHING_CARRIED;
+  if (earlier) carried = await carryOver(store, msg, earlier.runId, replaced, lastChunk + 2);
+  const deletions = stored.filter((e) => e[2]).length + vanished + carried.deletions;
+  return { state, index, complete, versions: stored.length + vanished + carried.versions, deletions, vanished, vanishedFiles, carried };
 }
 
 /** Write the index file of this sync and return the commit that names it (not yet written). */
 export async function writeIndex(store: ObjectStore, msg: DatedStreamRef, sync: StreamSync, v: StreamVersions, records: number): Promise<StreamCommit> {
   const key = stateKeys.index(msg.integrationId, msg.model, msg.snapshotDate, msg.runId);
   await writeIndexFile(store, key, v.index);
+  // A re-run of a date a full sync committed keeps the date a checkpoint: its index is complete.
+  const mode = v.complete ? 'full' : sync.mode;
   return {
     snapshotDate: msg.snapshotDate,
     runId: msg.runId,
-    mode: sync.mode,
+    mode,
     startedAt: sync.startedAt,
-    updatedAfter: sync.updatedAfter ?? null,
+    updatedAfter: mode === 'full' ? null : (sync.updatedAfter ?? null),
     records,
     versions: v.versions,
     deletions: v.deletions,

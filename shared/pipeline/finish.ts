@@ -47,10 +47,13 @@ export async function finishStream(deps: FinishDeps, msg: StreamMessage, totals:
   const records = totals.records ?? 0;
   const commit = await writeIndex(deps.store, msg, sync, versions, records);
   const own = tablesForModel(msg.model)[0]!.name;
+  const rows: Record<string, number> = { ...totals.rows };
+  if (versions.vanished > 0) rows[own] = (rows[own] ?? 0) + versions.vanished;
+  for (const [table, n] of Object.entries(versions.carried.rows)) rows[table] = (rows[table] ?? 0) + n;
   const done: StreamTotals = {
     ...totals,
-    files: totals.files + versions.vanishedFiles,
-    rows: versions.vanished > 0 ? { ...totals.rows, [own]: (totals.rows[own] ?? 0) + versions.vanished } : totals.rows,
+    files: totals.files + versions.vanishedFiles + versions.carried.files,
+    rows,
     deletions: versions.deletions,
   };
   await deps.faultPoint?.('after-versions', msg);

@@ -2,7 +2,6 @@
  * When the versions a sync stores are dated, and the rule that keeps them in date order.
  */
 import type { StreamMessage, StreamSync } from '../ports.ts';
-import { DAY_MS } from '../warehouse/layout.ts';
 
 /** The sync a message carries, or a full one started now (a message sent before syncs had modes). */
 export function syncOf(msg: Pick<StreamMessage, 'sync'>, now: () => Date): StreamSync {
@@ -10,12 +9,15 @@ export function syncOf(msg: Pick<StreamMessage, 'sync'>, now: () => Date): Strea
 }
 
 /**
- * `_synced_at` of the versions a sync stores: when its fetch started, kept within its snapshot date
- * (a backfill of an earlier date, or a sync started a little before midnight of its date).
+ * `_synced_at` of the versions a sync stores: when its fetch started (a retry's, for a retried
+ * stream), as that is when Kombo's records were as stored. A backfill of an earlier date fetches
+ * today's records, so its versions are dated today, not at the end of that date: a change made after
+ * the date never reads as made on it. Never before the start of the snapshot date (a sync of a
+ * later date, started a little before its midnight or on a simulated clock).
  */
-export function versionTime(startedAt: string, snapshotDate: string): number {
+export function versionTime(sync: Pick<StreamSync, 'startedAt' | 'fetchedAt'>, snapshotDate: string): number {
   const dayStart = Date.parse(`${snapshotDate}T00:00:00.000Z`);
-  return Math.min(Math.max(Date.parse(startedAt), dayStart), dayStart + DAY_MS - 1);
+  return Math.max(Date.parse(sync.fetchedAt ?? sync.startedAt), dayStart);
 }
 
 /** The code of a stream refused because its warehouse already holds a later date: versions are stored in date order. */

@@ -12,9 +12,10 @@
  *   records it stored a version of. Once no sync can read a file again ({@link unreadIndexFiles}),
  *   the commit that made it so deletes it.
  *
- * The index of the records "before date D" (what a sync of D compares against) folds the latest
- * checkpoint before D with the incremental commits after it, so a re-run of D never compares
- * against its own earlier run.
+ * The index of the records "before date D" folds the latest checkpoint before D with the
+ * incremental commits after it. A sync of D compares against it and, when an earlier run already
+ * committed D, against that run's index too: a re-run of D builds on what the earlier run stored
+ * (its versions and deletions), and never loses them.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ObjectStore } from '../ports.ts';
@@ -88,6 +89,15 @@ export function commitsBefore(state: StreamState, snapshotDate: string): StreamC
   return state.commits.filter((c) => c.snapshotDate < snapshotDate);
 }
 
+/**
+ * The commit of `snapshotDate` by a run other than `runId`: what a re-run of the date builds on and
+ * carries over. Undefined for a first sync of the date (or a finish of `runId` done again after its
+ * commit).
+ */
+export function earlierRunOf(state: StreamState, snapshotDate: string, runId: string): StreamCommit | undefined {
+  return state.commits.find((c) => c.snapshotDate === snapshotDate && c.runId !== runId);
+}
+
 /** An index file a commit names is gone: the stream's change capture state is damaged. */
 export class MissingIndexError extends Error {
   constructor(readonly key: string) {
@@ -108,15 +118,22 @@ async function readIndexFile(store: ObjectStore, key: string): Promise<IndexRow[
   return JSON.parse(gunzipSync(body).toString('utf8')) as IndexRow[];
 }
 
+/** The index a commit stored (its file names it). */
+export async function readIndex(store: ObjectStore, key: string): Promise<RecordIndex> {
+  return new Map((await readIndexFile(store, key)).map(([id, h, d, v]) => [id, { h, d: d === 1, v }]));
+}
+
 /**
  * The index of every record as stored before `snapshotDate`: the latest full commit before it,
- * then the incremental commits after that one, in date order. When one of their files is gone it
- * throws {@link MissingIndexError}, or, with `ifMissing: 'empty'` (a full sync, which rebuilds the
- * index from what it fetches), answers an empty index: a partial one would compare records with
- * versions that are not their latest.
+ * then the incremental commits after that one, in date order; with `rerunBy`, also the commit of
+ * the date itself by another run ({@link earlierRunOf}), which a re-run of the date builds on. When
+ * one of their files is gone it throws {@link MissingIndexError}, or, with `ifMissing: 'empty'` (a
+ * full sync, which rebuilds the index from what it fetches), answers an empty index: a partial one
+ * would compare records with versions that are not their latest.
  */
-export async function priorIndex(store: ObjectStore, state: StreamState, snapshotDate: string, opts: { readonly ifMissing?: 'throw' | 'empty' } = {}): Promise<RecordIndex> {
-  const before = commitsBefore(state, snapshotDate);
+export async function priorIndex(store: ObjectStore, state: StreamState, snapshotDate: string, opts: { readonly ifMissing?: 'throw' | 'empty'; readonly rerunBy?: string } = {}): Promise<RecordIndex> {
+  const earlier = opts.rerunBy === undefined ? undefined : earlierRunOf(state, snapshotDate, opts.rerunBy);
+  const before = [...commitsBefore(state, snapshotDate), ...(earlier ? [earlier] : [])];
   let start = before.length - 1;
   while (start >= 0 && before[start]!.mode !== 'full') start--;
   const index: RecordIndex = new Map();
