@@ -123,4 +123,6 @@ export interface Catalog {
    * folder. After this call, readers see exactly that run's files for the partition.
    */
   registerPartition(table: CatalogTable, snapshotDate: string, integrationId: string, runPrefixKey: string): Promise<void>;
+  /** Remove the partition `(snapshotDate, integrationId)` of a table, if registered (`unsync`). */
+  removePartition(table: CatalogTable, snapshotDate: string, integrationId: string): Promise<void>;
 }

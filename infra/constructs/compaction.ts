@@ -65,7 +65,7 @@ export class Compaction extends Construct {
       serviceName: props.serviceName,
     })
       .bindWarehouse(props.warehouse, props.warehousePrefix)
-      .bindCatalog(props.databaseName, props.tableNames);
+      .bindCatalog(props.databaseName, props.tableNames, { remove: true });
     this.compactor.function.addEnvironment(RETENTION_DAYS_ENV, String(props.retentionDays));
 
     if (keepsEveryVersion(props.retentionDays)) {

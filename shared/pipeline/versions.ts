@@ -23,7 +23,14 @@ export function versionTime(sync: Pick<StreamSync, 'startedAt' | 'fetchedAt'>, s
 /** The code of a stream refused because its warehouse already holds a later date: versions are stored in date order. */
 export const OUT_OF_ORDER_CODE = 'STREAM.OUT_OF_ORDER';
 
-/** Why a stream cannot sync `date`, when it already has a sync of `latest`. */
+/**
+ * Why a stream cannot sync `date`, when it already has a sync of `latest`, and the ways on: sync
+ * `latest` or a later date, or undo the sync of `latest` (a future date written by mistake).
+ */
 export function outOfOrderReason(date: string, latest: string): string {
-  return `this stream already has a sync of ${latest}, after ${date}: versions are stored in date order, so sync ${latest} or a later date`;
+  return (
+    `this stream already has a sync of ${latest}, after ${date}, and versions are stored in date order: nothing of ${date} was synced. ` +
+    `Sync ${latest} or a later date, or, if ${latest} should not have been synced (a future date), undo it with kombo-etl unsync --snapshot-date ${latest} ` +
+    `(on AWS: invoke the compactor with {"unsync_date": "${latest}"}), which removes it and brings the stream back to its sync before`
+  );
 }

@@ -202,3 +202,16 @@ export async function commitStream(store: ObjectStore, state: StreamState, commi
   const stale = [...(replaced ? [replaced.index] : []), ...unread];
   if (stale.length > 0) await store.delete(stale);
 }
+
+/**
+ * Undo the stream's latest commit (`unsync`): the stream's state without it, and its index file
+ * gone. The commit before it is the stream's latest again, with its watermark.
+ */
+export async function removeLatestCommit(store: ObjectStore, state: StreamState): Promise<StreamState> {
+  const last = state.commits.at(-1);
+  if (last === undefined) return state;
+  const next: StreamState = { integrationId: state.integrationId, model: state.model, commits: state.commits.slice(0, -1) };
+  await writeStreamState(store, next);
+  await store.delete([last.index]);
+  return next;
+}

@@ -8,11 +8,19 @@
  *   since; a record changed since has the re-run's version alone.
  * - A backfill of past dates (a first sync of an earlier date, then the dates after it) dates its
  *   versions when it fetched them: a change made after a date never reads as made on it.
+ * - A sync of a future date (`--allow-future-date`) can be undone (`kombo-etl unsync`, the compactor
+ *   event `{"unsync_date": …}`), after which real syncs go on; until then they are refused with a
+ *   message that names the way out.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, describe, expect, it } from 'vitest';
+import { compactInvocation, parseCompactorEvent } from '../../shared/adapters/aws/compactor.ts';
+import type { StreamReportRow } from '../../cli/output.ts';
+import { runCli } from '../helpers/cli.ts';
 import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
@@ -165,5 +173,74 @@ describe('a backfill of past dates dates its versions when it fetched them', () 
       ['app-ben', D6, SCREEN.id],
       ['app-cal', D3, INTERVIEW.id],
     ]);
+  });
+});
+
+describe('the way back from a sync of a future date', () => {
+  /** The sandbox's smallest integration with applications, and two of its models: quick runs. */
+  const SANDBOX_INTEGRATION = 'lever:4hNwQe8ZkPa2XtJ6mDvR9bLy';
+  const FUTURE = '2099-01-01';
+  const ONE_LINE = (r: { code: number; stderr: string }, message: RegExp) => {
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+  };
+
+  it('kombo-etl unsync removes the future sync: later real syncs are refused until then, and go on after', async () => {
+    const warehouse = join(mkdtempSync(join(tmpdir(), 'kombo-unsync-')), 'wh');
+    dirs.push(warehouse);
+    const sync = (asOf: string, extra: string[] = []) =>
+      runCli(['sync', '--as-of', asOf, '--integrations', SANDBOX_INTEGRATION, '--models', 'candidates,applications', '--warehouse', warehouse, '--format', 'json', ...extra]);
+    const streams = (r: { stdout: string }) => (JSON.parse(r.stdout) as { streams: StreamReportRow[] }).streams;
+    expect((await sync('2025-06-01')).code).toBe(0);
+    const future = await sync('2025-06-02', ['--snapshot-date', FUTURE, '--allow-future-date']);
+    expect(future.code, future.stderr).toBe(0);
+
+    // A real sync is refused, and the refusal says what happened and the way out.
+    const refused = await sync('2025-06-03');
+    expect(refused.code).toBe(1);
+    for (const s of streams(refused)) {
+      expect(s.error_code).toBe('STREAM.OUT_OF_ORDER');
+      expect(s.reason).toContain(`already has a sync of ${FUTURE}, after 2025-06-03`);
+      expect(s.reason).toContain('nothing of 2025-06-03 was synced');
+      expect(s.reason).toContain(`kombo-etl unsync --snapshot-date ${FUTURE}`);
+      expect(s.reason).toContain(`{"unsync_date": "${FUTURE}"}`);
+    }
+
+    // Refused with one line, nothing changed: a date with no sync, a date with a later one after it.
+    ONE_LINE(await runCli(['unsync', '--snapshot-date', '2030-01-01', '--warehouse', warehouse]), /^error: --snapshot-date 2030-01-01: no stream has a sync of that date, so there is nothing to unsync/);
+    ONE_LINE(await runCli(['unsync', '--snapshot-date', '2025-06-01', '--warehouse', warehouse]), new RegExp(`has a sync of ${FUTURE}, after 2025-06-01: unsync ${FUTURE} first`));
+    ONE_LINE(await runCli(['unsync', '--warehouse', warehouse]), /^error: --snapshot-date is required/);
+
+    const undone = await runCli(['unsync', '--snapshot-date', FUTURE, '--warehouse', warehouse]);
+    expect(undone.code, undone.stderr).toBe(0);
+    expect(undone.stdout).toContain(`undid the sync of ${FUTURE} of 2 streams`);
+    expect(undone.stdout).toContain(`${SANDBOX_INTEGRATION} applications: latest sync now 2025-06-01`);
+    // No partition, file, `syncs` row or catalog entry of the date is left.
+    const left = readdirSync(warehouse, { recursive: true }).map(String).filter((k) => k.includes(FUTURE) && statSync(join(warehouse, k)).isFile());
+    expect(left).toEqual([]);
+    const store = new FolderStore(warehouse);
+    const state = await readStreamState(store, { integrationId: SANDBOX_INTEGRATION, model: 'applications' });
+    expect(state.commits.map((c) => c.snapshotDate)).toEqual(['2025-06-01']);
+    expect(existsSync(join(warehouse, state.commits[0]!.index))).toBe(true);
+
+    // Real syncs go on, from the watermark of the sync before the undone one.
+    const next = await sync('2025-06-03');
+    expect(next.code, next.stderr).toBe(0);
+    for (const s of streams(next)) expect(s).toMatchObject({ status: 'done', mode: 'incremental' });
+  }, 240_000);
+
+  it('the compactor event {"unsync_date": …} does the same on the AWS adapters\' ports', async () => {
+    const s = await scenario();
+    await s.sync(D1, `${D1}T06:00:00.000Z`);
+    await s.sync(FUTURE, `${D2}T06:00:00.000Z`);
+    const deps = { store: s.store, catalog: new LocalCatalog(s.store), retentionDays: 0, logger: new Logger({ logLevel: 'SILENT' }), metrics: new Metrics({ namespace: 'test' }) };
+    expect(() => parseCompactorEvent({ unsync_date: '2099-02-30' })).toThrow(/invalid snapshot date/);
+    const report = await compactInvocation(deps, parseCompactorEvent({ unsync_date: FUTURE }), () => 15 * 60_000);
+    expect(report).toEqual({ snapshotDate: FUTURE, streams: MODELS.map((model) => ({ integrationId: INTEGRATION, model, latest: D1 })) });
+    expect((await new LocalCatalog(s.store).partitions('applications')).map((p) => p.snapshotDate)).toEqual([D1]);
+    expect((await new LocalCatalog(s.store).partitions('syncs')).map((p) => p.snapshotDate)).toEqual([D1]);
+    await s.sync(D2, `${D2}T07:00:00.000Z`);
+    expect(await s.latest()).toEqual(['app-ada', 'app-ben', 'app-cal']);
   });
 });
