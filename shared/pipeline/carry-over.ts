@@ -16,10 +16,10 @@ import { parquetCell, readPartition, recordKeyColumn } from './partition-rows.ts
 
 /** What was carried over from the earlier run of the date. */
 export interface CarriedOver {
-  /** Versions (rows of the model's own table), and how many of them record a deletion. */
+  /** Versions (rows of the model's own table), and how many of them record a deletion (counted from the index). */
   readonly versions: number;
   readonly deletions: number;
-  /** Rows per table, and files written. */
+  /** Rows per table, and files written (none when a finish done again finds the earlier run's files gone). */
   readonly rows: Readonly<Record<string, number>>;
   readonly files: number;
 }
@@ -55,22 +55,15 @@ async function writeRows(store: ObjectStore, msg: DatedStreamRef, table: TableDe
  * Copy the rows `earlierRunId` stored on the date for records not in `replaced` into this run's
  * folder, numbered from `chunk` on. Deterministic: a finish done again writes the same files.
  */
-export async function carryOver(store: ObjectStore, msg: DatedStreamRef, earlierRunId: string, replaced: ReadonlySet<string>, chunk: number): Promise<CarriedOver> {
+export async function carryOver(store: ObjectStore, msg: DatedStreamRef, earlierRunId: string, replaced: ReadonlySet<string>, chunk: number): Promise<Pick<CarriedOver, 'rows' | 'files'>> {
   const rows: Record<string, number> = {};
   let files = 0;
-  let versions = 0;
-  let deletions = 0;
-  for (const [i, table] of tablesForModel(msg.model).entries()) {
+  for (const table of tablesForModel(msg.model)) {
     const key = recordKeyColumn(table);
     const kept = (await readPartition(store, table, msg.snapshotDate, msg.integrationId, earlierRunId)).rows.filter((r) => !replaced.has(String(r[key])));
     if (kept.length === 0) continue;
     files += await writeRows(store, msg, table, kept, chunk);
     rows[table.name] = kept.length;
-    if (i === 0) {
-      const deleted = table.columns.find((c) => c.source.kind === 'deleted')?.name;
-      versions = kept.length;
-      deletions = deleted === undefined ? 0 : kept.filter((r) => r[deleted] === true).length;
-    }
   }
-  return { versions, deletions, rows, files };
+  return { rows, files };
 }

@@ -9,7 +9,7 @@ import { dataFileKey } from '../warehouse/layout.ts';
 import { idsUpTo, versionsUpTo } from '../state/chunks.ts';
 import { stateKeys } from '../state/keys.ts';
 import type { DatedStreamRef } from '../state/ref.ts';
-import type { RecordIndex, StreamCommit, StreamState } from '../state/streams.ts';
+import type { EarlierRun, RecordIndex, StreamCommit, StreamState } from '../state/streams.ts';
 import { committedRun, earlierRunOf, readIndex, writeIndexFile } from '../state/streams.ts';
 import type { CarriedOver } from './carry-over.ts';
 import { NOTHING_CARRIED, carryOver } from './carry-over.ts';
@@ -70,6 +70,8 @@ export interface StreamVersions {
   readonly vanishedFiles: number;
   /** What a re-run carried over from the earlier run of the date (see `carry-over.ts`). */
   readonly carried: CarriedOver;
+  /** The earlier run's commit of the date this one built on, if any. */
+  readonly earlier?: EarlierRun;
 }
 
 /** A stream's state, the index of its records before the snapshot date being synced, and the sync. */
@@ -110,9 +112,25 @@ export async function collectVersions(store: ObjectStore, msg: StreamMessage, la
     }
   }
   let carried = NOTHING_CARRIED;
-  if (earlier) carried = await carryOver(store, msg, earlier.runId, replaced, lastChunk + 2);
+  if (earlier) carried = { ...(await carryOver(store, msg, earlier.runId, replaced, lastChunk + 2)), ...carriedCounts(prior, msg.snapshotDate, replaced) };
   const deletions = stored.filter((e) => e[2]).length + vanished + carried.deletions;
-  return { state, index, complete, versions: stored.length + vanished + carried.versions, deletions, vanished, vanishedFiles, carried };
+  return { state, index, complete, versions: stored.length + vanished + carried.versions, deletions, vanished, vanishedFiles, carried, ...(earlier && { earlier }) };
+}
+
+/**
+ * The versions a re-run carries over, counted from the index rather than the files: the earlier
+ * run's entries of the date (the only ones `prior` dates on it) that this run does not replace. The
+ * same when a finish is done again after the earlier run's files went.
+ */
+function carriedCounts(prior: RecordIndex, date: string, replaced: ReadonlySet<string>): Pick<CarriedOver, 'versions' | 'deletions'> {
+  let versions = 0;
+  let deletions = 0;
+  for (const [id, e] of prior) {
+    if (e.v !== date || replaced.has(id)) continue;
+    versions++;
+    if (e.d) deletions++;
+  }
+  return { versions, deletions };
 }
 
 /** Write the index file of this sync and return the commit that names it (not yet written). */
@@ -131,5 +149,6 @@ export async function writeIndex(store: ObjectStore, msg: DatedStreamRef, sync: 
     versions: v.versions,
     deletions: v.deletions,
     index: key,
+    ...(v.earlier && { rerunOf: v.earlier }),
   };
 }

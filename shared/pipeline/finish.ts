@@ -76,8 +76,9 @@ export async function finishStream(deps: FinishDeps, msg: StreamMessage, totals:
   await closeStream(deps.store, markerOf(msg, { status: 'done', totals: done, finishedAt: now().toISOString(), sync }), now, async () => {
     await deps.faultPoint?.('after-stream-marker', msg);
     // The chunks' id and version lists served this sync only: the index under `_state` now holds
-    // what it stored, and a message delivered again finds the marker first.
-    await deps.store.delete(await chunkListKeys(deps.store, msg));
+    // what it stored, and a message delivered again finds the marker first. So does the index of
+    // the earlier run of the date a re-run built on (kept until now for a finish done again).
+    await deps.store.delete([...(await chunkListKeys(deps.store, msg)), ...(commit.rerunOf ? [commit.rerunOf.index] : [])]);
   });
   return done;
 }

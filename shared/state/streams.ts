@@ -45,6 +45,19 @@ export interface StreamCommit {
   readonly deletions: number;
   /** Key of the commit's index file. */
   readonly index: string;
+  /**
+   * On a re-run of the date: the earlier run's commit of it, which this one built on. Its index
+   * file stays until the re-run's stream has ended, so that a finish done again after the commit
+   * builds on the very same state.
+   */
+  readonly rerunOf?: EarlierRun;
+}
+
+/** What a re-run keeps of the earlier run of its date. */
+export interface EarlierRun {
+  readonly runId: string;
+  readonly mode: SyncMode;
+  readonly index: string;
 }
 
 /** `stream.json`. */
@@ -90,12 +103,15 @@ export function commitsBefore(state: StreamState, snapshotDate: string): StreamC
 }
 
 /**
- * The commit of `snapshotDate` by a run other than `runId`: what a re-run of the date builds on and
- * carries over. Undefined for a first sync of the date (or a finish of `runId` done again after its
- * commit).
+ * The earlier run's commit of `snapshotDate` that a sync of the date by `runId` builds on and
+ * carries over: the date's commit by another run, or, when `runId` already committed the date (its
+ * finish done again after the commit), the one that commit built on. Undefined for a first sync of
+ * the date.
  */
-export function earlierRunOf(state: StreamState, snapshotDate: string, runId: string): StreamCommit | undefined {
-  return state.commits.find((c) => c.snapshotDate === snapshotDate && c.runId !== runId);
+export function earlierRunOf(state: StreamState, snapshotDate: string, runId: string): EarlierRun | undefined {
+  const c = state.commits.find((x) => x.snapshotDate === snapshotDate);
+  if (c === undefined) return undefined;
+  return c.runId !== runId ? { runId: c.runId, mode: c.mode, index: c.index } : c.rerunOf;
 }
 
 /** An index file a commit names is gone: the stream's change capture state is damaged. */
@@ -133,7 +149,7 @@ export async function readIndex(store: ObjectStore, key: string): Promise<Record
  */
 export async function priorIndex(store: ObjectStore, state: StreamState, snapshotDate: string, opts: { readonly ifMissing?: 'throw' | 'empty'; readonly rerunBy?: string } = {}): Promise<RecordIndex> {
   const earlier = opts.rerunBy === undefined ? undefined : earlierRunOf(state, snapshotDate, opts.rerunBy);
-  const before = [...commitsBefore(state, snapshotDate), ...(earlier ? [earlier] : [])];
+  const before: readonly Pick<StreamCommit, 'mode' | 'index'>[] = [...commitsBefore(state, snapshotDate), ...(earlier ? [earlier] : [])];
   let start = before.length - 1;
   while (start >= 0 && before[start]!.mode !== 'full') start--;
   const index: RecordIndex = new Map();
@@ -196,7 +212,8 @@ export function unreadIndexFiles(state: StreamState): string[] {
  */
 export async function commitStream(store: ObjectStore, state: StreamState, commit: StreamCommit): Promise<void> {
   const next = await writeCommit(store, state, commit);
-  const replaced = state.commits.find((c) => c.snapshotDate === commit.snapshotDate && c.index !== commit.index);
+  // The index of the commit a re-run built on stays until its stream has ended (`rerunOf`).
+  const replaced = state.commits.find((c) => c.snapshotDate === commit.snapshotDate && c.index !== commit.index && c.index !== commit.rerunOf?.index);
   const unreadBefore = new Set(unreadIndexFiles(state));
   const unread = unreadIndexFiles(next).filter((k) => !unreadBefore.has(k));
   const stale = [...(replaced ? [replaced.index] : []), ...unread];
@@ -212,6 +229,6 @@ export async function removeLatestCommit(store: ObjectStore, state: StreamState)
   if (last === undefined) return state;
   const next: StreamState = { integrationId: state.integrationId, model: state.model, commits: state.commits.slice(0, -1) };
   await writeStreamState(store, next);
-  await store.delete([last.index]);
+  await store.delete([last.index, ...(last.rerunOf ? [last.rerunOf.index] : [])]);
   return next;
 }

@@ -21,6 +21,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compactInvocation, parseCompactorEvent } from '../../shared/adapters/aws/compactor.ts';
 import type { StreamReportRow } from '../../cli/output.ts';
 import { runCli } from '../helpers/cli.ts';
+import { generateDataset, startSandbox } from '../../sandbox/index.ts';
+import type { FaultPoint } from '../../shared/pipeline/faults.ts';
+import { localAdapters, runCase } from '../reliability/harness.ts';
 import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
@@ -142,6 +145,47 @@ describe('a plain re-run of a date keeps what an earlier run of the date stored'
       [D1, false],
       [D2, true],
     ]);
+  });
+});
+
+describe('a re-run of a date that crashes while finishing', () => {
+  const CRASH_AT: readonly FaultPoint[] = ['after-versions', 'after-some-partitions', 'after-partitions', 'after-commit', 'after-stream-marker'];
+  const SANDBOX_INTEGRATION = 'greenhouse:ReRunCrash00000000000000';
+
+  /** A first run of the date, then a re-run of it crashing once at `point` (the message delivered again): the date's rows and `syncs` rows. */
+  async function rerun(point: FaultPoint | undefined) {
+    const sandbox = await startSandbox({ port: 0, dataset: generateDataset({ seed: 3, integrations: [{ id: SANDBOX_INTEGRATION, tool: 'greenhouse', candidates: 12 }] }) });
+    const root = mkdtempSync(join(tmpdir(), 'kombo-rerun-crash-'));
+    dirs.push(root);
+    try {
+      const adapters = localAdapters(root);
+      const base = { sandbox, adapters, snapshotDate: D1, integrationIds: [SANDBOX_INTEGRATION], models: MODELS, fullEveryDays: CYCLE };
+      await runCase({ ...base, runId: '20260302T060000Z-crash1' });
+      let crashed = false;
+      const again = await runCase({ ...base, runId: '20260302T070000Z-crash2', crash: (p, m) => !crashed && p === point && m.model === 'applications' && (crashed = true) });
+      expect(again.report.status).toBe('succeeded');
+      expect(crashed).toBe(point !== undefined);
+      const db = await openWarehouse(root);
+      try {
+        return {
+          rows: await objects(db, `SELECT id, CAST(snapshot_date AS VARCHAR) AS d, _is_deleted, _run_id, count(*) AS n FROM applications GROUP BY ALL ORDER BY ALL`),
+          syncs: await objects(db, `SELECT model, mode, records, versions, deletions FROM syncs ORDER BY model`),
+          commits: (await readStreamState(adapters.store, { integrationId: SANDBOX_INTEGRATION, model: 'applications' })).commits.map((c) => [c.snapshotDate, c.mode, c.versions]),
+        };
+      } finally {
+        db.close();
+      }
+    } finally {
+      await sandbox.close();
+    }
+  }
+
+  it.each(CRASH_AT)('crashing %s stores the same rows, once each, as a re-run that does not crash', async (point) => {
+    const clean = await rerun(undefined);
+    const crashed = await rerun(point);
+    expect(clean.rows.length).toBeGreaterThan(5);
+    expect(clean.rows.every((r) => r['n'] === 1)).toBe(true);
+    expect(crashed).toEqual(clean);
   });
 });
 
