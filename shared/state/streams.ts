@@ -194,7 +194,7 @@ export async function writeCommit(store: ObjectStore, state: StreamState, commit
  * Index files no sync or compaction reads again: those of the commits before the latest full commit
  * dated before the stream's latest commit. A sync of a later date folds the latest full commit and
  * the commits after it; a re-run of the latest date (the only earlier date a sync may take) folds the
- * full commit before it and those after; compaction reads the index after the latest commit. The
+ * full commit before it, those after and the date's own; compaction reads the index after the latest commit. The
  * commits themselves stay listed: their dates, modes and watermarks are the stream's history.
  */
 export function unreadIndexFiles(state: StreamState): string[] {
