@@ -20,13 +20,16 @@ export interface CliOptions {
   readonly bin?: string;
   /** The child's working folder (default this process's): one the child's user can enter. */
   readonly cwd?: string;
+  /** A command that runs node for the child, e.g. `['setpriv', '--bounding-set=-all', '--']`. */
+  readonly via?: readonly string[];
 }
 
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: CliOptions = {}): Promise<CliResult> {
   return new Promise((done) => {
+    const [command, ...prefix] = [...(options.via ?? []), process.execPath];
     execFile(
-      process.execPath,
-      [options.bin ?? BIN, ...args],
+      command!,
+      [...prefix, options.bin ?? BIN, ...args],
       // A clean environment: no KOMBO_* from the developer's shell leaks into a test.
       {
         env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env },
