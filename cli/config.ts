@@ -260,11 +260,12 @@ function parseIntegrationIds(raw: string | undefined): string[] | undefined {
 function parseSnapshotDate(input: SyncInput, asOf: string | undefined, now: Date): string {
   // Syncing the simulated sandbox day by day: the snapshot is the simulated day unless told otherwise.
   const snapshotDate = named('--snapshot-date', () => assertSnapshotDate(input.snapshotDate ?? asOf ?? todayUtc(now)));
-  // A snapshot after today would be every `_latest` view's latest, hiding the real ones after it.
+  // Snapshot dates go forward per stream: after a sync of a future date, every sync of an earlier
+  // one (today's included) is refused until that date comes or its sync is undone (`unsync`).
   if (snapshotDate > todayUtc(now) && input.allowFutureDate !== true) {
     const flag = input.snapshotDate === undefined ? '--as-of' : '--snapshot-date';
     throw new ConfigError(
-      `${flag}: ${snapshotDate} is after today (${todayUtc(now)}, UTC) and would hide every real snapshot from the _latest views; pass --allow-future-date to write it anyway`,
+      `${flag}: ${snapshotDate} is after today (${todayUtc(now)}, UTC): once synced, every sync of an earlier date is refused (STREAM.OUT_OF_ORDER) until kombo-etl unsync --snapshot-date ${snapshotDate} undoes it; pass --allow-future-date to write it anyway`,
     );
   }
   return snapshotDate;

@@ -22,6 +22,8 @@ import { exportCommand } from './commands/export.ts';
 import type { ExportOptions } from './commands/export.ts';
 import { compactCommand, parseCompactConfig } from './commands/compact.ts';
 import type { CompactInput } from './commands/compact.ts';
+import { unsyncCommand } from './commands/unsync.ts';
+import type { UnsyncInput } from './commands/unsync.ts';
 
 const rate = (name: string) => (v: string) => {
   const n = Number(v);
@@ -172,6 +174,16 @@ export function buildProgram(setExit: (code: number) => void, warn: (line: strin
     .option('--today <YYYY-MM-DD>', 'count the retention back from this date (default: today, UTC)')
     .action(async (opts: CompactInput) => {
       setExit(await compactCommand(parseCompactConfig(opts)));
+    });
+
+  program
+    .command('unsync')
+    .description("undo the sync of one date: every stream whose latest sync it is goes back to the sync before (its partitions, files, syncs rows and commits of the date removed); the way back from --allow-future-date")
+    .option('--snapshot-date <YYYY-MM-DD>', 'the date whose sync to undo (required)')
+    .option('--integrations <ids>', 'only these integrations\' streams (default: every stream synced on that date)')
+    .option('--warehouse <dir>', 'warehouse folder', DEFAULT_WAREHOUSE)
+    .action(async (opts: UnsyncInput) => {
+      await unsyncCommand(opts);
     });
 
   program

@@ -1,6 +1,7 @@
 /**
  * compactor Lambda: invoked weekly by its schedule, or by hand with `{"erase": ["<record id>", …]}`
- * (and optionally `"integrations"`). Applies the retention to the warehouse of versions (see
+ * (and optionally `"integrations"`), or with `{"unsync_date": "YYYY-MM-DD"}` to undo the sync of a
+ * date (a future date synced by mistake: `shared/pipeline/unsync.ts`). Applies the retention to the warehouse of versions (see
  * `shared/pipeline/compact.ts` and `shared/retention.ts`): superseded versions and records deleted
  * before the cutoff go, a current version always stays; a retention of 0 keeps every version and
  * only erases. Stops between streams before its timeout; the next invocation goes on from there.
@@ -18,6 +19,7 @@ import { compactInvocation, parseCompactorEvent } from '../shared/adapters/aws/c
 import type { CompactorDeps } from '../shared/adapters/aws/compactor.ts';
 import { parseCompactorEnv } from '../shared/adapters/aws/compactor-env.ts';
 import type { CompactionReport } from '../shared/pipeline/compact.ts';
+import type { UnsyncReport } from '../shared/pipeline/unsync.ts';
 
 const env = parseCompactorEnv();
 const logger = new Logger();
@@ -31,7 +33,7 @@ const deps: CompactorDeps = {
   metrics,
 };
 
-async function lambdaHandler(event: unknown, context: Context): Promise<CompactionReport> {
+async function lambdaHandler(event: unknown, context: Context): Promise<CompactionReport | UnsyncReport> {
   return compactInvocation(deps, parseCompactorEvent(event), () => context.getRemainingTimeInMillis());
 }
 

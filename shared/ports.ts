@@ -69,6 +69,12 @@ export interface StreamSync {
   readonly updatedAfter?: string;
   /** When the sync started on the source's clock (ISO 8601): its versions' `_synced_at`, and the next watermark. */
   readonly startedAt: string;
+  /**
+   * When a retry fetched the stream again (ISO 8601, our clock), later than `startedAt`: its
+   * versions' `_synced_at` then, as they hold what Kombo returned at that time. The watermark stays
+   * `startedAt`, the earlier.
+   */
+  readonly fetchedAt?: string;
 }
 
 export interface StreamTotals {
@@ -117,4 +123,6 @@ export interface Catalog {
    * folder. After this call, readers see exactly that run's files for the partition.
    */
   registerPartition(table: CatalogTable, snapshotDate: string, integrationId: string, runPrefixKey: string): Promise<void>;
+  /** Remove the partition `(snapshotDate, integrationId)` of a table, if registered (`unsync`). */
+  removePartition(table: CatalogTable, snapshotDate: string, integrationId: string): Promise<void>;
 }

@@ -71,7 +71,7 @@ export class Compaction extends Construct {
     })
       // The tables' folders, run state (it removes runs past the retention) and stream state.
       .bindWarehouse(props.warehouse, props.warehousePrefix, [...props.tableNames.map((t) => `${t}/`), RUNS_PREFIX, STATE_PREFIX])
-      .bindCatalog(props.databaseName, props.tableNames);
+      .bindCatalog(props.databaseName, props.tableNames, { remove: true });
     this.compactor.function.addEnvironment(RETENTION_DAYS_ENV, String(props.retentionDays));
 
     if (keepsEveryVersion(props.retentionDays)) {

@@ -206,15 +206,15 @@ export class KomboFunction extends Construct {
     return this;
   }
 
-  /** Create and update partitions of exactly these tables. */
-  bindCatalog(databaseName: string, tableNames: readonly string[]): this {
+  /** Create and update partitions of exactly these tables, and with `remove` delete them (the compactor's `unsync_date`). */
+  bindCatalog(databaseName: string, tableNames: readonly string[], opts: { readonly remove?: boolean } = {}): this {
     this.env(ENV.glueDatabase, databaseName);
     const stack = Stack.of(this);
     const arn = (resource: string, resourceName?: string) => stack.formatArn({ service: 'glue', resource, ...(resourceName !== undefined && { resourceName }) });
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'GluePartitions',
-        actions: ['glue:CreatePartition', 'glue:UpdatePartition'],
+        actions: ['glue:CreatePartition', 'glue:UpdatePartition', ...(opts.remove === true ? ['glue:DeletePartition'] : [])],
         resources: [arn('catalog'), arn('database', databaseName), ...tableNames.map((t) => arn('table', `${databaseName}/${t}`))],
       }),
     );

@@ -47,10 +47,13 @@ export async function finishStream(deps: FinishDeps, msg: StreamMessage, totals:
   const records = totals.records ?? 0;
   const commit = await writeIndex(deps.store, msg, sync, versions, records);
   const own = tablesForModel(msg.model)[0]!.name;
+  const rows: Record<string, number> = { ...totals.rows };
+  if (versions.vanished > 0) rows[own] = (rows[own] ?? 0) + versions.vanished;
+  for (const [table, n] of Object.entries(versions.carried.rows)) rows[table] = (rows[table] ?? 0) + n;
   const done: StreamTotals = {
     ...totals,
-    files: totals.files + versions.vanishedFiles,
-    rows: versions.vanished > 0 ? { ...totals.rows, [own]: (totals.rows[own] ?? 0) + versions.vanished } : totals.rows,
+    files: totals.files + versions.vanishedFiles + versions.carried.files,
+    rows,
     deletions: versions.deletions,
   };
   await deps.faultPoint?.('after-versions', msg);
@@ -73,8 +76,9 @@ export async function finishStream(deps: FinishDeps, msg: StreamMessage, totals:
   await closeStream(deps.store, markerOf(msg, { status: 'done', totals: done, finishedAt: now().toISOString(), sync }), now, async () => {
     await deps.faultPoint?.('after-stream-marker', msg);
     // The chunks' id and version lists served this sync only: the index under `_state` now holds
-    // what it stored, and a message delivered again finds the marker first.
-    await deps.store.delete(await chunkListKeys(deps.store, msg));
+    // what it stored, and a message delivered again finds the marker first. So does the index of
+    // the earlier run of the date a re-run built on (kept until now for a finish done again).
+    await deps.store.delete([...(await chunkListKeys(deps.store, msg)), ...(commit.rerunOf ? [commit.rerunOf.index] : [])]);
   });
   return done;
 }

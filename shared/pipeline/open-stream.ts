@@ -3,7 +3,8 @@
  * once. Whether the stream already ended (a redelivery) or the message's chain was replaced (a
  * retry or a restart); on the first chunk of a chain, the stream's lock and the rule that dates
  * are synced in order; then the stream's commits, the index of what is stored before the snapshot
- * date, and the ids the chain's earlier chunks kept.
+ * date (and of what an earlier run stored on it: a re-run builds on that), and the ids the chain's
+ * earlier chunks kept.
  */
 import type { ObjectStore, StreamMessage, StreamSync } from '../ports.ts';
 import { currentChain, idsUpTo, streamRunKeys } from '../state/chunks.ts';
@@ -34,7 +35,7 @@ export interface OpenedStream {
   /** `_synced_at` of the versions this sync stores. */
   readonly syncedAt: number;
   readonly state: StreamState;
-  /** What is stored of each record before the snapshot date. */
+  /** What is stored of each record before the snapshot date, and by an earlier run of the date. */
   readonly prior: RecordIndex;
   /** Ids the chain's earlier chunks kept: a repeated record keeps its first copy. */
   readonly seen: ReadonlySet<string>;
@@ -89,12 +90,12 @@ export async function openStream(deps: OpenDeps, msg: StreamMessage): Promise<St
   const sync = syncOf(msg, now);
   let prior: RecordIndex;
   try {
-    prior = await priorIndex(store, state, msg.snapshotDate, { ifMissing: sync.mode === 'full' ? 'empty' : 'throw' });
+    prior = await priorIndex(store, state, msg.snapshotDate, { ifMissing: sync.mode === 'full' ? 'empty' : 'throw', rerunBy: msg.runId });
   } catch (err) {
     if (err instanceof MissingIndexError) return refuse(INDEX_MISSING_CODE, indexMissingReason(err.key));
     throw err;
   }
   const erased = await readErased(store);
   const layouts = await readLayouts(store, msg);
-  return { kind: 'open', stream: { msg, sync, syncedAt: versionTime(sync.startedAt, msg.snapshotDate), state, prior, seen, erased, layouts } };
+  return { kind: 'open', stream: { msg, sync, syncedAt: versionTime(sync, msg.snapshotDate), state, prior, seen, erased, layouts } };
 }

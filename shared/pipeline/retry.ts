@@ -17,6 +17,7 @@ import { clearInterrupted, completeRunIfLast, deleteMarkers, readInterrupted, re
 export interface RetryDeps {
   readonly store: ObjectStore;
   readonly queue: Queue;
+  readonly now?: () => Date;
 }
 
 export interface RetryOptions {
@@ -100,8 +101,10 @@ export async function retryFailedStreams(deps: RetryDeps, runId: string, opts: R
   await reopenRun(deps.store, runId, { keepInterrupted: leftUnended > 0 });
   await deleteMarkers(deps.store, runId, failed);
   // A stream syncs again as the plan decided: full, or incremental from the same watermark (its
-  // fetch starts later, so it finds every change the first attempt would have, and more).
-  const syncs = new Map(plan.streams.map((s) => [streamKey(s), s.sync]));
+  // fetch starts later, so it finds every change the first attempt would have, and more). Its
+  // versions are dated when it fetches now, not when the run first did: they hold today's records.
+  const fetchedAt = (deps.now ?? (() => new Date()))().toISOString();
+  const syncs = new Map(plan.streams.map((s) => [streamKey(s), s.sync && { ...s.sync, fetchedAt }]));
   const first = (s: StreamId, chunk: number): StreamMessage => {
     const sync = syncs.get(streamKey(s));
     return { runId, snapshotDate: plan.snapshotDate, integrationId: s.integrationId, model: s.model, cursor: null, chunk, chain: chunk, totals: EMPTY_TOTALS, ...(sync && { sync }) };

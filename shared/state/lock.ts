@@ -51,3 +51,9 @@ export async function releaseLock(store: ObjectStore, s: StreamId, runId: string
   const current = await store.getTagged(key);
   if (current && decodeJson<StreamLock>(current.body).runId === runId) await store.deleteIfMatch(key, current.etag);
 }
+
+/** The stream's lock, or undefined when no run holds it. */
+export async function readLock(store: ObjectStore, s: StreamId): Promise<StreamLock | undefined> {
+  const body = await store.get(stateKeys.lock(s.integrationId, s.model));
+  return body ? decodeJson<StreamLock>(body) : undefined;
+}

@@ -12,9 +12,10 @@
  *   records it stored a version of. Once no sync can read a file again ({@link unreadIndexFiles}),
  *   the commit that made it so deletes it.
  *
- * The index of the records "before date D" (what a sync of D compares against) folds the latest
- * checkpoint before D with the incremental commits after it, so a re-run of D never compares
- * against its own earlier run.
+ * The index of the records "before date D" folds the latest checkpoint before D with the
+ * incremental commits after it. A sync of D compares against it and, when an earlier run already
+ * committed D, against that run's index too: a re-run of D builds on what the earlier run stored
+ * (its versions and deletions), and never loses them.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ObjectStore } from '../ports.ts';
@@ -43,6 +44,19 @@ export interface StreamCommit {
   readonly versions: number;
   readonly deletions: number;
   /** Key of the commit's index file. */
+  readonly index: string;
+  /**
+   * On a re-run of the date: the earlier run's commit of it, which this one built on. Its index
+   * file stays until the re-run's stream has ended, so that a finish done again after the commit
+   * builds on the very same state.
+   */
+  readonly rerunOf?: EarlierRun;
+}
+
+/** What a re-run keeps of the earlier run of its date. */
+export interface EarlierRun {
+  readonly runId: string;
+  readonly mode: SyncMode;
   readonly index: string;
 }
 
@@ -88,6 +102,18 @@ export function commitsBefore(state: StreamState, snapshotDate: string): StreamC
   return state.commits.filter((c) => c.snapshotDate < snapshotDate);
 }
 
+/**
+ * The earlier run's commit of `snapshotDate` that a sync of the date by `runId` builds on and
+ * carries over: the date's commit by another run, or, when `runId` already committed the date (its
+ * finish done again after the commit), the one that commit built on. Undefined for a first sync of
+ * the date.
+ */
+export function earlierRunOf(state: StreamState, snapshotDate: string, runId: string): EarlierRun | undefined {
+  const c = state.commits.find((x) => x.snapshotDate === snapshotDate);
+  if (c === undefined) return undefined;
+  return c.runId !== runId ? { runId: c.runId, mode: c.mode, index: c.index } : c.rerunOf;
+}
+
 /** An index file a commit names is gone: the stream's change capture state is damaged. */
 export class MissingIndexError extends Error {
   constructor(readonly key: string) {
@@ -108,15 +134,22 @@ async function readIndexFile(store: ObjectStore, key: string): Promise<IndexRow[
   return JSON.parse(gunzipSync(body).toString('utf8')) as IndexRow[];
 }
 
+/** The index a commit stored (its file names it). */
+export async function readIndex(store: ObjectStore, key: string): Promise<RecordIndex> {
+  return new Map((await readIndexFile(store, key)).map(([id, h, d, v]) => [id, { h, d: d === 1, v }]));
+}
+
 /**
  * The index of every record as stored before `snapshotDate`: the latest full commit before it,
- * then the incremental commits after that one, in date order. When one of their files is gone it
- * throws {@link MissingIndexError}, or, with `ifMissing: 'empty'` (a full sync, which rebuilds the
- * index from what it fetches), answers an empty index: a partial one would compare records with
- * versions that are not their latest.
+ * then the incremental commits after that one, in date order; with `rerunBy`, also the commit of
+ * the date itself by another run ({@link earlierRunOf}), which a re-run of the date builds on. When
+ * one of their files is gone it throws {@link MissingIndexError}, or, with `ifMissing: 'empty'` (a
+ * full sync, which rebuilds the index from what it fetches), answers an empty index: a partial one
+ * would compare records with versions that are not their latest.
  */
-export async function priorIndex(store: ObjectStore, state: StreamState, snapshotDate: string, opts: { readonly ifMissing?: 'throw' | 'empty' } = {}): Promise<RecordIndex> {
-  const before = commitsBefore(state, snapshotDate);
+export async function priorIndex(store: ObjectStore, state: StreamState, snapshotDate: string, opts: { readonly ifMissing?: 'throw' | 'empty'; readonly rerunBy?: string } = {}): Promise<RecordIndex> {
+  const earlier = opts.rerunBy === undefined ? undefined : earlierRunOf(state, snapshotDate, opts.rerunBy);
+  const before: readonly Pick<StreamCommit, 'mode' | 'index'>[] = [...commitsBefore(state, snapshotDate), ...(earlier ? [earlier] : [])];
   let start = before.length - 1;
   while (start >= 0 && before[start]!.mode !== 'full') start--;
   const index: RecordIndex = new Map();
@@ -161,7 +194,7 @@ export async function writeCommit(store: ObjectStore, state: StreamState, commit
  * Index files no sync or compaction reads again: those of the commits before the latest full commit
  * dated before the stream's latest commit. A sync of a later date folds the latest full commit and
  * the commits after it; a re-run of the latest date (the only earlier date a sync may take) folds the
- * full commit before it and those after; compaction reads the index after the latest commit. The
+ * full commit before it, those after and the date's own; compaction reads the index after the latest commit. The
  * commits themselves stay listed: their dates, modes and watermarks are the stream's history.
  */
 export function unreadIndexFiles(state: StreamState): string[] {
@@ -179,9 +212,23 @@ export function unreadIndexFiles(state: StreamState): string[] {
  */
 export async function commitStream(store: ObjectStore, state: StreamState, commit: StreamCommit): Promise<void> {
   const next = await writeCommit(store, state, commit);
-  const replaced = state.commits.find((c) => c.snapshotDate === commit.snapshotDate && c.index !== commit.index);
+  // The index of the commit a re-run built on stays until its stream has ended (`rerunOf`).
+  const replaced = state.commits.find((c) => c.snapshotDate === commit.snapshotDate && c.index !== commit.index && c.index !== commit.rerunOf?.index);
   const unreadBefore = new Set(unreadIndexFiles(state));
   const unread = unreadIndexFiles(next).filter((k) => !unreadBefore.has(k));
   const stale = [...(replaced ? [replaced.index] : []), ...unread];
   if (stale.length > 0) await store.delete(stale);
+}
+
+/**
+ * Undo the stream's latest commit (`unsync`): the stream's state without it, and its index file
+ * gone. The commit before it is the stream's latest again, with its watermark.
+ */
+export async function removeLatestCommit(store: ObjectStore, state: StreamState): Promise<StreamState> {
+  const last = state.commits.at(-1);
+  if (last === undefined) return state;
+  const next: StreamState = { integrationId: state.integrationId, model: state.model, commits: state.commits.slice(0, -1) };
+  await writeStreamState(store, next);
+  await store.delete([last.index, ...(last.rerunOf ? [last.rerunOf.index] : [])]);
+  return next;
 }

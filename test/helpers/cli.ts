@@ -16,13 +16,20 @@ export interface CliOptions {
   readonly timeoutMs?: number;
   readonly uid?: number;
   readonly gid?: number;
+  /** The CLI to run (default this checkout's `bin/kombo-etl.js`), e.g. a copy another user can read. */
+  readonly bin?: string;
+  /** The child's working folder (default this process's): one the child's user can enter. */
+  readonly cwd?: string;
+  /** A command that runs node for the child, e.g. `['setpriv', '--bounding-set=-all', '--']`. */
+  readonly via?: readonly string[];
 }
 
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: CliOptions = {}): Promise<CliResult> {
   return new Promise((done) => {
+    const [command, ...prefix] = [...(options.via ?? []), process.execPath];
     execFile(
-      process.execPath,
-      [BIN, ...args],
+      command!,
+      [...prefix, options.bin ?? BIN, ...args],
       // A clean environment: no KOMBO_* from the developer's shell leaks into a test.
       {
         env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env },
@@ -30,6 +37,7 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, opt
         timeout: options.timeoutMs ?? 240_000,
         ...(options.uid !== undefined && { uid: options.uid }),
         ...(options.gid !== undefined && { gid: options.gid }),
+        ...(options.cwd !== undefined && { cwd: options.cwd }),
       },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;

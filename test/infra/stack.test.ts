@@ -424,13 +424,13 @@ describe('compaction', () => {
     expect(compactionSchedule('cron(0 1,13 * * ? *)')).toBe('cron(0 14 ? * SUN *)');
   });
 
-  it('lets the compactor repoint partitions of the catalog tables and touch the warehouse prefix only', () => {
+  it('lets the compactor repoint and remove (unsync_date) partitions of the catalog tables and touch the warehouse prefix only', () => {
     const role = compactor()[1].Properties['Role'] as { 'Fn::GetAtt': [string, string] };
     const policies = ofType('AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p.Properties['Roles']).includes(role['Fn::GetAtt'][0]));
     const statements = policies.flatMap(([, p]) => (p.Properties['PolicyDocument'] as { Statement: Json[] }).Statement);
     const actions = statements.flatMap((x) => (Array.isArray(x['Action']) ? x['Action'] : [x['Action']]) as string[]);
     expect(new Set(actions.filter((a) => !a.startsWith('logs:')))).toEqual(
-      new Set(['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListBucket', 'glue:CreatePartition', 'glue:UpdatePartition', 'kms:Decrypt', 'kms:GenerateDataKey']),
+      new Set(['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListBucket', 'glue:CreatePartition', 'glue:UpdatePartition', 'glue:DeletePartition', 'kms:Decrypt', 'kms:GenerateDataKey']),
     );
     // Objects of the tables' folders, run state and stream state only: not the whole prefix.
     const objects = statements.find((x) => JSON.stringify(x['Action']).includes('s3:PutObject'))!;

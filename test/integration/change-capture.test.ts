@@ -471,9 +471,10 @@ describe.each(STEPS)('$name', (s) => {
     const { pages } = seen(s.name);
     for (const endpoint of ['candidates', 'applications'] as const) {
       const mine = pages.filter((p) => p.endpoint === endpoint && p.idsFilter === undefined);
-      // A full sync asks once more, by id, for what its listing no longer returned: eve-2, from day 5 on.
+      // A full sync asks once more, by id, for what its listing no longer returned: eve-2, on day 5.
+      // Day 5's second run builds on the first, which already stored eve-2's deletion: nothing to ask.
       const lookedFor = pages.filter((p) => p.endpoint === endpoint && p.idsFilter !== undefined).map((p) => p.idsFilter);
-      expect(lookedFor, endpoint).toEqual(s.date === D5 && endpoint === 'applications' ? [['app-eve-2']] : []);
+      expect(lookedFor, endpoint).toEqual(s.name === 'day 5 (full)' && endpoint === 'applications' ? [['app-eve-2']] : []);
       const returned = RETURNED[s.date]![endpoint];
       expect(mine.flatMap((p) => p.ids), endpoint).toEqual(returned);
       // The server's last page has no `next`, so the pages are exactly those holding the records (one when there are none).

@@ -250,7 +250,10 @@ describe('compaction of a warehouse of versions', () => {
     const local = new LocalCatalog(store);
     let calls = 0;
     // The process dies when it registers its first rewritten partition: new files written, old ones still there.
-    const dying = { registerPartition: async (...args: Parameters<LocalCatalog['registerPartition']>) => (++calls === 1 ? Promise.reject(new Error('killed')) : local.registerPartition(...args)) };
+    const dying = {
+      registerPartition: async (...args: Parameters<LocalCatalog['registerPartition']>) => (++calls === 1 ? Promise.reject(new Error('killed')) : local.registerPartition(...args)),
+      removePartition: local.removePartition.bind(local),
+    };
     await expect(compactWarehouse({ store, catalog: dying }, { runId: 'compact-dies', today: TODAY, retentionDays: RETENTION })).rejects.toThrow('killed');
     await compact(dir, TODAY, RETENTION);
     expect((await stored(dir)).versions).toEqual(['A@2023-11-01', 'B@2024-06-01', 'E@2023-11-01', 'E@2025-06-01', 'F@2026-02-01']);

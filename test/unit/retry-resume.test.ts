@@ -12,7 +12,8 @@ import { dataFileKey } from '../../shared/warehouse/layout.ts';
 import { tempDirs } from '../helpers/temp.ts';
 import { encodeJson } from '../../shared/state/codec.ts';
 import { runKeys } from '../../shared/state/keys.ts';
-import { markRunInterrupted, readInterrupted } from '../../shared/state/runs.ts';
+import { markRunInterrupted, readInterrupted, readPlan } from '../../shared/state/runs.ts';
+import { versionTime } from '../../shared/pipeline/versions.ts';
 import type { RunPlan, StreamMarker } from '../../shared/state/runs.ts';
 
 const RUN = '20261123T020000Z-abc123';
@@ -82,5 +83,23 @@ describe('retryFailedStreams on an interrupted run', () => {
     await store.put(runKeys.failed(RUN), encodeJson({}));
     expect(await markRunInterrupted(store, RUN, 'SIGINT')).toBe(false);
     expect(await store.get(runKeys.interrupted(RUN))).toBeUndefined();
+  });
+});
+
+describe('retryFailedStreams of an old run', () => {
+  it('dates the versions the retried streams store when the retry fetches them, and keeps their watermark', async () => {
+    const { store, queue, sent } = await stoppedRun(false);
+    const sync = { mode: 'incremental' as const, startedAt: '2026-11-23T02:00:00.000Z', updatedAfter: '2026-11-22T01:45:00.000Z' };
+    const plan = (await readPlan(store, RUN))!;
+    await store.put(runKeys.plan(RUN), encodeJson({ ...plan, streams: plan.streams.map((s) => ({ ...s, sync })) }));
+    await store.put(runKeys.stream(RUN, B, 'candidates'), encodeJson({ runId: RUN, integrationId: B, model: 'candidates', status: 'failed', totals: EMPTY_TOTALS, finishedAt: '2026-11-23T02:01:00Z', chunk: 1 }));
+    await store.put(runKeys.success(RUN), encodeJson({}));
+    // Three days later.
+    await retryFailedStreams({ store, queue, now: () => new Date('2026-11-26T09:00:00.000Z') }, RUN);
+    expect(sent.map((m) => [m.integrationId, m.sync])).toEqual([
+      [B, { ...sync, fetchedAt: '2026-11-26T09:00:00.000Z' }],
+      [C, { ...sync, fetchedAt: '2026-11-26T09:00:00.000Z' }],
+    ]);
+    expect(versionTime(sent[0]!.sync!, DATE)).toBe(Date.parse('2026-11-26T09:00:00.000Z'));
   });
 });

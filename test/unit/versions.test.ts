@@ -173,9 +173,12 @@ describe('versions', () => {
     expect(versionHash([[0, 'a', 1, 'null']])).not.toBe(versionHash([[0, 'a', 1, null]]));
   });
 
-  it('are valid from the start of their sync, kept within the snapshot date', () => {
-    expect(versionTime('2025-06-02T02:00:00.000Z', '2025-06-02')).toBe(Date.parse('2025-06-02T02:00:00.000Z'));
-    expect(versionTime('2025-06-01T23:59:00.000Z', '2025-06-02')).toBe(Date.parse('2025-06-02T00:00:00.000Z'));
-    expect(versionTime('2026-11-30T10:00:00.000Z', '2025-06-02')).toBe(Date.parse('2025-06-02T23:59:59.999Z'));
+  it('are valid from the start of their fetch, never before their snapshot date', () => {
+    expect(versionTime({ startedAt: '2025-06-02T02:00:00.000Z' }, '2025-06-02')).toBe(Date.parse('2025-06-02T02:00:00.000Z'));
+    expect(versionTime({ startedAt: '2025-06-01T23:59:00.000Z' }, '2025-06-02')).toBe(Date.parse('2025-06-02T00:00:00.000Z'));
+    // A backfill of an earlier date stores today's records: they are dated when fetched.
+    expect(versionTime({ startedAt: '2026-11-30T10:00:00.000Z' }, '2025-06-02')).toBe(Date.parse('2026-11-30T10:00:00.000Z'));
+    // A retried stream: when the retry fetched it.
+    expect(versionTime({ startedAt: '2025-06-02T02:00:00.000Z', fetchedAt: '2025-06-05T09:00:00.000Z' }, '2025-06-02')).toBe(Date.parse('2025-06-05T09:00:00.000Z'));
   });
 });

@@ -10,7 +10,9 @@ import { z } from 'zod';
 import { ConfigError } from '../../errors.ts';
 import type { CompactDeps, CompactionReport } from '../../pipeline/compact.ts';
 import { compactWarehouse, newCompactionRunId } from '../../pipeline/compact.ts';
-import { assertIntegrationId, todayUtc } from '../../warehouse/layout.ts';
+import type { UnsyncReport } from '../../pipeline/unsync.ts';
+import { unsyncDate } from '../../pipeline/unsync.ts';
+import { assertIntegrationId, assertSnapshotDate, todayUtc } from '../../warehouse/layout.ts';
 
 /** Stop taking streams when less than this is left of the invocation: one stream's rewrite fits in it. */
 export const STOP_BEFORE_TIMEOUT_MS = 4 * 60_000;
@@ -20,6 +22,7 @@ const EVENT = z
   .object({
     erase: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, 'expected Kombo record ids')).optional(),
     integrations: z.array(z.string()).optional(),
+    unsync_date: z.string().optional(),
   })
   .loose();
 
@@ -29,14 +32,23 @@ export interface CompactorEvent {
   readonly erase?: readonly string[];
   /** Only these integrations' streams (default: every stream). */
   readonly integrationIds?: readonly string[];
+  /** Undo the sync of this date instead of compacting (see `pipeline/unsync.ts`). */
+  readonly unsyncDate?: string;
 }
 
-/** Parse a compactor invocation: `{}` (the schedule's) or `{"erase": […], "integrations": […]}`. Throws a ConfigError that says what is accepted. */
+/**
+ * Parse a compactor invocation: `{}` (the schedule's), `{"erase": […], "integrations": […]}`, or
+ * `{"unsync_date": "YYYY-MM-DD", "integrations": […]}`. Throws a ConfigError that says what is accepted.
+ */
 export function parseCompactorEvent(event: unknown): CompactorEvent {
   const parsed = EVENT.safeParse(event ?? {});
-  if (!parsed.success) throw new ConfigError(`event: ${parsed.error.issues[0]?.message ?? 'invalid'}; expected {} or {"erase": ["<record id>", …], "integrations": ["<tool>:<id>", …]}`);
+  const expected = 'expected {}, {"erase": ["<record id>", …], "integrations": ["<tool>:<id>", …]} or {"unsync_date": "YYYY-MM-DD"}';
+  if (!parsed.success) throw new ConfigError(`event: ${parsed.error.issues[0]?.message ?? 'invalid'}; ${expected}`);
+  const { erase, unsync_date: unsync } = parsed.data;
+  if (unsync !== undefined && erase !== undefined) throw new ConfigError(`event: "unsync_date" and "erase" are separate invocations; ${expected}`);
+  if (unsync !== undefined) assertSnapshotDate(unsync);
   const integrationIds = parsed.data.integrations?.map(assertIntegrationId);
-  return { ...(integrationIds && { integrationIds }), ...(parsed.data.erase && { erase: parsed.data.erase }) };
+  return { ...(integrationIds && { integrationIds }), ...(erase && { erase }), ...(unsync !== undefined && { unsyncDate: unsync }) };
 }
 
 export interface CompactorDeps extends CompactDeps {
@@ -51,7 +63,12 @@ export interface CompactorDeps extends CompactDeps {
  * {@link STOP_BEFORE_TIMEOUT_MS} before the invocation ends (`remainingMs`), leaving `_runs/` to the
  * bucket's lifecycle rule. Reports it as metrics and logs.
  */
-export async function compactInvocation(deps: CompactorDeps, event: CompactorEvent, remainingMs: () => number): Promise<CompactionReport> {
+export async function compactInvocation(deps: CompactorDeps, event: CompactorEvent, remainingMs: () => number): Promise<CompactionReport | UnsyncReport> {
+  if (event.unsyncDate !== undefined) {
+    const undone = await unsyncDate(deps, event.unsyncDate, event.integrationIds === undefined ? {} : { integrationIds: event.integrationIds });
+    deps.logger.info('sync of a date undone', { snapshotDate: undone.snapshotDate, streams: undone.streams });
+    return undone;
+  }
   const report = await compactWarehouse(deps, {
     runId: newCompactionRunId(),
     today: todayUtc(),

@@ -156,10 +156,11 @@ function ourSchedule(event: z.output<typeof ENVELOPE>): string | undefined {
 }
 
 function toPlan(at: Date, o: z.output<typeof OVERRIDE>, where: string): PlanRequestEvent {
-  // A snapshot after today would be every `_latest` view's latest, hiding the real ones after it.
+  // Snapshot dates go forward per stream: after a sync of a future date, every sync of an earlier
+  // one is refused until that date comes or its sync is undone (the compactor's `unsync_date`).
   if (o.snapshot_date !== undefined && o.snapshot_date > todayUtc(at) && o.allow_future_date !== true) {
     throw new ConfigError(
-      `invalid planner ${where}: snapshot_date ${o.snapshot_date} is after today (${todayUtc(at)}, UTC) and would hide every real snapshot from the _latest views; add "allow_future_date": true to write it anyway`,
+      `invalid planner ${where}: snapshot_date ${o.snapshot_date} is after today (${todayUtc(at)}, UTC): once synced, every sync of an earlier date is refused (STREAM.OUT_OF_ORDER) until the compactor event {"unsync_date": "${o.snapshot_date}"} undoes it; add "allow_future_date": true to write it anyway`,
     );
   }
   return {

@@ -4,7 +4,7 @@
  * folder, so a partition switches from one complete run to the next in a single catalog update.
  */
 import type { GlueClient, PartitionInput } from '@aws-sdk/client-glue';
-import { AlreadyExistsException, CreatePartitionCommand, UpdatePartitionCommand } from '@aws-sdk/client-glue';
+import { AlreadyExistsException, CreatePartitionCommand, DeletePartitionCommand, EntityNotFoundException, UpdatePartitionCommand } from '@aws-sdk/client-glue';
 import type { Catalog } from '../../ports.ts';
 import type { CatalogTable } from '../../tables.ts';
 import { glueStorageDescriptor, s3Uri } from './glue-schema.ts';
@@ -36,6 +36,14 @@ export class GlueCatalog implements Catalog {
     } catch (err) {
       if (!(err instanceof AlreadyExistsException)) throw err;
       await this.opts.client.send(new UpdatePartitionCommand({ ...where, PartitionValueList: input.Values, PartitionInput: input }));
+    }
+  }
+
+  async removePartition(table: CatalogTable, snapshotDate: string, integrationId: string): Promise<void> {
+    try {
+      await this.opts.client.send(new DeletePartitionCommand({ DatabaseName: this.opts.database, TableName: table.name, PartitionValues: [snapshotDate, integrationId] }));
+    } catch (err) {
+      if (!(err instanceof EntityNotFoundException)) throw err;
     }
   }
 }

@@ -18,6 +18,8 @@ export interface PartitionEntry {
   readonly registeredAt: string;
 }
 
+const entryKey = (table: string, snapshotDate: string, integrationId: string): string => `${CATALOG_PREFIX}${table}/${snapshotDate}/${hiveEscape(integrationId)}.json`;
+
 export class LocalCatalog implements Catalog {
   constructor(private readonly store: ObjectStore) {}
 
@@ -29,10 +31,11 @@ export class LocalCatalog implements Catalog {
       location: runPrefixKey,
       registeredAt: new Date().toISOString(),
     };
-    await this.store.put(
-      `${CATALOG_PREFIX}${table.name}/${snapshotDate}/${hiveEscape(integrationId)}.json`,
-      JSON.stringify(entry),
-    );
+    await this.store.put(entryKey(table.name, snapshotDate, integrationId), JSON.stringify(entry));
+  }
+
+  async removePartition(table: CatalogTable, snapshotDate: string, integrationId: string): Promise<void> {
+    await this.store.delete([entryKey(table.name, snapshotDate, integrationId)]);
   }
 
   /** Every registered partition of a table. */
