@@ -248,6 +248,34 @@ describe('the report in headless Chromium', () => {
     expect(byStage).toBeGreaterThan(0);
   });
 
+  it('opens with the overview, before the job cards: open jobs and offer acceptance of the views', async () => {
+    const order = await page.evaluate(() => [...document.querySelectorAll('main > section')].map((s) => s.getAttribute('id')));
+    expect(order.indexOf('overview')).toBe(0);
+    expect(order.indexOf('funnel')).toBeGreaterThan(0);
+    const [open] = await objects(db, "SELECT count(*) AS n FROM time_to_fill WHERE job_status = 'OPEN'");
+    expect(await page.locator('[data-kpi="overview-open-jobs"]').textContent()).toBe(String(open?.n));
+    const [offers] = await objects(db, 'SELECT sum(accepted) AS a, sum(declined) AS d FROM offer_acceptance');
+    const rate = Number(offers?.a) / (Number(offers?.a) + Number(offers?.d));
+    expect(await page.locator('[data-kpi="overview-offer-acceptance"]').textContent()).toBe(`${(rate * 100).toFixed(0)}%`);
+  });
+
+  it('filters the job cards by integration, department and status, without a script', async () => {
+    const cards = page.locator('article[data-card="job"]');
+    const all = await cards.count();
+    const visible = async (): Promise<number> => (await cards.evaluateAll((els) => els.filter((e) => (e as unknown as { offsetParent: unknown }).offsetParent !== null).length)) as number;
+    expect(await visible()).toBe(all);
+    const [dept] = await objects(db, 'SELECT department, count(DISTINCT integration_id || job_id) AS n FROM hiring_funnel WHERE department IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1');
+    expect(Number(dept?.n)).toBeLessThan(all);
+    await page.selectOption('#filter-department', { label: String(dept?.department) });
+    expect(await visible()).toBe(Number(dept?.n));
+    const [both] = await objects(db, `SELECT count(DISTINCT integration_id || job_id) AS n FROM hiring_funnel WHERE department = '${String(dept?.department)}' AND job_status = 'OPEN'`);
+    await page.selectOption('#filter-status', { label: 'open' });
+    expect(await visible()).toBe(Number(both?.n));
+    await page.selectOption('#filter-department', { label: 'all' });
+    await page.selectOption('#filter-status', { label: 'all' });
+    expect(await visible()).toBe(all);
+  });
+
   it('is readable: a screenshot under test/artifacts/', async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     const path = join(ARTIFACTS, 'report.png');
