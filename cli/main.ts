@@ -138,8 +138,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('write the hiring report: one self-contained HTML file (funnels, days in stage, time to fill, time to hire, offer acceptance, rejection reasons, interviewer load, sources)')
     .option('--warehouse <dir>', 'warehouse folder', DEFAULT_WAREHOUSE)
     .option('--out <file>', 'where to write it (default: <warehouse>/report.html)')
-    .action(async (opts: { warehouse: string; out?: string }) => {
-      await reportCommand(opts.warehouse, opts.out);
+    .option('--as-of <YYYY-MM-DD>', 'the report as the warehouse knew it at the end of that day, from its history')
+    .action(async (opts: { warehouse: string; out?: string; asOf?: string }) => {
+      await reportCommand(opts.warehouse, { ...(opts.out !== undefined && { out: opts.out }), ...(opts.asOf !== undefined && { asOf: opts.asOf }) });
     });
 
   program

@@ -546,7 +546,9 @@ export function renderReport(data: ReportData): string {
 ${filterRules(filterValues(data.funnel))}</style>
 </head>
 <body>
-<header><h1>Hiring report</h1><p>${spans === '' ? 'No snapshot in the warehouse yet.' : spans} · generated ${esc(data.generatedAt)}</p></header>
+<header><h1>Hiring report</h1><p>${spans === '' ? 'No snapshot in the warehouse yet.' : spans}${
+    data.asOf === null ? '' : ` · <span data-as-of="${esc(data.asOf)}">as the warehouse knew it at the end of ${esc(data.asOf)}</span>`
+  } · generated ${esc(data.generatedAt)}</p></header>
 <nav><a href="#overview">Overview</a> · <a href="#funnel">Funnel per job</a> · <a href="#time-to-fill">Time to fill</a> · <a href="#time-to-hire">Time to hire</a> · <a href="#offer-acceptance">Offer acceptance</a> · <a href="#rejection-reasons">Rejection reasons</a> · <a href="#interviewer-load">Interviewer load</a> · <a href="#sources">Sources</a></nav>
 <main>
 ${historyNotice(data.snapshots)}
