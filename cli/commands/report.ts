@@ -30,10 +30,39 @@ export async function loadLocalReportData(db: WarehouseDb, now: Date = new Date(
 
 /** What `report` reads from and where it writes. */
 export interface ReportOptions {
-  /** Default `<warehouse>/report.html`. */
+  /** Default `<warehouse>/report.html` (`report.html` with `athena`). */
   readonly out?: string;
   /** `YYYY-MM-DD`: the report as the warehouse knew it at the end of that day. */
   readonly asOf?: string;
+  /** Read the views through Athena instead of the local warehouse. */
+  readonly athena?: AthenaReportOptions;
+}
+
+/** `report --athena`: the workgroup and Glue database the stack created (its outputs name them). */
+export interface AthenaReportOptions {
+  readonly workGroup?: string;
+  readonly database?: string;
+  /** Default: the AWS SDK's (`AWS_REGION`, the profile's). */
+  readonly region?: string;
+}
+
+/** The report's queries through Athena, with the usual AWS credentials; the SDK is loaded only here. */
+async function athenaReportQuery(options: AthenaReportOptions): Promise<ReportQuery> {
+  const { workGroup, database } = options;
+  if (workGroup === undefined || workGroup === '' || database === undefined || database === '') {
+    throw new ConfigError('--athena needs --workgroup and --database: the stack outputs AthenaWorkGroup and GlueDatabase');
+  }
+  const [{ AthenaClient }, { athenaQuery }] = await Promise.all([import('@aws-sdk/client-athena'), import('../../shared/adapters/aws/athena-query.ts')]);
+  const client = new AthenaClient(options.region === undefined ? {} : { region: options.region });
+  return athenaQuery({ client, workGroup, database });
+}
+
+/** Writes the report drawn through Athena to `out` (default `report.html`); returns its absolute path. */
+export async function writeAthenaReport(athena: AthenaReportOptions, out?: string): Promise<string> {
+  const path = resolve(out ?? REPORT_FILE);
+  const query = await athenaReportQuery(athena);
+  await writeHtml(path, renderReport(await loadReportData(query)));
+  return path;
 }
 
 /**
@@ -80,6 +109,7 @@ export async function writeHtml(path: string, html: string): Promise<void> {
 
 /** The `report` command: write the file and say where it is. */
 export async function reportCommand(warehouse: string, options: ReportOptions = {}, stdout: NodeJS.WritableStream = process.stdout): Promise<void> {
-  const path = await writeReport(warehouse, options);
+  if (options.athena !== undefined && options.asOf !== undefined) throw new ConfigError('--as-of reads the history of a local warehouse; leave it out with --athena');
+  const path = options.athena === undefined ? await writeReport(warehouse, options) : await writeAthenaReport(options.athena, options.out);
   stdout.write(`report: ${path}\n`);
 }
