@@ -14,6 +14,7 @@ import { Compaction } from './constructs/compaction.ts';
 import { LakeFormationGrants } from './constructs/lake-formation.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { Pipeline } from './constructs/pipeline.ts';
+import { Report } from './constructs/report.ts';
 import { ATHENA_RESULTS_PREFIX, Storage } from './constructs/storage.ts';
 
 export interface KomboEtlStackProps extends StackProps {
@@ -49,6 +50,7 @@ export class KomboEtlStack extends Stack {
   readonly pipeline: Pipeline;
   readonly compaction: Compaction;
   readonly monitoring: Monitoring;
+  readonly report: Report;
   /** Only with the `lakeFormation` context key. */
   readonly lakeFormation: LakeFormationGrants | undefined;
 
@@ -108,6 +110,19 @@ export class KomboEtlStack extends Stack {
       serviceName,
     });
 
+    this.report = new Report(this, 'Report', {
+      warehouse: this.storage.warehouse,
+      warehousePrefix: c.warehousePrefix,
+      athenaResults: this.storage.athenaResults,
+      athenaResultsPrefix: ATHENA_RESULTS_PREFIX,
+      databaseName,
+      workGroupName: this.catalog.workGroup.name,
+      schedule: c.runDeadline,
+      timezone: c.timezone,
+      logRetention: c.logRetentionDays,
+      serviceName,
+    });
+
     this.lakeFormation = c.lakeFormation
       ? new LakeFormationGrants(this, 'LakeFormation', {
           databaseName,
@@ -160,6 +175,7 @@ export class KomboEtlStack extends Stack {
     out('FetchQueueUrl', p.queue.queueUrl, 'FIFO queue of stream chunks');
     out('DeadLetterQueueUrl', p.deadLetterQueue.queueUrl, 'Chunks that failed every attempt');
     out('DashboardUrl', `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards/dashboard/${dashboardName(this.stackName)}`, 'CloudWatch dashboard');
+    out('LatestReportUri', this.report.latestUri, 'The hiring report of the latest night (reports/<date>.html beside it keeps each night\'s); download it with aws s3 cp');
     if (this.monitoring.topic) out('AlarmTopicArn', this.monitoring.topic.topicArn, 'SNS topic of the alarms (confirm the e-mail subscription)');
   }
 }
