@@ -962,6 +962,618 @@ SELECT
 FROM agg`,
 };
 
+/**
+ * Kaplan–Meier over the CTE `source` (CTE bodies `km_daily`, `km_risk` and `km_curve`): `source` has
+ * one row per subject with the columns `keys`, `duration` (whole units, from 0) and `is_event` (1 when
+ * the clock stopped at the event, 0 when censored). Per key and duration: `at_risk` (subjects whose
+ * clock reached it), `events`, `censored`, and `share` = 1 − the survival, the product of
+ * (1 − events ÷ at_risk) over durations up to it, taken as exp(sum(ln(…))) with a factor of 0 counted
+ * apart (ln(0) is undefined). Each column of `sums` is summed per key and duration and carried along.
+ */
+function kaplanMeier(source: string, keys: readonly string[], sums: readonly string[] = []): string {
+  const k = keys.join(', ');
+  const summed = sums.map((x) => `, sum(${x}) AS ${x}`).join('');
+  const carried = sums.map((x) => `, ${x}`).join('');
+  const cumulative = (order: string): string => `OVER (PARTITION BY ${k} ORDER BY duration ${order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`;
+  return `km_daily AS (
+  SELECT ${k}, duration, count(*) AS ended, sum(is_event) AS events${summed}
+  FROM ${source}
+  GROUP BY ${k}, duration
+),
+km_risk AS (
+  SELECT ${k}, duration, ended, events${carried}, sum(ended) ${cumulative('DESC')} AS at_risk
+  FROM km_daily
+),
+km_curve AS (
+  SELECT ${k}, duration, at_risk, events, ended - events AS censored${carried},
+    sum(CASE WHEN events = at_risk THEN 1 ELSE 0 END) ${cumulative('')} AS zeros,
+    sum(CASE WHEN events < at_risk THEN ln(1 - CAST(events AS DOUBLE) / at_risk) ELSE CAST(0 AS DOUBLE) END) ${cumulative('')} AS log_survival
+  FROM km_risk
+),
+km AS (
+  SELECT ${k}, duration, at_risk, events, censored${carried},
+    CASE WHEN zeros > 0 THEN CAST(1 AS DOUBLE) ELSE 1 - exp(log_survival) END AS share
+  FROM km_curve
+)`;
+}
+
+/**
+ * The first duration at which a Kaplan–Meier curve (`km`) reaches a share (an aggregate over `km`
+ * rows): null when it never does. A billionth of slack absorbs the rounding of exp(sum(ln(…))).
+ */
+const kmQuantile = (p: number): string => `min(CASE WHEN share >= ${p} - 0.000000001 THEN duration END)`;
+
+/**
+ * Each application's hiring clock (CTE bodies `sync_dates`, `app_versions`, `app_clock` and
+ * `clocks`, reading `applications` once). It starts on the UTC date of `remote_created_at` (its
+ * earliest, over the versions), or on the first version's snapshot date when the ATS gives none. It
+ * stops at the first version showing the application hired when its current version is `HIRED` (the
+ * event); else, censored, at the first version showing it closed or deleted when its current version
+ * is, or at the integration's latest `applications` sync while it is open. A hire or close already in
+ * the integration's first sync stops on that date: the latest it can have happened.
+ */
+const HIRE_CLOCKS = `sync_dates AS (
+  ${syncDates('applications')}
+),
+app_versions AS (
+  SELECT a.integration_id, a.id, a.job_id, a.outcome, a.snapshot_date, a.remote_created_at,
+    CASE WHEN ${deletedFlag('a', APPLICATIONS)} THEN 'DELETED'
+      WHEN a.outcome IS NULL OR a.outcome = 'PENDING' THEN 'OPEN'
+      ELSE 'CLOSED' END AS state,
+    row_number() OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date DESC) AS rn
+  FROM applications a
+),
+app_clock AS (
+  SELECT integration_id, id,
+    max(CASE WHEN rn = 1 THEN job_id END) AS job_id,
+    max(CASE WHEN rn = 1 THEN state END) AS state,
+    max(CASE WHEN rn = 1 THEN outcome END) AS outcome,
+    min(snapshot_date) AS first_seen,
+    CAST(min(remote_created_at) AS DATE) AS applied_on,
+    min(CASE WHEN state = 'CLOSED' AND outcome = 'HIRED' THEN snapshot_date END) AS hired_on,
+    min(CASE WHEN state <> 'OPEN' THEN snapshot_date END) AS closed_on
+  FROM app_versions
+  GROUP BY integration_id, id
+),
+clocks AS (
+  SELECT a.integration_id, a.id, a.job_id, a.applied_on, a.hired_on, s.first_date,
+    CASE WHEN a.state = 'CLOSED' AND a.outcome = 'HIRED' THEN 1 ELSE 0 END AS is_event,
+    greatest(date_diff('day', coalesce(a.applied_on, a.first_seen),
+      CASE WHEN a.state = 'OPEN' THEN s.latest_date WHEN a.state = 'CLOSED' AND a.outcome = 'HIRED' THEN a.hired_on ELSE a.closed_on END), 0) AS duration
+  FROM app_clock a
+  JOIN sync_dates s ON s.integration_id = a.integration_id
+),
+both_scopes AS (
+  SELECT c.integration_id, CASE WHEN k.all_jobs = 0 THEN c.job_id END AS job_id, k.all_jobs, c.duration, c.is_event,
+    CASE WHEN c.is_event = 1 AND c.applied_on IS NOT NULL AND c.hired_on > c.first_date THEN date_diff('day', c.applied_on, c.hired_on) END AS naive_days
+  FROM clocks c
+  CROSS JOIN (VALUES (0), (1)) AS k (all_jobs)
+  WHERE k.all_jobs = 1 OR c.job_id IS NOT NULL
+),
+scoped AS (
+  SELECT integration_id, job_id, all_jobs, duration, is_event,
+    CASE WHEN 2 * row_number() OVER (PARTITION BY integration_id, all_jobs, job_id ORDER BY naive_days NULLS LAST)
+      BETWEEN count(naive_days) OVER (PARTITION BY integration_id, all_jobs, job_id) AND count(naive_days) OVER (PARTITION BY integration_id, all_jobs, job_id) + 2
+      AND naive_days IS NOT NULL THEN naive_days ELSE 0 END AS naive_middle_days,
+    CASE WHEN 2 * row_number() OVER (PARTITION BY integration_id, all_jobs, job_id ORDER BY naive_days NULLS LAST)
+      BETWEEN count(naive_days) OVER (PARTITION BY integration_id, all_jobs, job_id) AND count(naive_days) OVER (PARTITION BY integration_id, all_jobs, job_id) + 2
+      AND naive_days IS NOT NULL THEN 1 ELSE 0 END AS naive_middle
+  FROM both_scopes
+)`;
+
+const HIRE_CLOCK_NOTES =
+  "An application's clock starts on the UTC date of `remote_created_at` (the first version's snapshot date when the " +
+  'ATS gives none) and stops at its hire (the first version showing it `HIRED`, when its current version still is), ' +
+  'or, censored, at the first version showing it closed otherwise (declined, any other outcome) or deleted, or at ' +
+  "the integration's latest `applications` sync while it is still open. A hire or close already in the integration's " +
+  'first `applications` sync stops on that date, the latest it can have happened. Every application counts twice: ' +
+  'in its job, and in the row set with a null `job_id` for all jobs of the integration (applications of no job count ' +
+  'there only). Kaplan–Meier: on each day, `at_risk` counts the applications whose clock reached that day (stopped ' +
+  'on it or later), and the survival is the product over the days up to it of (1 − `hired` ÷ `at_risk`); an open ' +
+  'application counts as "not hired yet after N days" instead of being left out.';
+
+const HIRE_SURVIVAL: ViewDef = {
+  name: 'hire_survival',
+  grain: 'one row per integration, job (and a row set with a null `job_id` for all jobs of the integration) and day since application on which a clock stopped',
+  notes: HIRE_CLOCK_NOTES + ' Days on which no clock stopped have no row: the curve is flat between two rows.',
+  columns: [
+    col('integration_id', 'varchar', 'Kombo integration id'),
+    col('job_id', 'varchar', 'the job; null for the row set of all jobs of the integration'),
+    col('day', 'bigint', 'days since application'),
+    col('at_risk', 'bigint', 'applications whose clock reached this day (not hired before it, nor censored)'),
+    col('hired', 'bigint', 'of those, hired on this day'),
+    col('censored', 'bigint', 'of those, whose clock stopped on this day without a hire: still open at the latest sync, or closed without a hire, or deleted'),
+    col('share_hired', 'double', '1 − the Kaplan–Meier survival: the estimated share of applications hired within this many days (non-decreasing, from 0)'),
+  ],
+  sql: `WITH ${HIRE_CLOCKS},
+${kaplanMeier('scoped', ['integration_id', 'all_jobs', 'job_id'])}
+SELECT
+  CAST(integration_id AS VARCHAR) AS integration_id,
+  CAST(job_id AS VARCHAR) AS job_id,
+  CAST(duration AS BIGINT) AS "day",
+  CAST(at_risk AS BIGINT) AS at_risk,
+  CAST(events AS BIGINT) AS hired,
+  CAST(censored AS BIGINT) AS censored,
+  CAST(share AS DOUBLE) AS share_hired
+FROM km`,
+};
+
+const HIRE_SUMMARY: ViewDef = {
+  name: 'hire_summary',
+  grain: 'one row per integration and job with applications (and one with a null `job_id` for all jobs of the integration)',
+  notes:
+    'The Kaplan–Meier median and 75th percentile of days to hire are read off the curve of `hire_survival`: the first ' +
+    'day whose `share_hired` reaches 0.5 (0.75); null while the curve has not reached it, as when fewer than half the ' +
+    'applications are hired in the time observed. Beside them, `naive_median_days_to_hire` is the median of ' +
+    '`time_to_hire.days_to_hire`: hires only, those with a known application date hired after the first sync, which ' +
+    'leaves out exactly the slow cases still open. ' + HIRE_CLOCK_NOTES,
+  columns: [
+    col('integration_id', 'varchar', 'Kombo integration id'),
+    col('job_id', 'varchar', 'the job; null for all jobs of the integration'),
+    col('applications', 'bigint', 'applications (with a clock: every application stored, deleted ones included, censored at their deletion)'),
+    col('hires', 'bigint', 'applications whose current version is `HIRED`'),
+    col('median_days_to_hire', 'bigint', 'Kaplan–Meier median days from application to hire; null when the curve never reaches one half'),
+    col('p75_days_to_hire', 'bigint', 'Kaplan–Meier 75th percentile of days to hire; null when the curve never reaches three quarters'),
+    col('naive_median_days_to_hire', 'double', 'median `days_to_hire` of `time_to_hire` (completed hires only); null without any'),
+  ],
+  sql: `WITH ${HIRE_CLOCKS},
+${kaplanMeier('scoped', ['integration_id', 'all_jobs', 'job_id'], ['naive_middle_days', 'naive_middle'])},
+curve AS (
+  SELECT integration_id, all_jobs, job_id, sum(events + censored) AS applications, sum(events) AS hires,
+    ${kmQuantile(0.5)} AS median_days, ${kmQuantile(0.75)} AS p75_days,
+    sum(naive_middle_days) AS naive_middle_days, sum(naive_middle) AS naive_middle
+  FROM km
+  GROUP BY integration_id, all_jobs, job_id
+)
+SELECT
+  CAST(integration_id AS VARCHAR) AS integration_id,
+  CAST(job_id AS VARCHAR) AS job_id,
+  CAST(applications AS BIGINT) AS applications,
+  CAST(hires AS BIGINT) AS hires,
+  CAST(median_days AS BIGINT) AS median_days_to_hire,
+  CAST(p75_days AS BIGINT) AS p75_days_to_hire,
+  CAST(CASE WHEN naive_middle > 0 THEN CAST(naive_middle_days AS DOUBLE) / naive_middle END AS DOUBLE) AS naive_median_days_to_hire
+FROM curve`,
+};
+
+const STAGE_SURVIVAL: ViewDef = {
+  name: 'stage_survival',
+  grain: 'one row per integration, job and stage some application spent an open stretch in',
+  notes:
+    'From the stretches of `application_stage_history`. A stretch ends (the event) when a later version shows the ' +
+    'application elsewhere or closed; a stretch still current, or ended by a deletion, is censored: it counts as "not ' +
+    'left yet after N days" instead of being left out, as `hiring_funnel.median_days_in_stage` leaves it out. The median ' +
+    'is read off the Kaplan–Meier curve of the stretches (per job and stage, as in `hire_survival`): the first duration ' +
+    "whose share of stretches ended reaches one half, null while it has not. A stretch under way in the integration's " +
+    'first `applications` sync starts on that date (its entry is unknown), so it counts as shorter than it was. Hours ' +
+    "run from the `_valid_from` of the version that showed the application in the stage to that of the version that " +
+    "showed it elsewhere (or the integration's latest `applications` sync), in whole hours: finer than days once " +
+    'several syncs a day exist. The stage name and index are those of its latest stretch.',
+  columns: [
+    col('integration_id', 'varchar', 'Kombo integration id'),
+    col('job_id', 'varchar', 'the job'),
+    col('stage_id', 'varchar', 'the stage'),
+    col('stage_name', 'varchar', 'stage name, of its latest stretch'),
+    col('stage_index', 'integer', 'position of the stage in the job, of its latest stretch'),
+    col('stretches', 'bigint', 'open stretches spent in the stage'),
+    col('left_stage', 'bigint', 'of those, ended by another stage or a final outcome'),
+    col('still_in', 'bigint', 'of those, still current (censored)'),
+    col('median_days_in_stage', 'bigint', 'Kaplan–Meier median days in the stage; null while fewer than half the stretches are known to have ended by then'),
+    col('median_hours_in_stage', 'bigint', 'Kaplan–Meier median whole hours in the stage; null likewise'),
+  ],
+  sql: `WITH sync_times AS (
+  SELECT integration_id, max(valid_from) AS latest_at
+  FROM syncs
+  WHERE model = 'applications'
+  GROUP BY integration_id
+),
+stretches AS (
+  SELECT h.integration_id, h.job_id, h.stage_id, h.is_current, h.days_in_stage,
+    first_value(h.stage_name) OVER (PARTITION BY h.integration_id, h.job_id, h.stage_id ORDER BY h.entered_on DESC, h.application_id) AS stage_name,
+    first_value(h.stage_index) OVER (PARTITION BY h.integration_id, h.job_id, h.stage_id ORDER BY h.entered_on DESC, h.application_id) AS stage_index,
+    CAST(floor(CAST(date_diff('millisecond', h.entered_at, coalesce(h.left_at, t.latest_at)) AS DOUBLE) / 3600000) AS BIGINT) AS hours_in_stage,
+    CASE WHEN h.outcome_after IS NOT NULL AND h.outcome_after <> 'DELETED' THEN 1 ELSE 0 END AS is_event
+  FROM application_stage_history h
+  LEFT JOIN sync_times t ON t.integration_id = h.integration_id
+  WHERE h.job_id IS NOT NULL
+),
+units AS (
+  SELECT s.integration_id, s.job_id, s.stage_id, s.stage_name, s.stage_index, u.in_hours, s.is_event,
+    CASE WHEN s.is_current THEN 1 ELSE 0 END AS current_stretch,
+    greatest(CASE WHEN u.in_hours = 1 THEN s.hours_in_stage ELSE s.days_in_stage END, 0) AS duration
+  FROM stretches s
+  CROSS JOIN (VALUES (0), (1)) AS u (in_hours)
+),
+${kaplanMeier('units', ['integration_id', 'job_id', 'stage_id', 'stage_name', 'stage_index', 'in_hours'], ['current_stretch'])}
+SELECT
+  CAST(integration_id AS VARCHAR) AS integration_id,
+  CAST(job_id AS VARCHAR) AS job_id,
+  CAST(stage_id AS VARCHAR) AS stage_id,
+  CAST(stage_name AS VARCHAR) AS stage_name,
+  CAST(stage_index AS INTEGER) AS stage_index,
+  CAST(sum(CASE WHEN in_hours = 0 THEN events + censored ELSE 0 END) AS BIGINT) AS stretches,
+  CAST(sum(CASE WHEN in_hours = 0 THEN events ELSE 0 END) AS BIGINT) AS left_stage,
+  CAST(sum(CASE WHEN in_hours = 0 THEN current_stretch ELSE 0 END) AS BIGINT) AS still_in,
+  CAST(min(CASE WHEN in_hours = 0 AND share >= 0.5 - 0.000000001 THEN duration END) AS BIGINT) AS median_days_in_stage,
+  CAST(min(CASE WHEN in_hours = 1 AND share >= 0.5 - 0.000000001 THEN duration END) AS BIGINT) AS median_hours_in_stage
+FROM km
+GROUP BY integration_id, job_id, stage_id, stage_name, stage_index`,
+};
+
+const FUNNEL_COHORTS: ViewDef = {
+  name: 'funnel_cohorts',
+  grain: 'one row per integration, job, cohort month (UTC month of application) and stage of `hiring_funnel`',
+  notes:
+    "An application's cohort is the UTC month of its `remote_created_at` (of its first version's snapshot date when the " +
+    'ATS gives none). It **reached** a stage as in `hiring_funnel`: some version showed it, in its current job, in that ' +
+    'stage or a later one by the funnel\'s `stage_index`. Applications whose current version is a deletion, and those of ' +
+    'no job, are left out. A cohort is compared with itself only, so a job with many new applicants does not seem to ' +
+    'convert worse: read `cohort_age_days` before comparing cohorts, a young cohort has had no time to reach the ' +
+    'later stages. Every stage of the job gets a row for every cohort of the job, `reached` 0 included.',
+  columns: [
+    col('integration_id', 'varchar', 'Kombo integration id'),
+    col('job_id', 'varchar', 'the job'),
+    col('cohort_month', 'date', 'first day of the UTC month the applications were made'),
+    col('stage_id', 'varchar', 'the stage'),
+    col('stage_name', 'varchar', 'its name, as in `hiring_funnel`'),
+    col('stage_index', 'integer', 'its position, as in `hiring_funnel`'),
+    col('applications', 'bigint', 'applications of the cohort to the job'),
+    col('reached', 'bigint', 'of those, that reached the stage (or a later one)'),
+    col('share_reached', 'double', '`reached` ÷ `applications`'),
+    col('cohort_age_days', 'bigint', "days from the cohort month's last day to the integration's latest `applications` sync; negative while the month is still running"),
+  ],
+  sql: `WITH sync_dates AS (
+  ${syncDates('applications')}
+),
+stages AS (
+  SELECT integration_id, job_id, stage_id, stage_name, stage_index FROM hiring_funnel
+),
+versions AS (
+  SELECT a.integration_id, a.id, a.job_id, a.current_stage_id AS stage_id, a.snapshot_date,
+    CASE WHEN ${deletedFlag('a', APPLICATIONS)} THEN 1 ELSE 0 END AS is_deleted,
+    row_number() OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date DESC) AS rn,
+    coalesce(CAST(min(a.remote_created_at) OVER (PARTITION BY a.integration_id, a.id) AS DATE),
+      min(a.snapshot_date) OVER (PARTITION BY a.integration_id, a.id)) AS applied_on
+  FROM applications a
+),
+current_versions AS (
+  SELECT integration_id, id, job_id, stage_id, is_deleted, rn, applied_on,
+    max(CASE WHEN rn = 1 THEN job_id END) OVER (PARTITION BY integration_id, id) AS current_job_id,
+    max(CASE WHEN rn = 1 THEN is_deleted END) OVER (PARTITION BY integration_id, id) AS deleted_now
+  FROM versions
+),
+per_stage AS (
+  SELECT v.integration_id, v.id, v.current_job_id AS job_id, v.rn, v.applied_on, s.stage_id, s.stage_name, s.stage_index,
+    max(CASE WHEN s.stage_id = v.stage_id AND v.job_id = v.current_job_id AND v.is_deleted = 0 THEN s.stage_index END)
+      OVER (PARTITION BY v.integration_id, v.id) AS furthest
+  FROM current_versions v
+  JOIN stages s ON s.integration_id = v.integration_id AND s.job_id = v.current_job_id
+  WHERE v.deleted_now = 0
+),
+cohorts AS (
+  SELECT integration_id, job_id, CAST(date_trunc('month', applied_on) AS DATE) AS cohort_month, stage_id,
+    min(stage_name) AS stage_name, min(stage_index) AS stage_index,
+    count(*) AS applications,
+    sum(CASE WHEN furthest >= stage_index THEN 1 ELSE 0 END) AS reached
+  FROM per_stage
+  WHERE rn = 1
+  GROUP BY integration_id, job_id, CAST(date_trunc('month', applied_on) AS DATE), stage_id
+)
+SELECT
+  CAST(c.integration_id AS VARCHAR) AS integration_id,
+  CAST(c.job_id AS VARCHAR) AS job_id,
+  CAST(c.cohort_month AS DATE) AS cohort_month,
+  CAST(c.stage_id AS VARCHAR) AS stage_id,
+  CAST(c.stage_name AS VARCHAR) AS stage_name,
+  CAST(c.stage_index AS INTEGER) AS stage_index,
+  CAST(c.applications AS BIGINT) AS applications,
+  CAST(c.reached AS BIGINT) AS reached,
+  CAST(CAST(c.reached AS DOUBLE) / c.applications AS DOUBLE) AS share_reached,
+  CAST(date_diff('day', CAST(c.cohort_month + INTERVAL '1' MONTH - INTERVAL '1' DAY AS DATE), s.latest_date) AS BIGINT) AS cohort_age_days
+FROM cohorts c
+LEFT JOIN sync_dates s ON s.integration_id = c.integration_id`,
+};
+
+const INTERVIEWER_OUTCOMES: ViewDef = {
+  name: 'interviewer_outcomes',
+  grain: 'one row per integration and interviewer with at least one interview held',
+  notes:
+    'An interview was **held** when `interviews_latest` holds it, not canceled, with a `starting_at`, and it ended ' +
+    "(`ending_at`, else `starting_at`) before the day of the integration's latest `interviews` sync. Its stage is the " +
+    "interview's `stage_id`, or, when the ATS gives none, the stage the application was in, open, on the interview's " +
+    'day (`application_stage_history`). What happened to an application after its latest interview with the ' +
+    'interviewer: **advanced** when its current version is `HIRED` or a stretch entered after the interview\'s day is ' +
+    'in a later stage than the interview\'s; else **declined** when its current version is `DECLINED`; else ' +
+    '**still_open** while it is open. Deleted applications, and those closed otherwise, count in `applications` only. ' +
+    "The days to the interview run from the application's latest entry into the interview's stage on or before the " +
+    "interview's day; entries under way in the integration's first `applications` sync are unknown and left out of the " +
+    'median. Names as in `interviewer_load`.',
+  columns: [
+    col('integration_id', 'varchar', 'Kombo integration id'),
+    col('user_id', 'varchar', "the interviewer's Kombo user id"),
+    col('user_name', 'varchar', "the interviewer's full name in `users`, or else on the interview"),
+    col('interviews', 'bigint', 'interviews held'),
+    col('applications', 'bigint', 'applications interviewed'),
+    col('advanced', 'bigint', 'of those, hired or in a later stage after the interview'),
+    col('declined', 'bigint', 'of those, not advanced and declined'),
+    col('still_open', 'bigint', 'of those, not advanced and still open'),
+    col('advance_rate', 'double', '`advanced` ÷ (`advanced` + `declined`): the share of decided applications that went on; null when none is decided'),
+    col('median_days_to_interview', 'double', "median days from the application entering the interview's stage to the interview; null when no entry is known"),
+  ],
+  sql: `WITH interview_dates AS (
+  ${syncDates('interviews')}
+),
+app_dates AS (
+  ${syncDates('applications')}
+),
+held AS (
+  SELECT i.integration_id, i.id AS interview_id, i.application_id, i.stage_id, CAST(i.starting_at AS DATE) AS held_on,
+    u.user_id, u.first_name, u.last_name,
+    row_number() OVER (PARTITION BY i.integration_id, u.user_id, i.application_id ORDER BY i.starting_at DESC, i.id) AS rn
+  FROM interviews_latest i
+  JOIN interview_users u ON u.integration_id = i.integration_id AND u.snapshot_date = i.snapshot_date AND u.interview_id = i.id
+  JOIN interview_dates d ON d.integration_id = i.integration_id
+  WHERE coalesce(i.canceled, false) = false AND i.starting_at IS NOT NULL AND u.user_id IS NOT NULL
+    AND CAST(coalesce(i.ending_at, i.starting_at) AS DATE) < d.latest_date
+),
+placed AS (
+  SELECT v.integration_id, v.interview_id, v.application_id, v.user_id, v.rn, v.held_on,
+    min(v.first_name) AS first_name, min(v.last_name) AS last_name,
+    max(CASE WHEN (v.stage_id IS NOT NULL AND h.stage_id = v.stage_id)
+      OR (v.stage_id IS NULL AND h.entered_on <= v.held_on AND (h.left_on IS NULL OR h.left_on > v.held_on)) THEN h.stage_index END) AS stage_index,
+    max(CASE WHEN ((v.stage_id IS NOT NULL AND h.stage_id = v.stage_id)
+      OR (v.stage_id IS NULL AND (h.left_on IS NULL OR h.left_on > v.held_on))) AND h.entered_on <= v.held_on THEN h.entered_on END) AS entered_on,
+    max(CASE WHEN h.entered_on > v.held_on THEN h.stage_index END) AS later_index
+  FROM held v
+  LEFT JOIN application_stage_history h ON h.integration_id = v.integration_id AND h.application_id = v.application_id
+  GROUP BY v.integration_id, v.interview_id, v.application_id, v.user_id, v.rn, v.held_on
+),
+fates AS (
+  SELECT p.integration_id, p.user_id, p.application_id, p.rn, p.first_name, p.last_name,
+    CASE WHEN p.entered_on > f.first_date THEN date_diff('day', p.entered_on, p.held_on) END AS days_to_interview,
+    CASE
+      WHEN a.outcome = 'HIRED' OR p.later_index > p.stage_index THEN 'advanced'
+      WHEN a.outcome = 'DECLINED' THEN 'declined'
+      WHEN a.id IS NOT NULL AND (a.outcome IS NULL OR a.outcome = 'PENDING') THEN 'still_open'
+    END AS fate
+  FROM placed p
+  LEFT JOIN app_dates f ON f.integration_id = p.integration_id
+  LEFT JOIN applications_latest a ON a.integration_id = p.integration_id AND a.id = p.application_id
+),
+ranked AS (
+  SELECT integration_id, user_id, application_id, rn, first_name, last_name, days_to_interview, fate,
+    row_number() OVER (PARTITION BY integration_id, user_id ORDER BY days_to_interview NULLS LAST) AS drn,
+    count(days_to_interview) OVER (PARTITION BY integration_id, user_id) AS dn
+  FROM fates
+),
+per_user AS (
+  SELECT integration_id, user_id, min(first_name) AS first_name, min(last_name) AS last_name,
+    count(*) AS interviews,
+    sum(CASE WHEN rn = 1 THEN 1 ELSE 0 END) AS applications,
+    sum(CASE WHEN rn = 1 AND fate = 'advanced' THEN 1 ELSE 0 END) AS advanced,
+    sum(CASE WHEN rn = 1 AND fate = 'declined' THEN 1 ELSE 0 END) AS declined,
+    sum(CASE WHEN rn = 1 AND fate = 'still_open' THEN 1 ELSE 0 END) AS still_open,
+    avg(CASE WHEN days_to_interview IS NOT NULL AND 2 * drn BETWEEN dn AND dn + 2 THEN CAST(days_to_interview AS DOUBLE) END) AS median_days
+  FROM ranked
+  GROUP BY integration_id, user_id
+)
+SELECT
+  CAST(l.integration_id AS VARCHAR) AS integration_id,
+  CAST(l.user_id AS VARCHAR) AS user_id,
+  CAST(coalesce(nullif(concat_ws(' ', p.first_name, p.last_name), ''), nullif(concat_ws(' ', l.first_name, l.last_name), '')) AS VARCHAR) AS user_name,
+  CAST(l.interviews AS BIGINT) AS interviews,
+  CAST(l.applications AS BIGINT) AS applications,
+  CAST(l.advanced AS BIGINT) AS advanced,
+  CAST(l.declined AS BIGINT) AS declined,
+  CAST(l.still_open AS BIGINT) AS still_open,
+  CAST(CASE WHEN l.advanced + l.declined > 0 THEN CAST(l.advanced AS DOUBLE) / (l.advanced + l.declined) END AS DOUBLE) AS advance_rate,
+  CAST(l.median_days AS DOUBLE) AS median_days_to_interview
+FROM per_user l
+LEFT JOIN users_latest p ON p.integration_id = l.integration_id AND p.id = l.user_id`,
+};
+
+/** The checks of `data_quality`, in the order the docs list them. */
+export const DATA_QUALITY_CHECKS = [
+  'skipped_stage',
+  'moved_back',
+  'declined_without_reason',
+  'hired_without_accepted_offer',
+  'stale_open_application',
+  'duplicate_candidate_email',
+  'application_of_unknown_job',
+  'found_only_by_full_sync',
+] as const;
+
+/** The tables `found_only_by_full_sync` looks at, besides `applications` (read with the other checks). */
+const FULL_SYNC_TABLES = ['candidates', 'jobs', 'offers', 'interviews'] as const;
+
+/** One row per version of a table for `found_only_by_full_sync` (a SELECT for a UNION ALL). */
+const fullSyncVersions = (table: string): string =>
+  `SELECT t.integration_id, '${table}' AS model, t.id, t.snapshot_date, CASE WHEN ${deletedFlag('t', tableDef(table))} THEN 1 ELSE 0 END AS is_deleted,
+    t.remote_deleted_at, t.changed_at, lag(t.changed_at) OVER (PARTITION BY t.integration_id, t.id ORDER BY t.snapshot_date) AS prev_changed_at
+  FROM ${table} t`;
+
+/**
+ * Whether a version (alias `v`) was found only by a later full sync: stored by a `full` sync (`y`, its
+ * `sync_steps` row) after the model's first sync (`s`, its `sync_dates` row), and either a deletion
+ * without `remote_deleted_at` or a change whose `changed_at` is older than the previous sync's start
+ * and differs from the previous version's.
+ */
+const FULL_SYNC_FOUND = (v: string, y: string, s: string): string => `CASE WHEN ${y}.mode = 'full' AND ${v}.snapshot_date > ${s}.first_date AND (
+      (${v}.is_deleted = 1 AND ${v}.remote_deleted_at IS NULL)
+      OR (${v}.is_deleted = 0 AND ${v}.changed_at < ${y}.prev_started_at AND (${v}.prev_changed_at IS NULL OR ${v}.prev_changed_at <> ${v}.changed_at))
+    ) THEN 1 ELSE 0 END`;
+
+const DATA_QUALITY: ViewDef = {
+  name: 'data_quality',
+  grain: 'one row per integration (every integration with a sync) and check, 0 `records` when the check finds nothing',
+  notes:
+    'Checks whether the ATS data deserves trust. Each check counts records (applications, candidates, or records of any ' +
+    'model for `found_only_by_full_sync`) among the records it looks at. `skipped_stage`: an application moved, between ' +
+    "two consecutive versions open in the same job, to a stage more than one step later in the job's current stage list " +
+    '(`jobs_latest` and its `job_stages`), past a stage no version showed it in; of the applications with such a move ' +
+    'between two listed stages, forward or back. `moved_back`: the same, to an earlier stage. `declined_without_reason`: ' +
+    'current version `DECLINED` with no rejection reason (null or blank); of the declined applications. ' +
+    '`hired_without_accepted_offer`: current version `HIRED` and no offer of the application `ACCEPTED` in `offers_latest`; ' +
+    "of the hired applications, for integrations whose `offers` are synced (others look at none). `stale_open_application`: " +
+    "open, and the latest version is 30 days or more older than the integration's latest `applications` sync (a version " +
+    "stored in the first sync counts from its `remote_updated_at`, when given); of the open applications. " +
+    '`duplicate_candidate_email`: a current candidate sharing an email address with another one, compared after trimming ' +
+    'and in lower case (hashes compare as they are stored); of the candidates with an address. ' +
+    "`application_of_unknown_job`: current application whose job is null or not in `jobs_latest`; of the applications, " +
+    'for integrations whose `jobs` are synced. `found_only_by_full_sync`: a record of `applications`, `candidates`, `jobs`, ' +
+    '`offers` or `interviews` with a version stored by a full sync (`syncs.mode`, joined on model and snapshot date) other ' +
+    "than the integration's first one, that the incremental syncs could not return: a deletion without `remote_deleted_at` " +
+    "(no longer returned), or a change whose `changed_at` is older than the start of the model's previous sync and differs " +
+    "from the previous version's (a change of nested data alone leaves `changed_at` and cannot be told); of the records " +
+    'stored. Applications and candidates whose current version is a deletion are left out of the other checks.',
+  columns: [
+    col('integration_id', 'varchar', 'Kombo integration id'),
+    col('check_name', 'varchar', `the check: ${DATA_QUALITY_CHECKS.map((c) => `\`${c}\``).join(', ')}`),
+    col('records', 'bigint', 'records the check finds'),
+    col('share', 'double', '`records` ÷ the records the check looks at; null when it looks at none'),
+    col('example_ids', 'varchar', 'up to 5 ids of records found, comma-separated, in id order (`<model>/<id>` for `found_only_by_full_sync`); null when none'),
+  ],
+  sql: `WITH sync_dates AS (
+  SELECT integration_id, model, min(snapshot_date) AS first_date, max(snapshot_date) AS latest_date
+  FROM syncs
+  GROUP BY integration_id, model
+),
+sync_steps AS (
+  SELECT integration_id, model, snapshot_date, mode,
+    lag(started_at) OVER (PARTITION BY integration_id, model ORDER BY snapshot_date) AS prev_started_at
+  FROM syncs
+),
+job_list AS (
+  ${JOB_LIST}
+),
+listed AS (
+  ${LISTED_STAGES}
+),
+ranked_stages AS (
+  SELECT integration_id, job_id, stage_id, dense_rank() OVER (PARTITION BY integration_id, job_id ORDER BY stage_index) AS stage_rank
+  FROM listed
+),
+app_versions AS (
+  SELECT a.integration_id, a.id, a.job_id, a.current_stage_id AS stage_id, a.outcome, a.rejection_reason_name, a.snapshot_date,
+    a.remote_updated_at, a.remote_deleted_at, a.changed_at,
+    CASE WHEN ${deletedFlag('a', APPLICATIONS)} THEN 1 ELSE 0 END AS is_deleted,
+    lag(a.changed_at) OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date) AS prev_changed_at,
+    lead(a.job_id) OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date) AS next_job_id,
+    lead(a.current_stage_id) OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date) AS next_stage_id,
+    lead(a.outcome) OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date) AS next_outcome,
+    lead(CASE WHEN ${deletedFlag('a', APPLICATIONS)} THEN 1 ELSE 0 END) OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date) AS next_deleted,
+    row_number() OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date DESC) AS rn
+  FROM applications a
+),
+accepted AS (
+  SELECT DISTINCT integration_id, application_id FROM offers_latest WHERE status = 'ACCEPTED'
+),
+app_flags AS (
+  SELECT v.integration_id, v.id,
+    CASE WHEN v.is_deleted = 0 AND v.next_deleted = 0 AND v.next_job_id = v.job_id AND v.next_stage_id <> v.stage_id
+      AND (v.outcome IS NULL OR v.outcome = 'PENDING') AND (v.next_outcome IS NULL OR v.next_outcome = 'PENDING')
+      AND c.stage_rank IS NOT NULL AND n.stage_rank IS NOT NULL THEN n.stage_rank - c.stage_rank END AS step,
+    CASE WHEN v.rn = 1 AND v.is_deleted = 0 THEN 1 ELSE 0 END AS is_current,
+    CASE WHEN v.rn = 1 AND v.is_deleted = 0 AND v.outcome = 'DECLINED' THEN 1 ELSE 0 END AS declined,
+    CASE WHEN v.rn = 1 AND v.is_deleted = 0 AND v.outcome = 'DECLINED' AND nullif(${trimmed('v.rejection_reason_name')}, '') IS NULL THEN 1 ELSE 0 END AS no_reason,
+    CASE WHEN v.rn = 1 AND v.is_deleted = 0 AND v.outcome = 'HIRED' AND so.integration_id IS NOT NULL THEN 1 ELSE 0 END AS hired,
+    CASE WHEN v.rn = 1 AND v.is_deleted = 0 AND v.outcome = 'HIRED' AND so.integration_id IS NOT NULL AND o.application_id IS NULL THEN 1 ELSE 0 END AS no_offer,
+    CASE WHEN v.rn = 1 AND v.is_deleted = 0 AND (v.outcome IS NULL OR v.outcome = 'PENDING') THEN 1 ELSE 0 END AS open_now,
+    CASE WHEN v.rn = 1 AND v.is_deleted = 0 AND (v.outcome IS NULL OR v.outcome = 'PENDING')
+      AND date_diff('day', CASE WHEN v.snapshot_date = sa.first_date THEN coalesce(CAST(v.remote_updated_at AS DATE), v.snapshot_date) ELSE v.snapshot_date END, sa.latest_date) >= 30
+      THEN 1 ELSE 0 END AS stale,
+    CASE WHEN v.rn = 1 AND v.is_deleted = 0 AND sj.integration_id IS NOT NULL THEN 1 ELSE 0 END AS job_checked,
+    CASE WHEN v.rn = 1 AND v.is_deleted = 0 AND sj.integration_id IS NOT NULL AND j.job_id IS NULL THEN 1 ELSE 0 END AS unknown_job,
+    ${FULL_SYNC_FOUND('v', 'y', 'sa')} AS full_sync_only
+  FROM app_versions v
+  LEFT JOIN ranked_stages c ON c.integration_id = v.integration_id AND c.job_id = v.job_id AND c.stage_id = v.stage_id
+  LEFT JOIN ranked_stages n ON n.integration_id = v.integration_id AND n.job_id = v.job_id AND n.stage_id = v.next_stage_id
+  LEFT JOIN accepted o ON o.integration_id = v.integration_id AND o.application_id = v.id
+  LEFT JOIN sync_dates sa ON sa.integration_id = v.integration_id AND sa.model = 'applications'
+  LEFT JOIN sync_dates so ON so.integration_id = v.integration_id AND so.model = 'offers'
+  LEFT JOIN sync_dates sj ON sj.integration_id = v.integration_id AND sj.model = 'jobs'
+  LEFT JOIN job_list j ON j.integration_id = v.integration_id AND j.job_id = v.job_id
+  LEFT JOIN sync_steps y ON y.integration_id = v.integration_id AND y.model = 'applications' AND y.snapshot_date = v.snapshot_date
+),
+per_app AS (
+  SELECT integration_id, id,
+    max(CASE WHEN step IS NOT NULL THEN 1 ELSE 0 END) AS moved,
+    max(CASE WHEN step > 1 THEN 1 ELSE 0 END) AS skipped,
+    max(CASE WHEN step < 0 THEN 1 ELSE 0 END) AS moved_back,
+    max(declined) AS declined, max(no_reason) AS no_reason, max(hired) AS hired, max(no_offer) AS no_offer,
+    max(open_now) AS open_now, max(stale) AS stale, max(job_checked) AS job_checked, max(unknown_job) AS unknown_job,
+    max(full_sync_only) AS full_sync_only
+  FROM app_flags
+  GROUP BY integration_id, id
+),
+app_findings AS (
+  SELECT p.integration_id, k.check_name,
+    CASE WHEN k.check_name = 'found_only_by_full_sync' THEN 'applications/' || p.id ELSE p.id END AS record_id,
+    CASE k.check_name
+      WHEN 'skipped_stage' THEN p.moved WHEN 'moved_back' THEN p.moved WHEN 'declined_without_reason' THEN p.declined
+      WHEN 'hired_without_accepted_offer' THEN p.hired WHEN 'stale_open_application' THEN p.open_now
+      WHEN 'application_of_unknown_job' THEN p.job_checked ELSE 1 END AS looked,
+    CASE k.check_name
+      WHEN 'skipped_stage' THEN p.skipped WHEN 'moved_back' THEN p.moved_back WHEN 'declined_without_reason' THEN p.no_reason
+      WHEN 'hired_without_accepted_offer' THEN p.no_offer WHEN 'stale_open_application' THEN p.stale
+      WHEN 'application_of_unknown_job' THEN p.unknown_job ELSE p.full_sync_only END AS found
+  FROM per_app p
+  CROSS JOIN (VALUES ('skipped_stage'), ('moved_back'), ('declined_without_reason'), ('hired_without_accepted_offer'),
+    ('stale_open_application'), ('application_of_unknown_job'), ('found_only_by_full_sync')) AS k (check_name)
+),
+emails AS (
+  SELECT c.integration_id, c.id, lower(${trimmed('e.email_address')}) AS address
+  FROM candidates_latest c
+  JOIN candidate_email_addresses e ON e.integration_id = c.integration_id AND e.snapshot_date = c.snapshot_date AND e.candidate_id = c.id
+  WHERE nullif(${trimmed('e.email_address')}, '') IS NOT NULL
+  GROUP BY c.integration_id, c.id, lower(${trimmed('e.email_address')})
+),
+other_versions AS (
+  ${FULL_SYNC_TABLES.map(fullSyncVersions).join('\n  UNION ALL\n  ')}
+),
+findings AS (
+  SELECT integration_id, check_name, record_id, found FROM app_findings WHERE looked = 1
+  UNION ALL
+  SELECT integration_id, 'duplicate_candidate_email', id, CASE WHEN count(*) OVER (PARTITION BY integration_id, address) > 1 THEN 1 ELSE 0 END
+  FROM emails
+  UNION ALL
+  SELECT f.integration_id, 'found_only_by_full_sync', f.model || '/' || f.id, ${FULL_SYNC_FOUND('f', 'y', 's')}
+  FROM other_versions f
+  LEFT JOIN sync_steps y ON y.integration_id = f.integration_id AND y.model = f.model AND y.snapshot_date = f.snapshot_date
+  LEFT JOIN sync_dates s ON s.integration_id = f.integration_id AND s.model = f.model
+),
+per_record AS (
+  SELECT integration_id, check_name, record_id, max(found) AS found
+  FROM findings
+  GROUP BY integration_id, check_name, record_id
+),
+examples AS (
+  SELECT integration_id, check_name, record_id, found,
+    row_number() OVER (PARTITION BY integration_id, check_name ORDER BY found DESC, record_id) AS rn
+  FROM per_record
+),
+counts AS (
+  SELECT integration_id, check_name, count(*) AS looked_at, sum(found) AS found,
+    nullif(concat_ws(', ', ${[1, 2, 3, 4, 5].map((k) => `max(CASE WHEN found = 1 AND rn = ${k} THEN record_id END)`).join(', ')}), '') AS example_ids
+  FROM examples
+  GROUP BY integration_id, check_name
+),
+checks AS (
+  SELECT i.integration_id, c.check_name, c.check_order
+  FROM (SELECT DISTINCT integration_id FROM sync_dates) i
+  CROSS JOIN (VALUES ${DATA_QUALITY_CHECKS.map((c, k) => `('${c}', ${k + 1})`).join(', ')}) AS c (check_name, check_order)
+)
+SELECT
+  CAST(k.integration_id AS VARCHAR) AS integration_id,
+  CAST(k.check_name AS VARCHAR) AS check_name,
+  CAST(coalesce(n.found, 0) AS BIGINT) AS records,
+  CAST(CASE WHEN n.looked_at > 0 THEN CAST(n.found AS DOUBLE) / n.looked_at END AS DOUBLE) AS share,
+  CAST(n.example_ids AS VARCHAR) AS example_ids
+FROM checks k
+LEFT JOIN counts n ON n.integration_id = k.integration_id AND n.check_name = k.check_name`,
+};
+
 /** Every analytics view, in dependency order (a view only references tables and views before it). */
 export const VIEWS: readonly ViewDef[] = [
   // Parents come before their child tables in TABLES, so a child's history view follows its parent's.
@@ -976,6 +1588,12 @@ export const VIEWS: readonly ViewDef[] = [
   REJECTION_BREAKDOWN,
   INTERVIEWER_LOAD,
   SOURCE_EFFECTIVENESS,
+  HIRE_SURVIVAL,
+  HIRE_SUMMARY,
+  STAGE_SURVIVAL,
+  FUNNEL_COHORTS,
+  INTERVIEWER_OUTCOMES,
+  DATA_QUALITY,
 ];
 
 /** Whether a table gets a `<table>_latest` view. */

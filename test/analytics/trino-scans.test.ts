@@ -103,6 +103,28 @@ describe('scans of a funnel query in Athena (every CTE and view reference inline
   it('hiring_funnel reads applications, job_stages and syncs once and jobs twice', () => {
     expect(scansOf('hiring_funnel')).toEqual({ applications: 1, job_stages: 1, jobs: 2, syncs: 1 });
   });
+
+  it.each([['hire_survival'], ['hire_summary']])('%s reads applications and syncs once each, the all-jobs curve included', (view) => {
+    expect(scansOf(view)).toEqual({ applications: 1, syncs: 1 });
+  });
+
+  it('stage_survival reads applications once, through application_stage_history, days and hours in one pass', () => {
+    expect(scansOf('stage_survival')).toEqual({ applications: 1, syncs: 2 });
+  });
+
+  it('funnel_cohorts reads hiring_funnel once and applications once more', () => {
+    expect(scansOf('funnel_cohorts')).toEqual({ applications: 2, job_stages: 1, jobs: 2, syncs: 2 });
+  });
+
+  it('interviewer_outcomes reads the interviews once and applications twice (stretches and current outcome)', () => {
+    expect(scansOf('interviewer_outcomes')).toEqual({ applications: 2, interview_users: 1, interviews: 1, syncs: 3, users: 1 });
+  });
+
+  it('data_quality reads applications once for its seven application checks, and each other model once for found_only_by_full_sync', () => {
+    expect(scansOf('data_quality')).toEqual({
+      applications: 1, candidate_email_addresses: 1, candidates: 2, interviews: 1, job_stages: 2, jobs: 4, offers: 2, syncs: 7,
+    });
+  });
 });
 
 describe('the scan count itself', () => {
