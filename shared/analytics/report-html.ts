@@ -9,6 +9,7 @@
  * still runs no script.
  */
 import type { FillRow, FunnelStageRow, HireRow, LoadRow, OfferRow, RejectionRow, ReportData, SnapshotSpan, SourceRow } from './report-types.ts';
+import { cohortSection, hireCurveSection, interviewerOutcomeSection, qualitySection } from './report-insight.ts';
 import { cardFilterAttrs, cardFilters, filterRules, filterValues, overviewSection } from './report-overview.ts';
 import { days, dayCount, dayLabel, esc, hbars, hours, int, median, monthLabel, orDash, pct, statusLabel, sum, table, tool } from './report-format.ts';
 
@@ -549,17 +550,21 @@ ${filterRules(filterValues(data.funnel))}</style>
 <header><h1>Hiring report</h1><p>${spans === '' ? 'No snapshot in the warehouse yet.' : spans}${
     data.asOf === null ? '' : ` · <span data-as-of="${esc(data.asOf)}">as the warehouse knew it at the end of ${esc(data.asOf)}</span>`
   } · generated ${esc(data.generatedAt)}</p></header>
-<nav><a href="#overview">Overview</a> · <a href="#funnel">Funnel per job</a> · <a href="#time-to-fill">Time to fill</a> · <a href="#time-to-hire">Time to hire</a> · <a href="#offer-acceptance">Offer acceptance</a> · <a href="#rejection-reasons">Rejection reasons</a> · <a href="#interviewer-load">Interviewer load</a> · <a href="#sources">Sources</a></nav>
+<nav><a href="#overview">Overview</a> · <a href="#funnel">Funnel per job</a> · <a href="#hire-curve">Time-to-hire curve</a> · <a href="#funnel-cohorts">Cohorts</a> · <a href="#time-to-fill">Time to fill</a> · <a href="#time-to-hire">Time to hire</a> · <a href="#offer-acceptance">Offer acceptance</a> · <a href="#rejection-reasons">Rejection reasons</a> · <a href="#interviewer-load">Interviewer load</a> · <a href="#interviewer-outcomes">Interviewer outcomes</a> · <a href="#sources">Sources</a> · <a href="#data-quality">Can you trust these numbers?</a></nav>
 <main>
 ${historyNotice(data.snapshots)}
 ${overviewSection(data)}
 ${funnelSection(data.funnel)}
+${hireCurveSection(data.survival, data.hireSummary)}
+${cohortSection(data.cohorts)}
 ${timeToFillSection(data.fill, data.snapshots)}
 ${timeToHireSection(data.hires)}
 ${offerSection(data.offers)}
 ${rejectionSection(data.rejections)}
 ${loadSection(data.load)}
+${interviewerOutcomeSection(data.interviewers)}
 ${sourceSection(data.sources)}
+${qualitySection(data.quality)}
 </main>
 </body>
 </html>
