@@ -54,7 +54,7 @@ FROM time_to_fill f JOIN largest l USING (integration_id, job_id)`;
 export const LARGEST_JOB_OFFERS_SQL = `WITH largest AS (
   ${LARGEST_JOB}
 )
-SELECT strftime(o.sent_month, '%Y-%m') AS "month sent", o.sent, o.accepted, o.declined, o.abandoned, o.pending AS waiting,
+SELECT coalesce(strftime(o.sent_month, '%Y-%m'), 'before the first sync') AS "month sent", o.sent, o.accepted, o.declined, o.abandoned, o.pending AS waiting,
   ${percent('o.acceptance_rate')} AS "acceptance rate", coalesce(CAST(round(o.median_days_to_decision, 1) AS VARCHAR), '') AS "median days to answer"
 FROM offer_acceptance o JOIN largest l USING (integration_id, job_id)
 ORDER BY o.sent_month`;

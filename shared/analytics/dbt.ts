@@ -180,7 +180,8 @@ export function dbtSources(glueDatabase: string = DEFAULT_GLUE_DATABASE): DbtSou
         description:
           'Kombo ATS records written nightly by kombo-etl: the physical tables (one row per version of a record) ' +
           'and the analytics views (history and current version of every record, stage history, funnel, time to hire, ' +
-          'time to fill, offers, rejections, interviewer load, sources).',
+          'time to fill, offers, rejections, interviewer load, sources, time to hire and in stage counting open applications, ' +
+          'cohorts, interviewer outcomes, data quality).',
         database: `{{ var('kombo_database', '${DUCKDB_DATABASE}' if target.type == 'duckdb' else target.database) }}`,
         schema: `{{ var('kombo_schema', 'main' if target.type == 'duckdb' else '${glueDatabase}') }}`,
         tables: [...TABLES.map(physicalTable), syncsTable(), ...VIEWS.map(viewTable)],

@@ -736,13 +736,14 @@ FROM dated`,
 
 const OFFER_ACCEPTANCE: ViewDef = {
   name: 'offer_acceptance',
-  grain: 'one row per integration, job and month in which at least one of its offers was sent',
+  grain: 'one row per integration, job and month in which at least one of its offers was sent (a null month: sent before the first sync)',
   notes:
     "Built from the versions of `offers` (the offers' history); offers whose current version is a deletion are left " +
     'out. An offer was **sent** on the snapshot date of its first version showing it `SENT`, `ACCEPTED` or `DECLINED`, ' +
     'and counts in the month of that date; offers never seen sent (drafts, approved ones, offers abandoned before ' +
-    "sending) are not counted, nor offers already sent in the integration's first `offers` sync (when they were sent is " +
-    "unknown). The offer's outcome is its status in its current version: an offer counts as accepted only while it is " +
+    "sending) are not counted. Offers already sent in the integration's first `offers` sync count in a row with a null " +
+    '`sent_month`: when they were sent is unknown, what became of them is not (they have no days to decision). ' +
+    "The offer's outcome is its status in its current version: an offer counts as accepted only while it is " +
     'still `ACCEPTED`, and one accepted, then changed, counts by what it became. It was **decided** on the first ' +
     'version ever showing that status, even when it changed and came back to it later. An offer set back to `DRAFT` or ' +
     '`APPROVED` after being sent (or showing any other status) counts as `pending`, so `accepted`, `declined`, ' +
@@ -754,14 +755,14 @@ const OFFER_ACCEPTANCE: ViewDef = {
     col('job_id', 'varchar', "the job of the offers' applications"),
     col('job_name', 'varchar', 'job name'),
     col('department', 'varchar', "the job's department"),
-    col('sent_month', 'date', 'first day of the month (UTC) the offers were sent'),
+    col('sent_month', 'date', "first day of the month (UTC) the offers were sent; null for offers already sent in the integration's first `offers` sync"),
     col('sent', 'bigint', 'offers sent that month'),
     col('accepted', 'bigint', 'of those, accepted by now'),
     col('declined', 'bigint', 'declined by the candidate'),
     col('abandoned', 'bigint', 'abandoned (withdrawn by the company) after being sent'),
     col('pending', 'bigint', 'not answered nor abandoned in their current version: still `SENT`, or set back to `DRAFT` or `APPROVED` (or any other status)'),
     col('acceptance_rate', 'double', '`accepted` ÷ (`accepted` + `declined`): the share of candidates who said yes; null when none answered'),
-    col('median_days_to_decision', 'double', 'median days from sent to accepted or declined, of the offers answered; null when none'),
+    col('median_days_to_decision', 'double', 'median days from sent to accepted or declined, of the offers answered; null when none, and for offers sent before the first sync'),
   ],
   sql: `WITH first_snap AS (
   ${syncDates('offers')}
@@ -785,14 +786,14 @@ sent AS (
   GROUP BY integration_id, id
 ),
 fates AS (
-  SELECT l.integration_id, l.id, j.job_id, j.job_name, s.sent_on, l.status,
-    CASE WHEN l.status IN ('ACCEPTED', 'DECLINED') THEN date_diff('day', s.sent_on, d.first_on) END AS days_to_decision
+  SELECT l.integration_id, l.id, j.job_id, j.job_name, l.status,
+    CASE WHEN s.sent_on > f.first_date THEN s.sent_on END AS sent_on,
+    CASE WHEN l.status IN ('ACCEPTED', 'DECLINED') AND s.sent_on > f.first_date THEN date_diff('day', s.sent_on, d.first_on) END AS days_to_decision
   FROM offers_latest l
   JOIN sent s ON s.integration_id = l.integration_id AND s.id = l.id
   JOIN first_snap f ON f.integration_id = l.integration_id
   LEFT JOIN seen d ON d.integration_id = l.integration_id AND d.id = l.id AND d.status = l.status
   LEFT JOIN app_jobs j ON j.integration_id = l.integration_id AND j.application_id = l.application_id
-  WHERE s.sent_on > f.first_date
 ),
 monthly AS (
   SELECT integration_id, job_id, job_name, CAST(date_trunc('month', sent_on) AS DATE) AS sent_month, status, days_to_decision
@@ -1010,13 +1011,14 @@ const kmQuantile = (p: number): string => `min(CASE WHEN share >= ${p} - 0.00000
  * stops at the first version showing the application hired when its current version is `HIRED` (the
  * event); else, censored, at the first version showing it closed or deleted when its current version
  * is, or at the integration's latest `applications` sync while it is open. A hire or close already in
- * the integration's first sync stops on that date: the latest it can have happened.
+ * the integration's first sync stops on the UTC date of that version's `remote_updated_at` (the ATS's
+ * last change of the application, at or after it), or on the first sync's date when the ATS gives none.
  */
 const HIRE_CLOCKS = `sync_dates AS (
   ${syncDates('applications')}
 ),
 app_versions AS (
-  SELECT a.integration_id, a.id, a.job_id, a.outcome, a.snapshot_date, a.remote_created_at,
+  SELECT a.integration_id, a.id, a.job_id, a.outcome, a.snapshot_date, a.remote_created_at, a.remote_updated_at,
     CASE WHEN ${deletedFlag('a', APPLICATIONS)} THEN 'DELETED'
       WHEN a.outcome IS NULL OR a.outcome = 'PENDING' THEN 'OPEN'
       ELSE 'CLOSED' END AS state,
@@ -1031,7 +1033,9 @@ app_clock AS (
     min(snapshot_date) AS first_seen,
     CAST(min(remote_created_at) AS DATE) AS applied_on,
     min(CASE WHEN state = 'CLOSED' AND outcome = 'HIRED' THEN snapshot_date END) AS hired_on,
-    min(CASE WHEN state <> 'OPEN' THEN snapshot_date END) AS closed_on
+    min(CASE WHEN state <> 'OPEN' THEN snapshot_date END) AS closed_on,
+    min(CASE WHEN state = 'CLOSED' AND outcome = 'HIRED' THEN CAST(remote_updated_at AS DATE) END) AS hired_updated_on,
+    min(CASE WHEN state <> 'OPEN' THEN CAST(remote_updated_at AS DATE) END) AS closed_updated_on
   FROM app_versions
   GROUP BY integration_id, id
 ),
@@ -1039,7 +1043,11 @@ clocks AS (
   SELECT a.integration_id, a.id, a.job_id, a.applied_on, a.hired_on, s.first_date,
     CASE WHEN a.state = 'CLOSED' AND a.outcome = 'HIRED' THEN 1 ELSE 0 END AS is_event,
     greatest(date_diff('day', coalesce(a.applied_on, a.first_seen),
-      CASE WHEN a.state = 'OPEN' THEN s.latest_date WHEN a.state = 'CLOSED' AND a.outcome = 'HIRED' THEN a.hired_on ELSE a.closed_on END), 0) AS duration
+      CASE WHEN a.state = 'OPEN' THEN s.latest_date
+        WHEN a.state = 'CLOSED' AND a.outcome = 'HIRED' THEN
+          CASE WHEN a.hired_on = s.first_date AND a.hired_updated_on < a.hired_on THEN a.hired_updated_on ELSE a.hired_on END
+        ELSE CASE WHEN a.closed_on = s.first_date AND a.closed_updated_on < a.closed_on THEN a.closed_updated_on ELSE a.closed_on END
+      END), 0) AS duration
   FROM app_clock a
   JOIN sync_dates s ON s.integration_id = a.integration_id
 ),
@@ -1066,7 +1074,9 @@ const HIRE_CLOCK_NOTES =
   'ATS gives none) and stops at its hire (the first version showing it `HIRED`, when its current version still is), ' +
   'or, censored, at the first version showing it closed otherwise (declined, any other outcome) or deleted, or at ' +
   "the integration's latest `applications` sync while it is still open. A hire or close already in the integration's " +
-  'first `applications` sync stops on that date, the latest it can have happened. Every application counts twice: ' +
+  "first `applications` sync happened on an unknown day: it stops on the UTC date of that version's `remote_updated_at` " +
+  "(the ATS's last change of the application, at or after the hire), or on the first sync's date when the ATS gives " +
+  'none: the latest it can have happened. Every application counts twice: ' +
   'in its job, and in the row set with a null `job_id` for all jobs of the integration (applications of no job count ' +
   'there only). Kaplan–Meier: on each day, `at_risk` counts the applications whose clock reached that day (stopped ' +
   'on it or later), and the survival is the product over the days up to it of (1 − `hired` ÷ `at_risk`); an open ' +

@@ -481,7 +481,7 @@ export function expectedTimeToFill(timeline: SandboxTimeline, integrationId: str
 export type ExpectedOfferMonth = {
   integration_id: string;
   job_id: string;
-  sent_month: string;
+  sent_month: string | null;
   sent: number;
   accepted: number;
   declined: number;
@@ -497,9 +497,11 @@ export function expectedOfferAcceptance(timeline: SandboxTimeline, integrationId
   const groups = new Map<string, ExpectedOfferMonth & { days: number[] }>();
   for (const offer of latestOffers(timeline, integrationId, dates)) {
     const sentOn = firstDate(dates, (d) => ['SENT', 'ACCEPTED', 'DECLINED'].includes(offerStatusOn(offer, d) ?? ''));
-    if (sentOn === null || sentOn === dates[0]) continue;
+    if (sentOn === null) continue;
     const status = offerStatusOn(offer, last) as string;
-    const month = `${sentOn.slice(0, 7)}-01`;
+    // Sent before the first sync: the month is unknown, the outcome is not.
+    const known = sentOn !== dates[0];
+    const month = known ? `${sentOn.slice(0, 7)}-01` : null;
     const key = `${offer.jobId}|${month}`;
     const g = groups.get(key) ?? { integration_id: integrationId, job_id: offer.jobId, sent_month: month, sent: 0, accepted: 0, declined: 0, abandoned: 0, pending: 0, acceptance_rate: null, median_days_to_decision: null, days: [] };
     g.sent++;
@@ -508,7 +510,7 @@ export function expectedOfferAcceptance(timeline: SandboxTimeline, integrationId
     if (status === 'ABANDONED') g.abandoned++;
     // Anything not answered nor abandoned is pending, a sent offer set back to draft included: the parts add up to `sent`.
     if (!['ACCEPTED', 'DECLINED', 'ABANDONED'].includes(status)) g.pending++;
-    if (status === 'ACCEPTED' || status === 'DECLINED') g.days.push(daysBetween(sentOn, firstDate(dates, (d) => offerStatusOn(offer, d) === status) as string));
+    if (known && (status === 'ACCEPTED' || status === 'DECLINED')) g.days.push(daysBetween(sentOn, firstDate(dates, (d) => offerStatusOn(offer, d) === status) as string));
     groups.set(key, g);
   }
   return [...groups.values()].map(({ days, ...g }) => ({

@@ -24,7 +24,12 @@ async function handWritten<T>(body: (run: (sql: string) => Promise<unknown[][]>)
     }
     const roots = TABLES.filter((t) => t.arrayField === undefined);
     await con.run(
-      `CREATE VIEW syncs AS ${roots.map((t) => `SELECT DISTINCT '${t.model}' AS model, snapshot_date, integration_id FROM "${t.name}"`).join(' UNION ALL ')}`,
+      `CREATE VIEW syncs AS ${roots
+        .map(
+          (t) =>
+            `SELECT DISTINCT '${t.model}' AS model, 'full' AS mode, CAST(snapshot_date AS TIMESTAMPTZ) AS started_at, CAST(snapshot_date AS TIMESTAMPTZ) AS valid_from, snapshot_date, integration_id FROM "${t.name}"`,
+        )
+        .join(' UNION ALL ')}`,
     );
     for (const statement of analyticsViewStatements()) await con.run(statement);
     return await body(async (sql) => (await con.runAndReadAll(sql)).getRowsJson());
@@ -60,11 +65,11 @@ describe('the views over hand-written rows', () => {
     ]);
   });
 
-  it('offer_acceptance counts only offers seen being sent after the first snapshot, each once, by its latest status', async () => {
+  it('offer_acceptance counts offers by the month they were seen sent, each once, by its latest status, and those sent before the first snapshot in a row of their own', async () => {
     const rows = await handWritten(async (run) => {
       // Prepare: four snapshots of six offers of one application.
       const history: Record<string, (string | null)[]> = {
-        early: ['SENT', 'SENT', 'ACCEPTED', 'ACCEPTED'], // sent before the first snapshot: when is unknown
+        early: ['SENT', 'SENT', 'ACCEPTED', 'ACCEPTED'], // sent before the first snapshot: when is unknown, that it was accepted is not
         accepted: ['DRAFT', 'SENT', 'SENT', 'ACCEPTED'], // 2 days from sent to accepted
         declined: ['APPROVED', 'DECLINED', 'DECLINED', 'DECLINED'], // sent and declined between two snapshots: 0 days
         abandoned: ['DRAFT', 'SENT', 'ABANDONED', 'ABANDONED'],
@@ -85,6 +90,7 @@ describe('the views over hand-written rows', () => {
     expect(rows).toEqual([
       ['2025-06-01', 3, 1, 1, 1, 0, 0.5, 1],
       ['2025-07-01', 1, 0, 0, 0, 1, null, null],
+      [null, 1, 1, 0, 0, 0, 1, null],
     ]);
   });
 

@@ -227,4 +227,19 @@ describe('time_to_hire', () => {
     const listed = await objects(db, `SELECT count(*) AS n FROM time_to_hire WHERE application_id IN (${early.map((a) => `'${a.id}'`).join(', ')})`);
     expect(listed).toEqual([{ n: 0 }]);
   });
+
+  it('is what hire_summary gives as the naive median beside the Kaplan–Meier one, per job', async () => {
+    const hires = await objects(db, 'SELECT integration_id, job_id, days_to_hire FROM time_to_hire WHERE days_to_hire IS NOT NULL');
+    const summary = await objects(db, 'SELECT integration_id, job_id, naive_median_days_to_hire FROM hire_summary WHERE job_id IS NOT NULL');
+    const middle = (xs: number[]): number | null => {
+      const s = [...xs].sort((a, b) => a - b);
+      const m = Math.floor(s.length / 2);
+      return s.length === 0 ? null : s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+    };
+    for (const row of summary) {
+      const days = hires.filter((h) => h.integration_id === row.integration_id && h.job_id === row.job_id).map((h) => h.days_to_hire as number);
+      expect(row.naive_median_days_to_hire, `${String(row.job_id)}`).toBe(middle(days));
+    }
+    expect(summary.filter((r) => r.naive_median_days_to_hire !== null).length).toBeGreaterThan(0);
+  });
 });

@@ -75,7 +75,7 @@ describe('npm start (kombo-etl demo)', () => {
     expect(fill).toBeDefined();
     expect(part('Time to fill of')).toMatch(new RegExp(`${String(fill?.job_status)}\\s.*${String(fill?.opened_on)}.*\\s${String(fill?.days_open)}\\s+${String(fill?.hires)}\\n`));
 
-    const offers = await objects(db, `SELECT strftime(sent_month, '%Y-%m') AS m, sent, accepted, declined FROM offer_acceptance WHERE ${where} ORDER BY sent_month`);
+    const offers = await objects(db, `SELECT coalesce(strftime(sent_month, '%Y-%m'), 'before the first sync') AS m, sent, accepted, declined FROM offer_acceptance WHERE ${where} ORDER BY sent_month`);
     expect(offers.length).toBeGreaterThan(0);
     for (const o of offers) expect(part('Offers of')).toMatch(new RegExp(`${String(o.m)}\\s+${String(o.sent)}\\s+${String(o.accepted)}\\s+${String(o.declined)}\\s`));
 

@@ -31,10 +31,16 @@ const APPS: HandApp[] = [
   { id: 'f-h2', job: 'fast', created: '2025-06-03T09:00:00Z', versions: [open('2025-06-03'), hired('2025-06-08')] },
   { id: 'f-h3', job: 'fast', created: '2025-06-04T09:00:00Z', versions: [open('2025-06-04'), hired('2025-06-09')] },
   { id: 'f-early', job: 'fast', created: '2025-05-01T09:00:00Z', versions: [hired(FIRST)] },
+  // Hired before the first sync, on a day the ATS's last change of it dates.
+  { id: 'f-early2', job: 'fast', created: '2025-05-01T09:00:00Z', versions: [{ ...hired(FIRST), updatedAt: '2025-05-06T15:00:00Z' }] },
   { id: 'f-nodate', job: 'fast', created: null, versions: [open('2025-06-10'), hired('2025-06-12')] },
   // No job: counted for the integration as a whole only.
   { id: 'nojob', job: null, created: '2025-06-15T09:00:00Z', versions: [{ date: '2025-06-15', stage: null }] },
 ];
+
+/** When a version's change happened at the latest: its date, or in the first sync the ATS's last change when earlier. */
+const knownBy = (v: HandApp['versions'][number]): string =>
+  v.date === FIRST && v.updatedAt !== undefined && v.updatedAt.slice(0, 10) < v.date ? v.updatedAt.slice(0, 10) : v.date;
 
 /** Each application's clock, from its history: how long, and whether it stopped at a hire. */
 function clock(app: HandApp): { duration: number; event: boolean; naive: number | null } {
@@ -42,11 +48,11 @@ function clock(app: HandApp): { duration: number; event: boolean; naive: number 
   const state = (v: (typeof app.versions)[number]) => (v.deleted === true ? 'deleted' : (v.outcome ?? 'PENDING') === 'PENDING' ? 'open' : 'closed');
   const start = app.created?.slice(0, 10) ?? app.versions[0]!.date;
   if (state(current) === 'closed' && current.outcome === 'HIRED') {
-    const on = app.versions.find((v) => state(v) === 'closed' && v.outcome === 'HIRED')!.date;
-    const naive = app.created !== null && on > FIRST ? daysBetween(app.created, on) : null;
-    return { duration: Math.max(0, daysBetween(start, on)), event: true, naive };
+    const first = app.versions.find((v) => state(v) === 'closed' && v.outcome === 'HIRED')!;
+    const naive = app.created !== null && first.date > FIRST ? daysBetween(app.created, first.date) : null;
+    return { duration: Math.max(0, daysBetween(start, knownBy(first))), event: true, naive };
   }
-  const stop = state(current) === 'open' ? LATEST : app.versions.find((v) => state(v) !== 'open')!.date;
+  const stop = state(current) === 'open' ? LATEST : knownBy(app.versions.find((v) => state(v) !== 'open')!);
   return { duration: Math.max(0, daysBetween(start, stop)), event: false, naive: null };
 }
 
