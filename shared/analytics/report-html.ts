@@ -445,9 +445,9 @@ function offerSection(offers: readonly OfferRow[]): string {
     ]);
   return `<section id="offer-acceptance">
 <h2>Offer acceptance</h2>
-<p class="lead">Offers sent per job, and what became of them: accepted, declined by the candidate, abandoned by the company, or still waiting for an answer. The acceptance rate is accepted ÷ (accepted + declined). Offers sent before the first sync are not counted: when they were sent is unknown.</p>
+<p class="lead">Offers sent per job, and what became of them: accepted, declined by the candidate, abandoned by the company, or still waiting for an answer. The acceptance rate is accepted ÷ (accepted + declined). Offers the first sync already found count too, in a row of their own: their answer is known, the month they were sent is not.</p>
 <div class="kpis"><div class="kpi"><b data-kpi="offers-sent">${int(sum(offers.map((o) => o.sent)))}</b><span>offers sent</span></div><div class="kpi"><b data-kpi="acceptance-rate">${pct(accepted + declined === 0 ? null : accepted / (accepted + declined))}</b><span>acceptance rate</span></div><div class="kpi"><b data-kpi="offers-declined">${int(declined)}</b><span>declined by the candidate</span></div></div>
-<div class="card">${jobs.length === 0 ? '<p class="empty">No offer sent since the first sync.</p>' : offerBars(jobs)}
+<div class="card">${jobs.length === 0 ? '<p class="empty">No offer sent yet.</p>' : offerBars(jobs)}
 <details><summary>Table</summary>${table(
     [
       ['Month sent', false],
