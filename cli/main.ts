@@ -18,6 +18,7 @@ import { demoCommand } from './commands/demo.ts';
 import { sandboxCommand } from './commands/sandbox.ts';
 import { retryCommand } from './commands/retry.ts';
 import { reportCommand } from './commands/report.ts';
+import type { ReportOptions } from './commands/report.ts';
 import { exportCommand } from './commands/export.ts';
 import type { ExportOptions } from './commands/export.ts';
 import { compactCommand, parseCompactConfig } from './commands/compact.ts';
@@ -41,6 +42,29 @@ const nonNegativeInt = (v: string) => {
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
   return n;
 };
+
+interface ReportCliOptions {
+  warehouse: string;
+  out?: string;
+  asOf?: string;
+  athena?: boolean;
+  workgroup?: string;
+  database?: string;
+  region?: string;
+}
+
+/** `report`'s flags as {@link ReportOptions}; the Athena ones only with `--athena`. */
+function reportOptions(opts: ReportCliOptions): ReportOptions {
+  const athenaOnly = (['workgroup', 'database', 'region'] as const).find((k) => opts[k] !== undefined);
+  if (opts.athena !== true && athenaOnly !== undefined) throw new ConfigError(`--${athenaOnly} is for --athena: add --athena, or leave it out to read --warehouse`);
+  return {
+    ...(opts.out !== undefined && { out: opts.out }),
+    ...(opts.asOf !== undefined && { asOf: opts.asOf }),
+    ...(opts.athena === true && {
+      athena: { ...(opts.workgroup !== undefined && { workGroup: opts.workgroup }), ...(opts.database !== undefined && { database: opts.database }), ...(opts.region !== undefined && { region: opts.region }) },
+    }),
+  };
+}
 
 /** The version in package.json, for `kombo-etl --version`. */
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -150,8 +174,13 @@ export function buildProgram(setExit: (code: number) => void, warn: (line: strin
     .description('write the hiring report: one self-contained HTML file (funnels, days in stage, time to fill, time to hire, offer acceptance, rejection reasons, interviewer load, sources)')
     .option('--warehouse <dir>', 'warehouse folder', DEFAULT_WAREHOUSE)
     .option('--out <file>', 'where to write it (default: <warehouse>/report.html)')
-    .action(async (opts: { warehouse: string; out?: string }) => {
-      await reportCommand(opts.warehouse, opts.out);
+    .option('--as-of <YYYY-MM-DD>', 'the report as the warehouse knew it at the end of that day, from its history')
+    .option('--athena', 'read the views through Athena (the stack on AWS) instead of --warehouse, with the usual AWS credentials; default --out: report.html')
+    .option('--workgroup <name>', 'with --athena: the Athena workgroup (stack output AthenaWorkGroup)')
+    .option('--database <name>', 'with --athena: the Glue database (stack output GlueDatabase)')
+    .option('--region <region>', 'with --athena: the AWS region (default: AWS_REGION or the profile\'s)')
+    .action(async (opts: ReportCliOptions) => {
+      await reportCommand(opts.warehouse, reportOptions(opts));
     });
 
   program

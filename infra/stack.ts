@@ -15,6 +15,7 @@ import { DataKey } from './constructs/data-key.ts';
 import { LakeFormationGrants } from './constructs/lake-formation.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { Pipeline } from './constructs/pipeline.ts';
+import { Report } from './constructs/report.ts';
 import { ATHENA_RESULTS_PREFIX, Storage } from './constructs/storage.ts';
 
 export interface KomboEtlStackProps extends StackProps {
@@ -52,6 +53,7 @@ export class KomboEtlStack extends Stack {
   readonly pipeline: Pipeline;
   readonly compaction: Compaction;
   readonly monitoring: Monitoring;
+  readonly report: Report;
   /** Only with the `lakeFormation` context key. */
   readonly lakeFormation: LakeFormationGrants | undefined;
 
@@ -115,6 +117,20 @@ export class KomboEtlStack extends Stack {
       dataKey: this.dataKey,
     });
 
+    this.report = new Report(this, 'Report', {
+      warehouse: this.storage.warehouse,
+      warehousePrefix: c.warehousePrefix,
+      athenaResults: this.storage.athenaResults,
+      athenaResultsPrefix: this.catalog.resultsPrefix,
+      databaseName,
+      workGroupName: this.catalog.workGroup.name,
+      schedule: c.runDeadline,
+      timezone: c.timezone,
+      logRetention: c.logRetentionDays,
+      serviceName,
+      dataKey: this.dataKey,
+    });
+
     this.lakeFormation = c.lakeFormation
       ? new LakeFormationGrants(this, 'LakeFormation', {
           databaseName,
@@ -122,7 +138,8 @@ export class KomboEtlStack extends Stack {
           warehouse: this.storage.warehouse,
           warehousePrefix: c.warehousePrefix,
           writers: [this.pipeline.fetcher.role, this.compaction.compactor.role],
-          readers: c.lakeFormationReaders,
+          // The reporter reads the tables through Athena like any other reader.
+          readers: [...c.lakeFormationReaders, this.report.reporter.role.roleArn],
           after: [this.catalog, this.views],
         })
       : undefined;
@@ -172,6 +189,7 @@ export class KomboEtlStack extends Stack {
     out('FetchQueueUrl', p.queue.queueUrl, 'FIFO queue of stream chunks');
     out('DeadLetterQueueUrl', p.deadLetterQueue.queueUrl, 'Chunks that failed every attempt');
     out('DashboardUrl', `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards/dashboard/${dashboardName(this.stackName)}`, 'CloudWatch dashboard');
+    out('LatestReportUri', this.report.latestUri, 'The hiring report of the latest night (reports/<date>.html beside it keeps each night\'s); download it with aws s3 cp');
     if (this.monitoring.topic) out('AlarmTopicArn', this.monitoring.topic.topicArn, 'SNS topic of the alarms (confirm the e-mail subscription)');
   }
 }

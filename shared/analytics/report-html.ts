@@ -5,143 +5,18 @@
  *
  * Every chart is an `<svg data-chart="…">` with a `<title>`, and every number it draws also sits in
  * the table under it, so the page reads without the charts and tests can compare both with the views.
+ * The job cards are filtered with form controls and CSS alone (`report-overview.ts`), so the page
+ * still runs no script.
  */
+import type { FillRow, FunnelStageRow, HireRow, LoadRow, OfferRow, RejectionRow, ReportData, SnapshotSpan, SourceRow } from './report-types.ts';
+import { cohortSection, hireCurveSection, interviewerOutcomeSection, qualitySection } from './report-insight.ts';
+import { cardFilterAttrs, cardFilters, filterRules, filterValues, overviewSection } from './report-overview.ts';
+import { days, dayCount, dayLabel, esc, hbars, hours, int, median, monthLabel, orDash, pct, statusLabel, sum, table, tool } from './report-format.ts';
 
-/** One row of `hiring_funnel`. */
-export interface FunnelStageRow {
-  integrationId: string;
-  jobId: string;
-  jobName: string | null;
-  jobStatus: string | null;
-  department: string | null;
-  location: string | null;
-  stageId: string;
-  stageName: string | null;
-  stageIndex: number;
-  /** False for a stage seen on applications that the job's stage list lacks. */
-  listedInJob: boolean;
-  reached: number;
-  currentlyIn: number;
-  conversionToNext: number | null;
-  hired: number;
-  medianDaysInStage: number | null;
-}
-
-/** One row of `time_to_hire`. */
-export interface HireRow {
-  integrationId: string;
-  applicationId: string;
-  jobName: string | null;
-  source: string | null;
-  appliedOn: string | null;
-  hiredOn: string;
-  daysToHire: number | null;
-}
-
-/** One row of `interviewer_load`. */
-export interface LoadRow {
-  integrationId: string;
-  userId: string;
-  name: string;
-  /** The user's status in the ATS (`ACTIVE`, `INACTIVE`); null when unknown. */
-  status: string | null;
-  weekStart: string;
-  isoWeek: string;
-  interviews: number;
-  hours: number;
-  candidates: number;
-}
-
-/** One row of `source_effectiveness`. */
-export interface SourceRow {
-  integrationId: string;
-  source: string;
-  candidates: number;
-  applications: number;
-  interviews: number;
-  hires: number;
-  hireRate: number | null;
-}
-
-/** One row of `time_to_fill`. */
-export interface FillRow {
-  integrationId: string;
-  jobId: string;
-  jobName: string | null;
-  jobStatus: string | null;
-  department: string | null;
-  openedOn: string | null;
-  closedOn: string | null;
-  firstHireOn: string | null;
-  daysToFill: number | null;
-  firstOfferAcceptedOn: string | null;
-  daysToAcceptedOffer: number | null;
-  daysOpen: number | null;
-  hires: number;
-}
-
-/** One row of `offer_acceptance`. */
-export interface OfferRow {
-  integrationId: string;
-  jobId: string | null;
-  jobName: string | null;
-  department: string | null;
-  sentMonth: string;
-  sent: number;
-  accepted: number;
-  declined: number;
-  abandoned: number;
-  pending: number;
-  acceptanceRate: number | null;
-  medianDaysToDecision: number | null;
-}
-
-/** One row of `rejection_breakdown`. */
-export interface RejectionRow {
-  integrationId: string;
-  jobId: string;
-  jobName: string | null;
-  rejectionReason: string;
-  stageName: string | null;
-  stageIndex: number | null;
-  declined: number;
-  shareOfJob: number;
-}
-
-/** The snapshot dates an integration has synced (`syncs` of `applications`). */
-export interface SnapshotSpan {
-  integrationId: string;
-  first: string;
-  latest: string;
-  snapshots: number;
-}
-
-export interface ReportData {
-  generatedAt: string;
-  snapshots: SnapshotSpan[];
-  funnel: FunnelStageRow[];
-  hires: HireRow[];
-  /** Interviewer load, already limited to the weeks and people worth showing. */
-  load: LoadRow[];
-  sources: SourceRow[];
-  fill: FillRow[];
-  offers: OfferRow[];
-  rejections: RejectionRow[];
-}
+export type * from './report-types.ts';
 
 /** Width of a time-to-hire histogram bin, in days. */
 export const HIRE_BIN_DAYS = 7;
-
-const esc = (s: unknown): string =>
-  String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
-const int = (n: number): string => Math.round(n).toLocaleString('en-US');
-const pct = (r: number | null): string => (r === null ? '–' : `${(r * 100).toFixed(0)}%`);
-const days = (d: number | null): string => (d === null ? '–' : d.toFixed(1).replace(/\.0$/, ''));
-const hours = (h: number): string => h.toFixed(1).replace(/\.0$/, '');
-/** `OPEN` → `open`: a job's status as a word in a sentence. */
-const statusLabel = (status: string): string => status.toLowerCase();
-/** `greenhouse:Bq7T…` → `greenhouse`: integrations are named after their tool on the page. */
-const tool = (integrationId: string): string => integrationId.split(':')[0] ?? integrationId;
 
 const CSS = `
 :root { --ink:#1d2433; --muted:#5b6475; --line:#e3e6ee; --bar:#3f63d8; --bar2:#14a37f; --bar3:#e08a1e; --bg:#f6f7fb; }
@@ -176,51 +51,12 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .kpi b { display: block; font-size: 22px; }
 .kpi span { color: var(--muted); font-size: 13px; }
 .empty { color: var(--muted); font-style: italic; }
+.filters { display: flex; flex-wrap: wrap; gap: 16px; margin: 0 0 12px; font-size: 14px; color: var(--muted); }
+.filters select { font: inherit; margin-left: 4px; }
+.kpi small { color: var(--muted); font-size: 12px; font-weight: 400; }
 .notice { background: #fff8e1; border: 1px solid #f0d98a; border-radius: 8px; padding: 10px 14px; margin: 16px 0 0; max-width: 860px; }
 `;
 
-function table(headers: readonly (readonly [string, boolean])[], rows: readonly (readonly string[])[], attrs = ''): string {
-  const head = headers.map(([h, num]) => `<th${num ? ' class="num"' : ''}>${esc(h)}</th>`).join('');
-  const body = rows.map((r) => `<tr>${r.map((cell, i) => `<td${headers[i]?.[1] ? ' class="num"' : ''}>${cell}</td>`).join('')}</tr>`).join('\n');
-  return `<table${attrs}><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
-}
-
-/** Horizontal bars: one row per item, label on the left, value after the bar. */
-function hbars(opts: {
-  chart: string;
-  title: string;
-  items: readonly { label: string; value: number | null; text: string; note?: string; attrs?: string; color?: string }[];
-  color: string;
-  attrs?: string;
-  /** Value of a full-width bar (default: the largest value). */
-  max?: number;
-  /** Where notes go: in a column of their own (default), or right after the value. */
-  noteX?: 'column' | 'after';
-}): string {
-  const labelW = 230;
-  const barW = 250;
-  const rowH = 26;
-  const width = labelW + barW + (opts.noteX === 'after' ? 260 : 110);
-  const height = opts.items.length * rowH + 8;
-  const max = opts.max ?? Math.max(1, ...opts.items.map((i) => i.value ?? 0));
-  const rows = opts.items.map((item, k) => {
-    const y = 4 + k * rowH;
-    const w = item.value === null ? 0 : Math.max(item.value > 0 ? 2 : 0, (item.value / max) * barW);
-    const label = [...item.label].length > 32 ? `${[...item.label].slice(0, 31).join('')}…` : item.label;
-    return (
-      `<g data-row="${k}"${item.attrs ?? ''}>` +
-      `<text x="${labelW - 8}" y="${y + 17}" text-anchor="end">${esc(label)}</text>` +
-      `<rect x="${labelW}" y="${y + 3}" width="${w.toFixed(1)}" height="${rowH - 8}" rx="3" fill="${item.color ?? opts.color}"></rect>` +
-      `<text x="${labelW + w + 6}" y="${y + 17}" data-value>${esc(item.text)}</text>` +
-      (item.note ? `<text x="${opts.noteX === 'after' ? (labelW + w + 14 + 8 * [...item.text].length).toFixed(1) : labelW + barW + 48}" y="${y + 17}" class="muted">${esc(item.note)}</text>` : '') +
-      `</g>`
-    );
-  });
-  return (
-    `<svg data-chart="${opts.chart}"${opts.attrs ?? ''} viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" xmlns="http://www.w3.org/2000/svg">` +
-    `<title>${esc(opts.title)}</title>${rows.join('')}</svg>`
-  );
-}
 
 function funnelSection(funnel: readonly FunnelStageRow[]): string {
   const jobs = new Map<string, FunnelStageRow[]>();
@@ -233,6 +69,7 @@ function funnelSection(funnel: readonly FunnelStageRow[]): string {
   const ordered = [...jobs.values()]
     .map((stages) => [...stages].sort((a, b) => a.stageIndex - b.stageIndex || a.stageId.localeCompare(b.stageId)))
     .sort((a, b) => (b[0]?.reached ?? 0) - (a[0]?.reached ?? 0) || (a[0]?.jobId ?? '').localeCompare(b[0]?.jobId ?? ''));
+  const values = filterValues(funnel);
   const cards = ordered.map((stages) => {
     const first = stages[0] as FunnelStageRow;
     const jobAttrs = ` data-job-id="${esc(first.jobId)}" data-integration-id="${esc(first.integrationId)}"`;
@@ -271,7 +108,7 @@ function funnelSection(funnel: readonly FunnelStageRow[]): string {
       int(s.hired),
       days(s.medianDaysInStage),
     ]);
-    return `<article class="card"${jobAttrs} data-card="job">
+    return `<article class="card"${jobAttrs}${cardFilterAttrs(first, values)} data-card="job">
 <h3>${esc(name)}</h3>
 <div class="sub">${[tool(first.integrationId), first.jobStatus === null ? null : statusLabel(first.jobStatus), first.department, first.location].filter((x) => x !== null && x !== '').map(esc).join(' · ')} · ${int(first.reached)} applications · ${int(hired)} hired</div>
 <div class="pair">${funnelChart}<div class="sub">Median days in stage (completed stretches)</div>${daysChart}</div>
@@ -292,7 +129,7 @@ function funnelSection(funnel: readonly FunnelStageRow[]): string {
   return `<section id="funnel">
 <h2>Hiring funnel per job</h2>
 <p class="lead">How many applications reached each stage (jumping over a stage counts as passing it), the share that went on to the next stage, and how long applications sit in each stage. Largest jobs first.</p>
-${cards.length === 0 ? '<p class="empty">No applications yet.</p>' : `<div class="cards">${cards.join('\n')}</div>`}
+${cards.length === 0 ? '<p class="empty">No applications yet.</p>' : `${cardFilters(values)}\n<div class="cards">${cards.join('\n')}</div>`}
 </section>`;
 }
 
@@ -306,12 +143,6 @@ export function hireBins(hires: readonly HireRow[]): { from: number; to: number;
   return bins;
 }
 
-function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
 
 function timeToHireSection(hires: readonly HireRow[]): string {
   const bins = hireBins(hires);
@@ -470,15 +301,6 @@ function sourceSection(sources: readonly SourceRow[]): string {
 </section>`;
 }
 
-/** `2025-06-01` → `Jun 2025`. */
-const monthLabel = (date: string): string =>
-  new Date(`${date.slice(0, 10)}T00:00:00.000Z`).toLocaleDateString('en-US', { month: 'short', year: 'numeric', timeZone: 'UTC' });
-const orDash = (v: string | null): string => esc(v ?? '–');
-const dayCount = (d: number | null): string => (d === null ? '–' : int(d));
-const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
-
-/** `2025-06-01` → `Jun 1`. */
-const dayLabel = (date: string): string => new Date(`${date.slice(0, 10)}T00:00:00.000Z`).toLocaleDateString('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' });
 
 /**
  * What the time-to-fill chart says about a job: how many days, measured to what. `firstSnapshot`
@@ -607,9 +429,9 @@ function offerSection(offers: readonly OfferRow[]): string {
   const accepted = sum(offers.map((o) => o.accepted));
   const declined = sum(offers.map((o) => o.declined));
   const rows = [...offers]
-    .sort((a, b) => b.sentMonth.localeCompare(a.sentMonth) || b.sent - a.sent || (a.jobName ?? '').localeCompare(b.jobName ?? ''))
+    .sort((a, b) => (b.sentMonth ?? '').localeCompare(a.sentMonth ?? '') || b.sent - a.sent || (a.jobName ?? '').localeCompare(b.jobName ?? ''))
     .map((o) => [
-      esc(monthLabel(o.sentMonth)),
+      esc(o.sentMonth === null ? 'before the first sync' : monthLabel(o.sentMonth)),
       esc(o.jobName ?? o.jobId ?? ''),
       esc(tool(o.integrationId)),
       orDash(o.department),
@@ -623,9 +445,9 @@ function offerSection(offers: readonly OfferRow[]): string {
     ]);
   return `<section id="offer-acceptance">
 <h2>Offer acceptance</h2>
-<p class="lead">Offers sent per job, and what became of them: accepted, declined by the candidate, abandoned by the company, or still waiting for an answer. The acceptance rate is accepted ÷ (accepted + declined). Offers sent before the first sync are not counted: when they were sent is unknown.</p>
+<p class="lead">Offers sent per job, and what became of them: accepted, declined by the candidate, abandoned by the company, or still waiting for an answer. The acceptance rate is accepted ÷ (accepted + declined). Offers the first sync already found count too, in a row of their own: their answer is known, the month they were sent is not.</p>
 <div class="kpis"><div class="kpi"><b data-kpi="offers-sent">${int(sum(offers.map((o) => o.sent)))}</b><span>offers sent</span></div><div class="kpi"><b data-kpi="acceptance-rate">${pct(accepted + declined === 0 ? null : accepted / (accepted + declined))}</b><span>acceptance rate</span></div><div class="kpi"><b data-kpi="offers-declined">${int(declined)}</b><span>declined by the candidate</span></div></div>
-<div class="card">${jobs.length === 0 ? '<p class="empty">No offer sent since the first sync.</p>' : offerBars(jobs)}
+<div class="card">${jobs.length === 0 ? '<p class="empty">No offer sent yet.</p>' : offerBars(jobs)}
 <details><summary>Table</summary>${table(
     [
       ['Month sent', false],
@@ -721,20 +543,28 @@ export function renderReport(data: ReportData): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>Hiring report</title>
-<style>${CSS}</style>
+<style>${CSS}
+${filterRules(filterValues(data.funnel))}</style>
 </head>
 <body>
-<header><h1>Hiring report</h1><p>${spans === '' ? 'No snapshot in the warehouse yet.' : spans} · generated ${esc(data.generatedAt)}</p></header>
-<nav><a href="#funnel">Funnel per job</a> · <a href="#time-to-fill">Time to fill</a> · <a href="#time-to-hire">Time to hire</a> · <a href="#offer-acceptance">Offer acceptance</a> · <a href="#rejection-reasons">Rejection reasons</a> · <a href="#interviewer-load">Interviewer load</a> · <a href="#sources">Sources</a></nav>
+<header><h1>Hiring report</h1><p>${spans === '' ? 'No snapshot in the warehouse yet.' : spans}${
+    data.asOf === null ? '' : ` · <span data-as-of="${esc(data.asOf)}">as the warehouse knew it at the end of ${esc(data.asOf)}</span>`
+  } · generated ${esc(data.generatedAt)}</p></header>
+<nav><a href="#overview">Overview</a> · <a href="#funnel">Funnel per job</a> · <a href="#hire-curve">Time-to-hire curve</a> · <a href="#funnel-cohorts">Cohorts</a> · <a href="#time-to-fill">Time to fill</a> · <a href="#time-to-hire">Time to hire</a> · <a href="#offer-acceptance">Offer acceptance</a> · <a href="#rejection-reasons">Rejection reasons</a> · <a href="#interviewer-load">Interviewer load</a> · <a href="#interviewer-outcomes">Interviewer outcomes</a> · <a href="#sources">Sources</a> · <a href="#data-quality">Can you trust these numbers?</a></nav>
 <main>
 ${historyNotice(data.snapshots)}
+${overviewSection(data)}
 ${funnelSection(data.funnel)}
+${hireCurveSection(data.survival, data.hireSummary)}
+${cohortSection(data.cohorts)}
 ${timeToFillSection(data.fill, data.snapshots)}
 ${timeToHireSection(data.hires)}
 ${offerSection(data.offers)}
 ${rejectionSection(data.rejections)}
 ${loadSection(data.load)}
+${interviewerOutcomeSection(data.interviewers)}
 ${sourceSection(data.sources)}
+${qualitySection(data.quality)}
 </main>
 </body>
 </html>

@@ -18,7 +18,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadReportData } from '../../cli/commands/report.ts';
+import { loadLocalReportData } from '../../cli/commands/report.ts';
 import type { WarehouseDb } from '../../shared/adapters/local/duckdb.ts';
 import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
@@ -336,7 +336,7 @@ describe('the funnel views over versions', () => {
 
 describe('the report over versions', () => {
   it('counts every completed applications sync of an integration, those that stored nothing included', async () => {
-    const { snapshots } = await loadReportData(db);
+    const { snapshots } = await loadLocalReportData(db);
     expect(snapshots).toEqual([
       { integrationId: A, first: '2025-06-01', latest: '2025-06-05', snapshots: 5 },
       { integrationId: B, first: '2025-06-02', latest: '2025-06-05', snapshots: 3 },

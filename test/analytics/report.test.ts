@@ -248,12 +248,89 @@ describe('the report in headless Chromium', () => {
     expect(byStage).toBeGreaterThan(0);
   });
 
+  it('opens with the overview, before the job cards: open jobs and offer acceptance of the views', async () => {
+    const order = await page.evaluate(() => [...document.querySelectorAll('main > section')].map((s) => s.getAttribute('id')));
+    expect(order.indexOf('overview')).toBe(0);
+    expect(order.indexOf('funnel')).toBeGreaterThan(0);
+    const [open] = await objects(db, "SELECT count(*) AS n FROM time_to_fill WHERE job_status = 'OPEN'");
+    expect(await page.locator('[data-kpi="overview-open-jobs"]').textContent()).toBe(String(open?.n));
+    const [offers] = await objects(db, 'SELECT sum(accepted) AS a, sum(declined) AS d FROM offer_acceptance');
+    const rate = Number(offers?.a) / (Number(offers?.a) + Number(offers?.d));
+    expect(await page.locator('[data-kpi="overview-offer-acceptance"]').textContent()).toBe(`${(rate * 100).toFixed(0)}%`);
+    const [totals] = await objects(db, 'SELECT sum(applications) AS a, sum(hires) AS h FROM hire_summary WHERE job_id IS NULL');
+    expect(await page.locator('[data-kpi="overview-applications"]').textContent()).toBe(Number(totals?.a).toLocaleString('en-US'));
+    expect(await page.locator('[data-kpi="overview-hires"]').textContent()).toBe(Number(totals?.h).toLocaleString('en-US'));
+    const [failing] = await objects(db, 'SELECT count(*) AS n FROM data_quality WHERE records > 0');
+    expect(await page.locator('[data-kpi="overview-failing-checks"]').textContent()).toBe(String(failing?.n));
+    expect(await page.locator('[data-overview="checks"] a[data-check]').count()).toBe(Number(failing?.n));
+  });
+
+  it('draws the time-to-hire curve of hire_survival: a line per integration through every day, the median of hire_summary marked', async () => {
+    const days = await objects(db, 'SELECT integration_id, count(*) AS n FROM hire_survival WHERE job_id IS NULL GROUP BY 1 ORDER BY 1');
+    expect(days.length).toBeGreaterThan(0);
+    const curves = await page.evaluate(() =>
+      [...document.querySelectorAll('svg[data-chart="hire-curve"] g[data-curve]')].map((g) => ({
+        integration_id: g.getAttribute('data-curve'),
+        points: Number(g.querySelector('path')?.getAttribute('data-points')),
+        drawn: (g.querySelector('path')?.getAttribute('d')?.match(/[ML]\d/g) ?? []).length,
+        median: g.querySelector('[data-median-day]')?.getAttribute('data-median-day') ?? null,
+      })),
+    );
+    // From (0, 0), then two points per day a clock stopped: along, then up to that day's share.
+    expect(curves.map((c) => ({ integration_id: c.integration_id, points: c.points, drawn: c.drawn }))).toEqual(days.map((d) => ({ integration_id: d.integration_id, points: 1 + 2 * Number(d.n), drawn: 1 + 2 * Number(d.n) })));
+    const medians = await objects(db, 'SELECT integration_id, median_days_to_hire AS m FROM hire_summary WHERE job_id IS NULL ORDER BY 1');
+    expect(curves.map((c) => c.median)).toEqual(medians.map((m) => (m.m === null ? null : String(m.m))));
+    const box = await page.locator('svg[data-chart="hire-curve"] path').first().boundingBox();
+    expect(box?.width).toBeGreaterThan(100);
+    expect(box?.height).toBeGreaterThan(10);
+  });
+
+  it('shows the cohort funnel, interviewer outcomes and "Can you trust these numbers?" from their views', async () => {
+    const [jobs] = await objects(db, 'SELECT count(DISTINCT integration_id || job_id) AS n FROM funnel_cohorts');
+    expect(await page.locator('table[data-table="funnel-cohorts"]').count()).toBe(Math.min(6, Number(jobs?.n)));
+    const cohortCells = await page.locator('table[data-table="funnel-cohorts"] [data-reached]').count();
+    expect(cohortCells).toBeGreaterThan(0);
+
+    const [people] = await objects(db, 'SELECT count(*) AS n FROM interviewer_outcomes');
+    expect(Number(people?.n)).toBeGreaterThan(0);
+    expect(await page.locator('table[data-table="interviewer-outcomes"] tbody tr').count()).toBe(Number(people?.n));
+    const top = await objects(db, 'SELECT user_id, advanced, declined FROM interviewer_outcomes ORDER BY interviews DESC, user_id LIMIT 15');
+    const charted = await page.evaluate(() =>
+      [...document.querySelectorAll('svg[data-chart="interviewer-outcomes"] g[data-user-id]')].map((g) => ({ user_id: g.getAttribute('data-user-id'), advanced: Number(g.getAttribute('data-advanced')), declined: Number(g.getAttribute('data-declined')) })),
+    );
+    expect(charted).toEqual(top.map((t) => ({ user_id: t.user_id, advanced: Number(t.advanced), declined: Number(t.declined) })));
+
+    expect(await page.locator('#data-quality h2').textContent()).toBe('Can you trust these numbers?');
+    const checks = await objects(db, 'SELECT check_name, records FROM data_quality');
+    const shown = await page.evaluate(() => [...document.querySelectorAll('table[data-table="data-quality"] [data-check]')].map((c) => ({ check_name: c.getAttribute('data-check'), records: Number(c.getAttribute('data-records')) })));
+    const key = (r: Record<string, unknown>) => `${String(r.check_name)}|${String(r.records)}`;
+    expect(shown.map(key).sort()).toEqual(checks.map(key).sort());
+    expect(shown.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it('filters the job cards by integration, department and status, without a script', async () => {
+    const cards = page.locator('article[data-card="job"]');
+    const all = await cards.count();
+    const visible = async (): Promise<number> => (await cards.evaluateAll((els) => els.filter((e) => (e as unknown as { offsetParent: unknown }).offsetParent !== null).length)) as number;
+    expect(await visible()).toBe(all);
+    const [dept] = await objects(db, 'SELECT department, count(DISTINCT integration_id || job_id) AS n FROM hiring_funnel WHERE department IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1');
+    expect(Number(dept?.n)).toBeLessThan(all);
+    await page.selectOption('#filter-department', { label: String(dept?.department) });
+    expect(await visible()).toBe(Number(dept?.n));
+    const [both] = await objects(db, `SELECT count(DISTINCT integration_id || job_id) AS n FROM hiring_funnel WHERE department = '${String(dept?.department)}' AND job_status = 'OPEN'`);
+    await page.selectOption('#filter-status', { label: 'open' });
+    expect(await visible()).toBe(Number(both?.n));
+    await page.selectOption('#filter-department', { label: 'all' });
+    await page.selectOption('#filter-status', { label: 'all' });
+    expect(await visible()).toBe(all);
+  });
+
   it('is readable: a screenshot under test/artifacts/', async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     const path = join(ARTIFACTS, 'report.png');
     await page.screenshot({ path, fullPage: false });
     await page.locator('#interviewer-load').screenshot({ path: join(ARTIFACTS, 'report-interviewer-load.png') });
-    for (const section of ['time-to-fill', 'offer-acceptance', 'rejection-reasons']) await page.locator(`#${section}`).screenshot({ path: join(ARTIFACTS, `report-${section}.png`) });
+    for (const section of ['overview', 'hire-curve', 'funnel-cohorts', 'interviewer-outcomes', 'data-quality', 'time-to-fill', 'offer-acceptance', 'rejection-reasons']) await page.locator(`#${section}`).screenshot({ path: join(ARTIFACTS, `report-${section}.png`) });
     expect(readFileSync(path).subarray(1, 4).toString()).toBe('PNG');
   });
 });

@@ -9,6 +9,8 @@ import type { ParseError } from 'dt-sql-parser';
 import { TrinoSQL } from 'dt-sql-parser';
 import { describe, expect, it } from 'vitest';
 import { VIEWS } from '../../shared/analytics/views.ts';
+import { REPORT_SQL } from '../../shared/analytics/report-data.ts';
+import { INSIGHT_SQL } from '../../shared/analytics/report-insight-data.ts';
 
 const trino = new TrinoSQL();
 
@@ -30,6 +32,15 @@ describe.each(VIEWS.map((v) => [v.name, v] as const))('view %s, parsed by the Tr
 
   it('has none as the CREATE VIEW statement Athena would run', () => {
     expect(syntaxErrors(`CREATE OR REPLACE VIEW ${name} AS\n${view.sql}`)).toEqual([]);
+  });
+});
+
+/** The report's queries, which `report --athena` and the reporter Lambda send to Athena as they are. */
+const REPORT_QUERIES = Object.entries({ ...REPORT_SQL, ...INSIGHT_SQL });
+
+describe.each(REPORT_QUERIES)('the report query %s, parsed by the Trino grammar', (_name, sql) => {
+  it('has no syntax error', () => {
+    expect(syntaxErrors(sql)).toEqual([]);
   });
 });
 

@@ -25,6 +25,7 @@ import { fetcherRequestShare } from '../../infra/constructs/pipeline.ts';
 import { KomboFunction } from '../../infra/constructs/function.ts';
 import { compactionSchedule } from '../../infra/constructs/compaction.ts';
 import { RETENTION_DAYS_ENV, parseCompactorEnv } from '../../shared/adapters/aws/compactor-env.ts';
+import { parseReporterEnv } from '../../shared/adapters/aws/report-publisher.ts';
 
 type Json = Record<string, unknown>;
 type Resource = { Type: string; Properties: Json; DeletionPolicy?: string; UpdateReplacePolicy?: string; DependsOn?: string[] };
@@ -61,7 +62,7 @@ const one = (type: string, pick: (r: Resource) => boolean = () => true): [string
   expect(found, `exactly one ${type}`).toHaveLength(1);
   return found[0]!;
 };
-const FUNCTION_DESCRIPTIONS = { Planner: 'Plans', Fetcher: 'Fetches', Compactor: 'Applies the retention' } as const;
+const FUNCTION_DESCRIPTIONS = { Planner: 'Plans', Fetcher: 'Fetches', Compactor: 'Applies the retention', Reporter: 'hiring report' } as const;
 const fn = (name: keyof typeof FUNCTION_DESCRIPTIONS) => one('AWS::Lambda::Function', (r) => JSON.stringify(r.Properties['Description']).includes(FUNCTION_DESCRIPTIONS[name]));
 const getAtt = (id: string, attr = 'Arn') => ({ 'Fn::GetAtt': [id, attr] });
 const variables = (f: Resource) => (f.Properties['Environment'] as { Variables: Json }).Variables;
@@ -225,9 +226,9 @@ describe('a function added to the stack', () => {
 });
 
 describe('pipeline', () => {
-  it('runs every function (planner, fetcher, compactor) on NODEJS_22_X, arm64, bundled ESM with source maps, logging to a log group with the configured retention', () => {
+  it('runs every function (planner, fetcher, compactor, reporter) on NODEJS_22_X, arm64, bundled ESM with source maps, logging to a log group with the configured retention', () => {
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions).toHaveLength(3);
+    expect(functions).toHaveLength(4);
     for (const [id, f] of functions) {
       expect(f.Properties['Runtime'], id).toBe('nodejs22.x');
       expect(f.Properties['Architectures'], id).toEqual(['arm64']);
@@ -241,7 +242,7 @@ describe('pipeline', () => {
   it('bundles each handler into one ESM file with a source map (from cdk.out)', () => {
     const manifest = JSON.parse(readFileSync(join(outdir, 'KomboEtl.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string; packaging: string } }> };
     const bundles = Object.values(manifest.files).filter((f) => f.source.packaging === 'zip');
-    expect(bundles).toHaveLength(3);
+    expect(bundles).toHaveLength(4);
     for (const b of bundles) {
       const code = readFileSync(join(outdir, b.source.path, 'index.mjs'), 'utf8');
       expect(code.startsWith('import')).toBe(true);
@@ -303,8 +304,8 @@ describe('pipeline', () => {
     // Bundling skipped: only the environment variables are read.
     const { app, stack } = createApp({ outdir: mkdtempSync(join(tmpdir(), 'kombo-cdk-nobudget-')), context: { fetcherMaxConcurrency: '7', 'aws:cdk:bundling-stacks': [] } });
     const plain = app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, Resource> };
-    // The compactor never calls Kombo.
-    const functions = Object.values(plain.Resources).filter((r) => r.Type === 'AWS::Lambda::Function' && !JSON.stringify(r.Properties['Description']).includes('retention'));
+    // The compactor and the reporter never call Kombo.
+    const functions = Object.values(plain.Resources).filter((r) => r.Type === 'AWS::Lambda::Function' && !/retention|hiring report/.test(JSON.stringify(r.Properties['Description'])));
     expect(functions).toHaveLength(2);
     for (const f of functions) {
       expect(variables(f)[ENV.komboApiUrl]).toBeDefined();
@@ -443,7 +444,8 @@ describe('compaction', () => {
     const plain = app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, Resource> };
     const all = Object.values(plain.Resources);
     expect(JSON.stringify(all.filter((r) => r.Type === 'AWS::S3::Bucket'))).not.toContain('ExpireRunState');
-    expect(all.filter((r) => r.Type === 'AWS::Scheduler::Schedule')).toHaveLength(2);
+    // The nightly run, its deadline check and the nightly report.
+    expect(all.filter((r) => r.Type === 'AWS::Scheduler::Schedule')).toHaveLength(3);
   }, 60_000);
 });
 
@@ -597,6 +599,51 @@ describe('monitoring', () => {
     template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: CONTEXT.alarmEmail, TopicArn: { Ref: topicId } });
     for (const a of alarms()) expect(a['AlarmActions']).toEqual([{ Ref: topicId }]);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});
+
+describe('report', () => {
+  const reporter = () => fn('Reporter');
+  const policy = (): Json[] => {
+    const role = reporter()[1].Properties['Role'] as { 'Fn::GetAtt': [string, string] };
+    return ofType('AWS::IAM::Policy')
+      .filter(([, p]) => JSON.stringify(p.Properties['Roles']).includes(role['Fn::GetAtt'][0]))
+      .flatMap(([, p]) => (p.Properties['PolicyDocument'] as { Statement: Json[] }).Statement);
+  };
+
+  it('draws the report at the run deadline, after each nightly run, in its timezone', () => {
+    const [reporterId] = reporter();
+    const [, nightly] = one('AWS::Scheduler::Schedule', (r) => JSON.stringify(r.Properties['Target']).includes(reporterId));
+    expect(nightly.Properties).toMatchObject({ ScheduleExpression: CONTEXT.runDeadline, ScheduleExpressionTimezone: CONTEXT.timezone, State: 'ENABLED', Target: { Arn: getAtt(reporterId) } });
+  });
+
+  it('gives the reporter the bucket, the workgroup and the database, in values it reads, and nothing of Kombo', () => {
+    const env = variables(reporter()[1]) as Record<string, unknown>;
+    expect(env).not.toHaveProperty(ENV.apiKeySecretArn);
+    const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, typeof v === 'string' ? v : 'resolved-at-deploy']));
+    expect(parseReporterEnv(resolved)).toMatchObject({ database: 'kombo_etl', workGroup: 'kombo-etl' });
+  });
+
+  it('lets the reporter query Athena in its workgroup, read the catalog and the warehouse, use the data key, and put only under reports/', () => {
+    const statements = policy();
+    const actions = statements.flatMap((x) => (Array.isArray(x['Action']) ? x['Action'] : [x['Action']]) as string[]).filter((a) => !a.startsWith('logs:'));
+    expect(new Set(actions)).toEqual(
+      new Set(['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions', 's3:GetObject', 's3:ListBucket', 's3:GetBucketLocation', 's3:PutObject', 's3:AbortMultipartUpload', 'kms:Decrypt', 'kms:GenerateDataKey']),
+    );
+    // Query results under the workgroup's own prefix only.
+    const results = statements.find((x) => JSON.stringify(x['Resource']).includes('athena-results'));
+    expect(JSON.stringify(results?.['Resource'])).toContain('/athena-results/kombo-etl/*');
+    const warehouseWrites = statements.filter((x) => JSON.stringify(x['Action']).includes('s3:PutObject') && !JSON.stringify(x['Resource']).includes('athena-results'));
+    expect(warehouseWrites).toHaveLength(1);
+    expect(JSON.stringify(warehouseWrites[0]?.['Resource'])).toMatch(/"\/reports\/\*"/);
+    const glue = statements.find((x) => JSON.stringify(x['Action']).includes('glue:GetTable'));
+    expect(JSON.stringify(glue?.['Resource'])).toContain(':table/kombo_etl/*');
+    expect(JSON.stringify(glue?.['Resource'])).not.toMatch(/:table\/(?!kombo_etl\/)/);
+  });
+
+  it('says where the latest report is', () => {
+    const outputs = template.toJSON()['Outputs'] as Record<string, { Value: unknown }>;
+    expect(JSON.stringify(outputs['LatestReportUri']?.Value)).toMatch(/"s3:\/\/",.*"\/reports\/latest\.html"/);
   });
 });
 

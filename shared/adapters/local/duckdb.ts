@@ -11,6 +11,7 @@ import { CATALOG_TABLES, PARTITION_COLUMNS } from '../../tables.ts';
 import { FolderStore, makeDirectory } from './folder-store.ts';
 import { LocalCatalog } from './local-catalog.ts';
 import { VIEWS } from '../../analytics/views.ts';
+import { assertSnapshotDate } from '../../warehouse/layout.ts';
 
 /** DuckDB's type for each logical column type. */
 export const DUCKDB_TYPES: Record<ColumnType | 'date', string> = {
@@ -37,15 +38,18 @@ function emptySelect(table: CatalogTable): string {
 
 /**
  * The SQL of one table's view over the given Parquet files. Columns are matched by name, as Athena
- * matches them: a file written before a column was added reads as null in it.
+ * matches them: a file written before a column was added reads as null in it. With `asOf`, only the
+ * partitions of syncs on or before that day are read: every view above then sees the warehouse as
+ * it was at the end of that day (its `_history` ends there, its `_latest` is that day's).
  */
-export function tableViewSql(table: CatalogTable, files: readonly string[]): string {
+export function tableViewSql(table: CatalogTable, files: readonly string[], asOf?: string): string {
   if (files.length === 0) return `CREATE OR REPLACE VIEW ${quoteIdent(table.name)} AS ${emptySelect(table)}`;
   const list = files.map(quoteLiteral).join(', ');
   const columns = table.columns.map((c) => quoteIdent(c.name)).join(', ');
   return (
     `CREATE OR REPLACE VIEW ${quoteIdent(table.name)} AS SELECT ${columns}, snapshot_date, integration_id ` +
-    `FROM read_parquet([${list}], hive_partitioning = true, union_by_name = true, hive_types = {'snapshot_date': DATE, 'integration_id': VARCHAR})`
+    `FROM read_parquet([${list}], hive_partitioning = true, union_by_name = true, hive_types = {'snapshot_date': DATE, 'integration_id': VARCHAR})` +
+    (asOf === undefined ? '' : ` WHERE snapshot_date <= DATE ${quoteLiteral(assertSnapshotDate(asOf))}`)
   );
 }
 
@@ -63,10 +67,11 @@ export function analyticsViewStatements(): string[] {
 
 /**
  * Open DuckDB in memory with a view per table over the local warehouse at `dir`, then the
- * analytics views of `views.ts` over those. The session time zone is UTC, as in Athena, so
+ * analytics views of `views.ts` over those (as of the end of `options.asOf`, when given: see
+ * {@link tableViewSql}). The connection's time zone is UTC, as in Athena, so
  * `CAST(timestamp AS DATE)` gives the same day in both.
  */
-export async function openWarehouse(dir: string): Promise<WarehouseDb> {
+export async function openWarehouse(dir: string, options: { readonly asOf?: string } = {}): Promise<WarehouseDb> {
   await makeDirectory(EXTENSION_DIR);
   const instance = await DuckDBInstance.create(':memory:', {
     extension_directory: EXTENSION_DIR,
@@ -82,7 +87,7 @@ export async function openWarehouse(dir: string): Promise<WarehouseDb> {
     for (const p of await catalog.partitions(table.name)) {
       for (const key of await store.list(p.location)) if (key.endsWith('.parquet')) files.push(store.locate(key));
     }
-    await connection.run(tableViewSql(table, files));
+    await connection.run(tableViewSql(table, files, options.asOf));
   }
   for (const statement of analyticsViewStatements()) await connection.run(statement);
   return {
