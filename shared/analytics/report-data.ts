@@ -23,7 +23,11 @@ export const REPORT_SQL = {
   // From `syncs`: a sync that found no application changed stores no version, yet it happened.
   snapshots: `SELECT integration_id, CAST(min(snapshot_date) AS VARCHAR) AS first_date, CAST(max(snapshot_date) AS VARCHAR) AS latest_date, count(DISTINCT snapshot_date) AS n
 FROM syncs WHERE model = 'applications' GROUP BY integration_id ORDER BY integration_id`,
-  funnel: 'SELECT * FROM hiring_funnel ORDER BY integration_id, job_id, stage_index, stage_id',
+  // Beside each stage, its Kaplan–Meier median from `stage_survival`: stretches still open count too.
+  funnel: `SELECT f.*, s.median_days_in_stage AS km_median_days_in_stage
+FROM hiring_funnel f
+LEFT JOIN stage_survival s ON s.integration_id = f.integration_id AND s.job_id = f.job_id AND s.stage_id = f.stage_id
+ORDER BY f.integration_id, f.job_id, f.stage_index, f.stage_id`,
   hires: `SELECT integration_id, application_id, job_name, source, CAST(applied_on AS VARCHAR) AS applied_on, CAST(hired_on AS VARCHAR) AS hired_on, days_to_hire
 FROM time_to_hire ORDER BY integration_id, hired_on, application_id`,
   // The weeks around each integration's latest snapshot, and its busiest interviewers in them.
@@ -71,6 +75,7 @@ const funnelStage = (f: ReportRow): FunnelStageRow => ({
   conversionToNext: numOrNull(f.conversion_to_next),
   hired: num(f.hired),
   medianDaysInStage: numOrNull(f.median_days_in_stage),
+  kmMedianDaysInStage: numOrNull(f.km_median_days_in_stage),
 });
 
 const hire = (h: ReportRow): HireRow => ({

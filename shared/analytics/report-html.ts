@@ -91,12 +91,12 @@ function funnelSection(funnel: readonly FunnelStageRow[]): string {
     const daysChart = hbars({
       chart: 'days-in-stage',
       attrs: jobAttrs,
-      title: `Median days in each stage of ${name}`,
+      title: `Median days in each stage of ${name}, stretches still open counted (Kaplan–Meier)`,
       color: 'var(--bar2)',
       items: stages.map((s) => ({
         label: s.stageName ?? s.stageId,
-        value: s.medianDaysInStage,
-        text: s.medianDaysInStage === null ? '–' : `${days(s.medianDaysInStage)} d`,
+        value: s.kmMedianDaysInStage,
+        text: s.kmMedianDaysInStage === null ? '–' : `${days(s.kmMedianDaysInStage)} d`,
         attrs: ` data-stage-id="${esc(s.stageId)}"`,
       })),
     });
@@ -106,12 +106,13 @@ function funnelSection(funnel: readonly FunnelStageRow[]): string {
       int(s.currentlyIn),
       pct(s.conversionToNext),
       int(s.hired),
+      days(s.kmMedianDaysInStage),
       days(s.medianDaysInStage),
     ]);
     return `<article class="card"${jobAttrs}${cardFilterAttrs(first, values)} data-card="job">
 <h3>${esc(name)}</h3>
 <div class="sub">${[tool(first.integrationId), first.jobStatus === null ? null : statusLabel(first.jobStatus), first.department, first.location].filter((x) => x !== null && x !== '').map(esc).join(' · ')} · ${int(first.reached)} applications · ${int(hired)} hired</div>
-<div class="pair">${funnelChart}<div class="sub">Median days in stage (completed stretches)</div>${daysChart}</div>
+<div class="pair">${funnelChart}<div class="sub">Median days in stage, open stretches counted (Kaplan–Meier; “–” until half have left the stage)</div>${daysChart}</div>
 <details><summary>Table</summary>${table(
       [
         ['Stage', false],
@@ -119,7 +120,8 @@ function funnelSection(funnel: readonly FunnelStageRow[]): string {
         ['In it now', true],
         ['To next stage', true],
         ['Hired', true],
-        ['Median days', true],
+        ['Median days (Kaplan–Meier)', true],
+        ['Median days (completed only)', true],
       ],
       rows,
       ` data-table="funnel"${jobAttrs}`,

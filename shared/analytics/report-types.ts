@@ -16,7 +16,10 @@ export interface FunnelStageRow {
   currentlyIn: number;
   conversionToNext: number | null;
   hired: number;
+  /** Median days of the stretches that ended (`hiring_funnel`). */
   medianDaysInStage: number | null;
+  /** Kaplan–Meier median days in the stage, stretches still open counted (`stage_survival`); null until half have ended. */
+  kmMedianDaysInStage: number | null;
 }
 
 /** One row of `time_to_hire`. */
