@@ -150,6 +150,7 @@ export class KomboEtlStack extends Stack {
       planner: this.pipeline.planner.function,
       fetcher: this.pipeline.fetcher.function,
       compactor: this.compaction.compactor.function,
+      reporter: this.report.reporter.function,
       queue: this.pipeline.queue,
       deadLetterQueue: this.pipeline.deadLetterQueue,
       serviceName,

@@ -1,5 +1,5 @@
 /**
- * Monitoring: alarms for a non-empty DLQ, fetcher, planner and compactor errors, failed streams and
+ * Monitoring: alarms for a non-empty DLQ, fetcher, planner, compactor and reporter errors, failed streams and
  * a run not finished by the deadline; an optional SNS topic that e-mails them; a small dashboard.
  */
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
@@ -20,6 +20,8 @@ export interface MonitoringProps {
   readonly fetcher: lambda.IFunction;
   /** The weekly compactor: an error leaves superseded versions and expired deletions past the retention. */
   readonly compactor: lambda.IFunction;
+  /** The nightly reporter: an error leaves the report in the bucket as of an earlier night. */
+  readonly reporter: lambda.IFunction;
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   /** Powertools `service` dimension of the custom metrics. */
@@ -30,7 +32,7 @@ export interface MonitoringProps {
 }
 
 export class Monitoring extends Construct {
-  readonly alarms: Record<'deadLetters' | 'fetcherErrors' | 'plannerErrors' | 'compactorErrors' | 'streamsFailed' | 'runOverdue', cloudwatch.Alarm>;
+  readonly alarms: Record<'deadLetters' | 'fetcherErrors' | 'plannerErrors' | 'compactorErrors' | 'reporterErrors' | 'streamsFailed' | 'runOverdue', cloudwatch.Alarm>;
   readonly topic: sns.Topic | undefined;
   readonly dashboard: cloudwatch.Dashboard;
 
@@ -62,6 +64,12 @@ export class Monitoring extends Construct {
         alarmDescription:
           'The compactor Lambda failed: versions and deleted records past the retention stay until a compaction completes (the next one goes on where this one stopped). See the compactor logs; `kombo-etl compact` runs the same step by hand.',
         metric: props.compactor.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      }),
+      reporterErrors: new cloudwatch.Alarm(this, 'ReporterErrors', {
+        ...atLeastOne,
+        alarmDescription:
+          'The reporter Lambda failed: reports/latest.html still shows an earlier night. See the reporter logs; `kombo-etl report --athena` draws the same report by hand.',
+        metric: props.reporter.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
       }),
       streamsFailed: new cloudwatch.Alarm(this, 'StreamsFailed', {
         ...atLeastOne,

@@ -581,14 +581,14 @@ describe('catalog and analytics', () => {
 describe('monitoring', () => {
   const alarms = () => ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
 
-  it('alarms on a non-empty DLQ, fetcher, planner and compactor errors, failed streams and an overdue run', () => {
+  it('alarms on a non-empty DLQ, fetcher, planner, compactor and reporter errors, failed streams and an overdue run', () => {
     const [dlqId] = one('AWS::SQS::Queue', (r) => r.Properties['RedrivePolicy'] === undefined);
     const byMetric = (name: string) => alarms().filter((a) => a['MetricName'] === name);
     expect(byMetric('ApproximateNumberOfMessagesVisible')).toEqual([
       expect.objectContaining({ Namespace: 'AWS/SQS', Dimensions: [{ Name: 'QueueName', Value: getAtt(dlqId, 'QueueName') }], Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' }),
     ]);
     const errorTargets = byMetric('Errors').map((a) => JSON.stringify(a['Dimensions']));
-    expect(errorTargets.sort()).toEqual([fn('Fetcher')[0], fn('Planner')[0], fn('Compactor')[0]].map((id) => JSON.stringify([{ Name: 'FunctionName', Value: { Ref: id } }])).sort());
+    expect(errorTargets.sort()).toEqual([fn('Fetcher')[0], fn('Planner')[0], fn('Compactor')[0], fn('Reporter')[0]].map((id) => JSON.stringify([{ Name: 'FunctionName', Value: { Ref: id } }])).sort());
     for (const name of ['StreamsFailed', 'RunsOverdue']) {
       expect(byMetric(name), name).toEqual([expect.objectContaining({ Namespace: 'KomboEtl', Dimensions: [{ Name: 'service', Value: 'KomboEtl' }], Threshold: 1 })]);
     }
