@@ -19,7 +19,7 @@ const syncDay = (day: string, extra: string[] = []) =>
 const streamOf = (stdout: string): StreamReportRow => (JSON.parse(stdout) as { streams: StreamReportRow[] }).streams[0]!;
 const stateDir = () => {
   const dirs = readdirSync(join(warehouse, '_state'));
-  return join(warehouse, '_state', dirs.find((d) => d !== '_compaction.json')!, 'candidates');
+  return join(warehouse, '_state', dirs.find((d) => !d.startsWith('_'))!, 'candidates');
 };
 
 beforeAll(async () => {

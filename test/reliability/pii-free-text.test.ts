@@ -23,7 +23,7 @@ import { tempDirs } from '../helpers/temp.ts';
 const ID = 'greenhouse:PiiFreeText7Lm2Wp9Rt4Kd';
 const KEY = 'kombo-test-key-pii-free-text';
 const DATE = '2026-11-22';
-const SALT = 'salt-from-the-secret-0123456789';
+const SALT = 'salt-from-the-secret-0123456789-abcdef';
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f)).filter((f) => statSync(f).isFile());
