@@ -10,7 +10,7 @@ import { ConfigError } from '../errors.ts';
 import type { PiiHashScheme, PiiMode, PiiOptions } from '../flatten.ts';
 import { PII_HASH_SCHEME } from '../flatten.ts';
 import { decodeJson, encodeJson } from './codec.ts';
-import { RUNS_PREFIX, splitRunKey, stateKeys } from './keys.ts';
+import { RUNS_PREFIX, STATE_PREFIX, splitRunKey, stateKeys } from './keys.ts';
 
 /** What the warehouse records: the mode, the hash scheme for `hash`, and when it was recorded. */
 export interface PiiRecord {
@@ -42,7 +42,7 @@ const SCHEME_NAMES: Record<PiiHashScheme, string> = { 'hmac-sha256': 'HMAC-SHA25
 /**
  * The warehouse's mode: its record, or for a warehouse written before the record existed, what the
  * latest local run that says its mode (`runner.json`) stored with, a hash run having hashed the
- * earlier way. Undefined for a warehouse without runs.
+ * earlier way. Undefined for a warehouse without runs, or whose runs stored nothing yet.
  */
 export async function readWarehousePii(store: ObjectStore): Promise<WarehousePii | undefined> {
   const body = await store.get(stateKeys.pii());
@@ -58,6 +58,8 @@ export async function readWarehousePii(store: ObjectStore): Promise<WarehousePii
     const mode = runnerBody ? decodeJson<{ pii?: { mode?: PiiMode } }>(runnerBody).pii?.mode : undefined;
     if (mode !== undefined) return { mode, ...(mode === 'hash' && { hashScheme: EARLIER_SCHEME }), how: 'inferred' };
   }
+  // Planned runs that stored nothing yet (AWS's planner writes the first plan before a chunk records the mode): a new warehouse.
+  if ((await store.list(STATE_PREFIX)).length === 0) return undefined;
   return { mode: undefined, how: 'inferred' };
 }
 

@@ -16,6 +16,7 @@ const hash: PiiOptions = { mode: 'hash', salt: SALT };
 async function olderWarehouse(runner?: object): Promise<MemoryStore> {
   const store = new MemoryStore();
   await store.put(runKeys.plan('20250601T020000Z-aaaaaa'), encodeJson({ runId: '20250601T020000Z-aaaaaa', streams: [] }));
+  await store.put(stateKeys.stream('greenhouse:OlderRun0000000000000000', 'candidates'), encodeJson({ integrationId: 'greenhouse:OlderRun0000000000000000', model: 'candidates' }));
   if (runner) await store.put(runKeys.runner('20250601T020000Z-aaaaaa'), encodeJson(runner));
   return store;
 }
@@ -67,5 +68,13 @@ describe('the warehouse personal-data mode, recorded and held', () => {
     const aws = await olderWarehouse();
     expect(await refusal(holdWarehousePii(aws, hash, 's3://b/w', HINTS))).toMatch(/^warehouse s3:\/\/b\/w holds runs that did not record their personal-data mode/);
     expect(await aws.get(stateKeys.pii())).toBeUndefined();
+  });
+
+  it("counts a warehouse whose only run is planned but stored nothing yet (AWS's first night) as new: hash is taken and recorded", async () => {
+    const store = new MemoryStore();
+    await store.put(runKeys.plan('20250601T020000Z-aaaaaa'), encodeJson({ runId: '20250601T020000Z-aaaaaa', streams: [] }));
+    expect(await readWarehousePii(store)).toBeUndefined();
+    await holdWarehousePii(store, hash, 's3://b/w', HINTS);
+    expect(await readWarehousePii(store)).toEqual({ mode: 'hash', hashScheme: 'hmac-sha256', how: 'recorded' });
   });
 });
