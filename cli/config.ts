@@ -230,7 +230,7 @@ function parseSourceSettings(input: SyncInput, env: NodeJS.ProcessEnv, requireIn
   const apiKey = value(keySetting);
   if (apiKey === undefined) {
     const emptyKey = given.includes(keySetting) ? `${nameOf(keySetting)} is empty` : `no API key, but ${listed(given.map(nameOf))} ${given.length > 1 ? 'are' : 'is'} set`;
-    throw new ConfigError(`${emptyKey}: set KOMBO_API_KEY or pass --api-key to sync Kombo (pass --sandbox, and no Kombo settings, for the built-in sandbox)`);
+    throw new ConfigError(`${emptyKey}: set KOMBO_API_KEY or KOMBO_API_KEY_FILE (or pass --api-key-file) to sync Kombo (pass --sandbox, and no Kombo settings, for the built-in sandbox)`);
   }
 
   const apiUrlRaw = value(KOMBO_SETTINGS[0]);
