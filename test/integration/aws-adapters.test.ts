@@ -19,16 +19,17 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import type { Message } from '@aws-sdk/client-sqs';
 import { ChangeMessageVisibilityCommand, CreateQueueCommand, DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { Context, EventBridgeEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { AwsClientStub } from 'aws-sdk-client-mock';
 import { mockClient } from 'aws-sdk-client-mock';
+import { lambdaContext, nightlyEventOf, sqsRecordOf } from '../helpers/lambda-events.ts';
 import { startFauxqs } from '../helpers/fauxqs.ts';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunningSandbox, SandboxIntegrationData } from '../../sandbox/index.ts';
 import { generateDataset, startSandbox } from '../../sandbox/index.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import { ENV, parseFetcherEnv, parsePlannerEnv } from '../../shared/adapters/aws/env.ts';
-import { RUN_DEADLINE, SCHEDULED_RUN, SCHEDULE_SOURCE, parsePlannerEvent } from '../../shared/adapters/aws/events.ts';
+import { RUN_DEADLINE, SCHEDULE_SOURCE, parsePlannerEvent } from '../../shared/adapters/aws/events.ts';
 import { REGISTRY_PART_MAX_CHARS, parseRegistry, readIntegrationRegistry, registryPartName, splitRegistry } from '../../shared/adapters/aws/registry.ts';
 import { GlueCatalog } from '../../shared/adapters/aws/glue-catalog.ts';
 import { API_KEY_PLACEHOLDER, CachedSecret, PII_SALT_PLACEHOLDER, komboClientFromSecret } from '../../shared/adapters/aws/secret.ts';
@@ -760,59 +761,13 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
   const registrations: CreatePartitionCommandInput[] = [];
   let report: RunReport;
 
-  const context = (name: string): Context => ({
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${REGION}:123456789012:function:${name}`,
-    memoryLimitInMB: '2048',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: 'test',
-    getRemainingTimeInMillis: () => 600_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  });
-
-  /** The record Lambda's SQS event source builds from a received message. */
-  const sqsRecord = (m: Message): SQSRecord => {
-    const a = m.Attributes ?? {};
-    return {
-      messageId: m.MessageId!,
-      receiptHandle: m.ReceiptHandle!,
-      body: m.Body!,
-      attributes: {
-        ApproximateReceiveCount: a.ApproximateReceiveCount ?? '1',
-        SentTimestamp: a.SentTimestamp ?? '0',
-        SenderId: a.SenderId ?? '000000000000',
-        ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? '0',
-        SequenceNumber: a.SequenceNumber,
-        MessageGroupId: a.MessageGroupId,
-        MessageDeduplicationId: a.MessageDeduplicationId,
-      },
-      messageAttributes: {},
-      md5OfBody: m.MD5OfBody!,
-      eventSource: 'aws:sqs',
-      eventSourceARN: queueArn,
-      awsRegion: REGION,
-    };
-  };
+  const context = (name: string): Context => lambdaContext(name, REGION);
+  const sqsRecord = (m: Message): SQSRecord => sqsRecordOf(m, queueArn, REGION);
 
   type Hook = (m: StreamMessage, raw: Message) => Promise<'keep' | 'delete'>;
 
   /** The nightly schedule's event for DATE; each delivery has its own id, as Scheduler's retries do. */
-  const nightlyEvent = (): EventBridgeEvent<typeof SCHEDULED_RUN, Record<string, never>> => ({
-    version: '0',
-    id: randomUUID(),
-    'detail-type': SCHEDULED_RUN,
-    source: SCHEDULE_SOURCE,
-    account: '123456789012',
-    time: `${DATE}T02:00:00Z`,
-    region: REGION,
-    resources: [`arn:aws:scheduler:${REGION}:123456789012:schedule/default/KomboEtl-NightlyRun`],
-    detail: {},
-  });
+  const nightlyEvent = () => nightlyEventOf(DATE, REGION);
 
   /**
    * What Lambda's event source does, one message per invocation: receive, invoke, delete what

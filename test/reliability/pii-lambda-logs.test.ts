@@ -21,12 +21,12 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ENV } from '../../shared/adapters/aws/env.ts';
-import { SCHEDULED_RUN, SCHEDULE_SOURCE } from '../../shared/adapters/aws/events.ts';
 import { S3Store } from '../../shared/adapters/aws/s3-store.ts';
 import type { PiiMode } from '../../shared/flatten.ts';
 import { decodeJson } from '../../shared/state/codec.ts';
 import { RUNS_PREFIX, STATE_PREFIX, runKeys, stateKeys } from '../../shared/state/keys.ts';
 import type { RunReport } from '../../shared/state/runs.ts';
+import { lambdaContext, nightlyEventOf, sqsRecordOf } from '../helpers/lambda-events.ts';
 import { startFauxqs } from '../helpers/fauxqs.ts';
 import type { FauxqsServer } from '../helpers/fauxqs.ts';
 import type { KomboServer } from '../helpers/kombo-server.ts';
@@ -46,56 +46,9 @@ const CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 type Planner = (event: unknown, context: Context) => Promise<unknown>;
 type Fetcher = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
-const context = (name: string): Context => ({
-  callbackWaitsForEmptyEventLoop: true,
-  functionName: name,
-  functionVersion: '$LATEST',
-  invokedFunctionArn: `arn:aws:lambda:${REGION}:123456789012:function:${name}`,
-  memoryLimitInMB: '2048',
-  awsRequestId: randomUUID(),
-  logGroupName: `/aws/lambda/${name}`,
-  logStreamName: 'test',
-  getRemainingTimeInMillis: () => 600_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-});
-
-/** The record Lambda's SQS event source builds from a received message. */
-const sqsRecord = (m: Message, queueArn: string): SQSRecord => {
-  const a = m.Attributes ?? {};
-  return {
-    messageId: m.MessageId!,
-    receiptHandle: m.ReceiptHandle!,
-    body: m.Body!,
-    attributes: {
-      ApproximateReceiveCount: a.ApproximateReceiveCount ?? '1',
-      SentTimestamp: a.SentTimestamp ?? '0',
-      SenderId: a.SenderId ?? '000000000000',
-      ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? '0',
-      SequenceNumber: a.SequenceNumber,
-      MessageGroupId: a.MessageGroupId,
-      MessageDeduplicationId: a.MessageDeduplicationId,
-    },
-    messageAttributes: {},
-    md5OfBody: m.MD5OfBody!,
-    eventSource: 'aws:sqs',
-    eventSourceARN: queueArn,
-    awsRegion: REGION,
-  };
-};
-
-const nightlyEvent = () => ({
-  version: '0',
-  id: randomUUID(),
-  'detail-type': SCHEDULED_RUN,
-  source: SCHEDULE_SOURCE,
-  account: '123456789012',
-  time: `${DATE}T02:00:00Z`,
-  region: REGION,
-  resources: [`arn:aws:scheduler:${REGION}:123456789012:schedule/default/KomboEtl-NightlyRun`],
-  detail: {},
-});
+const context = (name: string): Context => lambdaContext(name, REGION);
+const sqsRecord = (m: Message, queueArn: string): SQSRecord => sqsRecordOf(m, queueArn, REGION);
+const nightlyEvent = () => nightlyEventOf(DATE, REGION);
 
 const textOf = (bytes: Uint8Array): string => (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : Buffer.from(bytes)).toString('utf8');
 
