@@ -5,18 +5,10 @@
  * Each case syncs with the real pipeline (`runLocal`, a folder warehouse, `KomboClient`) and reads
  * the warehouse back with DuckDB.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
-import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
-import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
-import { runLocal } from '../../shared/adapters/local/local-run.ts';
-import { KomboClient } from '../../shared/kombo/client.ts';
 import type { ModelName } from '../../shared/tables.ts';
-import { cycleWithoutFullDays } from '../helpers/full-cycle.ts';
-import { objects } from '../helpers/history.ts';
+import { queryWarehouse, serverSync } from '../helpers/server-sync.ts';
 import type { KomboRecord, KomboServer, Stage } from '../helpers/kombo-server.ts';
 import { applicationRecord, startKomboServer } from '../helpers/kombo-server.ts';
 
@@ -40,35 +32,12 @@ afterEach(async () => {
 
 /** A warehouse folder and a sync of it against `server`, one date (and run) at a time. */
 function syncer(server: KomboServer, models: readonly ModelName[], dates: readonly string[]) {
-  dir = mkdtempSync(join(tmpdir(), 'kombo-updated-after-'));
-  const store = new FolderStore(dir);
-  const client = new KomboClient({ baseUrl: server.url, apiKey: KEY });
-  const cycle = cycleWithoutFullDays([INTEGRATION], dates);
-  let n = 0;
-  return (date: string, opts: { readonly full?: boolean } = {}) =>
-    runLocal({
-      client,
-      store,
-      catalog: new LocalCatalog(store),
-      runId: `${date.replaceAll('-', '')}T060000Z-ua${String(++n).padStart(2, '0')}`,
-      snapshotDate: date,
-      integrationIds: [INTEGRATION],
-      models,
-      concurrency: 1,
-      limits: { pageSize: 2 },
-      fullEveryDays: cycle,
-      ...(opts.full === true && { full: true }),
-    });
+  const s = serverSync(server, { apiKey: KEY, integrationId: INTEGRATION, models, dates, label: 'ua' });
+  dir = s.dir;
+  return s.sync;
 }
 
-async function query(sql: string): Promise<Record<string, unknown>[]> {
-  const db = await openWarehouse(dir as string);
-  try {
-    return await objects(db, sql);
-  } finally {
-    db.close();
-  }
-}
+const query = (sql: string): Promise<Record<string, unknown>[]> => queryWarehouse(dir as string, sql);
 
 describe('a full sync whose listing skips a live record', () => {
   const D1 = '2026-03-02';

@@ -5,23 +5,16 @@
  * incremental fetch does not return the parent for it. And hash layouts: a release that hashes
  * other columns than the one that wrote the warehouse stores no version for unchanged records.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { STAGE_COUNTS_SQL } from '../../cli/commands/demo.ts';
-import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
-import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
-import { runLocal } from '../../shared/adapters/local/local-run.ts';
-import { KomboClient } from '../../shared/kombo/client.ts';
 import { currentLayout, hashRecord, legacyLayout } from '../../shared/pipeline/hash-layout.ts';
 import { readLayouts } from '../../shared/state/layouts.ts';
 import { priorIndex, readStreamState, writeIndexFile } from '../../shared/state/streams.ts';
 import { stateKeys } from '../../shared/state/keys.ts';
 import type { ModelName } from '../../shared/tables.ts';
-import { cycleWithoutFullDays } from '../helpers/full-cycle.ts';
-import { objects } from '../helpers/history.ts';
+import { queryWarehouse, serverSync } from '../helpers/server-sync.ts';
 import type { KomboRecord, KomboServer } from '../helpers/kombo-server.ts';
 import { candidateRecord, startKomboServer } from '../helpers/kombo-server.ts';
 
@@ -128,36 +121,12 @@ afterEach(async () => {
 
 /** A warehouse folder and a sync of it against `server`, one date (and run) at a time. */
 function syncer(server: KomboServer, dates: readonly string[]) {
-  dir = mkdtempSync(join(tmpdir(), 'kombo-linked-'));
-  const store = new FolderStore(dir);
-  const client = new KomboClient({ baseUrl: server.url, apiKey: KEY });
-  const cycle = cycleWithoutFullDays([INTEGRATION], dates);
-  let n = 0;
-  const sync = (date: string, opts: { readonly full?: boolean } = {}) =>
-    runLocal({
-      client,
-      store,
-      catalog: new LocalCatalog(store),
-      runId: `${date.replaceAll('-', '')}T060000Z-lk${String(++n).padStart(2, '0')}`,
-      snapshotDate: date,
-      integrationIds: [INTEGRATION],
-      models: MODELS,
-      concurrency: 1,
-      limits: { pageSize: 2 },
-      fullEveryDays: cycle,
-      ...(opts.full === true && { full: true }),
-    });
-  return { sync, store };
+  const s = serverSync(server, { apiKey: KEY, integrationId: INTEGRATION, models: MODELS, dates, label: 'lk' });
+  dir = s.dir;
+  return s;
 }
 
-async function query(sql: string): Promise<Record<string, unknown>[]> {
-  const db = await openWarehouse(dir as string);
-  try {
-    return await objects(db, sql);
-  } finally {
-    db.close();
-  }
-}
+const query = (sql: string): Promise<Record<string, unknown>[]> => queryWarehouse(dir as string, sql);
 
 /** Versions stored on `date`, per model. */
 async function versionsOn(date: string): Promise<Record<string, number>> {
