@@ -4,9 +4,7 @@
  * partition), so the compactor rewrites old partitions without what the retention no longer
  * needs, and the lifecycle rule only expires run state.
  */
-import { Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Duration, RemovalPolicy, TimeZone } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -16,7 +14,7 @@ import { RETENTION_DAYS_ENV } from '../../shared/adapters/aws/compactor-env.ts';
 import { keepsEveryVersion } from '../../shared/retention.ts';
 import { RUNS_PREFIX, STATE_PREFIX } from '../../shared/state/keys.ts';
 import type { DataKey } from './data-key.ts';
-import { KomboFunction } from './function.ts';
+import { KomboFunction, schedulerRole } from './function.ts';
 
 /** Lambda's longest: the compactor stops taking streams a few minutes before it. */
 export const COMPACTOR_TIMEOUT = Duration.minutes(15);
@@ -58,7 +56,6 @@ export class Compaction extends Construct {
 
   constructor(scope: Construct, id: string, props: CompactionProps) {
     super(scope, id);
-    const stack = Stack.of(this);
     this.compactor = new KomboFunction(this, 'Compactor', {
       name: 'compactor',
       description: 'Applies the retention to the kombo-etl warehouse: removes superseded versions and records deleted before the cutoff; erases records on request.',
@@ -78,15 +75,7 @@ export class Compaction extends Construct {
       this.schedule = undefined;
       return;
     }
-    const role = new iam.Role(this, 'ScheduleRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
-      description: `EventBridge Scheduler: invokes the ${stack.stackName} compactor`,
-    });
-    const compactorId = stack.resolve(stack.getLogicalId(this.compactor.function.node.defaultChild as lambda.CfnFunction)) as string;
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${compactorId}.Arn>:*]`,
-      reason: "CDK's grantInvoke also covers the compactor's versions and aliases (`<arn>:*`); it is still this one function only.",
-    });
+    const role = schedulerRole(this, this.compactor, 'compactor');
     this.schedule = new scheduler.Schedule(this, 'WeeklyCompaction', {
       description: 'Applies the kombo-etl retention: compacts versions older than the retention.',
       schedule: scheduler.ScheduleExpression.expression(compactionSchedule(props.nightlySchedule), TimeZone.of(props.timezone)),

@@ -56,6 +56,25 @@ export interface KomboFunctionProps {
   readonly dataKey: DataKey;
 }
 
+/**
+ * The role EventBridge Scheduler takes to invoke `target` (the `name` Lambda) from the schedules of
+ * `scope`, allowed to invoke that function and nothing else; cdk-nag's finding on the function's
+ * `<arn>:*` (its versions and aliases, which CDK's grantInvoke adds) is acknowledged.
+ */
+export function schedulerRole(scope: Construct, target: KomboFunction, name: string): iam.Role {
+  const stack = Stack.of(scope);
+  const role = new iam.Role(scope, 'ScheduleRole', {
+    assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+    description: `EventBridge Scheduler: invokes the ${stack.stackName} ${name}`,
+  });
+  const targetId = stack.resolve(stack.getLogicalId(target.function.node.defaultChild as lambda.CfnFunction)) as string;
+  Validations.of(role).acknowledge({
+    id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${targetId}.Arn>:*]`,
+    reason: `CDK's grantInvoke also covers the ${name}'s versions and aliases (\`<arn>:*\`); it is still this one function only.`,
+  });
+  return role;
+}
+
 export class KomboFunction extends Construct {
   readonly function: NodejsFunction;
   readonly role: iam.Role;

@@ -4,8 +4,6 @@
  * one path).
  */
 import { Annotations, Duration, RemovalPolicy, SecretValue, Stack, TimeZone, Validations } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -21,7 +19,7 @@ import { API_KEY_PLACEHOLDER, PII_SALT_PLACEHOLDER } from '../../shared/adapters
 import type { PiiMode } from '../../shared/flatten.ts';
 import { DEFAULT_CHUNK_MILLIS } from '../../shared/pipeline/chunk.ts';
 import { skippedTimes } from '../dst-gap.ts';
-import { KomboFunction } from './function.ts';
+import { KomboFunction, schedulerRole } from './function.ts';
 import type { DataKey } from './data-key.ts';
 import { DEFAULT_FULL_EVERY_DAYS } from '../../shared/pipeline/plan.ts';
 import { RUNS_PREFIX, STATE_PREFIX } from '../../shared/state/keys.ts';
@@ -240,15 +238,7 @@ export class Pipeline extends Construct {
     );
 
     // One role for both schedules, allowed to invoke the planner and nothing else.
-    const scheduleRole = new iam.Role(this, 'ScheduleRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
-      description: `EventBridge Scheduler: invokes the ${stack.stackName} planner`,
-    });
-    const plannerId = stack.resolve(stack.getLogicalId(this.planner.function.node.defaultChild as lambda.CfnFunction)) as string;
-    Validations.of(scheduleRole).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${plannerId}.Arn>:*]`,
-      reason: "CDK's grantInvoke also covers the planner's versions and aliases (`<arn>:*`); it is still this one function only.",
-    });
+    const scheduleRole = schedulerRole(this, this.planner, 'planner');
 
     const timeZone = TimeZone.of(props.timezone);
     const input = (detailType: typeof SCHEDULED_RUN | typeof RUN_DEADLINE, detail?: Record<string, string>) =>

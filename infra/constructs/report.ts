@@ -6,7 +6,6 @@
  */
 import { Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { CfnBucket, IBucket } from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -15,7 +14,7 @@ import { Construct } from 'constructs';
 import { ENV } from '../../shared/adapters/aws/env.ts';
 import { ATHENA_WORKGROUP_ENV, LATEST_REPORT_KEY, REPORTS_BUCKET_ENV, REPORTS_PREFIX } from '../../shared/adapters/aws/report-publisher.ts';
 import type { DataKey } from './data-key.ts';
-import { KomboFunction } from './function.ts';
+import { KomboFunction, schedulerRole } from './function.ts';
 
 /** A dozen Athena queries, one after the other. */
 export const REPORTER_TIMEOUT = Duration.minutes(10);
@@ -91,16 +90,7 @@ export class Report extends Construct {
   }
 
   private nightly(props: ReportProps): scheduler.Schedule {
-    const stack = Stack.of(this);
-    const role = new iam.Role(this, 'ScheduleRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
-      description: `EventBridge Scheduler: invokes the ${stack.stackName} reporter`,
-    });
-    const reporterId = stack.resolve(stack.getLogicalId(this.reporter.function.node.defaultChild as lambda.CfnFunction)) as string;
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${reporterId}.Arn>:*]`,
-      reason: "CDK's grantInvoke also covers the reporter's versions and aliases (`<arn>:*`); it is still this one function only.",
-    });
+    const role = schedulerRole(this, this.reporter, 'reporter');
     return new scheduler.Schedule(this, 'NightlyReport', {
       description: 'Draws the kombo-etl hiring report after the nightly run.',
       schedule: scheduler.ScheduleExpression.expression(props.schedule, TimeZone.of(props.timezone)),
