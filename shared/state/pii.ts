@@ -84,12 +84,14 @@ function piiConflict(held: WarehousePii, pii: PiiOptions, hints: PiiHints): stri
 
 /**
  * Throws a ConfigError, before anything is written, when the warehouse stores personal data with
- * another mode or hash scheme than `pii`. `where` names the warehouse in the message.
+ * another mode or hash scheme than `pii`. `where` names the warehouse in the message. Returns what
+ * the warehouse holds.
  */
-export async function assertWarehousePii(store: ObjectStore, pii: PiiOptions, where: string, hints: PiiHints): Promise<void> {
+export async function assertWarehousePii(store: ObjectStore, pii: PiiOptions, where: string, hints: PiiHints): Promise<WarehousePii | undefined> {
   const held = await readWarehousePii(store);
   const conflict = held === undefined ? undefined : piiConflict(held, pii, hints);
   if (conflict !== undefined) throw new ConfigError(`warehouse ${where} ${conflict}`);
+  return held;
 }
 
 /** Record the warehouse's mode if it has no record yet (the first sync to write to it does). */
@@ -98,8 +100,11 @@ export async function recordWarehousePii(store: ObjectStore, pii: PiiOptions, no
   await store.putIfAbsent(stateKeys.pii(), encodeJson(record));
 }
 
-/** Check the warehouse's mode, then record it if it has none: what a sync does before it writes. */
+/**
+ * Check the warehouse's mode, then record it if it has no record yet: what a sync does before it
+ * writes. Once recorded, a check is one read (the fetcher makes it before every chunk).
+ */
 export async function holdWarehousePii(store: ObjectStore, pii: PiiOptions, where: string, hints: PiiHints): Promise<void> {
-  await assertWarehousePii(store, pii, where, hints);
-  await recordWarehousePii(store, pii);
+  const held = await assertWarehousePii(store, pii, where, hints);
+  if (held?.how !== 'recorded') await recordWarehousePii(store, pii);
 }
