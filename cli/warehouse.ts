@@ -4,10 +4,10 @@
  * half-way through a run or a silent empty result.
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, open, rm, rmdir, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { lstat, open, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ConfigError, errorMessage } from '../shared/errors.ts';
-import { FolderStore, errnoCode, makeDirectory } from '../shared/adapters/local/folder-store.ts';
+import { FolderStore, PRIVATE_FILE_MODE, errnoCode, makeDirectory } from '../shared/adapters/local/folder-store.ts';
 import { CATALOG_PREFIX } from '../shared/adapters/local/local-catalog.ts';
 import type { ObjectStore } from '../shared/ports.ts';
 import { assertWarehouseSource } from '../shared/state/source.ts';
@@ -119,6 +119,24 @@ export async function makeOutputFolder(option: string, file: string): Promise<vo
     await probeWrite(folder);
   } catch (err) {
     throw new ConfigError(`${option} ${file}: ${await whyNotWritable(folder, err)}; choose a folder you can write to`);
+  }
+}
+
+/** A new, unique file name beside `file`, for writing it aside before renaming it into place. */
+export const tempBeside = (file: string): string => join(dirname(file), `.${basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
+
+/**
+ * Write `body` at `file`, readable by its owner only: into a new file beside it, renamed over it, so
+ * that a reader never sees half a file and an existing file's looser mode is not kept.
+ */
+export async function writePrivately(file: string, body: string): Promise<void> {
+  const temp = tempBeside(file);
+  try {
+    await writeFile(temp, body, { encoding: 'utf8', flag: 'wx', mode: PRIVATE_FILE_MODE });
+    await rename(temp, file);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
   }
 }
 

@@ -16,9 +16,8 @@
  * tool never opens half a file and a failed export leaves the previous one in place. They are
  * readable by their owner only (`rw-------`).
  */
-import { randomBytes } from 'node:crypto';
-import { chmod, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { chmod, rename, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { openWarehouse, quoteLiteral } from '../../shared/adapters/local/duckdb.ts';
 import { DBT_SOURCE_NAME, dbtSourcesYaml } from '../../shared/analytics/dbt.ts';
 import { columnDescription, PARTITION_DESCRIPTIONS, SYNCS_COLUMN_DESCRIPTIONS, SYNCS_DESCRIPTION, tableDescription } from '../../shared/analytics/descriptions.ts';
@@ -26,7 +25,7 @@ import { VIEWS } from '../../shared/analytics/views.ts';
 import { ConfigError } from '../../shared/errors.ts';
 import { PRIVATE_FILE_MODE } from '../../shared/adapters/local/folder-store.ts';
 import { CATALOG_TABLES, PARTITION_COLUMNS, SYNCS_TABLE, TABLES } from '../../shared/tables.ts';
-import { assertReadableWarehouse, makeOutputFolder } from '../warehouse.ts';
+import { assertReadableWarehouse, makeOutputFolder, tempBeside, writePrivately } from '../warehouse.ts';
 
 export interface ExportOptions {
   readonly warehouse: string;
@@ -47,8 +46,6 @@ const TARGET = 'kombo_export';
 const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
 /** A sibling of `file` to write into first: `.<name>.<random>.tmp`. */
-const tempBeside = (file: string) => join(dirname(file), `.${basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
-
 /** Refuse an output path that is a folder, before anything is written. */
 async function assertFilePath(option: string, file: string): Promise<void> {
   const s = await stat(file).catch(() => undefined);
@@ -109,14 +106,7 @@ export async function exportDuckDb(warehouse: string, file: string): Promise<Duc
 /** Write `sources.yml` at `file` (through a temporary file, like the DuckDB export). */
 export async function exportDbtSources(file: string): Promise<string> {
   const target = resolve(file);
-  const temp = tempBeside(target);
-  try {
-    await writeFile(temp, dbtSourcesYaml(), { flag: 'wx', mode: PRIVATE_FILE_MODE });
-    await rename(temp, target);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
+  await writePrivately(target, dbtSourcesYaml());
   return target;
 }
 

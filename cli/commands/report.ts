@@ -1,7 +1,6 @@
 /** `kombo-etl report`: the hiring report, one self-contained HTML file, from the analytics views. */
-import { randomBytes } from 'node:crypto';
-import { lstat, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { lstat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { WarehouseDb } from '../../shared/adapters/local/duckdb.ts';
 import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import type { ReportData } from '../../shared/analytics/report-html.ts';
@@ -9,9 +8,9 @@ import type { ReportQuery } from '../../shared/analytics/report-data.ts';
 import { loadReportData } from '../../shared/analytics/report-data.ts';
 import { renderReport } from '../../shared/analytics/report-html.ts';
 import { ConfigError } from '../../shared/errors.ts';
-import { PRIVATE_FILE_MODE, errnoCode } from '../../shared/adapters/local/folder-store.ts';
+import { errnoCode } from '../../shared/adapters/local/folder-store.ts';
 import { assertSnapshotDate } from '../../shared/warehouse/layout.ts';
-import { assertReadableWarehouse, makeOutputFolder } from '../warehouse.ts';
+import { assertReadableWarehouse, makeOutputFolder, writePrivately } from '../warehouse.ts';
 
 /** File name of the report inside the warehouse when no `--out` is given. */
 export const REPORT_FILE = 'report.html';
@@ -75,17 +74,11 @@ async function assertNotSymlink(path: string): Promise<void> {
   if (s?.isSymbolicLink()) throw new ConfigError(`--out ${path}: is a symbolic link, which the report never follows; remove it or choose another file`);
 }
 
-/**
- * Write `html` at `path`, readable by its owner only: into a new file beside it, renamed over it, so
- * that a reader never sees half a report and an existing file's looser mode is not kept.
- */
-async function writePrivately(path: string, html: string): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
+/** Write the page at `path`, readable by its owner only; a path that cannot be written is a {@link ConfigError}. */
+async function writeReportFile(path: string, html: string): Promise<void> {
   try {
-    await writeFile(temp, html, { encoding: 'utf8', flag: 'wx', mode: PRIVATE_FILE_MODE });
-    await rename(temp, path);
+    await writePrivately(path, html);
   } catch (err) {
-    await rm(temp, { force: true });
     const why = errnoCode(err) === 'EISDIR' ? 'is a folder' : errnoCode(err) === 'EACCES' || errnoCode(err) === 'EPERM' ? 'no permission to write it' : 'cannot be written';
     throw new ConfigError(`--out ${path}: ${why}; choose another file`);
   }
@@ -127,7 +120,7 @@ function assertAsOf(value: string): string {
 export async function writeHtml(path: string, html: string): Promise<void> {
   await assertNotSymlink(path);
   await makeOutputFolder('--out', path);
-  await writePrivately(path, html);
+  await writeReportFile(path, html);
 }
 
 /** The `report` command: write the file and say where it is. */
