@@ -42,21 +42,38 @@ export function parquetSchema(table: CatalogTable): SchemaElement[] {
   ];
 }
 
-export interface FileMeta {
-  readonly runId: string;
+/**
+ * `_run_id` and `_synced_at` of a file's rows: one value for every row (a sync's own versions), or
+ * one per row (rows carried over or rewritten, each keeping the sync that stored it).
+ */
+export interface RowsMeta {
+  readonly runId: string | readonly string[];
   /** Epoch milliseconds. */
+  readonly syncedAt: number | readonly number[];
+}
+
+/** One sync's `_run_id` and `_synced_at`, shared by every row of the file. */
+export interface FileMeta extends RowsMeta {
+  readonly runId: string;
   readonly syncedAt: number;
 }
 
+/** A meta column's values: the one value repeated, or the per-row values (as many as the rows). */
+function metaColumn(name: string, value: string | number | readonly (string | number)[], n: number): Cell[] {
+  if (typeof value === 'string' || typeof value === 'number') return new Array<Cell>(n).fill(value);
+  if (value.length !== n) throw new Error(`${name}: ${value.length} values for ${n} rows`);
+  return [...value];
+}
+
 /** Encode one table's buffered rows as a Parquet file. */
-export function encodeParquet(buffer: Pick<TableBuffer, 'columns' | 'rowCount'> & { readonly table: CatalogTable }, meta: FileMeta): Uint8Array {
+export function encodeParquet(buffer: Pick<TableBuffer, 'columns' | 'rowCount'> & { readonly table: CatalogTable }, meta: RowsMeta): Uint8Array {
   const { table } = buffer;
   const n = buffer.rowCount;
   let dataIndex = 0;
   const columnData = table.columns.map((col) => {
     let data: Cell[];
-    if (col.name === '_run_id') data = new Array<Cell>(n).fill(meta.runId);
-    else if (col.name === '_synced_at') data = new Array<Cell>(n).fill(meta.syncedAt);
+    if (col.name === '_run_id') data = metaColumn(col.name, meta.runId, n);
+    else if (col.name === '_synced_at') data = metaColumn(col.name, meta.syncedAt, n);
     else data = buffer.columns[dataIndex++]!;
     return { name: col.name, data };
   });

@@ -1,68 +1,43 @@
 /**
- * A re-run of a date keeps what an earlier run of that date stored. Its partitions replace the
- * earlier run's, so the earlier run's versions of the date that the re-run does not replace (records
- * it found unchanged since, or did not fetch at all, deletion copies included) are copied into the
- * re-run's folder, as they were: same columns, same `_synced_at`. A record the re-run stored a
- * version of keeps the re-run's version alone (the later run wins).
+ * A sync of a date that other syncs already stored adds to it. The date's partitions read one run
+ * folder (that of the date's latest commit), switched by one repoint, so a new sync copies every
+ * row that folder holds by other runs into its own folder, as they were (same columns, same
+ * `_run_id` and `_synced_at`), next to its own versions; then it repoints the partitions and the
+ * earlier folder goes. Readers see the date's versions before the sync or after it, never a part.
+ *
+ * A retry or a finish done again of a run that already committed the date finds its own folder
+ * registered: it copies the rows of the other runs there and rewrites its own, so only its own
+ * versions are replaced.
  */
-import { encodeParquet } from '../parquet.ts';
 import type { ObjectStore } from '../ports.ts';
-import type { TableDef } from '../tables.ts';
 import { tablesForModel } from '../tables.ts';
 import { dataFileKey } from '../warehouse/layout.ts';
 import type { DatedStreamRef } from '../state/ref.ts';
-import type { Row } from './partition-rows.ts';
-import { parquetCell, readPartition, recordKeyColumn } from './partition-rows.ts';
+import { encodeRows, readPartition } from './partition-rows.ts';
 
-/** What was carried over from the earlier run of the date. */
+/** What was carried over from the earlier syncs of the date. */
 export interface CarriedOver {
-  /** Versions (rows of the model's own table), and how many of them record a deletion (counted from the index). */
-  readonly versions: number;
-  readonly deletions: number;
-  /** Rows per table, and files written (none when a finish done again finds the earlier run's files gone). */
+  /** Rows per table, and files written (one per table that has any). */
   readonly rows: Readonly<Record<string, number>>;
   readonly files: number;
 }
 
-export const NOTHING_CARRIED: CarriedOver = { versions: 0, deletions: 0, rows: {}, files: 0 };
-
-/** Rows by their `_synced_at`: a file holds one value of it. */
-function bySyncedAt(rows: readonly Row[]): Map<number, Row[]> {
-  const groups = new Map<number, Row[]>();
-  for (const r of rows) {
-    const at = Number(parquetCell(r['_synced_at']));
-    const group = groups.get(at);
-    if (group === undefined) groups.set(at, [r]);
-    else group.push(r);
-  }
-  return groups;
-}
-
-/** Write rows of one table into the run's folder, from chunk number `chunk` on; returns the files written. */
-async function writeRows(store: ObjectStore, msg: DatedStreamRef, table: TableDef, rows: readonly Row[], chunk: number): Promise<number> {
-  const dataCols = table.columns.filter((c) => c.source.kind !== 'meta');
-  let files = 0;
-  for (const [syncedAt, group] of bySyncedAt(rows)) {
-    const columns = dataCols.map((c) => group.map((r) => parquetCell(r[c.name])));
-    const body = encodeParquet({ table, columns, rowCount: group.length }, { runId: msg.runId, syncedAt });
-    await store.put(dataFileKey(table.name, msg.snapshotDate, msg.integrationId, msg.runId, chunk + files), body);
-    files++;
-  }
-  return files;
-}
+export const NOTHING_CARRIED: CarriedOver = { rows: {}, files: 0 };
 
 /**
- * Copy the rows `earlierRunId` stored on the date for records not in `replaced` into this run's
- * folder, numbered from `chunk` on. Deterministic: a finish done again writes the same files.
+ * Copy every row that the date's committed folder (`committedRun`'s, or a compaction's rewrite of
+ * it) holds by runs other than this one into this run's folder, one file per table, numbered
+ * `chunk`. Deterministic: a finish done again writes the same files.
  */
-export async function carryOver(store: ObjectStore, msg: DatedStreamRef, earlierRunId: string, replaced: ReadonlySet<string>, chunk: number): Promise<Pick<CarriedOver, 'rows' | 'files'>> {
+export async function carryOver(store: ObjectStore, msg: DatedStreamRef, committedRun: string | undefined, chunk: number): Promise<CarriedOver> {
   const rows: Record<string, number> = {};
   let files = 0;
+  if (committedRun === undefined) return NOTHING_CARRIED;
   for (const table of tablesForModel(msg.model)) {
-    const key = recordKeyColumn(table);
-    const kept = (await readPartition(store, table, msg.snapshotDate, msg.integrationId, earlierRunId)).rows.filter((r) => !replaced.has(String(r[key])));
+    const kept = (await readPartition(store, table, msg.snapshotDate, msg.integrationId, committedRun)).rows.filter((r) => r['_run_id'] !== msg.runId);
     if (kept.length === 0) continue;
-    files += await writeRows(store, msg, table, kept, chunk);
+    await store.put(dataFileKey(table.name, msg.snapshotDate, msg.integrationId, msg.runId, chunk), encodeRows(table, kept));
+    files++;
     rows[table.name] = kept.length;
   }
   return { rows, files };

@@ -1,7 +1,8 @@
 /**
  * Step 3: settle a chunk: send the next chunk, restart the stream from its first page, or end it.
- * A completed stream: store the deletion versions a full sync found, register
- * (or repoint) its partitions at this run's folder, delete that partition's files from older runs,
+ * A completed stream: store the deletion versions a full sync found, carry over the rows the date's
+ * earlier syncs stored, register (or repoint) its partitions at this run's folder, delete that
+ * partition's files from older runs,
  * write its `syncs` row, commit its sync (the new watermark), write the stream's marker, and, if it
  * is the last stream of the run, write the run's completion marker (a conditional write, so exactly
  * one stream does). A skipped or failed one: drop what this run wrote of it and write its marker.
@@ -76,9 +77,8 @@ export async function finishStream(deps: FinishDeps, msg: StreamMessage, totals:
   await closeStream(deps.store, markerOf(msg, { status: 'done', totals: done, finishedAt: now().toISOString(), sync }), now, async () => {
     await deps.faultPoint?.('after-stream-marker', msg);
     // The chunks' id and version lists served this sync only: the index under `_state` now holds
-    // what it stored, and a message delivered again finds the marker first. So does the index of
-    // the earlier run of the date a re-run built on (kept until now for a finish done again).
-    await deps.store.delete([...(await chunkListKeys(deps.store, msg)), ...(commit.rerunOf ? [commit.rerunOf.index] : [])]);
+    // what it stored, and a message delivered again finds the marker first.
+    await deps.store.delete(await chunkListKeys(deps.store, msg));
   });
   return done;
 }

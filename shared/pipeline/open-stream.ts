@@ -2,8 +2,9 @@
  * Opening a stream for one chunk: everything the chunk needs to know before its first page, read
  * once. Whether the stream already ended (a redelivery) or the message's chain was replaced (a
  * retry or a restart); on the first chunk of a chain, the stream's lock and the rule that dates
- * are synced in order; then the stream's commits, the index of what is stored before the snapshot
- * date (and of what an earlier run stored on it: a re-run builds on that), and the ids the chain's
+ * are synced in order (and a sync never stores versions older than a stored sync's); then the
+ * stream's commits, the index of what is stored before this sync (earlier dates and the date's
+ * syncs by other runs: a sync of the date adds to them), and the ids the chain's
  * earlier chunks kept.
  */
 import type { ObjectStore, StreamMessage, StreamSync } from '../ports.ts';
@@ -18,7 +19,7 @@ import { readErased } from '../state/erased.ts';
 import type { StoredLayout } from '../state/layouts.ts';
 import { readLayouts } from '../state/layouts.ts';
 import type { ChunkStep } from './chunk-types.ts';
-import { OUT_OF_ORDER_CODE, outOfOrderReason, syncOf, versionTime } from './versions.ts';
+import { OUT_OF_ORDER_CODE, SUPERSEDED_CODE, outOfOrderReason, supersededReason, syncOf, versionTime } from './versions.ts';
 
 /** Another run holds the stream and has not ended it. */
 export const BUSY_CODE = 'STREAM.BUSY';
@@ -52,7 +53,10 @@ export type StreamOpening =
   | { readonly kind: 'ended'; readonly marker: StreamMarker }
   /** A retry or a restart replaced the message's chain: the new chain does its work. */
   | { readonly kind: 'superseded' }
-  /** The stream may not sync now (another run holds it, or a later date is stored): it ends failed. */
+  /**
+   * The stream may not sync now: another run holds it, or a later date is stored (it ends failed),
+   * or a sync started later already committed (it ends skipped).
+   */
   | { readonly kind: 'refused'; readonly step: Extract<ChunkStep, { readonly kind: 'end' }> };
 
 export interface OpenDeps {
@@ -76,7 +80,7 @@ export async function openStream(deps: OpenDeps, msg: StreamMessage): Promise<St
   // late redelivery of it may have added after the restart was sent.
   if (first && msg.chunk > 0) await store.delete(await streamRunKeys(store, msg, msg.chunk));
   const seen = await idsUpTo(store, msg, msg.chunk - 1);
-  const refuse = (code: string, reason: string): StreamOpening => ({ kind: 'refused', step: { kind: 'end', end: { status: 'failed', code, reason, totals: msg.totals } } });
+  const refuse = (code: string, reason: string, status: 'failed' | 'skipped' = 'failed'): StreamOpening => ({ kind: 'refused', step: { kind: 'end', end: { status, code, reason, totals: msg.totals } } });
   // The first chunk of a chain takes the stream's lock: one run at a time per stream, so that two
   // runs never compare against, or commit, the same state at once.
   const lock: StreamLock = { runId: msg.runId, snapshotDate: msg.snapshotDate, lockedAt: now().toISOString() };
@@ -88,9 +92,10 @@ export async function openStream(deps: OpenDeps, msg: StreamMessage): Promise<St
   const latest = state.commits.at(-1);
   if (first && latest !== undefined && latest.snapshotDate > msg.snapshotDate) return refuse(OUT_OF_ORDER_CODE, outOfOrderReason(msg.snapshotDate, latest.snapshotDate));
   const sync = syncOf(msg, now);
+  if (first && latest !== undefined && Date.parse(sync.startedAt) < Date.parse(latest.startedAt)) return refuse(SUPERSEDED_CODE, supersededReason(latest.startedAt), 'skipped');
   let prior: RecordIndex;
   try {
-    prior = await priorIndex(store, state, msg.snapshotDate, { ifMissing: sync.mode === 'full' ? 'empty' : 'throw', rerunBy: msg.runId });
+    prior = await priorIndex(store, state, msg.snapshotDate, { ifMissing: sync.mode === 'full' ? 'empty' : 'throw', runId: msg.runId });
   } catch (err) {
     if (err instanceof MissingIndexError) return refuse(INDEX_MISSING_CODE, indexMissingReason(err.key));
     throw err;

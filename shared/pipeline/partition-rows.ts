@@ -5,6 +5,7 @@
  */
 import { parquetReadObjects } from 'hyparquet';
 import type { Cell } from '../flatten.ts';
+import { encodeParquet } from '../parquet.ts';
 import type { ObjectStore } from '../ports.ts';
 import type { TableDef } from '../tables.ts';
 import { partitionPrefix } from '../warehouse/layout.ts';
@@ -57,3 +58,15 @@ export function parquetCell(value: unknown): Cell {
 /** The column holding the record id: `id` in the model's own table, the parent id in a child table. */
 export const recordKeyColumn = (table: TableDef): string =>
   table.columns.find((c) => (table.arrayField === undefined ? c.name === 'id' : c.source.kind === 'parent-id'))!.name;
+
+/**
+ * Encode rows read back from a partition as one Parquet file, every column as stored: each row
+ * keeps the `_run_id` and `_synced_at` of the sync that stored it.
+ */
+export function encodeRows(table: TableDef, rows: readonly Row[]): Uint8Array {
+  const dataCols = table.columns.filter((c) => c.name !== '_run_id' && c.name !== '_synced_at');
+  const columns = dataCols.map((c) => rows.map((r) => parquetCell(r[c.name])));
+  const runId = rows.map((r) => String(r['_run_id']));
+  const syncedAt = rows.map((r) => Number(parquetCell(r['_synced_at'])));
+  return encodeParquet({ table, columns, rowCount: rows.length }, { runId, syncedAt });
+}

@@ -14,7 +14,7 @@ import { DAY_MS, assertIntegrationId, assertRunId, assertSnapshotDate } from '..
 import type { PlannedStream, RunPlan } from '../state/runs.ts';
 import { completeRunIfLast, writeMarker, writePlan } from '../state/runs.ts';
 import type { StreamState, SyncMode } from '../state/streams.ts';
-import { commitsBefore, readStreamState } from '../state/streams.ts';
+import { readStreamState } from '../state/streams.ts';
 import { OUT_OF_ORDER_CODE, outOfOrderReason } from './versions.ts';
 
 export interface PlanDeps {
@@ -198,19 +198,20 @@ export const isFullSyncDay = (integrationId: string, snapshotDate: string, every
   dayNumber(snapshotDate) % every === fullSyncDay(integrationId, every);
 
 /**
- * Full or incremental, for a sync of `snapshotDate`: full when the stream has no commit before that
- * date, when asked, for a model listed in full every sync (`everySync` of `tables.ts`: jobs), on the integration's own day of the `fullEveryDays` cycle ({@link fullSyncDay}),
- * and when its last full sync before the date is `fullEveryDays` days old or more (its own day was
- * missed); incremental otherwise, from the watermark (the start of the last commit) less the
- * overlap. A stream so syncs in full every `fullEveryDays` days on its integration's day, and once
- * more between its first sync and that day.
+ * Full or incremental, for a sync of `snapshotDate`: full when the stream has no commit of that
+ * date or before, when asked, for a model listed in full every sync (`everySync` of `tables.ts`: jobs), on the integration's own day of the `fullEveryDays` cycle ({@link fullSyncDay})
+ * unless a full sync of the day is stored already, and when its last full sync is `fullEveryDays`
+ * days old or more (its own day was missed); incremental otherwise, from the watermark (the start
+ * of the latest commit, of an earlier date or of the same one) less the overlap. A stream so syncs
+ * in full every `fullEveryDays` days on its integration's day, and once more between its first
+ * sync and that day.
  */
 export function decideMode(
   state: StreamState,
   snapshotDate: string,
   opts: { readonly full?: boolean; readonly fullEveryDays?: number },
 ): StreamModeDecision {
-  const before = commitsBefore(state, snapshotDate);
+  const before = state.commits.filter((c) => c.snapshotDate <= snapshotDate);
   const last = before.at(-1);
   if (last === undefined) return { mode: 'full', why: 'first sync' };
   if (opts.full === true) return { mode: 'full', why: 'asked' };
@@ -220,6 +221,6 @@ export function decideMode(
   if (lastFull === undefined) return { mode: 'full', why: 'no full sync yet' };
   const age = daysBetween(lastFull.snapshotDate, snapshotDate);
   if (age >= every) return { mode: 'full', why: `last full sync ${age} days before` };
-  if (isFullSyncDay(state.integrationId, snapshotDate, every)) return { mode: 'full', why: `the integration's day of the ${every}-day cycle` };
+  if (age > 0 && isFullSyncDay(state.integrationId, snapshotDate, every)) return { mode: 'full', why: `the integration's day of the ${every}-day cycle` };
   return { mode: 'incremental', updatedAfter: new Date(Date.parse(last.startedAt) - WATERMARK_OVERLAP_MS).toISOString() };
 }

@@ -1,4 +1,8 @@
-/** The `syncs` table: one row per completed sync of a stream, its mode, watermark and counts. */
+/**
+ * The `syncs` table: one row per completed sync of a stream, its mode, watermark and counts. Each
+ * row is a file of the date's partition named by model and run (`<model>-<run>.parquet`), so
+ * several syncs a day each keep their row and a retry of a run rewrites its own.
+ */
 import type { Cell } from '../flatten.ts';
 import { encodeParquet } from '../parquet.ts';
 import type { ObjectStore, StreamSync } from '../ports.ts';
@@ -22,6 +26,18 @@ export async function writeSyncRow(store: ObjectStore, msg: DatedStreamRef, sync
   };
   const body = encodeParquet({ table: SYNCS_TABLE, columns: SYNCS_TABLE.columns.map((c) => [values[c.name] ?? null]), rowCount: 1 }, { runId: msg.runId, syncedAt: finishedAt.getTime() });
   const prefix = partitionPrefix(SYNCS_TABLE.name, msg.snapshotDate, msg.integrationId);
-  await store.put(`${prefix}${msg.model}.parquet`, body);
+  await store.put(syncRowKey(prefix, msg.model, msg.runId), body);
   return prefix;
 }
+
+/** The key of a stream's `syncs` row of one run, in the date's partition `prefix`. */
+export const syncRowKey = (prefix: string, model: string, runId: string): string => `${prefix}${model}-${runId}.parquet`;
+
+/**
+ * Whether a key of a `syncs` partition holds a row of `model`: one per run (model names hold no
+ * `-`), or the one file per model and date of releases before.
+ */
+export const isSyncRowOf = (key: string, prefix: string, model: string): boolean => {
+  const name = key.slice(prefix.length);
+  return name === `${model}.parquet` || (name.startsWith(`${model}-`) && name.endsWith('.parquet'));
+};

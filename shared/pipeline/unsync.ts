@@ -2,8 +2,8 @@
  * Undo the sync of one snapshot date (`kombo-etl unsync --snapshot-date D`, the compactor event
  * `{"unsync_date": "D"}`): the way back from a sync of a future date (`--allow-future-date`), after
  * which every real sync of an earlier date is refused as out of order. For every stream whose latest
- * sync is of D: its partitions of D leave the catalog, their files and its `syncs` row go, and its
- * commit of D is removed, so the commit before it is the latest again, with its watermark.
+ * sync is of D: its partitions of D leave the catalog, their files and its `syncs` rows go, and
+ * every commit of D is removed, so the commit before them is the latest again, with its watermark.
  */
 import { ConfigError } from '../errors.ts';
 import type { Catalog, ObjectStore } from '../ports.ts';
@@ -13,7 +13,8 @@ import { readLock } from '../state/lock.ts';
 import type { StreamId } from '../state/ref.ts';
 import { runHasLetGo } from '../state/runs.ts';
 import type { StreamState } from '../state/streams.ts';
-import { listStreams, readStreamState, removeLatestCommit } from '../state/streams.ts';
+import { listStreams, readStreamState, removeLatestDate } from '../state/streams.ts';
+import { isSyncRowOf } from './syncs-row.ts';
 import { COMPACTION_RUN_PREFIX } from './partition-rows.ts';
 
 export interface UnsyncDeps {
@@ -56,7 +57,7 @@ async function streamsToUndo(store: ObjectStore, date: string, integrationIds: r
   return states;
 }
 
-/** Remove one stream's sync of the date: catalog first (readers stop seeing it), then files, then the commit. */
+/** Remove one stream's syncs of the date: catalog first (readers stop seeing them), then files, then the commits. */
 async function undoStream(deps: UnsyncDeps, state: StreamState, date: string): Promise<UnsyncedStream> {
   const { store, catalog } = deps;
   const { integrationId, model } = state;
@@ -65,10 +66,10 @@ async function undoStream(deps: UnsyncDeps, state: StreamState, date: string): P
     await store.delete(await store.list(partitionPrefix(table.name, date, integrationId)));
   }
   const syncs = partitionPrefix(SYNCS_TABLE.name, date, integrationId);
-  await store.delete([`${syncs}${model}.parquet`]);
+  await store.delete((await store.list(syncs)).filter((k) => isSyncRowOf(k, syncs, model)));
   // The integration's `syncs` partition goes with its last row.
   if ((await store.list(syncs)).length === 0) await catalog.removePartition(SYNCS_TABLE, date, integrationId);
-  const next = await removeLatestCommit(store, state);
+  const next = await removeLatestDate(store, state);
   return { integrationId, model, latest: next.commits.at(-1)?.snapshotDate ?? null };
 }
 

@@ -34,3 +34,14 @@ export function outOfOrderReason(date: string, latest: string): string {
     `(on AWS: invoke the compactor with {"unsync_date": "${latest}"}), which removes it and brings the stream back to its sync before`
   );
 }
+
+/** The code of a stream skipped because a sync of it that started later already stored its versions. */
+export const SUPERSEDED_CODE = 'STREAM.SUPERSEDED';
+
+/**
+ * Why a sync started before the stream's latest commit stores nothing: its versions would be older
+ * than ones already stored, and the later sync fetched every change it would have.
+ */
+export function supersededReason(latestStartedAt: string): string {
+  return `a later sync of this stream, started ${latestStartedAt}, already stored its changes: this sync, started before it, stored nothing`;
+}

@@ -2,20 +2,20 @@
  * Change capture state, kept under `_state/<integration>/<model>/`, one folder per stream
  * (integration × model):
  *
- * - `stream.json`: the stream's commits, one per snapshot date whose sync completed and became
- *   visible: its run, mode, the time its fetch started on the source's clock (the next watermark)
- *   and the index file of what it stored. Written last, after the partitions are registered, so a
- *   crash can never move the watermark past data that is not stored.
+ * - `stream.json`: the stream's commits, one per completed sync (several a snapshot date when the
+ *   stream syncs several times a day), ordered by snapshot date then start: its run, mode, the
+ *   time its fetch started on the source's clock (the next watermark) and the index file of what
+ *   it stored. Written last, after the partitions are registered, so a crash can never move the
+ *   watermark past data that is not stored.
  * - `index/<date>-<run>.json.gz`: what a commit stored, per record id: the hash of its stored
  *   columns, whether the version records a deletion, and the snapshot date of that version. After a
  *   full sync it holds every record known (a checkpoint); after an incremental one, only the
  *   records it stored a version of. Once no sync can read a file again ({@link unreadIndexFiles}),
  *   the commit that made it so deletes it.
  *
- * The index of the records "before date D" folds the latest checkpoint before D with the
- * incremental commits after it. A sync of D compares against it and, when an earlier run already
- * committed D, against that run's index too: a re-run of D builds on what the earlier run stored
- * (its versions and deletions), and never loses them.
+ * The index a sync compares against folds the latest checkpoint with every commit after it, of
+ * earlier dates and of its own date, but never the sync's own commit (a retry or a finish done
+ * again of a run that already committed builds on what the others stored, not on itself).
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ObjectStore } from '../ports.ts';
@@ -46,25 +46,17 @@ export interface StreamCommit {
   /** Key of the commit's index file. */
   readonly index: string;
   /**
-   * On a re-run of the date: the earlier run's commit of it, which this one built on. Its index
-   * file stays until the re-run's stream has ended, so that a finish done again after the commit
-   * builds on the very same state.
+   * Written by releases that kept one commit a date: the commit of the date this one replaced.
+   * Read only to remove its index file with the commit.
    */
-  readonly rerunOf?: EarlierRun;
-}
-
-/** What a re-run keeps of the earlier run of its date. */
-export interface EarlierRun {
-  readonly runId: string;
-  readonly mode: SyncMode;
-  readonly index: string;
+  readonly rerunOf?: { readonly runId: string; readonly mode: SyncMode; readonly index: string };
 }
 
 /** `stream.json`. */
 export interface StreamState {
   readonly integrationId: string;
   readonly model: ModelName;
-  /** Ascending by snapshot date, one per date. */
+  /** Ascending by snapshot date, then by `startedAt`: one per completed sync. */
   readonly commits: readonly StreamCommit[];
 }
 
@@ -97,22 +89,17 @@ export async function listStreams(store: ObjectStore): Promise<StreamId[]> {
   return streams.sort((a, b) => a.integrationId.localeCompare(b.integrationId) || MODELS.indexOf(a.model) - MODELS.indexOf(b.model));
 }
 
-/** The commits before `snapshotDate`: what a sync of that date builds on. */
-export function commitsBefore(state: StreamState, snapshotDate: string): StreamCommit[] {
-  return state.commits.filter((c) => c.snapshotDate < snapshotDate);
+/**
+ * The commits a sync of `snapshotDate` builds on: those of earlier dates and, with `runId`, those
+ * of the date itself by other runs (a sync of the date adds to what they stored).
+ */
+export function commitsBefore(state: StreamState, snapshotDate: string, runId?: string): StreamCommit[] {
+  return state.commits.filter((c) => c.snapshotDate < snapshotDate || (runId !== undefined && c.snapshotDate === snapshotDate && c.runId !== runId));
 }
 
-/**
- * The earlier run's commit of `snapshotDate` that a sync of the date by `runId` builds on and
- * carries over: the date's commit by another run, or, when `runId` already committed the date (its
- * finish done again after the commit), the one that commit built on. Undefined for a first sync of
- * the date.
- */
-export function earlierRunOf(state: StreamState, snapshotDate: string, runId: string): EarlierRun | undefined {
-  const c = state.commits.find((x) => x.snapshotDate === snapshotDate);
-  if (c === undefined) return undefined;
-  return c.runId !== runId ? { runId: c.runId, mode: c.mode, index: c.index } : c.rerunOf;
-}
+/** Commit order: by snapshot date, then by the start of the sync. */
+export const commitOrder = (a: Pick<StreamCommit, 'snapshotDate' | 'startedAt'>, b: Pick<StreamCommit, 'snapshotDate' | 'startedAt'>): number =>
+  a.snapshotDate.localeCompare(b.snapshotDate) || Date.parse(a.startedAt) - Date.parse(b.startedAt);
 
 /** An index file a commit names is gone: the stream's change capture state is damaged. */
 export class MissingIndexError extends Error {
@@ -122,9 +109,12 @@ export class MissingIndexError extends Error {
   }
 }
 
-/** The run whose commit of `snapshotDate` the stream holds: the run folder its partitions read. */
+/**
+ * The run whose folder the partitions of `snapshotDate` read: that of the date's latest commit,
+ * which holds its own versions and every earlier sync's of the date (see `carry-over.ts`).
+ */
 export function committedRun(state: StreamState, snapshotDate: string): string | undefined {
-  return state.commits.find((c) => c.snapshotDate === snapshotDate)?.runId;
+  return state.commits.findLast((c) => c.snapshotDate === snapshotDate)?.runId;
 }
 
 /** Read one index file. */
@@ -140,16 +130,15 @@ export async function readIndex(store: ObjectStore, key: string): Promise<Record
 }
 
 /**
- * The index of every record as stored before `snapshotDate`: the latest full commit before it,
- * then the incremental commits after that one, in date order; with `rerunBy`, also the commit of
- * the date itself by another run ({@link earlierRunOf}), which a re-run of the date builds on. When
- * one of their files is gone it throws {@link MissingIndexError}, or, with `ifMissing: 'empty'` (a
- * full sync, which rebuilds the index from what it fetches), answers an empty index: a partial one
- * would compare records with versions that are not their latest.
+ * The index of every record as stored before `snapshotDate` ({@link commitsBefore}; with `runId`,
+ * also as the date's commits by other runs stored it): the latest full commit among them, then the
+ * commits after it, in order. When one of their files is gone it throws {@link MissingIndexError},
+ * or, with `ifMissing: 'empty'` (a full sync, which rebuilds the index from what it fetches),
+ * answers an empty index: a partial one would compare records with versions that are not their
+ * latest.
  */
-export async function priorIndex(store: ObjectStore, state: StreamState, snapshotDate: string, opts: { readonly ifMissing?: 'throw' | 'empty'; readonly rerunBy?: string } = {}): Promise<RecordIndex> {
-  const earlier = opts.rerunBy === undefined ? undefined : earlierRunOf(state, snapshotDate, opts.rerunBy);
-  const before: readonly Pick<StreamCommit, 'mode' | 'index'>[] = [...commitsBefore(state, snapshotDate), ...(earlier ? [earlier] : [])];
+export async function priorIndex(store: ObjectStore, state: StreamState, snapshotDate: string, opts: { readonly ifMissing?: 'throw' | 'empty'; readonly runId?: string } = {}): Promise<RecordIndex> {
+  const before = commitsBefore(state, snapshotDate, opts.runId);
   let start = before.length - 1;
   while (start >= 0 && before[start]!.mode !== 'full') start--;
   const index: RecordIndex = new Map();
@@ -180,11 +169,12 @@ export async function writeStreamState(store: ObjectStore, state: StreamState): 
 }
 
 /**
- * Record a commit: replaces the commit of the same date (a re-run), keeps the others. The caller
- * writes it after the sync's partitions are visible.
+ * Record a commit: replaces the commit of the same run and date (a retry or a finish done again),
+ * keeps the others, in {@link commitOrder}. The caller writes it after the sync's partitions are
+ * visible.
  */
 export async function writeCommit(store: ObjectStore, state: StreamState, commit: StreamCommit): Promise<StreamState> {
-  const commits = [...state.commits.filter((c) => c.snapshotDate !== commit.snapshotDate), commit].sort((a, b) => a.snapshotDate.localeCompare(b.snapshotDate));
+  const commits = [...state.commits.filter((c) => c.snapshotDate !== commit.snapshotDate || c.runId !== commit.runId), commit].sort(commitOrder);
   const next: StreamState = { integrationId: state.integrationId, model: state.model, commits };
   await writeStreamState(store, next);
   return next;
@@ -192,43 +182,40 @@ export async function writeCommit(store: ObjectStore, state: StreamState, commit
 
 /**
  * Index files no sync or compaction reads again: those of the commits before the latest full commit
- * dated before the stream's latest commit. A sync of a later date folds the latest full commit and
- * the commits after it; a re-run of the latest date (the only earlier date a sync may take) folds the
- * full commit before it, those after and the date's own; compaction reads the index after the latest commit. The
- * commits themselves stay listed: their dates, modes and watermarks are the stream's history.
+ * that precedes the stream's latest commit. A sync by a new run folds the latest full commit and the
+ * commits after it; one by the run of the latest commit (a finish done again, a resume) folds the
+ * same without its own commit; a sync started before the latest commit is refused (superseded), so
+ * no other commit is ever left out of a fold. Compaction reads the index after the latest commit.
+ * The commits themselves stay listed: their dates, modes and watermarks are the stream's history.
  */
 export function unreadIndexFiles(state: StreamState): string[] {
-  const last = state.commits.at(-1);
-  if (last === undefined) return [];
-  const from = state.commits.findLastIndex((c) => c.mode === 'full' && c.snapshotDate < last.snapshotDate);
+  const from = state.commits.findLastIndex((c, i) => c.mode === 'full' && i < state.commits.length - 1);
   return from <= 0 ? [] : state.commits.slice(0, from).map((c) => c.index);
 }
 
 /**
- * Commit: the stream's new watermark. Afterwards go the index files of earlier runs of the same date,
- * and those this commit made unread ({@link unreadIndexFiles}): a stream keeps the indexes of about
- * two full-sync cycles, not of its whole history. Files a crash left between the commit and the
- * deletion go when compaction trims their commits.
+ * Commit: the stream's new watermark. Afterwards go the index files this commit made unread
+ * ({@link unreadIndexFiles}): a stream keeps the indexes of about two full-sync cycles, not of its
+ * whole history. Files a crash left between the commit and the deletion go when compaction trims
+ * their commits.
  */
 export async function commitStream(store: ObjectStore, state: StreamState, commit: StreamCommit): Promise<void> {
   const next = await writeCommit(store, state, commit);
-  // The index of the commit a re-run built on stays until its stream has ended (`rerunOf`).
-  const replaced = state.commits.find((c) => c.snapshotDate === commit.snapshotDate && c.index !== commit.index && c.index !== commit.rerunOf?.index);
   const unreadBefore = new Set(unreadIndexFiles(state));
-  const unread = unreadIndexFiles(next).filter((k) => !unreadBefore.has(k));
-  const stale = [...(replaced ? [replaced.index] : []), ...unread];
+  const stale = unreadIndexFiles(next).filter((k) => !unreadBefore.has(k));
   if (stale.length > 0) await store.delete(stale);
 }
 
 /**
- * Undo the stream's latest commit (`unsync`): the stream's state without it, and its index file
- * gone. The commit before it is the stream's latest again, with its watermark.
+ * Undo the stream's commits of its latest date (`unsync`): the stream's state without them, and
+ * their index files gone. The commit before them is the stream's latest again, with its watermark.
  */
-export async function removeLatestCommit(store: ObjectStore, state: StreamState): Promise<StreamState> {
+export async function removeLatestDate(store: ObjectStore, state: StreamState): Promise<StreamState> {
   const last = state.commits.at(-1);
   if (last === undefined) return state;
-  const next: StreamState = { integrationId: state.integrationId, model: state.model, commits: state.commits.slice(0, -1) };
+  const gone = state.commits.filter((c) => c.snapshotDate === last.snapshotDate);
+  const next: StreamState = { integrationId: state.integrationId, model: state.model, commits: state.commits.filter((c) => c.snapshotDate !== last.snapshotDate) };
   await writeStreamState(store, next);
-  await store.delete([last.index, ...(last.rerunOf ? [last.rerunOf.index] : [])]);
+  await store.delete(gone.flatMap((c) => [c.index, ...(c.rerunOf ? [c.rerunOf.index] : [])]));
   return next;
 }

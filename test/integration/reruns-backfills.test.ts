@@ -3,9 +3,9 @@
  * warehouse, the local catalog, `KomboClient`) against the independent Kombo-compatible test server,
  * whose clock the test sets, and DuckDB reading the `_history` and `_latest` views back.
  *
- * - A plain re-run of a date keeps what an earlier run of that date stored: the deletion copy a
- *   `--full` run stored for an application removed outright, the versions the re-run found unchanged
- *   since; a record changed since has the re-run's version alone.
+ * - A plain re-run of a date adds to what an earlier run of that date stored: the deletion copy a
+ *   `--full` run stored for an application removed outright and every other version stay; a record
+ *   changed since gains the re-run's version.
  * - A backfill of past dates (a first sync of an earlier date, then the dates after it) dates its
  *   versions when it fetched them: a change made after a date never reads as made on it.
  * - A sync of a future date (`--allow-future-date`) can be undone (`kombo-etl unsync`, the compactor
@@ -99,12 +99,12 @@ async function scenario() {
     query(`SELECT id, CAST(snapshot_date AS VARCHAR) AS snapshot_date, current_stage_id AS stage, _is_deleted AS deleted, epoch_ms(_valid_from) AS valid_from FROM applications_history WHERE integration_id = '${INTEGRATION}' ORDER BY id, snapshot_date`);
   const latest = async () => (await query(`SELECT id FROM applications_latest WHERE integration_id = '${INTEGRATION}' ORDER BY id`)).map((r) => r['id']);
   const syncsRow = (date: string) =>
-    query(`SELECT run_id, mode, versions, deletions FROM syncs WHERE integration_id = '${INTEGRATION}' AND model = 'applications' AND snapshot_date = DATE '${date}'`);
+    query(`SELECT run_id, mode, versions, deletions FROM syncs WHERE integration_id = '${INTEGRATION}' AND model = 'applications' AND snapshot_date = DATE '${date}' ORDER BY started_at`);
   return { dir, kombo, store, sync, history, latest, syncsRow };
 }
 
-describe('a plain re-run of a date keeps what an earlier run of the date stored', () => {
-  it('keeps the deletion a --full run stored, the versions it found unchanged, and the later version of a record changed since', async () => {
+describe('a plain re-run of a date adds to what an earlier run of the date stored', () => {
+  it('keeps the deletion a --full run stored, the versions it found unchanged, and adds the version of a record changed since', async () => {
     const s = await scenario();
     await s.sync(D1, `${D1}T06:00:00.000Z`);
     // Day 2: ben's application is removed outright, cal's moves; a full sync (asked) finds both.
@@ -121,7 +121,7 @@ describe('a plain re-run of a date keeps what an earlier run of the date stored'
     expect(await s.latest()).toEqual(['app-ada', 'app-cal']);
     expect(await s.history()).toEqual([
       { id: 'app-ada', snapshot_date: D1, stage: APPLIED.id, deleted: false, valid_from: ms(`${D1}T06:00:00.000Z`) },
-      // The re-run's version: it replaced nothing of the earlier run's but added this one.
+      // The re-run's version, added to the earlier run's of the date.
       { id: 'app-ada', snapshot_date: D2, stage: INTERVIEW.id, deleted: false, valid_from: ms(`${D2}T07:00:00.000Z`) },
       { id: 'app-ben', snapshot_date: D1, stage: APPLIED.id, deleted: false, valid_from: ms(`${D1}T06:00:00.000Z`) },
       // The --full run's deletion copy, kept with its own time.
@@ -129,12 +129,16 @@ describe('a plain re-run of a date keeps what an earlier run of the date stored'
       { id: 'app-cal', snapshot_date: D1, stage: APPLIED.id, deleted: false, valid_from: ms(`${D1}T06:00:00.000Z`) },
       { id: 'app-cal', snapshot_date: D2, stage: SCREEN.id, deleted: false, valid_from: ms(`${D2}T06:00:00.000Z`) },
     ]);
-    // The date's `syncs` row counts what the date holds; its commit stays a checkpoint (full).
-    expect(await s.syncsRow(D2)).toEqual([{ run_id: again.runId, mode: 'incremental', versions: 3, deletions: 1 }]);
+    // Each sync of the date has its own `syncs` row and commit, counting its own versions.
+    expect(await s.syncsRow(D2)).toEqual([
+      { run_id: expect.any(String), mode: 'full', versions: 2, deletions: 1 },
+      { run_id: again.runId, mode: 'incremental', versions: 1, deletions: 0 },
+    ]);
     const state = await readStreamState(s.store, { integrationId: INTEGRATION, model: 'applications' });
     expect(state.commits.map((c) => [c.snapshotDate, c.runId, c.mode])).toEqual([
       [D1, expect.any(String), 'full'],
-      [D2, again.runId, 'full'],
+      [D2, expect.any(String), 'full'],
+      [D2, again.runId, 'incremental'],
     ]);
 
     // Later days build on it: ben stays deleted, and a full sync stores no second deletion of him.
@@ -169,7 +173,7 @@ describe('a re-run of a date that crashes while finishing', () => {
       try {
         return {
           rows: await objects(db, `SELECT id, CAST(snapshot_date AS VARCHAR) AS d, _is_deleted, _run_id, count(*) AS n FROM applications GROUP BY ALL ORDER BY ALL`),
-          syncs: await objects(db, `SELECT model, mode, records, versions, deletions FROM syncs ORDER BY model`),
+          syncs: await objects(db, `SELECT model, mode, records, versions, deletions FROM syncs ORDER BY ALL`),
           commits: (await readStreamState(adapters.store, { integrationId: SANDBOX_INTEGRATION, model: 'applications' })).commits.map((c) => [c.snapshotDate, c.mode, c.versions]),
         };
       } finally {

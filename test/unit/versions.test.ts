@@ -28,8 +28,8 @@ const state = (...commits: StreamCommit[]): StreamState => ({ integrationId: ID,
 describe('full or incremental', () => {
   it('syncs in full without an earlier sync, when asked, and when the last full sync is 7 days old', () => {
     expect(decideMode(state(), '2025-06-01', {})).toEqual({ mode: 'full', why: 'first sync' });
-    // Only syncs before the date count: a re-run of the first day is a first sync again.
-    expect(decideMode(state(commit('2025-06-01', 'full')), '2025-06-01', {}).mode).toBe('full');
+    // A second sync of the first day builds on the first: incremental from its start.
+    expect(decideMode(state(commit('2025-06-01', 'full')), '2025-06-01', {}).mode).toBe('incremental');
     expect(decideMode(state(commit('2025-06-01', 'full')), '2025-06-02', { full: true })).toEqual({ mode: 'full', why: 'asked' });
     const week = state(commit('2025-06-01', 'full'), commit('2025-06-05', 'incremental'));
     expect(decideMode(week, '2025-06-07', {}).mode).toBe('incremental');
@@ -72,8 +72,17 @@ describe('full or incremental', () => {
   it('starts an incremental sync at the start of the last sync before the date, less the overlap', () => {
     const s = state(commit('2025-06-01', 'full', '2025-06-01T23:59:59.000Z'), commit('2025-06-02', 'incremental', '2025-06-02T23:59:59.000Z'));
     expect(decideMode(s, '2025-06-03', {})).toEqual({ mode: 'incremental', updatedAfter: new Date(Date.parse('2025-06-02T23:59:59.000Z') - WATERMARK_OVERLAP_MS).toISOString() });
-    // A re-run of 06-02 compares with 06-01, never with its own earlier run.
-    expect(decideMode(s, '2025-06-02', {}).updatedAfter).toBe('2025-06-01T23:44:59.000Z');
+    // Another sync of 06-02 starts from the latest commit, of the same date.
+    expect(decideMode(s, '2025-06-02', {}).updatedAfter).toBe('2025-06-02T23:44:59.000Z');
+  });
+
+  it("syncs in full once on the integration's day of the cycle: a later sync of that day is incremental", () => {
+    const every = 7;
+    const day = Array.from({ length: 7 }, (_, i) => new Date(Date.parse('2025-06-02T00:00:00Z') + i * 86_400_000).toISOString().slice(0, 10)).find((d) => Math.round(Date.parse(`${d}T00:00:00Z`) / 86_400_000) % every === fullSyncDay(ID, every))!;
+    const first = commit('2025-06-01', 'full', '2025-06-01T02:00:00.000Z');
+    expect(decideMode(state(first), day, {}).mode).toBe('full');
+    const morning = commit(day, 'full', `${day}T02:00:00.000Z`);
+    expect(decideMode(state(first, morning), day, {})).toEqual({ mode: 'incremental', updatedAfter: new Date(Date.parse(`${day}T02:00:00.000Z`) - WATERMARK_OVERLAP_MS).toISOString() });
   });
 });
 
@@ -102,13 +111,58 @@ describe('the index of what is stored before a date', () => {
     expect((await priorIndex(store, s, '2025-06-01')).size).toBe(0);
   });
 
-  it('a commit replaces the one of its date and keeps the rest in date order', async () => {
+  it('a commit adds to the ones of its date, replaces its own run\'s, and keeps them in date and start order', async () => {
     const store = new FolderStore(tmp());
     let s = await writeCommit(store, state(), commit('2025-06-02', 'full'));
     s = await writeCommit(store, s, commit('2025-06-01', 'full'));
-    s = await writeCommit(store, s, { ...commit('2025-06-02', 'full'), runId: 'again' });
-    expect(s.commits.map((c) => `${c.snapshotDate}:${c.runId}`)).toEqual(['2025-06-01:run-2025-06-01', '2025-06-02:again']);
+    s = await writeCommit(store, s, { ...commit('2025-06-02', 'incremental', '2025-06-02T09:00:00.000Z'), runId: 'again' });
+    s = await writeCommit(store, s, { ...commit('2025-06-02', 'incremental', '2025-06-02T05:00:00.000Z'), runId: 'between' });
+    // A retry of a run (or its finish done again) replaces its own commit.
+    s = await writeCommit(store, s, { ...commit('2025-06-02', 'incremental', '2025-06-02T09:00:00.000Z'), runId: 'again', versions: 3 });
+    expect(s.commits.map((c) => `${c.snapshotDate}:${c.runId}`)).toEqual(['2025-06-01:run-2025-06-01', '2025-06-02:run-2025-06-02', '2025-06-02:between', '2025-06-02:again']);
+    expect(s.commits.at(-1)!.versions).toBe(3);
     expect(await readStreamState(store, { integrationId: ID, model: 'applications' })).toEqual(s);
+  });
+});
+
+describe('several syncs of a date', () => {
+  it("the index a sync builds on holds the date's commits by other runs, never its own", async () => {
+    const store = new FolderStore(tmp());
+    const c1 = commit('2025-06-01', 'full');
+    const c2 = { ...commit('2025-06-02', 'incremental', '2025-06-02T08:00:00.000Z'), runId: 'morning', index: stateKeys.index(ID, 'applications', '2025-06-02', 'morning') };
+    const c3 = { ...commit('2025-06-02', 'incremental', '2025-06-02T14:00:00.000Z'), runId: 'afternoon', index: stateKeys.index(ID, 'applications', '2025-06-02', 'afternoon') };
+    await writeIndexFile(store, c1.index, [['a', { h: 'a1', d: false, v: '2025-06-01' }], ['b', { h: 'b1', d: false, v: '2025-06-01' }]]);
+    await writeIndexFile(store, c2.index, [['a', { h: 'a2', d: false, v: '2025-06-02' }]]);
+    await writeIndexFile(store, c3.index, [['a', { h: 'a3', d: false, v: '2025-06-02' }], ['b', { h: 'b2', d: false, v: '2025-06-02' }]]);
+    const s = state(c1, c2, c3);
+    const hashes = async (runId: string) => Object.fromEntries([...(await priorIndex(store, s, '2025-06-02', { runId }))].map(([id, e]) => [id, e.h]));
+    expect(await hashes('evening')).toEqual({ a: 'a3', b: 'b2' });
+    // The afternoon run done again builds on the morning's commit, not on itself.
+    expect(await hashes('afternoon')).toEqual({ a: 'a2', b: 'b1' });
+    expect(Object.fromEntries([...(await priorIndex(store, s, '2025-06-02'))].map(([id, e]) => [id, e.h]))).toEqual({ a: 'a1', b: 'b1' });
+  });
+
+  it('commits keep every index file a sync of the latest commit\'s run or a new run reads, with several commits a day', async () => {
+    const store = new FolderStore(tmp());
+    const plan: [string, string, StreamCommit['mode']][] = [
+      ['2025-06-01', '02', 'full'], ['2025-06-01', '12', 'incremental'],
+      ['2025-06-02', '02', 'full'], ['2025-06-02', '12', 'incremental'], ['2025-06-02', '18', 'full'], ['2025-06-02', '20', 'incremental'],
+    ];
+    let s = state();
+    for (const [date, hour, mode] of plan) {
+      const runId = `r${date.slice(-2)}h${hour}`;
+      const c: StreamCommit = { ...commit(date, mode, `${date}T${hour}:00:00.000Z`), runId, index: stateKeys.index(ID, 'applications', date, runId) };
+      await writeIndexFile(store, c.index, [[runId, { h: runId, d: false, v: date }]]);
+      await commitStream(store, s, c);
+      s = await readStreamState(store, { integrationId: ID, model: 'applications' });
+      // A new run and the latest commit's run done again both find every file they fold.
+      await priorIndex(store, s, date, { runId: 'new-run' });
+      await priorIndex(store, s, date, { runId });
+    }
+    const left = (await store.list('_state/')).filter((k) => k.includes('/index/')).map((k) => k.replace(/^.*\/index\/\d{4}-\d\d-\d\d-(.*)\.json\.gz$/, '$1')).sort();
+    // 06-02 18h is full and not the latest: nothing before it is read again.
+    expect(left).toEqual(['r02h18', 'r02h20']);
+    expect(s.commits).toHaveLength(6);
   });
 });
 
