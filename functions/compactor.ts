@@ -4,7 +4,8 @@
  * date (a future date synced by mistake: `shared/pipeline/unsync.ts`). Applies the retention to the warehouse of versions (see
  * `shared/pipeline/compact.ts` and `shared/retention.ts`): superseded versions and records deleted
  * before the cutoff go, a current version always stays; a retention of 0 keeps every version and
- * only erases. Stops between streams before its timeout; the next invocation goes on from there.
+ * only erases. First it consolidates the partitions of dates that are over (today UTC) into one
+ * file per 50,000 rows (`shared/pipeline/consolidate.ts`). Stops between streams before its timeout; the next invocation goes on from there.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';

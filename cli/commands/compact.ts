@@ -1,6 +1,7 @@
 /**
- * `kombo-etl compact`: apply the retention to a local warehouse of versions (see
- * `shared/pipeline/compact.ts`), and erase named records on request. Prints what it removed.
+ * `kombo-etl compact`: consolidate the partitions of dates that are over into one file per 50,000
+ * rows, apply the retention to a local warehouse of versions (see `shared/pipeline/compact.ts`), and
+ * erase named records on request. Prints what it removed and rewrote.
  */
 import { resolve } from 'node:path';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
@@ -75,6 +76,10 @@ export function formatCompaction(report: CompactionReport): string {
       `rewrote ${plural(sum((s) => s.partitionsRewritten), 'partition')} (${sum((s) => s.partitionsEmptied)} left empty), ` +
       `removed ${plural(sum((s) => s.indexFilesRemoved), 'index file')} of change capture state and ${plural(report.runsRemoved.length, 'run folder')} (_runs/)`,
   );
+  const consolidated = sum((s) => s.partitionsConsolidated);
+  if (consolidated > 0) {
+    lines.push(`consolidated ${plural(consolidated, 'partition')} of dates before ${report.today}: ${plural(sum((s) => s.filesBefore), 'file')} into ${sum((s) => s.filesAfter)}`);
+  }
   const compacted = report.streams.filter((s) => s.status === 'compacted').length;
   lines.push(`${plural(compacted, 'stream')} compacted, ${changed.length} of them changed`);
   for (const s of report.streams.filter((x) => x.status === 'busy')) {

@@ -17,6 +17,9 @@
  * Child rows follow their parent's version. `erase` removes every version of the given record ids,
  * whatever their date, and an erased user's copies in other records' child rows.
  *
+ * Before the retention, the partitions of dates that are over (before `today`) and hold more than
+ * one file per table are consolidated into one file per 50,000 rows (`consolidate.ts`).
+ *
  * A partition is rewritten as a new run folder, registered, and only then are the old files
  * deleted, as a sync's partition is; a journal makes a rewrite cut short finish (or vanish) at the
  * next compaction. Partitions are rewritten in date order, children before their parent, so that a
@@ -29,14 +32,13 @@
  * versions of their records live in. Commits of `stream.json` older than the latest full commit
  * before the cutoff, their index files, and run state (`_runs/`) older than the cutoff go too.
  */
-import { encodeParquet } from '../parquet.ts';
 import type { Catalog, ObjectStore } from '../ports.ts';
 import type { ModelName, TableDef } from '../tables.ts';
 import { copiesUsers, tableByName, tablesForModel } from '../tables.ts';
 import { retentionCutoff } from '../retention.ts';
-import { DAY_MS, assertIntegrationId, dataFileKey, newRunId, runPrefix } from '../warehouse/layout.ts';
-import { clearPendingRewrite, readCompactionCursor, readPendingRewrite, readRetained, writeCompactionCursor, writePendingRewrite, writeRetained } from '../state/compaction.ts';
-import type { PendingRewrite, RetainedState } from '../state/compaction.ts';
+import { DAY_MS, assertIntegrationId, newRunId } from '../warehouse/layout.ts';
+import { clearPendingRewrite, readCompactionCursor, readPendingRewrite, readRetained, takeLeftBehind, writeCompactionCursor, writeRetained } from '../state/compaction.ts';
+import type { RetainedState } from '../state/compaction.ts';
 import { rememberErased } from '../state/erased.ts';
 import type { StreamLock } from '../state/lock.ts';
 import { releaseLock, takeLock } from '../state/lock.ts';
@@ -44,7 +46,9 @@ import { removeRunsBefore, runHasLetGo } from '../state/runs.ts';
 import type { RecordIndex, StreamCommit, StreamState } from '../state/streams.ts';
 import { committedRun, listIndexFiles, listStreams, priorIndex, readStreamState, writeStreamState } from '../state/streams.ts';
 import type { Row } from './partition-rows.ts';
-import { COMPACTION_RUN_PREFIX, parquetCell, readPartition, recordKeyColumn } from './partition-rows.ts';
+import { COMPACTION_RUN_PREFIX, readPartition, recordKeyColumn } from './partition-rows.ts';
+import type { Consolidation } from './consolidate.ts';
+import { consolidateStream, swapPartition } from './consolidate.ts';
 
 export { COMPACTION_RUN_PREFIX } from './partition-rows.ts';
 
@@ -109,10 +113,18 @@ export interface StreamCompaction {
   readonly partitionsEmptied: number;
   readonly commitsTrimmed: number;
   readonly indexFilesRemoved: number;
+  /** Partitions of dates that are over rewritten into one file per 50,000 rows (see `consolidate.ts`), and their files before and after. */
+  readonly partitionsConsolidated: number;
+  readonly filesBefore: number;
+  readonly filesAfter: number;
 }
+
+const NOT_CONSOLIDATED: Consolidation = { partitionsConsolidated: 0, filesBefore: 0, filesAfter: 0 };
 
 export interface CompactionReport {
   readonly runId: string;
+  /** Partitions of dates before this were consolidated. */
+  readonly today: string;
   readonly retentionDays: number;
   /** Partitions dated before this were compacted. */
   readonly cutoff: string;
@@ -147,13 +159,13 @@ export async function compactWarehouse(deps: CompactDeps, req: CompactRequest): 
       notReached = streams.length - done.length;
       break;
     }
-    done.push(await compactStream(deps, req.runId, integrationId, model, cutoff, erase));
+    done.push(await compactStream(deps, req.runId, integrationId, model, cutoff, erase, req.today));
   }
   if (req.resume === true) {
     await writeCompactionCursor(deps.store, notReached > 0 ? streamKey(streams[done.length]!) : undefined);
   }
   const runsRemoved = req.removeRuns === false || notReached > 0 ? [] : await removeRunsBefore(deps.store, cutoff);
-  return { runId: req.runId, retentionDays: req.retentionDays, cutoff, streams: done, runsRemoved, notReached };
+  return { runId: req.runId, today: req.today, retentionDays: req.retentionDays, cutoff, streams: done, runsRemoved, notReached };
 }
 
 /** Whether the run holding a lock has let go of the stream (or died). */
@@ -163,15 +175,18 @@ async function holderIsOver(store: ObjectStore, integrationId: string, model: Mo
 }
 
 /** Compact one stream under its lock. */
-export async function compactStream(deps: CompactDeps, runId: string, integrationId: string, model: ModelName, cutoff: string, erase: ReadonlySet<string>): Promise<StreamCompaction> {
+export async function compactStream(deps: CompactDeps, runId: string, integrationId: string, model: ModelName, cutoff: string, erase: ReadonlySet<string>, today?: string): Promise<StreamCompaction> {
   const now = deps.now ?? (() => new Date());
   const lock: StreamLock = { runId, snapshotDate: cutoff, lockedAt: now().toISOString() };
   const taken = await takeLock(deps.store, { integrationId, model }, lock, (holder) => holderIsOver(deps.store, integrationId, model, holder, now()));
-  const empty = { rowsRemoved: {}, versionsRemoved: 0, recordsPurged: 0, partitionsRewritten: 0, partitionsEmptied: 0, commitsTrimmed: 0, indexFilesRemoved: 0 };
+  const empty = { rowsRemoved: {}, versionsRemoved: 0, recordsPurged: 0, partitionsRewritten: 0, partitionsEmptied: 0, commitsTrimmed: 0, indexFilesRemoved: 0, ...NOT_CONSOLIDATED };
   if (!taken.taken) return { integrationId, model, status: 'busy', holder: taken.holder.runId, ...empty };
   try {
     await finishPendingRewrite(deps, integrationId, model);
-    return { integrationId, model, status: 'compacted', ...(await compactHeld(deps, runId, integrationId, model, cutoff, erase)) };
+    await takeLeftBehind(deps.store, { integrationId, model });
+    // Dates that are over first, in folders of their own: the retention then rewrites what it drops from.
+    const consolidated = today === undefined ? NOT_CONSOLIDATED : await consolidateStream(deps, `${runId}-whole`, integrationId, model, today);
+    return { integrationId, model, status: 'compacted', ...(await compactHeld(deps, runId, integrationId, model, cutoff, erase)), ...consolidated };
   } finally {
     await releaseLock(deps.store, { integrationId, model }, runId);
   }
@@ -282,7 +297,7 @@ async function plannedDrops(store: ObjectStore, own: TableDef, integrationId: st
   return { atCutoff, drops, purged };
 }
 
-async function compactHeld(deps: CompactDeps, runId: string, integrationId: string, model: ModelName, cutoff: string, erase: ReadonlySet<string>): Promise<Omit<StreamCompaction, 'integrationId' | 'model' | 'status'>> {
+async function compactHeld(deps: CompactDeps, runId: string, integrationId: string, model: ModelName, cutoff: string, erase: ReadonlySet<string>): Promise<Omit<StreamCompaction, 'integrationId' | 'model' | 'status' | keyof Consolidation>> {
   const { store } = deps;
   const [own, ...children] = tablesForModel(model) as [TableDef, ...TableDef[]];
   const state = await readStreamState(store, { integrationId, model });
@@ -370,38 +385,16 @@ async function currentIndex(store: ObjectStore, state: StreamState): Promise<Rec
 
 /**
  * Rewrite one partition without the rows of `ids` (and the rows copying one of `users`): new run
- * folder, registered, then the old files deleted. Undefined when the partition holds none of them.
- * Rows keep every column as stored: one file per (`_run_id`, `_synced_at`) they carry.
+ * folder, registered, then the old files deleted ({@link swapPartition}). Undefined when the
+ * partition holds none of them. Rows keep every column as stored, `_run_id` and `_synced_at` too.
  */
 async function rewritePartition(deps: CompactDeps, runId: string, table: TableDef, date: string, integrationId: string, committed: string | undefined, ids: ReadonlySet<string>, users: ReadonlySet<string> = NONE): Promise<{ removed: number; left: number; removedIds: string[] } | undefined> {
-  const { store, catalog } = deps;
   const key = recordKeyColumn(table);
-  const { all, rows } = await readPartition(store, table, date, integrationId, committed);
+  const { all, rows } = await readPartition(deps.store, table, date, integrationId, committed);
   const goes = (r: Row): boolean => ids.has(r[key] as string) || users.has(r['user_id'] as string);
   const keep = rows.filter((r) => !goes(r));
   if (keep.length === rows.length) return undefined;
-  const groups = new Map<string, Row[]>();
-  for (const r of keep) {
-    const g = `${String(r['_run_id'])}\u0000${parquetCell(r['_synced_at']) ?? ''}`;
-    const group = groups.get(g);
-    if (group === undefined) groups.set(g, [r]);
-    else group.push(r);
-  }
-  const prefix = runPrefix(table.name, date, integrationId, runId);
-  const files = [...groups.values()].map((group, i) => ({ key: dataFileKey(table.name, date, integrationId, runId, i), group }));
-  const stream = { integrationId, model: table.model };
-  const pending: PendingRewrite = { table: table.name, snapshotDate: date, prefix, written: files.map((f) => f.key), obsolete: all.filter((k) => !k.startsWith(prefix)) };
-  await writePendingRewrite(store, stream, pending);
-  const dataColumns = table.columns.filter((c) => c.name !== '_run_id' && c.name !== '_synced_at');
-  for (const { key: fileKey, group } of files) {
-    const columns = dataColumns.map((c) => group.map((r) => parquetCell(r[c.name])));
-    const first = group[0]!;
-    await store.put(fileKey, encodeParquet({ table, columns, rowCount: group.length }, { runId: String(first['_run_id']), syncedAt: parquetCell(first['_synced_at']) as number }));
-  }
-  // Register first, then delete: readers never meet a partition without its rows.
-  await catalog.registerPartition(table, date, integrationId, prefix);
-  await store.delete(pending.obsolete);
-  await clearPendingRewrite(store, stream);
+  await swapPartition(deps, table, date, integrationId, runId, keep, all);
   const removedIds = [...new Set(rows.filter(goes).map((r) => r[key] as string))];
   return { removed: rows.length - keep.length, left: keep.length, removedIds };
 }

@@ -9,6 +9,7 @@ import { encodeParquet } from '../parquet.ts';
 import type { ObjectStore } from '../ports.ts';
 import type { TableDef } from '../tables.ts';
 import { partitionPrefix } from '../warehouse/layout.ts';
+import { readLeftBehind } from '../state/compaction.ts';
 
 /** A row as hyparquet reads it, by column name. */
 export type Row = Record<string, unknown>;
@@ -29,14 +30,24 @@ export function isCommittedFile(key: string, prefix: string, committedRun: strin
 }
 
 /**
- * The Parquet files of a partition its readers see ({@link isCommittedFile}) and their rows (or
- * only `columns` of them), and every file the partition's folder holds (`all`), for a rewrite to
- * replace. A rewrite cut short may leave a second compaction folder for a while.
+ * The Parquet files of a partition its readers see ({@link isCommittedFile}), and every other file
+ * its folder holds (`all`, for a rewrite to replace), both without the files a consolidation left
+ * behind for the next compaction to delete (`state/compaction.ts`).
+ */
+export async function partitionFiles(store: ObjectStore, table: TableDef, date: string, integrationId: string, committedRun: string | undefined): Promise<{ keys: string[]; all: string[] }> {
+  const prefix = partitionPrefix(table.name, date, integrationId);
+  const behind = new Set(await readLeftBehind(store, { integrationId, model: table.model }));
+  const all = (await store.list(prefix)).filter((k) => k.endsWith('.parquet') && !behind.has(k));
+  return { keys: all.filter((k) => isCommittedFile(k, prefix, committedRun)), all };
+}
+
+/**
+ * The Parquet files of a partition its readers see and their rows (or only `columns` of them), and
+ * every file the partition's folder holds (`all`), for a rewrite to replace ({@link partitionFiles}).
+ * A rewrite cut short may leave a second compaction folder for a while.
  */
 export async function readPartition(store: ObjectStore, table: TableDef, date: string, integrationId: string, committedRun: string | undefined, columns?: string[]): Promise<{ keys: string[]; all: string[]; rows: Row[] }> {
-  const prefix = partitionPrefix(table.name, date, integrationId);
-  const all = (await store.list(prefix)).filter((k) => k.endsWith('.parquet'));
-  const keys = all.filter((k) => isCommittedFile(k, prefix, committedRun));
+  const { keys, all } = await partitionFiles(store, table, date, integrationId, committedRun);
   const rows: Row[] = [];
   for (const key of keys) {
     const body = await store.get(key);

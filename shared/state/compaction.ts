@@ -1,7 +1,7 @@
 /**
  * What compaction keeps of its own under `_state/`: a partition rewrite under way, per stream;
- * what the last compaction kept before its cutoff, per stream; and where a compaction that stopped
- * early left off.
+ * what the last compaction kept before its cutoff and the latest date it consolidated, per stream;
+ * and where a compaction that stopped early left off.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ObjectStore } from '../ports.ts';
@@ -52,6 +52,40 @@ export async function readRetained(store: ObjectStore, s: StreamId): Promise<Ret
 
 export async function writeRetained(store: ObjectStore, s: StreamId, retained: RetainedState): Promise<void> {
   await store.put(stateKeys.compactionRetained(s.integrationId, s.model), gzipSync(Buffer.from(JSON.stringify(retained), 'utf8')));
+}
+
+/**
+ * Files a consolidation swapped out of their partition: no reader that resolves the partition now
+ * reads them, but a query that resolved it just before the swap may still be reading them. They
+ * stay until the next compaction of the stream ({@link takeLeftBehind}).
+ */
+export async function readLeftBehind(store: ObjectStore, s: StreamId): Promise<string[]> {
+  const body = await store.get(stateKeys.compactionLeftBehind(s.integrationId, s.model));
+  return body === undefined ? [] : decodeJson<{ keys: string[] }>(body).keys;
+}
+
+export async function addLeftBehind(store: ObjectStore, s: StreamId, keys: readonly string[]): Promise<void> {
+  const before = await readLeftBehind(store, s);
+  await store.put(stateKeys.compactionLeftBehind(s.integrationId, s.model), encodeJson({ keys: [...new Set([...before, ...keys])] }));
+}
+
+/** Delete the files an earlier consolidation left behind, then forget them. */
+export async function takeLeftBehind(store: ObjectStore, s: StreamId): Promise<number> {
+  const keys = await readLeftBehind(store, s);
+  if (keys.length === 0) return 0;
+  await store.delete(keys);
+  await store.delete([stateKeys.compactionLeftBehind(s.integrationId, s.model)]);
+  return keys.length;
+}
+
+/** The latest date whose partitions compaction consolidated (see `pipeline/consolidate.ts`), if any. */
+export async function readConsolidatedThrough(store: ObjectStore, s: StreamId): Promise<string | undefined> {
+  const body = await store.get(stateKeys.compactionConsolidated(s.integrationId, s.model));
+  return body === undefined ? undefined : decodeJson<{ through: string }>(body).through;
+}
+
+export async function writeConsolidatedThrough(store: ObjectStore, s: StreamId, through: string): Promise<void> {
+  await store.put(stateKeys.compactionConsolidated(s.integrationId, s.model), encodeJson({ through }));
 }
 
 /** The stream (`<integration>/<model>`) a compaction that stopped early goes on from, if any. */

@@ -77,6 +77,10 @@ export const stateKeys = {
   categories: (integrationId: string, model: string) => `${stateKeys.prefix(integrationId, model)}categories.json`,
   /** A partition rewrite of compaction, until it is swapped in. */
   compactionPending: (integrationId: string, model: string) => `${stateKeys.prefix(integrationId, model)}compaction.json`,
+  /** Files a consolidation swapped out, deleted by the next compaction of the stream. */
+  compactionLeftBehind: (integrationId: string, model: string) => `${stateKeys.prefix(integrationId, model)}left-behind.json`,
+  /** The latest date whose partitions compaction consolidated. */
+  compactionConsolidated: (integrationId: string, model: string) => `${stateKeys.prefix(integrationId, model)}consolidated.json`,
   /** The versions compaction kept before its cutoff. */
   compactionRetained: (integrationId: string, model: string) => `${stateKeys.prefix(integrationId, model)}retained.json.gz`,
   /** Where a compaction that stopped early left off. */

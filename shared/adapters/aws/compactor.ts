@@ -90,6 +90,7 @@ function reportCompaction({ logger, metrics }: Pick<CompactorDeps, 'logger' | 'm
   metrics.addMetric('CompactedStreams', MetricUnit.Count, report.streams.length - busy.length);
   metrics.addMetric('CompactionRowsRemoved', MetricUnit.Count, rows);
   metrics.addMetric('CompactionStreamsBusy', MetricUnit.Count, busy.length);
+  metrics.addMetric('PartitionsConsolidated', MetricUnit.Count, total((s) => s.partitionsConsolidated));
   if (busy.length > 0) logger.warn('streams being synced were not compacted', { busy: busy.map((s) => ({ integrationId: s.integrationId, model: s.model, holder: s.holder })) });
   if (report.notReached > 0) logger.warn('compaction stopped before its timeout; the next one goes on from there', { notReached: report.notReached });
   logger.info('compaction done', {
@@ -99,5 +100,7 @@ function reportCompaction({ logger, metrics }: Pick<CompactorDeps, 'logger' | 'm
     versionsRemoved: total((s) => s.versionsRemoved),
     recordsPurged: total((s) => s.recordsPurged),
     partitionsRewritten: total((s) => s.partitionsRewritten),
+    partitionsConsolidated: total((s) => s.partitionsConsolidated),
+    filesConsolidated: { before: total((s) => s.filesBefore), after: total((s) => s.filesAfter) },
   });
 }
