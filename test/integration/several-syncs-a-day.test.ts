@@ -132,6 +132,7 @@ describe('several syncs of a date', () => {
     const retried = await s.retry(middle.runId, at(D1, '15:00'));
     const candidates = retried.streams.find((m) => m.model === 'candidates')!;
     expect([candidates.status, candidates.code]).toEqual(['skipped', 'STREAM.SUPERSEDED']);
+    expect(retried.status).toBe('succeeded');
     expect(candidates.reason).toContain(at(D1, '14:00'));
     expect(await s.rows('applications', D1)).toEqual(expectedApplications);
     expect(await s.rows('candidates', D1)).toEqual(expectedCandidates);
