@@ -229,6 +229,27 @@ const trimmed = (expr: string): string => `trim(${expr}, ${TRIM_CODE_POINTS.map(
 const APPLICATIONS = tableDef('applications');
 
 /**
+ * The organization each integration serves (a CTE body, one row per integration with a row in
+ * `integrations`): `end_user_organization_name` of the integration's latest version there (by snapshot
+ * date, then `_synced_at`), deleted or not, so a deleted integration's data keeps its name. Views
+ * LEFT JOIN it: an integration the table has no row for gets a null name.
+ */
+const ORGANIZATIONS = `SELECT o.integration_id, o.organization_name
+  FROM (
+    SELECT i.integration_id, i.end_user_organization_name AS organization_name,
+      row_number() OVER (PARTITION BY i.integration_id ORDER BY ${versionOrder('i', ' DESC')}) AS rn
+    FROM integrations i
+  ) o
+  WHERE o.rn = 1`;
+
+/** The `organization_name` column of the views that have one. */
+const ORGANIZATION_COLUMN: ViewColumn = col(
+  'organization_name',
+  'varchar',
+  "the end user's organization of the integration: `end_user_organization_name` of its latest version in `integrations`; null when that table has no row for it",
+);
+
+/**
  * The name of every job: its latest stored version's, deleted or not (a query). Jobs are listed in
  * full every sync, so this is the name Kombo gives today; the copies a record keeps of a job
  * (`applications.job_name`) may lag (Kombo's `updated_after` does not return an application for a
@@ -322,6 +343,7 @@ const APPLICATION_STAGE_HISTORY: ViewDef = {
     "`outcome_after = 'HIRED'`.",
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
+    ORGANIZATION_COLUMN,
     col('application_id', 'varchar', 'the application'),
     col('job_id', 'varchar', 'its job'),
     col('job_name', 'varchar', "job name: the job's latest version in `jobs` (the application's latest copy for a job `jobs` does not hold)"),
@@ -344,6 +366,9 @@ const APPLICATION_STAGE_HISTORY: ViewDef = {
   sql: `WITH sync_dates AS (
   ${syncDates('applications')}
 ),
+organizations AS (
+  ${ORGANIZATIONS}
+),
 ${APPLICATION_STEPS},
 ends AS (
   SELECT integration_id, application_id, job_id, job_name, stage_id, stage_name, stage_index, version_no,
@@ -356,6 +381,7 @@ ends AS (
 )
 SELECT
   CAST(e.integration_id AS VARCHAR) AS integration_id,
+  CAST(o.organization_name AS VARCHAR) AS organization_name,
   CAST(e.application_id AS VARCHAR) AS application_id,
   CAST(e.job_id AS VARCHAR) AS job_id,
   CAST(e.job_name AS VARCHAR) AS job_name,
@@ -372,6 +398,7 @@ SELECT
   CAST(${OUTCOME_AFTER} AS VARCHAR) AS outcome_after
 FROM ends e
 LEFT JOIN sync_dates s ON s.integration_id = e.integration_id
+LEFT JOIN organizations o ON o.integration_id = e.integration_id
 WHERE e.version_no = e.last_version_no`,
 };
 
@@ -429,6 +456,7 @@ const HIRING_FUNNEL: ViewDef = {
     "with both ends observed: entered after the integration's first `applications` sync and left again (not by deletion).",
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
+    ORGANIZATION_COLUMN,
     col('job_id', 'varchar', 'the job'),
     col('job_name', 'varchar', 'latest job name'),
     col('job_status', 'varchar', "the job's status in its current version (`OPEN`, `CLOSED`, `DRAFT`, `ARCHIVED`); null when `jobs_latest` does not hold the job"),
@@ -452,6 +480,9 @@ job_list AS (
 ),
 listed AS (
   ${LISTED_STAGES}
+),
+organizations AS (
+  ${ORGANIZATIONS}
 ),
 ${APPLICATION_STEPS},
 versions AS (
@@ -544,6 +575,7 @@ reached AS (
 )
 SELECT
   CAST(s.integration_id AS VARCHAR) AS integration_id,
+  CAST(o.organization_name AS VARCHAR) AS organization_name,
   CAST(s.job_id AS VARCHAR) AS job_id,
   CAST(coalesce(jl.job_name, s.job_name) AS VARCHAR) AS job_name,
   CAST(jl.job_status AS VARCHAR) AS job_status,
@@ -561,7 +593,8 @@ SELECT
   CAST(s.hired AS BIGINT) AS hired,
   CAST(s.median_days AS DOUBLE) AS median_days_in_stage
 FROM reached s
-LEFT JOIN job_list jl ON jl.integration_id = s.integration_id AND jl.job_id = s.job_id`,
+LEFT JOIN job_list jl ON jl.integration_id = s.integration_id AND jl.job_id = s.job_id
+LEFT JOIN organizations o ON o.integration_id = s.integration_id`,
 };
 
 const TIME_TO_HIRE: ViewDef = {
@@ -1151,6 +1184,7 @@ const HIRE_SURVIVAL: ViewDef = {
   notes: HIRE_CLOCK_NOTES + ' Days on which no clock stopped have no row: the curve is flat between two rows.',
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
+    ORGANIZATION_COLUMN,
     col('job_id', 'varchar', 'the job; null for the row set of all jobs of the integration'),
     col('day', 'bigint', 'days since application'),
     col('at_risk', 'bigint', 'applications whose clock reached this day (not hired before it, nor censored)'),
@@ -1159,16 +1193,21 @@ const HIRE_SURVIVAL: ViewDef = {
     col('share_hired', 'double', '1 − the Kaplan–Meier survival: the estimated share of applications hired within this many days (non-decreasing, from 0)'),
   ],
   sql: `WITH ${HIRE_CLOCKS},
+organizations AS (
+  ${ORGANIZATIONS}
+),
 ${kaplanMeier('scoped', ['integration_id', 'all_jobs', 'job_id'])}
 SELECT
-  CAST(integration_id AS VARCHAR) AS integration_id,
-  CAST(job_id AS VARCHAR) AS job_id,
-  CAST(duration AS BIGINT) AS "day",
-  CAST(at_risk AS BIGINT) AS at_risk,
-  CAST(events AS BIGINT) AS hired,
-  CAST(censored AS BIGINT) AS censored,
-  CAST(share AS DOUBLE) AS share_hired
-FROM km`,
+  CAST(k.integration_id AS VARCHAR) AS integration_id,
+  CAST(o.organization_name AS VARCHAR) AS organization_name,
+  CAST(k.job_id AS VARCHAR) AS job_id,
+  CAST(k.duration AS BIGINT) AS "day",
+  CAST(k.at_risk AS BIGINT) AS at_risk,
+  CAST(k.events AS BIGINT) AS hired,
+  CAST(k.censored AS BIGINT) AS censored,
+  CAST(k.share AS DOUBLE) AS share_hired
+FROM km k
+LEFT JOIN organizations o ON o.integration_id = k.integration_id`,
 };
 
 const HIRE_SUMMARY: ViewDef = {
@@ -1182,6 +1221,7 @@ const HIRE_SUMMARY: ViewDef = {
     'leaves out exactly the slow cases still open. ' + HIRE_CLOCK_NOTES,
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
+    ORGANIZATION_COLUMN,
     col('job_id', 'varchar', 'the job; null for all jobs of the integration'),
     col('applications', 'bigint', 'applications (with a clock: every application stored, deleted ones included, censored at their deletion)'),
     col('hires', 'bigint', 'applications whose current version is `HIRED`'),
@@ -1190,6 +1230,9 @@ const HIRE_SUMMARY: ViewDef = {
     col('naive_median_days_to_hire', 'double', 'median `days_to_hire` of `time_to_hire` (completed hires only); null without any'),
   ],
   sql: `WITH ${HIRE_CLOCKS},
+organizations AS (
+  ${ORGANIZATIONS}
+),
 ${kaplanMeier('scoped', ['integration_id', 'all_jobs', 'job_id'], ['naive_middle_days', 'naive_middle'])},
 curve AS (
   SELECT integration_id, all_jobs, job_id, sum(events + censored) AS applications, sum(events) AS hires,
@@ -1199,14 +1242,16 @@ curve AS (
   GROUP BY integration_id, all_jobs, job_id
 )
 SELECT
-  CAST(integration_id AS VARCHAR) AS integration_id,
-  CAST(job_id AS VARCHAR) AS job_id,
-  CAST(applications AS BIGINT) AS applications,
-  CAST(hires AS BIGINT) AS hires,
-  CAST(median_days AS BIGINT) AS median_days_to_hire,
-  CAST(p75_days AS BIGINT) AS p75_days_to_hire,
-  CAST(CASE WHEN naive_middle > 0 THEN CAST(naive_middle_days AS DOUBLE) / naive_middle END AS DOUBLE) AS naive_median_days_to_hire
-FROM curve`,
+  CAST(c.integration_id AS VARCHAR) AS integration_id,
+  CAST(o.organization_name AS VARCHAR) AS organization_name,
+  CAST(c.job_id AS VARCHAR) AS job_id,
+  CAST(c.applications AS BIGINT) AS applications,
+  CAST(c.hires AS BIGINT) AS hires,
+  CAST(c.median_days AS BIGINT) AS median_days_to_hire,
+  CAST(c.p75_days AS BIGINT) AS p75_days_to_hire,
+  CAST(CASE WHEN c.naive_middle > 0 THEN CAST(c.naive_middle_days AS DOUBLE) / c.naive_middle END AS DOUBLE) AS naive_median_days_to_hire
+FROM curve c
+LEFT JOIN organizations o ON o.integration_id = c.integration_id`,
 };
 
 const STAGE_SURVIVAL: ViewDef = {
@@ -1224,6 +1269,7 @@ const STAGE_SURVIVAL: ViewDef = {
     'several syncs a day exist. The stage name and index are those of its latest stretch.',
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
+    ORGANIZATION_COLUMN,
     col('job_id', 'varchar', 'the job'),
     col('stage_id', 'varchar', 'the stage'),
     col('stage_name', 'varchar', 'stage name, of its latest stretch'),
@@ -1235,7 +1281,7 @@ const STAGE_SURVIVAL: ViewDef = {
     col('median_hours_in_stage', 'bigint', 'Kaplan–Meier median whole hours in the stage; null likewise'),
   ],
   sql: `WITH stretches AS (
-  SELECT h.integration_id, h.job_id, h.stage_id, h.is_current, h.days_in_stage, h.hours_in_stage,
+  SELECT h.integration_id, h.organization_name, h.job_id, h.stage_id, h.is_current, h.days_in_stage, h.hours_in_stage,
     first_value(h.stage_name) OVER (PARTITION BY h.integration_id, h.job_id, h.stage_id ORDER BY h.entered_on DESC, h.application_id) AS stage_name,
     first_value(h.stage_index) OVER (PARTITION BY h.integration_id, h.job_id, h.stage_id ORDER BY h.entered_on DESC, h.application_id) AS stage_index,
     CASE WHEN h.outcome_after IS NOT NULL AND h.outcome_after <> 'DELETED' THEN 1 ELSE 0 END AS is_event
@@ -1243,15 +1289,16 @@ const STAGE_SURVIVAL: ViewDef = {
   WHERE h.job_id IS NOT NULL
 ),
 units AS (
-  SELECT s.integration_id, s.job_id, s.stage_id, s.stage_name, s.stage_index, u.in_hours, s.is_event,
+  SELECT s.integration_id, s.organization_name, s.job_id, s.stage_id, s.stage_name, s.stage_index, u.in_hours, s.is_event,
     CASE WHEN s.is_current THEN 1 ELSE 0 END AS current_stretch,
     greatest(CASE WHEN u.in_hours = 1 THEN s.hours_in_stage ELSE s.days_in_stage END, 0) AS duration
   FROM stretches s
   CROSS JOIN (VALUES (0), (1)) AS u (in_hours)
 ),
-${kaplanMeier('units', ['integration_id', 'job_id', 'stage_id', 'stage_name', 'stage_index', 'in_hours'], ['current_stretch'])}
+${kaplanMeier('units', ['integration_id', 'organization_name', 'job_id', 'stage_id', 'stage_name', 'stage_index', 'in_hours'], ['current_stretch'])}
 SELECT
   CAST(integration_id AS VARCHAR) AS integration_id,
+  CAST(organization_name AS VARCHAR) AS organization_name,
   CAST(job_id AS VARCHAR) AS job_id,
   CAST(stage_id AS VARCHAR) AS stage_id,
   CAST(stage_name AS VARCHAR) AS stage_name,
@@ -1262,7 +1309,7 @@ SELECT
   CAST(min(CASE WHEN in_hours = 0 AND share >= 0.5 - 0.000000001 THEN duration END) AS BIGINT) AS median_days_in_stage,
   CAST(min(CASE WHEN in_hours = 1 AND share >= 0.5 - 0.000000001 THEN duration END) AS BIGINT) AS median_hours_in_stage
 FROM km
-GROUP BY integration_id, job_id, stage_id, stage_name, stage_index`,
+GROUP BY integration_id, organization_name, job_id, stage_id, stage_name, stage_index`,
 };
 
 const FUNNEL_COHORTS: ViewDef = {
@@ -1277,6 +1324,7 @@ const FUNNEL_COHORTS: ViewDef = {
     'later stages. Every stage of the job gets a row for every cohort of the job, `reached` 0 included.',
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
+    ORGANIZATION_COLUMN,
     col('job_id', 'varchar', 'the job'),
     col('cohort_month', 'date', 'first day of the UTC month the applications were made'),
     col('stage_id', 'varchar', 'the stage'),
@@ -1291,7 +1339,7 @@ const FUNNEL_COHORTS: ViewDef = {
   ${syncDates('applications')}
 ),
 stages AS (
-  SELECT integration_id, job_id, stage_id, stage_name, stage_index FROM hiring_funnel
+  SELECT integration_id, organization_name, job_id, stage_id, stage_name, stage_index FROM hiring_funnel
 ),
 versions AS (
   SELECT a.integration_id, a.id, a.job_id, a.current_stage_id AS stage_id, a.snapshot_date,
@@ -1308,7 +1356,7 @@ current_versions AS (
   FROM versions
 ),
 per_stage AS (
-  SELECT v.integration_id, v.id, v.current_job_id AS job_id, v.rn, v.applied_on, s.stage_id, s.stage_name, s.stage_index,
+  SELECT v.integration_id, s.organization_name, v.id, v.current_job_id AS job_id, v.rn, v.applied_on, s.stage_id, s.stage_name, s.stage_index,
     max(CASE WHEN s.stage_id = v.stage_id AND v.job_id = v.current_job_id AND v.is_deleted = 0 THEN s.stage_index END)
       OVER (PARTITION BY v.integration_id, v.id) AS furthest
   FROM current_versions v
@@ -1317,7 +1365,7 @@ per_stage AS (
 ),
 cohorts AS (
   SELECT integration_id, job_id, CAST(date_trunc('month', applied_on) AS DATE) AS cohort_month, stage_id,
-    min(stage_name) AS stage_name, min(stage_index) AS stage_index,
+    min(organization_name) AS organization_name, min(stage_name) AS stage_name, min(stage_index) AS stage_index,
     count(*) AS applications,
     sum(CASE WHEN furthest >= stage_index THEN 1 ELSE 0 END) AS reached
   FROM per_stage
@@ -1326,6 +1374,7 @@ cohorts AS (
 )
 SELECT
   CAST(c.integration_id AS VARCHAR) AS integration_id,
+  CAST(c.organization_name AS VARCHAR) AS organization_name,
   CAST(c.job_id AS VARCHAR) AS job_id,
   CAST(c.cohort_month AS DATE) AS cohort_month,
   CAST(c.stage_id AS VARCHAR) AS stage_id,

@@ -4,8 +4,10 @@
  * of the sync that stored it) and its nested offers with the same `_synced_at`.
  */
 import { describe, expect, it } from 'vitest';
+import { loadReportData } from '../../shared/analytics/report-data.ts';
+import { renderReport } from '../../shared/analytics/report-html.ts';
 import type { HandApp, HandJob } from '../helpers/hand-warehouse.ts';
-import { applicationOfferRows, applicationRows, handWarehouse, jobRows, syncRowsAt } from '../helpers/hand-warehouse.ts';
+import { applicationOfferRows, applicationRows, handWarehouse, integrationRows, jobRows, syncRowsAt } from '../helpers/hand-warehouse.ts';
 
 /** A nightly sync on the 1st, three syncs on the 2nd (the nightly one and two during the day), a nightly one on the 3rd. */
 const STARTS = ['2025-06-01T02:00:00Z', '2025-06-02T02:00:00Z', '2025-06-02T10:00:00Z', '2025-06-02T15:00:00Z', '2025-06-03T02:00:00Z'];
@@ -29,16 +31,20 @@ const APPS: HandApp[] = [
   { id: 'a2', job: 'j', created: '2025-05-30T09:00:00Z', versions: [{ date: '2025-06-01', stage: 'Applied' }, { date: '2025-06-03', stage: 'Screen' }] },
 ];
 
-async function query(sql: string): Promise<Record<string, unknown>[]> {
+/** The warehouse of {@link APPS}, with `extra` statements run first, handed to `body`. */
+async function withWarehouse<T>(extra: readonly string[], body: (run: (sql: string) => Promise<Record<string, unknown>[]>) => Promise<T>): Promise<T> {
   return handWarehouse(async (run) => {
+    for (const statement of extra) await run(statement);
     await run(applicationRows(APPS, JOBS));
     const offers = applicationOfferRows(APPS);
     if (offers !== null) await run(offers);
     for (const s of jobRows(JOBS, '2025-06-03')) await run(s);
     await run(syncRowsAt(['applications', 'jobs'], STARTS));
-    return run(sql);
+    return body(run);
   });
 }
+
+const query = (sql: string, extra: readonly string[] = []): Promise<Record<string, unknown>[]> => withWarehouse(extra, (run) => run(sql));
 
 /** A timestamp as DuckDB prints it in UTC. */
 const ts = (iso: string | null): string | null => (iso === null ? null : `${iso.slice(0, 10)} ${iso.slice(11, 19)}+00`);
@@ -133,5 +139,48 @@ describe('application_stage_history with several versions a day', () => {
       { stage_id: 'Onsite', stretches: 1, left_stage: 1, median_hours_in_stage: 5 },
       { stage_id: 'Offer', stretches: 1, left_stage: 0, median_hours_in_stage: null },
     ]);
+  });
+});
+
+/** The funnel views with one row or more per integration, and what each is keyed by besides it. */
+const PER_INTEGRATION = ['hiring_funnel', 'application_stage_history', 'funnel_cohorts', 'hire_survival', 'hire_summary', 'stage_survival'];
+
+describe('organization_name of the funnel views', () => {
+  // Renamed during the 2nd, then deleted on the 3rd: the name of its latest version, deletion or not.
+  const INTEGRATION_VERSIONS = integrationRows([
+    { at: '2025-06-01T02:00:00Z', organization: 'Acme GmbH' },
+    { at: '2025-06-02T10:00:00Z', organization: 'Acme Corp' },
+    { at: '2025-06-03T02:00:00Z', organization: 'Acme Corp', deleted: true },
+  ]);
+
+  it.each(PER_INTEGRATION)('%s names the organization of the integration’s latest version in integrations', async (view) => {
+    // Act
+    const rows = await query(`SELECT DISTINCT organization_name, count(*) OVER () > 0 AS has_rows FROM ${view}`, [INTEGRATION_VERSIONS]);
+    // Assess
+    expect(rows).toEqual([{ organization_name: 'Acme Corp', has_rows: true }]);
+  });
+
+  it.each(PER_INTEGRATION)('%s leaves it null when integrations has no row for the integration, and keeps every row', async (view) => {
+    const named = await query(`SELECT count(*) AS n FROM ${view}`, [INTEGRATION_VERSIONS]);
+    const rows = await query(`SELECT DISTINCT organization_name, count(*) OVER () AS n FROM ${view}`);
+    expect(rows).toEqual([{ organization_name: null, n: named[0]?.n }]);
+  });
+});
+
+describe('the report with organization names', () => {
+  it('names the organization on the job cards and filters them by it', async () => {
+    // Prepare
+    const versions = integrationRows([{ at: '2025-06-01T02:00:00Z', organization: 'Acme Corp' }]);
+    // Act
+    const html = await withWarehouse([versions], async (run) => renderReport(await loadReportData(run, new Date('2025-06-03T12:00:00Z'))));
+    // Assess
+    expect(html).toMatch(/<article class="card"[^>]* data-filter-organization="0"[^>]* data-card="job">\s*<h3>j<\/h3>\s*<div class="sub">Acme Corp \(acme\) · /);
+    expect(html).toContain('<select id="filter-organization" name="organization"><option value="" selected>all</option><option value="0">Acme Corp</option></select>');
+  });
+
+  it('falls back to the tool alone where the organization is unknown', async () => {
+    const html = await withWarehouse([], async (run) => renderReport(await loadReportData(run, new Date('2025-06-03T12:00:00Z'))));
+    expect(html).toMatch(/<h3>j<\/h3>\s*<div class="sub">acme · /);
+    expect(html).toContain('<option value="0">(unknown)</option>');
   });
 });

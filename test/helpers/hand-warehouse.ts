@@ -99,6 +99,23 @@ export function syncRows(models: readonly string[], dates: readonly string[], fu
   return `INSERT INTO syncs (model, run_id, mode, started_at, valid_from, snapshot_date, integration_id) VALUES ${values.join(', ')}`;
 }
 
+/** One stored version of the integration's row in `integrations`. */
+export interface IntegrationVersion {
+  /** `_synced_at`, an ISO timestamp; the snapshot date is its UTC date. */
+  readonly at: string;
+  readonly organization: string | null;
+  readonly deleted?: boolean;
+}
+
+/** The INSERT of the versions of the integration's row in `integrations`. */
+export function integrationRows(versions: readonly IntegrationVersion[]): string {
+  const values = versions.map(
+    (v) =>
+      `(${[lit(INTEGRATION), lit('greenhouse'), lit(v.organization), lit(v.deleted === true)].join(', ')}, TIMESTAMPTZ ${quoteLiteral(v.at)}, DATE ${quoteLiteral(v.at.slice(0, 10))}, ${lit(INTEGRATION)})`,
+  );
+  return `INSERT INTO integrations (id, tool, end_user_organization_name, "_is_deleted", "_synced_at", snapshot_date, integration_id) VALUES ${values.join(', ')}`;
+}
+
 /**
  * One `syncs` row per model and sync start (ISO timestamps, several a day allowed): its date is the
  * start's UTC date, `started_at` and `valid_from` the start itself; `full` for the first start.
