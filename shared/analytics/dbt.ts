@@ -20,8 +20,8 @@
  * grain their description states; they carry no tests.
  */
 import { Document } from 'yaml';
-import type { TableDef } from '../tables.ts';
-import { PARTITION_COLUMNS, SYNCS_TABLE, TABLES } from '../tables.ts';
+import type { CatalogTable, TableDef } from '../tables.ts';
+import { CATALOG_TABLES, PARTITION_COLUMNS, SYNCS_TABLE, TABLES } from '../tables.ts';
 import { columnDescription, PARTITION_DESCRIPTIONS, SYNCS_COLUMN_DESCRIPTIONS, SYNCS_DESCRIPTION, tableDescription } from './descriptions.ts';
 import type { ViewDef } from './views.ts';
 import { VIEWS } from './views.ts';
@@ -137,6 +137,20 @@ function syncsTable(): DbtTable {
   };
 }
 
+/**
+ * The catalog tables that are neither a data table of a model nor `syncs` (the `integrations`
+ * table): described by their grain, each column by where its value comes from.
+ */
+function otherTables(): DbtTable[] {
+  const others = CATALOG_TABLES.filter((t) => t.name !== SYNCS_TABLE.name && !TABLES.some((d) => d.name === t.name));
+  const describe = (c: CatalogTable['columns'][number]): string => (c.source.kind === 'field' ? `Kombo's \`${c.source.path.join('.')}\`` : c.name === '_synced_at' ? 'start of the sync that stored the version' : c.name);
+  return others.map((t) => ({
+    name: t.name,
+    description: t.grain,
+    columns: [...t.columns.map((c) => ({ name: c.name, description: describe(c) })), ...PARTITION_COLUMNS.map((p) => ({ name: p.name, description: PARTITION_DESCRIPTIONS[p.name] }))],
+  }));
+}
+
 /** Columns of a `_history` view that every row has, besides its table's: the version's validity. */
 const HISTORY_NOT_NULL: readonly string[] = ['_valid_from', '_is_current', '_is_deleted'];
 
@@ -184,7 +198,7 @@ export function dbtSources(glueDatabase: string = DEFAULT_GLUE_DATABASE): DbtSou
           'cohorts, interviewer outcomes, data quality).',
         database: `{{ var('kombo_database', '${DUCKDB_DATABASE}' if target.type == 'duckdb' else target.database) }}`,
         schema: `{{ var('kombo_schema', 'main' if target.type == 'duckdb' else '${glueDatabase}') }}`,
-        tables: [...TABLES.map(physicalTable), syncsTable(), ...VIEWS.map(viewTable)],
+        tables: [...TABLES.map(physicalTable), syncsTable(), ...otherTables(), ...VIEWS.map(viewTable)],
       },
     ],
   };

@@ -61,6 +61,7 @@ const snapshotSpan = (s: ReportRow): SnapshotSpan => ({ integrationId: str(s.int
 
 const funnelStage = (f: ReportRow): FunnelStageRow => ({
   integrationId: str(f.integration_id),
+  organizationName: strOrNull(f.organization_name),
   jobId: str(f.job_id),
   jobName: strOrNull(f.job_name),
   jobStatus: strOrNull(f.job_status),

@@ -11,6 +11,10 @@ export const statusLabel = (status: string): string => status.toLowerCase();
 /** `greenhouse:Bq7T…` → `greenhouse`: integrations are named after their tool on the page. */
 export const tool = (integrationId: string): string => integrationId.split(':')[0] ?? integrationId;
 
+/** An integration on the page: its end user's organization and tool (`Acme Corp (greenhouse)`), or its tool alone when the organization is unknown. */
+export const integrationLabel = (integrationId: string, organizationName: string | null): string =>
+  organizationName === null || organizationName === '' ? tool(integrationId) : `${organizationName} (${tool(integrationId)})`;
+
 export function table(headers: readonly (readonly [string, boolean])[], rows: readonly (readonly string[])[], attrs = ''): string {
   const head = headers.map(([h, num]) => `<th${num ? ' class="num"' : ''}>${esc(h)}</th>`).join('');
   const body = rows.map((r) => `<tr>${r.map((cell, i) => `<td${headers[i]?.[1] ? ' class="num"' : ''}>${cell}</td>`).join('')}</tr>`).join('\n');

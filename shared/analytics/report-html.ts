@@ -11,7 +11,7 @@
 import type { FillRow, FunnelStageRow, HireRow, LoadRow, OfferRow, RejectionRow, ReportData, SnapshotSpan, SourceRow } from './report-types.ts';
 import { cohortSection, hireCurveSection, interviewerOutcomeSection, qualitySection } from './report-insight.ts';
 import { cardFilterAttrs, cardFilters, filterRules, filterValues, overviewSection } from './report-overview.ts';
-import { days, dayCount, dayLabel, esc, hbars, hours, int, median, monthLabel, orDash, pct, statusLabel, sum, table, tool } from './report-format.ts';
+import { days, dayCount, dayLabel, esc, hbars, hours, int, integrationLabel, median, monthLabel, orDash, pct, statusLabel, sum, table, tool } from './report-format.ts';
 
 export type * from './report-types.ts';
 
@@ -111,7 +111,7 @@ function funnelSection(funnel: readonly FunnelStageRow[]): string {
     ]);
     return `<article class="card"${jobAttrs}${cardFilterAttrs(first, values)} data-card="job">
 <h3>${esc(name)}</h3>
-<div class="sub">${[tool(first.integrationId), first.jobStatus === null ? null : statusLabel(first.jobStatus), first.department, first.location].filter((x) => x !== null && x !== '').map(esc).join(' · ')} · ${int(first.reached)} applications · ${int(hired)} hired</div>
+<div class="sub">${[integrationLabel(first.integrationId, first.organizationName), first.jobStatus === null ? null : statusLabel(first.jobStatus), first.department, first.location].filter((x) => x !== null && x !== '').map(esc).join(' · ')} · ${int(first.reached)} applications · ${int(hired)} hired</div>
 <div class="pair">${funnelChart}<div class="sub">Median days in stage, open stretches counted (Kaplan–Meier; “–” until half have left the stage)</div>${daysChart}</div>
 <details><summary>Table</summary>${table(
       [

@@ -11,7 +11,7 @@ const strOrNull = (v: unknown): string | null => (v === null || v === undefined 
 export const INSIGHT_SQL = {
   // The curve of each integration over all its jobs: the rows without a job.
   survival: 'SELECT integration_id, job_id, day, at_risk, hired, censored, share_hired FROM hire_survival WHERE job_id IS NULL ORDER BY integration_id, day',
-  hireSummary: `SELECT s.integration_id, s.job_id, f.job_name, s.applications, s.hires, s.median_days_to_hire, s.p75_days_to_hire, s.naive_median_days_to_hire
+  hireSummary: `SELECT s.integration_id, s.organization_name, s.job_id, f.job_name, s.applications, s.hires, s.median_days_to_hire, s.p75_days_to_hire, s.naive_median_days_to_hire
 FROM hire_summary s LEFT JOIN time_to_fill f ON f.integration_id = s.integration_id AND f.job_id = s.job_id
 ORDER BY s.integration_id, s.job_id`,
   cohorts: `SELECT c.integration_id, c.job_id, f.job_name, CAST(c.cohort_month AS VARCHAR) AS cohort_month, c.stage_id, c.stage_name, c.stage_index,
@@ -35,6 +35,7 @@ const survivalPoint = (r: ReportRow): SurvivalPoint => ({
 
 const hireSummary = (r: ReportRow): HireSummaryRow => ({
   integrationId: str(r.integration_id),
+  organizationName: strOrNull(r.organization_name),
   jobId: strOrNull(r.job_id),
   jobName: strOrNull(r.job_name),
   applications: num(r.applications),

@@ -5,10 +5,11 @@
  * (`:has(option:checked)`), so the file stays self-contained and runs no script.
  */
 import type { FunnelStageRow, ReportData } from './report-types.ts';
-import { days, esc, int, pct, statusLabel, sum, tool } from './report-format.ts';
+import { days, esc, int, integrationLabel, pct, statusLabel, sum, tool } from './report-format.ts';
 
 /** The card attributes a filter reads, and its label. */
 export const CARD_FILTERS = [
+  { key: 'organization', label: 'Organization', value: (f: FunnelStageRow): string => f.organizationName ?? '(unknown)' },
   { key: 'integration', label: 'Integration', value: (f: FunnelStageRow): string => tool(f.integrationId) },
   { key: 'department', label: 'Department', value: (f: FunnelStageRow): string => f.department ?? '(none)' },
   { key: 'status', label: 'Status', value: (f: FunnelStageRow): string => (f.jobStatus === null ? '(unknown)' : statusLabel(f.jobStatus)) },
@@ -50,12 +51,12 @@ function kpi(key: string, value: string, label: string): string {
   return `<div class="kpi"><b data-kpi="${key}">${value}</b><span>${label}</span></div>`;
 }
 
-/** Kaplan–Meier median days to hire of each integration (`hire_summary` without a job), as one figure or one per tool. */
+/** Kaplan–Meier median days to hire of each integration (`hire_summary` without a job), as one figure or one per organization and tool. */
 function medianDaysToHire(data: ReportData): string {
   const all = data.hireSummary.filter((h) => h.jobId === null).sort((a, b) => a.integrationId.localeCompare(b.integrationId));
   if (all.length === 0) return '–';
   if (all.length === 1) return days(all[0]?.medianDaysToHire ?? null);
-  return all.map((h) => `${days(h.medianDaysToHire)} <small>${esc(tool(h.integrationId))}</small>`).join(' · ');
+  return all.map((h) => `${days(h.medianDaysToHire)} <small>${esc(integrationLabel(h.integrationId, h.organizationName))}</small>`).join(' · ');
 }
 
 /** The overview: the figures a reader wants first, then the checks that fail. */

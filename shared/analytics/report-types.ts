@@ -2,6 +2,8 @@
 /** One row of `hiring_funnel`. */
 export interface FunnelStageRow {
   integrationId: string;
+  /** The end user's organization of the integration (`integrations`); null when unknown. */
+  organizationName: string | null;
   jobId: string;
   jobName: string | null;
   jobStatus: string | null;
@@ -142,6 +144,8 @@ export interface SurvivalPoint {
 /** One row of `hire_summary`: per job, and per integration with `jobId` null. */
 export interface HireSummaryRow {
   integrationId: string;
+  /** The end user's organization of the integration (`integrations`); null when unknown. */
+  organizationName: string | null;
   jobId: string | null;
   jobName: string | null;
   applications: number;

@@ -94,11 +94,25 @@ const deletedFlag = (alias: string, table: TableDef): string =>
     : `coalesce(${alias}."_is_deleted", false)`;
 
 /**
- * First and latest snapshot date whose sync of `model` completed, per integration (a CTE body).
+ * The order of a record's versions (of the table aliased `alias`): by snapshot date, then by
+ * `_synced_at`, the start of the sync that stored each, since a date may hold the versions of several
+ * syncs. `DESC` for the latest first.
+ */
+const versionOrder = (alias: string, dir: '' | ' DESC' = ''): string => `${alias}.snapshot_date${dir}, ${alias}."_synced_at"${dir}`;
+
+/**
+ * Child rows to the parent version they were stored with: `_synced_at` is the parent version's, and
+ * null on both sides in files written before a date could hold several versions (null-safe).
+ */
+const sameVersion = (child: string, parent: string): string => `${child}."_synced_at" IS NOT DISTINCT FROM ${parent}`;
+
+/**
+ * First and latest snapshot date whose sync of `model` completed, per integration (a CTE body), and
+ * `latest_at`, the start of the latest one (`valid_from`: on the source's clock, as `_synced_at`).
  * From `syncs`, never from the data table: a sync that found nothing changed stores no version.
  */
 const syncDates = (model: ModelName): string =>
-  `SELECT integration_id, min(snapshot_date) AS first_date, max(snapshot_date) AS latest_date
+  `SELECT integration_id, min(snapshot_date) AS first_date, max(snapshot_date) AS latest_date, max(valid_from) AS latest_at
   FROM syncs
   WHERE model = '${model}'
   GROUP BY integration_id`;
@@ -120,7 +134,8 @@ function parentTable(def: TableDef): TableDef {
 /**
  * `<table>_history`: every stored version of every record, with its validity. A version is valid from
  * `_synced_at` until the next version of the same record (integration and `id`, ordered by snapshot
- * date). Child rows are stored with every version of their parent and take that version's validity.
+ * date, then `_synced_at`: a date holds one version per sync that found the record changed). Child
+ * rows are stored with every version of their parent and take that version's validity.
  */
 function historyView(def: TableDef): ViewDef {
   const own = def.columns.filter((c) => c.name !== '_is_deleted');
@@ -137,22 +152,24 @@ function historyView(def: TableDef): ViewDef {
       grain: `one row per ${def.grain.replace(/^one row per /, '')}, per stored version of its \`${parent.name}\` record`,
       notes:
         `Child rows are stored with every version of their parent record, so \`_valid_from\`, \`_valid_to\`, \`_is_current\` ` +
-        `and \`_is_deleted\` are those of the \`${parent.name}_history\` version they belong to (same integration, snapshot date ` +
-        `and \`${parentKey(def)}\`).`,
+        `and \`_is_deleted\` are those of the \`${parent.name}_history\` version they belong to (same integration, snapshot date, ` +
+        `\`${parentKey(def)}\` and \`_synced_at\`).`,
       columns,
       sql: `SELECT ${select},
   p."_valid_from", p."_valid_to", p."_is_current", p."_is_deleted"
 FROM ${def.name} t
-JOIN ${parent.name}_history p ON p.integration_id = t.integration_id AND p.snapshot_date = t.snapshot_date AND p.id = t.${parentKey(def)}`,
+JOIN ${parent.name}_history p ON p.integration_id = t.integration_id AND p.snapshot_date = t.snapshot_date AND p.id = t.${parentKey(def)}
+  AND ${sameVersion('t', 'p."_valid_from"')}`,
     };
   }
-  const next = `OVER (PARTITION BY t.integration_id, t.id ORDER BY t.snapshot_date)`;
+  const next = `OVER (PARTITION BY t.integration_id, t.id ORDER BY ${versionOrder('t')})`;
   return {
     name: `${def.name}_history`,
     grain: `one row per stored version of ${def.grain.replace(/^one row per /, 'each ')}`,
     notes:
       'A version is stored when a sync finds the record changed (or deleted); a record unchanged since its last ' +
-      'version adds no row. A version is valid from `_valid_from` until `_valid_to`, the next version\'s ' +
+      'version adds no row. Several syncs of one day store a version each, so a date may hold several versions of a ' +
+      'record: versions are ordered by `snapshot_date`, then `_valid_from`. A version is valid from `_valid_from` until `_valid_to`, the next version\'s ' +
       '`_valid_from`. The state as of a moment T is `WHERE _valid_from <= T AND (_valid_to IS NULL OR _valid_to > T) ' +
       'AND NOT _is_deleted`. `_is_deleted` is the stored flag (`remote_deleted_at` being set, for files written before the flag).',
     columns,
@@ -178,7 +195,7 @@ function latestView(def: TableDef & Required<Pick<TableDef, 'latest'>>): ViewDef
     name: `${table}_latest`,
     grain: `one row per ${what}: its current version in \`${table}_history\`, deleted ones left out`,
     notes:
-      `The current version is the latest one stored, whichever sync stored it: \`snapshot_date\` is the date of that ` +
+      `The current version is the latest one stored (by \`snapshot_date\`, then \`_synced_at\`), whichever sync stored it: \`snapshot_date\` is the date of that ` +
       'sync, not of the latest sync (a record unchanged for weeks keeps an old date). A record whose current version ' +
       'records a deletion (deleted in the ATS, or no longer returned by a full sync) is left out. An integration whose ' +
       'last sync failed shows what its last completed syncs stored.',
@@ -212,12 +229,33 @@ const trimmed = (expr: string): string => `trim(${expr}, ${TRIM_CODE_POINTS.map(
 const APPLICATIONS = tableDef('applications');
 
 /**
+ * The organization each integration serves (a CTE body, one row per integration with a row in
+ * `integrations`): `end_user_organization_name` of the integration's latest version there (by snapshot
+ * date, then `_synced_at`), deleted or not, so a deleted integration's data keeps its name. Views
+ * LEFT JOIN it: an integration the table has no row for gets a null name.
+ */
+const ORGANIZATIONS = `SELECT o.integration_id, o.organization_name
+  FROM (
+    SELECT i.integration_id, i.end_user_organization_name AS organization_name,
+      row_number() OVER (PARTITION BY i.integration_id ORDER BY ${versionOrder('i', ' DESC')}) AS rn
+    FROM integrations i
+  ) o
+  WHERE o.rn = 1`;
+
+/** The `organization_name` column of the views that have one. */
+const ORGANIZATION_COLUMN: ViewColumn = col(
+  'organization_name',
+  'varchar',
+  "the end user's organization of the integration: `end_user_organization_name` of its latest version in `integrations`; null when that table has no row for it",
+);
+
+/**
  * The name of every job: its latest stored version's, deleted or not (a query). Jobs are listed in
  * full every sync, so this is the name Kombo gives today; the copies a record keeps of a job
  * (`applications.job_name`) may lag (Kombo's `updated_after` does not return an application for a
  * renamed job) and are only read for a job `jobs` does not hold.
  */
-const JOB_NAMES = `SELECT jh.integration_id, jh.id AS job_id, jh.name AS job_name, jh.snapshot_date
+const JOB_NAMES = `SELECT jh.integration_id, jh.id AS job_id, jh.name AS job_name, jh.snapshot_date, jh."_valid_from" AS synced_at
   FROM jobs_history jh
   WHERE jh."_is_current"`;
 
@@ -228,7 +266,7 @@ const JOB_NAMES = `SELECT jh.integration_id, jh.id AS job_id, jh.name AS job_nam
  */
 const JOB_STAGE_NAMES = `SELECT s.integration_id, s.job_id, s.stage_id, min(s.name) AS stage_name, min(coalesce(s."index", s."position")) AS stage_index
   FROM job_stages s
-  JOIN job_names j ON j.integration_id = s.integration_id AND j.job_id = s.job_id AND j.snapshot_date = s.snapshot_date
+  JOIN job_names j ON j.integration_id = s.integration_id AND j.job_id = s.job_id AND j.snapshot_date = s.snapshot_date AND ${sameVersion('s', 'j.synced_at')}
   WHERE s.stage_id IS NOT NULL
   GROUP BY s.integration_id, s.job_id, s.stage_id`;
 
@@ -249,12 +287,12 @@ job_stage_names AS (
 ),
 obs AS (
   SELECT a.integration_id, a.id AS application_id, a.job_id,
-    coalesce(jn.job_name, first_value(a.job_name) OVER (PARTITION BY a.integration_id, a.job_id ORDER BY a.snapshot_date DESC, a.job_name)) AS job_name,
+    coalesce(jn.job_name, first_value(a.job_name) OVER (PARTITION BY a.integration_id, a.job_id ORDER BY ${versionOrder('a', ' DESC')}, a.job_name)) AS job_name,
     a.current_stage_id AS stage_id,
-    coalesce(js.stage_name, first_value(a.current_stage_name) OVER (PARTITION BY a.integration_id, a.job_id, a.current_stage_id ORDER BY a.snapshot_date DESC, a.current_stage_name)) AS stage_name,
+    coalesce(js.stage_name, first_value(a.current_stage_name) OVER (PARTITION BY a.integration_id, a.job_id, a.current_stage_id ORDER BY ${versionOrder('a', ' DESC')}, a.current_stage_name)) AS stage_name,
     CASE WHEN js.stage_id IS NOT NULL THEN js.stage_index ELSE a.current_stage_index END AS stage_index,
     a.outcome, a.snapshot_date, a."_synced_at" AS valid_from,
-    row_number() OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date) AS version_no,
+    row_number() OVER (PARTITION BY a.integration_id, a.id ORDER BY ${versionOrder('a')}) AS version_no,
     CASE WHEN ${deletedFlag('a', APPLICATIONS)} THEN 'DELETED'
       WHEN a.outcome IS NULL OR a.outcome = 'PENDING' THEN 'OPEN'
       ELSE 'CLOSED' END AS state
@@ -292,9 +330,11 @@ const APPLICATION_STAGE_HISTORY: ViewDef = {
   name: 'application_stage_history',
   grain: 'one row per application per stretch it spent, open, in one stage',
   notes:
-    "Built from each application's consecutive versions in `applications` (ordered by snapshot date) with " +
+    "Built from each application's consecutive versions in `applications` (ordered by snapshot date, then `_synced_at`) with " +
     'gaps-and-islands. A version is stored only when a sync finds the application changed, so a night without a ' +
-    'sync, or without a change, splits nothing: a change shows on the next sync. A stretch is a run of consecutive ' +
+    'sync, or without a change, splits nothing: a change shows on the next sync. With several syncs a day, a stage ' +
+    'entered and left between two nightly syncs shows when a sync in between saw it; `hours_in_stage` measures such ' +
+    'a stretch, `days_in_stage` counts calendar days (0 within a day). A stretch is a run of consecutive ' +
     'versions with outcome `PENDING` (or no outcome) in the same stage; it ends at the next version showing anything ' +
     'else: another stage, a final outcome, or a deletion (deleted in the ATS, or no longer returned). A stretch still ' +
     "open counts its days up to the integration's latest completed `applications` sync (`syncs`). A stretch already " +
@@ -303,6 +343,7 @@ const APPLICATION_STAGE_HISTORY: ViewDef = {
     "`outcome_after = 'HIRED'`.",
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
+    ORGANIZATION_COLUMN,
     col('application_id', 'varchar', 'the application'),
     col('job_id', 'varchar', 'its job'),
     col('job_name', 'varchar', "job name: the job's latest version in `jobs` (the application's latest copy for a job `jobs` does not hold)"),
@@ -314,6 +355,7 @@ const APPLICATION_STAGE_HISTORY: ViewDef = {
     col('left_on', 'date', 'snapshot date of the next version, showing it elsewhere, closed or deleted; null while current'),
     col('left_at', 'timestamp', "that version's `_valid_from`; null while current"),
     col('days_in_stage', 'bigint', "`left_on` − `entered_on`, or the integration's latest `applications` sync − `entered_on` while current"),
+    col('hours_in_stage', 'bigint', "whole hours from `entered_at` to `left_at`, or while current to the start of the integration's latest `applications` sync"),
     col('is_current', 'boolean', 'the application is still in this stage, open: no later version'),
     col(
       'outcome_after',
@@ -323,6 +365,9 @@ const APPLICATION_STAGE_HISTORY: ViewDef = {
   ],
   sql: `WITH sync_dates AS (
   ${syncDates('applications')}
+),
+organizations AS (
+  ${ORGANIZATIONS}
 ),
 ${APPLICATION_STEPS},
 ends AS (
@@ -336,6 +381,7 @@ ends AS (
 )
 SELECT
   CAST(e.integration_id AS VARCHAR) AS integration_id,
+  CAST(o.organization_name AS VARCHAR) AS organization_name,
   CAST(e.application_id AS VARCHAR) AS application_id,
   CAST(e.job_id AS VARCHAR) AS job_id,
   CAST(e.job_name AS VARCHAR) AS job_name,
@@ -347,10 +393,12 @@ SELECT
   CAST(e.next_date AS DATE) AS left_on,
   e.next_valid_from AS left_at,
   CAST(date_diff('day', e.entered_on, coalesce(e.next_date, s.latest_date)) AS BIGINT) AS days_in_stage,
+  CAST(floor(CAST(date_diff('millisecond', e.entered_at, coalesce(e.next_valid_from, s.latest_at)) AS DOUBLE) / 3600000) AS BIGINT) AS hours_in_stage,
   CAST(e.next_date IS NULL AS BOOLEAN) AS is_current,
   CAST(${OUTCOME_AFTER} AS VARCHAR) AS outcome_after
 FROM ends e
 LEFT JOIN sync_dates s ON s.integration_id = e.integration_id
+LEFT JOIN organizations o ON o.integration_id = e.integration_id
 WHERE e.version_no = e.last_version_no`,
 };
 
@@ -361,7 +409,7 @@ WHERE e.version_no = e.last_version_no`,
  */
 const JOB_LIST = `SELECT j.integration_id, j.id AS job_id, j.name AS job_name, j.status AS job_status, j.department,
     coalesce(nullif(concat_ws(', ', j.location_city, j.location_country), ''), nullif(${trimmed('j.location_raw')}, '')) AS location,
-    j.opened_at, j.closed_at, j.snapshot_date
+    j.opened_at, j.closed_at, j.snapshot_date, j."_synced_at" AS synced_at
   FROM jobs_latest j`;
 
 /**
@@ -370,13 +418,13 @@ const JOB_LIST = `SELECT j.integration_id, j.id AS job_id, j.name AS job_name, j
  */
 const LISTED_STAGES = `SELECT s.integration_id, s.job_id, s.stage_id, min(s.name) AS stage_name, min(coalesce(s."index", s."position")) AS stage_index
   FROM job_stages s
-  JOIN job_list j ON j.integration_id = s.integration_id AND j.job_id = s.job_id AND j.snapshot_date = s.snapshot_date
+  JOIN job_list j ON j.integration_id = s.integration_id AND j.job_id = s.job_id AND j.snapshot_date = s.snapshot_date AND ${sameVersion('s', 'j.synced_at')}
   WHERE s.stage_id IS NOT NULL
   GROUP BY s.integration_id, s.job_id, s.stage_id`;
 
 /** Each application's job, from its current version, deleted or not, named as {@link JOB_NAMES} (a CTE body). */
 const APPLICATION_JOBS = `SELECT a.integration_id, a.id AS application_id, a.job_id,
-    coalesce(jn.job_name, first_value(a.job_name) OVER (PARTITION BY a.integration_id, a.job_id ORDER BY a.snapshot_date DESC, a.job_name)) AS job_name
+    coalesce(jn.job_name, first_value(a.job_name) OVER (PARTITION BY a.integration_id, a.job_id ORDER BY ${versionOrder('a', ' DESC')}, a.job_name)) AS job_name
   FROM applications_history a
   LEFT JOIN (${JOB_NAMES}) jn ON jn.integration_id = a.integration_id AND jn.job_id = a.job_id
   WHERE a."_is_current"`;
@@ -408,6 +456,7 @@ const HIRING_FUNNEL: ViewDef = {
     "with both ends observed: entered after the integration's first `applications` sync and left again (not by deletion).",
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
+    ORGANIZATION_COLUMN,
     col('job_id', 'varchar', 'the job'),
     col('job_name', 'varchar', 'latest job name'),
     col('job_status', 'varchar', "the job's status in its current version (`OPEN`, `CLOSED`, `DRAFT`, `ARCHIVED`); null when `jobs_latest` does not hold the job"),
@@ -432,17 +481,21 @@ job_list AS (
 listed AS (
   ${LISTED_STAGES}
 ),
+organizations AS (
+  ${ORGANIZATIONS}
+),
 ${APPLICATION_STEPS},
 versions AS (
   SELECT t.integration_id, t.application_id, t.job_id, t.job_name, t.stage_id, t.stage_name, t.stage_index, t.snapshot_date,
-    t.version_no, t.state, t.next_date, t.next_state, t.next_stage_index, t.next_outcome, f.first_date,
+    t.valid_from, t.version_no, t.state, t.next_date, t.next_state, t.next_stage_index, t.next_outcome, f.first_date,
     max(CASE WHEN t.next_date IS NULL THEN t.state END) OVER (PARTITION BY t.integration_id, t.application_id) AS current_state,
     max(CASE WHEN t.next_date IS NULL THEN t.job_id END) OVER (PARTITION BY t.integration_id, t.application_id) AS current_job_id,
     max(CASE WHEN t.next_date IS NULL THEN t.outcome END) OVER (PARTITION BY t.integration_id, t.application_id) AS current_outcome,
     min(t.snapshot_date) OVER (PARTITION BY t.integration_id, t.application_id, t.state, t.stage_id, t.island) AS entered_on,
     max(t.version_no) OVER (PARTITION BY t.integration_id, t.application_id, t.state, t.stage_id, t.island) AS last_version_no,
     max(t.snapshot_date) OVER (PARTITION BY t.integration_id, t.job_id, t.stage_id) AS stage_seen_on,
-    max(CASE WHEN t.stage_index IS NOT NULL THEN t.snapshot_date END) OVER (PARTITION BY t.integration_id, t.job_id, t.stage_id) AS stage_indexed_on,
+    first_value(t.stage_index) OVER (PARTITION BY t.integration_id, t.job_id, t.stage_id
+      ORDER BY CASE WHEN t.stage_index IS NULL THEN 1 ELSE 0 END, t.snapshot_date DESC, t.valid_from DESC, t.stage_index) AS latest_index,
     max(t.snapshot_date) OVER (PARTITION BY t.integration_id, t.job_id) AS job_seen_on
   FROM steps t
   LEFT JOIN sync_dates f ON f.integration_id = t.integration_id
@@ -450,7 +503,7 @@ versions AS (
 seen AS (
   SELECT e.integration_id, e.job_id, e.stage_id, e.application_id, e.current_outcome AS outcome,
     min(CASE WHEN e.snapshot_date = e.stage_seen_on THEN e.stage_name END) OVER (PARTITION BY e.integration_id, e.job_id, e.stage_id) AS seen_name,
-    min(CASE WHEN e.snapshot_date = e.stage_indexed_on THEN e.stage_index END) OVER (PARTITION BY e.integration_id, e.job_id, e.stage_id) AS seen_index,
+    e.latest_index AS seen_index,
     min(CASE WHEN e.snapshot_date = e.job_seen_on THEN e.job_name END) OVER (PARTITION BY e.integration_id, e.job_id) AS job_name,
     CASE WHEN e.current_state <> 'DELETED' AND e.state <> 'DELETED' AND e.job_id = e.current_job_id THEN 1 ELSE 0 END AS counted,
     CASE WHEN e.state = 'OPEN' AND e.version_no = e.last_version_no AND e.next_date IS NULL THEN 1 ELSE 0 END AS open_now,
@@ -522,6 +575,7 @@ reached AS (
 )
 SELECT
   CAST(s.integration_id AS VARCHAR) AS integration_id,
+  CAST(o.organization_name AS VARCHAR) AS organization_name,
   CAST(s.job_id AS VARCHAR) AS job_id,
   CAST(coalesce(jl.job_name, s.job_name) AS VARCHAR) AS job_name,
   CAST(jl.job_status AS VARCHAR) AS job_status,
@@ -539,7 +593,8 @@ SELECT
   CAST(s.hired AS BIGINT) AS hired,
   CAST(s.median_days AS DOUBLE) AS median_days_in_stage
 FROM reached s
-LEFT JOIN job_list jl ON jl.integration_id = s.integration_id AND jl.job_id = s.job_id`,
+LEFT JOIN job_list jl ON jl.integration_id = s.integration_id AND jl.job_id = s.job_id
+LEFT JOIN organizations o ON o.integration_id = s.integration_id`,
 };
 
 const TIME_TO_HIRE: ViewDef = {
@@ -611,7 +666,7 @@ const INTERVIEWER_LOAD: ViewDef = {
     col('candidates', 'bigint', 'distinct candidates interviewed that week'),
   ],
   sql: `WITH iv AS (
-  SELECT i.integration_id, i.id AS interview_id, i.application_id, i.snapshot_date, i.starting_at, i.ending_at,
+  SELECT i.integration_id, i.id AS interview_id, i.application_id, i.snapshot_date, i."_synced_at" AS synced_at, i.starting_at, i.ending_at,
     CAST(date_trunc('week', CAST(i.starting_at AS DATE)) AS DATE) AS week_start
   FROM interviews_latest i
   WHERE coalesce(i.canceled, false) = false AND i.starting_at IS NOT NULL
@@ -623,6 +678,7 @@ seats AS (
       ELSE CAST(0 AS DOUBLE) END AS hours
   FROM iv
   JOIN interview_users u ON u.integration_id = iv.integration_id AND u.snapshot_date = iv.snapshot_date AND u.interview_id = iv.interview_id
+    AND ${sameVersion('u', 'iv.synced_at')}
   LEFT JOIN applications_latest a ON a.integration_id = iv.integration_id AND a.id = iv.application_id
   WHERE u.user_id IS NOT NULL
 ),
@@ -693,7 +749,7 @@ job_first AS (
   ${syncDates('jobs')}
 ),
 last_not_closed AS (
-  SELECT j.integration_id, j.id AS job_id, max(j.snapshot_date) AS snapshot_date
+  SELECT j.integration_id, j.id AS job_id, max(j.snapshot_date) AS snapshot_date, max(j."_synced_at") AS synced_at
   FROM jobs j
   WHERE NOT ${deletedFlag('j', tableDef('jobs'))} AND (j.status IS NULL OR j.status NOT IN ('CLOSED', 'ARCHIVED'))
   GROUP BY j.integration_id, j.id
@@ -702,7 +758,7 @@ closed_since AS (
   SELECT j.integration_id, j.id AS job_id, min(j.snapshot_date) AS closed_on
   FROM jobs j
   LEFT JOIN last_not_closed n ON n.integration_id = j.integration_id AND n.job_id = j.id
-  WHERE NOT ${deletedFlag('j', tableDef('jobs'))} AND j.status IN ('CLOSED', 'ARCHIVED') AND (n.snapshot_date IS NULL OR j.snapshot_date > n.snapshot_date)
+  WHERE NOT ${deletedFlag('j', tableDef('jobs'))} AND j.status IN ('CLOSED', 'ARCHIVED') AND (n.snapshot_date IS NULL OR j.snapshot_date > n.snapshot_date OR (j.snapshot_date = n.snapshot_date AND j."_synced_at" > n.synced_at))
   GROUP BY j.integration_id, j.id
 ),
 app_jobs AS (
@@ -901,27 +957,27 @@ const REJECTION_BREAKDOWN: ViewDef = {
 listed AS (
   ${LISTED_STAGES}
 ),
-first_declined AS (
-  SELECT a.integration_id, a.id, min(a.snapshot_date) AS declined_on
+declined_versions AS (
+  SELECT a.integration_id, a.id, a.job_id, a.current_stage_id, a.current_stage_name, a.current_stage_index,
+    row_number() OVER (PARTITION BY a.integration_id, a.id ORDER BY ${versionOrder('a')}) AS rn
   FROM applications a
   WHERE a.outcome = 'DECLINED' AND NOT ${deletedFlag('a', APPLICATIONS)}
-  GROUP BY a.integration_id, a.id
 ),
 declined_from AS (
   SELECT integration_id, application_id, job_id, stage_id, stage_name, stage_index,
-    row_number() OVER (PARTITION BY integration_id, application_id ORDER BY entered_on DESC) AS rn
+    row_number() OVER (PARTITION BY integration_id, application_id ORDER BY entered_on DESC, entered_at DESC) AS rn
   FROM application_stage_history
   WHERE outcome_after = 'DECLINED'
 ),
 declined_in AS (
-  SELECT f.integration_id, f.id AS application_id,
+  SELECT d.integration_id, d.id AS application_id,
     CASE WHEN h.application_id IS NULL THEN d.job_id ELSE h.job_id END AS job_id,
     CASE WHEN h.application_id IS NULL THEN d.current_stage_id ELSE h.stage_id END AS stage_id,
     CASE WHEN h.application_id IS NULL THEN d.current_stage_name ELSE h.stage_name END AS stage_name,
     CASE WHEN h.application_id IS NULL THEN d.current_stage_index ELSE h.stage_index END AS stage_index
-  FROM first_declined f
-  JOIN applications d ON d.integration_id = f.integration_id AND d.id = f.id AND d.snapshot_date = f.declined_on
-  LEFT JOIN declined_from h ON h.integration_id = f.integration_id AND h.application_id = f.id AND h.rn = 1
+  FROM declined_versions d
+  LEFT JOIN declined_from h ON h.integration_id = d.integration_id AND h.application_id = d.id AND h.rn = 1
+  WHERE d.rn = 1
 ),
 declined AS (
   SELECT a.integration_id, a.id AS application_id, a.job_id, coalesce(jn.job_name, a.job_name) AS job_name,
@@ -1062,7 +1118,7 @@ app_versions AS (
     CASE WHEN ${deletedFlag('a', APPLICATIONS)} THEN 'DELETED'
       WHEN a.outcome IS NULL OR a.outcome = 'PENDING' THEN 'OPEN'
       ELSE 'CLOSED' END AS state,
-    row_number() OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date DESC) AS rn
+    row_number() OVER (PARTITION BY a.integration_id, a.id ORDER BY ${versionOrder('a', ' DESC')}) AS rn
   FROM applications a
 ),
 app_clock AS (
@@ -1128,6 +1184,7 @@ const HIRE_SURVIVAL: ViewDef = {
   notes: HIRE_CLOCK_NOTES + ' Days on which no clock stopped have no row: the curve is flat between two rows.',
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
+    ORGANIZATION_COLUMN,
     col('job_id', 'varchar', 'the job; null for the row set of all jobs of the integration'),
     col('day', 'bigint', 'days since application'),
     col('at_risk', 'bigint', 'applications whose clock reached this day (not hired before it, nor censored)'),
@@ -1136,16 +1193,21 @@ const HIRE_SURVIVAL: ViewDef = {
     col('share_hired', 'double', '1 − the Kaplan–Meier survival: the estimated share of applications hired within this many days (non-decreasing, from 0)'),
   ],
   sql: `WITH ${HIRE_CLOCKS},
+organizations AS (
+  ${ORGANIZATIONS}
+),
 ${kaplanMeier('scoped', ['integration_id', 'all_jobs', 'job_id'])}
 SELECT
-  CAST(integration_id AS VARCHAR) AS integration_id,
-  CAST(job_id AS VARCHAR) AS job_id,
-  CAST(duration AS BIGINT) AS "day",
-  CAST(at_risk AS BIGINT) AS at_risk,
-  CAST(events AS BIGINT) AS hired,
-  CAST(censored AS BIGINT) AS censored,
-  CAST(share AS DOUBLE) AS share_hired
-FROM km`,
+  CAST(k.integration_id AS VARCHAR) AS integration_id,
+  CAST(o.organization_name AS VARCHAR) AS organization_name,
+  CAST(k.job_id AS VARCHAR) AS job_id,
+  CAST(k.duration AS BIGINT) AS "day",
+  CAST(k.at_risk AS BIGINT) AS at_risk,
+  CAST(k.events AS BIGINT) AS hired,
+  CAST(k.censored AS BIGINT) AS censored,
+  CAST(k.share AS DOUBLE) AS share_hired
+FROM km k
+LEFT JOIN organizations o ON o.integration_id = k.integration_id`,
 };
 
 const HIRE_SUMMARY: ViewDef = {
@@ -1159,6 +1221,7 @@ const HIRE_SUMMARY: ViewDef = {
     'leaves out exactly the slow cases still open. ' + HIRE_CLOCK_NOTES,
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
+    ORGANIZATION_COLUMN,
     col('job_id', 'varchar', 'the job; null for all jobs of the integration'),
     col('applications', 'bigint', 'applications (with a clock: every application stored, deleted ones included, censored at their deletion)'),
     col('hires', 'bigint', 'applications whose current version is `HIRED`'),
@@ -1167,6 +1230,9 @@ const HIRE_SUMMARY: ViewDef = {
     col('naive_median_days_to_hire', 'double', 'median `days_to_hire` of `time_to_hire` (completed hires only); null without any'),
   ],
   sql: `WITH ${HIRE_CLOCKS},
+organizations AS (
+  ${ORGANIZATIONS}
+),
 ${kaplanMeier('scoped', ['integration_id', 'all_jobs', 'job_id'], ['naive_middle_days', 'naive_middle'])},
 curve AS (
   SELECT integration_id, all_jobs, job_id, sum(events + censored) AS applications, sum(events) AS hires,
@@ -1176,14 +1242,16 @@ curve AS (
   GROUP BY integration_id, all_jobs, job_id
 )
 SELECT
-  CAST(integration_id AS VARCHAR) AS integration_id,
-  CAST(job_id AS VARCHAR) AS job_id,
-  CAST(applications AS BIGINT) AS applications,
-  CAST(hires AS BIGINT) AS hires,
-  CAST(median_days AS BIGINT) AS median_days_to_hire,
-  CAST(p75_days AS BIGINT) AS p75_days_to_hire,
-  CAST(CASE WHEN naive_middle > 0 THEN CAST(naive_middle_days AS DOUBLE) / naive_middle END AS DOUBLE) AS naive_median_days_to_hire
-FROM curve`,
+  CAST(c.integration_id AS VARCHAR) AS integration_id,
+  CAST(o.organization_name AS VARCHAR) AS organization_name,
+  CAST(c.job_id AS VARCHAR) AS job_id,
+  CAST(c.applications AS BIGINT) AS applications,
+  CAST(c.hires AS BIGINT) AS hires,
+  CAST(c.median_days AS BIGINT) AS median_days_to_hire,
+  CAST(c.p75_days AS BIGINT) AS p75_days_to_hire,
+  CAST(CASE WHEN c.naive_middle > 0 THEN CAST(c.naive_middle_days AS DOUBLE) / c.naive_middle END AS DOUBLE) AS naive_median_days_to_hire
+FROM curve c
+LEFT JOIN organizations o ON o.integration_id = c.integration_id`,
 };
 
 const STAGE_SURVIVAL: ViewDef = {
@@ -1201,6 +1269,7 @@ const STAGE_SURVIVAL: ViewDef = {
     'several syncs a day exist. The stage name and index are those of its latest stretch.',
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
+    ORGANIZATION_COLUMN,
     col('job_id', 'varchar', 'the job'),
     col('stage_id', 'varchar', 'the stage'),
     col('stage_name', 'varchar', 'stage name, of its latest stretch'),
@@ -1211,32 +1280,25 @@ const STAGE_SURVIVAL: ViewDef = {
     col('median_days_in_stage', 'bigint', 'Kaplan–Meier median days in the stage; null while fewer than half the stretches are known to have ended by then'),
     col('median_hours_in_stage', 'bigint', 'Kaplan–Meier median whole hours in the stage; null likewise'),
   ],
-  sql: `WITH sync_times AS (
-  SELECT integration_id, max(valid_from) AS latest_at
-  FROM syncs
-  WHERE model = 'applications'
-  GROUP BY integration_id
-),
-stretches AS (
-  SELECT h.integration_id, h.job_id, h.stage_id, h.is_current, h.days_in_stage,
+  sql: `WITH stretches AS (
+  SELECT h.integration_id, h.organization_name, h.job_id, h.stage_id, h.is_current, h.days_in_stage, h.hours_in_stage,
     first_value(h.stage_name) OVER (PARTITION BY h.integration_id, h.job_id, h.stage_id ORDER BY h.entered_on DESC, h.application_id) AS stage_name,
     first_value(h.stage_index) OVER (PARTITION BY h.integration_id, h.job_id, h.stage_id ORDER BY h.entered_on DESC, h.application_id) AS stage_index,
-    CAST(floor(CAST(date_diff('millisecond', h.entered_at, coalesce(h.left_at, t.latest_at)) AS DOUBLE) / 3600000) AS BIGINT) AS hours_in_stage,
     CASE WHEN h.outcome_after IS NOT NULL AND h.outcome_after <> 'DELETED' THEN 1 ELSE 0 END AS is_event
   FROM application_stage_history h
-  LEFT JOIN sync_times t ON t.integration_id = h.integration_id
   WHERE h.job_id IS NOT NULL
 ),
 units AS (
-  SELECT s.integration_id, s.job_id, s.stage_id, s.stage_name, s.stage_index, u.in_hours, s.is_event,
+  SELECT s.integration_id, s.organization_name, s.job_id, s.stage_id, s.stage_name, s.stage_index, u.in_hours, s.is_event,
     CASE WHEN s.is_current THEN 1 ELSE 0 END AS current_stretch,
     greatest(CASE WHEN u.in_hours = 1 THEN s.hours_in_stage ELSE s.days_in_stage END, 0) AS duration
   FROM stretches s
   CROSS JOIN (VALUES (0), (1)) AS u (in_hours)
 ),
-${kaplanMeier('units', ['integration_id', 'job_id', 'stage_id', 'stage_name', 'stage_index', 'in_hours'], ['current_stretch'])}
+${kaplanMeier('units', ['integration_id', 'organization_name', 'job_id', 'stage_id', 'stage_name', 'stage_index', 'in_hours'], ['current_stretch'])}
 SELECT
   CAST(integration_id AS VARCHAR) AS integration_id,
+  CAST(organization_name AS VARCHAR) AS organization_name,
   CAST(job_id AS VARCHAR) AS job_id,
   CAST(stage_id AS VARCHAR) AS stage_id,
   CAST(stage_name AS VARCHAR) AS stage_name,
@@ -1247,7 +1309,7 @@ SELECT
   CAST(min(CASE WHEN in_hours = 0 AND share >= 0.5 - 0.000000001 THEN duration END) AS BIGINT) AS median_days_in_stage,
   CAST(min(CASE WHEN in_hours = 1 AND share >= 0.5 - 0.000000001 THEN duration END) AS BIGINT) AS median_hours_in_stage
 FROM km
-GROUP BY integration_id, job_id, stage_id, stage_name, stage_index`,
+GROUP BY integration_id, organization_name, job_id, stage_id, stage_name, stage_index`,
 };
 
 const FUNNEL_COHORTS: ViewDef = {
@@ -1262,6 +1324,7 @@ const FUNNEL_COHORTS: ViewDef = {
     'later stages. Every stage of the job gets a row for every cohort of the job, `reached` 0 included.',
   columns: [
     col('integration_id', 'varchar', 'Kombo integration id'),
+    ORGANIZATION_COLUMN,
     col('job_id', 'varchar', 'the job'),
     col('cohort_month', 'date', 'first day of the UTC month the applications were made'),
     col('stage_id', 'varchar', 'the stage'),
@@ -1276,12 +1339,12 @@ const FUNNEL_COHORTS: ViewDef = {
   ${syncDates('applications')}
 ),
 stages AS (
-  SELECT integration_id, job_id, stage_id, stage_name, stage_index FROM hiring_funnel
+  SELECT integration_id, organization_name, job_id, stage_id, stage_name, stage_index FROM hiring_funnel
 ),
 versions AS (
   SELECT a.integration_id, a.id, a.job_id, a.current_stage_id AS stage_id, a.snapshot_date,
     CASE WHEN ${deletedFlag('a', APPLICATIONS)} THEN 1 ELSE 0 END AS is_deleted,
-    row_number() OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date DESC) AS rn,
+    row_number() OVER (PARTITION BY a.integration_id, a.id ORDER BY ${versionOrder('a', ' DESC')}) AS rn,
     coalesce(CAST(min(a.remote_created_at) OVER (PARTITION BY a.integration_id, a.id) AS DATE),
       min(a.snapshot_date) OVER (PARTITION BY a.integration_id, a.id)) AS applied_on
   FROM applications a
@@ -1293,7 +1356,7 @@ current_versions AS (
   FROM versions
 ),
 per_stage AS (
-  SELECT v.integration_id, v.id, v.current_job_id AS job_id, v.rn, v.applied_on, s.stage_id, s.stage_name, s.stage_index,
+  SELECT v.integration_id, s.organization_name, v.id, v.current_job_id AS job_id, v.rn, v.applied_on, s.stage_id, s.stage_name, s.stage_index,
     max(CASE WHEN s.stage_id = v.stage_id AND v.job_id = v.current_job_id AND v.is_deleted = 0 THEN s.stage_index END)
       OVER (PARTITION BY v.integration_id, v.id) AS furthest
   FROM current_versions v
@@ -1302,7 +1365,7 @@ per_stage AS (
 ),
 cohorts AS (
   SELECT integration_id, job_id, CAST(date_trunc('month', applied_on) AS DATE) AS cohort_month, stage_id,
-    min(stage_name) AS stage_name, min(stage_index) AS stage_index,
+    min(organization_name) AS organization_name, min(stage_name) AS stage_name, min(stage_index) AS stage_index,
     count(*) AS applications,
     sum(CASE WHEN furthest >= stage_index THEN 1 ELSE 0 END) AS reached
   FROM per_stage
@@ -1311,6 +1374,7 @@ cohorts AS (
 )
 SELECT
   CAST(c.integration_id AS VARCHAR) AS integration_id,
+  CAST(c.organization_name AS VARCHAR) AS organization_name,
   CAST(c.job_id AS VARCHAR) AS job_id,
   CAST(c.cohort_month AS DATE) AS cohort_month,
   CAST(c.stage_id AS VARCHAR) AS stage_id,
@@ -1361,7 +1425,7 @@ held AS (
     u.user_id, u.first_name, u.last_name,
     row_number() OVER (PARTITION BY i.integration_id, u.user_id, i.application_id ORDER BY i.starting_at DESC, i.id) AS rn
   FROM interviews_latest i
-  JOIN interview_users u ON u.integration_id = i.integration_id AND u.snapshot_date = i.snapshot_date AND u.interview_id = i.id
+  JOIN interview_users u ON u.integration_id = i.integration_id AND u.snapshot_date = i.snapshot_date AND u.interview_id = i.id AND ${sameVersion('u', 'i."_synced_at"')}
   JOIN interview_dates d ON d.integration_id = i.integration_id
   WHERE coalesce(i.canceled, false) = false AND i.starting_at IS NOT NULL AND u.user_id IS NOT NULL
     AND CAST(coalesce(i.ending_at, i.starting_at) AS DATE) < d.latest_date
@@ -1437,10 +1501,18 @@ export const DATA_QUALITY_CHECKS = [
 /** The tables `found_only_by_full_sync` looks at, besides `applications` (read with the other checks). */
 const FULL_SYNC_TABLES = ['candidates', 'jobs', 'offers', 'interviews'] as const;
 
+/**
+ * Whether the sync of a `sync_steps` row (alias `y`) stored a version (alias `v`, with its `synced_at`):
+ * same date (joined apart) and the sync's `valid_from` is the version's `_synced_at`, a date holding
+ * the versions of several syncs. Either one null (files and rows written before a date could hold
+ * several syncs): the date alone decides.
+ */
+const storedBy = (v: string, y: string): string => `(${v}.synced_at = ${y}.valid_from OR ${v}.synced_at IS NULL OR ${y}.valid_from IS NULL)`;
+
 /** One row per version of a table for `found_only_by_full_sync` (a SELECT for a UNION ALL). */
 const fullSyncVersions = (table: string): string =>
-  `SELECT t.integration_id, '${table}' AS model, t.id, t.snapshot_date, CASE WHEN ${deletedFlag('t', tableDef(table))} THEN 1 ELSE 0 END AS is_deleted,
-    t.remote_deleted_at, t.changed_at, lag(t.changed_at) OVER (PARTITION BY t.integration_id, t.id ORDER BY t.snapshot_date) AS prev_changed_at
+  `SELECT t.integration_id, '${table}' AS model, t.id, t.snapshot_date, t."_synced_at" AS synced_at, CASE WHEN ${deletedFlag('t', tableDef(table))} THEN 1 ELSE 0 END AS is_deleted,
+    t.remote_deleted_at, t.changed_at, lag(t.changed_at) OVER (PARTITION BY t.integration_id, t.id ORDER BY ${versionOrder('t')}) AS prev_changed_at
   FROM ${table} t`;
 
 /**
@@ -1491,7 +1563,7 @@ const DATA_QUALITY: ViewDef = {
 ),
 sync_steps AS (
   SELECT integration_id, model, snapshot_date, mode,
-    lag(started_at) OVER (PARTITION BY integration_id, model ORDER BY snapshot_date) AS prev_started_at
+    valid_from, lag(started_at) OVER (PARTITION BY integration_id, model ORDER BY snapshot_date, started_at) AS prev_started_at
   FROM syncs
 ),
 job_list AS (
@@ -1506,14 +1578,14 @@ ranked_stages AS (
 ),
 app_versions AS (
   SELECT a.integration_id, a.id, a.job_id, a.current_stage_id AS stage_id, a.outcome, a.rejection_reason_name, a.snapshot_date,
-    a.remote_updated_at, a.remote_deleted_at, a.changed_at,
+    a."_synced_at" AS synced_at, a.remote_updated_at, a.remote_deleted_at, a.changed_at,
     CASE WHEN ${deletedFlag('a', APPLICATIONS)} THEN 1 ELSE 0 END AS is_deleted,
-    lag(a.changed_at) OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date) AS prev_changed_at,
-    lead(a.job_id) OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date) AS next_job_id,
-    lead(a.current_stage_id) OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date) AS next_stage_id,
-    lead(a.outcome) OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date) AS next_outcome,
-    lead(CASE WHEN ${deletedFlag('a', APPLICATIONS)} THEN 1 ELSE 0 END) OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date) AS next_deleted,
-    row_number() OVER (PARTITION BY a.integration_id, a.id ORDER BY a.snapshot_date DESC) AS rn
+    lag(a.changed_at) OVER (PARTITION BY a.integration_id, a.id ORDER BY ${versionOrder('a')}) AS prev_changed_at,
+    lead(a.job_id) OVER (PARTITION BY a.integration_id, a.id ORDER BY ${versionOrder('a')}) AS next_job_id,
+    lead(a.current_stage_id) OVER (PARTITION BY a.integration_id, a.id ORDER BY ${versionOrder('a')}) AS next_stage_id,
+    lead(a.outcome) OVER (PARTITION BY a.integration_id, a.id ORDER BY ${versionOrder('a')}) AS next_outcome,
+    lead(CASE WHEN ${deletedFlag('a', APPLICATIONS)} THEN 1 ELSE 0 END) OVER (PARTITION BY a.integration_id, a.id ORDER BY ${versionOrder('a')}) AS next_deleted,
+    row_number() OVER (PARTITION BY a.integration_id, a.id ORDER BY ${versionOrder('a', ' DESC')}) AS rn
   FROM applications a
 ),
 accepted AS (
@@ -1544,7 +1616,7 @@ app_flags AS (
   LEFT JOIN sync_dates so ON so.integration_id = v.integration_id AND so.model = 'offers'
   LEFT JOIN sync_dates sj ON sj.integration_id = v.integration_id AND sj.model = 'jobs'
   LEFT JOIN job_list j ON j.integration_id = v.integration_id AND j.job_id = v.job_id
-  LEFT JOIN sync_steps y ON y.integration_id = v.integration_id AND y.model = 'applications' AND y.snapshot_date = v.snapshot_date
+  LEFT JOIN sync_steps y ON y.integration_id = v.integration_id AND y.model = 'applications' AND y.snapshot_date = v.snapshot_date AND ${storedBy('v', 'y')}
 ),
 per_app AS (
   SELECT integration_id, id,
@@ -1576,6 +1648,7 @@ emails AS (
   SELECT c.integration_id, c.id, lower(${trimmed('e.email_address')}) AS address
   FROM candidates_latest c
   JOIN candidate_email_addresses e ON e.integration_id = c.integration_id AND e.snapshot_date = c.snapshot_date AND e.candidate_id = c.id
+    AND ${sameVersion('e', 'c."_synced_at"')}
   WHERE nullif(${trimmed('e.email_address')}, '') IS NOT NULL
   GROUP BY c.integration_id, c.id, lower(${trimmed('e.email_address')})
 ),
@@ -1590,7 +1663,7 @@ findings AS (
   UNION ALL
   SELECT f.integration_id, 'found_only_by_full_sync', f.model || '/' || f.id, ${FULL_SYNC_FOUND('f', 'y', 's')}
   FROM other_versions f
-  LEFT JOIN sync_steps y ON y.integration_id = f.integration_id AND y.model = f.model AND y.snapshot_date = f.snapshot_date
+  LEFT JOIN sync_steps y ON y.integration_id = f.integration_id AND y.model = f.model AND y.snapshot_date = f.snapshot_date AND ${storedBy('f', 'y')}
   LEFT JOIN sync_dates s ON s.integration_id = f.integration_id AND s.model = f.model
 ),
 per_record AS (

@@ -98,29 +98,30 @@ const scansOf = (view: string): Record<string, number> => {
 describe('scans of a funnel query in Athena (every CTE and view reference inlined)', () => {
   // Job and stage names and stage order come from the jobs' own latest versions (`job_names`, read
   // once for the names and once under the stages), not from the applications' copies: `jobs` and
-  // `job_stages` are a few rows per job, and `applications` is still read once.
+  // `job_stages` are a few rows per job, and `applications` is still read once. `integrations` (one
+  // row per version of an integration) names the organization.
   it('application_stage_history reads applications, job_stages and syncs once each, and jobs twice', () => {
-    expect(scansOf('application_stage_history')).toEqual({ applications: 1, job_stages: 1, jobs: 2, syncs: 1 });
+    expect(scansOf('application_stage_history')).toEqual({ applications: 1, integrations: 1, job_stages: 1, jobs: 2, syncs: 1 });
   });
 
   it('hiring_funnel reads applications and syncs once, job_stages twice and jobs four times', () => {
-    expect(scansOf('hiring_funnel')).toEqual({ applications: 1, job_stages: 2, jobs: 4, syncs: 1 });
+    expect(scansOf('hiring_funnel')).toEqual({ applications: 1, integrations: 1, job_stages: 2, jobs: 4, syncs: 1 });
   });
 
   it.each([['hire_survival'], ['hire_summary']])('%s reads applications and syncs once each, the all-jobs curve included', (view) => {
-    expect(scansOf(view)).toEqual({ applications: 1, syncs: 1 });
+    expect(scansOf(view)).toEqual({ applications: 1, integrations: 1, syncs: 1 });
   });
 
-  it('stage_survival reads applications once, through application_stage_history (with its job names and stages), days and hours in one pass', () => {
-    expect(scansOf('stage_survival')).toEqual({ applications: 1, job_stages: 1, jobs: 2, syncs: 2 });
+  it('stage_survival reads applications and syncs once, through application_stage_history (with its job names and stages), days and hours in one pass', () => {
+    expect(scansOf('stage_survival')).toEqual({ applications: 1, integrations: 1, job_stages: 1, jobs: 2, syncs: 1 });
   });
 
   it('funnel_cohorts reads hiring_funnel once and applications once more', () => {
-    expect(scansOf('funnel_cohorts')).toEqual({ applications: 2, job_stages: 2, jobs: 4, syncs: 2 });
+    expect(scansOf('funnel_cohorts')).toEqual({ applications: 2, integrations: 1, job_stages: 2, jobs: 4, syncs: 2 });
   });
 
   it('interviewer_outcomes reads the interviews once and applications twice (stretches and current outcome)', () => {
-    expect(scansOf('interviewer_outcomes')).toEqual({ applications: 2, interview_users: 1, interviews: 1, job_stages: 1, jobs: 2, syncs: 3, users: 1 });
+    expect(scansOf('interviewer_outcomes')).toEqual({ applications: 2, integrations: 1, interview_users: 1, interviews: 1, job_stages: 1, jobs: 2, syncs: 3, users: 1 });
   });
 
   it('data_quality reads applications once for its seven application checks, and each other model once for found_only_by_full_sync', () => {

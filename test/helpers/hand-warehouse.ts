@@ -22,6 +22,10 @@ export interface AppVersion {
   readonly updatedAt?: string;
   /** `changed_at`, an ISO timestamp. */
   readonly changedAt?: string;
+  /** `_synced_at`, the start of the sync that stored the version (an ISO timestamp); `<date>T02:00:00Z` when omitted. */
+  readonly at?: string;
+  /** The offers nested in the version (`application_offers` rows, stored with the version's `_synced_at`). */
+  readonly offers?: readonly { readonly id: string; readonly status: string }[];
 }
 
 export interface HandApp {
@@ -42,6 +46,9 @@ export interface HandJob {
 const lit = (v: string | number | boolean | null | undefined): string =>
   v === null || v === undefined ? 'NULL' : typeof v === 'string' ? quoteLiteral(v) : String(v);
 
+/** The `_synced_at` of a version. */
+const syncedAt = (v: AppVersion): string => v.at ?? `${v.date}T02:00:00Z`;
+
 /** INSERT statements for the applications of `apps` (stage index from the job's list). */
 export function applicationRows(apps: readonly HandApp[], jobs: readonly HandJob[]): string {
   const values = apps.flatMap((a) =>
@@ -52,11 +59,22 @@ export function applicationRows(apps: readonly HandApp[], jobs: readonly HandJob
       const index = stage === null ? null : stages.indexOf(stage) >= 0 ? stages.indexOf(stage) : null;
       const created = a.created === null ? 'NULL' : `TIMESTAMPTZ ${quoteLiteral(a.created)}`;
       const ts = (x: string | undefined): string => (x === undefined ? 'NULL' : `TIMESTAMPTZ ${quoteLiteral(x)}`);
-      return `(${[lit(a.id), lit(job), lit(job), lit(v.outcome ?? 'PENDING'), lit(v.reason ?? null), lit(stage), lit(stage), lit(index), lit(a.candidate ?? `c-${a.id}`)].join(', ')}, ${created}, ${ts(v.updatedAt)}, ${ts(v.changedAt)}, ${lit(v.deleted === true)}, TIMESTAMPTZ ${quoteLiteral(`${v.date}T02:00:00Z`)}, DATE ${quoteLiteral(v.date)}, ${lit(INTEGRATION)})`;
+      return `(${[lit(a.id), lit(job), lit(job), lit(v.outcome ?? 'PENDING'), lit(v.reason ?? null), lit(stage), lit(stage), lit(index), lit(a.candidate ?? `c-${a.id}`)].join(', ')}, ${created}, ${ts(v.updatedAt)}, ${ts(v.changedAt)}, ${lit(v.deleted === true)}, TIMESTAMPTZ ${quoteLiteral(syncedAt(v))}, DATE ${quoteLiteral(v.date)}, ${lit(INTEGRATION)})`;
     }),
   );
   return `INSERT INTO applications (id, job_id, job_name, outcome, rejection_reason_name, current_stage_id, current_stage_name, current_stage_index, candidate_id,
     remote_created_at, remote_updated_at, changed_at, "_is_deleted", "_synced_at", snapshot_date, integration_id) VALUES ${values.join(',\n')}`;
+}
+
+/** The INSERT of the offers nested in the versions of `apps`, each row with its version's date and `_synced_at`; null when none. */
+export function applicationOfferRows(apps: readonly HandApp[]): string | null {
+  const values = apps.flatMap((a) =>
+    a.versions.flatMap((v) =>
+      (v.offers ?? []).map((o, k) => `(${[lit(a.id), lit(k), lit(o.id), lit(o.status)].join(', ')}, TIMESTAMPTZ ${quoteLiteral(syncedAt(v))}, DATE ${quoteLiteral(v.date)}, ${lit(INTEGRATION)})`),
+    ),
+  );
+  if (values.length === 0) return null;
+  return `INSERT INTO application_offers (application_id, "position", offer_id, status, "_synced_at", snapshot_date, integration_id) VALUES ${values.join(', ')}`;
 }
 
 /** INSERT statements for jobs (one version, on `date`) and their stages. */
@@ -76,6 +94,37 @@ export function syncRows(models: readonly string[], dates: readonly string[], fu
     dates.map(
       (d) =>
         `(${lit(m)}, ${lit(`run-${d}`)}, ${lit(full.includes(d) ? 'full' : 'incremental')}, TIMESTAMPTZ ${quoteLiteral(`${d}T01:00:00Z`)}, TIMESTAMPTZ ${quoteLiteral(`${d}T02:00:00Z`)}, DATE ${quoteLiteral(d)}, ${lit(INTEGRATION)})`,
+    ),
+  );
+  return `INSERT INTO syncs (model, run_id, mode, started_at, valid_from, snapshot_date, integration_id) VALUES ${values.join(', ')}`;
+}
+
+/** One stored version of the integration's row in `integrations`. */
+export interface IntegrationVersion {
+  /** `_synced_at`, an ISO timestamp; the snapshot date is its UTC date. */
+  readonly at: string;
+  readonly organization: string | null;
+  readonly deleted?: boolean;
+}
+
+/** The INSERT of the versions of the integration's row in `integrations`. */
+export function integrationRows(versions: readonly IntegrationVersion[]): string {
+  const values = versions.map(
+    (v) =>
+      `(${[lit(INTEGRATION), lit('greenhouse'), lit(v.organization), lit(v.deleted === true)].join(', ')}, TIMESTAMPTZ ${quoteLiteral(v.at)}, DATE ${quoteLiteral(v.at.slice(0, 10))}, ${lit(INTEGRATION)})`,
+  );
+  return `INSERT INTO integrations (id, tool, end_user_organization_name, "_is_deleted", "_synced_at", snapshot_date, integration_id) VALUES ${values.join(', ')}`;
+}
+
+/**
+ * One `syncs` row per model and sync start (ISO timestamps, several a day allowed): its date is the
+ * start's UTC date, `started_at` and `valid_from` the start itself; `full` for the first start.
+ */
+export function syncRowsAt(models: readonly string[], starts: readonly string[]): string {
+  const values = models.flatMap((m) =>
+    starts.map(
+      (s, k) =>
+        `(${lit(m)}, ${lit(`run-${s}`)}, ${lit(k === 0 ? 'full' : 'incremental')}, TIMESTAMPTZ ${quoteLiteral(s)}, TIMESTAMPTZ ${quoteLiteral(s)}, DATE ${quoteLiteral(s.slice(0, 10))}, ${lit(INTEGRATION)})`,
     ),
   );
   return `INSERT INTO syncs (model, run_id, mode, started_at, valid_from, snapshot_date, integration_id) VALUES ${values.join(', ')}`;
