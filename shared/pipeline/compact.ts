@@ -31,7 +31,7 @@
  */
 import { encodeParquet } from '../parquet.ts';
 import type { Catalog, ObjectStore } from '../ports.ts';
-import type { ModelName, TableDef } from '../tables.ts';
+import type { ModelName, ModelTableDef } from '../tables.ts';
 import { copiesUsers, tableByName, tablesForModel } from '../tables.ts';
 import { retentionCutoff } from '../retention.ts';
 import { DAY_MS, assertIntegrationId, dataFileKey, newRunId, runPrefix } from '../warehouse/layout.ts';
@@ -227,7 +227,7 @@ const STRETCHES: Partial<Record<ModelName, { readonly columns: readonly string[]
  * Per record, its version current at the cutoff: the retained one, unless a partition that aged
  * since holds a later one; and the ids each aged partition holds.
  */
-async function versionsAtCutoff(store: ObjectStore, own: TableDef, integrationId: string, state: StreamState, retained: RetainedState['retained'], aged: readonly string[]) {
+async function versionsAtCutoff(store: ObjectStore, own: ModelTableDef, integrationId: string, state: StreamState, retained: RetainedState['retained'], aged: readonly string[]) {
   const stretch = STRETCHES[own.model];
   const atCutoff = new Map<string, AtCutoff>();
   for (const [id, date, start, key] of retained) atCutoff.set(id, { date, deleted: false, start: start ?? date, ...(key !== undefined && { stretch: key }) });
@@ -247,7 +247,7 @@ async function versionsAtCutoff(store: ObjectStore, own: TableDef, integrationId
 }
 
 /** Per date, the ids whose rows there go, and the records whose every version goes. */
-async function plannedDrops(store: ObjectStore, own: TableDef, integrationId: string, state: StreamState, retained: RetainedState['retained'], aged: readonly string[], recent: readonly string[], erase: ReadonlySet<string>) {
+async function plannedDrops(store: ObjectStore, own: ModelTableDef, integrationId: string, state: StreamState, retained: RetainedState['retained'], aged: readonly string[], recent: readonly string[], erase: ReadonlySet<string>) {
   const { atCutoff, agedIds } = await versionsAtCutoff(store, own, integrationId, state, retained, aged);
   const drops = new Map<string, Set<string>>();
   const drop = (date: string, id: string) => {
@@ -284,7 +284,7 @@ async function plannedDrops(store: ObjectStore, own: TableDef, integrationId: st
 
 async function compactHeld(deps: CompactDeps, runId: string, integrationId: string, model: ModelName, cutoff: string, erase: ReadonlySet<string>): Promise<Omit<StreamCompaction, 'integrationId' | 'model' | 'status'>> {
   const { store } = deps;
-  const [own, ...children] = tablesForModel(model) as [TableDef, ...TableDef[]];
+  const [own, ...children] = tablesForModel(model) as [ModelTableDef, ...ModelTableDef[]];
   const state = await readStreamState(store, { integrationId, model });
   const before = await readRetained(store, { integrationId, model });
   const lastCutoff = before?.cutoff ?? '0000-01-01';
@@ -336,7 +336,7 @@ const NONE: ReadonlySet<string> = new Set();
  * first (own table last): a compaction cut short between the two leaves no child row without its
  * parent.
  */
-async function rewriteDrops(deps: CompactDeps, runId: string, integrationId: string, tables: readonly TableDef[], drops: ReadonlyMap<string, ReadonlySet<string>>, purged: ReadonlySet<string>, erased: UserErasure, committed: (date: string) => string | undefined) {
+async function rewriteDrops(deps: CompactDeps, runId: string, integrationId: string, tables: readonly ModelTableDef[], drops: ReadonlyMap<string, ReadonlySet<string>>, purged: ReadonlySet<string>, erased: UserErasure, committed: (date: string) => string | undefined) {
   const own = tables.at(-1)!;
   const rowsRemoved: Record<string, number> = {};
   let versionsRemoved = 0;
@@ -373,7 +373,7 @@ async function currentIndex(store: ObjectStore, state: StreamState): Promise<Rec
  * folder, registered, then the old files deleted. Undefined when the partition holds none of them.
  * Rows keep every column as stored: one file per (`_run_id`, `_synced_at`) they carry.
  */
-async function rewritePartition(deps: CompactDeps, runId: string, table: TableDef, date: string, integrationId: string, committed: string | undefined, ids: ReadonlySet<string>, users: ReadonlySet<string> = NONE): Promise<{ removed: number; left: number; removedIds: string[] } | undefined> {
+async function rewritePartition(deps: CompactDeps, runId: string, table: ModelTableDef, date: string, integrationId: string, committed: string | undefined, ids: ReadonlySet<string>, users: ReadonlySet<string> = NONE): Promise<{ removed: number; left: number; removedIds: string[] } | undefined> {
   const { store, catalog } = deps;
   const key = recordKeyColumn(table);
   const { all, rows } = await readPartition(store, table, date, integrationId, committed);
