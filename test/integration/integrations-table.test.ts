@@ -109,13 +109,14 @@ describe('the integrations table', () => {
     expect(await w.query(`SELECT count(DISTINCT _run_id)::INTEGER FROM integrations WHERE id = '${LEVER}'`)).toEqual([[3]]);
   });
 
-  it('integration-deleted sets deleted_at; the integration stays in integrations_latest', async () => {
+  it('integration-deleted sets deleted_at on a version that is not a deletion: the integration stays in integrations_latest', async () => {
     const w = warehouse();
     await w.plan(`${DAY}T02:00:05.000Z`);
     const deletedAt = `${DAY}T15:00:00.000Z`;
     const outcome = await w.record({ integrationId: GREENHOUSE, at: new Date(`${DAY}T15:00:01.000Z`), event: { type: 'integration-deleted', data: { id: GREENHOUSE, tool: 'greenhouse', category: 'ATS', end_user: { organization_name: 'Acme', creator_email: null }, deleted_at: deletedAt } } });
     expect(outcome.stored).toBe(true);
-    expect(await w.query(`SELECT CAST(deleted_at AS VARCHAR), end_user_organization_name, end_user_email, last_event FROM integrations_latest WHERE id = '${GREENHOUSE}'`)).toEqual([[`${DAY} 15:00:00+00`, 'Acme', null, 'integration-deleted']]);
+    // The latest version by `_synced_at` (both versions share the date).
+    expect(await w.query(`SELECT CAST(deleted_at AS VARCHAR), end_user_organization_name, end_user_email, last_event, _is_deleted FROM integrations WHERE id = '${GREENHOUSE}' ORDER BY _synced_at DESC LIMIT 1`)).toEqual([[`${DAY} 15:00:00+00`, 'Acme', null, 'integration-deleted', false]]);
   });
 
   it('two updates racing are both kept: the loser of the swap reads the winner\'s version and stores its own over it', async () => {
@@ -128,7 +129,7 @@ describe('the integrations table', () => {
     ]);
     expect(outcomes.map((o) => o.stored)).toEqual([true, true]);
     expect(await w.query(`SELECT count(*)::INTEGER, count(DISTINCT _synced_at)::INTEGER FROM integrations_history WHERE id = '${LEVER}'`)).toEqual([[3, 3]]);
-    expect(await w.query(`SELECT status, setup_status, CAST(last_synced_at AS VARCHAR) FROM integrations_latest WHERE id = '${LEVER}'`)).toEqual([['INACTIVE', 'INCOMPLETE', `${DAY} 09:59:00+00`]]);
+    expect(await w.query(`SELECT status, setup_status, CAST(last_synced_at AS VARCHAR) FROM integrations WHERE id = '${LEVER}' ORDER BY _synced_at DESC LIMIT 1`)).toEqual([['INACTIVE', 'INCOMPLETE', `${DAY} 09:59:00+00`]]);
   });
 
   it.each(['hash', 'drop'] as const)('--pii-mode %s stores no email of who connected the integration, in the table or its record', async (mode) => {
