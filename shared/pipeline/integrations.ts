@@ -14,7 +14,7 @@ import { encodeParquet } from '../parquet.ts';
 import type { Catalog, ObjectStore } from '../ports.ts';
 import type { TableDef } from '../tables.ts';
 import { TABLES } from '../tables.ts';
-import { assertIntegrationId, dataFileKey, newRunId, runPrefix, todayUtc } from '../warehouse/layout.ts';
+import { assertIntegrationId, assertRunId, dataFileKey, newRunId, runPrefix, todayUtc } from '../warehouse/layout.ts';
 import type { IntegrationRecord, TaggedIntegrationRecord } from '../state/integrations.ts';
 import { readIntegrationRecord, swapIntegrationRecord } from '../state/integrations.ts';
 import { readWarehousePii } from '../state/pii.ts';
@@ -30,6 +30,8 @@ export interface IntegrationUpdate {
   readonly info?: IntegrationInfo;
   /** A Kombo webhook about the integration (`integration-created`, `integration-deleted`, …). */
   readonly event?: { readonly type: string; readonly data: Record<string, unknown> };
+  /** The run whose check this is: the version's `_run_id` (absent: a run id of its own). */
+  readonly runId?: string;
 }
 
 export interface IntegrationDeps {
@@ -163,8 +165,8 @@ async function attempt(deps: IntegrationDeps, u: IntegrationUpdate, current: Tag
   // Versions stay in a strict time order, also when an update arrives late or two share a moment.
   const syncedAt = Math.max(u.at.getTime(), (current?.record.syncedAt ?? Number.NEGATIVE_INFINITY) + 1);
   const date = todayUtc(new Date(syncedAt));
-  const runId = newRunId(deps.now());
   const earlier = current?.record.partitions[date];
+  const runId = u.runId !== undefined && u.runId !== earlier ? assertRunId(u.runId) : newRunId(deps.now());
   const carried = earlier === undefined ? [] : (await readPartition(deps.store, INTEGRATIONS_TABLE, date, id, earlier)).rows;
   const written = await writeVersions(deps.store, id, date, runId, [...carried, { ...row, _run_id: runId, _synced_at: syncedAt }]);
   const record: IntegrationRecord = { hash, row, syncedAt, snapshotDate: date, partitions: { ...current?.record.partitions, [date]: runId } };

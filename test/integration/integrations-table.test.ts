@@ -70,6 +70,8 @@ describe('the integrations table', () => {
       [GREENHOUSE, 'greenhouse', 'ATS', 'ACTIVE', 'COMPLETED', `Org of ${GREENHOUSE}`, 'it@acme.example', '["ats_applications","ats_candidates"]', '2026-01-15 09:30:00+00', 'check', DAY, GREENHOUSE],
       [LEVER, 'lever', 'ATS', 'ACTIVE', 'COMPLETED', `Org of ${LEVER}`, 'it@acme.example', '["ats_applications","ats_candidates"]', '2026-01-15 09:30:00+00', 'check', DAY, LEVER],
     ]);
+    // The version names the run whose check stored it.
+    expect(await w.query('SELECT DISTINCT _run_id FROM integrations')).toEqual([['20261123T020000Z-a1b2c3']]);
     expect(await w.query('SELECT integration_id, end_user_organization_name FROM integrations_latest ORDER BY 1')).toEqual([
       [GREENHOUSE, `Org of ${GREENHOUSE}`],
       [LEVER, `Org of ${LEVER}`],
