@@ -1,9 +1,9 @@
 /** The README's column reference and docs/FIELDS.md, generated from the table definitions. */
 import { MIN_CATEGORY_RECORDS, OTHER_CATEGORY } from './categories.ts';
-import { piiTreatment } from './flatten.ts';
+import { columnTreatment } from './flatten.ts';
 import type { PiiTreatment } from './flatten.ts';
-import { KOMBO_MODELS, MODELS, PARTITION_COLUMNS, TABLES, UNSTORED_FIELDS, komboPath, tablesForModel } from './tables.ts';
-import type { ColumnDef, ModelName } from './tables.ts';
+import { INTEGRATION_ENDPOINT, KOMBO_MODELS, MODELS, PARTITION_COLUMNS, TABLES, UNSTORED_FIELDS, endpointOf, komboPath, tablesForModel } from './tables.ts';
+import type { ColumnDef, ModelName, TableDef } from './tables.ts';
 
 const PARQUET_TYPES = {
   string: 'STRING (UTF-8)',
@@ -26,6 +26,8 @@ function origin(table: { arrayField?: string }, c: ColumnDef): string {
       return c.name === '_run_id' ? 'run that wrote the row' : 'when the sync that stored the version started';
     case 'deleted':
       return 'the version records a deletion';
+    case 'integration':
+      return c.source.from;
   }
 }
 
@@ -39,7 +41,7 @@ export function columnReference(): string {
     '',
   ];
   for (const t of TABLES) {
-    parts.push(`### \`${t.name}\``, '', `${t.grain}, from \`GET ${KOMBO_MODELS[t.model].endpoint}\`.`, '', '| column | type | from |', '|---|---|---|');
+    parts.push(`### \`${t.name}\``, '', `${t.grain}, from \`GET ${endpointOf(t)}\`${t.model === 'integrations' ? " and Kombo's integration webhooks" : ''}.`, '', '| column | type | from |', '|---|---|---|');
     for (const c of t.columns) parts.push(`| \`${c.name}\` | ${PARQUET_TYPES[c.type]} | ${origin(t, c)} |`);
     parts.push('');
   }
@@ -92,7 +94,7 @@ export function fieldReference(): string {
     '',
   ];
   for (const model of MODELS) {
-    parts.push(`## \`GET ${KOMBO_MODELS[model].endpoint}\``, '', '| Kombo field | stored in | type | keep | hash | drop | after an incremental night |', '|---|---|---|---|---|---|---|');
+    parts.push(`## \`GET ${KOMBO_MODELS[model].endpoint}\``, '', ...FIELD_HEADER);
     for (const table of tablesForModel(model)) {
       if (table.arrayField !== undefined) {
         const keys = table.columns.filter((c) => c.source.kind === 'parent-id' || c.source.kind === 'position').map((c) => `\`${c.name}\``);
@@ -101,14 +103,44 @@ export function fieldReference(): string {
       for (const col of table.columns) {
         const path = komboPath(table, col);
         if (path === undefined) continue;
-        const [keep, hash, drop] = (['keep', 'hash', 'drop'] as const).map((mode) => TREATMENT_TEXT[piiTreatment(col.pii, mode)]);
-        parts.push(`| \`${path}\` | \`${table.name}.${col.name}\` | ${PARQUET_TYPES[col.type]} | ${keep} | ${hash} | ${drop} | ${freshness(model, col)} |`);
+        parts.push(fieldRow(table, col, path, freshness(model, col)));
       }
     }
     for (const f of UNSTORED_FIELDS.filter((u) => u.model === model)) parts.push(`| \`${f.path}\` | not stored: ${f.reason} | | | | | |`);
     parts.push('');
   }
+  parts.push(...integrationFields());
   return parts.join('\n');
+}
+
+const FIELD_HEADER = ['| Kombo field | stored in | type | keep | hash | drop | after an incremental night |', '|---|---|---|---|---|---|---|'];
+
+/** One stored field: its path, column, type, what each personal-data mode stores, and how current it is. */
+function fieldRow(table: TableDef, col: ColumnDef, path: string, fresh: string): string {
+  const [keep, hash, drop] = (['keep', 'hash', 'drop'] as const).map((mode) => TREATMENT_TEXT[columnTreatment(col, mode)]);
+  return `| \`${path}\` | \`${table.name}.${col.name}\` | ${PARQUET_TYPES[col.type]} | ${keep} | ${hash} | ${drop} | ${fresh} |`;
+}
+
+/** The fields of `GET /integrations/{id}` the `integrations` table stores. */
+function integrationFields(): string[] {
+  const table = TABLES.find((t) => t.model === 'integrations');
+  if (table === undefined) return [];
+  const rows = [
+    `## \`GET ${INTEGRATION_ENDPOINT}\``,
+    '',
+    "The `integrations` table, from the planner's check of each integration before its syncs and from Kombo's",
+    '`integration-created`, `integration-deleted`, `integration-state-changed` and `sync-finished` webhooks, which',
+    'carry the same fields under their own names (`integration_tool`, `state`). The email of who connected the',
+    'integration is recorded without the salt, so `hash` stores null there.',
+    '',
+    ...FIELD_HEADER,
+  ];
+  for (const col of table.columns) {
+    const path = komboPath(table, col);
+    if (path !== undefined) rows.push(fieldRow(table, col, path, 'as of the latest check or webhook'));
+  }
+  rows.push('');
+  return rows;
 }
 
 /** Replace the text between `<!-- name:begin -->` and `<!-- name:end -->`. */

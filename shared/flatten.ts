@@ -93,6 +93,12 @@ export function piiTreatment(kind: PiiKind | undefined, mode: PiiMode): PiiTreat
   return mode === 'hash' && HASHABLE.has(kind) ? 'hashed' : 'null';
 }
 
+/** What `mode` stores in a column: {@link piiTreatment}, but null for a hash its writer cannot make ({@link ColumnDef.unhashed}). */
+export function columnTreatment(col: Pick<ColumnDef, 'pii' | 'unhashed'>, mode: PiiMode): PiiTreatment {
+  const t = piiTreatment(col.pii, mode);
+  return t === 'hashed' && col.unhashed === true ? 'null' : t;
+}
+
 function protect(cell: Cell, col: ColumnDef, pii: PiiOptions | undefined): Cell {
   if (col.pii === undefined || pii === undefined || cell === null) return cell;
   switch (piiTreatment(col.pii, pii.mode)) {

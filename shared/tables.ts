@@ -55,7 +55,12 @@ export type ColumnSource =
    * with `remote_deleted_at` set, or a full sync no longer returned it). Child rows carry their
    * parent's flag.
    */
-  | { readonly kind: 'deleted' };
+  | { readonly kind: 'deleted' }
+  /**
+   * Recorded by the pipeline for an integration (the `integrations` table), from the integration
+   * check or a webhook: `from` says where the value comes from.
+   */
+  | { readonly kind: 'integration'; readonly from: string };
 
 /**
  * Personal data a column holds, for `piiMode` (what each mode stores: `piiCell` in `flatten.ts`).
@@ -93,6 +98,11 @@ export interface ColumnDef {
   readonly linked?: ModelName;
   /** For `category` columns: the model whose `name`s are the integration's own labels for it. */
   readonly labels?: 'tags' | 'rejection_reasons';
+  /**
+   * Set on a personal column whose writer holds no salt (the integration check and webhooks): the
+   * `hash` mode stores null there instead of a hash.
+   */
+  readonly unhashed?: true;
 }
 
 /** A table of the catalog: its name, what a row is, and its columns (partition columns aside). */
@@ -103,9 +113,15 @@ export interface CatalogTable {
   readonly columns: readonly ColumnDef[];
 }
 
+/**
+ * Where a table's rows come from: a Kombo model's list endpoint, or (`integrations`) the integration
+ * check (`GET /integrations/{id}`) and Kombo's integration webhooks.
+ */
+export type TableSource = ModelName | 'integrations';
+
 export interface TableDef extends CatalogTable {
-  /** The Kombo model (endpoint) the rows come from. */
-  readonly model: ModelName;
+  /** The Kombo model (endpoint) the rows come from, or `integrations`. */
+  readonly model: TableSource;
   /** For child tables: the array field of the parent record that becomes rows. */
   readonly arrayField?: string;
   readonly columns: readonly ColumnDef[];
@@ -161,6 +177,38 @@ const userColumns = (): ColumnDef[] => [
   pii(field('last_name'), 'name'),
   pii(field('email'), 'email'),
 ];
+
+/** A column of the `integrations` table that the pipeline records, from `from`. */
+const recorded = (name: string, type: ColumnType, from: string): ColumnDef => ({ name, type, source: { kind: 'integration', from } });
+
+/** Path of the endpoint that checks an integration: the source of the `integrations` table. */
+export const INTEGRATION_ENDPOINT = '/integrations/{id}';
+
+/**
+ * `integrations`: one version per change of an integration, from the planner's check of it and from
+ * Kombo's integration webhooks (`shared/pipeline/integrations.ts`). Its personal column, the email
+ * of who connected it, is written without the salt: `hash` mode stores null there.
+ */
+const INTEGRATIONS: TableDef = {
+  name: 'integrations',
+  model: 'integrations',
+  latest: { record: 'integration' },
+  grain: 'one row per integration (a customer\'s connection of their ATS to Kombo)',
+  columns: [
+    field('id'),
+    field('tool', 'string', ['tool', 'id']),
+    field('category'),
+    field('status'),
+    field('setup_status'),
+    field('end_user_organization_name', 'string', ['end_user', 'organization_name']),
+    { ...pii(field('end_user_email', 'string', ['end_user', 'creator_email']), 'email'), unhashed: true },
+    recorded('read_models', 'json', 'the ids of `read_models[]` that are available (`is_available`, not opted out by the customer), as a JSON array'),
+    field('created_at', 'timestamp'),
+    recorded('deleted_at', 'timestamp', 'the `integration-deleted` webhook (`deleted_at`)'),
+    recorded('last_synced_at', 'timestamp', "the `sync-finished` webhook of Kombo's latest successful sync with the ATS (`sync_ended_at`)"),
+    recorded('last_event', 'string', 'what stored the version: `check` (the planner\'s `GET /integrations/{id}`) or the webhook\'s type'),
+  ],
+};
 
 const withMeta = (t: TableDef): TableDef => ({ ...t, columns: [...t.columns, ...META_COLUMNS] });
 
@@ -478,6 +526,7 @@ export const TABLES: readonly TableDef[] = (
     grain: 'one row per tag of the ATS',
     columns: [field('id'), field('remote_id'), field('name'), field('changed_at', 'timestamp'), field('remote_deleted_at', 'timestamp')],
   },
+  INTEGRATIONS,
   ] satisfies TableDef[]
 ).map(withMeta);
 
@@ -580,9 +629,12 @@ export const PARTITION_COLUMNS = [
   { name: 'integration_id', type: 'string' },
 ] as const;
 
+/** A table whose rows are a Kombo model's records. */
+export type ModelTableDef = TableDef & { readonly model: ModelName };
+
 /** The tables one model's records flatten into. */
-export function tablesForModel(model: ModelName): readonly TableDef[] {
-  return TABLES.filter((t) => t.model === model);
+export function tablesForModel(model: ModelName): readonly ModelTableDef[] {
+  return TABLES.filter((t): t is ModelTableDef => t.model === model);
 }
 
 /**
@@ -592,6 +644,9 @@ export function tablesForModel(model: ModelName): readonly TableDef[] {
 export function copiesUsers(table: TableDef): boolean {
   return table.arrayField !== undefined && table.columns.some((c) => c.name === 'user_id' && c.source.kind === 'field');
 }
+
+/** The endpoint a table's rows come from. */
+export const endpointOf = (table: TableDef): string => (table.model === 'integrations' ? INTEGRATION_ENDPOINT : KOMBO_MODELS[table.model].endpoint);
 
 /** Look a table up by name. */
 export function tableByName(name: string): TableDef | undefined {

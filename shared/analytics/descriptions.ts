@@ -4,14 +4,14 @@
  * (`shared/tables.ts`), like the Glue tables and the README's column reference, so they cannot drift.
  */
 import type { ColumnDef, TableDef } from '../tables.ts';
-import { KOMBO_MODELS, PARTITION_COLUMNS, TABLES } from '../tables.ts';
+import { PARTITION_COLUMNS, TABLES, endpointOf } from '../tables.ts';
 import { VIEWS } from './views.ts';
-import { piiTreatment } from '../flatten.ts';
+import { columnTreatment } from '../flatten.ts';
 
 /** What a row of `table` is, and that the physical table keeps every snapshot. */
 export function tableDescription(table: TableDef): string {
   const latest = VIEWS.some((v) => v.name === `${table.name}_latest`) ? `, or read ${table.name}_latest` : '';
-  return `${table.grain}, from Kombo's GET ${KOMBO_MODELS[table.model].endpoint}. Keeps every version of every record: read ${table.name}_history for their validity${latest} for the current ones`;
+  return `${table.grain}, from Kombo's GET ${endpointOf(table)}${table.model === 'integrations' ? ' and its integration webhooks' : ''}. Keeps every version of every record: read ${table.name}_history for their validity${latest} for the current ones`;
 }
 
 const TYPE_NOTES: Partial<Record<ColumnDef['type'], string>> = {
@@ -43,11 +43,14 @@ export function columnDescription(table: TableDef, column: ColumnDef): string {
     case 'deleted':
       parts.push(table.arrayField === undefined ? 'this version records a deletion' : "the parent's version records a deletion");
       break;
+    case 'integration':
+      parts.push(column.source.from);
+      break;
   }
   const note = TYPE_NOTES[column.type];
   if (note !== undefined) parts.push(note);
   if (column.pii !== undefined) {
-    const hashed = piiTreatment(column.pii, 'hash') === 'hashed';
+    const hashed = columnTreatment(column, 'hash') === 'hashed';
     parts.push(`personal data: --pii-mode hash ${hashed ? 'stores a keyed hash (HMAC-SHA256)' : 'stores null'}, drop stores null`);
   }
   return parts.join('; ');

@@ -103,13 +103,20 @@ export const ERROR_ENVELOPE = z.object({
   }),
 });
 
-/** `GET /integrations/{id}`: the fields the planner relies on. */
+/**
+ * `GET /integrations/{id}`: the fields the planner relies on, and those the `integrations` table
+ * records (optional: the check goes on without them).
+ */
 export const INTEGRATION_ENVELOPE = z.object({
   status: z.literal('success'),
   data: z.looseObject({
     id: z.string(),
     status: z.string(),
     setup_status: z.string().nullish(),
+    tool: z.looseObject({ id: z.string() }).nullish(),
+    category: z.string().nullish(),
+    end_user: z.looseObject({ organization_name: z.string().nullish(), creator_email: z.string().nullish() }).nullish(),
+    created_at: z.iso.datetime({ offset: true, local: false }).nullish(),
     read_models: z
       .array(z.looseObject({ id: z.string(), is_available: z.boolean(), opted_out_by_customer: z.boolean().nullish() }))
       .default([]),

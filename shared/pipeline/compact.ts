@@ -33,7 +33,7 @@
  * before the cutoff, their index files, and run state (`_runs/`) older than the cutoff go too.
  */
 import type { Catalog, ObjectStore } from '../ports.ts';
-import type { ModelName, TableDef } from '../tables.ts';
+import type { ModelName, ModelTableDef } from '../tables.ts';
 import { copiesUsers, tableByName, tablesForModel } from '../tables.ts';
 import { retentionCutoff } from '../retention.ts';
 import { DAY_MS, assertIntegrationId, newRunId } from '../warehouse/layout.ts';
@@ -242,7 +242,7 @@ const STRETCHES: Partial<Record<ModelName, { readonly columns: readonly string[]
  * Per record, its version current at the cutoff: the retained one, unless a partition that aged
  * since holds a later one; and the ids each aged partition holds.
  */
-async function versionsAtCutoff(store: ObjectStore, own: TableDef, integrationId: string, state: StreamState, retained: RetainedState['retained'], aged: readonly string[]) {
+async function versionsAtCutoff(store: ObjectStore, own: ModelTableDef, integrationId: string, state: StreamState, retained: RetainedState['retained'], aged: readonly string[]) {
   const stretch = STRETCHES[own.model];
   const atCutoff = new Map<string, AtCutoff>();
   for (const [id, date, start, key] of retained) atCutoff.set(id, { date, deleted: false, start: start ?? date, ...(key !== undefined && { stretch: key }) });
@@ -262,7 +262,7 @@ async function versionsAtCutoff(store: ObjectStore, own: TableDef, integrationId
 }
 
 /** Per date, the ids whose rows there go, and the records whose every version goes. */
-async function plannedDrops(store: ObjectStore, own: TableDef, integrationId: string, state: StreamState, retained: RetainedState['retained'], aged: readonly string[], recent: readonly string[], erase: ReadonlySet<string>) {
+async function plannedDrops(store: ObjectStore, own: ModelTableDef, integrationId: string, state: StreamState, retained: RetainedState['retained'], aged: readonly string[], recent: readonly string[], erase: ReadonlySet<string>) {
   const { atCutoff, agedIds } = await versionsAtCutoff(store, own, integrationId, state, retained, aged);
   const drops = new Map<string, Set<string>>();
   const drop = (date: string, id: string) => {
@@ -299,7 +299,7 @@ async function plannedDrops(store: ObjectStore, own: TableDef, integrationId: st
 
 async function compactHeld(deps: CompactDeps, runId: string, integrationId: string, model: ModelName, cutoff: string, erase: ReadonlySet<string>): Promise<Omit<StreamCompaction, 'integrationId' | 'model' | 'status' | keyof Consolidation>> {
   const { store } = deps;
-  const [own, ...children] = tablesForModel(model) as [TableDef, ...TableDef[]];
+  const [own, ...children] = tablesForModel(model) as [ModelTableDef, ...ModelTableDef[]];
   const state = await readStreamState(store, { integrationId, model });
   const before = await readRetained(store, { integrationId, model });
   const lastCutoff = before?.cutoff ?? '0000-01-01';
@@ -351,7 +351,7 @@ const NONE: ReadonlySet<string> = new Set();
  * first (own table last): a compaction cut short between the two leaves no child row without its
  * parent.
  */
-async function rewriteDrops(deps: CompactDeps, runId: string, integrationId: string, tables: readonly TableDef[], drops: ReadonlyMap<string, ReadonlySet<string>>, purged: ReadonlySet<string>, erased: UserErasure, committed: (date: string) => string | undefined) {
+async function rewriteDrops(deps: CompactDeps, runId: string, integrationId: string, tables: readonly ModelTableDef[], drops: ReadonlyMap<string, ReadonlySet<string>>, purged: ReadonlySet<string>, erased: UserErasure, committed: (date: string) => string | undefined) {
   const own = tables.at(-1)!;
   const rowsRemoved: Record<string, number> = {};
   let versionsRemoved = 0;
@@ -388,7 +388,7 @@ async function currentIndex(store: ObjectStore, state: StreamState): Promise<Rec
  * folder, registered, then the old files deleted ({@link swapPartition}). Undefined when the
  * partition holds none of them. Rows keep every column as stored, `_run_id` and `_synced_at` too.
  */
-async function rewritePartition(deps: CompactDeps, runId: string, table: TableDef, date: string, integrationId: string, committed: string | undefined, ids: ReadonlySet<string>, users: ReadonlySet<string> = NONE): Promise<{ removed: number; left: number; removedIds: string[] } | undefined> {
+async function rewritePartition(deps: CompactDeps, runId: string, table: ModelTableDef, date: string, integrationId: string, committed: string | undefined, ids: ReadonlySet<string>, users: ReadonlySet<string> = NONE): Promise<{ removed: number; left: number; removedIds: string[] } | undefined> {
   const key = recordKeyColumn(table);
   const { all, rows } = await readPartition(deps.store, table, date, integrationId, committed);
   const goes = (r: Row): boolean => ids.has(r[key] as string) || users.has(r['user_id'] as string);

@@ -16,12 +16,15 @@ import { completeRunIfLast, writeMarker, writePlan } from '../state/runs.ts';
 import type { StreamState, SyncMode } from '../state/streams.ts';
 import { readStreamState } from '../state/streams.ts';
 import { OUT_OF_ORDER_CODE, outOfOrderReason } from './versions.ts';
+import type { IntegrationUpdate } from './integrations.ts';
 
 export interface PlanDeps {
   readonly client: { getIntegration(integrationId: string, tracker?: RequestTracker): Promise<IntegrationInfo & { readonly sourceTime?: string }> };
   readonly store: ObjectStore;
   readonly queue: Queue;
   readonly now?: () => Date;
+  /** Record what the check of an integration returned (the `integrations` table: `recordIntegration`); absent: not recorded. */
+  readonly recordIntegration?: (u: IntegrationUpdate) => Promise<unknown>;
 }
 
 export interface PlanRequest {
@@ -76,11 +79,13 @@ async function decide(deps: PlanDeps, integrationId: string, req: PlanRequest, t
     if (err instanceof KomboEtlError) return all('failed', err.code, `checking the integration: ${err.message}`);
     throw err;
   }
+  const startedAt = sourceTime(info, deps.now ?? (() => new Date()));
+  // Every check is recorded, an integration that cannot sync too: the table shows which are broken.
+  await deps.recordIntegration?.({ integrationId, at: new Date(startedAt), info });
   if (info.status !== 'ACTIVE') {
     const code = info.status === 'INACTIVE' ? 'INTEGRATION.INACTIVE' : 'INTEGRATION.AUTHENTICATION_INVALID';
     return all('failed', code, `integration status is ${info.status}: reconnect it in Kombo`);
   }
-  const startedAt = sourceTime(info, deps.now ?? (() => new Date()));
   return Promise.all(
     models.map(async (model): Promise<PlannedStream> => {
       const rm = info.read_models.find((m) => m.id === KOMBO_MODELS[model].readModel);

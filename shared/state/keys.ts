@@ -5,6 +5,7 @@
  *   stored, its completion, report, interruption and runner records;
  * - `_state/<integration>/<model>/`: a stream's commits, index files, hash layouts, lock and compaction records;
  * - `_state/_pii.json`: the personal-data mode the warehouse stores rows with;
+ * - `_state/_integrations/<integration>.json`: an integration's current version in the `integrations` table;
  * - `_source.json`: which source the warehouse holds.
  *
  * The prefixes are exported for the storage lifecycle rule, the demo's clean-up and compaction.
@@ -89,6 +90,8 @@ export const stateKeys = {
   erased: () => `${STATE_PREFIX}_erased.json.gz`,
   /** The personal-data mode (and hash scheme) the warehouse's rows are stored with. */
   pii: () => `${STATE_PREFIX}_pii.json`,
+  /** The current version of an integration in the `integrations` table (`state/integrations.ts`). */
+  integration: (integrationId: string) => `${STATE_PREFIX}_integrations/${hiveEscape(assertIntegrationId(integrationId))}.json`,
 };
 
 /** The stream a `_state/<integration>/<model>/stream.json` key belongs to (escaped id), else undefined. */

@@ -59,7 +59,8 @@ export async function readWarehousePii(store: ObjectStore): Promise<WarehousePii
     if (mode !== undefined) return { mode, ...(mode === 'hash' && { hashScheme: EARLIER_SCHEME }), how: 'inferred' };
   }
   // Planned runs that stored nothing yet (AWS's planner writes the first plan before a chunk records the mode): a new warehouse.
-  if ((await store.list(STATE_PREFIX)).length === 0) return undefined;
+  // Only a stream's state says a sync stored rows: the planner's record of an integration (`_state/_integrations/`) does not.
+  if (!(await store.list(STATE_PREFIX)).some((k) => k.startsWith(STATE_PREFIX) && !k.startsWith(`${STATE_PREFIX}_`))) return undefined;
   return { mode: undefined, how: 'inferred' };
 }
 

@@ -64,7 +64,8 @@ function syncAndSignal(warehouse: string, signals: readonly NodeJS.Signals[]): P
 async function counts(warehouse: string): Promise<{ actual: Record<string, number>; expected: Record<string, number> }> {
   const actual: Record<string, number> = {};
   const expected: Record<string, number> = {};
-  for (const t of TABLES) {
+  // The tables of the sandbox's records: `integrations` records the integration checks.
+  for (const t of TABLES.filter((x) => x.model !== 'integrations')) {
     const spec = EXPECTED[t.name]!;
     expected[t.name] = sandbox.dataset.integrations.flatMap((i) => servedRecords(i, spec.model).flatMap((r) => spec.rows(r))).length;
     const files = existsSync(join(warehouse, t.name)) ? readdirSync(join(warehouse, t.name), { recursive: true }).filter((f) => String(f).endsWith('.parquet')) : [];

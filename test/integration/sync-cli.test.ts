@@ -176,7 +176,8 @@ describe('kombo-etl sync behaviour', () => {
     expect(second.code, second.stderr).toBe(0);
     expect(await count()).toBe(before);
     expect(before).toBe(sandbox.dataset.integrations.reduce((n, i) => n + i.applications.length, 0));
-    const runs = await db.all(`SELECT integration_id, count(DISTINCT _run_id)::INT AS runs FROM read_parquet('${warehouse}/*/**/*.parquet', hive_partitioning = true, union_by_name = true) GROUP BY ALL`);
+    // The tables of the synced records: `integrations` keeps the version of the first check, which the second found unchanged.
+    const runs = await db.all(`SELECT integration_id, count(DISTINCT _run_id)::INT AS runs FROM read_parquet('${warehouse}/*/**/*.parquet', hive_partitioning = true, union_by_name = true, filename = true) WHERE filename NOT LIKE '%/integrations/%' GROUP BY ALL`);
     for (const r of runs) expect(r['runs']).toBe(1);
   }, 120_000);
 

@@ -239,7 +239,7 @@ describe('table contract', () => {
     expect(TABLES.map((t) => t.name).sort()).toEqual(
       [
         'application_interviews', 'application_offers', 'application_stages', 'applications', 'candidate_email_addresses',
-        'candidate_phone_numbers', 'candidate_social_media', 'candidate_tags', 'candidates', 'interview_users', 'interviews',
+        'candidate_phone_numbers', 'candidate_social_media', 'candidate_tags', 'candidates', 'integrations', 'interview_users', 'interviews',
         'job_hiring_team', 'job_postings', 'job_screening_questions', 'job_stages', 'jobs', 'offers', 'rejection_reasons', 'tags',
         'user_system_roles', 'users',
       ],

@@ -77,4 +77,13 @@ describe('the warehouse personal-data mode, recorded and held', () => {
     await holdWarehousePii(store, hash, 's3://b/w', HINTS);
     expect(await readWarehousePii(store)).toEqual({ mode: 'hash', hashScheme: 'hmac-sha256', how: 'recorded' });
   });
+
+  it("still counts it as new once the planner recorded its check of an integration (the integrations table's record)", async () => {
+    const store = new MemoryStore();
+    await store.put(runKeys.plan('20250601T020000Z-aaaaaa'), encodeJson({ runId: '20250601T020000Z-aaaaaa', streams: [] }));
+    await store.put(stateKeys.integration('greenhouse:FirstNight000000000000000'), encodeJson({ hash: 'h', row: {}, syncedAt: 0, snapshotDate: '2025-06-01', partitions: {} }));
+    expect(await readWarehousePii(store)).toBeUndefined();
+    await holdWarehousePii(store, hash, 's3://b/w', HINTS);
+    expect(await readWarehousePii(store)).toEqual({ mode: 'hash', hashScheme: 'hmac-sha256', how: 'recorded' });
+  });
 });

@@ -9,6 +9,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { RunFatalError } from '../../errors.ts';
 import type { KomboClient } from '../../kombo/client.ts';
+import type { PlanDeps } from '../../pipeline/plan.ts';
 import { planRun } from '../../pipeline/plan.ts';
 import type { RetryPlan } from '../../pipeline/retry.ts';
 import { retryFailedStreams } from '../../pipeline/retry.ts';
@@ -38,6 +39,8 @@ export interface PlannerDeps {
   readonly fullEveryDays: number;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Record each integration's check in the `integrations` table (`recordIntegration`, bound to the store and catalog); absent: not recorded. */
+  readonly recordIntegration?: PlanDeps['recordIntegration'];
 }
 
 /** What a planning invocation returns: enough to follow the run. */
@@ -84,7 +87,7 @@ async function plan(deps: PlannerDeps, req: PlanRequestEvent): Promise<PlanResul
   const { runId, snapshotDate } = request;
   let runPlan: RunPlan;
   try {
-    runPlan = await planRun({ client: await deps.kombo(), store: deps.store, queue: deps.queue }, request);
+    runPlan = await planRun({ client: await deps.kombo(), store: deps.store, queue: deps.queue, ...(deps.recordIntegration && { recordIntegration: deps.recordIntegration }) }, request);
   } catch (err) {
     // A rejected key may have been fixed in the secret by the time the invocation is retried.
     if (err instanceof RunFatalError) deps.forgetApiKey();

@@ -14,6 +14,7 @@ import type { PiiMode, PiiOptions } from '../../flatten.ts';
 import type { ChunkDeps, ChunkLimits, ChunkResult } from '../../pipeline/chunk.ts';
 import { processChunk } from '../../pipeline/chunk.ts';
 import { planRun } from '../../pipeline/plan.ts';
+import { recordIntegration } from '../../pipeline/integrations.ts';
 import type { RetryOptions, RetryPlan } from '../../pipeline/retry.ts';
 import { retryFailedStreams } from '../../pipeline/retry.ts';
 import { decodeJson, encodeJson } from '../../state/codec.ts';
@@ -152,7 +153,7 @@ export async function runLocal(opts: LocalRunOptions): Promise<RunReport> {
   if (opts.signal?.aborted) throw new RunInterruptedError(opts.runId, signalName(opts.signal), false);
   const queue = new LocalQueue();
   const plan = await planRun(
-    { client: opts.client, store: opts.store, queue },
+    { client: opts.client, store: opts.store, queue, recordIntegration: (u) => recordIntegration({ store: opts.store, catalog: opts.catalog, now: () => new Date(), piiMode: pii.mode }, u) },
     {
       runId: opts.runId,
       snapshotDate: opts.snapshotDate,
