@@ -31,6 +31,7 @@ import type { KomboWebhookEvent } from '../../shared/webhooks/schemas.ts';
 import { eventIntegrationId } from '../../shared/webhooks/schemas.ts';
 import { modelsTouched } from '../../shared/webhooks/models.ts';
 import { DEFAULT_GAP_MS } from '../../shared/webhooks/triggers.ts';
+import { BUSY_CODE } from '../../shared/pipeline/open-stream.ts';
 import { assertLocalWarehouseSource, assertWritableWarehouse, sandboxIntegrationIds } from '../warehouse.ts';
 import { parsePort } from './sandbox.ts';
 import { EXIT_INTERRUPTED } from '../interrupt.ts';
@@ -97,10 +98,11 @@ const refusedLine = (l: WebhookLogLine): string => `webhook ${l.outcome} (${l.st
 /** The line printed when a triggered sync ended. */
 export function syncLine(runId: string, integrationId: string, models: readonly ModelName[], ms: number, report: RunReport): string {
   const versions = report.streams.reduce((n, s) => n + (s.totals.rows[s.model] ?? 0), 0);
-  const failed = report.streams.filter((s) => s.status === 'failed');
-  const busy = report.streams.filter((s) => s.code === 'STREAM.BUSY').map((s) => s.model);
-  const tail = failed.length > 0 ? `failed in ${ms} ms: ${failed.map((s) => `${s.model} ${s.code ?? 'failed'}`).join(', ')}` : `done in ${ms} ms: ${versions} versions${busy.length > 0 ? ` (busy: ${busy.join(',')})` : ''}`;
-  return `sync ${runId} ${integrationId} ${models.join(',')} ${tail}`;
+  const busy = report.streams.filter((s) => s.code === BUSY_CODE).map((s) => s.model);
+  const failed = report.streams.filter((s) => s.status === 'failed' && s.code !== BUSY_CODE);
+  const held = busy.length > 0 ? ` (${busy.join(',')} held by another run: synced again after it)` : '';
+  const tail = failed.length > 0 ? `failed in ${ms} ms: ${failed.map((s) => `${s.model} ${s.code ?? 'failed'}`).join(', ')}` : `done in ${ms} ms: ${versions} versions`;
+  return `sync ${runId} ${integrationId} ${models.join(',')} ${tail}${held}`;
 }
 
 /** The queue, the triggered syncs and the wake timers of one `webhooks` process. */

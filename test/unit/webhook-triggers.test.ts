@@ -17,6 +17,9 @@ import { modelsTouched } from '../../shared/webhooks/models.ts';
 import { BUSY_CODE } from '../../shared/pipeline/open-stream.ts';
 import { EMPTY_TOTALS } from '../../shared/ports.ts';
 import { MemoryStore } from '../helpers/memory-store.ts';
+import { receiveWebhook } from '../../shared/webhooks/receiver.ts';
+import type { KomboWebhookEvent } from '../../shared/webhooks/schemas.ts';
+import { signKomboBody } from '../../shared/webhooks/signature.ts';
 
 const ID = 'greenhouse:acme1';
 const T0 = Date.parse('2026-12-07T10:00:00.000Z');
@@ -147,6 +150,19 @@ describe('trigger rules', () => {
     expect(await dispatchEvent(changed('same', ['ats_candidates']), h.deps)).toEqual({ outcome: 'duplicate', eventId: 'same' });
     expect(h.runs).toHaveLength(1);
     expect((await readTrigger(h.store, ID)).pending).toEqual([]);
+  });
+
+  it('a replayed request (the same signed body twice) is received twice and acts once', async () => {
+    const h = triggerHarness();
+    const secret = 'replay-test-secret-0123456789';
+    const body = new TextEncoder().encode(JSON.stringify(changed('evt-replayed', ['ats_candidates'])));
+    const queued: KomboWebhookEvent[] = [];
+    const deps = { secret: () => Promise.resolve(secret), enqueue: (e: KomboWebhookEvent) => Promise.resolve(void queued.push(e)), log: () => undefined };
+    for (let i = 0; i < 2; i++) expect((await receiveWebhook({ headers: { 'x-kombo-signature': signKomboBody(body, secret) }, body }, deps)).status).toBe(202);
+    const results = [];
+    for (const e of queued) results.push(await dispatchEvent(e, h.deps));
+    expect(results.map((r) => r.outcome)).toEqual(['started', 'duplicate']);
+    expect(h.runs).toHaveLength(1);
   });
 
   it("a run's streams another run held (STREAM.BUSY) go back to pending and run again", async () => {
