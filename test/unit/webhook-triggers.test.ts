@@ -71,6 +71,8 @@ describe('trigger rules', () => {
     const h = triggerHarness();
     await Promise.all(Array.from({ length: 100 }, (_, i) => dispatchEvent(changed(`evt-${i}`, i % 2 === 0 ? ['ats_candidates'] : ['ats_applications']), h.deps)));
     expect(h.runs).toHaveLength(1);
+    // One wake for the whole burst, not one per event.
+    expect(h.wakes).toHaveLength(1);
     const first = h.runs[0]!;
     // The run ends; the wakes come due.
     h.over.add(first.runId);
@@ -120,6 +122,25 @@ describe('trigger rules', () => {
     h.advance(60_000);
     await h.deliverWakes();
     expect(h.runs.map((r) => r.models)).toEqual([['candidates'], ['applications']]);
+  });
+
+  it('a wake that comes early (a queue caps delays) is sent again for its time; an outdated one changes nothing', async () => {
+    const h = triggerHarness(new MemoryStore(), 3_600_000);
+    await dispatchEvent(changed('e1', ['ats_jobs']), h.deps);
+    h.over.add(h.runs[0]!.runId);
+    await dispatchEvent(changed('e2', ['ats_candidates']), h.deps);
+    const due = (await readTrigger(h.store, ID)).wakeAt!;
+    expect(Date.parse(due)).toBe(T0 + 3_600_000);
+    h.wakes.length = 0;
+    h.advance(900_000);
+    await dispatchEvent({ type: 'wake', integrationId: ID, atMs: Date.parse(due) }, h.deps);
+    await dispatchEvent({ type: 'wake', integrationId: ID, atMs: T0 + 5_000 }, h.deps);
+    expect(h.runs).toHaveLength(1);
+    expect(h.wakes).toEqual([{ integrationId: ID, atMs: Date.parse(due) }]);
+    expect((await readTrigger(h.store, ID)).wakeAt).toBe(due);
+    h.advance(2_700_000);
+    await h.deliverWakes();
+    expect(h.runs.map((r) => r.models)).toEqual([['jobs'], ['candidates']]);
   });
 
   it('the first event after a quiet gap starts a run at once', async () => {
