@@ -18,6 +18,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningSandbox, SandboxModel } from '../../sandbox/index.ts';
 import { SANDBOX_DEMO_FIRST_DAY, SANDBOX_MODELS, asOfInstant, consecutiveDays, startSandbox } from '../../sandbox/index.ts';
 import { runCli } from '../helpers/cli.ts';
+import type { KomboWebhookEvent } from '../../shared/webhooks/schemas.ts';
+import { receiveWebhook } from '../../shared/webhooks/receiver.ts';
 
 type Rec = Record<string, unknown>;
 const SECRET = 'whsec-sandbox-test';
@@ -219,6 +221,61 @@ describe('sandbox webhooks', () => {
   it('refuses a webhook URL off 127.0.0.1 when started in process', async () => {
     await expect(startSandbox({ webhook: { url: 'http://localhost:9/x', secret: SECRET } })).rejects.toThrow(/only posts to http:\/\/127\.0\.0\.1/);
     await expect(startSandbox({ webhook: { url: 'https://127.0.0.1:9/x', secret: SECRET } })).rejects.toThrow(/only posts to http:\/\/127\.0\.0\.1/);
+  });
+});
+
+/** The pipeline's receiver (`receiveWebhook`) served on 127.0.0.1, checking signatures with `secret`. */
+async function pipelineReceiver(secret: string): Promise<{ url: string; statuses: number[]; queued: KomboWebhookEvent[]; server: Server }> {
+  const statuses: number[] = [];
+  const queued: KomboWebhookEvent[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v[0] : v]));
+      void receiveWebhook(
+        { headers, body: Buffer.concat(chunks) },
+        { secret: () => Promise.resolve(secret), enqueue: (e) => Promise.resolve(void queued.push(e)), log: () => undefined },
+      ).then((r) => {
+        statuses.push(r.status);
+        res.writeHead(r.status).end(r.body);
+      });
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  open.push({ close: () => new Promise<void>((done) => { server.closeAllConnections(); server.close(() => done()); }) });
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, statuses, queued, server };
+}
+
+describe('the sandbox against the pipeline’s receiver', () => {
+  it('every kind of event it sends is verified and queued (202)', async () => {
+    // Prepare
+    const hook = await pipelineReceiver(SECRET);
+    const [first, second] = consecutiveDays(SANDBOX_DEMO_FIRST_DAY, 2) as [string, string];
+    const sandbox = await startSandbox({ asOf: first, webhook: { url: hook.url, secret: SECRET } });
+    open.unshift(sandbox);
+    // Act
+    await postCandidate(sandbox);
+    sandbox.setAsOf(second);
+    const added = sandbox.addIntegration({ tool: 'ashby', end_user_organization_name: 'Acme', candidates: 5 });
+    sandbox.deleteIntegration(added.id);
+    await sandbox.webhooksSettled();
+    // Assess
+    expect(hook.statuses.length).toBeGreaterThanOrEqual(4);
+    expect(hook.statuses.every((s) => s === 202)).toBe(true);
+    expect(hook.queued.map((e) => e.id)).toEqual(sandbox.webhooks!.events.map((e) => e.id));
+    expect(new Set(hook.queued.map((e) => e.type))).toEqual(new Set(['data-changed', 'integration-created', 'integration-deleted']));
+  });
+
+  it('signed with another secret: refused with 401, retried, then given up', async () => {
+    const hook = await pipelineReceiver('the-receivers-secret');
+    const sandbox = await startSandbox({ webhook: { url: hook.url, secret: SECRET, backoffMs: 1 } });
+    open.unshift(sandbox);
+    await postCandidate(sandbox);
+    await sandbox.webhooksSettled();
+    expect(hook.statuses).toEqual([401, 401, 401, 401]);
+    expect(hook.queued).toEqual([]);
+    expect(sandbox.webhooks).toMatchObject({ delivered: 0, failed: 1 });
   });
 });
 
