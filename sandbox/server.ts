@@ -144,6 +144,13 @@ export interface RunningSandbox {
    */
   setAsOf(date: string): void;
   /**
+   * Moves the simulated clock to an instant (`YYYY-MM-DDTHH:MM:SSZ`), within a day or across days:
+   * the records as of then, the `Date` header that instant, `asOf` its date. Only for a sandbox
+   * started with `asOf`; webhooks as for {@link setAsOf}. Also `POST /sandbox/clock` `{at}`.
+   * @throws Error when the sandbox serves a static dataset or the instant is malformed.
+   */
+  setClock(instant: string): void;
+  /**
    * Connects a new integration (as an end user finishing Kombo's connect flow would): generated
    * data, its own id, and an `integration-created` webhook. Also `POST /sandbox/integrations`.
    * @throws Error when the tool or organization name is malformed.
@@ -426,7 +433,7 @@ const NEW_INTEGRATION_BODY = z.looseObject({
   candidates: z.int().min(0).max(SANDBOX_MAX_NEW_INTEGRATION_CANDIDATES).optional(),
 });
 
-const CLOCK_BODY = z.looseObject({ as_of: z.string().regex(/^\d{4}-\d{2}-\d{2}$/) });
+const CLOCK_BODY = z.union([z.strictObject({ as_of: z.string() }), z.strictObject({ at: z.string() })]);
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -557,6 +564,8 @@ class Sandbox {
   asOf: string | null = null;
   /** The simulated history served with `asOf`, or null. */
   timeline: SandboxTimeline | null = null;
+  /** The simulated instant when the clock was moved within a day ({@link setClock}); null: the end of `asOf`. */
+  clockMs: number | null = null;
   /** Where webhooks go, or null when none are sent. */
   webhooks: WebhookSender | null = null;
   /** The histories of integrations added while running (each its own), moved with the clock. */
@@ -620,9 +629,31 @@ class Sandbox {
    * same objects, by the ones as of then; a `data-changed` webhook names the models that changed.
    */
   setAsOf(date: string): void {
+    this.moveTo(asOfInstant(date));
+    this.clockMs = null;
+  }
+
+  /** The sandbox's clock: what its `Date` header says and what writes are stamped with. */
+  now(): Date {
+    return this.clockMs === null ? sandboxNow(this.asOf) : new Date(this.clockMs);
+  }
+
+  /**
+   * Moves the simulated clock to an instant (ISO 8601, UTC), within a day or across days: the
+   * records as of then, and `asOf` the instant's date. Lets several syncs see one day's changes.
+   */
+  setClock(instant: string): void {
+    const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z$/.test(instant) ? Date.parse(instant) : Number.NaN;
+    if (Number.isNaN(ms)) throw new Error(`the clock takes an instant like 2025-06-02T14:30:00Z, got "${instant}"`);
+    this.moveTo(ms);
+    this.clockMs = ms;
+  }
+
+  private moveTo(atMs: number): void {
     if (this.timeline === null) throw new Error('setAsOf needs a sandbox started with asOf (a simulated clock), not a static dataset');
-    const next = [...this.timeline.datasetAsOf(date).integrations];
-    for (const t of this.addedTimelines.values()) next.push(...t.datasetAsOf(date).integrations);
+    const date = new Date(atMs).toISOString().slice(0, 10);
+    const next = [...this.timeline.datasetAt(atMs).integrations];
+    for (const t of this.addedTimelines.values()) next.push(...t.datasetAt(atMs).integrations);
     const before = this.webhooks === null ? null : new Map(this.dataset.integrations.map((i) => [i.id, fingerprint(i)]));
     // Same integration objects, new arrays: the server re-indexes a model when its array changes.
     for (const data of next) {
@@ -673,11 +704,11 @@ class Sandbox {
     if (this.timeline !== null && this.asOf !== null) {
       const timeline = createSandboxTimeline({ seed: this.seed, integrations: [spec] });
       this.addedTimelines.set(id, timeline);
-      data = timeline.datasetAsOf(this.asOf).integrations[0] as SandboxIntegrationData;
+      data = timeline.datasetAt(this.now().getTime()).integrations[0] as SandboxIntegrationData;
     } else {
       data = generateDataset({ seed: this.seed, integrations: [spec] }).integrations[0] as SandboxIntegrationData;
     }
-    this.connected.set(id, { organizationName, createdAt: sandboxNow(this.asOf).toISOString() });
+    this.connected.set(id, { organizationName, createdAt: this.now().toISOString() });
     this.dataset.integrations.push(data);
     this.syncStates();
     this.applyOddities();
@@ -694,7 +725,7 @@ class Sandbox {
     this.dataset.integrations.splice(at, 1);
     this.states.delete(id);
     this.addedTimelines.delete(id);
-    this.webhooks?.send('integration-deleted', { id, tool: data.tool, category: 'ATS', end_user: endUser, deleted_at: sandboxNow(this.asOf).toISOString() });
+    this.webhooks?.send('integration-deleted', { id, tool: data.tool, category: 'ATS', end_user: endUser, deleted_at: this.now().toISOString() });
     return true;
   }
 
@@ -711,12 +742,17 @@ class Sandbox {
     }
     if (url.pathname === '/sandbox/clock' && method === 'POST') {
       const parsed = CLOCK_BODY.safeParse(await readJson(req));
-      const real = parsed.success && !Number.isNaN(Date.parse(`${parsed.data.as_of}T00:00:00Z`)) && new Date(`${parsed.data.as_of}T00:00:00Z`).toISOString().startsWith(parsed.data.as_of);
-      if (!parsed.success || !real) throw fail(400, 'PLATFORM.INPUT_INVALID', 'Invalid request body: expected {"as_of": "YYYY-MM-DD"}, a real date.');
+      const usage = 'expected {"as_of": "YYYY-MM-DD"} (the end of that day) or {"at": "YYYY-MM-DDTHH:MM:SSZ"} (an instant)';
+      if (!parsed.success) throw fail(400, 'PLATFORM.INPUT_INVALID', `Invalid request body: ${usage}.`);
       if (this.timeline === null) throw fail(400, 'PLATFORM.INPUT_INVALID', 'This sandbox serves a static dataset: start it with --as-of to have a clock to move.');
       const before = this.webhooks?.stats.events.length ?? 0;
-      this.setAsOf(parsed.data.as_of);
-      return okReply({ as_of: this.asOf, webhooks: this.webhooks === null ? [] : this.webhooks.stats.events.slice(before).map((e) => e.id) });
+      try {
+        if ('as_of' in parsed.data) this.setAsOf(parsed.data.as_of);
+        else this.setClock(parsed.data.at);
+      } catch (err) {
+        throw fail(400, 'PLATFORM.INPUT_INVALID', `Invalid request body: ${err instanceof Error ? err.message : String(err)}; ${usage}.`);
+      }
+      return okReply({ as_of: this.asOf, now: this.now().toISOString(), webhooks: this.webhooks === null ? [] : this.webhooks.stats.events.slice(before).map((e) => e.id) });
     }
     if (id !== null && id !== '' && method === 'DELETE') {
       if (!this.deleteIntegration(id)) throw fail(404, 'PLATFORM.INTEGRATION_NOT_FOUND', `No integration with the ID "${id}" exists.`);
@@ -846,7 +882,7 @@ class Sandbox {
     res.writeHead(reply.status, {
       'content-type': reply.contentType,
       'content-length': String(body.length),
-      date: sandboxNow(this.asOf).toUTCString(),
+      date: this.now().toUTCString(),
       ...reply.headers,
     });
     if (!reset) {
@@ -1061,7 +1097,7 @@ class Sandbox {
 
     const { answers, unknownQuestions } = screeningAnswers(job, body.screening_question_answers ?? []);
     // Stamped on the sandbox's clock: the simulated day's end when it serves one, as its `Date` says.
-    const now = sandboxNow(this.asOf).toISOString();
+    const now = this.now().toISOString();
     this.created++;
     const c = body.candidate;
     const candidateId = this.newId();
@@ -1365,6 +1401,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     },
     timeline,
     setAsOf: (date) => sandbox.setAsOf(date),
+    setClock: (instant) => sandbox.setClock(instant),
     addIntegration: (spec) => {
       try {
         return sandbox.addIntegration(spec);

@@ -184,6 +184,33 @@ describe('sandbox webhooks', () => {
     expect(changed).toHaveLength(1);
   });
 
+  it('the clock moves within a day too: the Date header says the instant, and each move announces what changed since the last', async () => {
+    // Prepare
+    const { sandbox, hook } = await setUp({ asOf: '2025-06-06' });
+    const id = sandbox.dataset.integrations[0]!.id;
+    const move = (body: Rec): Promise<Response> => fetch(`${root(sandbox)}/sandbox/clock`, { method: 'POST', headers: auth(sandbox), body: JSON.stringify(body) });
+    // Act
+    const noon = await move({ at: '2025-06-07T12:00:00Z' });
+    const count = hook.got.length;
+    await sandbox.webhooksSettled();
+    const atNoon = hook.got.length;
+    const evening = await move({ at: '2025-06-07T18:00:00Z' });
+    const same = await move({ at: '2025-06-07T18:00:00Z' });
+    const bad = await Promise.all([move({ at: 'tomorrow' }), move({ as_of: '2025-02-30' }), move({})]);
+    await sandbox.webhooksSettled();
+    const info = await fetch(`${sandbox.url}/integrations/${encodeURIComponent(id)}`, { headers: auth(sandbox) });
+    // Assess
+    expect([noon.status, evening.status, same.status]).toEqual([200, 200, 200]);
+    expect(bad.map((r) => r.status)).toEqual([400, 400, 400]);
+    expect(count).toBeLessThanOrEqual(atNoon);
+    expect(atNoon).toBeGreaterThan(0);
+    expect(hook.got.length).toBeGreaterThan(atNoon);
+    // The same instant again changes nothing, so it announces nothing.
+    expect(((await same.json()) as { data: { webhooks: string[] } }).data.webhooks).toEqual([]);
+    expect(sandbox.asOf).toBe('2025-06-07');
+    expect(info.headers.get('date')).toBe(new Date('2025-06-07T18:00:00Z').toUTCString());
+  });
+
   it('retries a failed delivery with backoff until the receiver takes it', async () => {
     // Prepare: the receiver fails twice (500, then 503), then answers 202.
     const { sandbox, hook } = await setUp({ answer: (n) => (n === 1 ? 500 : n === 2 ? 503 : 202), backoffMs: 5 });
