@@ -8,6 +8,8 @@
  *   for requests, rows stored and the bytes `hiring_funnel` reads (`bench/history.ts`).
  * - completion: the GETs, LISTs and PUTs on `_runs/` of a run's streams ending, at 90 and 9,000
  *   streams (`bench/completion.ts`).
+ * - throughput: 1,000 `data-changed` events for 100 integrations in a simulated minute through
+ *   `dispatchEvent`: changes covered, runs never overlapping, the gap kept (`bench/webhook-throughput.ts`).
  * - chain (only when named): scenario 2 with the candidates stream alone, a single chain.
  */
 import { cpus } from 'node:os';
@@ -15,6 +17,7 @@ import { runCompletion } from './completion.ts';
 import { runEncodeBench } from './encode.ts';
 import { printHistory, runHistory } from './history.ts';
 import { runLambdaBench } from './lambda.ts';
+import { printThroughput, runThroughput } from './webhook-throughput.ts';
 import type { ScenarioResult } from './scale.ts';
 import { SCENARIOS, fileTargetMet, runScenario } from './scale.ts';
 
@@ -153,9 +156,21 @@ async function completionSection(): Promise<void> {
   console.log();
 }
 
-const SECTIONS = { encode: encodeSection, completion: completionSection, scale: scaleSection, lambda: lambdaSection, history: historySection, chain: chainSection } as const;
+async function throughputSection(): Promise<void> {
+  printThroughput(await runThroughput());
+}
+
+const SECTIONS = {
+  encode: encodeSection,
+  completion: completionSection,
+  scale: scaleSection,
+  lambda: lambdaSection,
+  history: historySection,
+  throughput: throughputSection,
+  chain: chainSection,
+} as const;
 type Section = keyof typeof SECTIONS;
-const DEFAULT_SECTIONS: readonly Section[] = ['encode', 'scale', 'lambda', 'history', 'completion'];
+const DEFAULT_SECTIONS: readonly Section[] = ['encode', 'scale', 'lambda', 'history', 'completion', 'throughput'];
 const asked = process.argv.slice(2);
 const unknown = asked.filter((a) => !(a in SECTIONS));
 if (unknown.length > 0) throw new Error(`unknown bench section(s) ${unknown.join(', ')}: choose from ${Object.keys(SECTIONS).join(', ')}`);
