@@ -1,9 +1,23 @@
 /**
  * Helpers of the benches that measure parts of the pipeline which may not be in this checkout yet:
  * a module loaded by path at run time (so a missing one makes its bench print "not available"
- * instead of failing to start), and a small seeded random stream.
+ * instead of failing to start), a small seeded random stream, and the choice of days to sync.
  */
 import { errorMessage } from '../shared/errors.ts';
+import { DEFAULT_FULL_EVERY_DAYS, isFullSyncDay } from '../shared/pipeline/plan.ts';
+
+/** The day after `date` (`YYYY-MM-DD`). */
+export const nextDay = (date: string): string => new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * The first day from `earliest` whose next day is not the integration's weekly full-sync day: a
+ * bench syncs it in full, then measures syncs of the next day, which are incremental.
+ */
+export function incrementalDay(integrationId: string, earliest: string): string {
+  let day = earliest;
+  while (isFullSyncDay(integrationId, nextDay(day), DEFAULT_FULL_EVERY_DAYS)) day = nextDay(day);
+  return day;
+}
 
 /**
  * The module at `relativePath` (from `bench/`), or a sentence saying it is not available.

@@ -22,13 +22,13 @@ import { FolderStore } from '../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../shared/adapters/local/local-catalog.ts';
 import { runLocal } from '../shared/adapters/local/local-run.ts';
 import { KomboClient, MAX_PAGE_SIZE } from '../shared/kombo/client.ts';
-import { DEFAULT_FULL_EVERY_DAYS, WATERMARK_OVERLAP_MS, isFullSyncDay } from '../shared/pipeline/plan.ts';
+import { WATERMARK_OVERLAP_MS } from '../shared/pipeline/plan.ts';
 import type { ModelName } from '../shared/tables.ts';
 import { MODELS } from '../shared/tables.ts';
 import { newRunId } from '../shared/warehouse/layout.ts';
 import { receiveWebhook } from '../shared/webhooks/receiver.ts';
 import type { KomboWebhookEvent } from '../shared/webhooks/schemas.ts';
-import { loadOptional } from './optional.ts';
+import { incrementalDay, loadOptional, nextDay } from './optional.ts';
 
 /** The shape of `shared/webhooks/dispatch.ts` this bench uses (loaded only once it exists). */
 interface DispatchModule {
@@ -51,15 +51,6 @@ export const FRESHNESS = {
   secret: 'bench-webhook-secret',
   gapMs: 60_000,
 } as const;
-
-const nextDay = (date: string): string => new Date(Date.parse(`${date}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-
-/** The day synced in full: the earliest one whose next day is not the integration's weekly full day (that one would sync in full). */
-function firstDayOf(integrationId: string): string {
-  let day: string = FRESHNESS.earliestDay;
-  while (isFullSyncDay(integrationId, nextDay(day), DEFAULT_FULL_EVERY_DAYS)) day = nextDay(day);
-  return day;
-}
 
 export interface ModelRequests {
   readonly model: SandboxModel;
@@ -85,7 +76,7 @@ export interface FreshnessFigures {
 }
 
 const SPEC = FRESHNESS;
-const FIRST_DAY = firstDayOf(SPEC.integration.id);
+const FIRST_DAY = incrementalDay(SPEC.integration.id, SPEC.earliestDay);
 const MOVE_TO = `${nextDay(FIRST_DAY)}${SPEC.moveAt}`;
 
 /** Runs the scenario, or says why it cannot run yet. */
