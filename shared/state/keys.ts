@@ -5,11 +5,14 @@
  *   stored, its completion, report, interruption and runner records;
  * - `_state/<integration>/<model>/`: a stream's commits, index files, hash layouts, lock and compaction records;
  * - `_state/_pii.json`: the personal-data mode the warehouse stores rows with;
+ * - `_state/_registry.json`: the integrations the warehouse syncs; `_state/_webhooks/`: each
+ *   integration's webhook trigger record and the webhook events already acted on;
  * - `_source.json`: which source the warehouse holds.
  *
  * The prefixes are exported for the storage lifecycle rule, the demo's clean-up and compaction.
  * Every segment is validated before it becomes part of a key.
  */
+import { createHash } from 'node:crypto';
 import { assertIntegrationId, assertNameSegment, assertRunId, assertSnapshotDate, hiveEscape } from '../warehouse/layout.ts';
 import type { StreamRef } from './ref.ts';
 
@@ -92,3 +95,12 @@ export function streamOfStateKey(key: string): { readonly escapedIntegrationId: 
   const m = /^_state\/([^/]+)\/([^/]+)\/stream\.json$/.exec(key);
   return m === null ? undefined : { escapedIntegrationId: m[1]!, model: m[2]! };
 }
+
+/** Webhook state: the integrations registry, each integration's trigger record, the events acted on. */
+export const webhookKeys = {
+  registry: () => `${STATE_PREFIX}_registry.json`,
+  prefix: () => `${STATE_PREFIX}_webhooks/`,
+  trigger: (integrationId: string) => `${webhookKeys.prefix()}triggers/${hiveEscape(assertIntegrationId(integrationId))}.json`,
+  /** Event ids are Kombo's, of any form: the key holds their SHA-256. */
+  event: (eventId: string) => `${webhookKeys.prefix()}events/${createHash('sha256').update(eventId).digest('hex')}.json`,
+};
