@@ -25,7 +25,7 @@ import { KomboClient } from '../shared/kombo/client.ts';
 import { CATALOG_TABLES, MODELS } from '../shared/tables.ts';
 import { newRunId } from '../shared/warehouse/layout.ts';
 import { planScans, registeredFiles } from './history.ts';
-import { incrementalDay, nextDay } from './optional.ts';
+import { incrementalDay, nextDay } from './days.ts';
 
 /** The scenario. */
 export const INTRADAY = {

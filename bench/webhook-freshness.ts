@@ -28,19 +28,9 @@ import { MODELS } from '../shared/tables.ts';
 import { newRunId } from '../shared/warehouse/layout.ts';
 import { receiveWebhook } from '../shared/webhooks/receiver.ts';
 import type { KomboWebhookEvent } from '../shared/webhooks/schemas.ts';
-import { incrementalDay, loadOptional, nextDay } from './optional.ts';
-
-/** The shape of `shared/webhooks/dispatch.ts` this bench uses (loaded only once it exists). */
-interface DispatchModule {
-  dispatchEvent(event: Record<string, unknown>, deps: {
-    store: FolderStore;
-    now: () => Date;
-    gapMs: number;
-    startRun(req: { integrationId: string; models: ModelName[]; reason: string }): Promise<string>;
-    isRunOver(runId: string): Promise<boolean>;
-    scheduleWake(integrationId: string, atMs: number): Promise<void>;
-  }): Promise<unknown>;
-}
+import type { DispatchDeps, DispatchEvent } from '../shared/webhooks/dispatch.ts';
+import { dispatchEvent } from '../shared/webhooks/dispatch.ts';
+import { incrementalDay, nextDay } from './days.ts';
 
 /** The scenario: one integration of the simulated company, synced at the end of a day, moved on to 15:00 of the next. */
 export const FRESHNESS = {
@@ -79,10 +69,8 @@ const SPEC = FRESHNESS;
 const FIRST_DAY = incrementalDay(SPEC.integration.id, SPEC.earliestDay);
 const MOVE_TO = `${nextDay(FIRST_DAY)}${SPEC.moveAt}`;
 
-/** Runs the scenario, or says why it cannot run yet. */
+/** Runs the scenario, or says why it could not measure. */
 export async function runFreshness(): Promise<FreshnessFigures | string> {
-  const dispatch = await loadOptional<DispatchModule>('../shared/webhooks/dispatch.ts');
-  if (typeof dispatch === 'string') return dispatch;
   const dir = mkdtempSync(join(tmpdir(), 'kombo-bench-freshness-'));
   const queue: KomboWebhookEvent[] = [];
   let wakeQueue: (() => void) | null = null;
@@ -113,7 +101,7 @@ export async function runFreshness(): Promise<FreshnessFigures | string> {
     webhook: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`, secret: SPEC.secret },
   });
   try {
-    return await measure(dispatch, sandbox, dir, queue, (f) => (wakeQueue = f));
+    return await measure(sandbox, dir, queue, (f) => (wakeQueue = f));
   } finally {
     await sandbox.close();
     receiver.closeAllConnections();
@@ -123,7 +111,6 @@ export async function runFreshness(): Promise<FreshnessFigures | string> {
 }
 
 async function measure(
-  dispatch: DispatchModule,
   sandbox: RunningSandbox,
   dir: string,
   queue: KomboWebhookEvent[],
@@ -143,24 +130,24 @@ async function measure(
   const requestsBefore = { ...sandbox.stats.byPath };
   const runs = new Map<string, Promise<unknown>>();
   const over = new Set<string>();
-  const deps = {
+  const deps: DispatchDeps = {
     store,
     now: () => new Date(),
     gapMs: SPEC.gapMs,
-    startRun: ({ models }: { models: ModelName[] }) => {
+    startRun: ({ models }) => {
       const runId = newRunId();
       runs.set(runId, sync(models).finally(() => over.add(runId)));
       return Promise.resolve(runId);
     },
-    isRunOver: (runId: string) => Promise.resolve(over.has(runId)),
-    scheduleWake: (id: string, atMs: number) => {
-      setTimeout(() => void dispatch.dispatchEvent({ type: 'wake', integrationId: id, atMs }, deps), Math.max(0, atMs - Date.now())).unref();
+    isRunOver: (runId) => Promise.resolve(over.has(runId)),
+    scheduleWake: (id, atMs) => {
+      setTimeout(() => void dispatchEvent({ type: 'wake', integrationId: id, atMs }, deps), Math.max(0, atMs - Date.now())).unref();
       return Promise.resolve();
     },
   };
   const drained = new Promise<void>((resolve) => {
     const drain = (): void => {
-      for (const event of queue.splice(0)) void dispatch.dispatchEvent(event as unknown as Record<string, unknown>, deps).then(() => resolve());
+      for (const event of queue.splice(0)) void dispatchEvent(event satisfies DispatchEvent, deps).then(() => resolve());
     };
     onEnqueue(drain);
   });

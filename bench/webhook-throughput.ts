@@ -12,23 +12,11 @@
  * Run alone with `npm run bench -- throughput`.
  */
 import { MemoryStore } from '../test/helpers/memory-store.ts';
-import { Rng, loadOptional } from './optional.ts';
-
-/** The shapes of `shared/webhooks/dispatch.ts` this bench uses (loaded only once it exists). */
-interface DispatchModule {
-  dispatchEvent(event: Record<string, unknown>, deps: DispatchDepsLike): Promise<unknown>;
-}
-interface ModelsModule {
-  modelsTouched(komboNames: readonly string[]): string[];
-}
-interface DispatchDepsLike {
-  store: MemoryStore;
-  now: () => Date;
-  gapMs: number;
-  startRun(req: { integrationId: string; models: string[]; reason: string }): Promise<string>;
-  isRunOver(runId: string): Promise<boolean>;
-  scheduleWake(integrationId: string, atMs: number): Promise<void>;
-}
+import type { DispatchDeps } from '../shared/webhooks/dispatch.ts';
+import { dispatchEvent } from '../shared/webhooks/dispatch.ts';
+import { modelsTouched } from '../shared/webhooks/models.ts';
+import type { ModelName } from '../shared/tables.ts';
+import { Rng } from './days.ts';
 
 /** The scenario: events, integrations, the minute they arrive in, the gap rule, how long a run lasts. */
 export const THROUGHPUT = { events: 1_000, integrations: 100, windowMs: 60_000, gapMs: 60_000, batch: 10, runMs: [2_000, 20_000] } as const;
@@ -68,7 +56,7 @@ interface Happening {
 interface Run {
   id: string;
   integrationId: string;
-  models: string[];
+  models: ModelName[];
   startMs: number;
   endMs: number;
 }
@@ -76,12 +64,8 @@ interface Run {
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 const p95 = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)] ?? 0;
 
-/** Runs the scenario, or says why it cannot run yet. */
-export async function runThroughput(): Promise<ThroughputFigures | string> {
-  const dispatch = await loadOptional<DispatchModule>('../shared/webhooks/dispatch.ts');
-  const models = await loadOptional<ModelsModule>('../shared/webhooks/models.ts');
-  if (typeof dispatch === 'string') return dispatch;
-  if (typeof models === 'string') return models;
+/** Runs the scenario. */
+export async function runThroughput(): Promise<ThroughputFigures> {
   const s = THROUGHPUT;
   const rng = new Rng(19);
   const ids = Array.from({ length: s.integrations }, (_, i) => `greenhouse:Bench${String(i).padStart(20, '0')}`);
@@ -89,13 +73,13 @@ export async function runThroughput(): Promise<ThroughputFigures | string> {
     const names = KOMBO_NAMES.filter(() => rng.next() < 0.3);
     return { at: Math.floor(rng.next() * s.windowMs), kind: 'event', integrationId: ids[Math.floor(rng.next() * ids.length)] as string, komboNames: names.length > 0 ? names : ['ats_applications'], eventId: `evt${String(i).padStart(21, '0')}` };
   });
-  const changes = queue.map((h) => ({ integrationId: h.integrationId, at: h.at, models: models.modelsTouched(h.komboNames ?? []) }));
+  const changes = queue.map((h) => ({ integrationId: h.integrationId, at: h.at, models: modelsTouched(h.komboNames ?? []) }));
   const store = new MemoryStore();
   const runs = new Map<string, Run>();
   let now = 0;
   let wakes = 0;
   let overlaps = 0;
-  const deps: DispatchDepsLike = {
+  const deps: DispatchDeps = {
     store,
     now: () => new Date(Date.UTC(2025, 5, 2) + now),
     gapMs: s.gapMs,
@@ -123,12 +107,16 @@ export async function runThroughput(): Promise<ThroughputFigures | string> {
     await Promise.all(
       due.map(async (h) => {
         const t = performance.now();
-        const event = h.kind === 'wake' ? { type: 'wake', integrationId: h.integrationId, atMs: h.wakeAt } : {
-          id: h.eventId,
-          type: 'data-changed',
-          data: { integration_id: h.integrationId, integration_tool: 'greenhouse', integration_category: 'ATS', changed_models: (h.komboNames ?? []).map((name) => ({ name })) },
-        };
-        await dispatch.dispatchEvent(event, deps);
+        await dispatchEvent(
+          h.kind === 'wake'
+            ? { type: 'wake', integrationId: h.integrationId, ...(h.wakeAt !== undefined && { atMs: h.wakeAt }) }
+            : {
+                id: h.eventId ?? '',
+                type: 'data-changed',
+                data: { integration_id: h.integrationId, integration_tool: 'greenhouse', integration_category: 'ATS', changed_models: (h.komboNames ?? []).map((name) => ({ name })) },
+              },
+          deps,
+        );
         if (h.kind === 'event') perEvent.push(performance.now() - t);
       }),
     );
@@ -167,13 +155,9 @@ export async function runThroughput(): Promise<ThroughputFigures | string> {
 }
 
 /** Prints the figures as Markdown. */
-export function printThroughput(f: ThroughputFigures | string): void {
+export function printThroughput(f: ThroughputFigures): void {
   const s = THROUGHPUT;
   console.log(`## Webhook throughput: ${s.events.toLocaleString('en-US')} data-changed events for ${s.integrations} integrations within a simulated minute (dispatchEvent, in-memory store, batches of ${s.batch})\n`);
-  if (typeof f === 'string') {
-    console.log(`${f}\n`);
-    return;
-  }
   const sec = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
   console.log('| measure | value |');
   console.log('|---|---|');

@@ -1,9 +1,4 @@
-/**
- * Helpers of the benches that measure parts of the pipeline which may not be in this checkout yet:
- * a module loaded by path at run time (so a missing one makes its bench print "not available"
- * instead of failing to start), a small seeded random stream, and the choice of days to sync.
- */
-import { errorMessage } from '../shared/errors.ts';
+/** Helpers of the webhook and intraday benches: the choice of days to sync, and a small seeded random stream. */
 import { DEFAULT_FULL_EVERY_DAYS, isFullSyncDay } from '../shared/pipeline/plan.ts';
 
 /** The day after `date` (`YYYY-MM-DD`). */
@@ -17,19 +12,6 @@ export function incrementalDay(integrationId: string, earliest: string): string 
   let day = earliest;
   while (isFullSyncDay(integrationId, nextDay(day), DEFAULT_FULL_EVERY_DAYS)) day = nextDay(day);
   return day;
-}
-
-/**
- * The module at `relativePath` (from `bench/`), or a sentence saying it is not available.
- * Loaded through a computed specifier so that the bench type-checks and starts without it.
- */
-export async function loadOptional<T>(relativePath: string): Promise<T | string> {
-  const specifier = new URL(relativePath, import.meta.url).href;
-  try {
-    return (await import(specifier)) as T;
-  } catch (err) {
-    return `not available: ${relativePath.replace(/^\.\.\//, '')} cannot be loaded in this checkout (${errorMessage(err).split('\n')[0] ?? ''}).`;
-  }
 }
 
 /** mulberry32: a small seeded stream of numbers in [0, 1), so a bench draws the same scenario each time. */
