@@ -150,7 +150,7 @@ export interface HistoryResult {
 // Reading the warehouse back
 
 /** Parquet files of every registered partition of `table`, with their snapshot dates. */
-async function registeredFiles(dir: string, table: string): Promise<{ path: string; date: string }[]> {
+export async function registeredFiles(dir: string, table: string): Promise<{ path: string; date: string }[]> {
   const { FolderStore } = await import('../shared/adapters/local/folder-store.ts');
   const { LocalCatalog } = await import('../shared/adapters/local/local-catalog.ts');
   const store = new FolderStore(dir);

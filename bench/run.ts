@@ -8,6 +8,14 @@
  *   for requests, rows stored and the bytes `hiring_funnel` reads (`bench/history.ts`).
  * - completion: the GETs, LISTs and PUTs on `_runs/` of a run's streams ending, at 90 and 9,000
  *   streams (`bench/completion.ts`).
+ * - freshness: a stage move in the sandbox, through its signed webhook, the receiver, dispatch and an
+ *   incremental sync, until `applications_latest` shows it; requests per model against their bound
+ *   (`bench/webhook-freshness.ts`).
+ * - throughput: 1,000 `data-changed` events for 100 integrations in a simulated minute through
+ *   `dispatchEvent`: changes covered, runs never overlapping, the gap kept (`bench/webhook-throughput.ts`).
+ * - files: 50 syncs of one integration in a day, then the consolidation (`kombo-etl compact`): files
+ *   per table of the day before and after, and the bytes `hiring_funnel` reads against the same
+ *   history synced once a day (`bench/intraday-files.ts`).
  * - chain (only when named): scenario 2 with the candidates stream alone, a single chain.
  */
 import { cpus } from 'node:os';
@@ -15,6 +23,9 @@ import { runCompletion } from './completion.ts';
 import { runEncodeBench } from './encode.ts';
 import { printHistory, runHistory } from './history.ts';
 import { runLambdaBench } from './lambda.ts';
+import { printIntradayFiles, runIntradayFiles } from './intraday-files.ts';
+import { printFreshness, runFreshness } from './webhook-freshness.ts';
+import { printThroughput, runThroughput } from './webhook-throughput.ts';
 import type { ScenarioResult } from './scale.ts';
 import { SCENARIOS, fileTargetMet, runScenario } from './scale.ts';
 
@@ -153,9 +164,31 @@ async function completionSection(): Promise<void> {
   console.log();
 }
 
-const SECTIONS = { encode: encodeSection, completion: completionSection, scale: scaleSection, lambda: lambdaSection, history: historySection, chain: chainSection } as const;
+async function filesSection(): Promise<void> {
+  printIntradayFiles(await runIntradayFiles());
+}
+
+async function freshnessSection(): Promise<void> {
+  printFreshness(await runFreshness());
+}
+
+async function throughputSection(): Promise<void> {
+  printThroughput(await runThroughput());
+}
+
+const SECTIONS = {
+  encode: encodeSection,
+  completion: completionSection,
+  scale: scaleSection,
+  lambda: lambdaSection,
+  history: historySection,
+  freshness: freshnessSection,
+  throughput: throughputSection,
+  files: filesSection,
+  chain: chainSection,
+} as const;
 type Section = keyof typeof SECTIONS;
-const DEFAULT_SECTIONS: readonly Section[] = ['encode', 'scale', 'lambda', 'history', 'completion'];
+const DEFAULT_SECTIONS: readonly Section[] = ['encode', 'scale', 'lambda', 'history', 'completion', 'freshness', 'throughput', 'files'];
 const asked = process.argv.slice(2);
 const unknown = asked.filter((a) => !(a in SECTIONS));
 if (unknown.length > 0) throw new Error(`unknown bench section(s) ${unknown.join(', ')}: choose from ${Object.keys(SECTIONS).join(', ')}`);

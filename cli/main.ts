@@ -156,7 +156,9 @@ export function buildProgram(setExit: (code: number) => void, warn: (line: strin
     .option('--rate-reset <p>', 'share of responses cut mid-body', rate('--rate-reset'))
     .option('--latency-ms <n>', 'added latency per request', nonNegativeInt)
     .option('--as-of <YYYY-MM-DD>', 'serve the simulated company as of the end of that day instead of the static dataset', asOfDate)
-    .action(async (opts: { port: string; seed?: number; rate429?: number; retryAfter?: number; rate5xx?: number; rateReset?: number; latencyMs?: number; asOf?: string }) => {
+    .option('--webhook-url <url>', "post Kombo's webhooks (data-changed, integration-created, integration-deleted) to this http://127.0.0.1 URL")
+    .option('--webhook-secret <secret>', 'sign the webhooks (X-Kombo-Signature) with this secret')
+    .action(async (opts: { port: string; seed?: number; rate429?: number; retryAfter?: number; rate5xx?: number; rateReset?: number; latencyMs?: number; asOf?: string; webhookUrl?: string; webhookSecret?: string }) => {
       await sandboxCommand(
         opts.port,
         opts.seed,
@@ -168,7 +170,11 @@ export function buildProgram(setExit: (code: number) => void, warn: (line: strin
           ...(opts.latencyMs !== undefined && { latencyMs: opts.latencyMs }),
         },
         process.stdout,
-        { ...(opts.asOf !== undefined && { asOf: opts.asOf }) },
+        {
+          ...(opts.asOf !== undefined && { asOf: opts.asOf }),
+          ...(opts.webhookUrl !== undefined && { webhookUrl: opts.webhookUrl }),
+          ...(opts.webhookSecret !== undefined && { webhookSecret: opts.webhookSecret }),
+        },
       );
     });
 

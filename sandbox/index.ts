@@ -78,3 +78,7 @@ export {
   startSandbox,
   updatedSince,
 } from './server.ts';
+export type { NewSandboxIntegration } from './server.ts';
+export { SANDBOX_MAX_NEW_INTEGRATION_CANDIDATES, SANDBOX_NEW_INTEGRATION_CANDIDATES } from './server.ts';
+export type { SandboxWebhookEvent, SandboxWebhookOptions, SandboxWebhookStats } from './webhooks.ts';
+export { KOMBO_MODEL_NAMES, SIGNATURE_HEADER, WEBHOOK_ATTEMPTS, WEBHOOK_BACKOFF_MS, checkWebhookUrl, signWebhookBody } from './webhooks.ts';

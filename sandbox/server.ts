@@ -41,6 +41,9 @@ import type { SandboxTimeline } from './timeline.ts';
 import { asOfInstant } from './timeline.ts';
 import type { ExtraFaultDecider, FaultDecider, FaultDecision, PageBadDataKind, SandboxFaults, ServerErrorKind } from './faults.ts';
 import { RateLimiter } from './rate-limit.ts';
+import { randomString } from './random.ts';
+import type { SandboxWebhookOptions, SandboxWebhookStats } from './webhooks.ts';
+import { WebhookSender, changedModels, dataChangedData, fingerprint } from './webhooks.ts';
 import {
   DEFAULT_SLOW_MS,
   applyOddities,
@@ -80,7 +83,28 @@ export interface SandboxOptions {
   asOf?: string;
   /** The simulated history to serve with `asOf` (default: `createSandboxTimeline({ seed })`). */
   timeline?: SandboxTimeline;
+  /**
+   * Send Kombo's webhooks to this 127.0.0.1 URL, signed with this secret: `data-changed` after
+   * `POST /ats/candidates` and after each move of the simulated clock that changed records,
+   * `integration-created` / `integration-deleted` when integrations are added or removed
+   * (`POST /sandbox/integrations`, `DELETE /sandbox/integrations/{id}`). Default: none sent.
+   */
+  webhook?: SandboxWebhookOptions;
 }
+
+/** What `POST /sandbox/integrations` (or {@link RunningSandbox.addIntegration}) takes. */
+export interface NewSandboxIntegration {
+  /** Tool id, like `greenhouse` (lowercase letters, digits, `_` and `-`). */
+  tool: string;
+  end_user_organization_name: string;
+  /** Candidates to generate (default {@link SANDBOX_NEW_INTEGRATION_CANDIDATES}). */
+  candidates?: number;
+}
+
+/** Candidates an integration added to a running sandbox gets unless told otherwise. */
+export const SANDBOX_NEW_INTEGRATION_CANDIDATES = 40;
+/** Most candidates an integration added to a running sandbox may ask for. */
+export const SANDBOX_MAX_NEW_INTEGRATION_CANDIDATES = 5_000;
 
 /** Request counters, for asserting what a client did. */
 export interface SandboxStats {
@@ -119,6 +143,29 @@ export interface RunningSandbox {
    * @throws Error when the sandbox serves a static dataset or the date is malformed.
    */
   setAsOf(date: string): void;
+  /**
+   * Moves the simulated clock to an instant (`YYYY-MM-DDTHH:MM:SSZ`), within a day or across days:
+   * the records as of then, the `Date` header that instant, `asOf` its date. Only for a sandbox
+   * started with `asOf`; webhooks as for {@link setAsOf}. Also `POST /sandbox/clock` `{at}`.
+   * @throws Error when the sandbox serves a static dataset or the instant is malformed.
+   */
+  setClock(instant: string): void;
+  /**
+   * Connects a new integration (as an end user finishing Kombo's connect flow would): generated
+   * data, its own id, and an `integration-created` webhook. Also `POST /sandbox/integrations`.
+   * @throws Error when the tool or organization name is malformed.
+   */
+  addIntegration(spec: NewSandboxIntegration): SandboxIntegrationData;
+  /**
+   * Removes an integration: its endpoints answer `PLATFORM.INTEGRATION_NOT_FOUND` from then on, and
+   * an `integration-deleted` webhook goes out. Also `DELETE /sandbox/integrations/{id}`.
+   * Resolves to false when no such integration exists.
+   */
+  deleteIntegration(id: string): boolean;
+  /** The webhooks sent so far and their deliveries, or null when none are configured. */
+  readonly webhooks: SandboxWebhookStats | null;
+  /** Resolves once every webhook sent so far was delivered or given up on. */
+  webhooksSettled(): Promise<void>;
   /** Stops listening and destroys open (keep-alive) connections. */
   close(): Promise<void>;
 }
@@ -380,6 +427,16 @@ const POST_CANDIDATE_BODY = z.looseObject({
 
 const MAX_BODY_BYTES = 25 * 1024 * 1024;
 
+const NEW_INTEGRATION_BODY = z.looseObject({
+  tool: z.string().regex(/^[a-z0-9_-]{1,40}$/, 'expected a tool id like "greenhouse" (lowercase letters, digits, _ and -)'),
+  end_user_organization_name: z.string().trim().min(1).max(200),
+  candidates: z.int().min(0).max(SANDBOX_MAX_NEW_INTEGRATION_CANDIDATES).optional(),
+});
+
+const CLOCK_BODY = z.union([z.strictObject({ as_of: z.string() }), z.strictObject({ at: z.string() })]);
+
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
 /** Kombo's read models the sandbox serves, with the fields of each (the keys of its records). */
 const READ_MODELS: readonly { id: string; model: SandboxModel; label: string; fields: readonly string[] }[] = [
   {
@@ -505,6 +562,17 @@ class Sandbox {
   closed = false;
   /** The simulated day served, or null for a static picture: what the `Date` header says. */
   asOf: string | null = null;
+  /** The simulated history served with `asOf`, or null. */
+  timeline: SandboxTimeline | null = null;
+  /** The simulated instant when the clock was moved within a day ({@link setClock}); null: the end of `asOf`. */
+  clockMs: number | null = null;
+  /** Where webhooks go, or null when none are sent. */
+  webhooks: WebhookSender | null = null;
+  /** The histories of integrations added while running (each its own), moved with the clock. */
+  private readonly addedTimelines = new Map<string, SandboxTimeline>();
+  /** End user organization and connection time of integrations added while running. */
+  private readonly connected = new Map<string, { organizationName: string; createdAt: string }>();
+  private readonly integrationRng: Rng;
 
   constructor(
     readonly dataset: SandboxDataset,
@@ -517,6 +585,7 @@ class Sandbox {
     this.extraDecider = createExtraFaultDecider(faults, seed);
     this.budget = faults.rateLimit && new RateLimiter(faults.rateLimit);
     this.idRng = new Rng(fnv1a32(`sandbox-writes:${seed}`));
+    this.integrationRng = new Rng(fnv1a32(`sandbox-integrations:${seed}`));
     this.syncStates();
     this.applyOddities();
   }
@@ -553,6 +622,143 @@ class Sandbox {
       s.resolve();
     }
     this.sleepers.clear();
+  }
+
+  /**
+   * Moves the simulated clock to the end of `date`: each integration's records are replaced, in the
+   * same objects, by the ones as of then; a `data-changed` webhook names the models that changed.
+   */
+  setAsOf(date: string): void {
+    this.moveTo(asOfInstant(date));
+    this.clockMs = null;
+  }
+
+  /** The sandbox's clock: what its `Date` header says and what writes are stamped with. */
+  now(): Date {
+    return this.clockMs === null ? sandboxNow(this.asOf) : new Date(this.clockMs);
+  }
+
+  /**
+   * Moves the simulated clock to an instant (ISO 8601, UTC), within a day or across days: the
+   * records as of then, and `asOf` the instant's date. Lets several syncs see one day's changes.
+   */
+  setClock(instant: string): void {
+    const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z$/.test(instant) ? Date.parse(instant) : Number.NaN;
+    if (Number.isNaN(ms)) throw new Error(`the clock takes an instant like 2025-06-02T14:30:00Z, got "${instant}"`);
+    this.moveTo(ms);
+    this.clockMs = ms;
+  }
+
+  private moveTo(atMs: number): void {
+    if (this.timeline === null) throw new Error('setAsOf needs a sandbox started with asOf (a simulated clock), not a static dataset');
+    const date = new Date(atMs).toISOString().slice(0, 10);
+    const next = [...this.timeline.datasetAt(atMs).integrations];
+    for (const t of this.addedTimelines.values()) next.push(...t.datasetAt(atMs).integrations);
+    const before = this.webhooks === null ? null : new Map(this.dataset.integrations.map((i) => [i.id, fingerprint(i)]));
+    // Same integration objects, new arrays: the server re-indexes a model when its array changes.
+    for (const data of next) {
+      const live = this.dataset.integrations.find((i) => i.id === data.id);
+      if (!live) continue;
+      live.candidates = data.candidates;
+      live.applications = data.applications;
+      live.interviews = data.interviews;
+      live.jobs = data.jobs;
+      live.funnel = data.funnel;
+    }
+    this.applyOddities();
+    this.asOf = date;
+    if (before === null) return;
+    for (const live of this.dataset.integrations) {
+      const was = before.get(live.id);
+      const models = was === undefined ? [] : changedModels(was, fingerprint(live));
+      if (models.length > 0) this.notifyChanged(live, models);
+    }
+  }
+
+  /** Sends `data-changed` for `models` of an integration, when webhooks are on. */
+  private notifyChanged(data: SandboxIntegrationData, models: readonly SandboxModel[]): void {
+    this.webhooks?.send('data-changed', dataChangedData(data.id, data.tool, models));
+  }
+
+  /** The `end_user` and `created_at` of an integration, as `GET /integrations/{id}` and the webhooks give them. */
+  private connection(data: SandboxIntegrationData): { endUser: Rec; createdAt: string } {
+    const added = this.connected.get(data.id);
+    // A stable, plausible creation date: up to a year before the data's as-of date.
+    const createdAt = added?.createdAt ?? new Date(Date.parse(SANDBOX_DATA_AS_OF) - (fnv1a32(data.id) % 365) * 86_400_000 - 86_400_000).toISOString();
+    const organizationName = added?.organizationName ?? `${toolLabel(data.tool)} sandbox customer`;
+    return { endUser: { organization_name: organizationName, creator_email: null, origin_id: null }, createdAt };
+  }
+
+  addIntegration(raw: unknown): SandboxIntegrationData {
+    const parsed = NEW_INTEGRATION_BODY.safeParse(raw);
+    if (!parsed.success) {
+      const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+      throw fail(400, 'PLATFORM.INPUT_INVALID', `Invalid request body: ${detail}`);
+    }
+    const { tool, end_user_organization_name: organizationName } = parsed.data;
+    let id: string;
+    do id = `${tool}:${randomString(this.integrationRng, ALPHANUMERIC, 24)}`;
+    while (this.state(id) !== undefined);
+    const spec = { id, tool, candidates: parsed.data.candidates ?? SANDBOX_NEW_INTEGRATION_CANDIDATES };
+    let data: SandboxIntegrationData;
+    if (this.timeline !== null && this.asOf !== null) {
+      const timeline = createSandboxTimeline({ seed: this.seed, integrations: [spec] });
+      this.addedTimelines.set(id, timeline);
+      data = timeline.datasetAt(this.now().getTime()).integrations[0] as SandboxIntegrationData;
+    } else {
+      data = generateDataset({ seed: this.seed, integrations: [spec] }).integrations[0] as SandboxIntegrationData;
+    }
+    this.connected.set(id, { organizationName, createdAt: this.now().toISOString() });
+    this.dataset.integrations.push(data);
+    this.syncStates();
+    this.applyOddities();
+    const { endUser } = this.connection(data);
+    this.webhooks?.send('integration-created', { id, tool, category: 'ATS', end_user: endUser });
+    return data;
+  }
+
+  deleteIntegration(id: string): boolean {
+    const at = this.dataset.integrations.findIndex((i) => i.id === id);
+    const data = this.dataset.integrations[at];
+    if (data === undefined) return false;
+    const { endUser } = this.connection(data);
+    this.dataset.integrations.splice(at, 1);
+    this.states.delete(id);
+    this.addedTimelines.delete(id);
+    this.webhooks?.send('integration-deleted', { id, tool: data.tool, category: 'ATS', end_user: endUser, deleted_at: this.now().toISOString() });
+    return true;
+  }
+
+  /**
+   * `POST /sandbox/integrations`, `DELETE /sandbox/integrations/{id}` and `POST /sandbox/clock`
+   * (`{as_of}`: {@link setAsOf}): the sandbox's own controls, not Kombo's API.
+   */
+  private async control(method: string, url: URL, req: IncomingMessage): Promise<Reply> {
+    this.authenticate(req);
+    const id = url.pathname.startsWith('/sandbox/integrations/') ? decodeURIComponent(url.pathname.slice('/sandbox/integrations/'.length)) : null;
+    if (url.pathname === '/sandbox/integrations' && method === 'POST') {
+      const data = this.addIntegration(await readJson(req));
+      return okReply({ id: data.id, tool: data.tool, candidates: data.candidates.length });
+    }
+    if (url.pathname === '/sandbox/clock' && method === 'POST') {
+      const parsed = CLOCK_BODY.safeParse(await readJson(req));
+      const usage = 'expected {"as_of": "YYYY-MM-DD"} (the end of that day) or {"at": "YYYY-MM-DDTHH:MM:SSZ"} (an instant)';
+      if (!parsed.success) throw fail(400, 'PLATFORM.INPUT_INVALID', `Invalid request body: ${usage}.`);
+      if (this.timeline === null) throw fail(400, 'PLATFORM.INPUT_INVALID', 'This sandbox serves a static dataset: start it with --as-of to have a clock to move.');
+      const before = this.webhooks?.stats.events.length ?? 0;
+      try {
+        if ('as_of' in parsed.data) this.setAsOf(parsed.data.as_of);
+        else this.setClock(parsed.data.at);
+      } catch (err) {
+        throw fail(400, 'PLATFORM.INPUT_INVALID', `Invalid request body: ${err instanceof Error ? err.message : String(err)}; ${usage}.`);
+      }
+      return okReply({ as_of: this.asOf, now: this.now().toISOString(), webhooks: this.webhooks === null ? [] : this.webhooks.stats.events.slice(before).map((e) => e.id) });
+    }
+    if (id !== null && id !== '' && method === 'DELETE') {
+      if (!this.deleteIntegration(id)) throw fail(404, 'PLATFORM.INTEGRATION_NOT_FOUND', `No integration with the ID "${id}" exists.`);
+      return okReply({ id });
+    }
+    throw fail(404, null, `Route ${method}:${url.pathname} not found`);
   }
 
   private syncStates(): void {
@@ -595,6 +801,17 @@ class Sandbox {
     const method = req.method ?? 'GET';
     this.stats.requests++;
     this.stats.byPath[url.pathname] = (this.stats.byPath[url.pathname] ?? 0) + 1;
+    if (url.pathname === '/sandbox/clock' || url.pathname === '/sandbox/integrations' || url.pathname.startsWith('/sandbox/integrations/')) {
+      // The sandbox's controls get no faults, budget or latency: they stand for an end user's clicks, not API calls.
+      let reply: Reply;
+      try {
+        reply = await this.control(method, url, req);
+      } catch (err) {
+        reply = errorReply(err instanceof HttpError ? err : fail(500, 'PLATFORM.UNKNOWN_ERROR', `Sandbox failure: ${err instanceof Error ? err.message : String(err)}`));
+      }
+      this.write(res, reply, Buffer.from(reply.body, 'utf8'), false);
+      return;
+    }
     // The budget counts a GET when it arrives (before latency), as a gateway in front of Kombo would;
     // writes are not counted, like every other fault, so that they stay deterministic.
     const budget = method === 'POST' ? this.budget?.peek(bearerToken(req), Date.now()) : this.budget?.take(bearerToken(req), Date.now());
@@ -665,7 +882,7 @@ class Sandbox {
     res.writeHead(reply.status, {
       'content-type': reply.contentType,
       'content-length': String(body.length),
-      date: sandboxNow(this.asOf).toUTCString(),
+      date: this.now().toUTCString(),
       ...reply.headers,
     });
     if (!reset) {
@@ -724,8 +941,7 @@ class Sandbox {
     if (!state) throw fail(404, 'PLATFORM.INTEGRATION_NOT_FOUND', `No integration with the ID "${id}" exists.`);
     const { tool } = state.data;
     const assets = `https://storage.googleapis.com/kombo-assets/integrations/${encodeURIComponent(tool)}`;
-    // A stable, plausible creation date: up to a year before the data's as-of date.
-    const createdAt = new Date(Date.parse(SANDBOX_DATA_AS_OF) - (fnv1a32(id) % 365) * 86_400_000 - 86_400_000).toISOString();
+    const { endUser, createdAt } = this.connection(state.data);
     return okReply({
       id,
       tool: { id: tool, label: toolLabel(tool), internal_label: null, logo_url: `${assets}/logo.svg`, icon_url: `${assets}/icon.svg` },
@@ -734,7 +950,7 @@ class Sandbox {
       setup_status: 'COMPLETED',
       data_expired_at: null,
       created_at: createdAt,
-      end_user: { organization_name: `${toolLabel(tool)} sandbox customer`, creator_email: null, origin_id: null },
+      end_user: endUser,
       scope_config: SCOPE_CONFIG,
       beta: false,
       read_models: READ_MODELS.map((m) => {
@@ -881,7 +1097,7 @@ class Sandbox {
 
     const { answers, unknownQuestions } = screeningAnswers(job, body.screening_question_answers ?? []);
     // Stamped on the sandbox's clock: the simulated day's end when it serves one, as its `Date` says.
-    const now = sandboxNow(this.asOf).toISOString();
+    const now = this.now().toISOString();
     this.created++;
     const c = body.candidate;
     const candidateId = this.newId();
@@ -969,6 +1185,7 @@ class Sandbox {
     application.candidate = nestedCandidate(candidate);
     this.append(state, 'candidates', candidate);
     this.append(state, 'applications', application);
+    this.notifyChanged(state.data, ['candidates', 'applications']);
     const warnings = [
       ...((body.attachments ?? []).length > 0 ? [{ message: 'The Kombo sandbox does not store attachments.' }] : []),
       ...unknownQuestions.map((id) => ({ message: `Screening question "${id}" is not a question of job "${job.id}"; its answer was not submitted.` })),
@@ -1144,7 +1361,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
   const apiKey = opts.apiKey ?? SANDBOX_API_KEY;
   const faults = parseSandboxFaults(opts.faults ?? {});
   const timeline = opts.dataset === undefined && opts.asOf !== undefined ? (opts.timeline ?? createSandboxTimeline({ seed })) : null;
-  let asOf = timeline === null ? null : (opts.asOf as string);
+  const asOf = timeline === null ? null : (opts.asOf as string);
   const dataset = opts.dataset ?? (timeline === null ? generateDataset({ seed }) : timeline.datasetAsOf(asOf as string));
   const ids = new Set<string>();
   for (const i of dataset.integrations) {
@@ -1153,6 +1370,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
   }
   const sandbox = new Sandbox(dataset, apiKey, seed, faults);
   sandbox.asOf = asOf;
+  sandbox.timeline = timeline;
+  if (opts.webhook !== undefined) sandbox.webhooks = new WebhookSender(opts.webhook, seed);
 
   const server = createServer((req, res) => {
     sandbox.handle(req, res).catch((err: unknown) => {
@@ -1178,29 +1397,27 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
     setFaults: (f) => sandbox.setFaults(f),
     reindex: () => sandbox.reindex(),
     get asOf() {
-      return asOf;
+      return sandbox.asOf;
     },
     timeline,
-    setAsOf: (date) => {
-      if (timeline === null) throw new Error('setAsOf needs a sandbox started with asOf (a simulated clock), not a static dataset');
-      const next = timeline.datasetAsOf(date);
-      // Same integration objects, new arrays: the server re-indexes a model when its array changes.
-      for (const data of next.integrations) {
-        const live = dataset.integrations.find((i) => i.id === data.id);
-        if (!live) continue;
-        live.candidates = data.candidates;
-        live.applications = data.applications;
-        live.interviews = data.interviews;
-        live.jobs = data.jobs;
-        live.funnel = data.funnel;
+    setAsOf: (date) => sandbox.setAsOf(date),
+    setClock: (instant) => sandbox.setClock(instant),
+    addIntegration: (spec) => {
+      try {
+        return sandbox.addIntegration(spec);
+      } catch (err) {
+        throw err instanceof HttpError ? new Error(err.message) : err;
       }
-      sandbox.applyOddities();
-      asOf = date;
-      sandbox.asOf = date;
     },
+    deleteIntegration: (id) => sandbox.deleteIntegration(id),
+    get webhooks() {
+      return sandbox.webhooks?.stats ?? null;
+    },
+    webhooksSettled: () => sandbox.webhooks?.settled() ?? Promise.resolve(),
     close: () => {
       closing ??= new Promise<void>((resolve, reject) => {
         sandbox.closed = true;
+        sandbox.webhooks?.close();
         server.close((err) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
         sandbox.wakeAll();

@@ -352,8 +352,12 @@ export class SandboxTimeline {
    * call, sorted by id like the static dataset.
    */
   datasetAsOf(date: string): SandboxDataset {
-    const at = asOfInstant(date);
-    return { integrations: this.plans.map((p) => this.materialize(p, at)) };
+    return this.datasetAt(asOfInstant(date));
+  }
+
+  /** Every record as the API shows it at the instant `atMs` (ms since the epoch), as {@link datasetAsOf} does at the end of a day. */
+  datasetAt(atMs: number): SandboxDataset {
+    return { integrations: this.plans.map((p) => this.materialize(p, atMs)) };
   }
 
   /** The jobs of an integration with their ordered stages. */
