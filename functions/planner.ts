@@ -32,7 +32,7 @@ const deps: PlannerDeps = {
   // Errors tell Kombo's code, title and log URL, never its message, which may name a person.
   kombo: komboClientFromSecret(apiKey, env.komboApiUrl, env.pacing),
   forgetApiKey: () => apiKey.invalidate(),
-  registry: { ssm: new SSMClient({}), path: env.integrationsPath },
+  registry: { ssm: new SSMClient({}), path: env.integrationsPath, configParts: env.registryConfigParts },
   fullEveryDays: env.fullEveryDays,
   logger,
   metrics,

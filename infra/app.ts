@@ -1,6 +1,7 @@
 /**
  * CDK app entry (`cdk.json`: `npx tsx infra/app.ts`). Reads the configuration from context, builds
- * the stack, and registers cdk-nag's AwsSolutions checks: any unacknowledged finding fails synth.
+ * the stack, and registers cdk-nag's AwsSolutions checks and its Function URL auth rule
+ * (`url-checks.ts`): any unacknowledged finding fails synth.
  * The stack is environment-agnostic, so `npx cdk synth` needs no AWS credentials.
  */
 import { resolve } from 'node:path';
@@ -11,6 +12,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../shared/errors.ts';
 import { parseContext } from './config.ts';
 import { KomboEtlStack } from './stack.ts';
+import { FunctionUrlChecks } from './url-checks.ts';
 
 /**
  * CDK feature flags the stack relies on, set here rather than in `cdk.json` so that tests and the
@@ -26,7 +28,7 @@ export function createApp(props: AppProps = {}): { app: App; stack: KomboEtlStac
   const app = new App({ ...props, context: { ...FEATURE_FLAGS, ...props.context } });
   const config = parseContext(app.node.getAllContext() as Record<string, unknown>);
   const stack = new KomboEtlStack(app, config.stackName, { config });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new FunctionUrlChecks(app));
   return { app, stack };
 }
 

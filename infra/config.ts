@@ -9,8 +9,9 @@ import { ConfigError, errorMessage } from '../shared/errors.ts';
 import type { PiiMode } from '../shared/flatten.ts';
 import { DEFAULT_PII_MODE, PII_MODES } from '../shared/flatten.ts';
 import { KOMBO_EU_URL, KOMBO_US_URL } from '../shared/kombo/client.ts';
-import { DEFAULT_WAREHOUSE_PREFIX, MAX_KOMBO_REQUESTS_PER_SECOND } from '../shared/adapters/aws/env.ts';
+import { DEFAULT_WAREHOUSE_PREFIX, MAX_KOMBO_REQUESTS_PER_SECOND, MAX_WEBHOOK_GAP_SECONDS } from '../shared/adapters/aws/env.ts';
 import { assertIntegrationId } from '../shared/warehouse/layout.ts';
+import { DEFAULT_GAP_MS } from '../shared/webhooks/triggers.ts';
 import { KEEP_EVERY_VERSION, MAX_RETENTION_DAYS } from '../shared/retention.ts';
 
 /** Kombo's two data regions and their API endpoints. */
@@ -42,6 +43,18 @@ export const DEFAULT_FULL_SYNC_EVERY_DAYS = DEFAULT_FULL_EVERY_DAYS;
 export const FULL_SYNC_EVERY_DAYS_RANGE = [1, MAX_FULL_EVERY_DAYS] as const;
 /** CloudWatch Logs retention of the functions' logs. */
 export const DEFAULT_LOG_RETENTION_DAYS = 90;
+/** Kombo's webhooks trigger syncs between the nightly runs unless `webhooks=false`. */
+export const DEFAULT_WEBHOOKS = true;
+/** Least seconds between the starts of two webhook-triggered syncs of one integration. */
+export const DEFAULT_WEBHOOK_GAP_SECONDS = DEFAULT_GAP_MS / 1000;
+/** From no gap to 15 minutes: the longest an SQS message can be delayed, so that one wake-up covers the gap. */
+export const WEBHOOK_GAP_SECONDS_RANGE = [0, MAX_WEBHOOK_GAP_SECONDS] as const;
+/**
+ * Receiver instances reserved (and at most running): a burst of requests cannot take the fetchers'
+ * concurrency. 0 reserves none, for accounts whose concurrency quota is still the first 10.
+ */
+export const DEFAULT_WEBHOOK_RECEIVER_CONCURRENCY = 5;
+export const WEBHOOK_RECEIVER_CONCURRENCY_RANGE = [0, 100] as const;
 /** Values CloudWatch Logs accepts as a retention period. */
 export const LOG_RETENTION_VALUES = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
@@ -82,6 +95,12 @@ export interface EtlConfig {
   readonly lakeFormation: boolean;
   /** IAM roles and users (ARNs) granted SELECT and DESCRIBE on every table and view; needs {@link lakeFormation}. */
   readonly lakeFormationReaders: readonly string[];
+  /** The webhook receiver (Function URL), its secret, the events queue and the dispatcher. */
+  readonly webhooks: boolean;
+  /** Least seconds between the starts of two webhook-triggered syncs of one integration. */
+  readonly webhookGapSeconds: number;
+  /** Reserved concurrency of the receiver; 0: none reserved. */
+  readonly webhookReceiverConcurrency: number;
 }
 
 /** The context keys, as typed on the command line: `npx cdk deploy -c fetcherMaxConcurrency=8`. */
@@ -104,6 +123,9 @@ export const CONTEXT_KEYS = [
   'fullSyncEveryDays',
   'lakeFormation',
   'lakeFormationReaders',
+  'webhooks',
+  'webhookGapSeconds',
+  'webhookReceiverConcurrency',
 ] as const;
 export type ContextKey = (typeof CONTEXT_KEYS)[number];
 
@@ -195,6 +217,9 @@ const SCHEMA = z.object({
   fullSyncEveryDays: int(...FULL_SYNC_EVERY_DAYS_RANGE).default(DEFAULT_FULL_SYNC_EVERY_DAYS),
   lakeFormation: bool.default(false),
   lakeFormationReaders: list.pipe(z.array(z.string().regex(IAM_PRINCIPAL_ARN, 'expected IAM role or user ARNs such as "arn:aws:iam::123456789012:role/bi-analysts"'))).default([]),
+  webhooks: bool.default(DEFAULT_WEBHOOKS),
+  webhookGapSeconds: int(...WEBHOOK_GAP_SECONDS_RANGE).default(DEFAULT_WEBHOOK_GAP_SECONDS),
+  webhookReceiverConcurrency: int(...WEBHOOK_RECEIVER_CONCURRENCY_RANGE).default(DEFAULT_WEBHOOK_RECEIVER_CONCURRENCY),
 });
 
 /**

@@ -6,7 +6,7 @@ import type { StackProps } from 'aws-cdk-lib';
 import { Aws, CfnOutput, Stack } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { s3Uri } from '../shared/adapters/aws/glue-schema.ts';
-import { REGISTRY_PART_MAX_CHARS, registryPartName } from '../shared/adapters/aws/registry.ts';
+import { webhookKeys } from '../shared/state/keys.ts';
 import type { EtlConfig } from './config.ts';
 import { AnalyticsViews } from './constructs/analytics-views.ts';
 import { Catalog } from './constructs/catalog.ts';
@@ -17,6 +17,7 @@ import { Monitoring } from './constructs/monitoring.ts';
 import { Pipeline } from './constructs/pipeline.ts';
 import { Report } from './constructs/report.ts';
 import { ATHENA_RESULTS_PREFIX, Storage } from './constructs/storage.ts';
+import { Webhooks } from './constructs/webhooks.ts';
 
 export interface KomboEtlStackProps extends StackProps {
   readonly config: EtlConfig;
@@ -54,6 +55,8 @@ export class KomboEtlStack extends Stack {
   readonly compaction: Compaction;
   readonly monitoring: Monitoring;
   readonly report: Report;
+  /** Unless the `webhooks` context key is false. */
+  readonly webhooks: Webhooks | undefined;
   /** Only with the `lakeFormation` context key. */
   readonly lakeFormation: LakeFormationGrants | undefined;
 
@@ -104,6 +107,23 @@ export class KomboEtlStack extends Stack {
       destroyData: c.destroyData,
     });
 
+    this.webhooks = c.webhooks
+      ? new Webhooks(this, 'Webhooks', {
+          warehouse: this.storage.warehouse,
+          warehousePrefix: c.warehousePrefix,
+          fetchQueue: this.pipeline.queue,
+          apiKey: this.pipeline.apiKey,
+          komboApiUrl: c.komboApiUrl,
+          fullSyncEveryDays: c.fullSyncEveryDays,
+          gapSeconds: c.webhookGapSeconds,
+          receiverConcurrency: c.webhookReceiverConcurrency,
+          logRetention: c.logRetentionDays,
+          serviceName,
+          dataKey: this.dataKey,
+          destroyData: c.destroyData,
+        })
+      : undefined;
+
     this.compaction = new Compaction(this, 'Compaction', {
       warehouse: this.storage.warehouse,
       warehousePrefix: c.warehousePrefix,
@@ -153,6 +173,7 @@ export class KomboEtlStack extends Stack {
       reporter: this.report.reporter.function,
       queue: this.pipeline.queue,
       deadLetterQueue: this.pipeline.deadLetterQueue,
+      ...(this.webhooks && { webhooks: { receiver: this.webhooks.receiver.function, dispatcher: this.webhooks.dispatcher.function, deadLetterQueue: this.webhooks.deadLetterQueue } }),
       serviceName,
       ...(c.alarmEmail !== undefined && { alarmEmail: c.alarmEmail }),
       dashboardName: dashboardName(this.stackName),
@@ -176,11 +197,12 @@ export class KomboEtlStack extends Stack {
       // A secret of its own, which only the fetcher reads.
       out('SetPiiSaltCommand', `aws secretsmanager put-secret-value ${region} --secret-id ${p.piiSalt.secretArn} --secret-string "$KOMBO_PII_SALT"`, 'Put the PII salt (32+ characters with 10+ different ones, kept unchanged for good) into its secret');
     }
-    out('IntegrationRegistryPath', p.registryPath, 'SSM path of the integration registry: every parameter directly under it holds a JSON list of integration ids, synced nightly');
-    out('ListIntegrationsCommand', `aws ssm get-parameters-by-path ${region} --path ${p.registryPath} --query 'Parameters[].[Name,Value]' --output text`, 'Print the registry, one parameter per line');
-    // The first part number the stack does not seed; put-parameter without --overwrite refuses a part that exists.
-    const nextPart = registryPartName(p.registryPath, p.registryParts.length);
-    out('AddIntegrationsCommand', `aws ssm put-parameter ${region} --type String --name ${nextPart} --value '["greenhouse:AbC123","lever:XyZ789"]'`, `Add integrations as a new part (at most ${REGISTRY_PART_MAX_CHARS} characters; if the part exists, take the next number); no redeploy needed`);
+    out('IntegrationRegistryPath', p.registryPath, "SSM path whose parameters seed the integration registry: the stack's integrations context on every run, all of them once on the first run");
+    const registry = `s3://${this.storage.warehouse.bucketName}/${c.warehousePrefix}/${webhookKeys.registry()}`;
+    out('ListIntegrationsCommand', `aws s3 cp ${region} ${registry} -`, 'Print the integration registry the planner syncs (deleted ones carry deletedAt)');
+    const invokePlanner = (payload: string) => `aws lambda invoke ${region} --function-name ${p.planner.function.functionName} --cli-binary-format raw-in-base64-out --payload '${payload}' /dev/stdout`;
+    out('AddIntegrationsCommand', invokePlanner(JSON.stringify({ add_integrations: ['greenhouse:AbC123', 'lever:XyZ789'] })), 'Add integrations to the registry by hand (Kombo\'s integration-created webhook adds them by itself); no redeploy needed');
+    out('RemoveIntegrationsCommand', invokePlanner(JSON.stringify({ remove_integrations: ['greenhouse:AbC123'] })), 'Mark integrations deleted: no run syncs them again, their data stays');
     out('GlueDatabase', databaseName, 'Glue database with one table per warehouse table');
     out('AthenaWorkGroup', this.catalog.workGroup.name, 'Athena workgroup to query the warehouse with');
     out('PlannerFunction', p.planner.function.functionName, 'Planner Lambda (invoke it to start a run)');
@@ -191,6 +213,13 @@ export class KomboEtlStack extends Stack {
     out('DeadLetterQueueUrl', p.deadLetterQueue.queueUrl, 'Chunks that failed every attempt');
     out('DashboardUrl', `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards/dashboard/${dashboardName(this.stackName)}`, 'CloudWatch dashboard');
     out('LatestReportUri', this.report.latestUri, 'The hiring report of the latest night (reports/<date>.html beside it keeps each night\'s); download it with aws s3 cp');
+    const w = this.webhooks;
+    if (w) {
+      out('WebhookUrl', w.url.url, "Paste into Kombo's dashboard (Webhooks) as the endpoint of every event type");
+      out('WebhookSecretArn', w.secret.secretArn, 'Secrets Manager secret holding the secret Kombo signs its webhooks with');
+      out('SetWebhookSecretCommand', `aws secretsmanager put-secret-value ${region} --secret-id ${w.secret.secretArn} --secret-string "$KOMBO_WEBHOOK_SECRET"`, "Put the webhook signing secret from Kombo's dashboard into its secret");
+      out('EventsDeadLetterQueueUrl', w.deadLetterQueue.queueUrl, 'Webhook events that failed every attempt');
+    }
     if (this.monitoring.topic) out('AlarmTopicArn', this.monitoring.topic.topicArn, 'SNS topic of the alarms (confirm the e-mail subscription)');
   }
 }

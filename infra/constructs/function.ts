@@ -225,6 +225,36 @@ export class KomboFunction extends Construct {
     return this;
   }
 
+  /**
+   * The registry parameters `part-001` … `part-<parts>` hold the stack's `integrations` context: the
+   * planner seeds the registry from them as `config`, and from any other parameter as `ssm`.
+   */
+  bindRegistryConfigParts(parts: number): this {
+    this.env(ENV.registryConfigParts, String(parts));
+    return this;
+  }
+
+  /** Read the secret Kombo signs its webhooks with. */
+  bindWebhookSecret(secret: ISecret): this {
+    this.env(ENV.webhookSecretArn, secret.secretArn);
+    secret.grantRead(this.role);
+    return this;
+  }
+
+  /** Send to the webhook events queue (the receiver's events, the dispatcher's wake-ups); consuming it is the event source's grant. */
+  bindEventsQueue(queue: IQueue): this {
+    this.env(ENV.eventsQueueUrl, queue.queueUrl);
+    queue.grantSendMessages(this.role);
+    return this;
+  }
+
+  /** Least seconds between the starts of two webhook-triggered syncs of one integration. */
+  bindWebhookGap(seconds: number): this {
+    if (!Number.isInteger(seconds) || seconds < 0) throw new Error(`the webhook gap is a whole number of seconds, at least 0, got ${seconds}`);
+    this.env(ENV.webhookGapSeconds, String(seconds));
+    return this;
+  }
+
   /** Create and update partitions of exactly these tables, and with `remove` delete them (the compactor's `unsync_date`). */
   bindCatalog(databaseName: string, tableNames: readonly string[], opts: { readonly remove?: boolean } = {}): this {
     this.env(ENV.glueDatabase, databaseName);

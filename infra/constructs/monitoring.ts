@@ -1,6 +1,8 @@
 /**
- * Monitoring: alarms for a non-empty DLQ, fetcher, planner, compactor and reporter errors, failed streams and
- * a run not finished by the deadline; an optional SNS topic that e-mails them; a small dashboard.
+ * Monitoring: alarms for a non-empty DLQ, fetcher, planner, compactor and reporter errors, failed streams,
+ * a run not finished by the deadline and an integration not synced for more than a day; with webhooks,
+ * signature failures, receiver and dispatcher errors and the events DLQ; an optional SNS topic that
+ * e-mails them; a small dashboard.
  */
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -11,9 +13,22 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { STALE_AFTER_HOURS } from '../../shared/adapters/aws/planner.ts';
 import { METRICS_NAMESPACE } from './function.ts';
 
 const FIVE_MINUTES = Duration.minutes(5);
+
+/** Requests with a bad or missing signature in five minutes before the alarm fires: a few are Internet noise, more are an attack or a wrong secret. */
+export const SIGNATURE_FAILURES_THRESHOLD = 10;
+/** An integration whose latest successful sync is older than this many hours at the run deadline raises `IntegrationNotSynced`. */
+export const MAX_HOURS_SINCE_SYNC = STALE_AFTER_HOURS;
+
+/** The webhook functions and their DLQ, to watch. */
+export interface WebhookMonitoringProps {
+  readonly receiver: lambda.IFunction;
+  readonly dispatcher: lambda.IFunction;
+  readonly deadLetterQueue: sqs.IQueue;
+}
 
 export interface MonitoringProps {
   readonly planner: lambda.IFunction;
@@ -24,6 +39,8 @@ export interface MonitoringProps {
   readonly reporter: lambda.IFunction;
   readonly queue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
+  /** Only when the stack receives webhooks. */
+  readonly webhooks?: WebhookMonitoringProps;
   /** Powertools `service` dimension of the custom metrics. */
   readonly serviceName: string;
   /** Where alarms are e-mailed; no topic is created without it. */
@@ -32,7 +49,9 @@ export interface MonitoringProps {
 }
 
 export class Monitoring extends Construct {
-  readonly alarms: Record<'deadLetters' | 'fetcherErrors' | 'plannerErrors' | 'compactorErrors' | 'reporterErrors' | 'streamsFailed' | 'runOverdue', cloudwatch.Alarm>;
+  readonly alarms: Record<'deadLetters' | 'fetcherErrors' | 'plannerErrors' | 'compactorErrors' | 'reporterErrors' | 'streamsFailed' | 'runOverdue' | 'integrationNotSynced', cloudwatch.Alarm>;
+  /** Only when the stack receives webhooks. */
+  readonly webhookAlarms: Record<'signatureFailures' | 'receiverErrors' | 'dispatcherErrors' | 'eventDeadLetters', cloudwatch.Alarm> | undefined;
   readonly topic: sns.Topic | undefined;
   readonly dashboard: cloudwatch.Dashboard;
 
@@ -81,7 +100,16 @@ export class Monitoring extends Construct {
         alarmDescription: 'No run finished by the deadline: the planner did not run, or a stream is stuck. See the planner logs of the deadline check.',
         metric: custom('RunsOverdue'),
       }),
+      integrationNotSynced: new cloudwatch.Alarm(this, 'IntegrationNotSynced', {
+        threshold: MAX_HOURS_SINCE_SYNC,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: `An integration of the registry has had no successful sync for more than ${MAX_HOURS_SINCE_SYNC} hours at the run deadline. The planner's deadline log line names it; its streams' report.json says why (revoked, inactive, failing).`,
+        metric: custom('HoursSinceLastSync').with({ statistic: 'Maximum' }),
+      }),
     };
+    this.webhookAlarms = props.webhooks && this.webhookAlarmsOf(props.webhooks, custom, atLeastOne);
 
     if (props.alarmEmail !== undefined) {
       this.topic = new sns.Topic(this, 'AlarmTopic', { displayName: 'kombo-etl alarms', enforceSSL: true });
@@ -106,12 +134,12 @@ export class Monitoring extends Construct {
         reason: 'The topic carries alarm names and states only, no data; CloudWatch cannot publish to a topic under the AWS-managed SNS key, and a customer key would cost more than the alarms.',
       });
       const action = new SnsAction(this.topic);
-      for (const alarm of Object.values(this.alarms)) alarm.addAlarmAction(action);
+      for (const alarm of [...Object.values(this.alarms), ...Object.values(this.webhookAlarms ?? {})]) alarm.addAlarmAction(action);
     }
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.dashboardName, defaultInterval: Duration.days(2) });
     this.dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: Object.values(this.alarms), width: 24, height: 3 }),
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...Object.values(this.alarms), ...Object.values(this.webhookAlarms ?? {})], width: 24, height: 3 }),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({ title: 'Runs and streams', left: [custom('RunsStarted', 'runs started'), custom('StreamsDone', 'streams done'), custom('StreamsSkipped', 'streams skipped'), custom('StreamsFailed', 'streams failed')], width: 8 }),
@@ -136,5 +164,36 @@ export class Monitoring extends Construct {
         width: 12,
       }),
     );
+  }
+  private webhookAlarmsOf(w: WebhookMonitoringProps, custom: (name: string) => cloudwatch.Metric, atLeastOne: Pick<cloudwatch.AlarmProps, 'threshold' | 'evaluationPeriods' | 'comparisonOperator' | 'treatMissingData'>): NonNullable<Monitoring['webhookAlarms']> {
+    // A failed record of a batch does not fail the invocation: the dispatcher counts it itself.
+    const dispatcherFailures = new cloudwatch.MathExpression({
+      expression: 'FILL(errors, 0) + FILL(failed, 0)',
+      usingMetrics: { errors: w.dispatcher.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), failed: custom('WebhookEventsFailed') },
+      period: FIVE_MINUTES,
+    });
+    return {
+      signatureFailures: new cloudwatch.Alarm(this, 'WebhookSignatureFailures', {
+        ...atLeastOne,
+        threshold: SIGNATURE_FAILURES_THRESHOLD,
+        alarmDescription: `${SIGNATURE_FAILURES_THRESHOLD} or more webhook requests in five minutes had a bad or missing signature: the secret in Secrets Manager differs from Kombo's (after a rotation?), or someone is probing the URL. Nothing was queued for them.`,
+        metric: custom('WebhookSignatureFailures'),
+      }),
+      receiverErrors: new cloudwatch.Alarm(this, 'ReceiverErrors', {
+        ...atLeastOne,
+        alarmDescription: 'The webhook receiver failed (secret not set or unreadable, queue unavailable, timeout): Kombo got an error and delivers the event again. See the receiver logs.',
+        metric: w.receiver.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      }),
+      dispatcherErrors: new cloudwatch.Alarm(this, 'DispatcherErrors', {
+        ...atLeastOne,
+        alarmDescription: 'A webhook event failed in the dispatcher (it is retried, then goes to the events DLQ); the nightly run still syncs the integration. See the dispatcher logs.',
+        metric: dispatcherFailures,
+      }),
+      eventDeadLetters: new cloudwatch.Alarm(this, 'EventDeadLetters', {
+        ...atLeastOne,
+        alarmDescription: 'A webhook event failed every attempt and is in the events DLQ. Read the dispatcher logs for its message id, fix the cause, then redrive the DLQ.',
+        metric: w.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }),
+      }),
+    };
   }
 }

@@ -205,6 +205,7 @@ export class Pipeline extends Construct {
       .bindFetchQueue(this.queue)
       .bindKombo(this.apiKey, props.komboApiUrl)
       .bindRegistry(this.registryPath)
+      .bindRegistryConfigParts(this.registryParts.length)
       .bindFullSyncEveryDays(props.fullSyncEveryDays ?? DEFAULT_FULL_EVERY_DAYS);
     if (props.komboRequestsPerSecond !== undefined) this.planner.bindKomboRequestBudget(props.komboRequestsPerSecond);
     // Schedules invoke the planner asynchronously; Lambda would retry a failed or timed-out invocation

@@ -12,6 +12,8 @@ import {
   DEFAULT_SCHEDULE,
   DEFAULT_STACK_NAME,
   DEFAULT_TIMEZONE,
+  DEFAULT_WEBHOOK_GAP_SECONDS,
+  DEFAULT_WEBHOOK_RECEIVER_CONCURRENCY,
   CONTEXT_KEYS,
   KOMBO_REQUESTS_PER_SECOND_RANGE,
   assertKnownContextKeys,
@@ -47,12 +49,23 @@ describe('parseConfig', () => {
       fullSyncEveryDays: DEFAULT_FULL_SYNC_EVERY_DAYS,
       lakeFormation: false,
       lakeFormationReaders: [],
+      webhooks: true,
+      webhookGapSeconds: DEFAULT_WEBHOOK_GAP_SECONDS,
+      webhookReceiverConcurrency: DEFAULT_WEBHOOK_RECEIVER_CONCURRENCY,
     });
+    expect(DEFAULT_WEBHOOK_GAP_SECONDS).toBe(60);
     expect(DEFAULT_FULL_SYNC_EVERY_DAYS).toBe(7);
     expect(DEFAULT_SCHEDULE).toBe('cron(0 2 * * ? *)');
     expect(DEFAULT_TIMEZONE).toBe('UTC');
     // Unset: no budget of our own, the clients pace by Kombo's headers as before.
     expect(from({}).komboRequestsPerSecond).toBeUndefined();
+  });
+
+  it('turns webhooks off with -c webhooks=false, and reads the gap (0–900 s) and the receiver\'s reserved concurrency (0: none)', () => {
+    expect(from({ webhooks: 'false' }).webhooks).toBe(false);
+    expect(from({ webhooks: false }).webhooks).toBe(false);
+    expect(from({ webhookGapSeconds: '0', webhookReceiverConcurrency: '0' })).toMatchObject({ webhookGapSeconds: 0, webhookReceiverConcurrency: 0 });
+    expect(from({ webhookGapSeconds: 900 }).webhookGapSeconds).toBe(900);
   });
 
   it('reads komboRequestsPerSecond from -c komboRequestsPerSecond=2.5 or a cdk.json number, within 0.1..10000', () => {
@@ -116,6 +129,10 @@ describe('parseConfig', () => {
     [{ fullSyncEveryDays: 'weekly' }, /^CDK context "fullSyncEveryDays": .*\(got "weekly"\)$/],
     [{ fullSyncEveryDays: 3651 }, /^CDK context "fullSyncEveryDays": .*<=3650 \(got 3651\)$/],
     [{ fullSyncEveryDays: true }, /^CDK context "fullSyncEveryDays"/],
+    [{ webhooks: 'off' }, /^CDK context "webhooks"/],
+    [{ webhookGapSeconds: '901' }, /^CDK context "webhookGapSeconds": .*<=900/],
+    [{ webhookGapSeconds: '-1' }, /^CDK context "webhookGapSeconds": .*>=0/],
+    [{ webhookReceiverConcurrency: '101' }, /^CDK context "webhookReceiverConcurrency": .*<=100/],
   ])('rejects %o, naming the context key', (ctx, message) => {
     expect(() => from(ctx)).toThrow(message);
   });

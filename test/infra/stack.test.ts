@@ -14,9 +14,11 @@ import type { CfnLogGroup } from 'aws-cdk-lib/aws-logs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ENV, parseFetcherEnv, parsePlannerEnv } from '../../shared/adapters/aws/env.ts';
+import { ENV, parseDispatcherEnv, parseFetcherEnv, parsePlannerEnv, parseReceiverEnv } from '../../shared/adapters/aws/env.ts';
+import { WEBHOOK_SECRET_PLACEHOLDER } from '../../shared/adapters/aws/webhooks.ts';
+import { SIGNATURE_FAILURES_THRESHOLD } from '../../infra/constructs/monitoring.ts';
 import { RUN_DEADLINE, SCHEDULED_RUN, parsePlannerEvent } from '../../shared/adapters/aws/events.ts';
-import { parseRegistry } from '../../shared/adapters/aws/registry.ts';
+import { webhookKeys } from '../../shared/state/keys.ts';
 import { KOMBO_US_URL } from '../../shared/kombo/client.ts';
 import { VIEWS } from '../../shared/analytics/views.ts';
 import { CATALOG_TABLES, PARTITION_COLUMNS } from '../../shared/tables.ts';
@@ -44,6 +46,8 @@ const CONTEXT = {
   athenaBytesScannedCutoffGb: 25,
   logRetentionDays: 30,
   piiMode: 'hash',
+  webhookGapSeconds: '90',
+  webhookReceiverConcurrency: 3,
 };
 
 /** Where the registry lives for the default stack name, written out independently of the code under test. */
@@ -62,10 +66,16 @@ const one = (type: string, pick: (r: Resource) => boolean = () => true): [string
   expect(found, `exactly one ${type}`).toHaveLength(1);
   return found[0]!;
 };
-const FUNCTION_DESCRIPTIONS = { Planner: 'Plans', Fetcher: 'Fetches', Compactor: 'Applies the retention', Reporter: 'hiring report' } as const;
+const FUNCTION_DESCRIPTIONS = { Planner: 'Plans', Fetcher: 'Fetches', Compactor: 'Applies the retention', Reporter: 'hiring report', Receiver: 'Receives Kombo', Dispatcher: 'Dispatches webhook events' } as const;
 const fn = (name: keyof typeof FUNCTION_DESCRIPTIONS) => one('AWS::Lambda::Function', (r) => JSON.stringify(r.Properties['Description']).includes(FUNCTION_DESCRIPTIONS[name]));
 const getAtt = (id: string, attr = 'Arn') => ({ 'Fn::GetAtt': [id, attr] });
 const variables = (f: Resource) => (f.Properties['Environment'] as { Variables: Json }).Variables;
+/** The FIFO fetch queue and its DLQ; the standard events queue and its DLQ. */
+const fifo = (r: Resource) => r.Properties['FifoQueue'] === true;
+const fetchQueue = () => one('AWS::SQS::Queue', (r) => fifo(r) && r.Properties['RedrivePolicy'] !== undefined);
+const fetchDlq = () => one('AWS::SQS::Queue', (r) => fifo(r) && r.Properties['RedrivePolicy'] === undefined);
+const eventsQueue = () => one('AWS::SQS::Queue', (r) => !fifo(r) && r.Properties['RedrivePolicy'] !== undefined);
+const eventsDlq = () => one('AWS::SQS::Queue', (r) => !fifo(r) && r.Properties['RedrivePolicy'] === undefined);
 
 beforeAll(() => {
   outdir = mkdtempSync(join(tmpdir(), 'kombo-cdk-'));
@@ -193,7 +203,7 @@ describe('data key', () => {
     for (const [id, g] of groups) expect(g.Properties['KmsKeyId'], id).toEqual(getAtt(keyId));
   });
 
-  it('is granted to every function role that reads or writes the warehouse: GenerateDataKey and Decrypt on this key, nothing more', () => {
+  it('is granted to every function role that reads or writes the warehouse: GenerateDataKey and Decrypt on this key, nothing more; not to the webhook receiver, which touches no data', () => {
     const [keyId] = one('AWS::KMS::Key');
     for (const [id, f] of ofType('AWS::Lambda::Function')) {
       const role = (f.Properties['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
@@ -201,6 +211,10 @@ describe('data key', () => {
         .filter(([, p]) => JSON.stringify(p.Properties['Roles']).includes(role))
         .flatMap(([, p]) => (p.Properties['PolicyDocument'] as { Statement: { Action: string | string[]; Resource: unknown }[] }).Statement);
       const kms = statements.filter((x) => JSON.stringify(x.Action).includes('kms:'));
+      if (id === fn('Receiver')[0]) {
+        expect(kms, id).toEqual([]);
+        continue;
+      }
       expect(kms, id).toHaveLength(1);
       expect([kms[0]!.Action].flat().sort(), id).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
       expect(kms[0]!.Resource, id).toEqual(getAtt(keyId));
@@ -226,9 +240,9 @@ describe('a function added to the stack', () => {
 });
 
 describe('pipeline', () => {
-  it('runs every function (planner, fetcher, compactor, reporter) on NODEJS_22_X, arm64, bundled ESM with source maps, logging to a log group with the configured retention', () => {
+  it('runs every function (planner, fetcher, compactor, reporter, webhook receiver and dispatcher) on NODEJS_22_X, arm64, bundled ESM with source maps, logging to a log group with the configured retention', () => {
     const functions = ofType('AWS::Lambda::Function');
-    expect(functions).toHaveLength(4);
+    expect(functions).toHaveLength(6);
     for (const [id, f] of functions) {
       expect(f.Properties['Runtime'], id).toBe('nodejs22.x');
       expect(f.Properties['Architectures'], id).toEqual(['arm64']);
@@ -242,7 +256,7 @@ describe('pipeline', () => {
   it('bundles each handler into one ESM file with a source map (from cdk.out)', () => {
     const manifest = JSON.parse(readFileSync(join(outdir, 'KomboEtl.assets.json'), 'utf8')) as { files: Record<string, { source: { path: string; packaging: string } }> };
     const bundles = Object.values(manifest.files).filter((f) => f.source.packaging === 'zip');
-    expect(bundles).toHaveLength(4);
+    expect(bundles).toHaveLength(6);
     for (const b of bundles) {
       const code = readFileSync(join(outdir, b.source.path, 'index.mjs'), 'utf8');
       expect(code.startsWith('import')).toBe(true);
@@ -253,7 +267,7 @@ describe('pipeline', () => {
 
   it('wires each function to its resources through environment variables', () => {
     const env = (name: 'Planner' | 'Fetcher') => (fn(name)[1].Properties['Environment'] as { Variables: Json }).Variables;
-    const [queueId] = one('AWS::SQS::Queue', (r) => r.Properties['RedrivePolicy'] !== undefined);
+    const [queueId] = fetchQueue();
     const [secretId] = one('AWS::SecretsManager::Secret', (r) => JSON.stringify(r.Properties['Description']).includes('Kombo API key'));
     for (const name of ['Planner', 'Fetcher'] as const) {
       expect(env(name)).toMatchObject({
@@ -300,13 +314,13 @@ describe('pipeline', () => {
     expect(fetchers * Number(share)).toBeLessThanOrEqual(budget);
   });
 
-  it('sets no Kombo request budget on either function when komboRequestsPerSecond is unset (paced by Kombo\'s headers only)', () => {
+  it('sets no Kombo request budget on any function when komboRequestsPerSecond is unset (paced by Kombo\'s headers only)', () => {
     // Bundling skipped: only the environment variables are read.
     const { app, stack } = createApp({ outdir: mkdtempSync(join(tmpdir(), 'kombo-cdk-nobudget-')), context: { fetcherMaxConcurrency: '7', 'aws:cdk:bundling-stacks': [] } });
     const plain = app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, Resource> };
-    // The compactor and the reporter never call Kombo.
-    const functions = Object.values(plain.Resources).filter((r) => r.Type === 'AWS::Lambda::Function' && !/retention|hiring report/.test(JSON.stringify(r.Properties['Description'])));
-    expect(functions).toHaveLength(2);
+    // The compactor, the reporter and the webhook receiver never call Kombo.
+    const functions = Object.values(plain.Resources).filter((r) => r.Type === 'AWS::Lambda::Function' && !/retention|hiring report|Receives/.test(JSON.stringify(r.Properties['Description'])));
+    expect(functions).toHaveLength(3);
     for (const f of functions) {
       expect(variables(f)[ENV.komboApiUrl]).toBeDefined();
       expect(variables(f)).not.toHaveProperty(ENV.komboRequestsPerSecond);
@@ -314,8 +328,8 @@ describe('pipeline', () => {
   }, 60_000);
 
   it('feeds the fetcher from a FIFO queue with a FIFO DLQ, a visibility timeout of at least 6x its timeout, and explicit deduplication ids', () => {
-    const [dlqId, dlq] = one('AWS::SQS::Queue', (r) => r.Properties['RedrivePolicy'] === undefined);
-    const [, queue] = one('AWS::SQS::Queue', (r) => r.Properties['RedrivePolicy'] !== undefined);
+    const [dlqId, dlq] = fetchDlq();
+    const [, queue] = fetchQueue();
     expect(queue.Properties).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: false, SqsManagedSseEnabled: true });
     expect(dlq.Properties).toMatchObject({ FifoQueue: true, SqsManagedSseEnabled: true });
     expect(queue.Properties['RedrivePolicy']).toEqual({ deadLetterTargetArn: getAtt(dlqId), maxReceiveCount: expect.any(Number) });
@@ -325,7 +339,7 @@ describe('pipeline', () => {
   });
 
   it('delivers one message per invocation with partial batch responses, at the configured maximum concurrency', () => {
-    const [queueId] = one('AWS::SQS::Queue', (r) => r.Properties['RedrivePolicy'] !== undefined);
+    const [queueId] = fetchQueue();
     const [fetcherId] = fn('Fetcher');
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: getAtt(queueId),
@@ -334,7 +348,8 @@ describe('pipeline', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: Number(CONTEXT.fetcherMaxConcurrency) },
     });
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    // The other one feeds the webhook dispatcher from the events queue.
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
   });
 
   /** Fill the Scheduler placeholders the way EventBridge Scheduler does, and parse as the planner would. */
@@ -581,14 +596,14 @@ describe('catalog and analytics', () => {
 describe('monitoring', () => {
   const alarms = () => ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
 
-  it('alarms on a non-empty DLQ, fetcher, planner, compactor and reporter errors, failed streams and an overdue run', () => {
-    const [dlqId] = one('AWS::SQS::Queue', (r) => r.Properties['RedrivePolicy'] === undefined);
+  it('alarms on a non-empty DLQ, fetcher, planner, compactor, reporter and receiver errors, failed streams, an overdue run and the events DLQ', () => {
+    const [dlqId] = fetchDlq();
+    const [eventsDlqId] = eventsDlq();
     const byMetric = (name: string) => alarms().filter((a) => a['MetricName'] === name);
-    expect(byMetric('ApproximateNumberOfMessagesVisible')).toEqual([
-      expect.objectContaining({ Namespace: 'AWS/SQS', Dimensions: [{ Name: 'QueueName', Value: getAtt(dlqId, 'QueueName') }], Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' }),
-    ]);
+    const dlqAlarm = (id: string) => expect.objectContaining({ Namespace: 'AWS/SQS', Dimensions: [{ Name: 'QueueName', Value: getAtt(id, 'QueueName') }], Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(byMetric('ApproximateNumberOfMessagesVisible')).toEqual([dlqAlarm(dlqId), dlqAlarm(eventsDlqId)]);
     const errorTargets = byMetric('Errors').map((a) => JSON.stringify(a['Dimensions']));
-    expect(errorTargets.sort()).toEqual([fn('Fetcher')[0], fn('Planner')[0], fn('Compactor')[0], fn('Reporter')[0]].map((id) => JSON.stringify([{ Name: 'FunctionName', Value: { Ref: id } }])).sort());
+    expect(errorTargets.sort()).toEqual([fn('Fetcher')[0], fn('Planner')[0], fn('Compactor')[0], fn('Reporter')[0], fn('Receiver')[0]].map((id) => JSON.stringify([{ Name: 'FunctionName', Value: { Ref: id } }])).sort());
     for (const name of ['StreamsFailed', 'RunsOverdue']) {
       expect(byMetric(name), name).toEqual([expect.objectContaining({ Namespace: 'KomboEtl', Dimensions: [{ Name: 'service', Value: 'KomboEtl' }], Threshold: 1 })]);
     }
@@ -647,6 +662,140 @@ describe('report', () => {
   });
 });
 
+describe('webhooks', () => {
+  type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: Json };
+  const roleOf = (name: keyof typeof FUNCTION_DESCRIPTIONS) => (fn(name)[1].Properties['Role'] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const statementsOf = (name: keyof typeof FUNCTION_DESCRIPTIONS): Statement[] =>
+    ofType('AWS::IAM::Policy')
+      .filter(([, p]) => JSON.stringify(p.Properties['Roles']).includes(roleOf(name)))
+      .flatMap(([, p]) => (p.Properties['PolicyDocument'] as { Statement: Statement[] }).Statement);
+  const actionsOf = (st: Statement) => [st.Action].flat();
+  const resourcesOf = (st: Statement) => [st.Resource].flat();
+  /** Each action of a function's policies, with the resources it is granted on. */
+  const grants = (name: keyof typeof FUNCTION_DESCRIPTIONS): Record<string, string[]> => {
+    const out: Record<string, string[]> = {};
+    for (const st of statementsOf(name)) for (const a of actionsOf(st)) out[a] = [...(out[a] ?? []), ...resourcesOf(st).map((r) => JSON.stringify(r))].sort();
+    return out;
+  };
+  const webhookSecret = () => one('AWS::SecretsManager::Secret', (r) => JSON.stringify(r.Properties['Description']).includes('signs the webhooks'));
+  const apiKeySecret = () => one('AWS::SecretsManager::Secret', (r) => JSON.stringify(r.Properties['Description']).includes('Kombo API key'));
+
+  it('puts the receiver behind a Function URL without IAM auth (Kombo signs the body), with a 5 s timeout and the configured reserved concurrency', () => {
+    const [receiverId, receiver] = fn('Receiver');
+    const [, url] = one('AWS::Lambda::Url');
+    expect(url.Properties).toEqual({ AuthType: 'NONE', TargetFunctionArn: getAtt(receiverId) });
+    template.hasResourceProperties('AWS::Lambda::Permission', { Action: 'lambda:InvokeFunctionUrl', FunctionName: getAtt(receiverId), Principal: '*', FunctionUrlAuthType: 'NONE' });
+    expect(receiver.Properties['Timeout']).toBe(5);
+    expect(receiver.Properties['ReservedConcurrentExecutions']).toBe(CONTEXT.webhookReceiverConcurrency);
+  });
+
+  it('keeps the signing secret in a secret of its own, a placeholder until set, kept on stack deletion, named only to the receiver', () => {
+    const [secretId, secret] = webhookSecret();
+    expect(secret.Properties['SecretString']).toBe(WEBHOOK_SECRET_PLACEHOLDER);
+    expect(secret.DeletionPolicy).toBe('RetainExceptOnCreate');
+    expect(variables(fn('Receiver')[1])[ENV.webhookSecretArn]).toEqual({ Ref: secretId });
+    const naming = ofType('AWS::IAM::Policy').filter(([, pol]) => JSON.stringify(pol.Properties['PolicyDocument']).includes(secretId));
+    expect(naming.map(([, pol]) => JSON.stringify(pol.Properties['Roles']))).toEqual([expect.stringContaining(roleOf('Receiver'))]);
+  });
+
+  it('queues events on a standard, encrypted, TLS-only queue with a DLQ after 5 attempts, which feeds the dispatcher in batches with partial failures', () => {
+    const [queueId, queue] = eventsQueue();
+    const [dlqId, dlq] = eventsDlq();
+    expect(queue.Properties).not.toHaveProperty('FifoQueue');
+    expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, RedrivePolicy: { deadLetterTargetArn: getAtt(dlqId), maxReceiveCount: 5 } });
+    expect(dlq.Properties).toMatchObject({ SqsManagedSseEnabled: true });
+    expect(queue.Properties['VisibilityTimeout'] as number).toBeGreaterThanOrEqual(6 * (fn('Dispatcher')[1].Properties['Timeout'] as number));
+    for (const id of [queueId, dlqId]) {
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', { Queues: [{ Ref: id }], PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) } });
+    }
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { EventSourceArn: getAtt(queueId), FunctionName: { Ref: fn('Dispatcher')[0] }, BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    expect(variables(fn('Receiver')[1])[ENV.eventsQueueUrl]).toEqual({ Ref: queueId });
+    expect(variables(fn('Dispatcher')[1])).toMatchObject({ [ENV.eventsQueueUrl]: { Ref: queueId }, [ENV.fetchQueueUrl]: { Ref: fetchQueue()[0] }, [ENV.webhookGapSeconds]: CONTEXT.webhookGapSeconds });
+  });
+
+  it('gives the dispatcher an environment it parses: the warehouse, both queues, Kombo and the gap', () => {
+    const env = { ...(variables(fn('Dispatcher')[1]) as Record<string, string>), [ENV.warehouseBucket]: 'b', [ENV.fetchQueueUrl]: 'https://sqs.eu-west-1.amazonaws.com/1/q.fifo', [ENV.eventsQueueUrl]: 'https://sqs.eu-west-1.amazonaws.com/1/events', [ENV.apiKeySecretArn]: 'arn' };
+    expect(parseDispatcherEnv(60, env)).toMatchObject({ gapMs: 90_000, komboApiUrl: KOMBO_US_URL, warehouse: { bucket: 'b', prefix: 'warehouse' } });
+    const receiverEnv = { ...(variables(fn('Receiver')[1]) as Record<string, string>), [ENV.webhookSecretArn]: 'arn', [ENV.eventsQueueUrl]: 'https://sqs.eu-west-1.amazonaws.com/1/events' };
+    expect(parseReceiverEnv(receiverEnv)).toEqual({ webhookSecretArn: 'arn', eventsQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/events' });
+  });
+
+  it('lets the receiver write its logs, read the webhook secret and send to the events queue, and nothing else', () => {
+    const [secretId] = webhookSecret();
+    const [queueId] = eventsQueue();
+    const g = grants('Receiver');
+    expect(Object.keys(g).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+    expect(g['secretsmanager:GetSecretValue']).toEqual([JSON.stringify({ Ref: secretId })]);
+    expect(g['sqs:SendMessage']).toEqual([JSON.stringify(getAtt(queueId))]);
+  });
+
+  it('lets the dispatcher read and write run state and state only, send to the fetch queue, send to and consume the events queue, and read the API key, nothing else', () => {
+    const [eventsId] = eventsQueue();
+    const [fetchId] = fetchQueue();
+    const g = grants('Dispatcher');
+    expect(Object.keys(g).filter((a) => !a.startsWith('logs:')).sort()).toEqual([
+      'kms:Decrypt', 'kms:GenerateDataKey',
+      's3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject',
+      'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue',
+      'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage', 'sqs:SendMessage',
+    ]);
+    expect(g['secretsmanager:GetSecretValue']).toEqual([JSON.stringify({ Ref: apiKeySecret()[0] })]);
+    expect(g['sqs:SendMessage']).toEqual([JSON.stringify(getAtt(eventsId)), JSON.stringify(getAtt(fetchId))].sort());
+    expect(g['sqs:ReceiveMessage']).toEqual([JSON.stringify(getAtt(eventsId))]);
+    const tails = g['s3:PutObject']!.map((r) => (JSON.parse(r) as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].at(-1));
+    expect(tails.sort()).toEqual(['/warehouse/_runs/*', '/warehouse/_state/*']);
+    // The fetcher and the planner get nothing of the events queue.
+    for (const name of ['Fetcher', 'Planner'] as const) expect(JSON.stringify(statementsOf(name))).not.toContain(eventsId);
+  });
+
+  it('alarms on signature failures above the threshold, receiver errors, dispatcher errors (failed records included), the events DLQ, and an integration not synced for more than a day', () => {
+    const props = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const custom = (name: string) => props.filter((a) => a['MetricName'] === name);
+    expect(custom('WebhookSignatureFailures')).toEqual([expect.objectContaining({ Namespace: 'KomboEtl', Statistic: 'Sum', Threshold: SIGNATURE_FAILURES_THRESHOLD, ComparisonOperator: 'GreaterThanOrEqualToThreshold' })]);
+    expect(SIGNATURE_FAILURES_THRESHOLD).toBeGreaterThan(1);
+    expect(custom('HoursSinceLastSync')).toEqual([expect.objectContaining({ Namespace: 'KomboEtl', Statistic: 'Maximum', Threshold: 24, ComparisonOperator: 'GreaterThanThreshold' })]);
+    const errors = custom('Errors').map((a) => JSON.stringify(a['Dimensions']));
+    expect(errors).toContain(JSON.stringify([{ Name: 'FunctionName', Value: { Ref: fn('Receiver')[0] } }]));
+    const math = props.filter((a) => a['Metrics'] !== undefined);
+    expect(math).toHaveLength(1);
+    const text = JSON.stringify(math[0]!['Metrics']);
+    expect(text).toContain('"MetricName":"Errors"');
+    expect(text).toContain(JSON.stringify({ Name: 'FunctionName', Value: { Ref: fn('Dispatcher')[0] } }));
+    expect(text).toContain('"MetricName":"WebhookEventsFailed"');
+    expect(math[0]).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+  });
+
+  it('outputs the URL to paste into Kombo, and the command that sets the secret', () => {
+    const outputs = template.toJSON()['Outputs'] as Record<string, { Value: unknown }>;
+    expect(outputs['WebhookUrl']!.Value).toEqual(getAtt(one('AWS::Lambda::Url')[0], 'FunctionUrl'));
+    expect(JSON.stringify(outputs['SetWebhookSecretCommand']!.Value)).toContain(JSON.stringify({ Ref: webhookSecret()[0] }));
+  });
+
+  it("passes cdk-nag's Function URL auth rule only by the receiver's written reason: Kombo signs the body", () => {
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { pluginName: string; conclusion: string; violations: unknown[]; suppressedViolations?: { ruleName: string; reason?: string; violatingConstructs: { constructPath: string }[] }[] }[];
+    };
+    const url = report.pluginReports.find((r) => r.pluginName === 'FunctionUrl');
+    expect(url?.conclusion).toBe('success');
+    expect(url?.violations).toEqual([]);
+    const acknowledged = url?.suppressedViolations ?? [];
+    expect(acknowledged.map((a) => [a.ruleName, a.violatingConstructs.map((c) => c.constructPath)])).toEqual([['FunctionUrl-LambdaFunctionUrlAuth', ['KomboEtl/Webhooks/Receiver/Function/FunctionUrl/Resource']]]);
+    expect(acknowledged[0]!.reason).toMatch(/signature/);
+  });
+
+  it('builds none of it with webhooks=false: no URL, receiver, dispatcher, events queue or secret, no WebhookUrl; the nightly pipeline stays', () => {
+    const { app, stack } = createApp({ outdir: mkdtempSync(join(tmpdir(), 'kombo-cdk-nowebhooks-')), context: { webhooks: 'false', 'aws:cdk:bundling-stacks': [] } });
+    const plain = app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, Resource>; Outputs: Json };
+    const all = Object.values(plain.Resources);
+    expect(all.filter((r) => r.Type === 'AWS::Lambda::Url')).toEqual([]);
+    expect(all.filter((r) => r.Type === 'AWS::Lambda::Function')).toHaveLength(4);
+    expect(all.filter((r) => r.Type === 'AWS::SQS::Queue').every((q) => q.Properties['FifoQueue'] === true)).toBe(true);
+    expect(JSON.stringify(all)).not.toContain('signs the webhooks');
+    expect(plain.Outputs).not.toHaveProperty('WebhookUrl');
+    expect(plain.Outputs).toHaveProperty('StartRunCommand');
+  }, 60_000);
+});
+
 describe('outputs', () => {
   it('names the bucket, secret, parameter, database and workgroup, and gives the command that starts a run', () => {
     const outputs = template.toJSON()['Outputs'] as Record<string, { Value: unknown }>;
@@ -664,17 +813,15 @@ describe('outputs', () => {
     expect(salt).toContain(JSON.stringify({ Ref: one('AWS::SecretsManager::Secret', (r) => JSON.stringify(r.Properties['Description']).includes('Salt'))[0] }));
   });
 
-  it('names the registry path, and prints commands that list it and add the first part the stack does not seed', () => {
+  it('names the registry path that seeds the registry, and prints commands that print the registry and add to or remove from it, with payloads the planner reads as registry edits', () => {
     const outputs = template.toJSON()['Outputs'] as Record<string, { Value: unknown }>;
     expect(outputs['IntegrationRegistryPath']!.Value).toBe(REGISTRY_PATH);
     const text = (key: string) => ((outputs[key]!.Value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1]).filter((p) => typeof p === 'string').join('');
-    expect(text('ListIntegrationsCommand')).toMatch(new RegExp(`^aws ssm get-parameters-by-path --region  --path ${REGISTRY_PATH} `));
-    // One part seeded: the new one is part-002, and put-parameter without --overwrite cannot clobber an existing part.
-    const add = text('AddIntegrationsCommand');
-    expect(add).toContain(`--name ${REGISTRY_PATH}/part-002 `);
-    expect(add).not.toContain('--overwrite');
-    const value = /--value '([^']*)'/.exec(add)![1]!;
-    expect(parseRegistry(`${REGISTRY_PATH}/part-002`, value).length).toBeGreaterThan(0);
+    expect(text('ListIntegrationsCommand')).toBe(`aws s3 cp --region  s3:///warehouse/${webhookKeys.registry()} -`);
+    const payload = (key: string) => JSON.parse(/--payload '([^']*)'/.exec(text(key))![1]!) as unknown;
+    expect(parsePlannerEvent(payload('AddIntegrationsCommand'), new Date(0))).toEqual({ kind: 'registry', at: new Date(0), add: ['greenhouse:AbC123', 'lever:XyZ789'], remove: [] });
+    expect(parsePlannerEvent(payload('RemoveIntegrationsCommand'), new Date(0))).toEqual({ kind: 'registry', at: new Date(0), add: [], remove: ['greenhouse:AbC123'] });
+    for (const key of ['AddIntegrationsCommand', 'RemoveIntegrationsCommand']) expect(JSON.stringify(outputs[key]!.Value)).toContain(JSON.stringify({ Ref: fn('Planner')[0] }));
     expect(outputs).not.toHaveProperty('IntegrationRegistryParameter');
   });
 

@@ -37,6 +37,14 @@ export const ENV = {
   komboRequestsPerSecond: 'KOMBO_REQUESTS_PER_SECOND',
   /** The planner's: a stream whose last full sync is this many days old syncs in full again (the CLI reads the same name). */
   fullSyncEveryDays: FULL_SYNC_EVERY_DAYS_ENV,
+  /** The planner's: how many registry parameters the stack seeded from its `integrations` context (`part-001` …); the others were added by hand. */
+  registryConfigParts: 'INTEGRATIONS_CONFIG_PARTS',
+  /** The receiver's: the Secrets Manager secret holding Kombo's webhook signing secret. */
+  webhookSecretArn: 'KOMBO_WEBHOOK_SECRET_ARN',
+  /** The receiver's and the dispatcher's: the standard SQS queue of webhook events (and the dispatcher's wake-ups). */
+  eventsQueueUrl: 'EVENTS_QUEUE_URL',
+  /** The dispatcher's: the least time between the starts of two webhook-triggered syncs of one integration, in seconds. */
+  webhookGapSeconds: 'WEBHOOK_GAP_SECONDS',
 } as const;
 
 /** The most Kombo requests per second a function (or the whole deployment) may be given. */
@@ -63,7 +71,25 @@ export interface PlannerEnv {
   readonly pacing: PacingOptions;
   /** A stream whose last full sync is this many days old syncs in full again. */
   readonly fullEveryDays: number;
+  /** Registry parameters `part-001` … `part-<n>` came from the stack's `integrations` context; 0 when unset. */
+  readonly registryConfigParts: number;
 }
+
+/** The webhook receiver's environment. */
+export interface ReceiverEnv {
+  readonly webhookSecretArn: string;
+  readonly eventsQueueUrl: string;
+}
+
+/** The webhook dispatcher's environment: what it needs to plan a run, and where its wake-ups go. */
+export interface DispatcherEnv extends Omit<PlannerEnv, 'integrationsPath' | 'registryConfigParts'> {
+  readonly eventsQueueUrl: string;
+  /** Least time between the starts of two webhook-triggered syncs of one integration. */
+  readonly gapMs: number;
+}
+
+/** Longest gap between two webhook-triggered syncs of one integration: the longest SQS delay, so that one wake-up covers it. */
+export const MAX_WEBHOOK_GAP_SECONDS = 900;
 
 export interface FetcherEnv {
   readonly warehouse: WarehouseEnv;
@@ -120,7 +146,19 @@ const COMMON = {
   [ENV.komboRequestsPerSecond]: optionalRate,
 };
 
-const PLANNER = z.object({ ...COMMON, [ENV.integrationsPath]: ssmPath, [ENV.fullSyncEveryDays]: optionalInt(1, MAX_FULL_EVERY_DAYS) });
+const PLANNER = z.object({
+  ...COMMON,
+  [ENV.integrationsPath]: ssmPath,
+  [ENV.fullSyncEveryDays]: optionalInt(1, MAX_FULL_EVERY_DAYS),
+  [ENV.registryConfigParts]: optionalInt(0, 10_000),
+});
+const RECEIVER = z.object({ [ENV.webhookSecretArn]: required, [ENV.eventsQueueUrl]: httpUrl });
+const DISPATCHER = z.object({
+  ...COMMON,
+  [ENV.eventsQueueUrl]: httpUrl,
+  [ENV.fullSyncEveryDays]: optionalInt(1, MAX_FULL_EVERY_DAYS),
+  [ENV.webhookGapSeconds]: optionalInt(0, MAX_WEBHOOK_GAP_SECONDS),
+});
 const FETCHER = z.object({
   ...COMMON,
   [ENV.glueDatabase]: required,
@@ -146,7 +184,7 @@ function parse<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.output
 }
 
 /** The variables both functions read, as their parsed environments hold them. */
-function commonEnv(e: z.output<z.ZodObject<typeof COMMON>>): Omit<PlannerEnv, 'integrationsPath' | 'fullEveryDays'> {
+function commonEnv(e: z.output<z.ZodObject<typeof COMMON>>): Omit<PlannerEnv, 'integrationsPath' | 'fullEveryDays' | 'registryConfigParts'> {
   const requestsPerSecond = e[ENV.komboRequestsPerSecond];
   return {
     warehouse: { bucket: e[ENV.warehouseBucket], prefix: e[ENV.warehousePrefix] },
@@ -160,7 +198,32 @@ function commonEnv(e: z.output<z.ZodObject<typeof COMMON>>): Omit<PlannerEnv, 'i
 /** The planner's environment. Throws a ConfigError naming the first bad variable. */
 export function parsePlannerEnv(env: NodeJS.ProcessEnv = process.env): PlannerEnv {
   const e = parse(PLANNER, env);
-  return { ...commonEnv(e), integrationsPath: e[ENV.integrationsPath], fullEveryDays: e[ENV.fullSyncEveryDays] ?? DEFAULT_FULL_EVERY_DAYS };
+  return {
+    ...commonEnv(e),
+    integrationsPath: e[ENV.integrationsPath],
+    fullEveryDays: e[ENV.fullSyncEveryDays] ?? DEFAULT_FULL_EVERY_DAYS,
+    registryConfigParts: e[ENV.registryConfigParts] ?? 0,
+  };
+}
+
+/** The webhook receiver's environment. Throws a ConfigError naming the first bad variable. */
+export function parseReceiverEnv(env: NodeJS.ProcessEnv = process.env): ReceiverEnv {
+  const e = parse(RECEIVER, env);
+  return { webhookSecretArn: e[ENV.webhookSecretArn], eventsQueueUrl: e[ENV.eventsQueueUrl] };
+}
+
+/**
+ * The webhook dispatcher's environment; `defaultGapSeconds` applies when the stack sets no gap.
+ * Throws a ConfigError naming the first bad variable.
+ */
+export function parseDispatcherEnv(defaultGapSeconds: number, env: NodeJS.ProcessEnv = process.env): DispatcherEnv {
+  const e = parse(DISPATCHER, env);
+  return {
+    ...commonEnv(e),
+    eventsQueueUrl: e[ENV.eventsQueueUrl],
+    fullEveryDays: e[ENV.fullSyncEveryDays] ?? DEFAULT_FULL_EVERY_DAYS,
+    gapMs: (e[ENV.webhookGapSeconds] ?? defaultGapSeconds) * 1000,
+  };
 }
 
 /** The fetcher's environment. Throws a ConfigError naming the first bad variable. */

@@ -7,7 +7,9 @@
  * - a manual invocation: `{snapshot_date?, integrations?, models?, full?}` (also accepted as the
  *   `detail` of an EventBridge event, e.g. from `aws events put-events`); `"full": true` syncs every
  *   stream in full;
- * - a retry, the same ways: `{retry_run_id}` sends the failed streams of that finished run again.
+ * - a retry, the same ways: `{retry_run_id}` sends the failed streams of that finished run again;
+ * - a registry edit, the same ways: `{add_integrations?, remove_integrations?}` adds integrations to
+ *   the warehouse's registry, or marks them deleted (their data stays).
  */
 import { z } from 'zod';
 import { ConfigError, errorMessage } from '../../errors.ts';
@@ -78,7 +80,15 @@ export interface RetryRunEvent {
   readonly runId: string;
 }
 
-export type PlannerEvent = PlanRequestEvent | DeadlineCheckEvent | RetryRunEvent;
+/** Add integrations to the registry, or mark them deleted (`{"add_integrations": […], "remove_integrations": […]}`). */
+export interface RegistryEditEvent {
+  readonly kind: 'registry';
+  readonly at: Date;
+  readonly add: readonly string[];
+  readonly remove: readonly string[];
+}
+
+export type PlannerEvent = PlanRequestEvent | DeadlineCheckEvent | RetryRunEvent | RegistryEditEvent;
 
 const check = (assert: (v: string) => unknown) => (v: string, ctx: z.RefinementCtx) => {
   try {
@@ -95,9 +105,11 @@ const OVERRIDE = z.strictObject({
   retry_run_id: z.string().superRefine(check(assertRunId)).optional(),
   allow_future_date: z.boolean().optional(),
   full: z.boolean({ error: 'must be true or false (true: sync every stream in full)' }).optional(),
+  add_integrations: z.array(z.string().superRefine(check(assertIntegrationId))).min(1, 'must not be empty').optional(),
+  remove_integrations: z.array(z.string().superRefine(check(assertIntegrationId))).min(1, 'must not be empty').optional(),
 });
 
-const ACCEPTED = `{"snapshot_date": "YYYY-MM-DD", "allow_future_date": true, "integrations": ["tool:id", …], "models": [${MODELS.map((m) => `"${m}"`).join(', ')}], "full": true}, or {"retry_run_id": "<run id>"} alone`;
+const ACCEPTED = `{"snapshot_date": "YYYY-MM-DD", "allow_future_date": true, "integrations": ["tool:id", …], "models": [${MODELS.map((m) => `"${m}"`).join(', ')}], "full": true}, or {"retry_run_id": "<run id>"} alone, or {"add_integrations": ["tool:id", …], "remove_integrations": ["tool:id", …]}`;
 
 const ENVELOPE = z.looseObject({
   'detail-type': z.string(),
@@ -118,8 +130,9 @@ function parseOverride(value: unknown, where: string): z.output<typeof OVERRIDE>
   );
 }
 
-/** A retry re-runs the failed streams of its run as planned: no override can go with it. */
-function toRequest(at: Date, o: z.output<typeof OVERRIDE>, where: string): PlanRequestEvent | RetryRunEvent {
+/** A retry re-runs the failed streams of its run as planned: no override can go with it; a registry edit plans nothing. */
+function toRequest(at: Date, o: z.output<typeof OVERRIDE>, where: string): PlanRequestEvent | RetryRunEvent | RegistryEditEvent {
+  if (o.add_integrations !== undefined || o.remove_integrations !== undefined) return toRegistryEdit(at, o, where);
   if (o.retry_run_id === undefined) return toPlan(at, o, where);
   const others = Object.keys(o).filter((k) => k !== 'retry_run_id');
   if (others.length > 0) {
@@ -128,6 +141,16 @@ function toRequest(at: Date, o: z.output<typeof OVERRIDE>, where: string): PlanR
     );
   }
   return { kind: 'retry', runId: o.retry_run_id };
+}
+
+function toRegistryEdit(at: Date, o: z.output<typeof OVERRIDE>, where: string): RegistryEditEvent {
+  const others = Object.keys(o).filter((k) => k !== 'add_integrations' && k !== 'remove_integrations');
+  if (others.length > 0) throw new ConfigError(`invalid planner ${where}: add_integrations and remove_integrations edit the registry and plan no run; they cannot be combined with ${others.join(', ')} (accepted: ${ACCEPTED})`);
+  const add = [...new Set(o.add_integrations ?? [])];
+  const remove = [...new Set(o.remove_integrations ?? [])];
+  const both = add.filter((id) => remove.includes(id));
+  if (both.length > 0) throw new ConfigError(`invalid planner ${where}: ${both.join(', ')} is both in add_integrations and in remove_integrations`);
+  return { kind: 'registry', at, add, remove };
 }
 
 /** Parse any planner invocation. Throws a ConfigError that says what is accepted. */

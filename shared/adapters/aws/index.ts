@@ -8,3 +8,4 @@ export * from './s3-store.ts';
 export * from './secret.ts';
 export * from './sqs-queue.ts';
 export * from './chunk-report.ts';
+export * from './webhooks.ts';

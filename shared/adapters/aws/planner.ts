@@ -18,9 +18,12 @@ import { runIdOf } from '../../pipeline/scheduled-run.ts';
 import type { DeadlineVerdict } from '../../pipeline/watch.ts';
 import { checkRunDeadline } from '../../pipeline/watch.ts';
 import type { ObjectStore, Queue } from '../../ports.ts';
-import type { DeadlineCheckEvent, PlanRequestEvent, PlannerEvent, RetryRunEvent } from './events.ts';
+import type { DeadlineCheckEvent, PlanRequestEvent, PlannerEvent, RegistryEditEvent, RetryRunEvent } from './events.ts';
 import { toPlanRequest } from './events.ts';
-import { readIntegrationRegistry } from './registry.ts';
+import { seedRegistryFromSsm } from './registry.ts';
+import { syncAges } from './sync-age.ts';
+import type { AddOutcome } from '../../state/registry.ts';
+import { activeIntegrations, addIntegration, deleteIntegration, readRegistry } from '../../state/registry.ts';
 import { runKeys } from '../../state/keys.ts';
 import type { RunPlan, StreamStatus } from '../../state/runs.ts';
 import { readPlan } from '../../state/runs.ts';
@@ -33,8 +36,11 @@ export interface PlannerDeps {
   readonly kombo: () => Promise<KomboClient>;
   /** Forget the cached API key: Kombo rejected it, and the secret may have been fixed by the next invocation. */
   readonly forgetApiKey: () => void;
-  /** The integration registry: the SSM client and the parameter's path. */
-  readonly registry: { readonly ssm: SSMClient; readonly path: string };
+  /**
+   * What seeds the warehouse's integration registry: the SSM client, the parameters' path, and how
+   * many of them (`part-001` …) the stack wrote from its `integrations` context.
+   */
+  readonly registry: { readonly ssm: SSMClient; readonly path: string; readonly configParts: number };
   /** Days of the full-sync cycle (`KOMBO_FULL_SYNC_EVERY_DAYS`). */
   readonly fullEveryDays: number;
   readonly logger: Logger;
@@ -67,13 +73,36 @@ export interface RetryResult extends RetryPlan {
 /** What a deadline check returns. */
 export type DeadlineResult = { readonly kind: 'deadline' } & DeadlineVerdict;
 
-export type PlannerResult = PlanResult | RetryResult | DeadlineResult;
+/** What a registry edit returns: each id and what became of it. */
+export interface RegistryEditResult {
+  readonly kind: 'registry';
+  /** `added`, `present` (there already) or `deleted` (deleted before: a deleted integration is never added again). */
+  readonly added: Readonly<Record<string, AddOutcome>>;
+  /** `removed`, or `already removed`. */
+  readonly removed: Readonly<Record<string, 'removed' | 'already removed'>>;
+  /** The integrations the next run syncs. */
+  readonly active: readonly string[];
+}
+
+export type PlannerResult = PlanResult | RetryResult | DeadlineResult | RegistryEditResult;
 
 /** Do what the invocation asks. */
 export async function runPlanner(deps: PlannerDeps, req: PlannerEvent): Promise<PlannerResult> {
   if (req.kind === 'deadline') return checkDeadline(deps, req);
   if (req.kind === 'retry') return retry(deps, req);
+  if (req.kind === 'registry') return editRegistry(deps, req);
   return plan(deps, req);
+}
+
+/** Add integrations by hand (source `config`), or mark them deleted; a run started later syncs the registry as it is then. */
+async function editRegistry(deps: PlannerDeps, req: RegistryEditEvent): Promise<RegistryEditResult> {
+  const added: Record<string, AddOutcome> = {};
+  for (const id of req.add) added[id] = await addIntegration(deps.store, id, 'config', req.at);
+  const removed: Record<string, 'removed' | 'already removed'> = {};
+  for (const id of req.remove) removed[id] = (await deleteIntegration(deps.store, id, req.at, 'config')) ? 'removed' : 'already removed';
+  const active = activeIntegrations(await readRegistry(deps.store));
+  deps.logger.info('registry edited', { added, removed, active: active.length });
+  return { kind: 'registry', added, removed, active };
 }
 
 async function plan(deps: PlannerDeps, req: PlanRequestEvent): Promise<PlanResult> {
@@ -81,7 +110,7 @@ async function plan(deps: PlannerDeps, req: PlanRequestEvent): Promise<PlanResul
   const runIdOfNight = runIdOf(req);
   const planned = await readPlan(deps.store, runIdOfNight);
   if (planned) return repeated(deps, planned);
-  const integrationIds = req.integrations ?? (await readIntegrationRegistry(registry.ssm, registry.path));
+  const integrationIds = req.integrations ?? activeIntegrations(await seedRegistryFromSsm(deps.store, registry.ssm, registry.path, registry.configParts, req.at));
   if (integrationIds.length === 0) logger.warn('the integration registry is empty: nothing to sync', { path: registry.path });
   const request = toPlanRequest(req, runIdOfNight, integrationIds, deps.fullEveryDays);
   const { runId, snapshotDate } = request;
@@ -138,5 +167,24 @@ async function checkDeadline(deps: PlannerDeps, req: DeadlineCheckEvent): Promis
   const details = { deadline: req.at.toISOString(), reason: verdict.reason, runs: verdict.runs };
   if (verdict.status === 'missed') deps.logger.error('no run finished by the deadline', details);
   else deps.logger.info('deadline met', details);
+  await reportSyncAges(deps, req.at);
   return { kind: 'deadline', ...verdict };
+}
+
+/** Hours an integration may go without a successful sync before the deadline check names it. */
+export const STALE_AFTER_HOURS = 24;
+
+/**
+ * `HoursSinceLastSync`: the largest age of an active integration's latest successful sync, at the
+ * deadline (after the night's run), for the `IntegrationNotSynced` alarm; the stale ones by name.
+ */
+async function reportSyncAges(deps: PlannerDeps, at: Date): Promise<void> {
+  const registry = await readRegistry(deps.store);
+  const active = new Set(activeIntegrations(registry));
+  const integrations = Object.entries(registry.integrations).filter(([id]) => active.has(id)).map(([id, e]) => ({ id, addedAt: e.addedAt }));
+  if (integrations.length === 0) return;
+  const ages = await syncAges(deps.store, integrations, at);
+  deps.metrics.addMetric('HoursSinceLastSync', MetricUnit.NoUnit, Math.max(...ages.map((a) => a.hours)));
+  const stale = ages.filter((a) => a.hours > STALE_AFTER_HOURS);
+  if (stale.length > 0) deps.logger.error(`integrations without a successful sync for more than ${STALE_AFTER_HOURS} hours`, { integrations: stale });
 }

@@ -13,6 +13,9 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import { paginateGetParametersByPath } from '@aws-sdk/client-ssm';
 import { z } from 'zod';
 import { ConfigError, errorMessage } from '../../errors.ts';
+import type { ObjectStore } from '../../ports.ts';
+import type { Registry } from '../../state/registry.ts';
+import { seedRegistry } from '../../state/registry.ts';
 import { assertIntegrationId } from '../../warehouse/layout.ts';
 
 /**
@@ -64,17 +67,48 @@ export function parseRegistry(name: string, value: string): string[] {
  * parameter of a bad list, or the path when it holds no parameter at all.
  */
 export async function readIntegrationRegistry(client: SSMClient, path: string): Promise<string[]> {
-  const parameters: { name: string; value: string }[] = [];
-  for await (const page of paginateGetParametersByPath({ client, pageSize: PAGE_SIZE }, { Path: path, Recursive: false })) {
-    for (const p of page.Parameters ?? []) parameters.push({ name: p.Name ?? '(unnamed)', value: p.Value ?? '' });
-  }
+  const parameters = await readRegistryParameters(client, path);
   if (parameters.length === 0) {
     throw new ConfigError(
       `SSM path ${path} holds no parameter: the integration registry is the parameters directly under it, each a JSON list of integration ids. Create one: aws ssm put-parameter --type String --name ${registryPartName(path, 0)} --value '["greenhouse:AbC123"]'`,
     );
   }
+  return [...new Set(parameters.flatMap((p) => p.ids))];
+}
+
+/** One registry parameter: its name and its list. */
+export interface RegistryParameter {
+  readonly name: string;
+  readonly ids: readonly string[];
+}
+
+/**
+ * The parameters directly under `path`, in the order of their names, each with its parsed list
+ * (none: an empty array). Throws a ConfigError naming the parameter of a bad list.
+ */
+export async function readRegistryParameters(client: SSMClient, path: string): Promise<RegistryParameter[]> {
+  const parameters: { name: string; value: string }[] = [];
+  for await (const page of paginateGetParametersByPath({ client, pageSize: PAGE_SIZE }, { Path: path, Recursive: false })) {
+    for (const p of page.Parameters ?? []) parameters.push({ name: p.Name ?? '(unnamed)', value: p.Value ?? '' });
+  }
   parameters.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return [...new Set(parameters.flatMap((p) => parseRegistry(p.name, p.value)))];
+  return parameters.map((p) => ({ name: p.name, ids: parseRegistry(p.name, p.value) }));
+}
+
+/**
+ * Seed the warehouse's registry (`shared/state/registry.ts`, which the planner reads) from the SSM
+ * parameters: those the stack wrote from its `integrations` context (`part-001` … `part-<configParts>`)
+ * on every call, as source `config`, so that a deploy that adds ids adds them; and every parameter
+ * under the path once, as source `ssm`: the registry of earlier versions, parts added by hand
+ * included. An integration deleted from the registry is never added again. Returns the registry.
+ */
+export async function seedRegistryFromSsm(store: ObjectStore, client: SSMClient, path: string, configParts: number, at: Date): Promise<Registry> {
+  const parameters = await readRegistryParameters(client, path);
+  const configNames = new Set(Array.from({ length: configParts }, (_, i) => registryPartName(path, i)));
+  const config = parameters.filter((p) => configNames.has(p.name)).flatMap((p) => p.ids);
+  const registry = await seedRegistry(store, config, 'config', at);
+  if (registry.imported.includes('ssm')) return registry;
+  return seedRegistry(store, parameters.flatMap((p) => p.ids), 'ssm', at);
 }
 
 /**
