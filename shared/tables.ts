@@ -595,33 +595,8 @@ export const SYNCS_TABLE: CatalogTable = {
   ],
 };
 
-/**
- * `integrations`: one row per version of an integration as Kombo describes it (`GET /integrations/{id}`
- * and its webhooks): tool, status, the end user's organization. The funnel views name each
- * integration's organization from its latest version.
- */
-export const INTEGRATIONS_TABLE: CatalogTable = {
-  name: 'integrations',
-  grain: 'one row per version of an integration',
-  columns: [
-    field('id'),
-    field('tool'),
-    field('category'),
-    field('status'),
-    field('setup_status'),
-    field('end_user_organization_name'),
-    pii(field('end_user_email'), 'email'),
-    field('read_models', 'json'),
-    field('created_at', 'timestamp'),
-    field('deleted_at', 'timestamp'),
-    field('last_synced_at', 'timestamp'),
-    field('last_event'),
-    ...META_COLUMNS,
-  ],
-};
-
-/** Every table the catalog holds: the data tables, then `syncs` and `integrations`. */
-export const CATALOG_TABLES: readonly CatalogTable[] = [...TABLES, SYNCS_TABLE, INTEGRATIONS_TABLE];
+/** Every table the catalog holds: the data tables, then `syncs`. */
+export const CATALOG_TABLES: readonly CatalogTable[] = [...TABLES, SYNCS_TABLE];
 
 /** Partition columns: in the path only, never inside the files. */
 export const PARTITION_COLUMNS = [

@@ -84,9 +84,6 @@ export async function exportDuckDb(warehouse: string, file: string): Promise<Duc
         ...SYNCS_TABLE.columns.map((c) => [c.name, SYNCS_COLUMN_DESCRIPTIONS[c.name] ?? c.name] as const),
         ...PARTITION_COLUMNS.map((p) => [p.name, PARTITION_DESCRIPTIONS[p.name]] as const),
       ]);
-      for (const t of CATALOG_TABLES.filter((x) => x.name !== SYNCS_TABLE.name && !TABLES.some((d) => d.name === x.name))) {
-        await copy(t.name, t.grain, [...t.columns.map((c) => [c.name, c.name] as const), ...PARTITION_COLUMNS.map((p) => [p.name, PARTITION_DESCRIPTIONS[p.name]] as const)]);
-      }
       for (const v of VIEWS) {
         await copy(v.name, `kombo-etl analytics view, materialised at export: ${v.grain}`, v.columns.map((c) => [c.name, c.description] as const));
       }
