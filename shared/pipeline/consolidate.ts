@@ -8,7 +8,7 @@
  * stream, so that a query that resolved the partition just before the swap still reads them all.
  */
 import type { Catalog, ObjectStore } from '../ports.ts';
-import type { ModelName, TableDef } from '../tables.ts';
+import type { ModelName, ModelTableDef, TableDef } from '../tables.ts';
 import { tablesForModel } from '../tables.ts';
 import { dataFileKey, partitionPrefix, runPrefix } from '../warehouse/layout.ts';
 import type { PendingRewrite } from '../state/compaction.ts';
@@ -31,7 +31,7 @@ export interface SwapDeps {
  * a reader that resolved the partition just before still finds its files). A journal (`PendingRewrite`) lets the next compaction finish
  * a swap cut short, or drop its half-written folder.
  */
-export async function swapPartition(deps: SwapDeps, table: TableDef, date: string, integrationId: string, runId: string, rows: readonly Row[], obsolete: readonly string[], opts: { readonly leaveBehind?: boolean } = {}): Promise<number> {
+export async function swapPartition(deps: SwapDeps, table: ModelTableDef, date: string, integrationId: string, runId: string, rows: readonly Row[], obsolete: readonly string[], opts: { readonly leaveBehind?: boolean } = {}): Promise<number> {
   const { store, catalog } = deps;
   const prefix = runPrefix(table.name, date, integrationId, runId);
   const parts = Array.from({ length: Math.ceil(rows.length / ROWS_PER_FILE) }, (_, i) => rows.slice(i * ROWS_PER_FILE, (i + 1) * ROWS_PER_FILE));
@@ -66,7 +66,7 @@ export interface Consolidation {
  * Consolidate one partition when readers see it as more than one file, unless it already is one
  * rewrite's folder of full files. Undefined when left as it was.
  */
-async function consolidatePartition(deps: SwapDeps, runId: string, table: TableDef, date: string, integrationId: string, committed: string | undefined): Promise<Consolidation | undefined> {
+async function consolidatePartition(deps: SwapDeps, runId: string, table: ModelTableDef, date: string, integrationId: string, committed: string | undefined): Promise<Consolidation | undefined> {
   const prefix = partitionPrefix(table.name, date, integrationId);
   const seen = (await partitionFiles(deps.store, table, date, integrationId, committed)).keys;
   if (seen.length <= 1) return undefined;

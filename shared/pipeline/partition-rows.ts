@@ -8,6 +8,7 @@ import type { Cell } from '../flatten.ts';
 import { encodeParquet } from '../parquet.ts';
 import type { ObjectStore } from '../ports.ts';
 import type { TableDef } from '../tables.ts';
+import { isModelName } from '../tables.ts';
 import { partitionPrefix } from '../warehouse/layout.ts';
 import { readLeftBehind } from '../state/compaction.ts';
 
@@ -36,7 +37,8 @@ export function isCommittedFile(key: string, prefix: string, committedRun: strin
  */
 export async function partitionFiles(store: ObjectStore, table: TableDef, date: string, integrationId: string, committedRun: string | undefined): Promise<{ keys: string[]; all: string[] }> {
   const prefix = partitionPrefix(table.name, date, integrationId);
-  const behind = new Set(await readLeftBehind(store, { integrationId, model: table.model }));
+  // Only a stream's tables are consolidated: the `integrations` table has no files left behind.
+  const behind = new Set(isModelName(table.model) ? await readLeftBehind(store, { integrationId, model: table.model }) : []);
   const all = (await store.list(prefix)).filter((k) => k.endsWith('.parquet') && !behind.has(k));
   return { keys: all.filter((k) => isCommittedFile(k, prefix, committedRun)), all };
 }
