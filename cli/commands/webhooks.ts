@@ -122,6 +122,7 @@ class LocalDispatcher {
     private readonly client: KomboClient,
     private readonly config: WebhooksConfig,
     private readonly out: NodeJS.WritableStream,
+    private readonly snapshotDate: () => string = () => todayUtc(),
   ) {
     this.worker = this.work();
   }
@@ -177,7 +178,7 @@ class LocalDispatcher {
       source: sync.source,
       sandboxIntegrationIds,
       signal: this.abort.signal,
-      snapshotDate: todayUtc(),
+      snapshotDate: this.snapshotDate(),
       integrationIds: [integrationId],
       models,
       concurrency: sync.concurrency,
@@ -276,8 +277,12 @@ async function openSource(sync: RetryConfig, out: NodeJS.WritableStream): Promis
 }
 
 export interface WebhooksHooks {
-  /** Stops the server as a first Ctrl-C does (for tests). */
+  /** Stops the server as a first Ctrl-C does (for tests, and for a caller that runs it in process). */
   readonly stop?: AbortSignal;
+  /** Told the server's URL once it listens. */
+  readonly onListening?: (url: string) => void;
+  /** The snapshot date of each triggered sync (default: today, UTC), e.g. a simulated day. */
+  readonly snapshotDate?: () => string;
 }
 
 /** Serve until SIGINT/SIGTERM (or `hooks.stop`); resolves to the exit code (130 when a second signal interrupted syncs). */
@@ -288,11 +293,13 @@ export async function webhooksCommand(config: WebhooksConfig, out: NodeJS.Writab
   await assertWarehousePii(store, config.sync.pii, store.root, LOCAL_PII_HINTS);
   const source = await openSource(config.sync, out);
   const client = new KomboClient({ baseUrl: source.apiUrl, apiKey: source.apiKey, errorMessages: errorMessagesFor(config.sync.pii.mode) });
-  const dispatcher = new LocalDispatcher(store, client, config, out);
+  const dispatcher = new LocalDispatcher(store, client, config, out, hooks.snapshotDate);
   let server: Server | undefined;
   try {
     server = await serve(config, dispatcher, out);
-    out.write(`receiving Kombo webhooks at http://127.0.0.1:${(server.address() as AddressInfo).port}/ (warehouse ${store.root}, at least ${config.gapMs / 1000} s between syncs of an integration)\n`);
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    out.write(`receiving Kombo webhooks at ${url} (warehouse ${store.root}, at least ${config.gapMs / 1000} s between syncs of an integration)\n`);
+    hooks.onListening?.(url);
     let onSignal: (s: string) => void = () => undefined;
     const signal = await new Promise<string>((resolve) => {
       onSignal = resolve;

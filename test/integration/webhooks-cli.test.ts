@@ -7,7 +7,11 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseWebhooksConfig, webhooksCommand } from '../../cli/commands/webhooks.ts';
+import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
+import { readRegistry } from '../../shared/state/registry.ts';
 import { signKomboBody } from '../../shared/webhooks/signature.ts';
 import { runCli } from '../helpers/cli.ts';
 import type { KomboServer } from '../helpers/kombo-server.ts';
@@ -49,6 +53,26 @@ function startCli(args: readonly string[], env: NodeJS.ProcessEnv) {
       else waiters.push({ match, done });
     });
   return { child, lines, waitFor, exited, stderr: () => stderr };
+}
+
+/** A stream that keeps the lines written to it, and a way to wait for one. */
+function lineSink() {
+  const lines: string[] = [];
+  const waiters: { match: RegExp; done: () => void }[] = [];
+  const out = new Writable({
+    write: (chunk: Buffer, _enc, done) => {
+      for (const line of chunk.toString().split('\n').filter((l) => l !== '')) {
+        lines.push(line);
+        for (const w of waiters.filter((x) => x.match.test(line))) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.done();
+        }
+      }
+      done();
+    },
+  });
+  const waitFor = (match: RegExp): Promise<void> => new Promise((done) => (lines.some((l) => match.test(l)) ? done() : waiters.push({ match, done })));
+  return { out, lines, waitFor };
 }
 
 const dataChanged = (id: string, names: string[]) =>
@@ -99,6 +123,44 @@ describe('kombo-etl webhooks', () => {
     expect(syncs).toHaveLength(2);
     expect(cli.lines.filter((l) => /^event evt-1 .*started sync/.test(l))).toHaveLength(1);
     expect(cli.stderr()).toBe('');
+  }, 60_000);
+
+  it('in process: integration-created syncs every model into the given snapshot date, integration-deleted marks it deleted', async () => {
+    const now = Date.now();
+    server = await startKomboServer({
+      integrationId: INTEGRATION,
+      apiKey: KEY,
+      clock: new Date(now).toISOString(),
+      records: { candidates: [candidateRecord({ id: 'CandBo', firstName: 'Bo', lastName: 'Lin', emails: [], tags: [], changedAt: new Date(now - 86_400_000).toISOString() })] },
+    });
+    const warehouse = tempDir();
+    const stop = new AbortController();
+    const { out, lines, waitFor } = lineSink();
+    let url = '';
+    let ready: () => void = () => undefined;
+    const listening = new Promise<void>((r) => (ready = r));
+    const config = parseWebhooksConfig({ secret: SECRET, warehouse, apiUrl: server.url, gapSeconds: '0' }, { KOMBO_API_KEY: KEY });
+    const exit = webhooksCommand(config, out, { stop: stop.signal, snapshotDate: () => '2026-01-15', onListening: (u) => {
+        url = u;
+        ready();
+      },
+    });
+    await listening;
+    const endUser = { organization_name: 'Acme', creator_email: null, origin_id: null };
+    const created = JSON.stringify({ id: 'c1', type: 'integration-created', data: { id: INTEGRATION, tool: 'greenhouse', category: 'ATS', end_user: endUser } });
+    expect((await post(url, created)).status).toBe(202);
+    await waitFor(/^sync /);
+    const deleted = JSON.stringify({ id: 'd1', type: 'integration-deleted', data: { id: INTEGRATION, tool: 'greenhouse', category: 'ATS', end_user: endUser, deleted_at: new Date(now).toISOString() } });
+    expect((await post(url, deleted)).status).toBe(202);
+    await waitFor(/^event d1 /);
+    stop.abort();
+    expect(await exit).toBe(0);
+    expect(lines.find((l) => l.startsWith('event c1 '))).toMatch(/^event c1 integration-created greenhouse:HookCli7Tq2Wm: started sync \S+ of candidates,applications,interviews,jobs,offers,users,rejection_reasons,application_stages,tags$/);
+    expect(lines.find((l) => l.startsWith('sync '))).toMatch(/^sync \S+ greenhouse:HookCli7Tq2Wm candidates,.* done in \d+ ms: 1 versions$/);
+    expect(lines.find((l) => l.startsWith('event d1 '))).toBe('event d1 integration-deleted greenhouse:HookCli7Tq2Wm: marked deleted in the registry');
+    const reg = await readRegistry(new FolderStore(warehouse));
+    expect(reg.integrations[INTEGRATION]).toMatchObject({ source: 'webhook', deletedAt: expect.any(String) });
+    expect(await queryWarehouse(warehouse, "SELECT CAST(snapshot_date AS VARCHAR) AS d, first_name FROM candidates")).toEqual([{ d: '2026-01-15', first_name: 'Bo' }]);
   }, 60_000);
 
   it.each([
