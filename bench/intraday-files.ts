@@ -22,7 +22,7 @@ import { FolderStore } from '../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../shared/adapters/local/local-catalog.ts';
 import { runLocal } from '../shared/adapters/local/local-run.ts';
 import { KomboClient } from '../shared/kombo/client.ts';
-import { CATALOG_TABLES, MODELS } from '../shared/tables.ts';
+import { CATALOG_TABLES, MODELS, TABLES } from '../shared/tables.ts';
 import { newRunId } from '../shared/warehouse/layout.ts';
 import { planScans, registeredFiles } from './history.ts';
 import { incrementalDay, nextDay } from './days.ts';
@@ -184,7 +184,9 @@ export function printIntradayFiles(f: FilesFigures): void {
   if (f.runsInDay <= 1) {
     console.log('Several syncs a day, each with its own versions: not available in this checkout (a later sync of the day carries the earlier rows into its own run and keeps one version per record); the figures below are what the checkout does today.\n');
   }
-  const consolidated = f.tables.every((t) => t.consolidated.files <= Math.max(1, Math.ceil(t.consolidated.rows / s.rowsPerFile)));
+  // The data tables' files are what the consolidation rewrites; `syncs` keeps a row per sync.
+  const dataTables = new Set(TABLES.map((t) => t.name));
+  const consolidated = f.tables.filter((t) => dataTables.has(t.table)).every((t) => t.consolidated.files <= Math.max(1, Math.ceil(t.consolidated.rows / s.rowsPerFile)));
   if (f.compactExit !== 0) console.log(`The consolidation (\`kombo-etl compact\`) failed with exit ${f.compactExit}: ${f.compactOutput.split('\n')[0] ?? ''}\n`);
   else if (!consolidated) console.log(`Consolidation of a day that is over: not available in this checkout (\`kombo-etl compact\` left more than one file per ${fmt(s.rowsPerFile)} rows).\n`);
   console.log(`| table | files after ${s.syncs} syncs | rows | files after consolidation | rows | files, synced once a day | rows |`);
