@@ -60,9 +60,10 @@ export async function sandboxCommand(
   out.write(`API key: ${sandbox.apiKey} (the sandbox's public test key)\n`);
   if (webhook) {
     const root = new URL('/', sandbox.url).href.replace(/\/$/, '');
-    out.write(`webhooks: signed with the given secret, posted to ${webhook.url} (data-changed on POST /ats/candidates; integration-created / integration-deleted)\n`);
+    out.write(`webhooks: signed with the given secret, posted to ${webhook.url} (data-changed on POST /ats/candidates${sandbox.asOf === null ? '' : ' and on each move of the clock'}; integration-created / integration-deleted)\n`);
     out.write(`add an integration: curl -X POST ${root}/sandbox/integrations -H 'authorization: Bearer ${sandbox.apiKey}' -d '{"tool":"ashby","end_user_organization_name":"Acme"}'\n`);
     out.write(`remove one: curl -X DELETE ${root}/sandbox/integrations/<id> -H 'authorization: Bearer ${sandbox.apiKey}'\n`);
+    if (sandbox.asOf !== null) out.write(`move the clock: curl -X POST ${root}/sandbox/clock -H 'authorization: Bearer ${sandbox.apiKey}' -d '{"at":"${new Date(Date.parse(`${sandbox.asOf}T12:00:00Z`) + 86_400_000).toISOString().slice(0, 19)}Z"}' (or {"as_of":"YYYY-MM-DD"}, the end of that day)\n`);
   }
   out.write('integrations:\n');
   for (const i of sandbox.dataset.integrations) {

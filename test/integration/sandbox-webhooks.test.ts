@@ -10,6 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import {
+  GetIntegrationsIntegrationIdPositiveResponse$inboundSchema,
   DataChangedWebhookPayload$inboundSchema,
   IntegrationCreatedWebhookPayload$inboundSchema,
   IntegrationDeletedWebhookPayload$inboundSchema,
@@ -157,7 +158,10 @@ describe('sandbox webhooks', () => {
     // Assess
     expect(added.status).toBe(200);
     expect(id).toMatch(/^ashby:[A-Za-z0-9]{24}$/);
-    expect(((await info.json()) as { data: { end_user: Rec } }).data.end_user.organization_name).toBe('Acme Robotics');
+    const infoBody = await info.json();
+    expect(GetIntegrationsIntegrationIdPositiveResponse$inboundSchema.safeParse(infoBody).success).toBe(true);
+    expect((infoBody as { data: { end_user: Rec; created_at: string } }).data.end_user.organization_name).toBe('Acme Robotics');
+    expect((infoBody as { data: { created_at: string } }).data.created_at).toBe(new Date(asOfInstant(SANDBOX_DEMO_FIRST_DAY)).toISOString());
     expect(candidates.status).toBe(200);
     expect(((await candidates.json()) as { data: { results: unknown[] } }).data.results.length).toBeGreaterThan(0);
     expect([removed.status, gone.status, again.status]).toEqual([200, 404, 404]);
