@@ -19,6 +19,7 @@ import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { retryLocal, runLocal } from '../../shared/adapters/local/local-run.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
+import type { ObjectStore } from '../../shared/ports.ts';
 import type { ModelName } from '../../shared/tables.ts';
 import { readStreamState } from '../../shared/state/streams.ts';
 import { cycleWithoutFullDays } from '../helpers/full-cycle.ts';
@@ -71,10 +72,10 @@ async function scenario() {
   const client = new KomboClient({ baseUrl: kombo.url, apiKey: KEY });
   const catalog = new LocalCatalog(store);
   let n = 0;
-  const sync = async (date: string, clock: string) => {
+  const runIdAt = (clock: string) => `${clock.replace(/[-:]/g, '').slice(0, 13)}Z-day${String(++n).padStart(2, '0')}`;
+  const sync = async (date: string, clock: string, runId = runIdAt(clock), via: { readonly store?: ObjectStore; readonly signal?: AbortSignal } = {}) => {
     kombo.setClock(clock);
-    const runId = `${clock.replace(/[-:]/g, '').slice(0, 13)}Z-day${String(++n).padStart(2, '0')}`;
-    return runLocal({ client, store, catalog, runId, snapshotDate: date, integrationIds: [INTEGRATION], models: MODELS, concurrency: 2, limits: { pageSize: 1 }, fullEveryDays: CYCLE });
+    return runLocal({ client, store: via.store ?? store, catalog, runId, snapshotDate: date, integrationIds: [INTEGRATION], models: MODELS, concurrency: 2, limits: { pageSize: 1 }, fullEveryDays: CYCLE, ...(via.signal && { signal: via.signal }) });
   };
   const retry = async (runId: string, clock: string) => {
     kombo.setClock(clock);
@@ -86,7 +87,7 @@ async function scenario() {
     const partition = join(dir, table, `snapshot_date=${date}`, `integration_id=${encodeURIComponent(INTEGRATION)}`);
     return readdirSync(partition).filter((f) => f.startsWith('run-') && readdirSync(join(partition, f)).length > 0);
   };
-  return { dir, kombo, store, failures, sync, retry, rows, runFolders };
+  return { dir, kombo, store, failures, sync, runIdAt, retry, rows, runFolders };
 }
 
 describe('several syncs of a date', () => {
@@ -188,5 +189,34 @@ describe('several syncs of a date', () => {
       { id: 'app-ben', stage: APPLIED.id, run: first.runId, at: '06:00', deleted: false },
     ]);
     expect(s.runFolders('candidates', D1)).toEqual([`run-${second.runId}`]);
+  });
+
+  it("a run stopped right after its commit of the date, then resumed, keeps the earlier syncs' versions", async () => {
+    const s = await scenario();
+    const first = await s.sync(D1, at(D1, '06:00'));
+    s.kombo.setClock(at(D1, '09:00'));
+    s.kombo.change('applications', 'app-ada', moveTo(SCREEN));
+    // Stopped (as by Ctrl-C) just after the applications stream committed, before it wrote its marker.
+    const stop = new AbortController();
+    const stopAfterCommit = new Proxy(s.store, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (prop !== 'put' || typeof value !== 'function') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        return async (key: string, body: Uint8Array) => {
+          await target.put(key, body);
+          if (key.endsWith('/applications/stream.json')) stop.abort('SIGINT');
+        };
+      },
+    });
+    const second = s.runIdAt(at(D1, '10:00'));
+    await expect(s.sync(D1, at(D1, '10:00'), second, { store: stopAfterCommit, signal: stop.signal })).rejects.toThrow();
+    const resumed = await s.retry(second, at(D1, '11:00'));
+    expect(resumed.status).toBe('succeeded');
+    // The resumed stream fetched again (its versions dated then, on the machine's clock); the first sync's versions stay.
+    expect((await s.rows('applications', D1)).map((r) => (r['run'] === second ? { ...r, at: 'resumed' } : r))).toEqual([
+      { id: 'app-ada', stage: APPLIED.id, run: first.runId, at: '06:00', deleted: false },
+      { id: 'app-ada', stage: SCREEN.id, run: second, at: 'resumed', deleted: false },
+      { id: 'app-ben', stage: APPLIED.id, run: first.runId, at: '06:00', deleted: false },
+    ]);
   });
 });
