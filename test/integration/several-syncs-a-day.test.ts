@@ -19,6 +19,7 @@ import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { retryLocal, runLocal } from '../../shared/adapters/local/local-run.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
+import { compactStream, newCompactionRunId } from '../../shared/pipeline/compact.ts';
 import type { ObjectStore } from '../../shared/ports.ts';
 import type { ModelName } from '../../shared/tables.ts';
 import { readStreamState } from '../../shared/state/streams.ts';
@@ -218,5 +219,23 @@ describe('several syncs of a date', () => {
       { id: 'app-ada', stage: SCREEN.id, run: second, at: 'resumed', deleted: false },
       { id: 'app-ben', stage: APPLIED.id, run: first.runId, at: '06:00', deleted: false },
     ]);
+  });
+
+  it('a record deleted in the ATS by the last of several syncs of a day goes whole once that day is past the retention', async () => {
+    const s = await scenario();
+    await s.sync(D1, at(D1, '06:00'));
+    s.kombo.setClock(at(D1, '09:00'));
+    s.kombo.change('candidates', 'cand-ada', (r) => {
+      r['title'] = 'Engineer';
+    });
+    await s.sync(D1, at(D1, '10:00'));
+    s.kombo.setClock(at(D1, '13:00'));
+    s.kombo.markDeleted('candidates', 'cand-ada');
+    await s.sync(D1, at(D1, '14:00'));
+    expect((await s.rows('candidates', D1)).map((r) => `${String(r['id'])} ${String(r['at'])} ${String(r['deleted'])}`)).toEqual(['cand-ada 06:00 false', 'cand-ada 10:00 false', 'cand-ada 14:00 true', 'cand-ben 06:00 false']);
+    // The retention alone (no consolidation first): the day's partition still holds the three syncs' files.
+    const compacted = await compactStream({ store: s.store, catalog: new LocalCatalog(s.store) }, newCompactionRunId(new Date(`${D2}T05:00:00Z`)), INTEGRATION, 'candidates', D2, new Set());
+    expect(compacted.recordsPurged).toBe(1);
+    expect(await s.rows('candidates', D1)).toEqual([{ id: 'cand-ben', title: null, run: expect.any(String), at: '06:00', deleted: false }]);
   });
 });
