@@ -19,7 +19,7 @@ import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { retryLocal, runLocal } from '../../shared/adapters/local/local-run.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
-import { compactStream, newCompactionRunId } from '../../shared/pipeline/compact.ts';
+import { compactStream, compactWarehouse, newCompactionRunId } from '../../shared/pipeline/compact.ts';
 import type { ObjectStore } from '../../shared/ports.ts';
 import type { ModelName } from '../../shared/tables.ts';
 import { readStreamState } from '../../shared/state/streams.ts';
@@ -74,9 +74,9 @@ async function scenario() {
   const catalog = new LocalCatalog(store);
   let n = 0;
   const runIdAt = (clock: string) => `${clock.replace(/[-:]/g, '').slice(0, 13)}Z-day${String(++n).padStart(2, '0')}`;
-  const sync = async (date: string, clock: string, runId = runIdAt(clock), via: { readonly store?: ObjectStore; readonly signal?: AbortSignal } = {}) => {
+  const sync = async (date: string, clock: string, runId = runIdAt(clock), via: { readonly store?: ObjectStore; readonly signal?: AbortSignal; readonly full?: true } = {}) => {
     kombo.setClock(clock);
-    return runLocal({ client, store: via.store ?? store, catalog, runId, snapshotDate: date, integrationIds: [INTEGRATION], models: MODELS, concurrency: 2, limits: { pageSize: 1 }, fullEveryDays: CYCLE, ...(via.signal && { signal: via.signal }) });
+    return runLocal({ client, store: via.store ?? store, catalog, runId, snapshotDate: date, integrationIds: [INTEGRATION], models: MODELS, concurrency: 2, limits: { pageSize: 1 }, fullEveryDays: CYCLE, ...(via.signal && { signal: via.signal }), ...(via.full && { full: true }) });
   };
   const retry = async (runId: string, clock: string) => {
     kombo.setClock(clock);
@@ -237,5 +237,26 @@ describe('several syncs of a date', () => {
     const compacted = await compactStream({ store: s.store, catalog: new LocalCatalog(s.store) }, newCompactionRunId(new Date(`${D2}T05:00:00Z`)), INTEGRATION, 'candidates', D2, new Set());
     expect(compacted.recordsPurged).toBe(1);
     expect(await s.rows('candidates', D1)).toEqual([{ id: 'cand-ben', title: null, run: expect.any(String), at: '06:00', deleted: false }]);
+  });
+
+  it('a full sync that no longer finds a record changed earlier in the day stores one deletion copy, of its latest version', async () => {
+    const s = await scenario();
+    await s.sync(D1, at(D1, '06:00'));
+    s.kombo.setClock(at(D1, '09:00'));
+    s.kombo.change('applications', 'app-ada', moveTo(SCREEN));
+    await s.sync(D1, at(D1, '10:00'));
+    // Consolidated in between (oldest version first in its file); the day is synced again after.
+    const consolidated = await compactWarehouse({ store: s.store, catalog: new LocalCatalog(s.store) }, { runId: newCompactionRunId(new Date(`${D2}T01:00:00Z`)), today: D2, retentionDays: 0 });
+    expect(consolidated.streams.find((c) => c.model === 'applications')?.partitionsConsolidated).toBe(1);
+    s.kombo.setClock(at(D1, '13:00'));
+    s.kombo.remove('applications', 'app-ada');
+    const full = await s.sync(D1, at(D1, '14:00'), s.runIdAt(at(D1, '14:00')), { full: true });
+    expect(full.status).toBe('succeeded');
+    expect((await s.rows('applications', D1)).map((r) => `${String(r['id'])} ${String(r['stage'])} ${String(r['at'])} ${String(r['deleted'])}`)).toEqual([
+      `app-ada ${APPLIED.id} 06:00 false`,
+      `app-ada ${SCREEN.id} 10:00 false`,
+      `app-ada ${SCREEN.id} 14:00 true`,
+      `app-ben ${APPLIED.id} 06:00 false`,
+    ]);
   });
 });
