@@ -11,7 +11,7 @@
  */
 import type { ObjectStore } from '../ports.ts';
 import { tablesForModel } from '../tables.ts';
-import { dataFileKey } from '../warehouse/layout.ts';
+import { carriedFileKey } from '../warehouse/layout.ts';
 import type { DatedStreamRef } from '../state/ref.ts';
 import { encodeRows, readPartition } from './partition-rows.ts';
 
@@ -26,17 +26,18 @@ export const NOTHING_CARRIED: CarriedOver = { rows: {}, files: 0 };
 
 /**
  * Copy every row that the date's committed folder (`committedRun`'s, or a compaction's rewrite of
- * it) holds by runs other than this one into this run's folder, one file per table, numbered
- * `chunk`. Deterministic: a finish done again writes the same files.
+ * it) holds by runs other than this one into this run's folder, one file per table
+ * (`carriedFileKey`). Deterministic: a finish done again writes the same files, and one that finds
+ * nothing left to carry (its partitions already repointed here) keeps the file it wrote before.
  */
-export async function carryOver(store: ObjectStore, msg: DatedStreamRef, committedRun: string | undefined, chunk: number): Promise<CarriedOver> {
+export async function carryOver(store: ObjectStore, msg: DatedStreamRef, committedRun: string | undefined): Promise<CarriedOver> {
   const rows: Record<string, number> = {};
   let files = 0;
   if (committedRun === undefined) return NOTHING_CARRIED;
   for (const table of tablesForModel(msg.model)) {
     const kept = (await readPartition(store, table, msg.snapshotDate, msg.integrationId, committedRun)).rows.filter((r) => r['_run_id'] !== msg.runId);
     if (kept.length === 0) continue;
-    await store.put(dataFileKey(table.name, msg.snapshotDate, msg.integrationId, msg.runId, chunk), encodeRows(table, kept));
+    await store.put(carriedFileKey(table.name, msg.snapshotDate, msg.integrationId, msg.runId), encodeRows(table, kept));
     files++;
     rows[table.name] = kept.length;
   }

@@ -123,7 +123,7 @@ export async function collectVersions(store: ObjectStore, msg: StreamMessage, la
       for (const [id, e] of gone) index.set(id, { h: e.h, d: true, v: msg.snapshotDate });
     }
   }
-  const carried = await carryOver(store, msg, committedRun(state, msg.snapshotDate), lastChunk + 2);
+  const carried = await carryOver(store, msg, committedRun(state, msg.snapshotDate));
   const deletions = stored.filter((e) => e[2]).length + vanished;
   return { state, index, complete, versions: stored.length + vanished, deletions, vanished, vanishedFiles, carried };
 }

@@ -46,7 +46,7 @@ import { removeRunsBefore, runHasLetGo } from '../state/runs.ts';
 import type { RecordIndex, StreamCommit, StreamState } from '../state/streams.ts';
 import { committedRun, listIndexFiles, listStreams, priorIndex, readStreamState, writeStreamState } from '../state/streams.ts';
 import type { Row } from './partition-rows.ts';
-import { COMPACTION_RUN_PREFIX, readPartition, recordKeyColumn } from './partition-rows.ts';
+import { COMPACTION_RUN_PREFIX, parquetCell, readPartition, recordKeyColumn } from './partition-rows.ts';
 import type { Consolidation } from './consolidate.ts';
 import { consolidateStream, swapPartition } from './consolidate.ts';
 
@@ -238,6 +238,9 @@ const STRETCHES: Partial<Record<ModelName, { readonly columns: readonly string[]
   },
 };
 
+/** Rows ordered by `_synced_at` (stable: rows of one sync keep their order). */
+const inSyncOrder = (rows: readonly Row[]): Row[] => [...rows].sort((a, b) => Number(parquetCell(a['_synced_at'])) - Number(parquetCell(b['_synced_at'])));
+
 /**
  * Per record, its version current at the cutoff: the retained one, unless a partition that aged
  * since holds a later one; and the ids each aged partition holds.
@@ -248,8 +251,9 @@ async function versionsAtCutoff(store: ObjectStore, own: ModelTableDef, integrat
   for (const [id, date, start, key] of retained) atCutoff.set(id, { date, deleted: false, start: start ?? date, ...(key !== undefined && { stretch: key }) });
   const agedIds = new Map<string, string[]>();
   for (const date of aged) {
-    const { rows } = await readPartition(store, own, date, integrationId, committedRun(state, date), ['id', '_is_deleted', ...(stretch?.columns ?? [])]);
-    for (const r of rows) {
+    const { rows } = await readPartition(store, own, date, integrationId, committedRun(state, date), ['id', '_is_deleted', '_synced_at', ...(stretch?.columns ?? [])]);
+    // A date synced several times holds several versions of a record: the latest comes last.
+    for (const r of inSyncOrder(rows)) {
       const id = r['id'] as string;
       const key = stretch?.key(r);
       const prev = atCutoff.get(id);

@@ -76,6 +76,15 @@ export function dataFileKey(table: string, snapshotDate: string, integrationId: 
 }
 
 /**
+ * The file of a run folder holding the rows a sync carried over from the date's earlier syncs: named
+ * by no chunk, so that a resumed stream, which deletes the files of its earlier chunks, keeps it
+ * while the folder is the one readers see.
+ */
+export function carriedFileKey(table: string, snapshotDate: string, integrationId: string, runId: string): string {
+  return `${runPrefix(table, snapshotDate, integrationId, runId)}part-carried.parquet`;
+}
+
+/**
  * The chunk number of a key a chunk wrote (`…/part-00042.parquet`, `…/part-00042.txt`), NaN for any
  * other key.
  */

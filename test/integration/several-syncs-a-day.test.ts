@@ -19,6 +19,8 @@ import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { retryLocal, runLocal } from '../../shared/adapters/local/local-run.ts';
 import { KomboClient } from '../../shared/kombo/client.ts';
+import { compactStream, compactWarehouse, newCompactionRunId } from '../../shared/pipeline/compact.ts';
+import type { ObjectStore } from '../../shared/ports.ts';
 import type { ModelName } from '../../shared/tables.ts';
 import { readStreamState } from '../../shared/state/streams.ts';
 import { cycleWithoutFullDays } from '../helpers/full-cycle.ts';
@@ -71,10 +73,10 @@ async function scenario() {
   const client = new KomboClient({ baseUrl: kombo.url, apiKey: KEY });
   const catalog = new LocalCatalog(store);
   let n = 0;
-  const sync = async (date: string, clock: string) => {
+  const runIdAt = (clock: string) => `${clock.replace(/[-:]/g, '').slice(0, 13)}Z-day${String(++n).padStart(2, '0')}`;
+  const sync = async (date: string, clock: string, runId = runIdAt(clock), via: { readonly store?: ObjectStore; readonly signal?: AbortSignal; readonly full?: true } = {}) => {
     kombo.setClock(clock);
-    const runId = `${clock.replace(/[-:]/g, '').slice(0, 13)}Z-day${String(++n).padStart(2, '0')}`;
-    return runLocal({ client, store, catalog, runId, snapshotDate: date, integrationIds: [INTEGRATION], models: MODELS, concurrency: 2, limits: { pageSize: 1 }, fullEveryDays: CYCLE });
+    return runLocal({ client, store: via.store ?? store, catalog, runId, snapshotDate: date, integrationIds: [INTEGRATION], models: MODELS, concurrency: 2, limits: { pageSize: 1 }, fullEveryDays: CYCLE, ...(via.signal && { signal: via.signal }), ...(via.full && { full: true }) });
   };
   const retry = async (runId: string, clock: string) => {
     kombo.setClock(clock);
@@ -86,7 +88,7 @@ async function scenario() {
     const partition = join(dir, table, `snapshot_date=${date}`, `integration_id=${encodeURIComponent(INTEGRATION)}`);
     return readdirSync(partition).filter((f) => f.startsWith('run-') && readdirSync(join(partition, f)).length > 0);
   };
-  return { dir, kombo, store, failures, sync, retry, rows, runFolders };
+  return { dir, kombo, store, failures, sync, runIdAt, retry, rows, runFolders };
 }
 
 describe('several syncs of a date', () => {
@@ -188,5 +190,73 @@ describe('several syncs of a date', () => {
       { id: 'app-ben', stage: APPLIED.id, run: first.runId, at: '06:00', deleted: false },
     ]);
     expect(s.runFolders('candidates', D1)).toEqual([`run-${second.runId}`]);
+  });
+
+  it("a run stopped right after its commit of the date, then resumed, keeps the earlier syncs' versions", async () => {
+    const s = await scenario();
+    const first = await s.sync(D1, at(D1, '06:00'));
+    s.kombo.setClock(at(D1, '09:00'));
+    s.kombo.change('applications', 'app-ada', moveTo(SCREEN));
+    // Stopped (as by Ctrl-C) just after the applications stream committed, before it wrote its marker.
+    const stop = new AbortController();
+    const stopAfterCommit = new Proxy(s.store, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (prop !== 'put' || typeof value !== 'function') return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        return async (key: string, body: Uint8Array) => {
+          await target.put(key, body);
+          if (key.endsWith('/applications/stream.json')) stop.abort('SIGINT');
+        };
+      },
+    });
+    const second = s.runIdAt(at(D1, '10:00'));
+    await expect(s.sync(D1, at(D1, '10:00'), second, { store: stopAfterCommit, signal: stop.signal })).rejects.toThrow();
+    const resumed = await s.retry(second, at(D1, '11:00'));
+    expect(resumed.status).toBe('succeeded');
+    // The resumed stream fetched again (its versions dated then, on the machine's clock); the first sync's versions stay.
+    expect((await s.rows('applications', D1)).map((r) => (r['run'] === second ? { ...r, at: 'resumed' } : r))).toEqual([
+      { id: 'app-ada', stage: APPLIED.id, run: first.runId, at: '06:00', deleted: false },
+      { id: 'app-ada', stage: SCREEN.id, run: second, at: 'resumed', deleted: false },
+      { id: 'app-ben', stage: APPLIED.id, run: first.runId, at: '06:00', deleted: false },
+    ]);
+  });
+
+  it('a record deleted in the ATS by the last of several syncs of a day goes whole once that day is past the retention', async () => {
+    const s = await scenario();
+    await s.sync(D1, at(D1, '06:00'));
+    s.kombo.setClock(at(D1, '09:00'));
+    s.kombo.change('candidates', 'cand-ada', (r) => {
+      r['title'] = 'Engineer';
+    });
+    await s.sync(D1, at(D1, '10:00'));
+    s.kombo.setClock(at(D1, '13:00'));
+    s.kombo.markDeleted('candidates', 'cand-ada');
+    await s.sync(D1, at(D1, '14:00'));
+    expect((await s.rows('candidates', D1)).map((r) => `${String(r['id'])} ${String(r['at'])} ${String(r['deleted'])}`)).toEqual(['cand-ada 06:00 false', 'cand-ada 10:00 false', 'cand-ada 14:00 true', 'cand-ben 06:00 false']);
+    // The retention alone (no consolidation first): the day's partition still holds the three syncs' files.
+    const compacted = await compactStream({ store: s.store, catalog: new LocalCatalog(s.store) }, newCompactionRunId(new Date(`${D2}T05:00:00Z`)), INTEGRATION, 'candidates', D2, new Set());
+    expect(compacted.recordsPurged).toBe(1);
+    expect(await s.rows('candidates', D1)).toEqual([{ id: 'cand-ben', title: null, run: expect.any(String), at: '06:00', deleted: false }]);
+  });
+
+  it('a full sync that no longer finds a record changed earlier in the day stores one deletion copy, of its latest version', async () => {
+    const s = await scenario();
+    await s.sync(D1, at(D1, '06:00'));
+    s.kombo.setClock(at(D1, '09:00'));
+    s.kombo.change('applications', 'app-ada', moveTo(SCREEN));
+    await s.sync(D1, at(D1, '10:00'));
+    // Consolidated in between (oldest version first in its file); the day is synced again after.
+    const consolidated = await compactWarehouse({ store: s.store, catalog: new LocalCatalog(s.store) }, { runId: newCompactionRunId(new Date(`${D2}T01:00:00Z`)), today: D2, retentionDays: 0 });
+    expect(consolidated.streams.find((c) => c.model === 'applications')?.partitionsConsolidated).toBe(1);
+    s.kombo.setClock(at(D1, '13:00'));
+    s.kombo.remove('applications', 'app-ada');
+    const full = await s.sync(D1, at(D1, '14:00'), s.runIdAt(at(D1, '14:00')), { full: true });
+    expect(full.status).toBe('succeeded');
+    expect((await s.rows('applications', D1)).map((r) => `${String(r['id'])} ${String(r['stage'])} ${String(r['at'])} ${String(r['deleted'])}`)).toEqual([
+      `app-ada ${APPLIED.id} 06:00 false`,
+      `app-ada ${SCREEN.id} 10:00 false`,
+      `app-ada ${SCREEN.id} 14:00 true`,
+      `app-ben ${APPLIED.id} 06:00 false`,
+    ]);
   });
 });
