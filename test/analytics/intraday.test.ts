@@ -178,6 +178,11 @@ describe('the report with organization names', () => {
     expect(html).toContain('<select id="filter-organization" name="organization"><option value="" selected>all</option><option value="0">Acme Corp</option></select>');
   });
 
+  it('counts every applications sync of the integration, several on one date included', async () => {
+    const data = await withWarehouse([], (run) => loadReportData(run, new Date('2025-06-03T12:00:00Z')));
+    expect(data.snapshots).toEqual([{ integrationId: 'acme', first: '2025-06-01', latest: '2025-06-03', snapshots: STARTS.length }]);
+  });
+
   it('falls back to the tool alone where the organization is unknown', async () => {
     const html = await withWarehouse([], async (run) => renderReport(await loadReportData(run, new Date('2025-06-03T12:00:00Z'))));
     expect(html).toMatch(/<h3>j<\/h3>\s*<div class="sub">acme · /);
