@@ -82,6 +82,27 @@ describe('applications_history with several versions a day', () => {
   });
 });
 
+describe('rejection_breakdown with several versions a day', () => {
+  it('counts an application declined by one sync and changed again by the next, the same day, once, in the stage it was declined in', async () => {
+    // Prepare: declined at 10:00 in Screen, its reason edited at 15:00.
+    const declined: HandApp = {
+      id: 'a3',
+      job: 'j',
+      created: '2025-05-30T09:00:00Z',
+      versions: [
+        { date: '2025-06-01', stage: 'Applied' },
+        { date: '2025-06-02', at: '2025-06-02T02:00:00Z', stage: 'Screen' },
+        { date: '2025-06-02', at: '2025-06-02T10:00:00Z', stage: 'Screen', outcome: 'DECLINED', reason: 'Skill' },
+        { date: '2025-06-02', at: '2025-06-02T15:00:00Z', stage: 'Screen', outcome: 'DECLINED', reason: 'Skills' },
+      ],
+    };
+    // Act
+    const rows = await query('SELECT rejection_reason, stage_id, declined, share_of_job FROM rejection_breakdown', [applicationRows([declined], JOBS)]);
+    // Assess
+    expect(rows).toEqual([{ rejection_reason: 'Skills', stage_id: 'Screen', declined: 1, share_of_job: 1 }]);
+  });
+});
+
 describe('applications_latest with several versions a day', () => {
   it('holds the version of the day’s last sync', async () => {
     const rows = await query(`SELECT id, current_stage_id AS stage, CAST("_synced_at" AS VARCHAR) AS synced_at FROM applications_latest ORDER BY id`);
