@@ -103,6 +103,19 @@ describe('rejection_breakdown with several versions a day', () => {
   });
 });
 
+describe('time_to_fill with several versions a day', () => {
+  it('stops a job’s days open at its latest closed stretch when it closed, reopened and closed again within one date', async () => {
+    // Prepare: no `closed_at`; closed at 02:00, reopened at 10:00, closed again at 15:00 on the 2nd.
+    const job = (status: string, at: string) => `('j2', 'j2', '${status}', TIMESTAMPTZ '2025-05-31T08:00:00Z', TIMESTAMPTZ '${at}', DATE '${at.slice(0, 10)}', 'acme')`;
+    const versions = `INSERT INTO jobs (id, name, status, opened_at, "_synced_at", snapshot_date, integration_id) VALUES
+      ${[job('OPEN', '2025-06-01T02:00:00Z'), job('CLOSED', '2025-06-02T02:00:00Z'), job('OPEN', '2025-06-02T10:00:00Z'), job('CLOSED', '2025-06-02T15:00:00Z')].join(', ')}`;
+    // Act
+    const rows = await query("SELECT job_status, days_open FROM time_to_fill WHERE job_id = 'j2'", [versions]);
+    // Assess
+    expect(rows).toEqual([{ job_status: 'CLOSED', days_open: 2 }]);
+  });
+});
+
 describe('applications_latest with several versions a day', () => {
   it('holds the version of the day’s last sync', async () => {
     const rows = await query(`SELECT id, current_stage_id AS stage, CAST("_synced_at" AS VARCHAR) AS synced_at FROM applications_latest ORDER BY id`);
