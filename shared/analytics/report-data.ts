@@ -20,8 +20,9 @@ export const REPORT_LOAD_PEOPLE = 15;
 
 /** The SELECTs of the report's first sections, by what they read. */
 export const REPORT_SQL = {
-  // From `syncs`: a sync that found no application changed stores no version, yet it happened.
-  snapshots: `SELECT integration_id, CAST(min(snapshot_date) AS VARCHAR) AS first_date, CAST(max(snapshot_date) AS VARCHAR) AS latest_date, count(DISTINCT snapshot_date) AS n
+  // From `syncs`: a sync that found no application changed stores no version, yet it happened. A
+  // date may hold several syncs (runs), each counted.
+  snapshots: `SELECT integration_id, CAST(min(snapshot_date) AS VARCHAR) AS first_date, CAST(max(snapshot_date) AS VARCHAR) AS latest_date, count(DISTINCT run_id) AS n
 FROM syncs WHERE model = 'applications' GROUP BY integration_id ORDER BY integration_id`,
   // Beside each stage, its Kaplan–Meier median from `stage_survival`: stretches still open count too.
   funnel: `SELECT f.*, s.median_days_in_stage AS km_median_days_in_stage

@@ -82,6 +82,40 @@ describe('applications_history with several versions a day', () => {
   });
 });
 
+describe('rejection_breakdown with several versions a day', () => {
+  it('counts an application declined by one sync and changed again by the next, the same day, once, in the stage it was declined in', async () => {
+    // Prepare: declined at 10:00 in Screen, its reason edited at 15:00.
+    const declined: HandApp = {
+      id: 'a3',
+      job: 'j',
+      created: '2025-05-30T09:00:00Z',
+      versions: [
+        { date: '2025-06-01', stage: 'Applied' },
+        { date: '2025-06-02', at: '2025-06-02T02:00:00Z', stage: 'Screen' },
+        { date: '2025-06-02', at: '2025-06-02T10:00:00Z', stage: 'Screen', outcome: 'DECLINED', reason: 'Skill' },
+        { date: '2025-06-02', at: '2025-06-02T15:00:00Z', stage: 'Screen', outcome: 'DECLINED', reason: 'Skills' },
+      ],
+    };
+    // Act
+    const rows = await query('SELECT rejection_reason, stage_id, declined, share_of_job FROM rejection_breakdown', [applicationRows([declined], JOBS)]);
+    // Assess
+    expect(rows).toEqual([{ rejection_reason: 'Skills', stage_id: 'Screen', declined: 1, share_of_job: 1 }]);
+  });
+});
+
+describe('time_to_fill with several versions a day', () => {
+  it('stops a job’s days open at its latest closed stretch when it closed, reopened and closed again within one date', async () => {
+    // Prepare: no `closed_at`; closed at 02:00, reopened at 10:00, closed again at 15:00 on the 2nd.
+    const job = (status: string, at: string) => `('j2', 'j2', '${status}', TIMESTAMPTZ '2025-05-31T08:00:00Z', TIMESTAMPTZ '${at}', DATE '${at.slice(0, 10)}', 'acme')`;
+    const versions = `INSERT INTO jobs (id, name, status, opened_at, "_synced_at", snapshot_date, integration_id) VALUES
+      ${[job('OPEN', '2025-06-01T02:00:00Z'), job('CLOSED', '2025-06-02T02:00:00Z'), job('OPEN', '2025-06-02T10:00:00Z'), job('CLOSED', '2025-06-02T15:00:00Z')].join(', ')}`;
+    // Act
+    const rows = await query("SELECT job_status, days_open FROM time_to_fill WHERE job_id = 'j2'", [versions]);
+    // Assess
+    expect(rows).toEqual([{ job_status: 'CLOSED', days_open: 2 }]);
+  });
+});
+
 describe('applications_latest with several versions a day', () => {
   it('holds the version of the day’s last sync', async () => {
     const rows = await query(`SELECT id, current_stage_id AS stage, CAST("_synced_at" AS VARCHAR) AS synced_at FROM applications_latest ORDER BY id`);
@@ -176,6 +210,11 @@ describe('the report with organization names', () => {
     // Assess
     expect(html).toMatch(/<article class="card"[^>]* data-filter-organization="0"[^>]* data-card="job">\s*<h3>j<\/h3>\s*<div class="sub">Acme Corp \(acme\) · /);
     expect(html).toContain('<select id="filter-organization" name="organization"><option value="" selected>all</option><option value="0">Acme Corp</option></select>');
+  });
+
+  it('counts every applications sync of the integration, several on one date included', async () => {
+    const data = await withWarehouse([], (run) => loadReportData(run, new Date('2025-06-03T12:00:00Z')));
+    expect(data.snapshots).toEqual([{ integrationId: 'acme', first: '2025-06-01', latest: '2025-06-03', snapshots: STARTS.length }]);
   });
 
   it('falls back to the tool alone where the organization is unknown', async () => {
