@@ -104,11 +104,15 @@ function fromEvent(type: string, d: Record<string, unknown>): Fields {
 /** The next version's columns: the current ones, with what the update says over them, personal data as the mode stores it. */
 export function nextRow(current: Readonly<Record<string, Cell>> | undefined, u: IntegrationUpdate, mode: PiiMode | undefined): Record<string, Cell> {
   const fields: Fields = { ...(u.info && fromInfo(u.info)), ...(u.event && fromEvent(u.event.type, u.event.data)) };
-  if (u.event?.type === 'integration-deleted' && fields['deleted_at'] === undefined) fields['deleted_at'] = u.at.getTime();
+  // A deletion without its time (the payload's is required, but enums and fields are open) is dated by its arrival.
+  if (u.event?.type === 'integration-deleted' && (fields['deleted_at'] ?? null) === null) fields['deleted_at'] = u.at.getTime();
+  fields['id'] = u.integrationId;
+  fields['last_event'] = u.event?.type ?? 'check';
   const row: Record<string, Cell> = {};
   for (const c of INTEGRATIONS_TABLE.columns) {
     if (c.source.kind === 'meta' || c.source.kind === 'deleted') continue;
-    const value = c.name === 'id' ? u.integrationId : c.name === 'last_event' ? (u.event?.type ?? 'check') : c.name in fields ? (fields[c.name] ?? null) : (current?.[c.name] ?? null);
+    // A column the update does not name keeps its current value.
+    const value = c.name in fields ? (fields[c.name] ?? null) : (current?.[c.name] ?? null);
     // Without a salt (and before the warehouse records its mode) a personal value is stored as null.
     row[c.name] = c.pii !== undefined && columnTreatment(c, mode ?? 'drop') !== 'kept' ? null : value;
   }

@@ -81,7 +81,7 @@ async function decide(deps: PlanDeps, integrationId: string, req: PlanRequest, t
   }
   const startedAt = sourceTime(info, deps.now ?? (() => new Date()));
   // Every check is recorded, an integration that cannot sync too: the table shows which are broken.
-  await deps.recordIntegration?.({ integrationId, at: new Date(startedAt), info });
+  await deps.recordIntegration?.({ integrationId, at: new Date(startedAt), info, runId: req.runId });
   if (info.status !== 'ACTIVE') {
     const code = info.status === 'INACTIVE' ? 'INTEGRATION.INACTIVE' : 'INTEGRATION.AUTHENTICATION_INVALID';
     return all('failed', code, `integration status is ${info.status}: reconnect it in Kombo`);

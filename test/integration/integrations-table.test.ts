@@ -134,6 +134,18 @@ describe('the integrations table', () => {
     expect(await w.query(`SELECT status, setup_status, CAST(last_synced_at AS VARCHAR) FROM integrations WHERE id = '${LEVER}' ORDER BY _synced_at DESC LIMIT 1`)).toEqual([['INACTIVE', 'INCOMPLETE', `${DAY} 09:59:00+00`]]);
   });
 
+  it('integration-created records a new integration before any check; a failed Kombo sync leaves last_synced_at as it was', async () => {
+    const w = warehouse();
+    const at = (t: string) => new Date(`${DAY}T${t}.000Z`);
+    await w.record({ integrationId: LEVER, at: at('08:00:00'), event: { type: 'integration-created', data: { id: LEVER, tool: 'lever', category: 'ATS', end_user: { organization_name: 'Acme', creator_email: 'it@acme.example', origin_id: null } } } });
+    await w.record({ integrationId: LEVER, at: at('09:00:00'), event: { type: 'sync-finished', data: { sync_state: 'SUCCEEDED', sync_ended_at: `${DAY}T08:59:00.000Z` } } });
+    const failed = await w.record({ integrationId: LEVER, at: at('10:00:00'), event: { type: 'sync-finished', data: { sync_state: 'FAILED', sync_ended_at: `${DAY}T09:59:00.000Z` } } });
+    expect(failed.stored).toBe(false);
+    expect(await w.query('SELECT id, tool, category, status, end_user_organization_name, end_user_email, CAST(last_synced_at AS VARCHAR), last_event FROM integrations ORDER BY _synced_at DESC LIMIT 1')).toEqual([
+      [LEVER, 'lever', 'ATS', null, 'Acme', 'it@acme.example', `${DAY} 08:59:00+00`, 'sync-finished'],
+    ]);
+  });
+
   it.each(['hash', 'drop'] as const)('--pii-mode %s stores no email of who connected the integration, in the table or its record', async (mode) => {
     const w = warehouse(mode);
     await w.plan(`${DAY}T02:00:05.000Z`);
