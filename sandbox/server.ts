@@ -159,7 +159,7 @@ export interface RunningSandbox {
   /**
    * Removes an integration: its endpoints answer `PLATFORM.INTEGRATION_NOT_FOUND` from then on, and
    * an `integration-deleted` webhook goes out. Also `DELETE /sandbox/integrations/{id}`.
-   * Resolves to false when no such integration exists.
+   * Returns false when no such integration exists.
    */
   deleteIntegration(id: string): boolean;
   /** The webhooks sent so far and their deliveries, or null when none are configured. */
@@ -650,7 +650,7 @@ class Sandbox {
   }
 
   private moveTo(atMs: number): void {
-    if (this.timeline === null) throw new Error('setAsOf needs a sandbox started with asOf (a simulated clock), not a static dataset');
+    if (this.timeline === null) throw new Error('moving the clock (setAsOf, setClock) needs a sandbox started with asOf (a simulated clock), not a static dataset');
     const date = new Date(atMs).toISOString().slice(0, 10);
     const next = [...this.timeline.datasetAt(atMs).integrations];
     for (const t of this.addedTimelines.values()) next.push(...t.datasetAt(atMs).integrations);
