@@ -25,6 +25,9 @@ import { compactCommand, parseCompactConfig } from './commands/compact.ts';
 import type { CompactInput } from './commands/compact.ts';
 import { unsyncCommand } from './commands/unsync.ts';
 import type { UnsyncInput } from './commands/unsync.ts';
+import { parseWebhooksConfig, WEBHOOK_SECRET_ENV, webhooksCommand } from './commands/webhooks.ts';
+import type { WebhooksInput } from './commands/webhooks.ts';
+import { DEFAULT_GAP_MS } from '../shared/webhooks/triggers.ts';
 
 const rate = (name: string) => (v: string) => {
   const n = Number(v);
@@ -213,6 +216,25 @@ export function buildProgram(setExit: (code: number) => void, warn: (line: strin
     .option('--warehouse <dir>', 'warehouse folder', DEFAULT_WAREHOUSE)
     .action(async (opts: UnsyncInput) => {
       await unsyncCommand(opts);
+    });
+
+  program
+    .command('webhooks')
+    .description("receive Kombo's webhooks on 127.0.0.1 and sync the models they say changed into the warehouse, one line per event and per sync (Kombo, or the built-in sandbox when no Kombo setting is given)")
+    .option('--port <n>', 'port from 0 to 65535 (0: any free port)', '0')
+    .option('--secret <secret>', `the webhook secret Kombo signs with, 16 characters or more (env ${WEBHOOK_SECRET_ENV})`)
+    .option('--warehouse <dir>', 'warehouse folder', DEFAULT_WAREHOUSE)
+    .option('--api-url <url>', 'Kombo base URL (env KOMBO_API_URL; default the EU endpoint)')
+    .option('--api-key-file <file>', 'a file holding the Kombo API key (env KOMBO_API_KEY, or KOMBO_API_KEY_FILE)')
+    .option('--api-key <key>', 'the key itself: seen by every user (ps) and kept in shell history, so prefer KOMBO_API_KEY or --api-key-file')
+    .option('--gap-seconds <n>', 'least time between two syncs of one integration', String(DEFAULT_GAP_MS / 1000))
+    .option('--concurrency <n>', 'streams fetched at once', String(DEFAULT_CONCURRENCY))
+    .option('--pii-mode <mode>', 'as for sync (env KOMBO_PII_MODE; default keep)')
+    .option('--pii-salt-file <file>', 'a file holding the secret salt for --pii-mode hash (env KOMBO_PII_SALT, or KOMBO_PII_SALT_FILE)')
+    .action(async (opts: WebhooksInput) => {
+      const config = parseWebhooksConfig(opts);
+      secretFlagWarnings(opts).forEach(warn);
+      setExit(await webhooksCommand(config));
     });
 
   program

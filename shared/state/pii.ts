@@ -10,7 +10,7 @@ import { ConfigError } from '../errors.ts';
 import type { PiiHashScheme, PiiMode, PiiOptions } from '../flatten.ts';
 import { PII_HASH_SCHEME } from '../flatten.ts';
 import { decodeJson, encodeJson } from './codec.ts';
-import { RUNS_PREFIX, STATE_PREFIX, splitRunKey, stateKeys } from './keys.ts';
+import { RUNS_PREFIX, STATE_PREFIX, splitRunKey, stateKeys, webhookKeys } from './keys.ts';
 
 /** What the warehouse records: the mode, the hash scheme for `hash`, and when it was recorded. */
 export interface PiiRecord {
@@ -59,7 +59,9 @@ export async function readWarehousePii(store: ObjectStore): Promise<WarehousePii
     if (mode !== undefined) return { mode, ...(mode === 'hash' && { hashScheme: EARLIER_SCHEME }), how: 'inferred' };
   }
   // Planned runs that stored nothing yet (AWS's planner writes the first plan before a chunk records the mode): a new warehouse.
-  if ((await store.list(STATE_PREFIX)).length === 0) return undefined;
+  // The integrations registry and the webhook state are not stored rows.
+  const isWebhookState = (k: string): boolean => k === webhookKeys.registry() || k.startsWith(webhookKeys.prefix());
+  if ((await store.list(STATE_PREFIX)).every(isWebhookState)) return undefined;
   return { mode: undefined, how: 'inferred' };
 }
 

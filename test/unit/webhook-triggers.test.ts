@@ -17,6 +17,9 @@ import { modelsTouched } from '../../shared/webhooks/models.ts';
 import { BUSY_CODE } from '../../shared/pipeline/open-stream.ts';
 import { EMPTY_TOTALS } from '../../shared/ports.ts';
 import { MemoryStore } from '../helpers/memory-store.ts';
+import { receiveWebhook } from '../../shared/webhooks/receiver.ts';
+import type { KomboWebhookEvent } from '../../shared/webhooks/schemas.ts';
+import { signKomboBody } from '../../shared/webhooks/signature.ts';
 
 const ID = 'greenhouse:acme1';
 const T0 = Date.parse('2026-12-07T10:00:00.000Z');
@@ -68,6 +71,8 @@ describe('trigger rules', () => {
     const h = triggerHarness();
     await Promise.all(Array.from({ length: 100 }, (_, i) => dispatchEvent(changed(`evt-${i}`, i % 2 === 0 ? ['ats_candidates'] : ['ats_applications']), h.deps)));
     expect(h.runs).toHaveLength(1);
+    // One wake for the whole burst, not one per event.
+    expect(h.wakes).toHaveLength(1);
     const first = h.runs[0]!;
     // The run ends; the wakes come due.
     h.over.add(first.runId);
@@ -119,6 +124,25 @@ describe('trigger rules', () => {
     expect(h.runs.map((r) => r.models)).toEqual([['candidates'], ['applications']]);
   });
 
+  it('a wake that comes early (a queue caps delays) is sent again for its time; an outdated one changes nothing', async () => {
+    const h = triggerHarness(new MemoryStore(), 3_600_000);
+    await dispatchEvent(changed('e1', ['ats_jobs']), h.deps);
+    h.over.add(h.runs[0]!.runId);
+    await dispatchEvent(changed('e2', ['ats_candidates']), h.deps);
+    const due = (await readTrigger(h.store, ID)).wakeAt!;
+    expect(Date.parse(due)).toBe(T0 + 3_600_000);
+    h.wakes.length = 0;
+    h.advance(900_000);
+    await dispatchEvent({ type: 'wake', integrationId: ID, atMs: Date.parse(due) }, h.deps);
+    await dispatchEvent({ type: 'wake', integrationId: ID, atMs: T0 + 5_000 }, h.deps);
+    expect(h.runs).toHaveLength(1);
+    expect(h.wakes).toEqual([{ integrationId: ID, atMs: Date.parse(due) }]);
+    expect((await readTrigger(h.store, ID)).wakeAt).toBe(due);
+    h.advance(2_700_000);
+    await h.deliverWakes();
+    expect(h.runs.map((r) => r.models)).toEqual([['jobs'], ['candidates']]);
+  });
+
   it('the first event after a quiet gap starts a run at once', async () => {
     const h = triggerHarness();
     await dispatchEvent(changed('e1', ['ats_jobs']), h.deps);
@@ -147,6 +171,19 @@ describe('trigger rules', () => {
     expect(await dispatchEvent(changed('same', ['ats_candidates']), h.deps)).toEqual({ outcome: 'duplicate', eventId: 'same' });
     expect(h.runs).toHaveLength(1);
     expect((await readTrigger(h.store, ID)).pending).toEqual([]);
+  });
+
+  it('a replayed request (the same signed body twice) is received twice and acts once', async () => {
+    const h = triggerHarness();
+    const secret = 'replay-test-secret-0123456789';
+    const body = new TextEncoder().encode(JSON.stringify(changed('evt-replayed', ['ats_candidates'])));
+    const queued: KomboWebhookEvent[] = [];
+    const deps = { secret: () => Promise.resolve(secret), enqueue: (e: KomboWebhookEvent) => Promise.resolve(void queued.push(e)), log: () => undefined };
+    for (let i = 0; i < 2; i++) expect((await receiveWebhook({ headers: { 'x-kombo-signature': signKomboBody(body, secret) }, body }, deps)).status).toBe(202);
+    const results = [];
+    for (const e of queued) results.push(await dispatchEvent(e, h.deps));
+    expect(results.map((r) => r.outcome)).toEqual(['started', 'duplicate']);
+    expect(h.runs).toHaveLength(1);
   });
 
   it("a run's streams another run held (STREAM.BUSY) go back to pending and run again", async () => {
