@@ -102,5 +102,7 @@ export const webhookKeys = {
   prefix: () => `${STATE_PREFIX}_webhooks/`,
   trigger: (integrationId: string) => `${webhookKeys.prefix()}triggers/${hiveEscape(assertIntegrationId(integrationId))}.json`,
   /** Event ids are Kombo's, of any form: the key holds their SHA-256. */
-  event: (eventId: string) => `${webhookKeys.prefix()}events/${createHash('sha256').update(eventId).digest('hex')}.json`,
+  /** The event markers: only their first days matter (Kombo's retries), so a lifecycle rule may expire them. */
+  eventsPrefix: () => `${webhookKeys.prefix()}events/`,
+  event: (eventId: string) => `${webhookKeys.eventsPrefix()}${createHash('sha256').update(eventId).digest('hex')}.json`,
 };
