@@ -21,8 +21,8 @@ export const ATHENA_RESULTS_EXPIRY_DAYS = 30;
 /** Days the id of a webhook event acted on is kept (a redelivery within them has no effect). */
 export const WEBHOOK_EVENT_ID_DAYS = 30;
 
-/** The folder of the webhook event ids under the warehouse prefix, as the state layer names their keys. */
-export const webhookEventsPrefix = (): string => webhookKeys.event('x').replace(/[^/]+$/, '');
+/** The folder of the webhook event ids under the warehouse prefix (the state layer's name for it). */
+export const webhookEventsPrefix = (): string => webhookKeys.eventsPrefix();
 
 /** Days S3 server access logs are kept. */
 export const ACCESS_LOG_EXPIRY_DAYS = 365;
