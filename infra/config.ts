@@ -51,7 +51,8 @@ export const DEFAULT_WEBHOOK_GAP_SECONDS = DEFAULT_GAP_MS / 1000;
 export const WEBHOOK_GAP_SECONDS_RANGE = [0, MAX_WEBHOOK_GAP_SECONDS] as const;
 /**
  * Receiver instances reserved (and at most running): a burst of requests cannot take the fetchers'
- * concurrency. 0 reserves none, for accounts whose concurrency quota is still the first 10.
+ * concurrency. 0 reserves none: Lambda allows a reservation only while 100 of the account's
+ * concurrency stay unreserved, so an account whose quota is below 105 (a new one's 10) needs 0.
  */
 export const DEFAULT_WEBHOOK_RECEIVER_CONCURRENCY = 5;
 export const WEBHOOK_RECEIVER_CONCURRENCY_RANGE = [0, 100] as const;

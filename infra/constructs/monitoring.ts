@@ -164,6 +164,21 @@ export class Monitoring extends Construct {
         width: 12,
       }),
     );
+    const syncAge = new cloudwatch.GraphWidget({ title: 'Hours since the last successful sync (largest, at the deadline)', left: [custom('HoursSinceLastSync', 'hours').with({ statistic: 'Maximum', period: Duration.hours(1) })], width: 12 });
+    const webhooks = props.webhooks;
+    this.dashboard.addWidgets(
+      syncAge,
+      ...(webhooks
+        ? [
+            new cloudwatch.GraphWidget({
+              title: 'Webhooks',
+              left: [custom('WebhookEventsAccepted', 'events accepted'), custom('WebhookRunsStarted', 'syncs started'), custom('WebhookEventsFailed', 'events failed'), custom('WebhookSignatureFailures', 'bad signatures')],
+              right: [webhooks.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, label: 'events DLQ' })],
+              width: 12,
+            }),
+          ]
+        : []),
+    );
   }
   private webhookAlarmsOf(w: WebhookMonitoringProps, custom: (name: string) => cloudwatch.Metric, atLeastOne: Pick<cloudwatch.AlarmProps, 'threshold' | 'evaluationPeriods' | 'comparisonOperator' | 'treatMissingData'>): NonNullable<Monitoring['webhookAlarms']> {
     // A failed record of a batch does not fail the invocation: the dispatcher counts it itself.

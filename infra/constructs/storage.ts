@@ -3,12 +3,13 @@
  * to. The warehouse and the results: encrypted with the stack's data key (SSE-KMS with S3 Bucket
  * Keys, see `data-key.ts`); the access logs: S3-managed encryption, the only one S3 delivers server
  * access logs into. All three: public access blocked, TLS required, incomplete multipart
- * uploads aborted after a day. Run state (`_runs/`) expires after the retention; the tables never
+ * uploads aborted after a day. Run state (`_runs/`) expires after the retention, the ids of the
+ * webhook events acted on after {@link WEBHOOK_EVENT_ID_DAYS} days; the tables never
  * expire by age: a record unchanged for years has its only row in an old partition, so the
  * compactor (`compaction.ts`) applies the retention to them. Data is retained when the stack is
  * deleted unless `destroyData` is set.
  */
-import { RUNS_PREFIX } from '../../shared/state/keys.ts';
+import { RUNS_PREFIX, webhookKeys } from '../../shared/state/keys.ts';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -17,6 +18,12 @@ import { keepsEveryVersion } from '../../shared/retention.ts';
 
 /** Days Athena query results are kept: they are re-creatable, and may hold copies of data. */
 export const ATHENA_RESULTS_EXPIRY_DAYS = 30;
+/** Days the id of a webhook event acted on is kept (a redelivery within them has no effect). */
+export const WEBHOOK_EVENT_ID_DAYS = 30;
+
+/** The folder of the webhook event ids under the warehouse prefix (the state layer's name for it). */
+export const webhookEventsPrefix = (): string => webhookKeys.eventsPrefix();
+
 /** Days S3 server access logs are kept. */
 export const ACCESS_LOG_EXPIRY_DAYS = 365;
 /** Key prefix of query results in the results bucket. */
@@ -75,13 +82,15 @@ export class Storage extends Construct {
     // Never a rule on the table prefixes: age says nothing of whether a version is still current.
     const runStateExpiry: s3.LifecycleRule[] =
       !keepsEveryVersion(props.retentionDays) ? [{ id: 'ExpireRunState', prefix: `${props.warehousePrefix}/${RUNS_PREFIX}`, expiration: Duration.days(props.retentionDays) }] : [];
+    // The ids of webhook events acted on only stop a redelivery from acting twice: Kombo's are minutes apart, not weeks.
+    const eventIdExpiry: s3.LifecycleRule = { id: 'ExpireWebhookEventIds', prefix: `${props.warehousePrefix}/${webhookEventsPrefix()}`, expiration: Duration.days(WEBHOOK_EVENT_ID_DAYS) };
     this.warehouse = new s3.Bucket(this, 'Warehouse', {
       ...secure,
       ...withKey,
       ...lifetime,
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'warehouse/',
-      lifecycleRules: [abortMultipart, ...runStateExpiry],
+      lifecycleRules: [abortMultipart, ...runStateExpiry, eventIdExpiry],
     });
 
     this.athenaResults = new s3.Bucket(this, 'AthenaResults', {

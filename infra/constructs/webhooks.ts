@@ -70,7 +70,7 @@ export class Webhooks extends Construct {
     });
     Validations.of(this.secret).acknowledge({
       id: 'AwsSolutions-SMG4',
-      reason: "Kombo issues the webhook signing secret in its dashboard; no API could mint a new one. Rotation is a documented manual step (docs/DEPLOY.md: rotate the webhook secret).",
+      reason: "The webhook signing secret comes from Kombo's dashboard; no API could mint a new one. Rotation is a documented manual step (docs/DEPLOY.md: rotate the webhook secret).",
     });
 
     this.deadLetterQueue = new sqs.Queue(this, 'EventsDlq', { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });

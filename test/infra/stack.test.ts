@@ -24,6 +24,7 @@ import { VIEWS } from '../../shared/analytics/views.ts';
 import { CATALOG_TABLES, PARTITION_COLUMNS } from '../../shared/tables.ts';
 import { createApp } from '../../infra/app.ts';
 import { fetcherRequestShare } from '../../infra/constructs/pipeline.ts';
+import { webhookEventsPrefix } from '../../infra/constructs/storage.ts';
 import { KomboFunction } from '../../infra/constructs/function.ts';
 import { compactionSchedule } from '../../infra/constructs/compaction.ts';
 import { RETENTION_DAYS_ENV, parseCompactorEnv } from '../../shared/adapters/aws/compactor-env.ts';
@@ -169,7 +170,14 @@ describe('storage', () => {
     expect(rules).toContainEqual(expect.objectContaining({ Id: 'ExpireRunState', Prefix: 'warehouse/_runs/', ExpirationInDays: CONTEXT.retentionDays, Status: 'Enabled' }));
     // A record unchanged for longer than the retention has its only row in an old partition: no rule may expire tables by age.
     const expiring = rules.filter((r) => r['ExpirationInDays'] !== undefined || r['ExpirationDate'] !== undefined || r['NoncurrentVersionExpiration'] !== undefined);
-    expect(expiring.map((r) => r['Prefix'])).toEqual(['warehouse/_runs/']);
+    expect(expiring.map((r) => r['Prefix'])).toEqual(['warehouse/_runs/', `warehouse/${webhookEventsPrefix()}`]);
+  });
+
+  it('forgets the ids of webhook events acted on after 30 days, and nothing else of the state: the folder holds only event ids', () => {
+    const rules = (warehouse()[1].Properties['LifecycleConfiguration'] as { Rules: Json[] }).Rules;
+    expect(rules).toContainEqual(expect.objectContaining({ Id: 'ExpireWebhookEventIds', Prefix: `warehouse/${webhookEventsPrefix()}`, ExpirationInDays: 30, Status: 'Enabled' }));
+    expect(webhookKeys.event('evt-1').startsWith(webhookEventsPrefix())).toBe(true);
+    for (const other of [webhookKeys.registry(), webhookKeys.trigger('greenhouse:AbC123'), webhookKeys.prefix()]) expect(other.startsWith(webhookEventsPrefix()), other).toBe(false);
   });
 });
 

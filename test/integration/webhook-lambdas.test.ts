@@ -22,7 +22,7 @@ import type { RunningSandbox } from '../../sandbox/index.ts';
 import { generateDataset, startSandbox } from '../../sandbox/index.ts';
 import { ENV } from '../../shared/adapters/aws/env.ts';
 import { S3Store } from '../../shared/adapters/aws/s3-store.ts';
-import { WEBHOOK_SECRET_PLACEHOLDER, parseQueuedEvent, rawRequest, wakeDelaySeconds } from '../../shared/adapters/aws/webhooks.ts';
+import { WEBHOOK_SECRET_PLACEHOLDER, WEBHOOK_SECRET_TTL_MS, WebhookSecret, parseQueuedEvent, rawRequest, wakeDelaySeconds } from '../../shared/adapters/aws/webhooks.ts';
 import { parseStreamMessage } from '../../shared/adapters/aws/sqs-queue.ts';
 import { runKeys } from '../../shared/state/keys.ts';
 import { readPlan } from '../../shared/state/runs.ts';
@@ -367,7 +367,6 @@ describe('events queue messages', () => {
 
 describe('the webhook secret', () => {
   it('not set yet (the placeholder) fails the request with the command that sets it, and is read again on the next one', async () => {
-    const { WebhookSecret } = await import('../../shared/adapters/aws/webhooks.ts');
     const client = new SecretsManagerClient({ region: REGION });
     const cached = new WebhookSecret(client, 'arn:placeholder');
     secrets.on(GetSecretValueCommand, { SecretId: 'arn:placeholder' }).resolvesOnce({ SecretString: WEBHOOK_SECRET_PLACEHOLDER }).resolves({ SecretString: 'set-now' });
@@ -375,5 +374,17 @@ describe('the webhook secret', () => {
     expect(await cached.value()).toBe('set-now');
     expect(await cached.value()).toBe('set-now');
     expect(secrets.commandCalls(GetSecretValueCommand, { SecretId: 'arn:placeholder' })).toHaveLength(2);
+  });
+
+  it('is read once per five minutes, so that a rotated secret takes effect within them', async () => {
+    let now = 1_000_000;
+    const cached = new WebhookSecret(new SecretsManagerClient({ region: REGION }), 'arn:rotated', () => now);
+    secrets.on(GetSecretValueCommand, { SecretId: 'arn:rotated' }).resolvesOnce({ SecretString: 'old-secret' }).resolves({ SecretString: 'new-secret' });
+    expect(await cached.value()).toBe('old-secret');
+    now += WEBHOOK_SECRET_TTL_MS - 1;
+    expect(await cached.value()).toBe('old-secret');
+    now += 1;
+    expect(await cached.value()).toBe('new-secret');
+    expect(secrets.commandCalls(GetSecretValueCommand, { SecretId: 'arn:rotated' })).toHaveLength(2);
   });
 });

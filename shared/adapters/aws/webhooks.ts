@@ -18,24 +18,33 @@ export const WEBHOOK_SECRET_PLACEHOLDER = 'REPLACE_ME_WITH_THE_KOMBO_WEBHOOK_SEC
 /** SQS delays a message by at most 15 minutes. */
 export const MAX_DELAY_SECONDS = 900;
 
+/** How long a container keeps the webhook secret before reading it again: a rotated secret takes effect within this. */
+export const WEBHOOK_SECRET_TTL_MS = 5 * 60_000;
+
 /**
- * Kombo's webhook signing secret, read on first use and kept for the container's life; a failed
- * read, or the placeholder, is read again on the next request (the secret may have been set since).
- * After a rotation, containers started before it keep the old value until they end: see DEPLOY.md.
+ * Kombo's webhook signing secret, read on first use and kept for {@link WEBHOOK_SECRET_TTL_MS}, so
+ * that a request costs no Secrets Manager call and a rotated secret is still picked up within
+ * minutes. A failed read, or the placeholder, is read again on the next request.
  */
 export class WebhookSecret {
   #value: Promise<string> | undefined;
+  #readAt = 0;
 
   constructor(
     private readonly client: SecretsManagerClient,
     private readonly secretId: string,
+    private readonly now: () => number = Date.now,
   ) {}
 
   value(): Promise<string> {
-    this.#value ??= this.read().catch((err: unknown) => {
-      this.#value = undefined;
-      throw err;
-    });
+    if (this.#value !== undefined && this.now() - this.#readAt >= WEBHOOK_SECRET_TTL_MS) this.#value = undefined;
+    if (this.#value === undefined) {
+      this.#readAt = this.now();
+      this.#value = this.read().catch((err: unknown) => {
+        this.#value = undefined;
+        throw err;
+      });
+    }
     return this.#value;
   }
 
