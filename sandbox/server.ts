@@ -162,6 +162,11 @@ export interface RunningSandbox {
    * Returns false when no such integration exists.
    */
   deleteIntegration(id: string): boolean;
+  /**
+   * Sends Kombo's webhooks to another receiver from now on (or to a first one, for a sandbox started
+   * without `webhook`): a receiver that starts after the sandbox, as the demo's does.
+   */
+  sendWebhooksTo(webhook: SandboxWebhookOptions): void;
   /** The webhooks sent so far and their deliveries, or null when none are configured. */
   readonly webhooks: SandboxWebhookStats | null;
   /** Resolves once every webhook sent so far was delivered or given up on. */
@@ -1410,6 +1415,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<RunningSa
       }
     },
     deleteIntegration: (id) => sandbox.deleteIntegration(id),
+    sendWebhooksTo: (webhook) => {
+      sandbox.webhooks?.close();
+      sandbox.webhooks = new WebhookSender(webhook, seed);
+    },
     get webhooks() {
       return sandbox.webhooks?.stats ?? null;
     },

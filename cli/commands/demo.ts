@@ -1,10 +1,14 @@
 /**
  * `npm start`: two simulated weeks of a hiring team in a few seconds. The built-in sandbox's clock
  * moves one day at a time; each day is synced by the real local pipeline into its own snapshot
- * (`--snapshot-date` = the sandbox's date), then the funnel, time to fill, offers and rejection
- * reasons of the largest job are printed from the analytics views and the HTML report is written
- * next to the data.
+ * (`--snapshot-date` = the sandbox's date). The last day arrives as Kombo's webhooks deliver it: the
+ * sandbox's clock moves through the day, each move signs a `data-changed` webhook to a local
+ * `kombo-etl webhooks` receiver, and each one triggers an incremental sync of the models it names.
+ * Then the funnel, time to fill, offers and rejection reasons of the largest job are printed from the
+ * analytics views and the HTML report is written next to the data.
  */
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { openWarehouse } from '../../shared/adapters/local/duckdb.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { CATALOG_PREFIX, LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
@@ -19,9 +23,74 @@ import { writeReport } from './report.ts';
 import { assertLocalWarehouseSource, assertWritableWarehouse, sandboxIntegrationIds } from '../warehouse.ts';
 import { RUNS_PREFIX, SOURCE_KEY, STATE_PREFIX } from '../../shared/state/keys.ts';
 import type { RunReport } from '../../shared/state/runs.ts';
+import type { RunningSandbox } from '../../sandbox/index.ts';
+import { parseWebhooksConfig, webhooksCommand } from './webhooks.ts';
 
 /** Simulated days `npm start` syncs, one snapshot each. */
 export const DEMO_DAYS = 14;
+
+/** Times (UTC) of the demo's last day when the sandbox's clock moves, each move announced by webhook. */
+export const WEBHOOK_DAY_TIMES = ['08:00:00', '11:00:00', '14:00:00', '17:00:00', '23:59:59'] as const;
+
+/** What the syncs the webhooks of a day triggered did, from the receiver's lines. */
+interface WebhookDay {
+  readonly syncs: number;
+  readonly failed: number;
+  readonly versions: number;
+}
+
+/** A stream that writes each line of `out`, indented, and counts the receiver's sync lines into `day`. */
+function syncLines(out: NodeJS.WritableStream, day: { syncs: number; failed: number; versions: number }): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n').filter((l) => l !== '')) {
+        if (line.startsWith('sync ')) {
+          day.syncs++;
+          if (/ failed in \d+ ms/.test(line)) day.failed++;
+          day.versions += Number(/: (\d+) versions/.exec(line)?.[1] ?? 0);
+        }
+        out.write(`      ${line}\n`);
+      }
+      done();
+    },
+  });
+}
+
+/**
+ * The demo's last day, as Kombo's webhooks deliver it: the receiver of `kombo-etl webhooks` listens
+ * on 127.0.0.1, the sandbox's clock moves through the day ({@link WEBHOOK_DAY_TIMES}), each move
+ * signs a `data-changed` webhook per integration with the models that changed, and each one triggers
+ * an incremental sync of those models into the day's snapshot. Every event and sync is printed.
+ */
+async function webhookDay(sandbox: RunningSandbox, warehouse: string, date: string, out: NodeJS.WritableStream): Promise<WebhookDay> {
+  const secret = randomBytes(24).toString('base64url');
+  const parsed = parseWebhooksConfig({ secret, warehouse, apiUrl: sandbox.url, apiKey: sandbox.apiKey, gapSeconds: '0' });
+  // The warehouse holds the sandbox's data: the triggered syncs are sandbox syncs, as the nightly ones.
+  const config = { ...parsed, sync: { ...parsed.sync, source: 'sandbox' as const } };
+  const day = { syncs: 0, failed: 0, versions: 0 };
+  const stop = new AbortController();
+  let ready: (settled: () => Promise<void>, url: string) => void = () => undefined;
+  const listening = new Promise<{ settled: () => Promise<void>; url: string }>((resolve) => (ready = (settled, url) => resolve({ settled, url })));
+  let url = '';
+  const serving = webhooksCommand(config, syncLines(out, day), {
+    stop: stop.signal,
+    snapshotDate: () => date,
+    onListening: (u) => (url = u),
+    onSettled: (settled) => ready(settled, url),
+  });
+  // The receiver may refuse to start (the warehouse, the port): its error ends the demo.
+  const receiver = await Promise.race([listening, serving.then((code) => Promise.reject(new Error(`the webhook receiver stopped at once (exit ${code})`)))]);
+  sandbox.sendWebhooksTo({ url: receiver.url, secret });
+  for (const time of WEBHOOK_DAY_TIMES) {
+    out.write(`    ${time.slice(0, 5)}  the sandbox's clock moves; its webhooks:\n`);
+    sandbox.setClock(`${date}T${time}Z`);
+    await sandbox.webhooksSettled();
+    await receiver.settled();
+  }
+  stop.abort();
+  await serving;
+  return day;
+}
 
 /** CTE body: the job with the most applications (ties: by id). */
 const LARGEST_JOB = `SELECT integration_id, job_id FROM hiring_funnel
@@ -133,11 +202,11 @@ export async function demoCommand(warehouse: string, out: NodeJS.WritableStream 
   let exitCode: number = EXIT.ok;
   if (await clearEarlierDemo(store)) out.write(`The sandbox data an earlier run left in ${store.root} is replaced.\n`);
   out.write(`Simulating ${DEMO_DAYS} days of hiring (${dates[0]} → ${dates[dates.length - 1]}) in the built-in Kombo sandbox at ${sandbox.url}\n`);
-  out.write(`one sync per day into ${store.root}: the first fetches everything, the next ones only what changed (and once a week everything again, on each integration's own day)\n\n`);
+  out.write(`one sync per day into ${store.root}: the first fetches everything, the next ones only what changed (and once a week everything again, on each integration's own day); the last day through webhooks, several syncs in the day\n\n`);
   try {
     const client = new KomboClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey });
     const integrationIds = sandbox.dataset.integrations.map((i) => i.id);
-    for (const date of dates) {
+    for (const date of dates.slice(0, -1)) {
       sandbox.setAsOf(date);
       const started = performance.now();
       const report = await runLocal({
@@ -158,6 +227,13 @@ export async function demoCommand(warehouse: string, out: NodeJS.WritableStream 
         `  ${date}  ${report.status}  ${modes(report).padEnd(16)}  ${fetched(report).toLocaleString('en-US').padStart(6)} records fetched, ${stored(report).toLocaleString('en-US').padStart(6)} versions stored, from ${integrationIds.length} integrations  (${seconds} s)\n`,
       );
     }
+    const last = dates[dates.length - 1] as string;
+    out.write(`  ${last}  through Kombo's webhooks: the sandbox's clock moves through the day, and each data-changed webhook triggers an incremental sync of the models it names\n`);
+    const started = performance.now();
+    const day = await webhookDay(sandbox, warehouse, last, out);
+    if (day.failed > 0 || day.syncs === 0) exitCode = EXIT.streamsFailed;
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    out.write(`  ${last}  ${day.failed === 0 ? 'succeeded' : 'failed   '}  ${'webhooks'.padEnd(16)}  ${String(day.syncs).padStart(6)} syncs triggered,  ${day.versions.toLocaleString('en-US').padStart(6)} versions stored, from ${integrationIds.length} integrations  (${seconds} s)\n`);
   } finally {
     await sandbox.close();
   }

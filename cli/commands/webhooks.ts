@@ -112,6 +112,8 @@ class LocalDispatcher {
   private readonly runs = new Map<string, Promise<void>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopping = false;
+  /** An event is being dispatched (taken from the queue, not yet acted on). */
+  private dispatching = false;
   private readonly worker: Promise<void>;
   /** Aborted by a second Ctrl-C: the syncs in progress stop and are marked interrupted. */
   readonly abort = new AbortController();
@@ -157,12 +159,27 @@ class LocalDispatcher {
         this.wakeUp = undefined;
         continue;
       }
+      this.dispatching = true;
       try {
         const result = await dispatchEvent(event, this.deps());
         if (event.type !== 'wake') this.out.write(`${eventLine(event)}: ${outcomeText(result)}\n`);
       } catch (err) {
         this.out.write(`${event.type === 'wake' ? `wake ${event.integrationId}` : `event ${event.id}`} failed: ${errorMessage(err)}\n`);
+      } finally {
+        this.dispatching = false;
       }
+    }
+  }
+
+  /** Resolves once no event waits or is in hand, no sync runs and no wake is due: all it was told is acted on. */
+  async settled(): Promise<void> {
+    const idle = (): boolean => this.queue.length === 0 && !this.dispatching && this.runs.size === 0 && this.timers.size === 0;
+    const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+    // A sync that ends queues a wake: idle twice in a row, a tick apart, means nothing follows.
+    for (;;) {
+      const before = idle();
+      await tick();
+      if (before && idle()) return;
     }
   }
 
@@ -283,6 +300,8 @@ export interface WebhooksHooks {
   readonly onListening?: (url: string) => void;
   /** The snapshot date of each triggered sync (default: today, UTC), e.g. a simulated day. */
   readonly snapshotDate?: () => string;
+  /** Told, once it listens, how to wait until every webhook received so far is acted on and its syncs have ended. */
+  readonly onSettled?: (settled: () => Promise<void>) => void;
 }
 
 /** Serve until SIGINT/SIGTERM (or `hooks.stop`); resolves to the exit code (130 when a second signal interrupted syncs). */
@@ -300,6 +319,7 @@ export async function webhooksCommand(config: WebhooksConfig, out: NodeJS.Writab
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     out.write(`receiving Kombo webhooks at ${url} (warehouse ${store.root}, at least ${config.gapMs / 1000} s between syncs of an integration)\n`);
     hooks.onListening?.(url);
+    hooks.onSettled?.(() => dispatcher.settled());
     let onSignal: (s: string) => void = () => undefined;
     const signal = await new Promise<string>((resolve) => {
       onSignal = resolve;
