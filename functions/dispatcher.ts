@@ -10,12 +10,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { CachedSecret, EventsQueue, S3Store, SqsQueue, komboClientFromSecret, parseDispatcherEnv, parseQueuedEvent } from '../shared/adapters/aws/index.ts';
+import { CachedSecret, EventsQueue, S3Store, SqsQueue, integrationRecorder, komboClientFromSecret, parseDispatcherEnv, parseQueuedEvent } from '../shared/adapters/aws/index.ts';
 import { dispatchDeps } from '../shared/adapters/aws/dispatcher.ts';
 import { errorMessage } from '../shared/errors.ts';
 import { dispatchEvent } from '../shared/webhooks/dispatch.ts';
@@ -27,8 +28,9 @@ const metrics = new Metrics();
 
 const sqs = new SQSClient({});
 const apiKey = new CachedSecret(new SecretsManagerClient({}), env.apiKeySecretArn);
+const store = new S3Store({ client: new S3Client({}), bucket: env.warehouse.bucket, prefix: env.warehouse.prefix });
 const deps = dispatchDeps({
-  store: new S3Store({ client: new S3Client({}), bucket: env.warehouse.bucket, prefix: env.warehouse.prefix }),
+  store,
   fetchQueue: new SqsQueue({ client: sqs, queueUrl: env.fetchQueueUrl }),
   events: new EventsQueue(sqs, env.eventsQueueUrl),
   kombo: komboClientFromSecret(apiKey, env.komboApiUrl, env.pacing),
@@ -38,6 +40,7 @@ const deps = dispatchDeps({
   now: () => new Date(),
   logger,
   metrics,
+  ...integrationRecorder(env, store, () => new GlueClient({})),
 });
 const processor = new BatchProcessor(EventType.SQS);
 

@@ -115,6 +115,8 @@ export class KomboEtlStack extends Stack {
           apiKey: this.pipeline.apiKey,
           komboApiUrl: c.komboApiUrl,
           fullSyncEveryDays: c.fullSyncEveryDays,
+          databaseName,
+          piiMode: c.piiMode,
           gapSeconds: c.webhookGapSeconds,
           receiverConcurrency: c.webhookReceiverConcurrency,
           logRetention: c.logRetentionDays,

@@ -210,6 +210,10 @@ const INTEGRATIONS: TableDef = {
   ],
 };
 
+/** The `integrations` table's name, and the folder of its files in the warehouse (the functions that record integrations write there alone). */
+export const INTEGRATIONS_TABLE_NAME = INTEGRATIONS.name;
+export const INTEGRATIONS_PREFIX = `${INTEGRATIONS.name}/`;
+
 const withMeta = (t: TableDef): TableDef => ({ ...t, columns: [...t.columns, ...META_COLUMNS] });
 
 /** Every table of the warehouse, in a stable order. */

@@ -15,6 +15,7 @@ import { KomboClient } from '../../shared/kombo/client.ts';
 import { errorMessagesFor } from '../../shared/kombo/error-text.ts';
 import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { errnoCode } from '../../shared/adapters/local/folder-store.ts';
+import { recordIntegration } from '../../shared/pipeline/integrations.ts';
 import { LocalCatalog } from '../../shared/adapters/local/local-catalog.ts';
 import { LOCAL_PII_HINTS, runLocal } from '../../shared/adapters/local/local-run.ts';
 import { assertWarehousePii } from '../../shared/state/pii.ts';
@@ -148,6 +149,7 @@ class LocalDispatcher {
       // Only this process starts the warehouse's webhook syncs: one it does not run (any more) is over.
       isRunOver: (runId) => Promise.resolve(!this.runs.has(runId)),
       scheduleWake: (integrationId, atMs) => Promise.resolve(this.scheduleWake(integrationId, atMs)),
+      recordIntegration: (u) => recordIntegration({ store: this.store, catalog: new LocalCatalog(this.store), now: () => new Date(), piiMode: this.config.sync.pii.mode }, u),
     };
   }
 

@@ -23,6 +23,7 @@ import { KomboFunction, schedulerRole } from './function.ts';
 import type { DataKey } from './data-key.ts';
 import { DEFAULT_FULL_EVERY_DAYS } from '../../shared/pipeline/plan.ts';
 import { RUNS_PREFIX, STATE_PREFIX } from '../../shared/state/keys.ts';
+import { INTEGRATIONS_PREFIX, INTEGRATIONS_TABLE_NAME } from '../../shared/tables.ts';
 
 /** The planner checks every integration (with retries) and sends one message per stream. */
 export const PLANNER_TIMEOUT = Duration.minutes(5);
@@ -200,8 +201,10 @@ export class Pipeline extends Construct {
       timeout: PLANNER_TIMEOUT,
       memorySize: PLANNER_MEMORY_MB,
     })
-      // Run state and stream state only: the planner reads and writes no table data.
-      .bindWarehouse(props.warehouse, props.warehousePrefix, [RUNS_PREFIX, STATE_PREFIX])
+      // Run state, stream state and the `integrations` table its checks record: no other table data.
+      .bindWarehouse(props.warehouse, props.warehousePrefix, [RUNS_PREFIX, STATE_PREFIX, INTEGRATIONS_PREFIX])
+      .bindCatalog(props.databaseName, [INTEGRATIONS_TABLE_NAME])
+      .bindPiiMode(props.piiMode)
       .bindFetchQueue(this.queue)
       .bindKombo(this.apiKey, props.komboApiUrl)
       .bindRegistry(this.registryPath)

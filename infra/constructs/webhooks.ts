@@ -15,7 +15,9 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { WEBHOOK_SECRET_PLACEHOLDER } from '../../shared/adapters/aws/webhooks.ts';
+import type { PiiMode } from '../../shared/flatten.ts';
 import { RUNS_PREFIX, STATE_PREFIX } from '../../shared/state/keys.ts';
+import { INTEGRATIONS_PREFIX, INTEGRATIONS_TABLE_NAME } from '../../shared/tables.ts';
 import type { DataKey } from './data-key.ts';
 import { KomboFunction } from './function.ts';
 import { MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from './pipeline.ts';
@@ -40,6 +42,10 @@ export interface WebhooksProps {
   readonly apiKey: ISecret;
   readonly komboApiUrl: string;
   readonly fullSyncEveryDays: number;
+  /** The Glue database holding the `integrations` table the dispatcher records integrations in. */
+  readonly databaseName: string;
+  /** What the `integrations` table stores in its personal column. */
+  readonly piiMode: PiiMode;
   /** Least seconds between the starts of two webhook-triggered syncs of one integration. */
   readonly gapSeconds: number;
   /** Reserved concurrency of the receiver; 0 reserves none. */
@@ -107,8 +113,11 @@ export class Webhooks extends Construct {
       timeout: DISPATCHER_TIMEOUT,
       memorySize: DISPATCHER_MEMORY_MB,
     })
-      // Run state (plans, markers) and state (triggers, registry, event ids, stream state): no table data.
-      .bindWarehouse(props.warehouse, props.warehousePrefix, [RUNS_PREFIX, STATE_PREFIX])
+      // Run state (plans, markers), state (triggers, registry, event ids, stream state) and the
+      // `integrations` table its integration webhooks and checks record: no other table data.
+      .bindWarehouse(props.warehouse, props.warehousePrefix, [RUNS_PREFIX, STATE_PREFIX, INTEGRATIONS_PREFIX])
+      .bindCatalog(props.databaseName, [INTEGRATIONS_TABLE_NAME])
+      .bindPiiMode(props.piiMode)
       .bindFetchQueue(props.fetchQueue)
       .bindKombo(props.apiKey, props.komboApiUrl)
       .bindEventsQueue(this.queue)

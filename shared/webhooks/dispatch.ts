@@ -48,7 +48,7 @@ export interface DispatchDeps {
   /** Deliver a {@link WakeEvent} `{ type: 'wake', integrationId, atMs }` to `dispatchEvent` at `atMs` (or sooner). */
   scheduleWake(integrationId: string, atMs: number): Promise<void>;
   /** Record an integration's change in the `integrations` table (absent: not recorded). */
-  recordIntegration?: (u: IntegrationUpdate) => Promise<void>;
+  recordIntegration?: (u: IntegrationUpdate) => Promise<unknown>;
 }
 
 export type DispatchResult =

@@ -9,6 +9,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { RunFatalError } from '../../errors.ts';
 import type { KomboClient } from '../../kombo/client.ts';
+import type { PlanDeps } from '../../pipeline/plan.ts';
 import { planRun } from '../../pipeline/plan.ts';
 import type { ObjectStore, Queue } from '../../ports.ts';
 import { runCompleted } from '../../state/runs.ts';
@@ -30,6 +31,8 @@ export interface DispatcherContext {
   readonly now: () => Date;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Record an integration's check and its webhooks in the `integrations` table; absent: not recorded. */
+  readonly recordIntegration?: PlanDeps['recordIntegration'];
 }
 
 /** The ports of `dispatchEvent`, on S3 and SQS. */
@@ -41,6 +44,7 @@ export function dispatchDeps(c: DispatcherContext): DispatchDeps {
     startRun: (req) => startRun(c, req),
     isRunOver: (runId) => runCompleted(c.store, runId),
     scheduleWake: (integrationId, atMs) => c.events.scheduleWake(integrationId, atMs),
+    ...(c.recordIntegration && { recordIntegration: c.recordIntegration }),
   };
 }
 
@@ -50,7 +54,7 @@ async function startRun(c: DispatcherContext, req: Parameters<DispatchDeps['star
   const request = { runId, snapshotDate: todayUtc(at), integrationIds: [req.integrationId], models: req.models, fullEveryDays: c.fullEveryDays };
   let plan;
   try {
-    plan = await planRun({ client: await c.kombo(), store: c.store, queue: c.fetchQueue, now: c.now }, request);
+    plan = await planRun({ client: await c.kombo(), store: c.store, queue: c.fetchQueue, now: c.now, ...(c.recordIntegration && { recordIntegration: c.recordIntegration }) }, request);
   } catch (err) {
     // A rejected key may have been fixed in the secret by the time the event is retried.
     if (err instanceof RunFatalError) c.forgetApiKey();

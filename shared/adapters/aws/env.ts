@@ -67,6 +67,10 @@ export interface PlannerEnv {
   readonly komboApiUrl: string;
   /** SSM path of the integration registry, e.g. `/KomboEtl/integrations` (no trailing `/`). */
   readonly integrationsPath: string;
+  /** The Glue database of the `integrations` table each check is recorded in; undefined: not recorded. */
+  readonly glueDatabase?: string;
+  /** What to store in the `integrations` table's personal column (`end_user_email`). */
+  readonly piiMode: PiiMode;
   /** How the Kombo client paces itself; `{}`: by Kombo's `ratelimit-*` headers only. */
   readonly pacing: PacingOptions;
   /** A stream whose last full sync is this many days old syncs in full again. */
@@ -146,8 +150,17 @@ const COMMON = {
   [ENV.komboRequestsPerSecond]: optionalRate,
 };
 
+const PII_MODE = z
+  .string()
+  .trim()
+  .refine((v): v is PiiMode => (PII_MODES as readonly string[]).includes(v), `must be one of ${PII_MODES.join(', ')}`)
+  .transform((v) => v as PiiMode)
+  .default(DEFAULT_PII_MODE);
+/** Where the planner and the dispatcher record integrations (the `integrations` table). */
+const RECORDS = { [ENV.glueDatabase]: required.optional(), [ENV.piiMode]: PII_MODE };
 const PLANNER = z.object({
   ...COMMON,
+  ...RECORDS,
   [ENV.integrationsPath]: ssmPath,
   [ENV.fullSyncEveryDays]: optionalInt(1, MAX_FULL_EVERY_DAYS),
   [ENV.registryConfigParts]: optionalInt(0, 10_000),
@@ -155,6 +168,7 @@ const PLANNER = z.object({
 const RECEIVER = z.object({ [ENV.webhookSecretArn]: required, [ENV.eventsQueueUrl]: httpUrl });
 const DISPATCHER = z.object({
   ...COMMON,
+  ...RECORDS,
   [ENV.eventsQueueUrl]: httpUrl,
   [ENV.fullSyncEveryDays]: optionalInt(1, MAX_FULL_EVERY_DAYS),
   [ENV.webhookGapSeconds]: optionalInt(0, MAX_WEBHOOK_GAP_SECONDS),
@@ -165,12 +179,7 @@ const FETCHER = z.object({
   [ENV.chunkMaxRows]: optionalInt(1, 10_000_000),
   [ENV.chunkMaxMillis]: optionalInt(1_000, 15 * 60_000),
   [ENV.pageSize]: optionalInt(1, MAX_PAGE_SIZE),
-  [ENV.piiMode]: z
-    .string()
-    .trim()
-    .refine((v): v is PiiMode => (PII_MODES as readonly string[]).includes(v), `must be one of ${PII_MODES.join(', ')}`)
-    .transform((v) => v as PiiMode)
-    .default(DEFAULT_PII_MODE),
+  [ENV.piiMode]: PII_MODE,
   [ENV.piiSaltSecretArn]: required.optional(),
 });
 
@@ -184,7 +193,7 @@ function parse<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv): z.output
 }
 
 /** The variables both functions read, as their parsed environments hold them. */
-function commonEnv(e: z.output<z.ZodObject<typeof COMMON>>): Omit<PlannerEnv, 'integrationsPath' | 'fullEveryDays' | 'registryConfigParts'> {
+function commonEnv(e: z.output<z.ZodObject<typeof COMMON>>): Omit<PlannerEnv, 'integrationsPath' | 'fullEveryDays' | 'registryConfigParts' | 'glueDatabase' | 'piiMode'> {
   const requestsPerSecond = e[ENV.komboRequestsPerSecond];
   return {
     warehouse: { bucket: e[ENV.warehouseBucket], prefix: e[ENV.warehousePrefix] },
@@ -201,6 +210,8 @@ export function parsePlannerEnv(env: NodeJS.ProcessEnv = process.env): PlannerEn
   return {
     ...commonEnv(e),
     integrationsPath: e[ENV.integrationsPath],
+    ...(e[ENV.glueDatabase] !== undefined && { glueDatabase: e[ENV.glueDatabase] }),
+    piiMode: e[ENV.piiMode],
     fullEveryDays: e[ENV.fullSyncEveryDays] ?? DEFAULT_FULL_EVERY_DAYS,
     registryConfigParts: e[ENV.registryConfigParts] ?? 0,
   };
@@ -221,6 +232,8 @@ export function parseDispatcherEnv(defaultGapSeconds: number, env: NodeJS.Proces
   return {
     ...commonEnv(e),
     eventsQueueUrl: e[ENV.eventsQueueUrl],
+    ...(e[ENV.glueDatabase] !== undefined && { glueDatabase: e[ENV.glueDatabase] }),
+    piiMode: e[ENV.piiMode],
     fullEveryDays: e[ENV.fullSyncEveryDays] ?? DEFAULT_FULL_EVERY_DAYS,
     gapMs: (e[ENV.webhookGapSeconds] ?? defaultGapSeconds) * 1000,
   };

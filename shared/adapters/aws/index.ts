@@ -9,3 +9,4 @@ export * from './secret.ts';
 export * from './sqs-queue.ts';
 export * from './chunk-report.ts';
 export * from './webhooks.ts';
+export * from './integration-recorder.ts';
