@@ -6,14 +6,17 @@
  * swaps it in with one repoint: a reader sees the old files or the new ones, never both or
  * neither, and the history reads the same. The old files stay until the next compaction of the
  * stream, so that a query that resolved the partition just before the swap still reads them all.
+ * A stream's `syncs` rows of the date, one file per sync, become one file per model.
  */
+import { parquetReadObjects } from 'hyparquet';
 import type { Catalog, ObjectStore } from '../ports.ts';
 import type { ModelName, ModelTableDef, TableDef } from '../tables.ts';
-import { tablesForModel } from '../tables.ts';
+import { SYNCS_TABLE, tablesForModel } from '../tables.ts';
 import { dataFileKey, partitionPrefix, runPrefix } from '../warehouse/layout.ts';
 import type { PendingRewrite } from '../state/compaction.ts';
 import { addLeftBehind, clearPendingRewrite, readConsolidatedThrough, writeConsolidatedThrough, writePendingRewrite } from '../state/compaction.ts';
 import { committedRun, readStreamState } from '../state/streams.ts';
+import { isSyncRowOf } from './syncs-row.ts';
 import type { Row } from './partition-rows.ts';
 import { COMPACTION_RUN_PREFIX, encodeRows, parquetCell, partitionFiles, readPartition, recordKeyColumn } from './partition-rows.ts';
 
@@ -63,6 +66,29 @@ export interface Consolidation {
 }
 
 /**
+ * The `syncs` rows of a stream on a date that is over, one file per sync, rewritten as one file per
+ * model (`<model>.parquet`, the name of the one row per model and date of releases before): written
+ * first, then the files it replaces deleted, under the stream's lock, so no row is ever missing. A
+ * reader in between may see a sync's row twice for a moment; `syncs` holds no versions, and the views
+ * read it for latest times and distinct runs. Undefined when the stream has one file there already.
+ */
+async function consolidateSyncRows(store: ObjectStore, integrationId: string, model: ModelName, date: string): Promise<Consolidation | undefined> {
+  const prefix = partitionPrefix(SYNCS_TABLE.name, date, integrationId);
+  const keys = (await store.list(prefix)).filter((k) => isSyncRowOf(k, prefix, model));
+  if (keys.length <= 1) return undefined;
+  const rows: Row[] = [];
+  for (const key of keys) {
+    const body = await store.get(key);
+    if (body === undefined) continue;
+    rows.push(...((await parquetReadObjects({ file: body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer })) as Row[]));
+  }
+  const target = `${prefix}${model}.parquet`;
+  await store.put(target, encodeRows(SYNCS_TABLE, rows));
+  await store.delete(keys.filter((k) => k !== target));
+  return { partitionsConsolidated: 1, filesBefore: keys.length, filesAfter: 1 };
+}
+
+/**
  * Consolidate one partition when readers see it as more than one file, unless it already is one
  * rewrite's folder of full files. Undefined when left as it was.
  */
@@ -99,6 +125,11 @@ export async function consolidateStream(deps: SwapDeps, runId: string, integrati
       filesBefore += c.filesBefore;
       filesAfter += c.filesAfter;
     }
+    const syncs = await consolidateSyncRows(deps.store, integrationId, model, date);
+    if (syncs === undefined) continue;
+    partitionsConsolidated++;
+    filesBefore += syncs.filesBefore;
+    filesAfter += syncs.filesAfter;
   }
   if (dates.length > 0) await writeConsolidatedThrough(deps.store, s, dates.at(-1)!);
   return { partitionsConsolidated, filesBefore, filesAfter };

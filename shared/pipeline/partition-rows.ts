@@ -7,7 +7,7 @@ import { parquetReadObjects } from 'hyparquet';
 import type { Cell } from '../flatten.ts';
 import { encodeParquet } from '../parquet.ts';
 import type { ObjectStore } from '../ports.ts';
-import type { TableDef } from '../tables.ts';
+import type { CatalogTable, TableDef } from '../tables.ts';
 import { isModelName } from '../tables.ts';
 import { partitionPrefix } from '../warehouse/layout.ts';
 import { readLeftBehind } from '../state/compaction.ts';
@@ -76,7 +76,7 @@ export const recordKeyColumn = (table: TableDef): string =>
  * Encode rows read back from a partition as one Parquet file, every column as stored: each row
  * keeps the `_run_id` and `_synced_at` of the sync that stored it.
  */
-export function encodeRows(table: TableDef, rows: readonly Row[]): Uint8Array {
+export function encodeRows(table: CatalogTable, rows: readonly Row[]): Uint8Array {
   const dataCols = table.columns.filter((c) => c.name !== '_run_id' && c.name !== '_synced_at');
   const columns = dataCols.map((c) => rows.map((r) => parquetCell(r[c.name])));
   const runId = rows.map((r) => String(r['_run_id']));

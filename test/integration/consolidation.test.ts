@@ -17,6 +17,7 @@ import { KomboClient } from '../../shared/kombo/client.ts';
 import { compactWarehouse, newCompactionRunId } from '../../shared/pipeline/compact.ts';
 import type { ObjectStore } from '../../shared/ports.ts';
 import type { ModelName } from '../../shared/tables.ts';
+import { hiveEscape } from '../../shared/warehouse/layout.ts';
 import { cycleWithoutFullDays } from '../helpers/full-cycle.ts';
 import type { KomboRecord, KomboServer, Stage } from '../helpers/kombo-server.ts';
 import { applicationRecord, candidateRecord, startKomboServer } from '../helpers/kombo-server.ts';
@@ -176,13 +177,20 @@ describe('consolidation of a date that is over', () => {
     const history = await queryWarehouse(dir, HISTORY);
     expect(history).toHaveLength(3 + 49);
     const filesBefore = (await partitionFiles(store, 'applications', D1)).keys.length;
+    const syncsPrefix = `syncs/snapshot_date=${D1}/integration_id=${hiveEscape(INTEGRATION)}/`;
+    const syncFiles = async (): Promise<number> => (await store.list(syncsPrefix)).length;
+    const syncRows = await queryWarehouse(dir, 'SELECT run_id, model, versions FROM syncs ORDER BY run_id');
+    expect(await syncFiles()).toBe(50);
     // The day is not over yet: nothing to consolidate.
     const early = await compactWarehouse({ store, catalog: new LocalCatalog(store) }, { runId: newCompactionRunId(new Date(`${D1}T23:00:00Z`)), today: D1, retentionDays: 0 });
     expect(early.streams.map((s) => s.partitionsConsolidated)).toEqual([0]);
     const report = await compactWarehouse({ store, catalog: new LocalCatalog(store) }, { runId: newCompactionRunId(new Date(`${D2}T03:00:00Z`)), today: D2, retentionDays: 0 });
     const s = report.streams[0]!;
-    expect({ consolidated: s.partitionsConsolidated, before: s.filesBefore > s.filesAfter, after: (await partitionFiles(store, 'applications', D1)).keys.length }).toEqual({ consolidated: 1, before: true, after: 1 });
-    expect(filesBefore).toBe(s.filesBefore);
+    // The applications partition and the stream's `syncs` rows of the day, one file per sync before.
+    expect({ consolidated: s.partitionsConsolidated, before: s.filesBefore > s.filesAfter, after: (await partitionFiles(store, 'applications', D1)).keys.length }).toEqual({ consolidated: 2, before: true, after: 1 });
+    expect(filesBefore + 50).toBe(s.filesBefore);
     expect(await queryWarehouse(dir, HISTORY)).toEqual(history);
+    expect(await syncFiles()).toBe(1);
+    expect(await queryWarehouse(dir, 'SELECT run_id, model, versions FROM syncs ORDER BY run_id')).toEqual(syncRows);
   }, 120_000);
 });
