@@ -24,13 +24,15 @@ export const COMPACTOR_MEMORY_MB = 3008;
 export const COMPACTION_HOURS_AFTER_RUN = 12;
 
 /**
- * The weekly compaction's cron: Sundays, {@link COMPACTION_HOURS_AFTER_RUN} hours after the hour the
- * nightly run starts (14:00 for a run at 02:00), at 14:00 when that hour is not a single number.
+ * The daily compaction's cron: {@link COMPACTION_HOURS_AFTER_RUN} hours after the hour the nightly run
+ * starts (14:00 for a run at 02:00), at 14:00 when that hour is not a single number. Daily, because
+ * it consolidates each day that is over (many syncs a day leave many small files) as well as
+ * applying the retention.
  */
 export function compactionSchedule(nightly: string): string {
   const hour = /^cron\(\S+ (\d{1,2}) /.exec(nightly)?.[1];
   const at = hour === undefined ? 14 : (Number(hour) + COMPACTION_HOURS_AFTER_RUN) % 24;
-  return `cron(0 ${at} ? * SUN *)`;
+  return `cron(0 ${at} * * ? *)`;
 }
 
 export interface CompactionProps {
@@ -38,7 +40,7 @@ export interface CompactionProps {
   readonly warehousePrefix: string;
   readonly databaseName: string;
   readonly tableNames: readonly string[];
-  /** Days of history kept whole; 0 keeps every version (no schedule: the compactor only erases, when invoked). */
+  /** Days of history kept whole; 0 keeps every version (the daily compaction then only consolidates, and erases when invoked). */
   readonly retentionDays: number;
   /** The nightly run's cron, in `timezone`: the compaction runs away from it. */
   readonly nightlySchedule: string;
@@ -51,8 +53,7 @@ export interface CompactionProps {
 
 export class Compaction extends Construct {
   readonly compactor: KomboFunction;
-  /** Undefined with a retention of 0. */
-  readonly schedule: scheduler.Schedule | undefined;
+  readonly schedule: scheduler.Schedule;
 
   constructor(scope: Construct, id: string, props: CompactionProps) {
     super(scope, id);
@@ -71,13 +72,11 @@ export class Compaction extends Construct {
       .bindCatalog(props.databaseName, props.tableNames, { remove: true });
     this.compactor.function.addEnvironment(RETENTION_DAYS_ENV, String(props.retentionDays));
 
-    if (keepsEveryVersion(props.retentionDays)) {
-      this.schedule = undefined;
-      return;
-    }
     const role = schedulerRole(this, this.compactor, 'compactor');
-    this.schedule = new scheduler.Schedule(this, 'WeeklyCompaction', {
-      description: 'Applies the kombo-etl retention: compacts versions older than the retention.',
+    this.schedule = new scheduler.Schedule(this, 'DailyCompaction', {
+      description: keepsEveryVersion(props.retentionDays)
+        ? 'Consolidates the kombo-etl partitions of days that are over into few files (every version is kept: retentionDays 0).'
+        : 'Consolidates the kombo-etl partitions of days that are over into few files, and applies the retention: compacts versions older than it.',
       schedule: scheduler.ScheduleExpression.expression(compactionSchedule(props.nightlySchedule), TimeZone.of(props.timezone)),
       target: new LambdaInvoke(this.compactor.function, { role, input: scheduler.ScheduleTargetInput.fromObject({}), retryAttempts: 2, maxEventAge: Duration.hours(1) }),
     });

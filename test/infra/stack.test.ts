@@ -294,7 +294,8 @@ describe('pipeline', () => {
     const [saltId] = one('AWS::SecretsManager::Secret', (r) => JSON.stringify(r.Properties['Description']).includes('Salt'));
     expect(env('Fetcher')[ENV.piiMode]).toBe(CONTEXT.piiMode);
     expect(env('Fetcher')[ENV.piiSaltSecretArn]).toEqual({ Ref: saltId });
-    expect(env('Planner')[ENV.piiMode]).toBeUndefined();
+    // The planner records integrations: it knows the mode (for the email of who connected one), never the salt.
+    expect(env('Planner')[ENV.piiMode]).toBe(CONTEXT.piiMode);
     expect(env('Planner')).not.toHaveProperty(ENV.piiSaltSecretArn);
     expect(JSON.stringify(env('Fetcher'))).not.toMatch(/"[^"]*salt[^"]*"\s*:\s*"[^"]/i);
   });
@@ -439,13 +440,13 @@ describe('compaction', () => {
     expect(parseCompactorEnv({ ...(env as Record<string, string>), [ENV.warehouseBucket]: 'bucket' }).retentionDays).toBe(CONTEXT.retentionDays);
   });
 
-  it('compacts weekly, twelve hours after the nightly run starts, in its timezone', () => {
+  it('compacts daily (consolidating the days that are over), twelve hours after the nightly run starts, in its timezone', () => {
     const [compactorId] = compactor();
-    const [, weekly] = one('AWS::Scheduler::Schedule', (r) => JSON.stringify(r.Properties['Target']).includes(compactorId));
+    const [, daily] = one('AWS::Scheduler::Schedule', (r) => JSON.stringify(r.Properties['Target']).includes(compactorId));
     // The nightly run starts at 03:30 in CONTEXT.
-    expect(weekly.Properties).toMatchObject({ ScheduleExpression: 'cron(0 15 ? * SUN *)', ScheduleExpressionTimezone: CONTEXT.timezone, State: 'ENABLED', Target: { Arn: getAtt(compactorId) } });
-    expect(compactionSchedule('cron(0 22 * * ? *)')).toBe('cron(0 10 ? * SUN *)');
-    expect(compactionSchedule('cron(0 1,13 * * ? *)')).toBe('cron(0 14 ? * SUN *)');
+    expect(daily.Properties).toMatchObject({ ScheduleExpression: 'cron(0 15 * * ? *)', ScheduleExpressionTimezone: CONTEXT.timezone, State: 'ENABLED', Target: { Arn: getAtt(compactorId) } });
+    expect(compactionSchedule('cron(0 22 * * ? *)')).toBe('cron(0 10 * * ? *)');
+    expect(compactionSchedule('cron(0 1,13 * * ? *)')).toBe('cron(0 14 * * ? *)');
   });
 
   it('lets the compactor repoint and remove (unsync_date) partitions of the catalog tables and touch the warehouse prefix only', () => {
@@ -462,13 +463,13 @@ describe('compaction', () => {
     expect(tails.sort()).toEqual([...CATALOG_TABLES.map((t) => `/warehouse/${t.name}/*`), '/warehouse/_runs/*', '/warehouse/_state/*'].sort());
   });
 
-  it('keeps every version with retentionDays=0: no lifecycle expiry, no compaction schedule', () => {
+  it('keeps every version with retentionDays=0: no lifecycle expiry; the daily compaction still consolidates', () => {
     const { app, stack } = createApp({ outdir: mkdtempSync(join(tmpdir(), 'kombo-cdk-keep-')), context: { retentionDays: '0', 'aws:cdk:bundling-stacks': [] } });
     const plain = app.synth().getStackByName(stack.stackName).template as { Resources: Record<string, Resource> };
     const all = Object.values(plain.Resources);
     expect(JSON.stringify(all.filter((r) => r.Type === 'AWS::S3::Bucket'))).not.toContain('ExpireRunState');
-    // The nightly run, its deadline check and the nightly report.
-    expect(all.filter((r) => r.Type === 'AWS::Scheduler::Schedule')).toHaveLength(3);
+    // The nightly run, its deadline check, the nightly report and the daily compaction.
+    expect(all.filter((r) => r.Type === 'AWS::Scheduler::Schedule')).toHaveLength(4);
   }, 60_000);
 });
 
@@ -495,7 +496,7 @@ describe('least-privilege IAM', () => {
   const objectTails = (x: Statement) => resourcesOf(x).map((r) => (r as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].at(-1) as string);
 
   it.each([
-    ['Planner', ['/warehouse/_runs/*', '/warehouse/_state/*']],
+    ['Planner', ['/warehouse/_runs/*', '/warehouse/_state/*', '/warehouse/integrations/*']],
     ['Fetcher', ['/warehouse/*']],
   ])('scopes the %s to objects under %j and to listing the warehouse bucket', (name, tails) => {
     const s = statements(`Pipeline${name}Role`);
@@ -512,8 +513,10 @@ describe('least-privilege IAM', () => {
     expect(new Set(s3Actions)).toEqual(new Set(['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload', 's3:ListBucket']));
   });
 
-  it('lets only the fetcher touch Glue: create/update partitions of exactly the catalog, the database and its tables', () => {
-    expect(statements('PipelinePlannerRole').flatMap(actions).filter((a) => a.startsWith('glue:'))).toEqual([]);
+  it('lets the fetcher create/update partitions of exactly the catalog, the database and its tables, and the planner of the integrations table alone', () => {
+    const plannerGlue = statements('PipelinePlannerRole').filter((x) => actions(x).some((a) => a.startsWith('glue:')));
+    expect(plannerGlue.flatMap(actions).sort()).toEqual(['glue:CreatePartition', 'glue:UpdatePartition']);
+    expect(plannerGlue.flatMap(resourcesOf).map((r) => ((r as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].at(-1) as string)).sort()).toEqual([':catalog', ':database/kombo_etl', ':table/kombo_etl/integrations']);
     const glue = statements('PipelineFetcherRole').filter((x) => actions(x).some((a) => a.startsWith('glue:')));
     expect(glue).toHaveLength(1);
     expect(actions(glue[0]!).sort()).toEqual(['glue:CreatePartition', 'glue:UpdatePartition']);
@@ -737,11 +740,12 @@ describe('webhooks', () => {
     expect(g['sqs:SendMessage']).toEqual([JSON.stringify(getAtt(queueId))]);
   });
 
-  it('lets the dispatcher read and write run state and state only, send to the fetch queue, send to and consume the events queue, and read the API key, nothing else', () => {
+  it('lets the dispatcher read and write run state, state and the integrations table only, send to the fetch queue, send to and consume the events queue, and read the API key, nothing else', () => {
     const [eventsId] = eventsQueue();
     const [fetchId] = fetchQueue();
     const g = grants('Dispatcher');
     expect(Object.keys(g).filter((a) => !a.startsWith('logs:')).sort()).toEqual([
+      'glue:CreatePartition', 'glue:UpdatePartition',
       'kms:Decrypt', 'kms:GenerateDataKey',
       's3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject',
       'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue',
@@ -751,7 +755,8 @@ describe('webhooks', () => {
     expect(g['sqs:SendMessage']).toEqual([JSON.stringify(getAtt(eventsId)), JSON.stringify(getAtt(fetchId))].sort());
     expect(g['sqs:ReceiveMessage']).toEqual([JSON.stringify(getAtt(eventsId))]);
     const tails = g['s3:PutObject']!.map((r) => (JSON.parse(r) as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].at(-1));
-    expect(tails.sort()).toEqual(['/warehouse/_runs/*', '/warehouse/_state/*']);
+    expect(tails.sort()).toEqual(['/warehouse/_runs/*', '/warehouse/_state/*', '/warehouse/integrations/*']);
+    expect(g['glue:CreatePartition']!.map((r) => (JSON.parse(r) as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].at(-1)).sort()).toEqual([':catalog', ':database/kombo_etl', ':table/kombo_etl/integrations']);
     // The fetcher and the planner get nothing of the events queue.
     for (const name of ['Fetcher', 'Planner'] as const) expect(JSON.stringify(statementsOf(name))).not.toContain(eventsId);
   });
