@@ -11,9 +11,10 @@
  * and `kombo_database` override them (another stack name, a file attached under another name).
  *
  * Data tests say what the table contract guarantees, and no more. A physical table holds one row
- * per **version** of a record (one per snapshot date at most) and per integration, so `id` alone
- * repeats: it is unique per (`snapshot_date`, `integration_id`), which a `unique` test on the joined
- * key checks; a child table is unique per parent id and position within a snapshot date. A
+ * per **version** of a record (one per sync that found it changed, several a day when several syncs
+ * ran) and per integration, so `id` alone repeats: it is unique per (`snapshot_date`,
+ * `integration_id`, `_synced_at`), which a `unique` test on the joined key checks; a child table is
+ * unique per parent id and position within a version. A
  * `_history` view has its table's rows, so the same key; the `_latest` views hold one version per
  * record, so there the key is (`integration_id`, `id`). Kombo ids are only checked as present
  * (`not_null`): the pipeline rejects a record without one. The other views are aggregates whose
@@ -110,7 +111,7 @@ function physicalTable(table: TableDef): DbtTable {
   return {
     name: table.name,
     description: tableDescription(table),
-    data_tests: [{ unique: { column_name: keyExpression(['snapshot_date', 'integration_id', ...rowKey(table)]) } }],
+    data_tests: [{ unique: { column_name: keyExpression(['snapshot_date', 'integration_id', '_synced_at', ...rowKey(table)]) } }],
     columns: tableColumns(table),
   };
 }
@@ -129,7 +130,7 @@ function syncsTable(): DbtTable {
     description: SYNCS_DESCRIPTION,
     loaded_at_field: 'finished_at',
     freshness: { warn_after: { count: FRESHNESS_WARN_HOURS, period: 'hour' }, error_after: { count: FRESHNESS_ERROR_HOURS, period: 'hour' } },
-    data_tests: [{ unique: { column_name: keyExpression(['snapshot_date', 'integration_id', 'model']) } }],
+    data_tests: [{ unique: { column_name: keyExpression(['snapshot_date', 'integration_id', 'model', 'run_id']) } }],
     columns: [
       ...SYNCS_TABLE.columns.map((c) => column(c.name, SYNCS_COLUMN_DESCRIPTIONS[c.name] ?? c.name)),
       ...PARTITION_COLUMNS.map((p) => column(p.name, PARTITION_DESCRIPTIONS[p.name])),
@@ -163,7 +164,7 @@ function viewTable(view: ViewDef): DbtTable {
     return {
       name: view.name,
       description,
-      data_tests: [{ unique: { column_name: keyExpression(['snapshot_date', 'integration_id', ...rowKey(history)]) } }],
+      data_tests: [{ unique: { column_name: keyExpression(['snapshot_date', 'integration_id', '_valid_from', ...rowKey(history)]) } }],
       columns: view.columns.map((c) => {
         const described = own.get(c.name);
         if (described !== undefined && c.name !== '_is_deleted') return described;
