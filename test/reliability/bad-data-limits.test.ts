@@ -53,7 +53,8 @@ describe('bad data', () => {
       const first = await runCase({ sandbox, adapters: a, runId: `bad-${kind}-1`, snapshotDate: DATE, integrationIds: [A, B] });
       expect(first.report.status).toBe('succeeded');
       sandbox.setFaults({ badData: [{ integrationId: A, model: 'candidates', kind, page: 1 }] });
-      const { report } = await runCase({ sandbox, adapters: a, runId: `bad-${kind}-2`, snapshotDate: DATE, integrationIds: [A, B] });
+      // In full, so that the stream reaches the page served bad: an incremental sync of the same day would find nothing changed.
+      const { report } = await runCase({ sandbox, adapters: a, runId: `bad-${kind}-2`, snapshotDate: DATE, integrationIds: [A, B], full: true });
       expect(report.status).toBe('failed');
       const failed = report.streams.filter((s) => s.status === 'failed');
       expect(failed.map((s) => `${s.integrationId}/${s.model}`)).toEqual([`${A}/candidates`]);
