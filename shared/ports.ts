@@ -82,8 +82,13 @@ export interface StreamTotals {
   readonly requests: number;
   readonly retries: number;
   readonly throttles: number;
-  /** Rows written per table. */
+  /** Rows this sync stored per table: its versions (deletion copies included). */
   readonly rows: Readonly<Record<string, number>>;
+  /**
+   * Rows of earlier syncs of the date copied, as they were, into this sync's folder per table (a
+   * date's partition is the folder of its latest sync): not versions of this sync.
+   */
+  readonly carried?: Readonly<Record<string, number>>;
   readonly files: number;
   /** Records dropped because an earlier page of the stream had already returned them. */
   readonly duplicates?: number;

@@ -50,11 +50,11 @@ export async function finishStream(deps: FinishDeps, msg: StreamMessage, totals:
   const own = tablesForModel(msg.model)[0]!.name;
   const rows: Record<string, number> = { ...totals.rows };
   if (versions.vanished > 0) rows[own] = (rows[own] ?? 0) + versions.vanished;
-  for (const [table, n] of Object.entries(versions.carried.rows)) rows[table] = (rows[table] ?? 0) + n;
   const done: StreamTotals = {
     ...totals,
     files: totals.files + versions.vanishedFiles + versions.carried.files,
     rows,
+    ...(Object.keys(versions.carried.rows).length > 0 && { carried: versions.carried.rows }),
     deletions: versions.deletions,
   };
   await deps.faultPoint?.('after-versions', msg);

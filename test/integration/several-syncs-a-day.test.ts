@@ -247,7 +247,7 @@ describe('several syncs of a date', () => {
     await s.sync(D1, at(D1, '10:00'));
     // Consolidated in between (oldest version first in its file); the day is synced again after.
     const consolidated = await compactWarehouse({ store: s.store, catalog: new LocalCatalog(s.store) }, { runId: newCompactionRunId(new Date(`${D2}T01:00:00Z`)), today: D2, retentionDays: 0 });
-    expect(consolidated.streams.find((c) => c.model === 'applications')?.partitionsConsolidated).toBe(1);
+    expect(consolidated.streams.find((c) => c.model === 'applications')?.partitionsConsolidated).toBe(2); // the applications partition and the stream's syncs rows
     s.kombo.setClock(at(D1, '13:00'));
     s.kombo.remove('applications', 'app-ada');
     const full = await s.sync(D1, at(D1, '14:00'), s.runIdAt(at(D1, '14:00')), { full: true });
