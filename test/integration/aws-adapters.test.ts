@@ -758,6 +758,7 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
   const bodies = new Map<string, string>();
   /** Per partition, the data keys of the run folder at the moment it was first registered. */
   const atRegistration = new Map<string, string[]>();
+  const registeredFolder = new Map<string, string>();
   const registrations: CreatePartitionCommandInput[] = [];
   let report: RunReport;
 
@@ -879,7 +880,10 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
       if (seen.has(key)) throw new AlreadyExistsException({ message: 'Partition already exists.', $metadata: {} });
       seen.add(key);
       registrations.push(input);
-      const folder = runPrefix(input.TableName!, date!, integrationId!, runId);
+      // The run's folder of the partition, or (the `integrations` table, which the planner's check
+      // records before the test knows the run id) the one its version was written in.
+      const folder = input.TableName === 'integrations' ? input.PartitionInput!.StorageDescriptor!.Location!.slice(`s3://${BUCKET}/warehouse/`.length) : runPrefix(input.TableName!, date!, integrationId!, runId);
+      registeredFolder.set(key, folder);
       atRegistration.set(key, await warehouse.list(folder));
       return {};
     });
@@ -1018,9 +1022,12 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
     expect(withRows.filter((k) => k.endsWith(BIG)).length).toBeGreaterThan(10);
     // One `syncs` partition per integration: its first finished stream creates it, the others find it.
     const finished = [BIG, MID, EMPTY].map((id) => `syncs|${DATE}|${id}`);
-    const got = registrations.map((r) => `${r.TableName}|${r.PartitionInput!.Values![0]}|${r.PartitionInput!.Values![1]}`);
+    // The planner records each integration it checked in `integrations`, dated when it checked (today), the revoked one too.
+    const checked = registrations.filter((r) => r.TableName === 'integrations').map((r) => `${r.PartitionInput!.Values![1]}|${r.PartitionInput!.Values![0]}`);
+    expect(checked.sort()).toEqual([BIG, MID, EMPTY, REVOKED].map((id) => `${id}|${new Date().toISOString().slice(0, 10)}`).sort());
+    const got = registrations.filter((r) => r.TableName !== 'integrations').map((r) => `${r.TableName}|${r.PartitionInput!.Values![0]}|${r.PartitionInput!.Values![1]}`);
     expect(got.sort()).toEqual([...withRows, ...finished].sort());
-    for (const r of registrations) {
+    for (const r of registrations.filter((x) => x.TableName !== 'integrations')) {
       const [date, id] = r.PartitionInput!.Values!;
       expect(r.DatabaseName).toBe('kombo_etl');
       const at = r.TableName === 'syncs' ? partitionPrefix('syncs', date!, id!) : runPrefix(r.TableName!, date!, id!, runId);
@@ -1037,8 +1044,7 @@ describe('planner and fetcher handlers end to end (sandbox with faults, S3 + SQS
 
   it('no part file of a stream appeared after its partition was registered', async () => {
     for (const [key, keysThen] of atRegistration) {
-      const [table, date, id] = key.split('|') as [string, string, string];
-      const now = await warehouse.list(runPrefix(table, date, id, runId));
+      const now = await warehouse.list(registeredFolder.get(key)!);
       expect(now, key).toEqual(keysThen);
     }
     expect(atRegistration.get(`candidates|${DATE}|${BIG}`)!.length).toBeGreaterThanOrEqual(3);
