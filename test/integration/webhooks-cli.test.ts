@@ -25,9 +25,13 @@ const KEY = 'webhooks-cli-test-key';
 const INTEGRATION = 'greenhouse:HookCli7Tq2Wm';
 const tempDir = tempDirs('kombo-webhooks-cli-');
 
+/** The CLIs started, stopped after each test whatever its outcome: a server left running would outlive the suite. */
+const started: ChildProcessWithoutNullStreams[] = [];
+
 /** The CLI as a child process, with its stdout as lines and a way to wait for one. */
 function startCli(args: readonly string[], env: NodeJS.ProcessEnv) {
   const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env } });
+  started.push(child);
   const lines: string[] = [];
   const waiters: { match: RegExp; done: (line: string) => void }[] = [];
   let buffered = '';
@@ -83,6 +87,7 @@ const post = (url: string, body: string, signature = signKomboBody(body, SECRET)
 
 let server: KomboServer | undefined;
 afterEach(async () => {
+  for (const child of started.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await server?.close();
   server = undefined;
 });
