@@ -8,7 +8,6 @@
  * stream, so that a query that resolved the partition just before the swap still reads them all.
  * A stream's `syncs` rows of the date, one file per sync, become one file per model.
  */
-import { parquetReadObjects } from 'hyparquet';
 import type { Catalog, ObjectStore } from '../ports.ts';
 import type { ModelName, ModelTableDef, TableDef } from '../tables.ts';
 import { SYNCS_TABLE, tablesForModel } from '../tables.ts';
@@ -18,7 +17,7 @@ import { addLeftBehind, clearPendingRewrite, readConsolidatedThrough, writeConso
 import { committedRun, readStreamState } from '../state/streams.ts';
 import { isSyncRowOf } from './syncs-row.ts';
 import type { Row } from './partition-rows.ts';
-import { COMPACTION_RUN_PREFIX, encodeRows, parquetCell, partitionFiles, readPartition, recordKeyColumn } from './partition-rows.ts';
+import { COMPACTION_RUN_PREFIX, encodeRows, readRows, parquetCell, partitionFiles, readPartition, recordKeyColumn } from './partition-rows.ts';
 
 /** Rows per file of a rewritten partition: Athena reads a few large files faster than many small ones. */
 export const ROWS_PER_FILE = 50_000;
@@ -76,14 +75,8 @@ async function consolidateSyncRows(store: ObjectStore, integrationId: string, mo
   const prefix = partitionPrefix(SYNCS_TABLE.name, date, integrationId);
   const keys = (await store.list(prefix)).filter((k) => isSyncRowOf(k, prefix, model));
   if (keys.length <= 1) return undefined;
-  const rows: Row[] = [];
-  for (const key of keys) {
-    const body = await store.get(key);
-    if (body === undefined) continue;
-    rows.push(...((await parquetReadObjects({ file: body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer })) as Row[]));
-  }
   const target = `${prefix}${model}.parquet`;
-  await store.put(target, encodeRows(SYNCS_TABLE, rows));
+  await store.put(target, encodeRows(SYNCS_TABLE, await readRows(store, keys)));
   await store.delete(keys.filter((k) => k !== target));
   return { partitionsConsolidated: 1, filesBefore: keys.length, filesAfter: 1 };
 }

@@ -43,13 +43,8 @@ export async function partitionFiles(store: ObjectStore, table: TableDef, date: 
   return { keys: all.filter((k) => isCommittedFile(k, prefix, committedRun)), all };
 }
 
-/**
- * The Parquet files of a partition its readers see and their rows (or only `columns` of them), and
- * every file the partition's folder holds (`all`), for a rewrite to replace ({@link partitionFiles}).
- * A rewrite cut short may leave a second compaction folder for a while.
- */
-export async function readPartition(store: ObjectStore, table: TableDef, date: string, integrationId: string, committedRun: string | undefined, columns?: string[]): Promise<{ keys: string[]; all: string[]; rows: Row[] }> {
-  const { keys, all } = await partitionFiles(store, table, date, integrationId, committedRun);
+/** The rows of these Parquet files (or only `columns` of them), in key order; a file gone meanwhile has none. */
+export async function readRows(store: ObjectStore, keys: readonly string[], columns?: string[]): Promise<Row[]> {
   const rows: Row[] = [];
   for (const key of keys) {
     const body = await store.get(key);
@@ -57,7 +52,17 @@ export async function readPartition(store: ObjectStore, table: TableDef, date: s
     const file = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer;
     rows.push(...((await parquetReadObjects({ file, ...(columns && { columns }) })) as Row[]));
   }
-  return { keys, all, rows };
+  return rows;
+}
+
+/**
+ * The Parquet files of a partition its readers see and their rows (or only `columns` of them), and
+ * every file the partition's folder holds (`all`), for a rewrite to replace ({@link partitionFiles}).
+ * A rewrite cut short may leave a second compaction folder for a while.
+ */
+export async function readPartition(store: ObjectStore, table: TableDef, date: string, integrationId: string, committedRun: string | undefined, columns?: string[]): Promise<{ keys: string[]; all: string[]; rows: Row[] }> {
+  const { keys, all } = await partitionFiles(store, table, date, integrationId, committedRun);
+  return { keys, all, rows: await readRows(store, keys, columns) };
 }
 
 /** A Parquet value read back as the cell it was written from: timestamps as epoch milliseconds. */
