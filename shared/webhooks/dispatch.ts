@@ -5,7 +5,7 @@
  * lifecycle events are recorded in the `integrations` table. An event acted on before (same `id`)
  * has no effect; one whose effect failed is let go, so that its next delivery acts on it.
  */
-import type { IntegrationInfo } from '../kombo/schemas.ts';
+import type { IntegrationUpdate } from '../pipeline/integrations.ts';
 import type { ObjectStore } from '../ports.ts';
 import type { ModelName } from '../tables.ts';
 import { MODELS } from '../tables.ts';
@@ -28,13 +28,6 @@ export interface WakeEvent {
 
 export type DispatchEvent = KomboWebhookEvent | WakeEvent;
 
-/** A change of an integration for the `integrations` table. */
-export interface IntegrationUpdate {
-  readonly integrationId: string;
-  readonly at: Date;
-  readonly info?: IntegrationInfo;
-  readonly event?: { readonly type: string; readonly data: Record<string, unknown> };
-}
 
 export interface DispatchDeps {
   readonly store: ObjectStore;
