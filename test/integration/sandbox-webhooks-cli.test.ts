@@ -5,49 +5,17 @@
  * `POST /sandbox/integrations` is synced in full without being named anywhere; a move of the
  * sandbox's clock within the next day brings its changed applications in; its removal is received.
  */
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SANDBOX_API_KEY } from '../../sandbox/index.ts';
+import { startCli } from '../helpers/cli-process.ts';
 import { queryWarehouse } from '../helpers/server-sync.ts';
 import { tempDirs } from '../helpers/temp.ts';
 
-const BIN = resolve(import.meta.dirname, '../../bin/kombo-etl.js');
 const SECRET = 'sandbox-to-receiver-secret-0123';
 const tempDir = tempDirs('kombo-sandbox-webhooks-cli-');
 
-/** The CLI as a child process, with its stdout as lines and a way to wait for one. */
-function startCli(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env } });
-  const lines: string[] = [];
-  const waiters: { match: RegExp; done: (line: string) => void }[] = [];
-  let buffered = '';
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdout.on('data', (d: Buffer) => {
-    buffered += d.toString();
-    const parts = buffered.split('\n');
-    buffered = parts.pop() ?? '';
-    for (const line of parts) {
-      lines.push(line);
-      for (const w of waiters.filter((x) => x.match.test(line))) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.done(line);
-      }
-    }
-  });
-  const exited = new Promise<number>((done) => child.on('exit', (code) => done(code ?? 1)));
-  const waitFor = (match: RegExp, after = 0): Promise<string> =>
-    new Promise((done) => {
-      const seen = lines.slice(after).find((l) => match.test(l));
-      if (seen !== undefined) done(seen);
-      else waiters.push({ match, done });
-    });
-  return { child, lines, waitFor, exited, stderr: () => stderr };
-}
 
 /** A port free right now on 127.0.0.1. */
 async function freePort(): Promise<number> {

@@ -3,10 +3,8 @@
  * 127.0.0.1 and syncs what they say changed from a Kombo-compatible test server into a local
  * warehouse; a replayed delivery has no effect, a bad signature is refused, Ctrl-C stops it cleanly.
  */
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseWebhooksConfig, webhooksCommand } from '../../cli/commands/webhooks.ts';
@@ -14,49 +12,25 @@ import { FolderStore } from '../../shared/adapters/local/folder-store.ts';
 import { readRegistry } from '../../shared/state/registry.ts';
 import { signKomboBody } from '../../shared/webhooks/signature.ts';
 import { runCli } from '../helpers/cli.ts';
+import { startCli as startCliProcess } from '../helpers/cli-process.ts';
 import type { KomboServer } from '../helpers/kombo-server.ts';
 import { candidateRecord, startKomboServer } from '../helpers/kombo-server.ts';
 import { queryWarehouse } from '../helpers/server-sync.ts';
 import { tempDirs } from '../helpers/temp.ts';
 
-const BIN = resolve(import.meta.dirname, '../../bin/kombo-etl.js');
 const SECRET = 'webhook-test-secret-0123456789';
 const KEY = 'webhooks-cli-test-key';
 const INTEGRATION = 'greenhouse:HookCli7Tq2Wm';
 const tempDir = tempDirs('kombo-webhooks-cli-');
 
 /** The CLIs started, stopped after each test whatever its outcome: a server left running would outlive the suite. */
-const started: ChildProcessWithoutNullStreams[] = [];
+const started: ChildProcess[] = [];
 
-/** The CLI as a child process, with its stdout as lines and a way to wait for one. */
+/** The CLI as a child process, stopped after each test whatever its outcome. */
 function startCli(args: readonly string[], env: NodeJS.ProcessEnv) {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env['PATH'], HOME: process.env['HOME'], ...env } });
-  started.push(child);
-  const lines: string[] = [];
-  const waiters: { match: RegExp; done: (line: string) => void }[] = [];
-  let buffered = '';
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdout.on('data', (d: Buffer) => {
-    buffered += d.toString();
-    const parts = buffered.split('\n');
-    buffered = parts.pop() ?? '';
-    for (const line of parts) {
-      lines.push(line);
-      for (const w of waiters.filter((x) => x.match.test(line))) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.done(line);
-      }
-    }
-  });
-  const exited = new Promise<number>((done) => child.on('exit', (code) => done(code ?? 1)));
-  const waitFor = (match: RegExp, after = 0): Promise<string> =>
-    new Promise((done) => {
-      const seen = lines.slice(after).find((l) => match.test(l));
-      if (seen !== undefined) done(seen);
-      else waiters.push({ match, done });
-    });
-  return { child, lines, waitFor, exited, stderr: () => stderr };
+  const cli = startCliProcess(args, env);
+  started.push(cli.child);
+  return cli;
 }
 
 /** A stream that keeps the lines written to it, and a way to wait for one. */
